@@ -1,0 +1,3 @@
+"""kimi_kernel: run kimi-cli's agent turns in the native kagent kernel."""
+
+from __future__ import annotations
