@@ -1,0 +1,98 @@
+"""Normalization of kernel output before comparison.
+
+Only run-specific values are rewritten: ids generated at random (UUIDs, hex digests of
+paths), sandbox paths, timestamps, server name/version, and the jittered retry wait.
+Everything else must match byte for byte.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+HEX32_RE = re.compile(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])")
+VERSION_KEYS = {"version"}
+TIMESTAMP_KEYS = {"timestamp", "created_at", "updated_at", "time", "mtime"}
+
+
+class Normalizer:
+    """Stateful: the n-th distinct UUID seen becomes <UUID-n>, so identity is kept."""
+
+    def __init__(self, roots: list[str]) -> None:
+        # longest first so nested roots win
+        self._roots = sorted({r for r in roots if r}, key=len, reverse=True)
+        self._uuids: dict[str, str] = {}
+        self._hexes: dict[str, str] = {}
+
+    def text(self, value: str) -> str:
+        for root in self._roots:
+            value = value.replace(root, "<ROOT>")
+        value = UUID_RE.sub(self._uuid, value)
+        value = HEX32_RE.sub(self._hex, value)
+        return value
+
+    def _uuid(self, match: re.Match[str]) -> str:
+        key = match.group(0)
+        if key not in self._uuids:
+            self._uuids[key] = f"<UUID-{len(self._uuids) + 1}>"
+        return self._uuids[key]
+
+    def _hex(self, match: re.Match[str]) -> str:
+        key = match.group(0)
+        if key not in self._hexes:
+            self._hexes[key] = f"<HEX-{len(self._hexes) + 1}>"
+        return self._hexes[key]
+
+    def value(self, value: Any, key: str | None = None) -> Any:
+        if isinstance(value, dict):
+            return self.mapping(value)
+        if isinstance(value, list):
+            return [self.value(v) for v in value]
+        if isinstance(value, str):
+            return self.text(value)
+        if (
+            key in TIMESTAMP_KEYS
+            and isinstance(value, (int, float))
+            and not isinstance(value, bool)
+        ):
+            return "<TS>"
+        return value
+
+    def mapping(self, obj: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, val in obj.items():
+            out[self.text(key)] = self.value(val, key)
+        _server_info(out)
+        _step_retry(out)
+        return out
+
+
+def _server_info(obj: dict[str, Any]) -> None:
+    """initialize result: server name and version differ by design."""
+    server = obj.get("server")
+    if isinstance(server, dict) and "protocol_version" in obj:
+        if "name" in server:
+            server["name"] = "<SERVER_NAME>"
+        if "version" in server:
+            server["version"] = "<SERVER_VERSION>"
+
+
+def _step_retry(obj: dict[str, Any]) -> None:
+    """StepRetry.wait_s is jittered: initial=0.3*2^(attempt-1) capped at 5, jitter <= 0.5.
+
+    Replaced by the deterministic base when inside the allowed window, kept raw (and so
+    failing the comparison) when outside it.
+    """
+    if obj.get("type") != "StepRetry":
+        return
+    payload = obj.get("payload")
+    if not isinstance(payload, dict):
+        return
+    wait = payload.get("wait_s")
+    attempt = payload.get("next_attempt")
+    if not isinstance(wait, (int, float)) or not isinstance(attempt, int):
+        return
+    base = min(0.3 * 2 ** (attempt - 2), 5.0)
+    if base - 1e-6 <= wait <= base + 0.5 + 1e-6:
+        payload["wait_s"] = f"<wait {base:g}s + jitter>"

@@ -1,0 +1,264 @@
+"""Run a scenario against a plan of kernels and record a normalized transcript."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from support.wireclient import WireClient, WireError
+
+from . import kernels
+from .normalize import Normalizer
+from .sandbox import Sandbox, scripted_config
+from .scenario import Scenario
+from .steps import (
+    CloseStdin,
+    Expect,
+    Matcher,
+    Pause,
+    Reply,
+    Send,
+    SendJson,
+    SendRaw,
+    Signal,
+    Step,
+)
+
+SESSION_FILES = ("context.jsonl", "wire.jsonl", "state.json")
+PANIC_MARKER = "panicked at"
+
+
+@dataclass
+class PhaseRecord:
+    kernel: str
+    lines: list[Any] = field(
+        default_factory=list
+    )  # raw entries: (">", msg) / ("<", msg) / ...
+    stderr: str = ""
+    exit_code: int | None = None
+    files: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Run:
+    scenario: Scenario
+    plan: tuple[str, ...]
+    sandbox: Sandbox
+    phases: list[PhaseRecord] = field(default_factory=list)
+
+    def panics(self) -> list[str]:
+        return [
+            f"phase {i} ({p.kernel}):\n{p.stderr}"
+            for i, p in enumerate(self.phases)
+            if PANIC_MARKER in p.stderr
+        ]
+
+    def normalized(self) -> list[str]:
+        """Human-readable, normalized lines used for the comparison."""
+        norm = Normalizer([str(self.sandbox.root), str(self.sandbox.root.resolve())])
+        out: list[str] = []
+        for i, phase in enumerate(self.phases):
+            out.append(f"=== phase {i}")
+            for direction, payload in phase.lines:
+                if direction in (">", "<"):
+                    out.append(f"{direction} {_dump(norm.value(payload))}")
+                else:
+                    out.append(f"{direction} {payload}")
+            out.append(f"exit {phase.exit_code}")
+            if self.scenario.compare_files:
+                for name in sorted(phase.files):
+                    out.append(f"--- file {norm.text(name)}")
+                    for record in phase.files[name]:
+                        out.append(f"  {_dump(norm.value(record))}")
+        return out
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=False)
+
+
+def _matches(matcher: Matcher | None, msg: dict[str, Any]) -> bool:
+    return matcher is not None and matcher(msg)
+
+
+class _PhaseRunner:
+    def __init__(
+        self, client: WireClient, record: PhaseRecord, deadline: float
+    ) -> None:
+        self.client = client
+        self.record = record
+        self.deadline = deadline
+
+    def _left(self) -> float:
+        return max(0.1, self.deadline - time.monotonic())
+
+    def _recv(self) -> dict[str, Any] | None:
+        msg = self.client.recv(timeout=self._left())
+        if msg is not None:
+            self.record.lines.append(("<", msg))
+        return msg
+
+    def wait_for(self, matcher: Matcher) -> dict[str, Any]:
+        while True:
+            msg = self._recv()
+            if msg is None:
+                raise WireError(f"stdout closed while waiting for {matcher}")
+            if matcher(msg):
+                return msg
+
+    def send_obj(self, obj: Any) -> None:
+        self.record.lines.append((">", obj))
+        self.client.send_raw(json.dumps(obj, ensure_ascii=False))
+
+    def step(self, step: Step) -> None:
+        match step:
+            case Send():
+                self.send_obj(step.message())
+                if step.wait is not None:
+                    self.wait_for(step.wait)
+            case SendJson():
+                self.send_obj(step.value)
+                if step.wait is not None:
+                    self.wait_for(step.wait)
+            case SendRaw():
+                shown = step.text if len(step.text) <= 200 else step.text[:200] + "..."
+                self.record.lines.append((">raw", shown))
+                self.client.send_raw(step.text)
+                if step.wait is not None:
+                    self.wait_for(step.wait)
+            case Expect():
+                self.wait_for(step.until)
+            case Reply():
+                from .steps import Req
+
+                request = self.wait_for(Req(step.type))
+                if step.error is not None:
+                    answer: dict[str, Any] = {
+                        "jsonrpc": "2.0",
+                        "id": request["id"],
+                        "error": {"code": step.error[0], "message": step.error[1]},
+                    }
+                else:
+                    assert step.result is not None
+                    answer = {
+                        "jsonrpc": "2.0",
+                        "id": request["id"],
+                        "result": step.result(request["params"]["payload"]),
+                    }
+                self.send_obj(answer)
+                if step.wait is not None:
+                    self.wait_for(step.wait)
+            case CloseStdin():
+                self.record.lines.append(("#", "close stdin"))
+                self.client.close_stdin()
+            case Signal():
+                self.record.lines.append(("#", f"signal {step.sig.name}"))
+                self.client.signal(step.sig)
+            case Pause():
+                time.sleep(step.seconds)
+
+    def finish(self) -> None:
+        self.client.close_stdin()
+        while True:
+            msg = self._recv()
+            if msg is None:
+                break
+        self.record.exit_code = self.client.wait(timeout=self._left())
+
+
+def _session_files(sandbox: Sandbox) -> dict[str, Any]:
+    files: dict[str, Any] = {}
+    for session in sandbox.session_dirs():
+        for name in SESSION_FILES:
+            path = session / name
+            if path.is_file():
+                rel = str(path.relative_to(sandbox.share))
+                files[rel] = _read_records(path)
+    meta = sandbox.share / "kimi.json"
+    if meta.is_file():
+        files["kimi.json"] = [_parse_json(meta.read_text(encoding="utf-8"))]
+    return files
+
+
+def _parse_json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return {"__raw__": text}
+
+
+def _read_records(path: Path) -> list[Any]:
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if path.suffix == ".jsonl":
+        return [_parse_json(line) for line in text.splitlines() if line.strip()]
+    return [_parse_json(text)]
+
+
+def strip_system_prompt(records: list[Any]) -> list[Any]:
+    out: list[Any] = []
+    for rec in records:
+        if isinstance(rec, dict) and rec.get("role") == "_system_prompt":
+            rec = {**rec, "content": "<SYSTEM_PROMPT>"}
+        out.append(rec)
+    return out
+
+
+def run_scenario(scenario: Scenario, plan: tuple[str, ...], root: Path) -> Run:
+    assert len(plan) == len(scenario.phases), "one kernel per phase"
+    sandbox = Sandbox(root)
+    if isinstance(scenario.config, str):
+        sandbox.write_config(
+            scenario.config.replace("{scripts}", str(sandbox.scripts_path))
+        )
+    else:
+        sandbox.write_config(
+            scripted_config(sandbox.scripts_path, **(scenario.config or {}))
+        )
+    sandbox.extra_env.update(scenario.env)
+    run = Run(scenario, plan, sandbox)
+    session_id: str | None = None
+    for index, (phase, kernel_name) in enumerate(
+        zip(scenario.phases, plan, strict=True)
+    ):
+        kernel = kernels.by_name(kernel_name)
+        sandbox.write_scripts(list(phase.scripts))
+        args = list(phase.args)
+        if any("{session}" in a for a in args):
+            if session_id is None:
+                session_id = sandbox.only_session_id()
+            args = [a.replace("{session}", session_id) for a in args]
+        if scenario.use_config_file:
+            args = ["--config-file", str(sandbox.config_path), *args]
+        argv = kernel.argv("-w", str(sandbox.work), *args)
+        record = PhaseRecord(kernel=kernel_name)
+        run.phases.append(record)
+        stderr_path = sandbox.root / f"stderr-{index}.txt"
+        client = WireClient(
+            argv, env=sandbox.env(), cwd=sandbox.work, stderr_path=stderr_path
+        )
+        runner = _PhaseRunner(client, record, time.monotonic() + phase.timeout)
+        try:
+            for step in phase.steps:
+                runner.step(step)
+            runner.finish()
+        except WireError as exc:
+            record.lines.append(("!", f"harness: {exc}"))
+            if client.proc.poll() is None:
+                client.proc.kill()
+            record.exit_code = client.proc.wait(timeout=10)
+        finally:
+            client.terminate()
+            record.stderr = client.stderr_text()
+        files = _session_files(sandbox)
+        if not scenario.strict_system_prompt:
+            files = {
+                k: strip_system_prompt(v) if k.endswith("context.jsonl") else v
+                for k, v in files.items()
+            }
+        record.files = files
+        if session_id is None and sandbox.session_dirs():
+            session_id = sandbox.session_dirs()[0].name
+    return run

@@ -1,0 +1,175 @@
+"""Client actions a scenario is made of."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+JsonObj = dict[str, Any]
+_OMIT: Any = object()
+
+
+@dataclass(frozen=True)
+class Resp:
+    """Wait for the response to request ``id``."""
+
+    id: str
+
+    def __call__(self, msg: JsonObj) -> bool:
+        return "method" not in msg and msg.get("id") == self.id
+
+
+@dataclass(frozen=True)
+class Ev:
+    """Wait for an event of ``type``."""
+
+    type: str
+
+    def __call__(self, msg: JsonObj) -> bool:
+        return (
+            msg.get("method") == "event"
+            and msg.get("params", {}).get("type") == self.type
+        )
+
+
+@dataclass(frozen=True)
+class Req:
+    """Wait for an agent -> client request of ``type``."""
+
+    type: str
+
+    def __call__(self, msg: JsonObj) -> bool:
+        return (
+            msg.get("method") == "request"
+            and msg.get("params", {}).get("type") == self.type
+        )
+
+
+Matcher = Resp | Ev | Req
+
+
+@dataclass(frozen=True)
+class Send:
+    """Send a request; ``params=_OMIT`` leaves the key out.  Does not wait."""
+
+    method: str
+    params: Any = field(default_factory=dict)
+    id: str = ""
+    wait: Matcher | None = None
+
+    def message(self) -> JsonObj:
+        msg: JsonObj = {"jsonrpc": "2.0", "id": self.id, "method": self.method}
+        if self.params is not _OMIT:
+            msg["params"] = self.params
+        return msg
+
+
+def call(method: str, params: Any = None, *, id: str) -> Send:
+    """Send a request and wait for its response."""
+    return Send(method, {} if params is None else params, id=id, wait=Resp(id))
+
+
+def call_no_params(method: str, *, id: str) -> Send:
+    return Send(method, _OMIT, id=id, wait=Resp(id))
+
+
+@dataclass(frozen=True)
+class SendJson:
+    """Send an arbitrary JSON value as one line (may be an invalid message)."""
+
+    value: Any
+    wait: Matcher | None = None
+
+
+@dataclass(frozen=True)
+class SendRaw:
+    """Send raw text as one line."""
+
+    text: str
+    wait: Matcher | None = None
+
+
+@dataclass(frozen=True)
+class Expect:
+    """Read messages until ``until`` matches."""
+
+    until: Matcher
+
+
+@dataclass(frozen=True)
+class Reply:
+    """Wait for a request of ``type`` and answer it with ``result(payload)``.
+
+    With ``error`` set, answer with a JSON-RPC error object instead.
+    """
+
+    type: str
+    result: Callable[[JsonObj], Any] | None = None
+    error: tuple[int, str] | None = None
+    wait: Matcher | None = None
+
+
+@dataclass(frozen=True)
+class CloseStdin:
+    pass
+
+
+@dataclass(frozen=True)
+class Signal:
+    sig: signal.Signals
+
+
+@dataclass(frozen=True)
+class Pause:
+    """Sleep a little (only where the protocol gives no observable sync point)."""
+
+    seconds: float
+
+
+Step = Send | SendJson | SendRaw | Expect | Reply | CloseStdin | Signal | Pause
+
+
+def tool_ok(output: str, message: str = "") -> Callable[[JsonObj], Any]:
+    """A ToolCallRequest answer: a successful external tool result."""
+
+    def build(payload: JsonObj) -> Any:
+        return {
+            "tool_call_id": payload["id"],
+            "return_value": {
+                "is_error": False,
+                "output": output,
+                "message": message,
+                "display": [],
+            },
+        }
+
+    return build
+
+
+def initialize(
+    id: str = "init",
+    *,
+    version: str = "1.10",
+    external_tools: list[JsonObj] | None = None,
+    **extra: Any,
+) -> Send:
+    params: JsonObj = {"protocol_version": version}
+    if external_tools is not None:
+        params["external_tools"] = external_tools
+    params.update(extra)
+    return call("initialize", params, id=id)
+
+
+def prompt(user_input: Any, *, id: str, wait: bool = True) -> Send:
+    params = {"user_input": user_input}
+    return Send("prompt", params, id=id, wait=Resp(id) if wait else None)
+
+
+def external_tool(name: str, description: str = "an external tool") -> JsonObj:
+    return {
+        "name": name,
+        "description": description,
+        "parameters": {"type": "object", "properties": {"q": {"type": "string"}}},
+    }
