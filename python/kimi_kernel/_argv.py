@@ -1,0 +1,61 @@
+"""Take `--kernel` out of a kimi-cli command line, and peek at the config it names."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class UsageError(ValueError):
+    """The command line is malformed (exit code 2)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SplitArgs:
+    kimi_args: list[str]  # what kimi-cli's own parser gets
+    kernel: str | None
+    config_file: Path | None
+    config_string: str | None
+
+
+def _value(args: Sequence[str], i: int, name: str) -> tuple[str, int]:
+    arg = args[i]
+    if arg.startswith(name + "="):
+        return arg[len(name) + 1 :], i + 1
+    if i + 1 >= len(args):
+        raise UsageError(f"{name} needs a value")
+    return args[i + 1], i + 2
+
+
+def split_args(args: Sequence[str]) -> SplitArgs:
+    out: list[str] = []
+    kernel: str | None = None
+    config_file: Path | None = None
+    config_string: str | None = None
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            out.extend(args[i:])
+            break
+        if arg == "--kernel" or arg.startswith("--kernel="):
+            kernel, i = _value(args, i, "--kernel")
+            if not kernel:
+                raise UsageError("--kernel needs a value: rust, python or auto")
+            continue
+        if arg == "--config-file" or arg.startswith("--config-file="):
+            value, nxt = _value(args, i, "--config-file")
+            config_file = Path(value)
+            out.extend(args[i:nxt])
+            i = nxt
+            continue
+        if arg == "--config" or arg.startswith("--config="):
+            value, nxt = _value(args, i, "--config")
+            config_string = value
+            out.extend(args[i:nxt])
+            i = nxt
+            continue
+        out.append(arg)
+        i += 1
+    return SplitArgs(out, kernel, config_file, config_string)

@@ -1,0 +1,121 @@
+"""Read an executable's header and tell which OS format and CPU it was built for."""
+
+from __future__ import annotations
+
+import platform
+import struct
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+# ELF e_machine values.
+_ELF_MACHINES = {
+    3: "x86",
+    62: "x86_64",
+    40: "arm",
+    183: "aarch64",
+    243: "riscv64",
+    21: "ppc64",
+}
+# Mach-O cputype values (CPU_ARCH_ABI64 = 0x01000000).
+_MACHO_CPUS = {7: "x86", 0x01000007: "x86_64", 12: "arm", 0x0100000C: "aarch64"}
+# PE/COFF Machine values.
+_PE_MACHINES = {0x14C: "x86", 0x8664: "x86_64", 0x1C0: "arm", 0xAA64: "aarch64"}
+
+_MACHINE_ALIASES = {
+    "amd64": "x86_64",
+    "x64": "x86_64",
+    "x86_64": "x86_64",
+    "arm64": "aarch64",
+    "aarch64": "aarch64",
+    "i386": "x86",
+    "i686": "x86",
+    "x86": "x86",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class BinaryFormat:
+    """What a file's header says: `kind` is elf, macho, pe, script or unknown."""
+
+    kind: str
+    arches: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        if self.kind in ("elf", "macho", "pe"):
+            names = {"elf": "ELF", "macho": "Mach-O", "pe": "PE"}
+            return f"{names[self.kind]} executable for {'/'.join(self.arches) or 'unknown CPU'}"
+        if self.kind == "script":
+            return "script"
+        return "file of unknown format"
+
+
+def host_arch() -> str:
+    """The running machine's CPU, in the names used by `BinaryFormat.arches`."""
+    machine = platform.machine().lower()
+    return _MACHINE_ALIASES.get(machine, machine)
+
+
+def host_kind() -> str:
+    """The executable format this OS runs natively."""
+    if sys.platform == "darwin":
+        return "macho"
+    if sys.platform == "win32":
+        return "pe"
+    return "elf"
+
+
+def read_format(path: Path) -> BinaryFormat:
+    """Parse the header of `path` (raises OSError if it cannot be read)."""
+    with path.open("rb") as f:
+        head = f.read(64)
+        if head.startswith(b"#!"):
+            return BinaryFormat("script")
+        if head.startswith(b"\x7fELF") and len(head) >= 20:
+            endian = "<" if head[5] == 1 else ">"
+            (machine,) = struct.unpack_from(endian + "H", head, 18)
+            return BinaryFormat(
+                "elf", (_ELF_MACHINES.get(machine, f"e_machine {machine}"),)
+            )
+        magic = head[:4]
+        if magic in (b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe") and len(head) >= 8:
+            (cpu,) = struct.unpack_from("<I", head, 4)
+            return BinaryFormat("macho", (_MACHO_CPUS.get(cpu, f"cputype {cpu:#x}"),))
+        if magic in (b"\xfe\xed\xfa\xcf", b"\xfe\xed\xfa\xce") and len(head) >= 8:
+            (cpu,) = struct.unpack_from(">I", head, 4)
+            return BinaryFormat("macho", (_MACHO_CPUS.get(cpu, f"cputype {cpu:#x}"),))
+        if magic == b"\xca\xfe\xba\xbe" and len(head) >= 8:
+            (count,) = struct.unpack_from(">I", head, 4)
+            if 0 < count < 16:  # a Java class file has a large number here
+                f.seek(8)
+                arches = []
+                for _ in range(count):
+                    entry = f.read(20)
+                    if len(entry) < 20:
+                        break
+                    (cpu,) = struct.unpack_from(">I", entry, 0)
+                    arches.append(_MACHO_CPUS.get(cpu, f"cputype {cpu:#x}"))
+                return BinaryFormat("macho", tuple(arches))
+        if head.startswith(b"MZ") and len(head) >= 64:
+            (pe_offset,) = struct.unpack_from("<I", head, 0x3C)
+            f.seek(pe_offset)
+            pe = f.read(6)
+            if len(pe) == 6 and pe[:4] == b"PE\0\0":
+                (machine,) = struct.unpack_from("<H", pe, 4)
+                return BinaryFormat(
+                    "pe", (_PE_MACHINES.get(machine, f"machine {machine:#x}"),)
+                )
+    return BinaryFormat("unknown")
+
+
+def incompatibility(fmt: BinaryFormat) -> str | None:
+    """Why this machine cannot run a file of format `fmt`, or None if it can."""
+    if fmt.kind in ("script", "unknown"):
+        return None
+    want_kind, want_arch = host_kind(), host_arch()
+    if fmt.kind != want_kind or want_arch not in fmt.arches:
+        return (
+            f"wrong architecture: it is a {fmt.describe()}, but this machine runs "
+            f"{BinaryFormat(want_kind, (want_arch,)).describe()}s"
+        )
+    return None

@@ -1,0 +1,365 @@
+"""A JSON-RPC 2.0 client for one `kagent --wire` child process (one JSON object per line)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import sys
+import uuid
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from kimi_kernel import __name__ as _pkg
+
+PROTOCOL_VERSION = "1.10"
+INIT_TIMEOUT_ENV = "KIMI_KERNEL_INIT_TIMEOUT"
+DEFAULT_INIT_TIMEOUT = 15.0
+_LINE_LIMIT = 64 * 1024 * 1024
+
+type Log = Callable[[str, str], None]  # (level, message)
+type EventHandler = Callable[[dict[str, Any]], None]
+type RequestHandler = Callable[[str, dict[str, Any]], None]
+
+
+class KagentError(RuntimeError):
+    """kagent failed: it did not start, broke the protocol, or died."""
+
+
+class KagentExited(KagentError):
+    pass
+
+
+class KagentProtocolError(KagentError):
+    pass
+
+
+class KagentRPCError(KagentError):
+    """kagent answered a request with a JSON-RPC error object."""
+
+    def __init__(self, method: str, code: int, message: str, data: Any = None) -> None:
+        super().__init__(f"kagent answered {method} with error {code}: {message}")
+        self.method = method
+        self.code = code
+        self.rpc_message = message
+        self.data = data
+
+
+def init_timeout() -> float:
+    raw = os.environ.get(INIT_TIMEOUT_ENV)
+    if raw is None or not raw.strip():
+        return DEFAULT_INIT_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        raise KagentError(
+            f"{INIT_TIMEOUT_ENV}={raw!r} is not a number of seconds; set it to e.g. 15 or unset it."
+        ) from None
+    if value <= 0:
+        raise KagentError(
+            f"{INIT_TIMEOUT_ENV}={raw!r} must be a positive number of seconds."
+        )
+    return value
+
+
+def _die_with_parent() -> (
+    None
+):  # pragma: no cover - runs in the child between fork and exec
+    """Linux: have the kernel SIGKILL kagent when this Python process dies, however it dies."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return  # no prctl: the atexit handler and stdin EOF still stop kagent
+
+
+class KagentClient:
+    """Owns the process; routes responses to waiting calls and events/requests to handlers."""
+
+    def __init__(
+        self, proc: asyncio.subprocess.Process, argv: Sequence[str], log: Log
+    ) -> None:
+        self.proc = proc
+        self.argv = list(argv)
+        self._log = log
+        self._pending: dict[str, tuple[str, asyncio.Future[Any]]] = {}
+        self.on_event: EventHandler | None = None
+        self.on_request: RequestHandler | None = None
+        self.stderr_tail: deque[str] = deque(maxlen=20)
+        self._dead: KagentError | None = None
+        self._write_lock = asyncio.Lock()
+        self._reader = asyncio.create_task(self._read_stdout(), name="kagent-stdout")
+        self._err_reader = asyncio.create_task(
+            self._read_stderr(), name="kagent-stderr"
+        )
+
+    # ---- lifecycle -----------------------------------------------------------------
+    @classmethod
+    async def spawn(
+        cls, argv: Sequence[str], *, log: Log, cwd: str | None = None
+    ) -> KagentClient:
+        kwargs: dict[str, Any] = {}
+        if sys.platform.startswith("linux"):
+            kwargs["preexec_fn"] = _die_with_parent
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *argv,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                limit=_LINE_LIMIT,
+                cwd=cwd,
+                **kwargs,
+            )
+        except OSError as e:
+            raise KagentError(
+                f"could not start kagent ({argv[0]}): {e.strerror or e}"
+            ) from e
+        log("INFO", f"started kagent pid={proc.pid}: {' '.join(argv)}")
+        return cls(proc, argv, log)
+
+    @property
+    def alive(self) -> bool:
+        return self._dead is None and self.proc.returncode is None
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    async def close(self, grace: float = 3.0) -> int | None:
+        """Close stdin (kagent exits on EOF), then SIGTERM, then SIGKILL; always reaps."""
+        proc = self.proc
+        if proc.returncode is None and proc.stdin is not None:
+            with contextlib.suppress(Exception):
+                proc.stdin.close()
+        for step in ("eof", "term", "kill"):
+            if proc.returncode is not None:
+                break
+            if step == "term":
+                with contextlib.suppress(ProcessLookupError):
+                    proc.terminate()
+            elif step == "kill":
+                with contextlib.suppress(ProcessLookupError):
+                    proc.kill()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    proc.wait(), timeout=grace if step != "kill" else 10
+                )
+        for task in (self._reader, self._err_reader):
+            if not task.done():
+                with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                    await asyncio.wait_for(asyncio.shield(task), timeout=1.0)
+            if not task.done():
+                task.cancel()
+        self._fail_all(KagentExited(self._exit_message()))
+        return proc.returncode
+
+    def kill_now(self) -> None:
+        """Synchronous last resort (atexit, finalizers)."""
+        if self.proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.proc.kill()
+
+    # ---- outbound ------------------------------------------------------------------
+    async def _write(self, obj: dict[str, Any]) -> None:
+        if self._dead is not None:
+            raise self._dead
+        stdin = self.proc.stdin
+        assert stdin is not None
+        data = (
+            json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n"
+        ).encode()
+        async with self._write_lock:
+            try:
+                stdin.write(data)
+                await stdin.drain()
+            except (BrokenPipeError, ConnectionResetError) as e:
+                raise KagentExited(self._exit_message()) from e
+
+    async def request(
+        self, method: str, params: Any = None, timeout: float | None = None
+    ) -> Any:
+        if self._dead is not None:
+            raise self._dead
+        rid = str(uuid.uuid4())
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending[rid] = (method, fut)
+        msg: dict[str, Any] = {"jsonrpc": "2.0", "method": method, "id": rid}
+        if params is not None:
+            msg["params"] = params
+        try:
+            await self._write(msg)
+            if timeout is None:
+                return await fut
+            return await asyncio.wait_for(asyncio.shield(fut), timeout=timeout)
+        finally:
+            self._pending.pop(rid, None)
+
+    async def respond(self, rid: str, result: Any) -> None:
+        await self._write({"jsonrpc": "2.0", "id": rid, "result": result})
+
+    async def respond_error(self, rid: str, code: int, message: str) -> None:
+        await self._write(
+            {"jsonrpc": "2.0", "id": rid, "error": {"code": code, "message": message}}
+        )
+
+    # ---- inbound -------------------------------------------------------------------
+    def _exit_message(self) -> str:
+        rc = self.proc.returncode
+        status = "is still running" if rc is None else f"exited with code {rc}"
+        if rc is not None and rc < 0:
+            with contextlib.suppress(ValueError):
+                status = f"was killed by {signal.Signals(-rc).name}"
+        tail = "; stderr: " + " | ".join(self.stderr_tail) if self.stderr_tail else ""
+        return f"kagent (pid {self.proc.pid}) {status}{tail}"
+
+    def _fail_all(self, err: KagentError) -> None:
+        if self._dead is None:
+            self._dead = err
+        for _method, fut in list(self._pending.values()):
+            if not fut.done():
+                fut.set_exception(self._dead)
+
+    async def _read_stderr(self) -> None:
+        stream = self.proc.stderr
+        assert stream is not None
+        while True:
+            try:
+                line = await stream.readline()
+            except (ValueError, asyncio.LimitOverrunError):
+                continue
+            if not line:
+                return
+            text = line.decode(errors="replace").rstrip()
+            if text:
+                self.stderr_tail.append(text)
+                self._log("INFO", f"kagent stderr: {text}")
+
+    async def _read_stdout(self) -> None:
+        stream = self.proc.stdout
+        assert stream is not None
+        try:
+            while True:
+                line = await stream.readline()
+                if not line:
+                    await self.proc.wait()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(
+                            asyncio.shield(self._err_reader), timeout=1.0
+                        )
+                    self._fail_all(
+                        KagentExited(
+                            self._exit_message().replace(
+                                "kagent", "kagent closed stdout:", 1
+                            )
+                        )
+                    )
+                    return
+                text = line.decode(errors="replace").strip()
+                if not text:
+                    continue
+                try:
+                    obj = json.loads(text)
+                except json.JSONDecodeError:
+                    shown = text if len(text) <= 200 else text[:200] + "..."
+                    err = KagentProtocolError(
+                        f"kagent printed non-JSON on stdout: {shown!r}"
+                    )
+                    self._log("ERROR", str(err))
+                    self._fail_all(err)
+                    self.kill_now()
+                    return
+                if not isinstance(obj, dict):
+                    self._log(
+                        "ERROR",
+                        f"kagent sent a non-object JSON message: {text[:200]!r}",
+                    )
+                    continue
+                self._dispatch(obj)
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:  # noqa: BLE001 - a bug here must not leave callers hanging
+            self._fail_all(
+                KagentProtocolError(f"reading kagent's stdout failed: {e!r}")
+            )
+            self.kill_now()
+
+    def _dispatch(self, obj: dict[str, Any]) -> None:
+        method = obj.get("method")
+        rid = obj.get("id")
+        if method is None and ("result" in obj or "error" in obj):
+            entry = self._pending.get(str(rid)) if rid is not None else None
+            if entry is None:
+                self._log(
+                    "ERROR",
+                    f"kagent sent a response to unknown request id {rid!r}; ignoring it",
+                )
+                return
+            req_method, fut = entry
+            if fut.done():
+                return
+            if "error" in obj and obj["error"] is not None:
+                err = obj["error"] if isinstance(obj["error"], dict) else {}
+                fut.set_exception(
+                    KagentRPCError(
+                        req_method,
+                        int(err.get("code", -32603)),
+                        str(err.get("message", "")),
+                        err.get("data"),
+                    )
+                )
+            else:
+                fut.set_result(obj.get("result"))
+            return
+        params = obj.get("params")
+        if method == "event" and isinstance(params, dict):
+            if self.on_event is not None:
+                self.on_event(params)
+            else:
+                self._log("DEBUG", f"kagent event outside a turn: {str(params)[:200]}")
+            return
+        if method == "request" and isinstance(params, dict) and rid is not None:
+            if self.on_request is not None:
+                self.on_request(str(rid), params)
+            else:
+                self._log(
+                    "ERROR",
+                    f"kagent sent a request outside a turn; rejecting id {rid!r}",
+                )
+                asyncio.get_running_loop().create_task(
+                    self.respond_error(
+                        str(rid), -32000, "no turn is in progress on the client"
+                    )
+                )
+            return
+        self._log(
+            "ERROR", f"kagent sent an unexpected message: {json.dumps(obj)[:200]}"
+        )
+
+
+async def handshake(
+    client: KagentClient, *, version: str, timeout: float
+) -> dict[str, Any]:
+    """Send `initialize`; return its result. Raises KagentError with a clear reason."""
+    params = {
+        "protocol_version": PROTOCOL_VERSION,
+        "client": {"name": _pkg.replace("_", "-"), "version": version},
+        "capabilities": {"supports_question": True, "supports_plan_mode": True},
+    }
+    try:
+        result = await client.request("initialize", params, timeout=timeout)
+    except TimeoutError:
+        raise KagentError(
+            f"kagent did not answer initialize within {timeout:g}s "
+            f"(set {INIT_TIMEOUT_ENV} to wait longer)"
+        ) from None
+    if not isinstance(result, dict):
+        raise KagentProtocolError(
+            f"kagent answered initialize with {result!r}, not an object"
+        )
+    return result

@@ -1,0 +1,105 @@
+"""Wire the kernel selection into kimi-cli: wrap KimiCLI.create so its soul runs on kagent."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from kimi_kernel._client import KagentError
+from kimi_kernel._locate import KagentNotFoundError
+from kimi_kernel._select import Selection
+
+_installed: Selection | None = None
+
+
+class KernelUnavailableError(RuntimeError):
+    """--kernel rust (strict) was asked for, but kagent cannot run."""
+
+
+def _headline(e: Exception) -> str:
+    return e.headline if isinstance(e, KagentNotFoundError) else str(e)
+
+
+def install(selection: Selection) -> None:
+    """Make every KimiCLI.create (shell, print, wire, ACP sessions) honour `selection`."""
+    global _installed
+    from kimi_cli.app import KimiCLI
+
+    if _installed is not None:
+        _installed = selection
+        return
+    _installed = selection
+    original = KimiCLI.create
+
+    @functools.wraps(original)
+    async def create(session: Any, **kwargs: Any) -> KimiCLI:
+        instance = await original(session, **kwargs)
+        current = _installed
+        if current is None or current.kernel == "python":
+            return instance
+        return await attach_kagent(instance, session, kwargs, current)
+
+    KimiCLI.create = staticmethod(create)  # type: ignore[method-assign]
+
+
+async def attach_kagent(
+    instance: Any, session: Any, kwargs: dict[str, Any], sel: Selection
+) -> Any:
+    from kimi_cli.utils.logging import logger
+
+    from kimi_kernel._launch import KernelLauncher, kagent_args
+    from kimi_kernel._soul import WireBackedSoul, notice
+
+    config = kwargs.get("config")
+    launcher = KernelLauncher(
+        args=kagent_args(
+            work_dir=str(session.work_dir),
+            session_id=session.id,
+            config=config,
+            model_name=kwargs.get("model_name"),
+            thinking=kwargs.get("thinking"),
+            yolo=bool(kwargs.get("yolo")),
+            agent_file=kwargs.get("agent_file"),
+            skills_dirs=kwargs.get("skills_dirs"),
+            max_steps_per_turn=kwargs.get("max_steps_per_turn"),
+            max_retries_per_step=kwargs.get("max_retries_per_step"),
+        ),
+        cwd=str(session.work_dir),
+    )
+    try:
+        client = await launcher.start()
+    except (KagentError, KagentNotFoundError) as e:
+        if sel.kernel == "rust":
+            with_fix = (
+                f"kimi-kernel: the rust kernel was requested ({sel.detail}) but kagent cannot "
+                f"run: {e}\nUse --kernel python or --kernel auto to run on the Python kernel."
+            )
+            raise KernelUnavailableError(with_fix) from e
+        logger.warning(
+            "kimi-kernel: kagent unavailable, using the Python kernel: {e}", e=e
+        )
+        notice(
+            f"kimi-kernel: kagent unavailable ({_headline(e)}); using the Python kernel."
+        )
+        return instance
+
+    soul = WireBackedSoul.adopt(
+        instance.soul, launcher=launcher, client=client, strict=sel.kernel == "rust"
+    )
+    logger.info(
+        "kimi-kernel: session {sid} runs on kagent pid {pid}",
+        sid=session.id,
+        pid=client.pid,
+    )
+
+    shutdown = instance.shutdown_background_tasks
+
+    async def shutdown_with_kagent() -> None:
+        try:
+            await shutdown()
+        finally:
+            if soul.kagent_client is not None:
+                await KernelLauncher.stop(soul.kagent_client)
+
+    instance.shutdown_background_tasks = shutdown_with_kagent
+    return instance

@@ -1,0 +1,110 @@
+"""Turn what kimi-cli resolved for a session into a `kagent --wire` command line, and start it."""
+
+from __future__ import annotations
+
+import atexit
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kimi_kernel._client import KagentClient, handshake, init_timeout
+from kimi_kernel._locate import Located, locate
+
+
+def _log(level: str, message: str) -> None:
+    from kimi_cli.utils.logging import logger
+
+    logger.log(level, "{message}", message=message)
+
+
+_LIVE: set[KagentClient] = set()
+
+
+@atexit.register
+def _kill_leftovers() -> None:
+    """Last line of defence: no kagent outlives the Python process that started it."""
+    for client in list(_LIVE):
+        client.kill_now()
+
+
+def kagent_args(
+    *,
+    work_dir: str,
+    session_id: str,
+    config: Any = None,
+    model_name: str | None = None,
+    thinking: bool | None = None,
+    yolo: bool = False,
+    agent_file: Path | None = None,
+    skills_dirs: Sequence[Any] | None = None,
+    max_steps_per_turn: int | None = None,
+    max_retries_per_step: int | None = None,
+) -> list[str]:
+    """The kimi-compatible wire-mode flags for the settings kimi-cli resolved."""
+    args = ["--wire", "--work-dir", work_dir, "--session", session_id]
+    if isinstance(config, Path):
+        args += ["--config-file", str(config.absolute())]
+    elif config is not None:  # a kimi_cli Config parsed from --config text
+        data = config.model_dump(mode="json", exclude_none=True)
+        args += ["--config", json.dumps(data, ensure_ascii=False)]
+    if model_name:
+        args += ["--model", model_name]
+    if thinking is True:
+        args.append("--thinking")
+    elif thinking is False:
+        args.append("--no-thinking")
+    if yolo:
+        args.append("--yolo")
+    if agent_file is not None:
+        args += ["--agent-file", str(Path(agent_file).absolute())]
+    for d in skills_dirs or ():
+        args += ["--skills-dir", str(Path(str(d)).absolute())]
+    if max_steps_per_turn is not None:
+        args += ["--max-steps-per-turn", str(max_steps_per_turn)]
+    if max_retries_per_step is not None:
+        args += ["--max-retries-per-step", str(max_retries_per_step)]
+    return args
+
+
+@dataclass
+class KernelLauncher:
+    """Knows how to (re)start kagent for one session; remembers the server info it reported."""
+
+    args: list[str]
+    cwd: str | None = None
+    located: Located | None = None
+    server: dict[str, Any] = field(default_factory=dict)
+
+    def locate(self) -> Located:
+        if self.located is None:
+            self.located = locate()
+        return self.located
+
+    async def start(self) -> KagentClient:
+        from kimi_kernel import __version__
+
+        located = self.locate()
+        timeout = init_timeout()
+        client = await KagentClient.spawn(
+            [str(located.path), *self.args], log=_log, cwd=self.cwd
+        )
+        _LIVE.add(client)
+        try:
+            self.server = await handshake(client, version=__version__, timeout=timeout)
+        except BaseException:
+            await self.stop(client)
+            raise
+        _log(
+            "INFO",
+            f"kagent {located.path} ({located.source}) answered initialize: {self.server}",
+        )
+        return client
+
+    @staticmethod
+    async def stop(client: KagentClient) -> None:
+        try:
+            await client.close()
+        finally:
+            _LIVE.discard(client)

@@ -1,0 +1,119 @@
+"""Choose the kernel: --kernel flag > KIMI_KERNEL > [runtime] kernel in kimi-cli's config > auto."""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, cast
+
+Kernel = Literal["rust", "python", "auto"]
+Reason = Literal["flag", "env", "config", "default"]
+
+KERNELS: tuple[Kernel, ...] = ("rust", "python", "auto")
+ENV_KERNEL = "KIMI_KERNEL"
+
+
+class KernelSelectionError(ValueError):
+    """An invalid kernel name was given somewhere."""
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    kernel: Kernel
+    reason: Reason
+    detail: str  # where exactly the value came from, for doctor / logs
+
+
+def _check(value: str, where: str) -> Kernel:
+    v = value.strip().lower()
+    if v not in KERNELS:
+        raise KernelSelectionError(
+            f"{where} is {value!r}, which is not a kernel; use one of: rust, python, auto."
+        )
+    return cast(Kernel, v)
+
+
+def default_config_file(env: Mapping[str, str]) -> Path:
+    """kimi-cli's default config location: $KIMI_SHARE_DIR/config.toml, else ~/.kimi/config.toml."""
+    share = env.get("KIMI_SHARE_DIR")
+    base = Path(share) if share else Path.home() / ".kimi"
+    return base / "config.toml"
+
+
+def _parse_config_text(text: str, *, json_first: bool) -> dict[str, Any]:
+    errors: list[str] = []
+    parsers = (json.loads, tomllib.loads) if json_first else (tomllib.loads, json.loads)
+    for parse in parsers:
+        try:
+            data = parse(text)
+        except (json.JSONDecodeError, tomllib.TOMLDecodeError) as e:
+            errors.append(str(e))
+            continue
+        if isinstance(data, dict):
+            return cast(dict[str, Any], data)
+        errors.append("top level is not a table/object")
+    raise ValueError("; ".join(errors))
+
+
+def kernel_from_config(
+    *, config_file: Path | None, config_string: str | None, env: Mapping[str, str]
+) -> tuple[Kernel, str] | None:
+    """The [runtime] kernel value in the config kimi-cli will load, with a description of where.
+
+    An unreadable or unparsable config is not an error here: kimi-cli itself reports it
+    when it loads the config, with its own message."""
+    if config_string is not None:
+        try:
+            data = _parse_config_text(config_string, json_first=True)
+        except ValueError:
+            return None
+        where = "--config"
+    else:
+        path = config_file if config_file is not None else default_config_file(env)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError:
+            return None
+        try:
+            data = _parse_config_text(text, json_first=path.suffix.lower() == ".json")
+        except ValueError:
+            return None
+        where = str(path)
+    runtime = data.get("runtime")
+    if not isinstance(runtime, dict):
+        return None
+    value = cast(dict[str, Any], runtime).get("kernel")
+    if value is None:
+        return None
+    label = f"[runtime] kernel in {where}"
+    if not isinstance(value, str):
+        raise KernelSelectionError(
+            f"{label} is {value!r}, which is not a kernel; use one of: rust, python, auto."
+        )
+    return _check(value, label), where
+
+
+def select_kernel(
+    *,
+    flag: str | None,
+    env: Mapping[str, str] | None = None,
+    config_file: Path | None = None,
+    config_string: str | None = None,
+) -> Selection:
+    env = os.environ if env is None else env
+    if flag is not None:
+        return Selection(_check(flag, "--kernel"), "flag", "--kernel")
+    value = env.get(ENV_KERNEL)
+    if value is not None and value.strip():
+        return Selection(_check(value, ENV_KERNEL), "env", ENV_KERNEL)
+    found = kernel_from_config(
+        config_file=config_file, config_string=config_string, env=env
+    )
+    if found is not None:
+        kernel, where = found
+        return Selection(kernel, "config", f"[runtime] kernel in {where}")
+    return Selection("auto", "default", "default")

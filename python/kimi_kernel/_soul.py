@@ -1,0 +1,406 @@
+"""WireBackedSoul: a kimi-cli KimiSoul whose turns run in a `kagent --wire` child process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import dataclasses
+import sys
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from kimi_cli.soul import (
+    LLMNotSet,
+    MaxStepsReached,
+    StatusSnapshot,
+    get_wire_or_none,
+    wire_send,
+)
+from kimi_cli.soul.context import Context
+from kimi_cli.soul.kimisoul import KimiSoul
+from kimi_cli.utils.logging import logger
+from kimi_cli.wire.serde import deserialize_wire_message
+from kimi_cli.wire.types import (
+    ApprovalRequest,
+    ApprovalResponse,
+    ContentPart,
+    QuestionRequest,
+    QuestionResponse,
+    StatusUpdate,
+    ToolCallRequest,
+    ToolResult,
+)
+from kosong.chat_provider import ChatProviderError
+
+from kimi_kernel._client import (
+    KagentClient,
+    KagentError,
+    KagentExited,
+    KagentProtocolError,
+    KagentRPCError,
+)
+from kimi_kernel._launch import KernelLauncher
+
+CANCEL_GRACE = 10.0
+
+
+class KagentTurnError(RuntimeError):
+    """A turn could not complete on kagent (shown to the user as the turn's error)."""
+
+
+def _log(level: str, message: str) -> None:
+    logger.log(level, "{message}", message=message)
+
+
+def notice(text: str) -> None:
+    """One line on the user's terminal even when kimi-cli has redirected fd 2 to its log."""
+    from kimi_cli.utils.logging import open_original_stderr
+
+    line = text.rstrip() + "\n"
+    with open_original_stderr() as stream:
+        if stream is not None:
+            stream.write(line.encode("utf-8", errors="replace"))
+            stream.flush()
+            return
+    sys.stderr.write(line)
+    sys.stderr.flush()
+
+
+@dataclass
+class _KernelState:
+    launcher: KernelLauncher
+    strict: bool
+    client: KagentClient | None
+    fell_back: bool = False
+    status: dict[str, Any] = field(default_factory=dict)
+    turn_running: bool = False
+
+
+class WireBackedSoul(KimiSoul):
+    """Turns run in kagent; everything else (slash commands, config, UI glue) stays KimiSoul's.
+
+    Made from an existing KimiSoul by `adopt`, so every object that already holds the soul
+    (tools bound to it, the CLI instance) keeps working with the same identity.
+    """
+
+    _kk: _KernelState
+
+    @classmethod
+    def adopt(
+        cls,
+        soul: KimiSoul,
+        *,
+        launcher: KernelLauncher,
+        client: KagentClient,
+        strict: bool,
+    ) -> WireBackedSoul:
+        soul.__class__ = cls
+        assert isinstance(soul, WireBackedSoul)
+        soul._kk = _KernelState(launcher=launcher, strict=strict, client=client)
+        return soul
+
+    # ---- introspection -----------------------------------------------------------------
+    @property
+    def kernel(self) -> str:
+        """ "rust" while kagent runs the turns, "python" after a fallback."""
+        return "python" if self._kk.fell_back else "rust"
+
+    @property
+    def kagent_client(self) -> KagentClient | None:
+        return self._kk.client
+
+    @property
+    def status(self) -> StatusSnapshot:
+        base = super().status
+        st = self._kk.status
+        if self._kk.fell_back or not st:
+            return base
+        changes: dict[str, Any] = {}
+        if st.get("context_usage") is not None:
+            changes["context_usage"] = float(st["context_usage"])
+        if st.get("context_tokens") is not None:
+            changes["context_tokens"] = int(st["context_tokens"])
+        if st.get("max_context_tokens") is not None:
+            changes["max_context_tokens"] = int(st["max_context_tokens"])
+        if st.get("plan_mode") is not None:
+            changes["plan_mode"] = bool(st["plan_mode"])
+        return dataclasses.replace(base, **changes)
+
+    def steer(self, content: str | list[ContentPart]) -> None:
+        client = self._kk.client
+        if self._kk.fell_back or client is None or not self._kk.turn_running:
+            super().steer(content)
+            return
+        payload = (
+            content
+            if isinstance(content, str)
+            else [p.model_dump(mode="json") for p in content]
+        )
+        task = asyncio.get_running_loop().create_task(
+            client.request("steer", {"user_input": payload})
+        )
+        task.add_done_callback(_log_task_error("steer"))
+
+    # ---- the turn ----------------------------------------------------------------------
+    async def run(
+        self,
+        user_input: str | list[ContentPart],
+        *,
+        skip_user_prompt_hook: bool = False,
+    ) -> None:
+        st = self._kk
+        if st.fell_back:
+            await super().run(user_input, skip_user_prompt_hook=skip_user_prompt_hook)
+            return
+        client = st.client
+        if client is None or not client.alive:
+            client = await self._restart_kagent()
+        self._silence_python_wire_recorder()
+        try:
+            await self._turn_on_kagent(client, user_input)
+        except (KagentExited, KagentProtocolError) as e:
+            await KernelLauncher.stop(client)
+            st.client = None
+            await self._reload_context()
+            if st.strict:
+                raise KagentTurnError(
+                    f"kagent failed during this turn: {e}. The kernel is 'rust' (strict), so "
+                    "there is no fallback; fix kagent or run with --kernel python or auto."
+                ) from e
+            st.fell_back = True
+            notice(
+                f"kimi-kernel: kagent failed mid-turn ({e}); continuing on the Python kernel."
+            )
+            raise KagentTurnError(
+                f"kagent failed during this turn: {e}. This session continues on the Python "
+                "kernel from the same context; send your message again."
+            ) from e
+        finally:
+            await self._reload_context()
+
+    async def _restart_kagent(self) -> KagentClient:
+        st = self._kk
+        try:
+            client = await st.launcher.start()
+        except KagentError as e:
+            if st.strict:
+                raise KagentTurnError(f"kagent could not be restarted: {e}") from e
+            st.fell_back = True
+            notice(
+                f"kimi-kernel: kagent could not be restarted ({e}); using the Python kernel."
+            )
+            raise KagentTurnError(
+                f"kagent could not be restarted: {e}. The session continues on the Python kernel."
+            ) from e
+        st.client = client
+        return client
+
+    def _silence_python_wire_recorder(self) -> None:
+        """kagent appends this turn to wire.jsonl itself; the Python Wire must not do it twice."""
+        wire = get_wire_or_none()
+        recorder = getattr(wire, "_recorder", None) if wire is not None else None
+        if recorder is None:
+            return
+
+        async def _skip(_msg: object) -> None:
+            return None
+
+        recorder._record = _skip
+
+    async def _reload_context(self) -> None:
+        """kagent wrote the turn into context.jsonl; make the Python side see the same history."""
+        fresh = Context(self._context.file_backend)
+        try:
+            await fresh.restore()
+        except Exception:  # noqa: BLE001 - keep the old view rather than fail the turn
+            logger.exception("kimi-kernel: could not reload the context kagent wrote")
+            return
+        self._context = fresh
+
+    async def _turn_on_kagent(
+        self, client: KagentClient, user_input: str | list[ContentPart]
+    ) -> None:
+        st = self._kk
+        loop = asyncio.get_running_loop()
+        answering: set[asyncio.Task[None]] = set()
+        # kagent's messages are read by a task started outside this turn: capture the turn's
+        # Wire and context (current wire, approval source) and use them explicitly.
+        wire = get_wire_or_none()
+        if wire is None:
+            raise KagentTurnError("no Wire is set for this turn (run() called outside run_soul)")
+        turn_context = contextvars.copy_context()
+
+        def on_event(params: dict[str, Any]) -> None:
+            try:
+                msg = deserialize_wire_message(params)
+            except Exception as e:  # noqa: BLE001 - pydantic/ValueError; logged, not fatal
+                logger.error(
+                    "kimi-kernel: cannot decode kagent event {p}: {e}", p=params, e=e
+                )
+                return
+            if isinstance(msg, StatusUpdate):
+                st.status.update(
+                    {
+                        k: v
+                        for k, v in msg.model_dump(mode="json").items()
+                        if v is not None
+                    }
+                )
+            wire.soul_side.send(msg)
+
+        def on_request(rid: str, params: dict[str, Any]) -> None:
+            task = loop.create_task(self._answer(client, rid, params), context=turn_context)
+            answering.add(task)
+            task.add_done_callback(answering.discard)
+
+        payload: Any = (
+            user_input
+            if isinstance(user_input, str)
+            else [p.model_dump(mode="json") for p in user_input]
+        )
+        client.on_event, client.on_request = on_event, on_request
+        st.turn_running = True
+        prompt = loop.create_task(client.request("prompt", {"user_input": payload}))
+        try:
+            try:
+                result = await asyncio.shield(prompt)
+            except asyncio.CancelledError:
+                await self._cancel_on_kagent(client, prompt)
+                raise
+        except KagentRPCError as e:
+            if e.code == -32001:
+                raise LLMNotSet() from e
+            if e.code == -32003:
+                raise ChatProviderError(e.rpc_message) from e
+            raise KagentTurnError(str(e)) from e
+        finally:
+            st.turn_running = False
+            client.on_event = client.on_request = None
+            for task in list(answering):
+                task.cancel()
+            for task in list(answering):
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        status = result.get("status") if isinstance(result, dict) else None
+        if status == "max_steps_reached":
+            raise MaxStepsReached(int(result.get("steps") or 0))
+        if status not in ("finished", "cancelled"):
+            logger.warning(
+                "kimi-kernel: unexpected prompt result from kagent: {r}", r=result
+            )
+
+    async def _cancel_on_kagent(
+        self, client: KagentClient, prompt: asyncio.Task[Any]
+    ) -> None:
+        """Forward the cancel; wait for kagent to close the turn, or stop kagent if it won't."""
+        try:
+            await asyncio.wait_for(client.request("cancel", {}), timeout=CANCEL_GRACE)
+            await asyncio.wait_for(asyncio.shield(prompt), timeout=CANCEL_GRACE)
+        except (KagentError, TimeoutError) as e:
+            logger.warning(
+                "kimi-kernel: kagent did not end the turn on cancel ({e}); stopping it",
+                e=e,
+            )
+            await KernelLauncher.stop(client)
+            self._kk.client = None
+        if not prompt.done():
+            prompt.cancel()
+        with contextlib.suppress(BaseException):
+            await prompt
+
+    async def _answer(
+        self, client: KagentClient, rid: str, params: dict[str, Any]
+    ) -> None:
+        try:
+            msg = deserialize_wire_message(params)
+        except Exception as e:  # noqa: BLE001 - answered as invalid params
+            await client.respond_error(
+                rid, -32602, f"kimi-kernel cannot decode request: {e}"
+            )
+            return
+        try:
+            match msg:
+                case ApprovalRequest():
+                    response, feedback = await self._ask_approval(msg)
+                    await client.respond(
+                        rid,
+                        ApprovalResponse(
+                            request_id=msg.id, response=response, feedback=feedback
+                        ).model_dump(mode="json"),
+                    )
+                case ToolCallRequest():
+                    wire_send(msg)
+                    value = await msg.wait()
+                    await client.respond(
+                        rid,
+                        ToolResult(tool_call_id=msg.id, return_value=value).model_dump(
+                            mode="json"
+                        ),
+                    )
+                case QuestionRequest():
+                    wire_send(msg)
+                    answers = await msg.wait()
+                    await client.respond(
+                        rid,
+                        QuestionResponse(request_id=msg.id, answers=answers).model_dump(
+                            mode="json"
+                        ),
+                    )
+                case _:
+                    await client.respond_error(
+                        rid,
+                        -32601,
+                        f"kimi-kernel does not handle {type(msg).__name__} requests",
+                    )
+        except asyncio.CancelledError:
+            raise
+        except KagentError:
+            return
+        except Exception as e:  # noqa: BLE001 - reported back to kagent as internal error
+            logger.exception(
+                "kimi-kernel: answering kagent request {rid} failed", rid=rid
+            )
+            with contextlib.suppress(KagentError):
+                await client.respond_error(
+                    rid, -32603, f"kimi-kernel failed to answer: {e}"
+                )
+
+    async def _ask_approval(self, req: ApprovalRequest) -> tuple[Any, str]:
+        """Route through kimi-cli's approval runtime, as KimiSoul's tools do, so every UI
+        (shell modal, print, wire server, ACP) sees and answers it the usual way."""
+        from kimi_cli.approval_runtime import (
+            ApprovalSource,
+            get_current_approval_source_or_none,
+        )
+
+        runtime = self._runtime.approval_runtime
+        if runtime is None:
+            wire_send(req)
+            return await req.wait(), req.feedback
+        source = get_current_approval_source_or_none() or ApprovalSource(
+            kind="foreground_turn", id=uuid.uuid4().hex
+        )
+        runtime.create_request(
+            request_id=req.id,
+            sender=req.sender,
+            action=req.action,
+            description=req.description,
+            tool_call_id=req.tool_call_id,
+            display=list(req.display),
+            source=source,
+        )
+        return await runtime.wait_for_response(req.id)
+
+
+def _log_task_error(what: str) -> Any:
+    def _done(task: asyncio.Task[Any]) -> None:
+        if task.cancelled():
+            return
+        if (exc := task.exception()) is not None:
+            logger.warning(
+                "kimi-kernel: {what} to kagent failed: {e}", what=what, e=exc
+            )
+
+    return _done

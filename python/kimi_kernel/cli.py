@@ -1,0 +1,67 @@
+"""`kimi-kernel`: kimi-cli's own command line, plus --kernel and the `doctor` subcommand."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from kimi_kernel._argv import UsageError, split_args
+from kimi_kernel._select import KernelSelectionError, select_kernel
+
+KERNEL_HELP = (
+    "--kernel [rust|python|auto]  Agent kernel (kimi-kernel). rust: kagent, strict; python: "
+    "kimi-cli's KimiSoul; auto: kagent if it starts, else python. Default: $KIMI_KERNEL, "
+    "else [runtime] kernel in the config file, else auto. `kimi-kernel doctor [--json]` "
+    "checks the setup."
+)
+
+
+def _first_command(args: Sequence[str]) -> tuple[int, str] | None:
+    """Index and name of `doctor` when it is the subcommand (first non-option argument)."""
+    for i, arg in enumerate(args):
+        if arg == "--":
+            return None
+        if not arg.startswith("-"):
+            return (i, arg) if arg == "doctor" else None
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int | str | None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        split = split_args(args)
+        selection = select_kernel(
+            flag=split.kernel,
+            config_file=split.config_file,
+            config_string=split.config_string,
+        )
+    except (UsageError, KernelSelectionError) as e:
+        print(f"kimi-kernel: error: {e}", file=sys.stderr)
+        return 2
+
+    doctor = _first_command(split.kimi_args)
+    if doctor is not None:
+        from kimi_kernel._doctor import run_doctor
+
+        index, _ = doctor
+        return run_doctor(
+            selection,
+            split.kimi_args[index + 1 :],
+            split.config_file,
+            split.config_string,
+        )
+
+    from kimi_cli.__main__ import main as kimi_main
+    from kimi_cli.cli import cli
+
+    from kimi_kernel._hook import install
+
+    install(selection)
+    epilog = cli.info.epilog or ""
+    if KERNEL_HELP not in str(epilog):
+        cli.info.epilog = f"{KERNEL_HELP}\n\n{epilog}"
+    return kimi_main(split.kimi_args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
