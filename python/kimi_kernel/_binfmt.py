@@ -22,6 +22,8 @@ _MACHO_CPUS = {7: "x86", 0x01000007: "x86_64", 12: "arm", 0x0100000C: "aarch64"}
 # PE/COFF Machine values.
 _PE_MACHINES = {0x14C: "x86", 0x8664: "x86_64", 0x1C0: "arm", 0xAA64: "aarch64"}
 
+_KIND_NAMES = {"elf": "ELF", "macho": "Mach-O", "pe": "PE"}
+
 _MACHINE_ALIASES = {
     "amd64": "x86_64",
     "x64": "x86_64",
@@ -43,8 +45,7 @@ class BinaryFormat:
 
     def describe(self) -> str:
         if self.kind in ("elf", "macho", "pe"):
-            names = {"elf": "ELF", "macho": "Mach-O", "pe": "PE"}
-            return f"{names[self.kind]} executable for {'/'.join(self.arches) or 'unknown CPU'}"
+            return f"{_KIND_NAMES[self.kind]} executable for {'/'.join(self.arches) or 'unknown CPU'}"
         if self.kind == "script":
             return "script"
         return "file of unknown format"
@@ -115,7 +116,8 @@ def incompatibility(fmt: BinaryFormat) -> str | None:
     want_kind, want_arch = host_kind(), host_arch()
     if fmt.kind != want_kind or want_arch not in fmt.arches:
         return (
-            f"wrong architecture: it is a {fmt.describe()}, but this machine runs "
-            f"{BinaryFormat(want_kind, (want_arch,)).describe()}s"
+            f"wrong architecture: built for {'/'.join(fmt.arches) or 'an unknown CPU'} "
+            f"({_KIND_NAMES[fmt.kind]}), but this machine is {want_arch} "
+            f"({_KIND_NAMES[want_kind]})"
         )
     return None
