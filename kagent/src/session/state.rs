@@ -1,0 +1,97 @@
+//! `state.json`: kept as a JSON object so fields written by other kernels survive.
+
+use std::path::Path;
+
+use serde_json::{json, Map, Value};
+
+use super::{atomic_json_write, SessionError};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionState {
+    data: Map<String, Value>,
+}
+
+impl Default for SessionState {
+    fn default() -> Self {
+        let v = json!({
+            "version": 1,
+            "approval": {"yolo": false, "afk": false, "auto_approve_actions": []},
+            "additional_dirs": [],
+            "custom_title": null,
+            "title_generated": false,
+            "title_generate_attempts": 0,
+            "plan_mode": false,
+            "plan_session_id": null,
+            "plan_slug": null,
+            "wire_mtime": null,
+            "archived": false,
+            "archived_at": null,
+            "auto_archive_exempt": false,
+            "todos": [],
+        });
+        SessionState {
+            data: v.as_object().cloned().unwrap_or_default(),
+        }
+    }
+}
+
+impl SessionState {
+    /// Load `<dir>/state.json`; a missing or corrupted file gives the defaults.
+    pub fn load(dir: &Path) -> SessionState {
+        let mut st = SessionState::default();
+        if let Some(obj) = std::fs::read_to_string(dir.join("state.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+            .and_then(|v| v.as_object().cloned())
+        {
+            for (k, v) in obj {
+                st.data.insert(k, v);
+            }
+        }
+        st
+    }
+
+    pub fn save(&self, dir: &Path) -> Result<(), SessionError> {
+        atomic_json_write(&Value::Object(self.data.clone()), &dir.join("state.json"))
+    }
+
+    pub fn custom_title(&self) -> Option<&str> {
+        self.data
+            .get("custom_title")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    }
+
+    pub fn set_custom_title(&mut self, title: &str) {
+        self.data.insert("custom_title".into(), json!(title));
+    }
+
+    pub fn plan_mode(&self) -> bool {
+        self.data
+            .get("plan_mode")
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+    }
+
+    pub fn set_plan_mode(&mut self, on: bool) {
+        self.data.insert("plan_mode".into(), json!(on));
+    }
+
+    pub fn yolo(&self) -> bool {
+        self.data
+            .get("approval")
+            .and_then(|a| a.get("yolo"))
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+    }
+
+    pub fn set_yolo(&mut self, on: bool) {
+        let approval = self
+            .data
+            .entry("approval")
+            .or_insert_with(|| json!({"yolo": false, "afk": false, "auto_approve_actions": []}));
+        if let Some(a) = approval.as_object_mut() {
+            a.insert("yolo".into(), json!(on));
+        }
+    }
+}

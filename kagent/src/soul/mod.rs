@@ -1,0 +1,584 @@
+//! The soul: one agent turn = TurnBegin, steps (LLM call + tool calls) until the model stops
+//! calling tools, TurnEnd. Mirrors kimi-cli's `KimiSoul.run` / `_agent_loop` / `_step`.
+//!
+//! Cancellation: the whole turn future is raced against a [`CancelToken`]; every await point
+//! is a cancellation point. Context records are written synchronously between awaits, so a
+//! cancelled turn leaves `context.jsonl` with whole records only (user message and
+//! checkpoints, never half an assistant step), and the next prompt works.
+
+pub mod cancel;
+pub mod context;
+pub mod message;
+pub mod retry;
+pub mod slash;
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use crate::config::LoopControl;
+use crate::llm::{ChatProvider, ChatProviderError, StreamedPart};
+use crate::session::{Session, SessionError, SessionState};
+use crate::tools::{Dispatch, ToolOutput, ToolResult, Toolset};
+use crate::wire::types::{StatusUpdate, StepRetry, WireMessage};
+use crate::wire::Wire;
+use cancel::CancelToken;
+use context::Context;
+use message::{system_text, ContentPart, Message, Role, UserInput};
+
+/// Why a turn did not finish normally.
+#[derive(Debug, thiserror::Error)]
+pub enum TurnError {
+    #[error("LLM is not set")]
+    LlmNotSet,
+    #[error("{0}")]
+    LlmNotSupported(String),
+    #[error(transparent)]
+    Provider(#[from] ChatProviderError),
+    #[error("Max number of steps reached: {0}")]
+    MaxStepsReached(i64),
+    #[error("cancelled")]
+    Cancelled,
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<SessionError> for TurnError {
+    fn from(e: SessionError) -> Self {
+        TurnError::Internal(format!("SessionError: {e}"))
+    }
+}
+
+/// The configured model.
+pub struct Llm {
+    pub provider: Arc<dyn ChatProvider>,
+    pub max_context_size: i64,
+    pub capabilities: Vec<String>,
+}
+
+/// Agent state that lives across turns.
+pub struct Soul {
+    pub llm: Option<Llm>,
+    pub context: Context,
+    pub toolset: Toolset,
+    pub loop_control: LoopControl,
+    pub session: Session,
+    /// Session state shared with the server (plan mode can change while a turn runs).
+    pub state: Arc<Mutex<SessionState>>,
+    pub system_prompt: String,
+    pub work_dir: PathBuf,
+    /// Steers queued by the server while a turn runs.
+    pub steer_queue: Arc<Mutex<VecDeque<UserInput>>>,
+}
+
+/// The system prompt written to new sessions.
+pub const SYSTEM_PROMPT: &str = "You are Kimi Code CLI, an interactive general AI agent running on a user's computer (served by kagent).";
+
+enum StepOutcome {
+    Stop,
+    Continue,
+}
+
+impl Soul {
+    pub fn plan_mode(&self) -> bool {
+        self.state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .plan_mode()
+    }
+
+    pub fn set_plan_mode(&mut self, on: bool) -> Result<bool, SessionError> {
+        set_plan_mode(&self.state, &self.session, on)?;
+        Ok(on)
+    }
+
+    /// Change the shared state and persist it (re-reading the title from disk first).
+    pub fn update_state(&self, f: impl FnOnce(&mut SessionState)) -> Result<(), SessionError> {
+        update_state(&self.state, &self.session, f)
+    }
+
+    /// Run a turn. TurnBegin is always followed by TurnEnd, whatever the outcome.
+    pub async fn run(
+        &mut self,
+        input: UserInput,
+        wire: &Wire,
+        cancel: &CancelToken,
+    ) -> Result<(), TurnError> {
+        wire.send(WireMessage::TurnBegin {
+            user_input: input.clone(),
+        });
+        let result = tokio::select! {
+            biased;
+            _ = cancel.cancelled() => Err(TurnError::Cancelled),
+            r = self.turn_body(input.clone(), wire) => r,
+        };
+        wire.send(WireMessage::TurnEnd);
+        wire.flush();
+        if result.is_ok() {
+            self.auto_title(&input);
+        }
+        result
+    }
+
+    fn auto_title(&mut self, input: &UserInput) {
+        let text = input.extract_text(" ");
+        if slash::parse(text.trim()).is_some() {
+            return;
+        }
+        let fresh = SessionState::load(&self.session.dir);
+        if fresh.custom_title().is_some() {
+            return;
+        }
+        let title = shorten(&text, 50);
+        if title.is_empty() {
+            return;
+        }
+        if let Err(e) = self.update_state(|s| s.set_custom_title(&title)) {
+            crate::logging::error(&format!("saving session state failed: {e}"));
+        }
+    }
+
+    async fn turn_body(&mut self, input: UserInput, wire: &Wire) -> Result<(), TurnError> {
+        let text = input.extract_text(" ");
+        if let Some((name, args)) = slash::parse(text.trim()) {
+            return slash::run(self, &name, &args, wire).await;
+        }
+        if self.llm.is_none() {
+            return Err(TurnError::LlmNotSet);
+        }
+        let parts = input.into_parts();
+        self.check_capabilities(&parts)?;
+        self.context.checkpoint()?;
+        self.context.append(&[Message::new(Role::User, parts)])?;
+        self.agent_loop(wire).await
+    }
+
+    fn check_capabilities(&self, parts: &[ContentPart]) -> Result<(), TurnError> {
+        let Some(llm) = &self.llm else {
+            return Err(TurnError::LlmNotSet);
+        };
+        let mut missing = vec![];
+        for p in parts {
+            let need = match p {
+                ContentPart::ImageUrl(_) => "image_in",
+                ContentPart::VideoUrl(_) => "video_in",
+                ContentPart::Think { .. } => "thinking",
+                _ => continue,
+            };
+            if !llm.capabilities.iter().any(|c| c == need) && !missing.contains(&need) {
+                missing.push(need);
+            }
+        }
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(TurnError::LlmNotSupported(format!(
+                "LLM model '{}' does not support required {}: {}.",
+                llm.provider.model_name(),
+                if missing.len() == 1 {
+                    "capability"
+                } else {
+                    "capabilities"
+                },
+                missing.join(", ")
+            )))
+        }
+    }
+
+    async fn agent_loop(&mut self, wire: &Wire) -> Result<(), TurnError> {
+        self.steer_queue
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+        let max_steps = self.loop_control.max_steps_per_turn;
+        let mut step_no: i64 = 0;
+        loop {
+            step_no += 1;
+            if step_no > max_steps {
+                return Err(TurnError::MaxStepsReached(max_steps));
+            }
+            wire.send(WireMessage::StepBegin { n: step_no });
+            let outcome = async {
+                self.context.checkpoint()?;
+                self.step(step_no, wire).await
+            }
+            .await;
+            let outcome = match outcome {
+                Ok(o) => o,
+                Err(e) => {
+                    crate::logging::error(&format!("Agent step {step_no} failed: {e}"));
+                    wire.send(WireMessage::StepInterrupted);
+                    return Err(e);
+                }
+            };
+            let steered = self.consume_steers(wire)?;
+            match outcome {
+                StepOutcome::Stop if !steered => return Ok(()),
+                _ => continue,
+            }
+        }
+    }
+
+    fn consume_steers(&mut self, wire: &Wire) -> Result<bool, TurnError> {
+        let mut any = false;
+        loop {
+            let next = self
+                .steer_queue
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .pop_front();
+            let Some(input) = next else { break };
+            let parts = input.clone().into_parts();
+            self.check_capabilities(&parts)?;
+            self.context.append(&[Message::new(Role::User, parts)])?;
+            wire.send(WireMessage::SteerInput { user_input: input });
+            any = true;
+        }
+        Ok(any)
+    }
+
+    async fn step(&mut self, step_no: i64, wire: &Wire) -> Result<StepOutcome, TurnError> {
+        let (provider, max_context) = match &self.llm {
+            Some(l) => (l.provider.clone(), l.max_context_size),
+            None => return Err(TurnError::LlmNotSet),
+        };
+        let max_attempts = self.loop_control.max_retries_per_step.max(1);
+        let tools = self.toolset.definitions();
+        let history = self.context.history().to_vec();
+        let mut attempt: i64 = 1;
+        let generated = loop {
+            match self
+                .generate_once(provider.as_ref(), &tools, &history, wire)
+                .await
+            {
+                Ok(g) => break g,
+                Err(e) if e.is_retryable() && attempt < max_attempts => {
+                    let wait_s = retry::backoff_seconds(attempt as u32);
+                    crate::logging::warn(&format!(
+                        "Retrying step for the {attempt} time (last error: {}: {e}). Waiting {wait_s} seconds.",
+                        e.type_name()
+                    ));
+                    wire.send(WireMessage::StepRetry(StepRetry {
+                        n: step_no,
+                        next_attempt: attempt + 1,
+                        max_attempts,
+                        wait_s,
+                        error_type: e.type_name().to_string(),
+                        status_code: e.status_code(),
+                    }));
+                    tokio::time::sleep(std::time::Duration::from_secs_f64(wait_s)).await;
+                    attempt += 1;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
+
+        let Generated {
+            message,
+            id,
+            usage,
+            immediate,
+            pending,
+        } = generated;
+        let mut status = StatusUpdate {
+            token_usage: usage,
+            message_id: id,
+            plan_mode: Some(self.plan_mode()),
+            ..StatusUpdate::default()
+        };
+        // kimi-cli writes the `_usage` record (an await) before the StatusUpdate, which lets
+        // already-finished tool results reach the wire first; without usage they come after.
+        if let Some(u) = usage {
+            self.context.update_token_count(u.input())?;
+            for r in &immediate {
+                wire.send(WireMessage::ToolResult(r.clone()));
+            }
+            let tokens = self.context.token_count();
+            status.context_tokens = Some(tokens);
+            status.max_context_tokens = Some(max_context);
+            status.context_usage = Some(if max_context > 0 {
+                tokens as f64 / max_context as f64
+            } else {
+                0.0
+            });
+            wire.send(WireMessage::StatusUpdate(status));
+        } else {
+            wire.send(WireMessage::StatusUpdate(status));
+            for r in &immediate {
+                wire.send(WireMessage::ToolResult(r.clone()));
+            }
+        }
+
+        // Await running tools; each reports its result as soon as it finishes.
+        let mut results: Vec<ToolResult> = immediate;
+        let mut handles = vec![];
+        for (idx, fut) in pending {
+            let w = wire.clone();
+            handles.push((
+                idx,
+                tokio::spawn(async move {
+                    let r = fut.await;
+                    w.send(WireMessage::ToolResult(r.clone()));
+                    r
+                }),
+            ));
+        }
+        let guard = AbortOnDrop(handles.iter().map(|(_, h)| h.abort_handle()).collect());
+        for (_, h) in handles {
+            match h.await {
+                Ok(r) => results.push(r),
+                Err(e) => return Err(TurnError::Internal(format!("tool task failed: {e}"))),
+            }
+        }
+        drop(guard);
+        // Tool messages in call order.
+        let order: Vec<String> = message
+            .tool_calls
+            .iter()
+            .flatten()
+            .map(|c| c.id.clone())
+            .collect();
+        results.sort_by_key(|r| {
+            order
+                .iter()
+                .position(|id| *id == r.tool_call_id)
+                .unwrap_or(usize::MAX)
+        });
+
+        // Grow the context.
+        let has_tool_calls = message.tool_calls.as_ref().is_some_and(|c| !c.is_empty());
+        self.context.append(std::slice::from_ref(&message))?;
+        if let Some(u) = usage {
+            self.context.update_token_count(u.total())?;
+        }
+        let tool_messages: Vec<Message> = results.iter().map(tool_result_to_message).collect();
+        self.context.append(&tool_messages)?;
+
+        Ok(if has_tool_calls {
+            StepOutcome::Continue
+        } else {
+            StepOutcome::Stop
+        })
+    }
+
+    /// One LLM call: stream parts to the wire, assemble the message, dispatch tool calls.
+    async fn generate_once(
+        &self,
+        provider: &dyn ChatProvider,
+        tools: &[crate::llm::ToolDefinition],
+        history: &[Message],
+        wire: &Wire,
+    ) -> Result<Generated, ChatProviderError> {
+        let mut stream = provider
+            .generate(&self.system_prompt, tools, history)
+            .await?;
+        let mut message = Message::new(Role::Assistant, vec![]);
+        let mut pending_part: Option<StreamedPart> = None;
+        let mut immediate = vec![];
+        let mut running = vec![];
+        while let Some(part) = stream.next_part().await {
+            let part = part?;
+            wire.send(match &part {
+                StreamedPart::Content(c) => WireMessage::ContentPart(c.clone()),
+                StreamedPart::ToolCall(c) => WireMessage::ToolCall(c.clone()),
+                StreamedPart::ToolCallPart(p) => WireMessage::ToolCallPart(p.clone()),
+            });
+            let merged = match (&mut pending_part, &part) {
+                (None, _) => false,
+                (Some(StreamedPart::Content(a)), StreamedPart::Content(b)) => a.merge(b),
+                (Some(StreamedPart::ToolCall(a)), StreamedPart::ToolCallPart(b)) => {
+                    a.merge_part(b);
+                    true
+                }
+                (Some(StreamedPart::ToolCallPart(a)), StreamedPart::ToolCallPart(b)) => {
+                    if let Some(extra) = &b.arguments_part {
+                        a.arguments_part
+                            .get_or_insert_with(String::new)
+                            .push_str(extra);
+                    }
+                    true
+                }
+                _ => false,
+            };
+            if !merged {
+                if let Some(done) = pending_part.take() {
+                    self.finish_part(done, &mut message, &mut immediate, &mut running);
+                }
+                pending_part = Some(part);
+            }
+        }
+        if let Some(done) = pending_part.take() {
+            self.finish_part(done, &mut message, &mut immediate, &mut running);
+        }
+        let has_calls = message.tool_calls.as_ref().is_some_and(|c| !c.is_empty());
+        if message.content.is_empty() && !has_calls {
+            return Err(ChatProviderError::EmptyResponse(
+                "The API returned an empty response.".into(),
+            ));
+        }
+        let has_think = message
+            .content
+            .iter()
+            .any(|p| matches!(p, ContentPart::Think { .. }));
+        let has_text = message
+            .content
+            .iter()
+            .any(|p| matches!(p, ContentPart::Text(t) if !t.trim().is_empty()));
+        if has_think && !has_text && !has_calls {
+            return Err(ChatProviderError::EmptyResponse(
+                "The API returned a response containing only thinking content without any text or tool calls. This usually indicates the stream was interrupted or the output token budget was exhausted during reasoning.".into(),
+            ));
+        }
+        Ok(Generated {
+            message,
+            id: stream.id(),
+            usage: stream.usage(),
+            immediate,
+            pending: running,
+        })
+    }
+
+    fn finish_part(
+        &self,
+        part: StreamedPart,
+        message: &mut Message,
+        immediate: &mut Vec<ToolResult>,
+        running: &mut Vec<(usize, crate::llm::BoxFuture<'static, ToolResult>)>,
+    ) {
+        match part {
+            StreamedPart::Content(c) => message.content.push(c),
+            StreamedPart::ToolCall(call) => {
+                let idx = message.tool_calls.as_ref().map_or(0, Vec::len);
+                match self.toolset.handle(&call, &self.work_dir) {
+                    Dispatch::Immediate(r) => immediate.push(r),
+                    Dispatch::Pending(f) => running.push((idx, f)),
+                }
+                message.tool_calls.get_or_insert_with(Vec::new).push(call);
+            }
+            // A stray argument fragment with no tool call to attach to is dropped (as kosong does).
+            StreamedPart::ToolCallPart(_) => {}
+        }
+    }
+}
+
+struct Generated {
+    message: Message,
+    id: Option<String>,
+    usage: Option<message::TokenUsage>,
+    immediate: Vec<ToolResult>,
+    pending: Vec<(usize, crate::llm::BoxFuture<'static, ToolResult>)>,
+}
+
+/// Aborts spawned tool tasks if the step is cancelled while awaiting them.
+struct AbortOnDrop(Vec<tokio::task::AbortHandle>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        for h in &self.0 {
+            h.abort();
+        }
+    }
+}
+
+/// Persist a state change: fields other kernels/UIs may edit (title) are re-read first.
+pub fn update_state(
+    state: &Mutex<SessionState>,
+    session: &Session,
+    f: impl FnOnce(&mut SessionState),
+) -> Result<(), SessionError> {
+    let mut g = state.lock().unwrap_or_else(|p| p.into_inner());
+    let fresh = SessionState::load(&session.dir);
+    if let Some(t) = fresh.custom_title() {
+        g.set_custom_title(t);
+    }
+    f(&mut g);
+    g.save(&session.dir)
+}
+
+pub fn set_plan_mode(
+    state: &Mutex<SessionState>,
+    session: &Session,
+    on: bool,
+) -> Result<(), SessionError> {
+    update_state(state, session, |s| s.set_plan_mode(on))
+}
+
+/// kimi-cli's `tool_result_to_message`.
+pub fn tool_result_to_message(r: &ToolResult) -> Message {
+    let rv = &r.return_value;
+    let output_parts = |out: &ToolOutput| -> Vec<ContentPart> {
+        match out {
+            ToolOutput::Text(s) if s.is_empty() => vec![],
+            ToolOutput::Text(s) => vec![ContentPart::Text(s.clone())],
+            ToolOutput::Parts(p) => p.clone(),
+        }
+    };
+    let mut content = vec![];
+    if rv.is_error {
+        content.push(system_text(&format!("ERROR: {}", rv.message)));
+        content.extend(output_parts(&rv.output));
+    } else {
+        if !rv.message.is_empty() {
+            content.push(system_text(&rv.message));
+        }
+        content.extend(output_parts(&rv.output));
+        if content.is_empty() {
+            content.push(system_text("Tool output is empty."));
+        } else if !content.iter().any(|p| matches!(p, ContentPart::Text(_))) {
+            content.insert(0, system_text("Tool returned non-text content."));
+        }
+    }
+    let mut m = Message::new(Role::Tool, content);
+    m.tool_call_id = Some(r.tool_call_id.clone());
+    m
+}
+
+/// kimi-cli's `shorten`: normalize whitespace, cut at a word boundary near `width`, add "…".
+pub fn shorten(text: &str, width: usize) -> String {
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= width {
+        return text;
+    }
+    let mut cut = width - 1;
+    if let Some(space) = chars[..(cut + 1).min(chars.len())]
+        .iter()
+        .rposition(|c| *c == ' ')
+    {
+        if space > 0 {
+            cut = space;
+        }
+    }
+    let head: String = chars[..cut].iter().collect();
+    format!("{}\u{2026}", head.trim_end())
+}
+
+/// Send a text part (slash command output).
+pub fn send_text(wire: &Wire, text: &str) {
+    wire.send(WireMessage::ContentPart(ContentPart::text(text)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shorten_like_kimi() {
+        assert_eq!(shorten("hi  there", 50), "hi there");
+        let long = "word ".repeat(20);
+        let s = shorten(&long, 50);
+        assert!(s.chars().count() <= 50 && s.ends_with('\u{2026}'));
+    }
+
+    #[test]
+    fn error_tool_result_message() {
+        let r = ToolResult {
+            tool_call_id: "c1".into(),
+            return_value: crate::tools::ToolReturnValue::error("Tool `Nope` not found", "x"),
+        };
+        assert_eq!(
+            crate::pyjson::compact(&tool_result_to_message(&r).to_json()),
+            r#"{"role":"tool","content":"<system>ERROR: Tool `Nope` not found</system>","tool_call_id":"c1"}"#
+        );
+    }
+}

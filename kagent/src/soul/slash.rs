@@ -1,0 +1,189 @@
+//! Soul-level slash commands (`/clear`, `/yolo`, `/plan`, ...), parsed like kimi-cli parses them.
+
+use super::{send_text, Soul, TurnError};
+use crate::wire::types::{StatusUpdate, WireMessage};
+use crate::wire::Wire;
+
+/// A slash command known to the kernel, as listed by `initialize`.
+pub struct SlashCommandInfo {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub aliases: &'static [&'static str],
+}
+
+/// Commands kagent lists in `initialize` (same names and wording as kimi-cli 1.51).
+pub const COMMANDS: &[SlashCommandInfo] = &[
+    SlashCommandInfo {
+        name: "init",
+        description: "Analyze the codebase and generate an `AGENTS.md` file",
+        aliases: &[],
+    },
+    SlashCommandInfo {
+        name: "compact",
+        description: "Compact the context (optionally with a custom focus, e.g. /compact keep db discussions)",
+        aliases: &[],
+    },
+    SlashCommandInfo {
+        name: "clear",
+        description: "Clear the context",
+        aliases: &["reset"],
+    },
+    SlashCommandInfo {
+        name: "yolo",
+        description: "Toggle YOLO mode (auto-approve all actions)",
+        aliases: &[],
+    },
+    SlashCommandInfo {
+        name: "afk",
+        description: "Toggle afk mode (auto-dismiss AskUserQuestion, auto-approve tool calls)",
+        aliases: &[],
+    },
+    SlashCommandInfo {
+        name: "plan",
+        description: "Toggle plan mode. Usage: /plan [on|off|view|clear]",
+        aliases: &[],
+    },
+    SlashCommandInfo {
+        name: "add-dir",
+        description: "Add a directory to the workspace. Usage: /add-dir <path>. Run without args to list added dirs",
+        aliases: &[],
+    },
+    SlashCommandInfo {
+        name: "export",
+        description: "Export current session context to a markdown file",
+        aliases: &[],
+    },
+    SlashCommandInfo {
+        name: "import",
+        description: "Import context from a file or session ID",
+        aliases: &[],
+    },
+];
+
+/// Parse `/name args` (name: `[A-Za-z0-9_-]+(:[A-Za-z0-9_-]+)*`, then whitespace or end).
+pub fn parse(input: &str) -> Option<(String, String)> {
+    let input = input.trim();
+    let rest = input.strip_prefix('/')?;
+    let is_name = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    let bytes: Vec<char> = rest.chars().collect();
+    let mut i = 0;
+    loop {
+        let start = i;
+        while i < bytes.len() && is_name(bytes[i]) {
+            i += 1;
+        }
+        if i == start {
+            if start == 0 {
+                return None;
+            }
+            // a trailing ':' without a segment is not part of the name
+            i = start - 1;
+            break;
+        }
+        if i + 1 < bytes.len() && bytes[i] == ':' && is_name(bytes[i + 1]) {
+            i += 1;
+            continue;
+        }
+        break;
+    }
+    if i < bytes.len() && !bytes[i].is_whitespace() {
+        return None;
+    }
+    let name: String = bytes[..i].iter().collect();
+    let args: String = bytes[i..]
+        .iter()
+        .collect::<String>()
+        .trim_start()
+        .to_string();
+    Some((name, args))
+}
+
+fn find(name: &str) -> Option<&'static SlashCommandInfo> {
+    COMMANDS
+        .iter()
+        .find(|c| c.name == name || c.aliases.contains(&name))
+}
+
+/// Run a slash command inside a turn (between TurnBegin and TurnEnd).
+pub async fn run(soul: &mut Soul, name: &str, args: &str, wire: &Wire) -> Result<(), TurnError> {
+    let Some(cmd) = find(name) else {
+        send_text(wire, &format!("Unknown slash command \"/{name}\"."));
+        return Ok(());
+    };
+    match cmd.name {
+        "clear" => {
+            soul.context.clear()?;
+            send_text(wire, "The context has been cleared.");
+            let max = soul.llm.as_ref().map(|l| l.max_context_size);
+            wire.send(WireMessage::StatusUpdate(StatusUpdate {
+                context_usage: max.map(|_| 0.0),
+                context_tokens: max.map(|_| 0),
+                max_context_tokens: max,
+                ..StatusUpdate::default()
+            }));
+        }
+        "yolo" => {
+            let on = !soul.state.lock().unwrap_or_else(|p| p.into_inner()).yolo();
+            soul.update_state(|s| s.set_yolo(on))?;
+            send_text(
+                wire,
+                if on {
+                    "You only live once! All actions will be auto-approved."
+                } else {
+                    "You only die once! Actions will require approval."
+                },
+            );
+        }
+        "compact" if soul.context.history().is_empty() => {
+            send_text(wire, "The context is empty.");
+        }
+        "plan" => {
+            let on = match args.trim() {
+                "on" => true,
+                "off" => false,
+                _ => !soul.plan_mode(),
+            };
+            soul.set_plan_mode(on)?;
+            send_text(
+                wire,
+                if on {
+                    "Plan mode ON."
+                } else {
+                    "Plan mode OFF. All tools are now available."
+                },
+            );
+            wire.send(WireMessage::StatusUpdate(StatusUpdate {
+                plan_mode: Some(on),
+                ..StatusUpdate::default()
+            }));
+        }
+        other => {
+            crate::logging::warn(&format!(
+                "slash command /{other} is not built in kagent yet"
+            ));
+            send_text(
+                wire,
+                &format!("The /{other} command is not available in kagent yet."),
+            );
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse;
+
+    #[test]
+    fn parses_like_kimi() {
+        assert_eq!(parse("/clear"), Some(("clear".into(), "".into())));
+        assert_eq!(parse(" /plan  on "), Some(("plan".into(), "on".into())));
+        assert_eq!(
+            parse("/skill:x-y go"),
+            Some(("skill:x-y".into(), "go".into()))
+        );
+        assert_eq!(parse("/a.b"), None);
+        assert_eq!(parse("hello"), None);
+        assert_eq!(parse("/"), None);
+    }
+}

@@ -1,0 +1,249 @@
+//! Tools the model can call.
+//!
+//! A [`Tool`] has a name, a description, a JSON-Schema for its arguments and an async `call`.
+//! The [`Toolset`] is the registry the turn loop dispatches tool calls to. Built-in tools
+//! (Shell, ReadFile, ...) live in their own modules and are registered with
+//! [`Toolset::register`]; external tools declared by the wire client go through the same
+//! registry. Unknown tools and unparsable arguments produce the same error results as kosong.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+
+use crate::llm::{BoxFuture, ToolDefinition};
+use crate::soul::message::{ContentPart, ToolCall};
+
+/// A display block shown to the user (`brief`, `diff`, `todo`, `shell`, or any other type).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DisplayBlock(pub Value);
+
+impl DisplayBlock {
+    pub fn brief(text: &str) -> Self {
+        DisplayBlock(json!({"type": "brief", "text": text}))
+    }
+}
+
+/// Output of a tool for the model.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ToolOutput {
+    Text(String),
+    Parts(Vec<ContentPart>),
+}
+
+/// kosong's `ToolReturnValue`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolReturnValue {
+    pub is_error: bool,
+    pub output: ToolOutput,
+    /// Explanation for the model.
+    pub message: String,
+    pub display: Vec<DisplayBlock>,
+    pub extras: Option<serde_json::Map<String, Value>>,
+}
+
+impl ToolReturnValue {
+    /// A successful result.
+    pub fn ok(output: impl Into<String>, message: impl Into<String>) -> Self {
+        ToolReturnValue {
+            is_error: false,
+            output: ToolOutput::Text(output.into()),
+            message: message.into(),
+            display: vec![],
+            extras: None,
+        }
+    }
+
+    /// An error result with a `brief` display block (kosong's `ToolError`).
+    pub fn error(message: impl Into<String>, brief: &str) -> Self {
+        ToolReturnValue {
+            is_error: true,
+            output: ToolOutput::Text(String::new()),
+            message: message.into(),
+            display: vec![DisplayBlock::brief(brief)],
+            extras: None,
+        }
+    }
+
+    pub fn to_json(&self) -> Value {
+        json!({
+            "is_error": self.is_error,
+            "output": match &self.output {
+                ToolOutput::Text(s) => Value::String(s.clone()),
+                ToolOutput::Parts(p) => Value::Array(p.iter().map(ContentPart::to_json).collect()),
+            },
+            "message": self.message,
+            "display": self.display.iter().map(|d| d.0.clone()).collect::<Vec<_>>(),
+            "extras": self.extras,
+        })
+    }
+}
+
+/// The result of one tool call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolResult {
+    pub tool_call_id: String,
+    pub return_value: ToolReturnValue,
+}
+
+impl ToolResult {
+    pub fn to_json(&self) -> Value {
+        json!({"tool_call_id": self.tool_call_id, "return_value": self.return_value.to_json()})
+    }
+}
+
+/// What a tool gets besides its arguments.
+#[derive(Debug, Clone)]
+pub struct ToolContext {
+    pub tool_call_id: String,
+    pub work_dir: std::path::PathBuf,
+}
+
+/// A tool callable by the model.
+pub trait Tool: Send + Sync {
+    fn name(&self) -> &str;
+    fn description(&self) -> &str;
+    /// JSON Schema of the arguments object.
+    fn parameters(&self) -> Value;
+    /// Run the tool. `arguments` is the parsed JSON arguments value. Cancellation drops the
+    /// future, so tools must leave no partial state that later calls rely on.
+    fn call(&self, arguments: Value, ctx: ToolContext) -> BoxFuture<'static, ToolReturnValue>;
+}
+
+/// How the toolset answered a tool call.
+pub enum Dispatch {
+    /// Already known (unknown tool, invalid arguments).
+    Immediate(ToolResult),
+    /// Running; resolves to the result.
+    Pending(BoxFuture<'static, ToolResult>),
+}
+
+/// The registry of tools.
+#[derive(Default, Clone)]
+pub struct Toolset {
+    tools: BTreeMap<String, Arc<dyn Tool>>,
+    order: Vec<String>,
+}
+
+impl Toolset {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Register (or replace) a tool.
+    pub fn register(&mut self, tool: Arc<dyn Tool>) {
+        let name = tool.name().to_string();
+        if self.tools.insert(name.clone(), tool).is_none() {
+            self.order.push(name);
+        }
+    }
+
+    pub fn find(&self, name: &str) -> Option<&Arc<dyn Tool>> {
+        self.tools.get(name)
+    }
+
+    /// Definitions advertised to the model, in registration order.
+    pub fn definitions(&self) -> Vec<ToolDefinition> {
+        self.order
+            .iter()
+            .filter_map(|n| self.tools.get(n))
+            .map(|t| ToolDefinition {
+                name: t.name().to_string(),
+                description: t.description().to_string(),
+                parameters: t.parameters(),
+            })
+            .collect()
+    }
+
+    /// Dispatch one tool call.
+    pub fn handle(&self, call: &ToolCall, work_dir: &std::path::Path) -> Dispatch {
+        let Some(tool) = self.tools.get(&call.name) else {
+            let msg = format!("Tool `{}` not found", call.name);
+            return Dispatch::Immediate(ToolResult {
+                tool_call_id: call.id.clone(),
+                return_value: ToolReturnValue::error(msg.clone(), &msg),
+            });
+        };
+        let raw = call.arguments.as_deref().unwrap_or("");
+        let raw = if raw.trim().is_empty() { "{}" } else { raw };
+        let arguments: Value = match serde_json::from_str(raw) {
+            Ok(v) => v,
+            Err(e) => {
+                let msg = format!("Error parsing JSON arguments: {e}");
+                return Dispatch::Immediate(ToolResult {
+                    tool_call_id: call.id.clone(),
+                    return_value: ToolReturnValue::error(msg, "Invalid arguments"),
+                });
+            }
+        };
+        let tool = tool.clone();
+        let ctx = ToolContext {
+            tool_call_id: call.id.clone(),
+            work_dir: work_dir.to_path_buf(),
+        };
+        let id = call.id.clone();
+        Dispatch::Pending(Box::pin(async move {
+            let return_value = tool.call(arguments, ctx).await;
+            ToolResult {
+                tool_call_id: id,
+                return_value,
+            }
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Upper;
+    impl Tool for Upper {
+        fn name(&self) -> &str {
+            "Upper"
+        }
+        fn description(&self) -> &str {
+            "uppercase `text`"
+        }
+        fn parameters(&self) -> Value {
+            json!({"type": "object", "properties": {"text": {"type": "string"}}})
+        }
+        fn call(&self, arguments: Value, _ctx: ToolContext) -> BoxFuture<'static, ToolReturnValue> {
+            Box::pin(async move {
+                let t = arguments["text"].as_str().unwrap_or("").to_uppercase();
+                ToolReturnValue::ok(t, "")
+            })
+        }
+    }
+
+    fn call(name: &str, args: &str) -> ToolCall {
+        ToolCall {
+            id: "c".into(),
+            name: name.into(),
+            arguments: Some(args.into()),
+            extras: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn dispatches_registered_and_unknown_tools() {
+        let mut ts = Toolset::new();
+        ts.register(Arc::new(Upper));
+        assert_eq!(ts.definitions()[0].name, "Upper");
+        match ts.handle(
+            &call("Upper", r#"{"text":"hi"}"#),
+            std::path::Path::new("."),
+        ) {
+            Dispatch::Pending(f) => {
+                assert_eq!(f.await.return_value.output, ToolOutput::Text("HI".into()))
+            }
+            Dispatch::Immediate(_) => panic!("expected pending"),
+        }
+        match ts.handle(&call("Nope", "{}"), std::path::Path::new(".")) {
+            Dispatch::Immediate(r) => {
+                assert_eq!(r.return_value.message, "Tool `Nope` not found");
+                assert!(r.return_value.is_error);
+            }
+            Dispatch::Pending(_) => panic!("expected immediate"),
+        }
+    }
+}

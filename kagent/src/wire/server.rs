@@ -1,0 +1,703 @@
+//! The stdio JSON-RPC server: reads one JSON object per line from stdin, answers on stdout.
+//!
+//! `prompt` and `replay` run as background tasks so `cancel`/`steer`/`set_plan_mode` and
+//! responses to our own `request`s are served while a turn runs. Everything written to stdout
+//! goes through one queue, so lines never interleave.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+use tokio::sync::{mpsc, oneshot};
+
+use super::jsonrpc::{self, codes, Inbound};
+use super::types::{StatusUpdate, WireMessage, REPLAYABLE_EVENTS, REPLAYABLE_REQUESTS};
+use super::{Outbox, Wire, PROTOCOL_VERSION};
+use crate::llm::BoxFuture;
+use crate::soul::cancel::CancelToken;
+use crate::soul::message::UserInput;
+use crate::soul::{slash, Soul, TurnError};
+use crate::tools::{Tool, ToolContext, ToolReturnValue};
+
+/// Hook events kimi-cli 1.51 supports (reported by `initialize`).
+pub const HOOK_EVENT_TYPES: &[&str] = &[
+    "PreToolUse",
+    "PostToolUse",
+    "PostToolUseFailure",
+    "UserPromptSubmit",
+    "Stop",
+    "StopFailure",
+    "SessionStart",
+    "SessionEnd",
+    "SubagentStart",
+    "SubagentStop",
+    "PreCompact",
+    "PostCompact",
+    "Notification",
+];
+
+/// Names of kimi-cli's built-in tools; external tools may not take them.
+pub const BUILTIN_TOOL_NAMES: &[&str] = &[
+    "Agent",
+    "AskUserQuestion",
+    "SetTodoList",
+    "Shell",
+    "TaskList",
+    "TaskOutput",
+    "TaskStop",
+    "ReadFile",
+    "ReadMediaFile",
+    "Glob",
+    "Grep",
+    "WriteFile",
+    "StrReplaceFile",
+    "SearchWeb",
+    "FetchURL",
+    "ExitPlanMode",
+    "EnterPlanMode",
+];
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum ActiveKind {
+    Turn,
+    Replay,
+}
+
+type PendingMap = Arc<Mutex<HashMap<String, oneshot::Sender<Result<Value, String>>>>>;
+
+/// Why the server stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    StdinClosed,
+    Signal(i32),
+}
+
+pub struct Server {
+    outbox: Outbox,
+    soul: Arc<tokio::sync::Mutex<Soul>>,
+    active: Arc<Mutex<Option<(ActiveKind, CancelToken)>>>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    pending: PendingMap,
+    steer_queue: Arc<Mutex<std::collections::VecDeque<UserInput>>>,
+    state: Arc<Mutex<crate::session::SessionState>>,
+    session: crate::session::Session,
+}
+
+fn invalid_params(id: &str, method: &str) -> Value {
+    jsonrpc::error(
+        Some(id),
+        codes::INVALID_PARAMS,
+        &format!("Invalid parameters for method `{method}`"),
+    )
+}
+
+/// pydantic's lax bool.
+fn lax_bool(v: &Value) -> Option<bool> {
+    match v {
+        Value::Bool(b) => Some(*b),
+        Value::Number(n) if n.as_f64() == Some(1.0) => Some(true),
+        Value::Number(n) if n.as_f64() == Some(0.0) => Some(false),
+        Value::String(s) => match s.to_lowercase().as_str() {
+            "1" | "on" | "t" | "true" | "y" | "yes" => Some(true),
+            "0" | "off" | "f" | "false" | "n" | "no" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn is_opt_type(v: Option<&Value>, check: fn(&Value) -> bool) -> bool {
+    match v {
+        None | Some(Value::Null) => true,
+        Some(x) => check(x),
+    }
+}
+
+/// Validated `initialize` params.
+struct InitParams {
+    external_tools: Vec<(String, String, Value)>,
+}
+
+fn parse_initialize(params: &Value) -> Option<InitParams> {
+    let p = params.as_object()?;
+    if !p.get("protocol_version").is_some_and(Value::is_string) {
+        return None;
+    }
+    if let Some(c) = p.get("client").filter(|v| !v.is_null()) {
+        if !c.get("name").is_some_and(Value::is_string)
+            || !is_opt_type(c.get("version"), Value::is_string)
+        {
+            return None;
+        }
+    }
+    if let Some(caps) = p.get("capabilities").filter(|v| !v.is_null()) {
+        let caps = caps.as_object()?;
+        for k in ["supports_question", "supports_plan_mode"] {
+            if let Some(v) = caps.get(k) {
+                lax_bool(v)?;
+            }
+        }
+    }
+    if let Some(hooks) = p.get("hooks").filter(|v| !v.is_null()) {
+        for h in hooks.as_array()? {
+            if !h.get("id").is_some_and(Value::is_string)
+                || !h.get("event").is_some_and(Value::is_string)
+                || !is_opt_type(h.get("matcher"), Value::is_string)
+                || !is_opt_type(h.get("timeout"), Value::is_i64)
+            {
+                return None;
+            }
+        }
+    }
+    let mut external_tools = vec![];
+    if let Some(tools) = p.get("external_tools").filter(|v| !v.is_null()) {
+        for t in tools.as_array()? {
+            let name = t.get("name")?.as_str()?;
+            let description = t.get("description")?.as_str()?;
+            let parameters = t.get("parameters").filter(|v| v.is_object())?;
+            external_tools.push((
+                name.to_string(),
+                description.to_string(),
+                parameters.clone(),
+            ));
+        }
+    }
+    Some(InitParams { external_tools })
+}
+
+fn parse_user_input(params: &Value) -> Option<UserInput> {
+    UserInput::from_json(params.get("user_input")?).ok()
+}
+
+/// A tool implemented by the wire client (`ToolCallRequest`).
+struct ExternalTool {
+    name: String,
+    description: String,
+    parameters: Value,
+    outbox: Outbox,
+    pending: PendingMap,
+}
+
+impl Tool for ExternalTool {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn description(&self) -> &str {
+        &self.description
+    }
+    fn parameters(&self) -> Value {
+        self.parameters.clone()
+    }
+    fn call(&self, arguments: Value, ctx: ToolContext) -> BoxFuture<'static, ToolReturnValue> {
+        let (tx, rx) = oneshot::channel();
+        let id = ctx.tool_call_id.clone();
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id.clone(), tx);
+        let payload = json!({
+            "type": "ToolCallRequest",
+            "payload": {"id": id, "name": self.name, "arguments": arguments.to_string()},
+        });
+        let _ = self.outbox.send(jsonrpc::request(&id, payload));
+        let pending = self.pending.clone();
+        Box::pin(async move {
+            let guard = RemoveOnDrop(pending, id.clone());
+            let out = match rx.await {
+                Ok(Ok(result)) => match result.get("return_value").and_then(parse_return_value) {
+                    Some(rv) => rv,
+                    None => ToolReturnValue::error(
+                        "Invalid tool result payload from client.",
+                        "Invalid tool result",
+                    ),
+                },
+                Ok(Err(msg)) => ToolReturnValue::error(msg, "External tool error"),
+                Err(_) => ToolReturnValue::error(
+                    "Wire connection closed before tool result was received.",
+                    "Wire closed",
+                ),
+            };
+            drop(guard);
+            out
+        })
+    }
+}
+
+struct RemoveOnDrop(PendingMap, String);
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.1);
+    }
+}
+
+fn parse_return_value(v: &Value) -> Option<ToolReturnValue> {
+    use crate::soul::message::ContentPart;
+    use crate::tools::{DisplayBlock, ToolOutput};
+    let is_error = v.get("is_error")?.as_bool()?;
+    let output = match v.get("output")? {
+        Value::String(s) => ToolOutput::Text(s.clone()),
+        Value::Array(a) => ToolOutput::Parts(
+            a.iter()
+                .map(ContentPart::from_json)
+                .collect::<Result<_, _>>()
+                .ok()?,
+        ),
+        _ => return None,
+    };
+    let message = v.get("message")?.as_str()?.to_string();
+    let display = match v.get("display") {
+        None => vec![],
+        Some(Value::Array(a)) => a.iter().cloned().map(DisplayBlock).collect(),
+        _ => return None,
+    };
+    Some(ToolReturnValue {
+        is_error,
+        output,
+        message,
+        display,
+        extras: v.get("extras").and_then(Value::as_object).cloned(),
+    })
+}
+
+impl Server {
+    pub fn new(soul: Soul, outbox: Outbox) -> Server {
+        let steer_queue = soul.steer_queue.clone();
+        let state = soul.state.clone();
+        let session = soul.session.clone();
+        Server {
+            outbox,
+            soul: Arc::new(tokio::sync::Mutex::new(soul)),
+            active: Arc::new(Mutex::new(None)),
+            tasks: vec![],
+            pending: Arc::new(Mutex::new(HashMap::new())),
+            steer_queue,
+            state,
+            session,
+        }
+    }
+
+    fn send(&self, v: Value) {
+        let _ = self.outbox.send(v);
+    }
+
+    fn active_kind(&self) -> Option<ActiveKind> {
+        self.active
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(|(k, _)| *k)
+    }
+
+    /// Serve until stdin closes or a termination signal arrives.
+    pub async fn serve(mut self) -> Exit {
+        crate::logging::info("Starting Wire server on stdio");
+        let mut stdin = tokio::io::BufReader::with_capacity(1 << 16, tokio::io::stdin());
+        let mut buf = Vec::new();
+        let mut signals = Signals::new();
+        let exit = loop {
+            buf.clear();
+            let read = tokio::select! {
+                r = stdin.read_until(b'\n', &mut buf) => r,
+                sig = signals.recv() => break Exit::Signal(sig),
+            };
+            match read {
+                Ok(0) => {
+                    crate::logging::info("stdin closed, Wire server exiting");
+                    break Exit::StdinClosed;
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    crate::logging::error(&format!("stdin read failed: {e}"));
+                    break Exit::StdinClosed;
+                }
+            }
+            let line = String::from_utf8_lossy(&buf);
+            let line = line.trim();
+            if line.is_empty() {
+                // kimi-cli answers a blank line like any other invalid JSON
+                self.send(jsonrpc::error(
+                    None,
+                    codes::PARSE_ERROR,
+                    "Invalid JSON format",
+                ));
+                continue;
+            }
+            self.handle_line(line).await;
+            self.tasks.retain(|t| !t.is_finished());
+        };
+        self.shutdown().await;
+        exit
+    }
+
+    async fn shutdown(&mut self) {
+        if let Some((_, c)) = self
+            .active
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+        {
+            c.cancel();
+        }
+        // Pending client requests resolve as "connection closed".
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+        for t in self.tasks.drain(..) {
+            let _ = t.await;
+        }
+        // Make sure nothing else holds the soul (the turn recorded its TurnEnd).
+        let _soul = self.soul.lock().await;
+    }
+
+    async fn handle_line(&mut self, line: &str) {
+        match jsonrpc::classify(line) {
+            Inbound::Reject(Some(resp)) => {
+                crate::logging::error(&format!("Rejected JSON-RPC line: {}", truncate(line)));
+                self.send(resp);
+            }
+            Inbound::Reject(None) => {
+                crate::logging::error(&format!("Ignored JSON-RPC line: {}", truncate(line)));
+            }
+            Inbound::Response { id, result, error } => {
+                let waiter = self
+                    .pending
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .remove(&id);
+                match waiter {
+                    None => {
+                        crate::logging::error(&format!("No pending request for response id={id}"))
+                    }
+                    Some(tx) => {
+                        let outcome = match (result, error) {
+                            (_, Some(e)) => Err(e
+                                .get("message")
+                                .and_then(Value::as_str)
+                                .unwrap_or("error")
+                                .to_string()),
+                            (Some(r), None) => Ok(r),
+                            (None, None) => Ok(Value::Null),
+                        };
+                        let _ = tx.send(outcome);
+                    }
+                }
+            }
+            Inbound::Request { id, method, params } => {
+                self.handle_request(id, &method, params).await
+            }
+        }
+    }
+
+    async fn handle_request(&mut self, id: String, method: &str, params: Value) {
+        match method {
+            "initialize" => {
+                let Some(p) = parse_initialize(&params) else {
+                    return self.send(invalid_params(&id, method));
+                };
+                if self.active_kind().is_some() {
+                    return self.send(in_progress(&id));
+                }
+                let result = self.initialize(p).await;
+                self.send(jsonrpc::success(&id, result));
+            }
+            "prompt" => {
+                let Some(input) = parse_user_input(&params) else {
+                    return self.send(invalid_params(&id, method));
+                };
+                self.start_turn(id, input);
+            }
+            "steer" => {
+                let Some(input) = parse_user_input(&params) else {
+                    return self.send(invalid_params(&id, method));
+                };
+                if self.active_kind().is_none() {
+                    return self.send(no_turn(&id));
+                }
+                self.steer_queue
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push_back(input);
+                self.send(jsonrpc::success(&id, json!({"status": "steered"})));
+            }
+            "set_plan_mode" => {
+                let Some(on) = params.get("enabled").and_then(lax_bool) else {
+                    return self.send(invalid_params(&id, method));
+                };
+                if let Err(e) = crate::soul::set_plan_mode(&self.state, &self.session, on) {
+                    crate::logging::error(&format!("saving plan mode failed: {e}"));
+                }
+                let status = WireMessage::StatusUpdate(StatusUpdate {
+                    plan_mode: Some(on),
+                    ..StatusUpdate::default()
+                });
+                self.send(jsonrpc::event(status.envelope()));
+                super::record(&self.session.wire_file, &status);
+                self.send(jsonrpc::success(
+                    &id,
+                    json!({"status": "ok", "plan_mode": on}),
+                ));
+            }
+            "cancel" => {
+                let guard = self.active.lock().unwrap_or_else(|p| p.into_inner());
+                match guard.as_ref() {
+                    Some((_, c)) => {
+                        c.cancel();
+                        drop(guard);
+                        self.send(jsonrpc::success(&id, json!({})));
+                    }
+                    None => {
+                        drop(guard);
+                        self.send(no_turn(&id));
+                    }
+                }
+            }
+            "replay" => self.start_replay(id),
+            _ => self.send(jsonrpc::error(
+                Some(&id),
+                codes::METHOD_NOT_FOUND,
+                &format!("Unexpected method received: {method}"),
+            )),
+        }
+    }
+
+    async fn initialize(&mut self, p: InitParams) -> Value {
+        let mut accepted = vec![];
+        let mut rejected = vec![];
+        if !p.external_tools.is_empty() {
+            let mut soul = self.soul.lock().await;
+            for (name, description, parameters) in p.external_tools {
+                let builtin = BUILTIN_TOOL_NAMES.contains(&name.as_str())
+                    || soul.toolset.find(&name).is_some_and(|t| {
+                        t.description() != description && !self.is_external(&name)
+                    });
+                if builtin {
+                    rejected.push(json!({"name": name, "reason": "conflicts with builtin tool"}));
+                    continue;
+                }
+                soul.toolset.register(Arc::new(ExternalTool {
+                    name: name.clone(),
+                    description,
+                    parameters,
+                    outbox: self.outbox.clone(),
+                    pending: self.pending.clone(),
+                }));
+                accepted.push(name);
+            }
+        }
+        let commands: Vec<Value> = slash::COMMANDS
+            .iter()
+            .map(|c| json!({"name": c.name, "description": c.description, "aliases": c.aliases}))
+            .collect();
+        let mut result = serde_json::Map::new();
+        result.insert("protocol_version".into(), json!(PROTOCOL_VERSION));
+        result.insert(
+            "server".into(),
+            json!({"name": "kagent", "version": env!("CARGO_PKG_VERSION")}),
+        );
+        result.insert("slash_commands".into(), Value::Array(commands));
+        if !accepted.is_empty() || !rejected.is_empty() {
+            result.insert(
+                "external_tools".into(),
+                json!({"accepted": accepted, "rejected": rejected}),
+            );
+        }
+        result.insert(
+            "hooks".into(),
+            json!({"supported_events": HOOK_EVENT_TYPES, "configured": {}}),
+        );
+        result.insert("capabilities".into(), json!({"supports_question": true}));
+        Value::Object(result)
+    }
+
+    fn is_external(&self, _name: &str) -> bool {
+        true
+    }
+
+    fn start_turn(&mut self, id: String, input: UserInput) {
+        let cancel = {
+            let mut g = self.active.lock().unwrap_or_else(|p| p.into_inner());
+            if g.is_some() {
+                drop(g);
+                return self.send(in_progress(&id));
+            }
+            let c = CancelToken::new();
+            *g = Some((ActiveKind::Turn, c.clone()));
+            c
+        };
+        let soul = self.soul.clone();
+        let outbox = self.outbox.clone();
+        let active = self.active.clone();
+        self.tasks.push(tokio::spawn(async move {
+            let mut soul = soul.lock().await;
+            let wire = Wire::new(outbox.clone(), Some(soul.session.wire_file.clone()));
+            let result = soul.run(input, &wire, &cancel).await;
+            drop(soul);
+            *active.lock().unwrap_or_else(|p| p.into_inner()) = None;
+            let resp = match result {
+                Ok(()) => jsonrpc::success(&id, json!({"status": "finished"})),
+                Err(TurnError::Cancelled) => jsonrpc::success(&id, json!({"status": "cancelled"})),
+                Err(TurnError::MaxStepsReached(n)) => {
+                    jsonrpc::success(&id, json!({"status": "max_steps_reached", "steps": n}))
+                }
+                Err(TurnError::LlmNotSet) => {
+                    jsonrpc::error(Some(&id), codes::LLM_NOT_SET, "LLM is not set")
+                }
+                Err(TurnError::LlmNotSupported(m)) => {
+                    jsonrpc::error(Some(&id), codes::LLM_NOT_SUPPORTED, &m)
+                }
+                Err(TurnError::Provider(e)) => {
+                    jsonrpc::error(Some(&id), codes::CHAT_PROVIDER_ERROR, &e.to_string())
+                }
+                Err(TurnError::Internal(m)) => {
+                    crate::logging::error(&format!("Unexpected error in prompt handler: {m}"));
+                    jsonrpc::error(Some(&id), codes::INTERNAL_ERROR, &m)
+                }
+            };
+            let _ = outbox.send(resp);
+        }));
+    }
+
+    fn start_replay(&mut self, id: String) {
+        let cancel = {
+            let mut g = self.active.lock().unwrap_or_else(|p| p.into_inner());
+            if g.is_some() {
+                drop(g);
+                return self.send(in_progress(&id));
+            }
+            let c = CancelToken::new();
+            *g = Some((ActiveKind::Replay, c.clone()));
+            c
+        };
+        let path = self.session.wire_file.clone();
+        let outbox = self.outbox.clone();
+        let active = self.active.clone();
+        self.tasks.push(tokio::spawn(async move {
+            let (mut events, mut requests) = (0u64, 0u64);
+            let mut status = "finished";
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            for line in text.lines() {
+                if cancel.is_cancelled() {
+                    status = "cancelled";
+                    break;
+                }
+                let Ok(rec) = serde_json::from_str::<Value>(line.trim()) else {
+                    continue;
+                };
+                let Some(msg) = rec.get("message") else {
+                    continue;
+                };
+                let kind = msg.get("type").and_then(Value::as_str).unwrap_or("");
+                if !msg.get("payload").is_some_and(Value::is_object) {
+                    continue;
+                }
+                if REPLAYABLE_EVENTS.contains(&kind) {
+                    let _ = outbox.send(jsonrpc::event(msg.clone()));
+                    events += 1;
+                } else if REPLAYABLE_REQUESTS.contains(&kind) {
+                    let rid = msg["payload"]
+                        .get("id")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string();
+                    let _ = outbox.send(jsonrpc::request(&rid, msg.clone()));
+                    requests += 1;
+                }
+                tokio::task::yield_now().await;
+            }
+            if cancel.is_cancelled() {
+                status = "cancelled";
+            }
+            *active.lock().unwrap_or_else(|p| p.into_inner()) = None;
+            let _ = outbox.send(jsonrpc::success(
+                &id,
+                json!({"status": status, "events": events, "requests": requests}),
+            ));
+        }));
+    }
+}
+
+fn in_progress(id: &str) -> Value {
+    jsonrpc::error(
+        Some(id),
+        codes::INVALID_STATE,
+        "An agent turn is already in progress",
+    )
+}
+
+fn no_turn(id: &str) -> Value {
+    jsonrpc::error(
+        Some(id),
+        codes::INVALID_STATE,
+        "No agent turn is in progress",
+    )
+}
+
+fn truncate(line: &str) -> String {
+    line.chars().take(200).collect()
+}
+
+/// Write queued lines to stdout until every sender is gone.
+pub async fn write_loop(mut rx: mpsc::UnboundedReceiver<Value>) {
+    let mut out = tokio::io::stdout();
+    while let Some(v) = rx.recv().await {
+        let mut line = crate::pyjson::compact(&v);
+        line.push('\n');
+        if out.write_all(line.as_bytes()).await.is_err() || out.flush().await.is_err() {
+            crate::logging::error("stdout closed; dropping output");
+            break;
+        }
+    }
+}
+
+/// SIGTERM / SIGINT (Ctrl-C on Windows).
+struct Signals {
+    #[cfg(unix)]
+    term: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    int: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn new() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Signals {
+                term: signal(SignalKind::terminate()).ok(),
+                int: signal(SignalKind::interrupt()).ok(),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            Signals {}
+        }
+    }
+
+    async fn recv(&mut self) -> i32 {
+        #[cfg(unix)]
+        {
+            async fn wait(s: &mut Option<tokio::signal::unix::Signal>) {
+                match s {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            }
+            tokio::select! {
+                _ = wait(&mut self.term) => 15,
+                _ = wait(&mut self.int) => 2,
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            2
+        }
+    }
+}
