@@ -17,9 +17,11 @@ from .scenario import Scenario
 from .steps import (
     CloseStdin,
     Expect,
+    ExpectAll,
     Matcher,
     Pause,
     Reply,
+    Req,
     Send,
     SendJson,
     SendRaw,
@@ -91,6 +93,7 @@ class _PhaseRunner:
         self.client = client
         self.record = record
         self.deadline = deadline
+        self.unanswered: list[dict[str, Any]] = []  # agent -> client requests seen
 
     def _left(self) -> float:
         return max(0.1, self.deadline - time.monotonic())
@@ -99,7 +102,19 @@ class _PhaseRunner:
         msg = self.client.recv(timeout=self._left())
         if msg is not None:
             self.record.lines.append(("<", msg))
+            if msg.get("method") == "request":
+                self.unanswered.append(msg)
         return msg
+
+    def take_request(self, request_type: str) -> dict[str, Any]:
+        """The oldest unanswered request of ``request_type``, waiting for one if needed."""
+        matcher = Req(request_type)
+        while True:
+            for msg in self.unanswered:
+                if matcher(msg):
+                    self.unanswered.remove(msg)
+                    return msg
+            self.wait_for(matcher)
 
     def wait_for(self, matcher: Matcher) -> dict[str, Any]:
         while True:
@@ -131,10 +146,15 @@ class _PhaseRunner:
                     self.wait_for(step.wait)
             case Expect():
                 self.wait_for(step.until)
+            case ExpectAll():
+                pending = list(step.until)
+                while pending:
+                    msg = self._recv()
+                    if msg is None:
+                        raise WireError(f"stdout closed while waiting for {pending}")
+                    pending = [m for m in pending if not m(msg)]
             case Reply():
-                from .steps import Req
-
-                request = self.wait_for(Req(step.type))
+                request = self.take_request(step.type)
                 if step.error is not None:
                     answer: dict[str, Any] = {
                         "jsonrpc": "2.0",
@@ -206,6 +226,23 @@ def strip_system_prompt(records: list[Any]) -> list[Any]:
     return out
 
 
+def launch(
+    kernel: kernels.Kernel,
+    sandbox: Sandbox,
+    *args: str,
+    config_file: bool = True,
+    tag: str = "0",
+) -> WireClient:
+    """Start ``kernel --wire`` inside ``sandbox`` (stderr kept in stderr-<tag>.txt)."""
+    if config_file:
+        args = ("--config-file", str(sandbox.config_path), *args)
+    argv = kernel.argv("-w", str(sandbox.work), *args)
+    stderr_path = sandbox.root / f"stderr-{tag}.txt"
+    return WireClient(
+        argv, env=sandbox.env(), cwd=sandbox.work, stderr_path=stderr_path
+    )
+
+
 def run_scenario(scenario: Scenario, plan: tuple[str, ...], root: Path) -> Run:
     assert len(plan) == len(scenario.phases), "one kernel per phase"
     sandbox = Sandbox(root)
@@ -230,14 +267,10 @@ def run_scenario(scenario: Scenario, plan: tuple[str, ...], root: Path) -> Run:
             if session_id is None:
                 session_id = sandbox.only_session_id()
             args = [a.replace("{session}", session_id) for a in args]
-        if scenario.use_config_file:
-            args = ["--config-file", str(sandbox.config_path), *args]
-        argv = kernel.argv("-w", str(sandbox.work), *args)
         record = PhaseRecord(kernel=kernel_name)
         run.phases.append(record)
-        stderr_path = sandbox.root / f"stderr-{index}.txt"
-        client = WireClient(
-            argv, env=sandbox.env(), cwd=sandbox.work, stderr_path=stderr_path
+        client = launch(
+            kernel, sandbox, *args, config_file=scenario.use_config_file, tag=str(index)
         )
         runner = _PhaseRunner(client, record, time.monotonic() + phase.timeout)
         try:

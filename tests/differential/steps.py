@@ -99,6 +99,17 @@ class Expect:
 
 
 @dataclass(frozen=True)
+class ExpectAll:
+    """Read messages until every matcher has matched once, in any order.
+
+    Used where the oracle's own ordering is racy (e.g. the StatusUpdate of a step and
+    the ToolCallRequest of an external tool); the transcript keeps the actual order.
+    """
+
+    until: tuple[Matcher, ...]
+
+
+@dataclass(frozen=True)
 class Reply:
     """Wait for a request of ``type`` and answer it with ``result(payload)``.
 
@@ -128,7 +139,9 @@ class Pause:
     seconds: float
 
 
-Step = Send | SendJson | SendRaw | Expect | Reply | CloseStdin | Signal | Pause
+Step = (
+    Send | SendJson | SendRaw | Expect | ExpectAll | Reply | CloseStdin | Signal | Pause
+)
 
 
 def tool_ok(output: str, message: str = "") -> Callable[[JsonObj], Any]:
