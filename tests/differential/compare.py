@@ -7,14 +7,10 @@ import difflib
 from .runner import Run
 
 
-def diff_runs(reference: Run, subject: Run) -> str:
+def diff_lines(ref: list[str], sub: list[str], ref_name: str, sub_name: str) -> str:
     """Empty string when equal, else a unified diff (reference -> subject)."""
-    ref = reference.normalized()
-    sub = subject.normalized()
     if ref == sub:
         return ""
-    ref_name = "+".join(reference.plan)
-    sub_name = "+".join(subject.plan)
     diff = difflib.unified_diff(
         ref,
         sub,
@@ -23,18 +19,38 @@ def diff_runs(reference: Run, subject: Run) -> str:
         lineterm="",
         n=4,
     )
-    return "\n".join(_clip(line) for line in diff)
+    out: list[str] = []
+    removed: list[str] = []
+    for line in diff:
+        if line.startswith("-") and not line.startswith("---"):
+            removed.append(line[1:])
+        elif line.startswith("+") and not line.startswith("+++") and removed:
+            out.append(_first_difference(removed.pop(0), line[1:]))
+        else:
+            removed.clear()
+        out.append(_clip(line))
+    return "\n".join(out)
 
 
-def _clip(line: str, limit: int = 2000) -> str:
+def _first_difference(ref: str, sub: str, context: int = 160) -> str:
+    """A hint line pointing at where a changed line starts to differ."""
+    limit = min(len(ref), len(sub))
+    at = next((i for i in range(limit) if ref[i] != sub[i]), limit)
+    start = max(0, at - context)
     return (
-        line
-        if len(line) <= limit
-        else line[:limit] + f"... [{len(line) - limit} more chars]"
+        f"?  first difference at char {at}:\n"
+        f"?    reference: ...{ref[start : at + context]}\n"
+        f"?    subject:   ...{sub[start : at + context]}"
     )
 
 
-def describe_failure(reference: Run, subject: Run, diff: str) -> str:
+def _clip(line: str, limit: int = 2000) -> str:
+    if len(line) <= limit:
+        return line
+    return line[:limit] + f"... [{len(line) - limit} more chars]"
+
+
+def describe_failure(subject: Run, diff: str) -> str:
     parts = [f"scenario {subject.scenario.name!r}: normalized transcripts differ", diff]
     for i, phase in enumerate(subject.phases):
         if phase.stderr.strip():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +31,9 @@ def oracle() -> Kernel:
         if not Path(explicit).is_file():
             raise KernelMissing(f"{ORACLE_ENV}={explicit!r} does not exist")
         return Kernel("oracle", explicit)
+    beside = Path(sys.executable).parent / "kimi"
+    if beside.is_file():
+        return Kernel("oracle", str(beside))
     found = shutil.which("kimi")
     if not found:
         raise KernelMissing(

@@ -7,17 +7,13 @@ session and kagent continues it, and the other way round).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from . import kernels
 from .catalogue import SCENARIOS
-from .compare import describe_failure, diff_runs
-from .runner import Run, run_scenario
-from .scenario import Scenario
-
-_REFERENCE: dict[str, Run] = {}
+from .compare import describe_failure, diff_lines
+from .reference import reference_lines
+from .runner import run_scenario
 
 
 def _plans() -> list[tuple[str, tuple[str, ...]]]:
@@ -29,15 +25,6 @@ def _plans() -> list[tuple[str, tuple[str, ...]]]:
     return cases
 
 
-def _reference(scenario: Scenario, tmp_root: Path) -> Run:
-    if scenario.name not in _REFERENCE:
-        run = run_scenario(
-            scenario, ("oracle",) * len(scenario.phases), tmp_root / "oracle"
-        )
-        _REFERENCE[scenario.name] = run
-    return _REFERENCE[scenario.name]
-
-
 @pytest.mark.parametrize(
     ("name", "plan"), _plans(), ids=[f"{n}[{'+'.join(p)}]" for n, p in _plans()]
 )
@@ -47,13 +34,12 @@ def test_scenario(
     kernels.oracle()  # fail loudly (never skip) when a kernel is missing
     kernels.kagent()
     scenario = SCENARIOS[name]
-    reference = _reference(scenario, tmp_path_factory.mktemp(f"ref-{name}"))
-    assert not reference.panics(), reference.panics()
+    reference = reference_lines(scenario, tmp_path_factory.mktemp(f"ref-{name}"))
     subject = run_scenario(scenario, plan, tmp_path_factory.mktemp(f"sub-{name}"))
     panics = subject.panics()
     assert not panics, "kernel panicked:\n" + "\n".join(panics)
-    diff = diff_runs(reference, subject)
-    assert not diff, describe_failure(reference, subject, diff)
+    diff = diff_lines(reference, subject.normalized(), "oracle", "+".join(plan))
+    assert not diff, describe_failure(subject, diff)
 
 
 def test_catalogue_is_large_enough() -> None:

@@ -1,0 +1,78 @@
+"""Reference (all-oracle) transcripts, optionally cached on disk between test runs.
+
+Set KDIFF_REFERENCE_CACHE=<dir> to reuse oracle transcripts while iterating on kagent;
+the cache key covers the harness sources, the scenario and the oracle binary, so any
+change to a scenario or to the harness re-runs the oracle.  CI leaves it unset.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from . import kernels
+from .runner import Run, run_scenario
+from .scenario import Scenario
+
+CACHE_ENV = "KDIFF_REFERENCE_CACHE"
+ORACLE_VERSION = "1.51.0"
+_HERE = Path(__file__).resolve().parent
+_SOURCES = (
+    "catalogue.py",
+    "normalize.py",
+    "runner.py",
+    "sandbox.py",
+    "scenario.py",
+    "steps.py",
+    "reference.py",
+)
+_MEMO: dict[str, list[str]] = {}
+
+
+def _key(scenario: Scenario) -> str:
+    h = hashlib.sha256()
+    for name in _SOURCES:
+        h.update((_HERE / name).read_bytes())
+    h.update(scenario.name.encode())
+    h.update(kernels.oracle().binary.encode())
+    return h.hexdigest()[:24]
+
+
+def _check_version(run: Run) -> None:
+    for phase in run.phases:
+        for direction, msg in phase.lines:
+            if direction != "<" or not isinstance(msg, dict):
+                continue
+            result: Any = msg.get("result")
+            if isinstance(result, dict) and isinstance(result.get("server"), dict):
+                version = result["server"].get("version")
+                assert version == ORACLE_VERSION, (
+                    f"the oracle must be kimi-cli {ORACLE_VERSION}, got {version!r}"
+                )
+
+
+def reference_lines(scenario: Scenario, tmp_root: Path) -> list[str]:
+    if scenario.name in _MEMO:
+        return _MEMO[scenario.name]
+    cache_dir = os.environ.get(CACHE_ENV)
+    cache_file = (
+        Path(cache_dir) / f"{scenario.name}-{_key(scenario)}.json"
+        if cache_dir
+        else None
+    )
+    if cache_file is not None and cache_file.is_file():
+        lines = json.loads(cache_file.read_text(encoding="utf-8"))
+    else:
+        run = run_scenario(scenario, ("oracle",) * len(scenario.phases), tmp_root)
+        panics = run.panics()
+        assert not panics, panics
+        _check_version(run)
+        lines = run.normalized()
+        if cache_file is not None:
+            cache_file.parent.mkdir(parents=True, exist_ok=True)
+            cache_file.write_text(json.dumps(lines), encoding="utf-8")
+    _MEMO[scenario.name] = lines
+    return lines
