@@ -1,0 +1,97 @@
+"""Command line of the e2e runner: `python -m scripts.e2e [TARGET...]`.
+
+Runs each selected target's wheel from dist/ as platform-matrix.toml's `e2e` field says (or
+natively with --native, which the GitHub release workflow uses on each target's own runner),
+prints the target x check -> pass/fail table, and exits 1 if any check failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from scripts.e2e.matrix import REPO_ROOT, Target, load_matrix
+from scripts.e2e.results import Check, TargetReport, render_table, write_json
+from scripts.e2e.runners import INSPECT_NOTE, RUNNERS
+from scripts.e2e.wheel import find_wheel
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m scripts.e2e", description=__doc__)
+    p.add_argument("targets", nargs="*", help="targets from platform-matrix.toml (default: all)")
+    p.add_argument("--dist", type=Path, default=REPO_ROOT / "dist", help="where the wheels are")
+    p.add_argument("--work", type=Path, help="scratch directory (default: a new temp dir)")
+    p.add_argument("--json", type=Path, help="also write the results as JSON here")
+    p.add_argument(
+        "--native",
+        action="store_true",
+        help="run the selected targets natively whatever their e2e mode (their own runner)",
+    )
+    p.add_argument("--keep", action="store_true", help="keep the scratch directory")
+    return p.parse_args(argv)
+
+
+def select(targets: list[Target], names: list[str]) -> list[Target]:
+    by_name = {t.name: t for t in targets}
+    unknown = [n for n in names if n not in by_name]
+    if unknown:
+        raise SystemExit(
+            f"unknown target(s) {unknown}; platform-matrix.toml lists {sorted(by_name)}"
+        )
+    return [by_name[n] for n in names] if names else targets
+
+
+def run_target(target: Target, dist: Path, work: Path, native: bool, keep: bool) -> TargetReport:
+    mode = "native" if native else target.e2e
+    wheel = find_wheel(dist, target)
+    if wheel is None:
+        return TargetReport(
+            target.name,
+            mode,
+            [
+                Check(
+                    "wheel present",
+                    False,
+                    f"no wheel tagged {target.wheel_tag} in {dist}; "
+                    f"build it with `nox -s wheels -- {target.name}`",
+                )
+            ],
+        )
+    log: list[str] = []
+    print(f"[e2e] {target.name}: {mode} with {wheel.name}", flush=True)
+    start = time.monotonic()
+    checks = RUNNERS[mode](target, wheel, work / target.name, log, keep)
+    for line in log:
+        print(f"[e2e] {line}", flush=True)
+    for c in checks:
+        print(f"[e2e] {target.name}: {c.name}: {'pass' if c.ok else 'FAIL'} ({c.seconds:.1f}s)",
+              flush=True)
+    print(f"[e2e] {target.name}: done in {time.monotonic() - start:.1f}s", flush=True)
+    note = INSPECT_NOTE if mode == "inspect-only" else ""
+    return TargetReport(target.name, mode, checks, note)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    targets = select(load_matrix(), args.targets)
+    work = args.work or Path(tempfile.mkdtemp(prefix="kk-e2e-"))
+    work.mkdir(parents=True, exist_ok=True)
+    reports = [run_target(t, args.dist.resolve(), work, args.native, args.keep) for t in targets]
+    print()
+    print(render_table(reports))
+    if args.json:
+        write_json(reports, args.json)
+    ok = all(r.ok for r in reports)
+    if ok and not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    else:
+        print(f"[e2e] scratch files kept in {work}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Release helpers: version check, verify-release, workflow generation and linting."""
