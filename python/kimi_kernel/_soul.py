@@ -229,7 +229,9 @@ class WireBackedSoul(KimiSoul):
         # Wire and context (current wire, approval source) and use them explicitly.
         wire = get_wire_or_none()
         if wire is None:
-            raise KagentTurnError("no Wire is set for this turn (run() called outside run_soul)")
+            raise KagentTurnError(
+                "no Wire is set for this turn (run() called outside run_soul)"
+            )
         turn_context = contextvars.copy_context()
 
         def on_event(params: dict[str, Any]) -> None:
@@ -251,7 +253,9 @@ class WireBackedSoul(KimiSoul):
             wire.soul_side.send(msg)
 
         def on_request(rid: str, params: dict[str, Any]) -> None:
-            task = loop.create_task(self._answer(client, rid, params), context=turn_context)
+            task = loop.create_task(
+                self._answer(client, rid, params), context=turn_context
+            )
             answering.add(task)
             task.add_done_callback(answering.discard)
 

@@ -136,12 +136,16 @@ class Sandbox:
 
     def only_session(self) -> Path:
         found = self.sessions()
-        assert len(found) == 1, f"expected one session under {self.share}, found {found}"
+        assert len(found) == 1, (
+            f"expected one session under {self.share}, found {found}"
+        )
         return found[0]
 
     def log(self) -> str:
         path = self.share / "logs" / "kimi.log"
-        return path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
+        return (
+            path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
+        )
 
     def kagent_pids(self) -> list[int]:
         return [int(p) for p in re.findall(r"started kagent pid=(\d+)", self.log())]
@@ -215,7 +219,9 @@ def assert_gone(pid: int, within: float = 10.0) -> None:
     while state is not None and time.monotonic() < deadline:
         time.sleep(0.1)
         state = process_state(pid)
-    assert state is None, f"kagent pid {pid} is still there (state {state}): orphan or zombie"
+    assert state is None, (
+        f"kagent pid {pid} is still there (state {state}): orphan or zombie"
+    )
 
 
 def children(pid: int) -> list[int]:

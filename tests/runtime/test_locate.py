@@ -12,8 +12,8 @@ from runtime._kk import require_installed, write_exe
 
 require_installed()
 
-from kimi_kernel._binfmt import BinaryFormat, host_arch, host_kind, read_format  # noqa: E402
-from kimi_kernel._locate import (  # noqa: E402
+from kimi_kernel._binfmt import BinaryFormat, host_arch, host_kind, read_format
+from kimi_kernel._locate import (
     KagentNotFoundError,
     check_runnable,
     locate,
@@ -50,9 +50,15 @@ def pe(path: Path, machine: int) -> Path:
 
 
 def test_headers_are_read(tmp_path: Path) -> None:
-    assert read_format(elf(tmp_path / "a", "aarch64")) == BinaryFormat("elf", ("aarch64",))
-    assert read_format(elf(tmp_path / "b", "x86_64")) == BinaryFormat("elf", ("x86_64",))
-    assert read_format(macho(tmp_path / "c", 0x0100000C)) == BinaryFormat("macho", ("aarch64",))
+    assert read_format(elf(tmp_path / "a", "aarch64")) == BinaryFormat(
+        "elf", ("aarch64",)
+    )
+    assert read_format(elf(tmp_path / "b", "x86_64")) == BinaryFormat(
+        "elf", ("x86_64",)
+    )
+    assert read_format(macho(tmp_path / "c", 0x0100000C)) == BinaryFormat(
+        "macho", ("aarch64",)
+    )
     assert read_format(pe(tmp_path / "d", 0x8664)) == BinaryFormat("pe", ("x86_64",))
     (tmp_path / "e").write_text("#!/bin/sh\n")
     assert read_format(tmp_path / "e").kind == "script"
@@ -86,7 +92,9 @@ def test_env_bin_not_executable(tmp_path: Path) -> None:
 
 
 def test_env_bin_directory(tmp_path: Path) -> None:
-    with pytest.raises(KagentNotFoundError, match="is a directory, not an executable file"):
+    with pytest.raises(
+        KagentNotFoundError, match="is a directory, not an executable file"
+    ):
         locate({"KIMI_KERNEL_BIN": str(tmp_path)})
 
 
@@ -127,5 +135,5 @@ def test_package_binary_beats_path_and_everything_is_reported(tmp_path: Path) ->
     assert found.source == "package", found
     assert found.path != decoy
     assert found.path.name == "kagent"
-    assert [(s.source, s.outcome) for s in found.searched][0] == ("env", "not set")
+    assert next((s.source, s.outcome) for s in found.searched) == ("env", "not set")
     assert found.searched[-1].outcome == "found"

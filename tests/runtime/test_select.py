@@ -11,13 +11,15 @@ from runtime._kk import kk_argv, require_installed
 
 require_installed()
 
-from kimi_kernel._argv import UsageError, split_args  # noqa: E402
-from kimi_kernel._select import KernelSelectionError, Selection, select_kernel  # noqa: E402
+from kimi_kernel._argv import UsageError, split_args
+from kimi_kernel._select import KernelSelectionError, Selection, select_kernel
 
 
 def cfg(path: Path, kernel: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f'default_model = ""\n[runtime]\nkernel = "{kernel}"\n', encoding="utf-8")
+    path.write_text(
+        f'default_model = ""\n[runtime]\nkernel = "{kernel}"\n', encoding="utf-8"
+    )
     return path
 
 
@@ -31,14 +33,16 @@ def test_precedence(tmp_path: Path) -> None:
     assert select_kernel(flag=None, env={**env, "KIMI_KERNEL": "rust"}).reason == "env"
     chosen = select_kernel(flag="auto", env={**env, "KIMI_KERNEL": "rust"})
     assert (chosen.kernel, chosen.reason) == ("auto", "flag")
-    assert select_kernel(flag=None, env={"KIMI_SHARE_DIR": str(tmp_path / "none")}) == Selection(
-        "auto", "default", "default"
-    )
+    assert select_kernel(
+        flag=None, env={"KIMI_SHARE_DIR": str(tmp_path / "none")}
+    ) == Selection("auto", "default", "default")
 
 
 def test_config_file_flag_and_inline_config(tmp_path: Path) -> None:
     other = cfg(tmp_path / "other.toml", "rust")
-    got = select_kernel(flag=None, env={"KIMI_SHARE_DIR": str(tmp_path)}, config_file=other)
+    got = select_kernel(
+        flag=None, env={"KIMI_SHARE_DIR": str(tmp_path)}, config_file=other
+    )
     assert (got.kernel, got.reason) == ("rust", "config")
     inline = '{"runtime": {"kernel": "python"}}'
     got = select_kernel(flag=None, env={}, config_string=inline)
@@ -51,16 +55,23 @@ def test_config_file_flag_and_inline_config(tmp_path: Path) -> None:
 def test_invalid_values_are_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(KernelSelectionError) as info:
         select_kernel(flag="go", env={})
-    assert str(info.value) == "--kernel is 'go', which is not a kernel; use one of: rust, python, auto."
+    assert (
+        str(info.value)
+        == "--kernel is 'go', which is not a kernel; use one of: rust, python, auto."
+    )
     with pytest.raises(KernelSelectionError, match="^KIMI_KERNEL is 'java'"):
         select_kernel(flag=None, env={"KIMI_KERNEL": "java"})
     bad = cfg(tmp_path / "bad.toml", "cobol")
-    with pytest.raises(KernelSelectionError, match=rf"^\[runtime\] kernel in {bad} is 'cobol'"):
+    with pytest.raises(
+        KernelSelectionError, match=rf"^\[runtime\] kernel in {bad} is 'cobol'"
+    ):
         select_kernel(flag=None, env={}, config_file=bad)
 
 
 def test_kernel_flag_is_taken_out_of_kimis_arguments() -> None:
-    split = split_args(["--kernel", "rust", "--print", "--config-file=c.toml", "-p", "hi"])
+    split = split_args(
+        ["--kernel", "rust", "--print", "--config-file=c.toml", "-p", "hi"]
+    )
     assert split.kimi_args == ["--print", "--config-file=c.toml", "-p", "hi"]
     assert (split.kernel, split.config_file) == ("rust", Path("c.toml"))
     assert split_args(["acp", "--kernel=python"]).kimi_args == ["acp"]
