@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .sandbox import Sandbox
 from .scenario import Phase, Scenario, single
 from .steps import (
     CloseStdin,
@@ -35,6 +36,31 @@ def tool_call(tc_id: str, name: str, arguments: str = "{}") -> str:
     return "tool_call: " + json.dumps(
         {"id": tc_id, "name": name, "arguments": arguments}
     )
+
+
+CONFIG_ERROR = r"Invalid (?:TOML in )?configuration file [^:\n]*"
+
+
+def _config_text(provider_type: str = "_scripted_echo", tail: str = "") -> str:
+    return (
+        'default_model = "echo"\n'
+        "[models.echo]\n"
+        'provider = "scripted"\nmodel = "echo"\nmax_context_size = 100000\n'
+        "[providers.scripted]\n"
+        f'type = "{provider_type}"\nbase_url = ""\napi_key = ""\n'
+        "[providers.scripted.env]\n"
+        'KIMI_SCRIPTED_ECHO_SCRIPTS = "{scripts}"\n' + tail
+    )
+
+
+def _damage_wire_file(sandbox: Sandbox) -> None:
+    """Append a torn line and a record of an unknown type to the session's wire.jsonl."""
+    (session,) = sandbox.session_dirs()
+    with (session / "wire.jsonl").open("a", encoding="utf-8") as f:
+        f.write(
+            '{"timestamp": 1.0, "message": {"type": "NoSuchEvent", "payload": {}}}\n'
+        )
+        f.write('{"timestamp": 2.0, "message": {"type": "TurnEn\n')
 
 
 def _ext_call(tc_id: str = "tc-1") -> str:
@@ -184,6 +210,37 @@ _ALL: list[Scenario] = [
         prompt("loop", id="p1"),
         scripts=(tool_call("tc-1", "NoSuchTool"), "text: never"),
         args=("--max-steps-per-turn", "1"),
+    ),
+    single(
+        "prompt_edge_inputs",
+        initialize(),
+        prompt([], id="p1"),
+        prompt("", id="p2"),
+        prompt([{"type": "think", "think": "user thinking"}], id="p3"),
+        scripts=("text: a", "text: b", "text: c"),
+    ),
+    single(
+        "hook_requests",
+        initialize(
+            external_tools=EXT,
+            hooks=[
+                {"id": "h-pre", "event": "PreToolUse", "matcher": "lookup"},
+                {"id": "h-stop", "event": "Stop"},
+            ],
+        ),
+        prompt("hooked", id="p1", wait=False),
+        Reply(
+            "HookRequest",
+            lambda p: {"request_id": p["id"], "action": "allow", "reason": ""},
+        ),
+        TOOL_PENDING,
+        Reply("ToolCallRequest", tool_ok("hooked value")),
+        Reply(
+            "HookRequest",
+            lambda p: {"request_id": p["id"], "action": "allow", "reason": ""},
+            wait=Resp("p1"),
+        ),
+        scripts=(_ext_call(), "text: after hook"),
     ),
     # -------------------------------------------------------------- provider errors
     single(
@@ -364,6 +421,28 @@ _ALL: list[Scenario] = [
         ),
         call("cancel", id="x1"),
     ),
+    # ------------------------------------------------------------- startup / config
+    single(
+        "config_unknown_provider_type",
+        initialize(),
+        config=_config_text("bogus"),
+        stderr_pattern=CONFIG_ERROR,
+        compare_files=False,
+    ),
+    single(
+        "config_invalid_toml",
+        initialize(),
+        config=_config_text(tail="[models\n"),
+        stderr_pattern=CONFIG_ERROR,
+        compare_files=False,
+    ),
+    single(
+        "model_flag_unknown_model",
+        initialize(),
+        prompt("who answers", id="p1"),
+        args=("-m", "nosuch"),
+        scripts=(HELLO,),
+    ),
     # ------------------------------------------------------------------- lifecycle
     single(
         "stdin_closed_mid_turn",
@@ -405,6 +484,18 @@ _ALL: list[Scenario] = [
             ),
         ),
         cross_plans=(("oracle", "kagent"), ("kagent", "oracle")),
+    ),
+    Scenario(
+        "replay_skips_damaged_wire_lines",
+        (
+            Phase((initialize(), prompt("first", id="p1")), scripts=(HELLO,)),
+            Phase(
+                (initialize(), call("replay", id="r1"), prompt("second", id="p2")),
+                scripts=("text: still fine",),
+                args=("-S", "{session}"),
+                mutate=_damage_wire_file,
+            ),
+        ),
     ),
     Scenario(
         "session_plan_mode_persists",

@@ -12,8 +12,18 @@ from typing import Any
 
 UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 HEX32_RE = re.compile(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])")
+# HookRequest ids: 12 random hex digits
+HEX12_RE = re.compile(r"(?<![0-9a-zA-Z_-])[0-9a-f]{12}(?![0-9a-zA-Z_-])")
 VERSION_KEYS = {"version"}
-TIMESTAMP_KEYS = {"timestamp", "created_at", "updated_at", "time", "mtime"}
+TIMESTAMP_KEYS = {
+    "timestamp",
+    "created_at",
+    "updated_at",
+    "time",
+    "mtime",
+    "wire_mtime",
+}
+DURATION_KEYS = {"duration_ms"}
 
 
 class Normalizer:
@@ -30,6 +40,7 @@ class Normalizer:
             value = value.replace(root, "<ROOT>")
         value = UUID_RE.sub(self._uuid, value)
         value = HEX32_RE.sub(self._hex, value)
+        value = HEX12_RE.sub(self._hex, value)
         return value
 
     def _uuid(self, match: re.Match[str]) -> str:
@@ -57,6 +68,12 @@ class Normalizer:
             and not isinstance(value, bool)
         ):
             return "<TS>"
+        if (
+            key in DURATION_KEYS
+            and isinstance(value, int)
+            and not isinstance(value, bool)
+        ):
+            return "<DURATION>"
         return value
 
     def mapping(self, obj: dict[str, Any]) -> dict[str, Any]:

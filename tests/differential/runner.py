@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,6 +71,10 @@ class Run:
                 else:
                     out.append(f"{direction} {payload}")
             out.append(f"exit {phase.exit_code}")
+            pattern = self.scenario.stderr_pattern
+            if pattern is not None:
+                found = re.search(pattern, norm.text(phase.stderr), re.MULTILINE)
+                out.append(f"stderr {found.group(0) if found else '<no match>'!r}")
             if self.scenario.compare_files:
                 for name in sorted(phase.files):
                     out.append(f"--- file {norm.text(name)}")
@@ -262,6 +267,8 @@ def run_scenario(scenario: Scenario, plan: tuple[str, ...], root: Path) -> Run:
     ):
         kernel = kernels.by_name(kernel_name)
         sandbox.write_scripts(list(phase.scripts))
+        if phase.mutate is not None:
+            phase.mutate(sandbox)
         args = list(phase.args)
         if any("{session}" in a for a in args):
             if session_id is None:

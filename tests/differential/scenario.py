@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .steps import Step
+
+if TYPE_CHECKING:
+    from .sandbox import Sandbox
 
 
 @dataclass(frozen=True)
@@ -20,6 +24,8 @@ class Phase:
     scripts: tuple[str, ...] = ()
     args: tuple[str, ...] = ()
     timeout: float = 60.0
+    # run on the sandbox before the process starts (e.g. damage a session file)
+    mutate: Callable[[Sandbox], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,9 @@ class Scenario:
     env: dict[str, str] = field(default_factory=dict)
     # use an explicit --config-file (False: rely on $HOME/.kimi/config.toml)
     use_config_file: bool = True
+    # regex: its first match on stderr (normalized) joins the transcript; used for
+    # startup errors whose wording is part of the contract
+    stderr_pattern: str | None = None
 
 
 def single(
