@@ -94,11 +94,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             ));
         };
         match llm::create_provider(provider, model) {
-            Ok(p) => Some(Llm {
-                provider: Arc::from(p),
-                max_context_size: model.max_context_size,
-                capabilities: model.capabilities.clone(),
-            }),
+            Ok(p) => {
+                logging::info(&format!(
+                    "Using model {model_name} (provider {}, {})",
+                    p.name(),
+                    p.model_name()
+                ));
+                Some(Llm {
+                    provider: Arc::from(p),
+                    max_context_size: model.max_context_size,
+                    capabilities: model.capabilities.clone(),
+                })
+            }
             Err(e) => return Ok(fatal(&e.to_string(), &share)),
         }
     };

@@ -1,21 +1,9 @@
-//! kagent: a Wire-protocol agent kernel (JSON-RPC 2.0 over stdio) compatible with
-//! `kimi --wire` of kimi-cli 1.51.
-
-mod app;
-mod cli;
-mod config;
-mod llm;
-mod logging;
-mod pyjson;
-mod session;
-mod soul;
-mod tools;
-mod wire;
+//! The `kagent` binary: parse the command line, run the kernel (see the `kagent` library).
 
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
-    let cli = cli::Cli::parse();
+    let cli = kagent::cli::Cli::parse();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -26,10 +14,10 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(1);
         }
     };
-    match runtime.block_on(app::run(cli)) {
+    match runtime.block_on(kagent::app::run(cli)) {
         Ok(code) => std::process::ExitCode::from(code),
         Err(e) => {
-            eprintln!("{e:#}");
+            eprintln!("kagent: {e:#}");
             std::process::ExitCode::from(1)
         }
     }

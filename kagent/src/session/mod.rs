@@ -184,7 +184,6 @@ pub struct Session {
     pub share: PathBuf,
     pub context_file: PathBuf,
     pub wire_file: PathBuf,
-    pub state: SessionState,
     /// Whether an existing session with history was opened.
     pub resumed: bool,
 }
@@ -197,7 +196,6 @@ impl Session {
             work_dir: work_dir.to_string(),
             context_file: dir.join("context.jsonl"),
             wire_file: dir.join("wire.jsonl"),
-            state: SessionState::load(&dir),
             share: share.to_path_buf(),
             dir,
             resumed: false,
@@ -338,7 +336,7 @@ mod tests {
         s.finish().unwrap();
         let again = Session::continue_last(&share, Path::new("/tmp/o1/./work")).unwrap();
         assert_eq!(again.id, s.id);
-        assert!(canonical(Path::new("/a/b/../c/.")) == PathBuf::from("/a/c"));
+        assert_eq!(canonical(Path::new("/a/b/../c/.")), Path::new("/a/c"));
     }
 
     #[test]

@@ -110,9 +110,6 @@ impl Context {
     pub fn token_count_with_pending(&self) -> i64 {
         self.token_count + self.pending_estimate
     }
-    pub fn n_checkpoints(&self) -> i64 {
-        self.next_checkpoint_id
-    }
     pub fn system_prompt(&self) -> Option<&str> {
         self.system_prompt.as_deref()
     }

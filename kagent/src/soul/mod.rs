@@ -7,6 +7,7 @@
 //! checkpoints, never half an assistant step), and the next prompt works.
 
 pub mod cancel;
+pub mod compaction;
 pub mod context;
 pub mod message;
 pub mod retry;
@@ -199,6 +200,18 @@ impl Soul {
             }
             wire.send(WireMessage::StepBegin { n: step_no });
             let outcome = async {
+                if let Some(llm) = &self.llm {
+                    let lc = &self.loop_control;
+                    if compaction::should_auto_compact(
+                        self.context.token_count_with_pending(),
+                        llm.max_context_size,
+                        lc.compaction_trigger_ratio,
+                        lc.reserved_context_size,
+                    ) {
+                        crate::logging::info("Context too long, compacting...");
+                        self.compact_context(wire, "").await?;
+                    }
+                }
                 self.context.checkpoint()?;
                 self.step(step_no, wire).await
             }

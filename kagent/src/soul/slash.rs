@@ -137,6 +137,10 @@ pub async fn run(soul: &mut Soul, name: &str, args: &str, wire: &Wire) -> Result
         "compact" if soul.context.history().is_empty() => {
             send_text(wire, "The context is empty.");
         }
+        "compact" => {
+            soul.compact_context(wire, args.trim()).await?;
+            send_text(wire, "The context has been compacted.");
+        }
         "plan" => {
             let on = match args.trim() {
                 "on" => true,

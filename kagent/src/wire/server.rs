@@ -82,6 +82,8 @@ pub struct Server {
     steer_queue: Arc<Mutex<std::collections::VecDeque<UserInput>>>,
     state: Arc<Mutex<crate::session::SessionState>>,
     session: crate::session::Session,
+    /// Names of tools registered by the client (may be re-registered).
+    external: std::collections::HashSet<String>,
 }
 
 fn invalid_params(id: &str, method: &str) -> Value {
@@ -277,6 +279,7 @@ impl Server {
             steer_queue,
             state,
             session,
+            external: Default::default(),
         }
     }
 
@@ -472,9 +475,7 @@ impl Server {
             let mut soul = self.soul.lock().await;
             for (name, description, parameters) in p.external_tools {
                 let builtin = BUILTIN_TOOL_NAMES.contains(&name.as_str())
-                    || soul.toolset.find(&name).is_some_and(|t| {
-                        t.description() != description && !self.is_external(&name)
-                    });
+                    || (soul.toolset.find(&name).is_some() && !self.external.contains(&name));
                 if builtin {
                     rejected.push(json!({"name": name, "reason": "conflicts with builtin tool"}));
                     continue;
@@ -486,6 +487,7 @@ impl Server {
                     outbox: self.outbox.clone(),
                     pending: self.pending.clone(),
                 }));
+                self.external.insert(name.clone());
                 accepted.push(name);
             }
         }
@@ -512,10 +514,6 @@ impl Server {
         );
         result.insert("capabilities".into(), json!({"supports_question": true}));
         Value::Object(result)
-    }
-
-    fn is_external(&self, _name: &str) -> bool {
-        true
     }
 
     fn start_turn(&mut self, id: String, input: UserInput) {

@@ -1,0 +1,159 @@
+//! Context compaction: when the context nears the model's window (or on `/compact`), the older
+//! part of the history is summarized by the model and replaced by that summary, keeping the
+//! last two user/assistant messages. Emits CompactionBegin/CompactionEnd around the work.
+
+use super::context::estimate_tokens;
+use super::message::{system_text, ContentPart, Message, Role};
+use super::{retry, Soul, TurnError};
+use crate::llm::{ChatProviderError, StreamedPart};
+use crate::wire::types::WireMessage;
+use crate::wire::Wire;
+
+/// Prefix of the summary message that replaces the compacted history (same words as kimi-cli,
+/// so either kernel recognizes a compacted context).
+pub const OUTPUT_PREFIX: &str =
+    "Previous context has been compacted. Here is the compaction output:";
+
+const SYSTEM_PROMPT: &str = "You summarize conversations between a user and a coding agent so the agent can continue the work with a much shorter context.";
+
+const INSTRUCTIONS: &str = "Summarize the conversation above for the agent that will continue it. Keep: the user's goals and constraints, decisions taken and why, files and commands involved, the current state of the work and what remains to do. Drop small talk and anything already superseded. Be concise and factual.";
+
+const PRESERVED: usize = 2;
+
+/// Whether the context should be compacted before the next LLM call.
+pub fn should_auto_compact(tokens: i64, max_context: i64, ratio: f64, reserved: i64) -> bool {
+    max_context > 0
+        && (tokens as f64 >= max_context as f64 * ratio || tokens + reserved >= max_context)
+}
+
+/// Split the history: (message asking for a summary of the older part, messages kept verbatim).
+pub fn prepare(history: &[Message], custom: &str) -> (Option<Message>, Vec<Message>) {
+    let mut start = history.len();
+    let mut kept = 0;
+    for (i, m) in history.iter().enumerate().rev() {
+        if matches!(m.role, Role::User | Role::Assistant) {
+            kept += 1;
+            if kept == PRESERVED {
+                start = i;
+                break;
+            }
+        }
+    }
+    if kept < PRESERVED || start == 0 {
+        return (None, history[start.min(history.len())..].to_vec());
+    }
+    let mut parts = vec![];
+    for (i, m) in history[..start].iter().enumerate() {
+        parts.push(ContentPart::Text(format!(
+            "## Message {}\nRole: {}\nContent:\n",
+            i + 1,
+            m.role.as_str()
+        )));
+        parts.extend(
+            m.content
+                .iter()
+                .filter(|p| matches!(p, ContentPart::Text(_)))
+                .cloned(),
+        );
+    }
+    let mut prompt = format!("\n{INSTRUCTIONS}");
+    if !custom.is_empty() {
+        prompt.push_str(&format!(
+            "\n\n**User's Custom Compaction Instruction:**\nPrioritize this above everything else:\n{custom}"
+        ));
+    }
+    parts.push(ContentPart::Text(prompt));
+    (
+        Some(Message::new(Role::User, parts)),
+        history[start..].to_vec(),
+    )
+}
+
+impl Soul {
+    /// Compact the context (auto or `/compact`).
+    pub async fn compact_context(&mut self, wire: &Wire, custom: &str) -> Result<(), TurnError> {
+        let Some(llm) = &self.llm else {
+            return Err(TurnError::LlmNotSet);
+        };
+        let provider = llm.provider.clone();
+        wire.send(WireMessage::CompactionBegin);
+        let (request, preserved) = prepare(self.context.history(), custom);
+        let mut messages = vec![];
+        if let Some(request) = request {
+            let max_attempts = self.loop_control.max_retries_per_step.max(1);
+            let mut attempt = 1;
+            let summary = loop {
+                match summarize(provider.as_ref(), &request).await {
+                    Ok(s) => break s,
+                    Err(e) if e.is_retryable() && attempt < max_attempts => {
+                        let wait = retry::backoff_seconds(attempt as u32);
+                        crate::logging::warn(&format!(
+                            "Retrying compaction (last error: {}: {e}). Waiting {wait} seconds.",
+                            e.type_name()
+                        ));
+                        tokio::time::sleep(std::time::Duration::from_secs_f64(wait)).await;
+                        attempt += 1;
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            };
+            let mut content = vec![system_text(OUTPUT_PREFIX)];
+            content.extend(summary);
+            messages.push(Message::new(Role::User, content));
+        }
+        messages.extend(preserved);
+        self.context.clear()?;
+        self.context.checkpoint()?;
+        self.context.append(&messages)?;
+        self.context
+            .update_token_count(estimate_tokens(&messages))?;
+        wire.send(WireMessage::CompactionEnd);
+        Ok(())
+    }
+}
+
+async fn summarize(
+    provider: &dyn crate::llm::ChatProvider,
+    request: &Message,
+) -> Result<Vec<ContentPart>, ChatProviderError> {
+    let mut stream = provider
+        .generate(SYSTEM_PROMPT, &[], std::slice::from_ref(request))
+        .await?;
+    let mut out: Vec<ContentPart> = vec![];
+    while let Some(part) = stream.next_part().await {
+        if let StreamedPart::Content(c) = part? {
+            if matches!(c, ContentPart::Think { .. }) {
+                continue;
+            }
+            let merged = out.last_mut().is_some_and(|last| last.merge(&c));
+            if !merged {
+                out.push(c);
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trigger_and_prepare() {
+        assert!(should_auto_compact(85, 100, 0.85, 10));
+        assert!(should_auto_compact(60, 100, 0.85, 50));
+        assert!(!should_auto_compact(10, 100_000, 0.85, 50_000));
+        let h: Vec<Message> = ["a", "b", "c"]
+            .iter()
+            .map(|t| Message::new(Role::User, vec![ContentPart::text(*t)]))
+            .collect();
+        let (req, kept) = prepare(&h, "");
+        assert_eq!(kept.len(), 2);
+        let req = req.unwrap();
+        assert!(req
+            .extract_text("")
+            .contains("## Message 1\nRole: user\nContent:\na"));
+        let (none, all) = prepare(&h[..1], "");
+        assert!(none.is_none() && all.len() == 1);
+    }
+}
