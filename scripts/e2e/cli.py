@@ -22,9 +22,15 @@ from scripts.e2e.wheel import find_wheel
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m scripts.e2e", description=__doc__)
-    p.add_argument("targets", nargs="*", help="targets from platform-matrix.toml (default: all)")
-    p.add_argument("--dist", type=Path, default=REPO_ROOT / "dist", help="where the wheels are")
-    p.add_argument("--work", type=Path, help="scratch directory (default: a new temp dir)")
+    p.add_argument(
+        "targets", nargs="*", help="targets from platform-matrix.toml (default: all)"
+    )
+    p.add_argument(
+        "--dist", type=Path, default=REPO_ROOT / "dist", help="where the wheels are"
+    )
+    p.add_argument(
+        "--work", type=Path, help="scratch directory (default: a new temp dir)"
+    )
     p.add_argument("--json", type=Path, help="also write the results as JSON here")
     p.add_argument(
         "--native",
@@ -45,7 +51,9 @@ def select(targets: list[Target], names: list[str]) -> list[Target]:
     return [by_name[n] for n in names] if names else targets
 
 
-def run_target(target: Target, dist: Path, work: Path, native: bool, keep: bool) -> TargetReport:
+def run_target(
+    target: Target, dist: Path, work: Path, native: bool, keep: bool
+) -> TargetReport:
     mode = "native" if native else target.e2e
     wheel = find_wheel(dist, target)
     if wheel is None:
@@ -68,8 +76,10 @@ def run_target(target: Target, dist: Path, work: Path, native: bool, keep: bool)
     for line in log:
         print(f"[e2e] {line}", flush=True)
     for c in checks:
-        print(f"[e2e] {target.name}: {c.name}: {'pass' if c.ok else 'FAIL'} ({c.seconds:.1f}s)",
-              flush=True)
+        print(
+            f"[e2e] {target.name}: {c.name}: {'pass' if c.ok else 'FAIL'} ({c.seconds:.1f}s)",
+            flush=True,
+        )
     print(f"[e2e] {target.name}: done in {time.monotonic() - start:.1f}s", flush=True)
     note = INSPECT_NOTE if mode == "inspect-only" else ""
     return TargetReport(target.name, mode, checks, note)
@@ -80,7 +90,10 @@ def main(argv: list[str] | None = None) -> int:
     targets = select(load_matrix(), args.targets)
     work = args.work or Path(tempfile.mkdtemp(prefix="kk-e2e-"))
     work.mkdir(parents=True, exist_ok=True)
-    reports = [run_target(t, args.dist.resolve(), work, args.native, args.keep) for t in targets]
+    reports = [
+        run_target(t, args.dist.resolve(), work, args.native, args.keep)
+        for t in targets
+    ]
     print()
     print(render_table(reports))
     if args.json:

@@ -56,18 +56,20 @@ def ensure_debian_packages(mode: str, log: list[str]) -> None:
     lists = Path("/var/lib/apt/lists")
     if not any(lists.glob("*Packages*")):
         subprocess.run(["apt-get", "update"], check=True, env=env)
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         # A stale package list is the usual cause: refresh once and retry.
         subprocess.run(["apt-get", "update"], check=True, env=env)
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise HostError(
             f"`{' '.join(cmd)}` failed ({proc.returncode}): {proc.stderr.strip()[-800:]}"
         )
     still = [pkg for pkg, probe in wanted.items() if not probe.exists()]
     if still:
-        raise HostError(f"after installing {missing}, these still lack their files: {still}")
+        raise HostError(
+            f"after installing {missing}, these still lack their files: {still}"
+        )
 
 
 def host_arch() -> str:
@@ -82,6 +84,7 @@ def _python_version(exe: str) -> tuple[int, int] | None:
             capture_output=True,
             text=True,
             timeout=30,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired):
         return None
@@ -133,7 +136,9 @@ def find_uv() -> str:
     for name in ("uv", "uv.exe"):
         if (exe_dir / name).exists():
             return str(exe_dir / name)
-    raise HostError("uv is not installed: `python -m pip install uv` (nox -s e2e installs it)")
+    raise HostError(
+        "uv is not installed: `python -m pip install uv` (nox -s e2e installs it)"
+    )
 
 
 def cache_dir() -> Path:

@@ -31,7 +31,9 @@ def _enum_name(value: Any) -> str:
 def check_arch(binary: Path, target: Target) -> Check:
     want = ARCH_NAMES.get((target.format, target.arch))
     if want is None:
-        return Check("arch", False, f"no lief name known for {target.format}/{target.arch}")
+        return Check(
+            "arch", False, f"no lief name known for {target.format}/{target.arch}"
+        )
     got: str
     if target.format == "elf":
         elf = lief.ELF.parse(str(binary))
@@ -49,7 +51,9 @@ def check_arch(binary: Path, target: Target) -> Check:
             return Check("arch", False, f"{binary.name} is not a Mach-O file")
         cpus = [_enum_name(b.header.cpu_type) for b in fat]
         if len(cpus) != 1:
-            return Check("arch", False, f"expected a thin {want} Mach-O, found slices {cpus}")
+            return Check(
+                "arch", False, f"expected a thin {want} Mach-O, found slices {cpus}"
+            )
         got = cpus[0]
     return Check("arch", got == want, f"{target.format} {got} (want {want})")
 
@@ -78,7 +82,9 @@ def macho_checks(binary: Path) -> list[Check]:
     elif macho.has_version_min:
         minos = list(macho.version_min.version)
     if minos is None:
-        checks.append(Check("minimum OS", False, "no LC_BUILD_VERSION / LC_VERSION_MIN_MACOSX"))
+        checks.append(
+            Check("minimum OS", False, "no LC_BUILD_VERSION / LC_VERSION_MIN_MACOSX")
+        )
     else:
         ok = tuple(minos[:2]) <= MACOS_MIN_OS
         shown = ".".join(str(x) for x in minos)

@@ -11,16 +11,38 @@ import time
 from pathlib import Path
 
 from scripts.e2e.results import Check
-from scripts.e2e.scenarios import HELLO_TEXT, SCRIPTS, Launcher, Sandbox, run_wire_scenarios
+from scripts.e2e.scenarios import (
+    HELLO_TEXT,
+    SCRIPTS,
+    Launcher,
+    Sandbox,
+    run_wire_scenarios,
+)
 
-DOCTOR_KEYS = ("kernel", "reason", "binary", "source", "searched", "version", "handshake")
+DOCTOR_KEYS = (
+    "kernel",
+    "reason",
+    "binary",
+    "source",
+    "searched",
+    "version",
+    "handshake",
+)
 PRINT_PROMPT = "Say hello"
 
 
-def _run(argv: list[str], *, env: dict[str, str], cwd: Path, timeout: float) -> tuple[int, str, str]:
+def _run(
+    argv: list[str], *, env: dict[str, str], cwd: Path, timeout: float
+) -> tuple[int, str, str]:
     try:
         proc = subprocess.run(
-            argv, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
+            argv,
+            env=env,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
         )
     except subprocess.TimeoutExpired as exc:
         return -1, str(exc.stdout or ""), f"timed out after {timeout:.0f}s"
@@ -31,7 +53,9 @@ def print_mode(kimi_kernel: Path, root: Path, label: str) -> Check:
     """`kimi-kernel --kernel rust --print -p ...` answers with the scripted text."""
     start = time.monotonic()
     shutil.rmtree(root, ignore_errors=True)
-    sandbox = Sandbox(root, Launcher(label, (str(kimi_kernel),)), SCRIPTS["scripted prompt"])
+    sandbox = Sandbox(
+        root, Launcher(label, (str(kimi_kernel),)), SCRIPTS["scripted prompt"]
+    )
     argv = [
         str(kimi_kernel),
         "--kernel",
@@ -49,18 +73,31 @@ def print_mode(kimi_kernel: Path, root: Path, label: str) -> Check:
     if code != 0:
         return Check(name, False, f"exit {code}; stderr: {err.strip()[-600:]}", took)
     if HELLO_TEXT not in out:
-        return Check(name, False, f"scripted text missing from stdout: {out.strip()[-400:]!r}", took)
+        return Check(
+            name,
+            False,
+            f"scripted text missing from stdout: {out.strip()[-400:]!r}",
+            took,
+        )
     return Check(name, True, "scripted answer printed", took)
 
 
-def doctor(kimi_kernel: Path, root: Path, label: str, expect_binary_under: Path) -> Check:
+def doctor(
+    kimi_kernel: Path, root: Path, label: str, expect_binary_under: Path
+) -> Check:
     """`kimi-kernel doctor --json` selects the rust kernel, the packaged kagent, handshake ok."""
     start = time.monotonic()
     shutil.rmtree(root, ignore_errors=True)
     sandbox = Sandbox(root, Launcher(label, (str(kimi_kernel),)), SCRIPTS["initialize"])
     env = sandbox.env()
     env.pop("KIMI_KERNEL_BIN", None)
-    argv = [str(kimi_kernel), "doctor", "--json", "--config-file", str(sandbox.config_file)]
+    argv = [
+        str(kimi_kernel),
+        "doctor",
+        "--json",
+        "--config-file",
+        str(sandbox.config_file),
+    ]
     code, out, err = _run(argv, env=env, cwd=sandbox.work, timeout=120)
     took = time.monotonic() - start
     name = f"{label}: doctor"
@@ -69,11 +106,15 @@ def doctor(kimi_kernel: Path, root: Path, label: str, expect_binary_under: Path)
     try:
         report = json.loads(out)
     except json.JSONDecodeError:
-        return Check(name, False, f"doctor --json printed non-JSON: {out.strip()[-300:]!r}", took)
+        return Check(
+            name, False, f"doctor --json printed non-JSON: {out.strip()[-300:]!r}", took
+        )
     problems = [f"missing key {k!r}" for k in DOCTOR_KEYS if k not in report]
     if not problems:
         if report["kernel"] != "rust":
-            problems.append(f"kernel {report['kernel']!r} (reason {report['reason']!r})")
+            problems.append(
+                f"kernel {report['kernel']!r} (reason {report['reason']!r})"
+            )
         if report["source"] != "package":
             problems.append(f"source {report['source']!r}, expected 'package'")
         binary = Path(str(report["binary"])).resolve()
@@ -83,10 +124,14 @@ def doctor(kimi_kernel: Path, root: Path, label: str, expect_binary_under: Path)
             problems.append(f"handshake {report['handshake']!r}")
     if problems:
         return Check(name, False, "; ".join(problems), took)
-    return Check(name, True, f"rust kernel, {report['source']} binary, handshake ok", took)
+    return Check(
+        name, True, f"rust kernel, {report['source']} binary, handshake ok", took
+    )
 
 
-def installed_smoke(kimi_kernel: Path, work: Path, label: str, *, keep: bool = False) -> list[Check]:
+def installed_smoke(
+    kimi_kernel: Path, work: Path, label: str, *, keep: bool = False
+) -> list[Check]:
     """Print mode and the Wire scenarios through one installed `kimi-kernel` executable."""
     checks = [print_mode(kimi_kernel, work / f"{label}-print", label)]
     launcher = Launcher(label, (str(kimi_kernel), "--kernel", "rust", "--wire"))

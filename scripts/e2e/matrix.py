@@ -54,9 +54,13 @@ def load_matrix(path: Path = MATRIX_PATH) -> list[Target]:
         raise ValueError(f"{path}: no [targets.NAME] tables found")
     out: list[Target] = []
     for name, spec in targets.items():
-        missing = [f for f in FIELDS if not isinstance(spec.get(f), str) or not spec.get(f)]
+        missing = [
+            f for f in FIELDS if not isinstance(spec.get(f), str) or not spec.get(f)
+        ]
         if missing:
-            raise ValueError(f"{path}: [targets.{name}] lacks string field(s) {missing}")
+            raise ValueError(
+                f"{path}: [targets.{name}] lacks string field(s) {missing}"
+            )
         if spec["e2e"] not in E2E_MODES:
             raise ValueError(
                 f"{path}: [targets.{name}] e2e = {spec['e2e']!r}; expected one of {E2E_MODES}"
@@ -68,5 +72,7 @@ def load_matrix(path: Path = MATRIX_PATH) -> list[Target]:
 def target_by_name(name: str, path: Path = MATRIX_PATH) -> Target:
     targets = {t.name: t for t in load_matrix(path)}
     if name not in targets:
-        raise KeyError(f"unknown target {name!r}; platform-matrix.toml lists {sorted(targets)}")
+        raise KeyError(
+            f"unknown target {name!r}; platform-matrix.toml lists {sorted(targets)}"
+        )
     return targets[name]

@@ -39,7 +39,9 @@ def render_table(reports: Iterable[TargetReport]) -> str:
             detail = c.detail.replace("\n", " ")
             if len(detail) > 110:
                 detail = detail[:107] + "..."
-            rows.append((rep.target, rep.mode, c.name, "pass" if c.ok else "FAIL", detail))
+            rows.append(
+                (rep.target, rep.mode, c.name, "pass" if c.ok else "FAIL", detail)
+            )
     header = ("target", "e2e", "check", "result", "detail")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
     lines = []

@@ -34,21 +34,42 @@ def _timed(name: str, fn: Callable[[], str]) -> Check:
         return Check(name, False, str(exc), time.monotonic() - start)
 
 
-def _run(argv: Sequence[str], *, timeout: float, env: dict[str, str] | None = None,
-         cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def _run(
+    argv: Sequence[str],
+    *,
+    timeout: float,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        list(argv), capture_output=True, text=True, timeout=timeout, env=env, cwd=cwd, check=False
+        list(argv),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        cwd=cwd,
+        check=False,
     )
 
 
-def version_check(prefix: Sequence[str], binary: str, version: str, *, env: dict[str, str] | None,
-                  timeout: float) -> Check:
+def version_check(
+    prefix: Sequence[str],
+    binary: str,
+    version: str,
+    *,
+    env: dict[str, str] | None,
+    timeout: float,
+) -> Check:
     def go() -> str:
         proc = _run([*prefix, binary, "--version"], timeout=timeout, env=env)
         if proc.returncode != 0:
-            raise RuntimeError(f"exit {proc.returncode}; stderr: {proc.stderr.strip()[-500:]}")
+            raise RuntimeError(
+                f"exit {proc.returncode}; stderr: {proc.stderr.strip()[-500:]}"
+            )
         if version not in proc.stdout:
-            raise RuntimeError(f"--version printed {proc.stdout.strip()!r}, not {version}")
+            raise RuntimeError(
+                f"--version printed {proc.stdout.strip()!r}, not {version}"
+            )
         return proc.stdout.strip()
 
     return _timed("--version", go)
@@ -73,8 +94,10 @@ def ensure_wheelhouse(python: str, wheel: Path, log: list[str]) -> Path:
     marker = wh / f".complete-{wheel_version(wheel)}"
     if not marker.exists():
         log.append(f"filling wheelhouse {wh} (once; needs the package index)")
-        proc = _run([python, "-m", "pip", "download", "--quiet", "--dest", str(wh), str(wheel)],
-                    timeout=900)
+        proc = _run(
+            [python, "-m", "pip", "download", "--quiet", "--dest", str(wh), str(wheel)],
+            timeout=900,
+        )
         if proc.returncode != 0:
             raise RuntimeError(
                 f"pip download of the dependencies of {wheel.name} failed: "
@@ -87,19 +110,30 @@ def ensure_wheelhouse(python: str, wheel: Path, log: list[str]) -> Path:
 
 
 def _py_tag(python: str) -> str:
-    proc = _run([python, "-c", "import sys; print(f'{sys.version_info[0]}{sys.version_info[1]}')"],
-                timeout=30)
+    proc = _run(
+        [
+            python,
+            "-c",
+            "import sys; print(f'{sys.version_info[0]}{sys.version_info[1]}')",
+        ],
+        timeout=30,
+    )
     return proc.stdout.strip() or "unknown"
 
 
-def run_native(target: Target, wheel: Path, work: Path, log: list[str], keep: bool) -> list[Check]:
+def run_native(
+    target: Target, wheel: Path, work: Path, log: list[str], keep: bool
+) -> list[Check]:
     checks, binary = _common(target, wheel, work)
     if binary is None:
         return checks
     version = wheel_version(wheel)
     checks.append(version_check([], str(binary), version, env=None, timeout=60))
     checks += run_wire_scenarios(
-        Launcher("kagent", (str(binary), "--wire")), work, prefix="kagent --wire", keep=keep
+        Launcher("kagent", (str(binary), "--wire")),
+        work,
+        prefix="kagent --wire",
+        keep=keep,
     )
     try:
         python = host.find_python()
@@ -116,12 +150,22 @@ def run_native(target: Target, wheel: Path, work: Path, log: list[str], keep: bo
         shutil.rmtree(venv, ignore_errors=True)
         for argv in (
             [uv, "venv", "--quiet", "--python", python, str(venv)],
-            [uv, "pip", "install", "--quiet", "--python", str(host.venv_bin(venv, "python")),
-             *offline, str(wheel)],
+            [
+                uv,
+                "pip",
+                "install",
+                "--quiet",
+                "--python",
+                str(host.venv_bin(venv, "python")),
+                *offline,
+                str(wheel),
+            ],
         ):
             proc = _run(argv, timeout=600)
             if proc.returncode != 0:
-                raise RuntimeError(f"{' '.join(argv[:3])} failed: {proc.stderr.strip()[-800:]}")
+                raise RuntimeError(
+                    f"{' '.join(argv[:3])} failed: {proc.stderr.strip()[-800:]}"
+                )
         return f"fresh venv with {Path(python).name}, offline from {wheelhouse.name}"
 
     venv_check = _timed("venv install", make_venv)
@@ -137,7 +181,16 @@ def run_native(target: Target, wheel: Path, work: Path, log: list[str], keep: bo
     def tool_install() -> str:
         shutil.rmtree(tools, ignore_errors=True)
         shutil.rmtree(tool_bin, ignore_errors=True)
-        argv = [uv, "tool", "install", "--quiet", "--python", python, *offline, str(wheel)]
+        argv = [
+            uv,
+            "tool",
+            "install",
+            "--quiet",
+            "--python",
+            python,
+            *offline,
+            str(wheel),
+        ]
         proc = _run(argv, timeout=600, env=tool_env)
         if proc.returncode != 0:
             raise RuntimeError(f"uv tool install failed: {proc.stderr.strip()[-800:]}")
@@ -150,13 +203,17 @@ def run_native(target: Target, wheel: Path, work: Path, log: list[str], keep: bo
     checks.append(tool_check)
     if tool_check.ok:
         tool_exe = tool_bin / TOOL_EXE
-        checks.append(doctor(tool_exe, work / "tool-doctor", "uv tool kimi-kernel", tools))
+        checks.append(
+            doctor(tool_exe, work / "tool-doctor", "uv tool kimi-kernel", tools)
+        )
         checks.append(print_mode(tool_exe, work / "tool-print", "uv tool kimi-kernel"))
     return checks
 
 
 # -- qemu-aarch64 -----------------------------------------------------------------------------
-def run_qemu(target: Target, wheel: Path, work: Path, log: list[str], keep: bool) -> list[Check]:
+def run_qemu(
+    target: Target, wheel: Path, work: Path, log: list[str], keep: bool
+) -> list[Check]:
     checks, binary = _common(target, wheel, work)
     if binary is None:
         return checks
@@ -166,7 +223,9 @@ def run_qemu(target: Target, wheel: Path, work: Path, log: list[str], keep: bool
         return [*checks, Check("qemu-aarch64 available", False, str(exc))]
     qemu = shutil.which(host.QEMU_AARCH64) or f"/usr/bin/{host.QEMU_AARCH64}"
     prefix = (qemu, "-L", str(host.AARCH64_SYSROOT))
-    checks.append(version_check(prefix, str(binary), wheel_version(wheel), env=None, timeout=120))
+    checks.append(
+        version_check(prefix, str(binary), wheel_version(wheel), env=None, timeout=120)
+    )
     launcher = Launcher("qemu", (*prefix, str(binary), "--wire"), timeout_scale=3.0)
     checks += run_wire_scenarios(launcher, work, prefix="qemu kagent --wire", keep=keep)
     return checks
@@ -178,8 +237,18 @@ def build_wine_shim(dest: Path) -> Path:
     dest.mkdir(parents=True, exist_ok=True)
     out = dest / SHIM_DLL
     argv = [
-        sys.executable, "-m", "ziglang", "cc", "-shared", "-O2", "-target", "x86_64-windows-gnu",
-        "-o", str(out), str(SHIM_SOURCE), "-ladvapi32",
+        sys.executable,
+        "-m",
+        "ziglang",
+        "cc",
+        "-shared",
+        "-O2",
+        "-target",
+        "x86_64-windows-gnu",
+        "-o",
+        str(out),
+        str(SHIM_SOURCE),
+        "-ladvapi32",
     ]
     proc = _run(argv, timeout=600)
     if proc.returncode != 0 or not out.exists():
@@ -200,7 +269,9 @@ def wine_env() -> dict[str, str]:
     )
 
 
-def run_wine(target: Target, wheel: Path, work: Path, log: list[str], keep: bool) -> list[Check]:
+def run_wine(
+    target: Target, wheel: Path, work: Path, log: list[str], keep: bool
+) -> list[Check]:
     checks, binary = _common(target, wheel, work)
     if binary is None:
         return checks
@@ -208,7 +279,9 @@ def run_wine(target: Target, wheel: Path, work: Path, log: list[str], keep: bool
         host.ensure_debian_packages("wine", log)
     except (host.HostError, subprocess.SubprocessError) as exc:
         return [*checks, Check("wine64 available", False, str(exc))]
-    shim_check = _timed("build wine shim", lambda: str(build_wine_shim(work / "shim").name))
+    shim_check = _timed(
+        "build wine shim", lambda: str(build_wine_shim(work / "shim").name)
+    )
     checks.append(shim_check)
     if not shim_check.ok:
         return checks
@@ -220,7 +293,9 @@ def run_wine(target: Target, wheel: Path, work: Path, log: list[str], keep: bool
     env = wine_env()
     prefix = (str(host.WINE64),)
     # The first start creates the wine prefix (about 10 s): give --version room for it.
-    checks.append(version_check(prefix, str(exe), wheel_version(wheel), env=env, timeout=300))
+    checks.append(
+        version_check(prefix, str(exe), wheel_version(wheel), env=env, timeout=300)
+    )
     launcher = Launcher(
         "wine",
         (*prefix, str(exe), "--wire"),
@@ -228,15 +303,21 @@ def run_wine(target: Target, wheel: Path, work: Path, log: list[str], keep: bool
         env={k: env[k] for k in ("WINEDEBUG", "WINEPREFIX", "WINEDLLOVERRIDES")},
         timeout_scale=3.0,
     )
-    checks += run_wire_scenarios(launcher, work, prefix="wine kagent.exe --wire", keep=keep)
+    checks += run_wire_scenarios(
+        launcher, work, prefix="wine kagent.exe --wire", keep=keep
+    )
     return checks
 
 
 # -- inspect-only -----------------------------------------------------------------------------
-INSPECT_NOTE = "structure only: nothing was executed (no way to run this binary on this host)"
+INSPECT_NOTE = (
+    "structure only: nothing was executed (no way to run this binary on this host)"
+)
 
 
-def run_inspect(target: Target, wheel: Path, work: Path, log: list[str], keep: bool) -> list[Check]:
+def run_inspect(
+    target: Target, wheel: Path, work: Path, log: list[str], keep: bool
+) -> list[Check]:
     checks, binary = _common(target, wheel, work)
     if binary is None:
         return checks

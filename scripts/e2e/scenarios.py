@@ -52,7 +52,9 @@ class Launcher:
 
 
 def _write_file_call() -> str:
-    args = json.dumps({"path": WRITE_FILE, "content": WRITE_CONTENT, "mode": "overwrite"})
+    args = json.dumps(
+        {"path": WRITE_FILE, "content": WRITE_CONTENT, "mode": "overwrite"}
+    )
     return "tool_call: " + json.dumps(
         {"id": WRITE_TOOL_CALL_ID, "name": "WriteFile", "arguments": args}
     )
@@ -159,7 +161,8 @@ def initialize(client: WireClient, launcher: Launcher) -> JsonObj:
     )
     commands = result.get("slash_commands")
     expect(
-        isinstance(commands, list) and all(isinstance(c, dict) and "name" in c for c in commands),
+        isinstance(commands, list)
+        and all(isinstance(c, dict) and "name" in c for c in commands),
         f"initialize result slash_commands is not a list of commands: {commands!r}",
     )
     return result
@@ -169,13 +172,17 @@ def _text_parts(ex: Exchange) -> list[str]:
     return [
         str(e["payload"].get("text"))
         for e in ex.events
-        if e.get("type") == "ContentPart" and (e.get("payload") or {}).get("type") == "text"
+        if e.get("type") == "ContentPart"
+        and (e.get("payload") or {}).get("type") == "text"
     ]
 
 
 def _check_turn_shape(ex: Exchange, user_input: str) -> None:
     types = ex.event_types()
-    expect(bool(types) and types[0] == "TurnBegin", f"first event is not TurnBegin: {types}")
+    expect(
+        bool(types) and types[0] == "TurnBegin",
+        f"first event is not TurnBegin: {types}",
+    )
     begin = ex.events[0].get("payload") or {}
     expect(
         begin.get("user_input") == user_input,
@@ -192,7 +199,10 @@ def prompt(
     on_request: Callable[[JsonObj], JsonObj | None] | None = None,
 ) -> Exchange:
     return client.request(
-        "prompt", {"user_input": text}, timeout=launcher.timeout(60), on_request=on_request
+        "prompt",
+        {"user_input": text},
+        timeout=launcher.timeout(60),
+        on_request=on_request,
     )
 
 
@@ -225,10 +235,14 @@ def _approval_payload(params: JsonObj) -> JsonObj:
     )
     payload = params.get("payload") or {}
     expect(
-        payload.get("tool_call_id") == WRITE_TOOL_CALL_ID and payload.get("sender") == "WriteFile",
+        payload.get("tool_call_id") == WRITE_TOOL_CALL_ID
+        and payload.get("sender") == "WriteFile",
         f"ApprovalRequest does not name the WriteFile call {WRITE_TOOL_CALL_ID}: {payload!r}",
     )
-    expect(isinstance(payload.get("id"), str), f"ApprovalRequest without an id: {payload!r}")
+    expect(
+        isinstance(payload.get("id"), str),
+        f"ApprovalRequest without an id: {payload!r}",
+    )
     return payload
 
 
@@ -239,7 +253,10 @@ def scenario_approval(sandbox: Sandbox) -> str:
         payload = _approval_payload(params)
         approvals.append(payload)
         target = sandbox.work / WRITE_FILE
-        expect(not target.exists(), f"{target} was written before the approval was answered")
+        expect(
+            not target.exists(),
+            f"{target} was written before the approval was answered",
+        )
         return {"request_id": payload["id"], "response": "approve"}
 
     with sandbox.client() as client:
@@ -248,7 +265,9 @@ def scenario_approval(sandbox: Sandbox) -> str:
         ex = prompt(client, sandbox.launcher, user_input, on_request=approve)
         expect(ex.error is None, f"prompt returned an error: {ex.error!r}")
         expect(ex.result == {"status": "finished"}, f"prompt result {ex.result!r}")
-        expect(len(approvals) == 1, f"expected one ApprovalRequest, got {len(approvals)}")
+        expect(
+            len(approvals) == 1, f"expected one ApprovalRequest, got {len(approvals)}"
+        )
         _check_turn_shape(ex, user_input)
         results = [
             e["payload"]
@@ -256,9 +275,14 @@ def scenario_approval(sandbox: Sandbox) -> str:
             if e.get("type") == "ToolResult"
             and (e.get("payload") or {}).get("tool_call_id") == WRITE_TOOL_CALL_ID
         ]
-        expect(len(results) == 1, f"expected one ToolResult for {WRITE_TOOL_CALL_ID}: {results}")
+        expect(
+            len(results) == 1,
+            f"expected one ToolResult for {WRITE_TOOL_CALL_ID}: {results}",
+        )
         ret = results[0].get("return_value") or {}
-        expect(ret.get("is_error") is False, f"WriteFile failed after approval: {ret!r}")
+        expect(
+            ret.get("is_error") is False, f"WriteFile failed after approval: {ret!r}"
+        )
         expect(
             "".join(_text_parts(ex)) == AFTER_TOOL_TEXT,
             f"text after the tool {''.join(_text_parts(ex))!r} != {AFTER_TOOL_TEXT!r}",
@@ -266,7 +290,10 @@ def scenario_approval(sandbox: Sandbox) -> str:
     target = sandbox.work / WRITE_FILE
     expect(target.exists(), f"{target} missing after an approved WriteFile")
     content = target.read_text(encoding="utf-8")
-    expect(content == WRITE_CONTENT, f"{target} holds {content!r}, expected {WRITE_CONTENT!r}")
+    expect(
+        content == WRITE_CONTENT,
+        f"{target} holds {content!r}, expected {WRITE_CONTENT!r}",
+    )
     return f"approved {approvals[0]['id']}, file written"
 
 
@@ -278,15 +305,26 @@ def scenario_cancel(sandbox: Sandbox) -> str:
 
         def cancel_instead(params: JsonObj) -> None:
             seen.append(_approval_payload(params))
-            client.send({"jsonrpc": "2.0", "method": "cancel", "id": cancel_id, "params": {}})
-            return None
+            client.send(
+                {"jsonrpc": "2.0", "method": "cancel", "id": cancel_id, "params": {}}
+            )
 
         initialize(client, sandbox.launcher)
-        ex = prompt(client, sandbox.launcher, "Write the file", on_request=cancel_instead)
-        expect(len(seen) == 1, f"expected one ApprovalRequest before cancelling, got {len(seen)}")
+        ex = prompt(
+            client, sandbox.launcher, "Write the file", on_request=cancel_instead
+        )
+        expect(
+            len(seen) == 1,
+            f"expected one ApprovalRequest before cancelling, got {len(seen)}",
+        )
         expect(ex.error is None, f"cancelled prompt returned an error: {ex.error!r}")
-        expect(ex.result == {"status": "cancelled"}, f"cancelled prompt result {ex.result!r}")
-        cancel_resp = next((r for r in client.stray_responses if r.get("id") == cancel_id), None)
+        expect(
+            ex.result == {"status": "cancelled"},
+            f"cancelled prompt result {ex.result!r}",
+        )
+        cancel_resp = next(
+            (r for r in client.stray_responses if r.get("id") == cancel_id), None
+        )
         if cancel_resp is None:
             cex = client.pump(cancel_id, timeout=sandbox.launcher.timeout(30))
             cancel_resp = {"result": cex.result, "error": cex.error}
@@ -295,7 +333,9 @@ def scenario_cancel(sandbox: Sandbox) -> str:
             f"cancel answered {cancel_resp!r}, expected an empty result",
         )
         target = sandbox.work / WRITE_FILE
-        expect(not target.exists(), f"{target} was written although the turn was cancelled")
+        expect(
+            not target.exists(), f"{target} was written although the turn was cancelled"
+        )
         after = prompt(client, sandbox.launcher, "Are you there?")
         expect(
             after.result == {"status": "finished"},
@@ -329,13 +369,19 @@ def run_wire_scenarios(
         start = time.monotonic()
         try:
             detail = scenario(sandbox)
-            checks.append(Check(f"{prefix}: {name}", True, detail, time.monotonic() - start))
+            checks.append(
+                Check(f"{prefix}: {name}", True, detail, time.monotonic() - start)
+            )
         except (ScenarioFailed, WireError, OSError) as exc:
-            tail = (root / "stderr.log").read_text(errors="replace")[-800:] if (
-                root / "stderr.log"
-            ).exists() else ""
+            tail = (
+                (root / "stderr.log").read_text(errors="replace")[-800:]
+                if (root / "stderr.log").exists()
+                else ""
+            )
             detail = f"{exc}" + (f" | stderr: {tail.strip()}" if tail.strip() else "")
-            checks.append(Check(f"{prefix}: {name}", False, detail, time.monotonic() - start))
+            checks.append(
+                Check(f"{prefix}: {name}", False, detail, time.monotonic() - start)
+            )
         if not keep and checks[-1].ok:
             shutil.rmtree(root, ignore_errors=True)
     return checks

@@ -31,7 +31,9 @@ def run(session: Any) -> None:
     session.install(*E2E_REQUIREMENTS)
     missing = missing_wheels(names)
     if missing:
-        session.log(f"e2e: dist/ lacks wheels for {missing}: building them with nox -s wheels")
+        session.log(
+            f"e2e: dist/ lacks wheels for {missing}: building them with nox -s wheels"
+        )
         session.run(
             sys.executable,
             "-m",
@@ -44,5 +46,9 @@ def run(session: Any) -> None:
             *missing,
             external=True,
         )
-    env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
+    env = {
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])
+        )
+    }
     session.run("python", "-m", "scripts.e2e", *options, *names, env=env)

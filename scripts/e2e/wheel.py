@@ -25,7 +25,9 @@ def find_wheel(dist: Path, target: Target) -> Path | None:
 def wheel_version(wheel: Path) -> str:
     parts = wheel.name.split("-")
     if len(parts) < 5:
-        raise WheelError(f"{wheel.name} is not a wheel file name (name-version-py-abi-plat.whl)")
+        raise WheelError(
+            f"{wheel.name} is not a wheel file name (name-version-py-abi-plat.whl)"
+        )
     return parts[1]
 
 
@@ -53,7 +55,9 @@ def check_layout(wheel: Path, target: Target) -> Check:
         elif target.format != "pe":
             mode = bins[0].external_attr >> 16
             if not mode & stat.S_IXUSR:
-                problems.append(f"{bins[0].filename} lacks the exec bit (mode {oct(mode)})")
+                problems.append(
+                    f"{bins[0].filename} lacks the exec bit (mode {oct(mode)})"
+                )
         shims = [n for n in names if n.lower().endswith("bcryptprimitives.dll")]
         if shims:
             problems.append(f"the wine test shim leaked into the wheel: {shims}")

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 JsonObj = dict[str, Any]
 
@@ -55,7 +55,11 @@ class WireClient:
     ) -> None:
         self.argv = list(argv)
         self._stderr_path = stderr_path
-        self._stderr_file = open(stderr_path, "wb") if stderr_path else subprocess.DEVNULL  # noqa: SIM115
+        self._stderr_file = (
+            open(stderr_path, "wb")  # noqa: SIM115 - closed in close()
+            if stderr_path
+            else subprocess.DEVNULL
+        )
         self.proc = subprocess.Popen(
             self.argv,
             stdin=subprocess.PIPE,
@@ -144,7 +148,9 @@ class WireClient:
         if params is not None:
             msg["params"] = params
         self.send(msg)
-        return self.pump(req_id, timeout=timeout, on_request=on_request, on_event=on_event)
+        return self.pump(
+            req_id, timeout=timeout, on_request=on_request, on_event=on_event
+        )
 
     def pump(
         self,
@@ -186,7 +192,7 @@ class WireClient:
                 exchange.result = msg.get("result")
             return exchange
 
-    def __enter__(self) -> WireClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -211,6 +217,8 @@ class WireClient:
         self._reader.join(timeout=5)
         if self.proc.stdout:
             self.proc.stdout.close()
-        if self._stderr_file is not subprocess.DEVNULL and hasattr(self._stderr_file, "close"):
+        if self._stderr_file is not subprocess.DEVNULL and hasattr(
+            self._stderr_file, "close"
+        ):
             self._stderr_file.close()
         return code

@@ -59,7 +59,9 @@ def pyproject_version(root: Path) -> str | None:
     if dynamic and static is not None:
         raise VersionError(f"{path}: version is both static ({static!r}) and dynamic")
     if not dynamic and static is None:
-        raise VersionError(f"{path}: [project] has no version and does not list it in dynamic")
+        raise VersionError(
+            f"{path}: [project] has no version and does not list it in dynamic"
+        )
     return None if dynamic else str(static)
 
 
@@ -78,7 +80,7 @@ def check(tag: str, root: Path = REPO_ROOT) -> str:
     if static is not None and static not in (cargo, wheel):
         problems.append(
             f"pyproject.toml version {static!r} != kagent/Cargo.toml version {cargo!r}; "
-            "make it dynamic (dynamic = [\"version\"]) so maturin takes Cargo's"
+            'make it dynamic (dynamic = ["version"]) so maturin takes Cargo\'s'
         )
     if problems:
         raise VersionError("; ".join(problems))
@@ -86,19 +88,28 @@ def check(tag: str, root: Path = REPO_ROOT) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--tag", default=os.environ.get("GITHUB_REF_NAME"), help="e.g. v0.1.0")
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    p.add_argument(
+        "--tag", default=os.environ.get("GITHUB_REF_NAME"), help="e.g. v0.1.0"
+    )
     p.add_argument("--root", type=Path, default=REPO_ROOT, help="repository root")
     args = p.parse_args(argv)
     if not args.tag:
-        print("check_version: no tag: pass --tag vX.Y.Z or set GITHUB_REF_NAME", file=sys.stderr)
+        print(
+            "check_version: no tag: pass --tag vX.Y.Z or set GITHUB_REF_NAME",
+            file=sys.stderr,
+        )
         return 2
     try:
         version = check(args.tag, args.root)
     except (VersionError, OSError, tomllib.TOMLDecodeError) as exc:
         print(f"check_version: {exc}", file=sys.stderr)
         return 1
-    print(f"check_version: tag {args.tag} == Cargo == pyproject (wheel version {version})")
+    print(
+        f"check_version: tag {args.tag} == Cargo == pyproject (wheel version {version})"
+    )
     return 0
 
 

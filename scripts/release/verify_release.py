@@ -59,7 +59,9 @@ class _Links(HTMLParser):
                 self.hrefs.append(href)
 
 
-def index_links(client: httpx.Client, index_url: str) -> dict[str, tuple[str, str | None]]:
+def index_links(
+    client: httpx.Client, index_url: str
+) -> dict[str, tuple[str, str | None]]:
     """file name -> (absolute URL, sha256 the index declares or None), from a PEP 503 page."""
     resp = client.get(index_url)
     resp.raise_for_status()
@@ -69,7 +71,11 @@ def index_links(client: httpx.Client, index_url: str) -> dict[str, tuple[str, st
     for href in parser.hrefs:
         url, fragment = urldefrag(urljoin(str(resp.url), href))
         name = unquote(url.rstrip("/").rsplit("/", 1)[-1])
-        declared = fragment.split("=", 1)[1].lower() if fragment.startswith("sha256=") else None
+        declared = (
+            fragment.split("=", 1)[1].lower()
+            if fragment.startswith("sha256=")
+            else None
+        )
         links[name] = (url, declared)
     return links
 
@@ -85,7 +91,11 @@ def _sha256_of(client: httpx.Client, url: str) -> tuple[int, str]:
 
 
 def verify_once(
-    client: httpx.Client, sums: dict[str, str], *, index: str | None, release: str | None
+    client: httpx.Client,
+    sums: dict[str, str],
+    *,
+    index: str | None,
+    release: str | None,
 ) -> list[Outcome]:
     outcomes: list[Outcome] = []
     links = index_links(client, index) if index else {}
@@ -104,11 +114,19 @@ def verify_once(
             outcomes.append(Outcome(name, "missing", f"HTTP {status} for {url}"))
         elif got != expected:
             outcomes.append(
-                Outcome(name, "mismatch", f"sha256 {got} at {url}, SHA256SUMS says {expected}")
+                Outcome(
+                    name,
+                    "mismatch",
+                    f"sha256 {got} at {url}, SHA256SUMS says {expected}",
+                )
             )
         elif declared is not None and declared != expected:
             outcomes.append(
-                Outcome(name, "mismatch", f"index declares sha256 {declared}, file is {expected}")
+                Outcome(
+                    name,
+                    "mismatch",
+                    f"index declares sha256 {declared}, file is {expected}",
+                )
             )
         else:
             outcomes.append(Outcome(name, "ok", url))
@@ -133,7 +151,9 @@ def verify(
             try:
                 outcomes = verify_once(client, sums, index=index, release=release)
             except httpx.HTTPStatusError as exc:
-                outcomes = [Outcome(n, "missing", f"index page: {exc}") for n in sorted(sums)]
+                outcomes = [
+                    Outcome(n, "missing", f"index page: {exc}") for n in sorted(sums)
+                ]
             if any(o.status == "mismatch" for o in outcomes) or all(
                 o.status == "ok" for o in outcomes
             ):
@@ -144,13 +164,19 @@ def verify(
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     p.add_argument("--sums", type=Path, default=Path("dist/SHA256SUMS"))
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--index", help="PEP 503 simple project page URL")
     where.add_argument("--release", help="base URL the files are downloaded from")
-    p.add_argument("--retries", type=int, default=0, help="retries while files are missing")
-    p.add_argument("--retry-wait", type=float, default=30.0, help="seconds between retries")
+    p.add_argument(
+        "--retries", type=int, default=0, help="retries while files are missing"
+    )
+    p.add_argument(
+        "--retry-wait", type=float, default=30.0, help="seconds between retries"
+    )
     args = p.parse_args(argv)
     try:
         outcomes = verify(

@@ -31,7 +31,7 @@ def host_target(targets: list[Target]) -> Target:
     native = [t for t in targets if t.e2e == "native"]
     if len(native) != 1:
         raise WorkflowError(
-            f"platform-matrix.toml must have exactly one target with e2e = \"native\" (the build "
+            f'platform-matrix.toml must have exactly one target with e2e = "native" (the build '
             f"host); found {[t.name for t in native]}"
         )
     return native[0]
@@ -58,7 +58,11 @@ def render(template: Path, targets: list[Target]) -> str:
     text = template.read_text(encoding="utf-8")
     for key, value in substitutions(targets, template.name).items():
         text = text.replace(key, value)
-    leftover = [tok for tok in ("@HOST_RUNNER@", "@RUST_TRIPLES@", "@TARGET_MATRIX@") if tok in text]
+    leftover = [
+        tok
+        for tok in ("@HOST_RUNNER@", "@RUST_TRIPLES@", "@TARGET_MATRIX@")
+        if tok in text
+    ]
     if leftover:
         raise WorkflowError(f"{template}: placeholders left unreplaced: {leftover}")
     return text
@@ -67,7 +71,8 @@ def render(template: Path, targets: list[Target]) -> str:
 def rendered(matrix: Path = MATRIX_PATH) -> dict[str, str]:
     targets = load_matrix(matrix)
     return {
-        t.name.removesuffix(".in"): render(t, targets) for t in sorted(TEMPLATES.glob("*.yml.in"))
+        t.name.removesuffix(".in"): render(t, targets)
+        for t in sorted(TEMPLATES.glob("*.yml.in"))
     }
 
 
@@ -78,13 +83,19 @@ def check(workflows: Path = WORKFLOWS, matrix: Path = MATRIX_PATH) -> list[str]:
     for name, text in want.items():
         path = workflows / name
         if not path.exists():
-            problems.append(f"{path} is missing: run `python -m scripts.release.workflows --write`")
+            problems.append(
+                f"{path} is missing: run `python -m scripts.release.workflows --write`"
+            )
             continue
         have = path.read_text(encoding="utf-8")
         if have != text:
             diff = "".join(
                 difflib.unified_diff(
-                    have.splitlines(True), text.splitlines(True), str(path), "generated", n=1
+                    have.splitlines(True),
+                    text.splitlines(True),
+                    str(path),
+                    "generated",
+                    n=1,
                 )
             )
             problems.append(
@@ -101,10 +112,16 @@ def check(workflows: Path = WORKFLOWS, matrix: Path = MATRIX_PATH) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     mode = p.add_mutually_exclusive_group(required=True)
-    mode.add_argument("--write", action="store_true", help="write .github/workflows/*.yml")
-    mode.add_argument("--check", action="store_true", help="fail if they differ from generated")
+    mode.add_argument(
+        "--write", action="store_true", help="write .github/workflows/*.yml"
+    )
+    mode.add_argument(
+        "--check", action="store_true", help="fail if they differ from generated"
+    )
     args = p.parse_args(argv)
     if args.write:
         WORKFLOWS.mkdir(parents=True, exist_ok=True)

