@@ -1,0 +1,61 @@
+"""kimi-cli's print mode through kimi-kernel: a turn run by kagent looks and persists exactly
+like the same turn run by the Python kernel.
+
+The kagent here is kimi-cli's own Wire server (`kimi --wire`, the reference implementation
+of the protocol), so these tests pin down the proxy itself; test_packaged_kagent.py runs the
+real kagent binary."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from runtime._kk import (
+    HELLO,
+    assert_gone,
+    context_records,
+    make_sandbox,
+    oracle_kagent,
+    require_installed,
+    run_kk,
+)
+
+require_installed()
+
+
+def _turn(tmp: Path, kernel: str, *extra: str) -> tuple[str, list[dict[str, object]], list[str], list[int]]:
+    sb = make_sandbox(tmp, [HELLO])
+    env = sb.env(KIMI_KERNEL_BIN=str(oracle_kagent(tmp / "bin")))
+    proc = run_kk(sb, "--kernel", kernel, "--print", "-p", "Say hello", *extra, env=env)
+    assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}\n{sb.log()[-3000:]}"
+    session = sb.only_session()
+    wire_types = [
+        json.loads(line)["message"]["type"]
+        for line in (session / "wire.jsonl").read_text().splitlines()
+        if '"message"' in line
+    ]
+    records = [r for r in context_records(session) if r.get("role") != "_system_prompt"]
+    return proc.stdout, records, wire_types, sb.kagent_pids()
+
+
+def test_text_output_same_as_python_kernel(tmp_path: Path) -> None:
+    rust_out, rust_ctx, rust_wire, pids = _turn(tmp_path / "rust", "rust")
+    py_out, py_ctx, py_wire, py_pids = _turn(tmp_path / "py", "python")
+    assert "Hello from the kernel" in rust_out
+    assert rust_out == py_out
+    assert rust_ctx == py_ctx
+    # kagent records the turn in wire.jsonl; the Python side must not record it a second time
+    assert rust_wire == py_wire
+    assert rust_wire.count("TurnBegin") == 1
+    assert len(pids) == 1 and py_pids == []
+    assert_gone(pids[0])  # normal exit: kagent reaped, no orphan, no zombie
+
+
+def test_stream_json_output(tmp_path: Path) -> None:
+    out, ctx, _wire, pids = _turn(tmp_path, "rust", "--output-format", "stream-json")
+    lines = [json.loads(line) for line in out.splitlines() if line.strip()]
+    assert lines, out
+    assert lines[-1]["role"] == "assistant"
+    assert lines[-1]["content"] == "Hello from the kernel"
+    assert ctx[-2] == {"role": "assistant", "content": "Hello from the kernel"}
+    assert_gone(pids[0])
