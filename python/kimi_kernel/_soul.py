@@ -233,6 +233,7 @@ class WireBackedSoul(KimiSoul):
                 "no Wire is set for this turn (run() called outside run_soul)"
             )
         turn_context = contextvars.copy_context()
+        source = turn_context.run(self._turn_approval_source)
 
         def on_event(params: dict[str, Any]) -> None:
             try:
@@ -284,6 +285,9 @@ class WireBackedSoul(KimiSoul):
             client.on_event = client.on_request = None
             for task in list(answering):
                 task.cancel()
+            if source is not None and self._runtime.approval_runtime is not None:
+                # approvals kagent asked for in this turn and nobody answered: withdraw them
+                self._runtime.approval_runtime.cancel_by_source(source.kind, source.id)
             for task in list(answering):
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
@@ -294,6 +298,22 @@ class WireBackedSoul(KimiSoul):
             logger.warning(
                 "kimi-kernel: unexpected prompt result from kagent: {r}", r=result
             )
+
+    @staticmethod
+    def _turn_approval_source() -> Any:
+        """The approval source of this turn, made (as KimiSoul.run does) when there is none;
+        returns the one it made, so the turn's leftover approvals can be withdrawn."""
+        from kimi_cli.approval_runtime import (
+            ApprovalSource,
+            get_current_approval_source_or_none,
+            set_current_approval_source,
+        )
+
+        if get_current_approval_source_or_none() is not None:
+            return None
+        source = ApprovalSource(kind="foreground_turn", id=uuid.uuid4().hex)
+        set_current_approval_source(source)
+        return source
 
     async def _cancel_on_kagent(
         self, client: KagentClient, prompt: asyncio.Task[Any]

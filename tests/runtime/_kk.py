@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+from support.wireclient import WireClient
+
 BIN_DIR = Path(sys.executable).parent
 WHEEL_ENV = "KIMI_KERNEL_WHEEL"
 KAGENT_ENV = "KAGENT_BIN"
@@ -86,10 +88,21 @@ def write_exe(path: Path, text: str) -> Path:
     return path
 
 
-def oracle_kagent(directory: Path) -> Path:
-    """A `kagent` that is kimi-cli's own Wire server (`kimi --wire`, the protocol's reference)."""
+def oracle_kagent(directory: Path, scripts: Path | None = None) -> Path:
+    """A `kagent` that is kimi-cli's own Wire server (`kimi --wire`, the protocol's reference).
+
+    With `scripts`, its scripted LLM reads that file instead of the Python side's, so a test
+    can tell which kernel produced an answer (the sandbox must then be made with
+    scripts_in_config=False)."""
     directory.mkdir(parents=True, exist_ok=True)
-    return write_exe(directory / "kagent", f'#!/bin/sh\nexec "{kimi_exe()}" "$@"\n')
+    export = (
+        f'KIMI_SCRIPTED_ECHO_SCRIPTS="{scripts}"; export KIMI_SCRIPTED_ECHO_SCRIPTS\n'
+        if scripts
+        else ""
+    )
+    return write_exe(
+        directory / "kagent", f'#!/bin/sh\n{export}exec "{kimi_exe()}" "$@"\n'
+    )
 
 
 def fake_kagent(directory: Path, body: str, name: str = "kagent") -> Path:
@@ -128,6 +141,8 @@ class Sandbox:
             KIMI_KERNEL_INIT_TIMEOUT=SLOW_INIT,
             PYTHONUNBUFFERED="1",
         )
+        if not self.config.read_text().count("KIMI_SCRIPTED_ECHO_SCRIPTS"):
+            env["KIMI_SCRIPTED_ECHO_SCRIPTS"] = str(self.scripts)
         env.update(extra)
         return env
 
@@ -151,7 +166,9 @@ class Sandbox:
         return [int(p) for p in re.findall(r"started kagent pid=(\d+)", self.log())]
 
 
-def make_sandbox(root: Path, scripts: Sequence[str]) -> Sandbox:
+def make_sandbox(
+    root: Path, scripts: Sequence[str], *, scripts_in_config: bool = True
+) -> Sandbox:
     share, work = root / "share", root / "work"
     share.mkdir(parents=True)
     work.mkdir(parents=True)
@@ -160,7 +177,7 @@ def make_sandbox(root: Path, scripts: Sequence[str]) -> Sandbox:
     config = root / "config.toml"
     config.write_text(
         textwrap.dedent(
-            f"""\
+            """\
             default_model = "echo"
             [models.echo]
             provider = "scripted"
@@ -170,9 +187,12 @@ def make_sandbox(root: Path, scripts: Sequence[str]) -> Sandbox:
             type = "_scripted_echo"
             base_url = ""
             api_key = ""
-            [providers.scripted.env]
-            KIMI_SCRIPTED_ECHO_SCRIPTS = "{scripts_file}"
             """
+        )
+        + (
+            f'[providers.scripted.env]\nKIMI_SCRIPTED_ECHO_SCRIPTS = "{scripts_file}"\n'
+            if scripts_in_config
+            else ""
         ),
         encoding="utf-8",
     )
@@ -249,3 +269,20 @@ def kill(pid: int, sig: signal.Signals = signal.SIGKILL) -> None:
         os.kill(pid, sig)
     except ProcessLookupError:
         pass
+
+
+def write_scripts(path: Path, scripts: Sequence[str]) -> Path:
+    path.write_text(json.dumps(list(scripts)), encoding="utf-8")
+    return path
+
+
+def kk_wire(sb: Sandbox, *args: str, env: Mapping[str, str]) -> WireClient:
+    """`kimi-kernel --wire` (kimi-cli's Wire server in front of the selected kernel)."""
+    return WireClient(
+        kk_argv(
+            *args, "--wire", "--config-file", str(sb.config), "--work-dir", str(sb.work)
+        ),
+        env=env,
+        cwd=sb.root,
+        stderr_path=sb.root / "kimi-kernel.stderr",
+    )

@@ -23,11 +23,15 @@ from runtime._kk import (
 require_installed()
 
 
-def _turn(tmp: Path, kernel: str, *extra: str) -> tuple[str, list[dict[str, object]], list[str], list[int]]:
+def _turn(
+    tmp: Path, kernel: str, *extra: str
+) -> tuple[str, list[dict[str, object]], list[str], list[int]]:
     sb = make_sandbox(tmp, [HELLO])
     env = sb.env(KIMI_KERNEL_BIN=str(oracle_kagent(tmp / "bin")))
     proc = run_kk(sb, "--kernel", kernel, "--print", "-p", "Say hello", *extra, env=env)
-    assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}\n{sb.log()[-3000:]}"
+    assert proc.returncode == 0, (
+        f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}\n{sb.log()[-3000:]}"
+    )
     session = sb.only_session()
     wire_types = [
         json.loads(line)["message"]["type"]

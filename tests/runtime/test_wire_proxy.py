@@ -1,0 +1,192 @@
+"""`kimi-kernel --wire`: kimi-cli's Wire server in front of kagent. Approvals cross both hops,
+cancel reaches kagent, kagent dying mid-turn falls back to the Python kernel with the context
+intact, and no exit path leaves a kagent process behind."""
+
+from __future__ import annotations
+
+import json
+import signal
+from pathlib import Path
+from typing import Any
+
+from runtime._kk import (
+    assert_gone,
+    context_records,
+    kill,
+    kk_wire,
+    make_sandbox,
+    oracle_kagent,
+    process_state,
+    require_installed,
+    tool_call,
+    wait_for,
+    write_scripts,
+)
+from support.wireclient import WireClient, is_request, is_response_to
+
+require_installed()
+
+T = 240.0  # generous: kimi-cli starts slowly on a loaded 2-core machine
+SHELL = (
+    tool_call("tc-1", "Shell", {"command": "echo hi-from-shell"})
+    + "\nusage: input_other=9 output=4"
+)
+SHELL2 = (
+    tool_call("tc-2", "Shell", {"command": "echo second"})
+    + "\nusage: input_other=12 output=4"
+)
+
+
+def initialize(client: WireClient) -> dict[str, Any]:
+    resp, _ = client.call("initialize", {"protocol_version": "1.10"}, timeout=T)
+    assert "result" in resp, resp
+    return resp["result"]
+
+
+def prompt_until_approval(client: WireClient, text: str) -> tuple[str, dict[str, Any]]:
+    pid = client.request("prompt", {"user_input": text})
+    seen = client.recv_until(lambda m: is_request(m, "ApprovalRequest"), timeout=T)
+    return pid, seen[-1]
+
+
+def approve(client: WireClient, request: dict[str, Any]) -> None:
+    payload = request["params"]["payload"]
+    client.respond(request["id"], {"request_id": payload["id"], "response": "approve"})
+
+
+def finish(
+    client: WireClient, prompt_id: str
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    seen = client.recv_until(lambda m: is_response_to(m, prompt_id), timeout=T)
+    return seen[-1], seen
+
+
+def texts(messages: list[dict[str, Any]]) -> str:
+    return "".join(
+        m["params"]["payload"].get("text", "")
+        for m in messages
+        if m.get("method") == "event" and m["params"]["type"] == "ContentPart"
+    )
+
+
+def test_approval_then_kagent_dies_then_python_continues(tmp_path: Path) -> None:
+    sb = make_sandbox(
+        tmp_path,
+        ["text: Answer from the Python kernel\nusage: input_other=30 output=5"],
+        scripts_in_config=False,
+    )
+    kagent_scripts = write_scripts(
+        tmp_path / "kagent-scripts.json",
+        [SHELL, "text: Shell said hi\nusage: input_other=20 output=3", SHELL2],
+    )
+    env = sb.env(KIMI_KERNEL_BIN=str(oracle_kagent(tmp_path / "bin", kagent_scripts)))
+    with kk_wire(sb, "--kernel", "auto", env=env) as client:
+        initialize(client)
+        [kagent_pid] = sb.kagent_pids()
+
+        # turn 1 on kagent: its approval request reaches this client through kimi-cli's
+        # approval runtime, and the answer goes back to kagent
+        p1, request = prompt_until_approval(client, "run the echo")
+        assert request["params"]["payload"]["sender"] == "Shell"
+        approve(client, request)
+        resp, seen = finish(client, p1)
+        assert resp.get("result") == {"status": "finished"}, resp
+        assert "Shell said hi" in texts(seen)
+        assert any(
+            m.get("method") == "event"
+            and m["params"]["type"] == "ToolResult"
+            and "hi-from-shell" in json.dumps(m["params"]["payload"])
+            for m in seen
+        ), seen
+
+        # turn 2: kagent dies while waiting for an approval
+        p2, _request = prompt_until_approval(client, "run another")
+        kill(kagent_pid)
+        resp, _ = finish(client, p2)
+        assert "error" in resp, resp
+        message = resp["error"]["message"]
+        assert (
+            "kagent failed during this turn: kagent closed stdout: (pid " in message
+        ), message
+        assert "was killed by SIGKILL" in message, message
+        assert (
+            "This session continues on the Python kernel from the same context"
+            in message
+        )
+        assert_gone(
+            kagent_pid
+        )  # reaped by the proxy, which is still running: no zombie
+
+        # turn 3 runs on the Python kernel, on top of what kagent wrote
+        p3 = client.request("prompt", {"user_input": "and now?"})
+        resp, seen = finish(client, p3)
+        assert resp.get("result") == {"status": "finished"}, resp
+        assert texts(seen) == "Answer from the Python kernel"
+        assert sb.kagent_pids() == [kagent_pid]  # not restarted under auto
+        client.close_stdin()
+        assert client.wait(timeout=T) == 0
+
+    records = context_records(sb.only_session())
+    users = [r["content"] for r in records if r.get("role") == "user"]
+    assert users == ["run the echo", "run another", "and now?"], records
+    assert [r.get("role") for r in records].count("_system_prompt") == 1
+    assistants = [r for r in records if r.get("role") == "assistant"]
+    assert assistants[1]["content"] == "Shell said hi"
+    assert assistants[-1]["content"] == "Answer from the Python kernel"
+    assert "continuing on the Python kernel" in client.stderr_text()
+
+
+def test_cancel_reaches_kagent_and_ctrl_c_leaves_no_kagent(tmp_path: Path) -> None:
+    sb = make_sandbox(
+        tmp_path, [SHELL, "text: after cancel\nusage: input_other=9 output=2"]
+    )
+    env = sb.env(KIMI_KERNEL_BIN=str(oracle_kagent(tmp_path / "bin")))
+    with kk_wire(sb, "--kernel", "rust", env=env) as client:
+        initialize(client)
+        [kagent_pid] = sb.kagent_pids()
+        p1, _request = prompt_until_approval(client, "run the echo")
+        cancel = client.request("cancel", {})
+        seen = client.recv_until(lambda m: is_response_to(m, p1), timeout=T)
+        assert seen[-1].get("result") == {"status": "cancelled"}, seen[-1]
+        assert any(is_response_to(m, cancel) for m in client.received)
+        assert process_state(kagent_pid) not in (None, "Z"), (
+            "cancel must not kill kagent"
+        )
+        # the next turn still runs on the same kagent
+        p2 = client.request("prompt", {"user_input": "hello again"})
+        resp, seen = finish(client, p2)
+        assert resp.get("result") == {"status": "finished"}, resp
+        assert texts(seen) == "after cancel"
+        assert sb.kagent_pids() == [kagent_pid]
+        # Ctrl-C on the UI process
+        client.signal(signal.SIGINT)
+        client.wait(timeout=T)
+    assert_gone(kagent_pid)
+
+
+def test_crash_of_the_ui_process_takes_kagent_down(tmp_path: Path) -> None:
+    sb = make_sandbox(tmp_path, [SHELL])
+    env = sb.env(KIMI_KERNEL_BIN=str(oracle_kagent(tmp_path / "bin")))
+    with kk_wire(sb, "--kernel", "rust", env=env) as client:
+        initialize(client)
+        [kagent_pid] = sb.kagent_pids()
+        prompt_until_approval(client, "run the echo")  # mid-turn
+        client.signal(signal.SIGKILL)
+        client.wait(timeout=30)
+    assert_gone(kagent_pid)
+
+
+def test_ui_exit_mid_turn_leaves_no_kagent(tmp_path: Path) -> None:
+    sb = make_sandbox(tmp_path, [SHELL])
+    env = sb.env(KIMI_KERNEL_BIN=str(oracle_kagent(tmp_path / "bin")))
+    with kk_wire(sb, "--kernel", "rust", env=env) as client:
+        initialize(client)
+        [kagent_pid] = sb.kagent_pids()
+        prompt_until_approval(client, "run the echo")
+        client.close_stdin()  # the UI goes away with a turn in flight
+        wait_for(
+            lambda: client.proc.poll() is not None,
+            T,
+            "kimi-kernel to exit on stdin EOF",
+        )
+    assert_gone(kagent_pid)
