@@ -1,0 +1,138 @@
+"""The e2e runner's pieces on real files: matrix, wheel layout, the wine shim built with zig,
+lief's structural checks, the result table, and the Debian-package message."""
+
+from __future__ import annotations
+
+import stat
+import zipfile
+from pathlib import Path
+
+import lief
+import pytest
+
+from scripts.e2e import host
+from scripts.e2e.inspect import check_arch
+from scripts.e2e.matrix import load_matrix
+from scripts.e2e.results import Check, TargetReport, render_table
+from scripts.e2e.runners import build_wine_shim
+from scripts.e2e.wheel import check_layout, extract_binary, find_wheel
+
+TARGETS = {t.name: t for t in load_matrix()}
+
+
+def by_format(fmt: str) -> list[str]:
+    return [name for name, t in TARGETS.items() if t.format == fmt]
+
+
+def make_wheel(
+    dist: Path,
+    tag: str,
+    binary: str,
+    *,
+    mode: int = 0o755,
+    extra: dict[str, bytes] | None = None,
+) -> Path:
+    wheel = dist / f"kimi_kernel-0.1.0-py3-none-{tag}.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        zf.writestr("kimi_kernel/__init__.py", "")
+        info = zipfile.ZipInfo(f"kimi_kernel-0.1.0.data/scripts/{binary}")
+        info.external_attr = (stat.S_IFREG | mode) << 16
+        zf.writestr(info, b"\x7fELF fake")
+        for name, data in (extra or {}).items():
+            zf.writestr(name, data)
+    return wheel
+
+
+def test_every_target_finds_its_own_wheel_whatever_the_tag_order(
+    tmp_path: Path,
+) -> None:
+    for t in TARGETS.values():
+        reordered = ".".join(reversed(t.wheel_tag.split(".")))
+        make_wheel(tmp_path, reordered, t.binary)
+    for t in TARGETS.values():
+        found = find_wheel(tmp_path, t)
+        assert found is not None and t.matches_wheel(found.name)
+        others = [o for o in TARGETS.values() if o is not t]
+        assert all(not o.matches_wheel(found.name) for o in others)
+
+
+def test_layout_accepts_a_good_wheel_and_names_each_problem(tmp_path: Path) -> None:
+    unix = next(t for t in TARGETS.values() if t.format == "elf")
+    good = make_wheel(tmp_path, unix.wheel_tag, unix.binary)
+    assert check_layout(good, unix).ok
+    assert extract_binary(good, unix, tmp_path / "out").read_bytes() == b"\x7fELF fake"
+
+    (tmp_path / "b").mkdir()
+    no_exec = make_wheel(tmp_path / "b", unix.wheel_tag, unix.binary, mode=0o644)
+    assert "lacks the exec bit" in check_layout(no_exec, unix).detail
+
+    (tmp_path / "c").mkdir()
+    leaked = make_wheel(
+        tmp_path / "c",
+        unix.wheel_tag,
+        unix.binary,
+        extra={"kimi_kernel-0.1.0.data/scripts/bcryptprimitives.dll": b"MZ"},
+    )
+    result = check_layout(leaked, unix)
+    assert not result.ok and "shim leaked" in result.detail
+
+    (tmp_path / "d").mkdir()
+    two = make_wheel(
+        tmp_path / "d",
+        unix.wheel_tag,
+        unix.binary,
+        extra={f"other.data/scripts/{unix.binary}": b"x"},
+    )
+    assert "expected exactly one" in check_layout(two, unix).detail
+
+
+def test_wine_shim_builds_with_zig_and_exports_processprng(tmp_path: Path) -> None:
+    dll = build_wine_shim(tmp_path)
+    pe = lief.PE.parse(str(dll))
+    assert pe is not None
+    assert [e.name for e in pe.exported_functions] == ["ProcessPrng"]
+    assert "ADVAPI32.dll" in [i.name for i in pe.imports]
+    for name in by_format("pe"):
+        assert check_arch(dll, TARGETS[name]).ok
+    for name in by_format("elf"):
+        result = check_arch(dll, TARGETS[name])
+        assert not result.ok and "not an ELF file" in result.detail
+
+
+def test_arch_check_reads_real_elf_files() -> None:
+    import sys
+
+    me = Path(sys.executable).resolve()
+    elf_targets = [TARGETS[n] for n in by_format("elf")]
+    verdicts = {t.arch: check_arch(me, t).ok for t in elf_targets}
+    assert verdicts.get(host.host_arch()) is True
+    assert [a for a, ok in verdicts.items() if ok] == [host.host_arch()]
+
+
+def test_table_lists_every_check_and_fails_on_any_failure() -> None:
+    good = TargetReport("t1", "native", [Check("a", True, "fine"), Check("b", True)])
+    bad = TargetReport(
+        "t2", "inspect-only", [Check("c", False, "broken")], note="nothing ran"
+    )
+    table = render_table([good, bad])
+    assert "t1  " in table and "t2  " in table and "broken" in table
+    assert "note [t2]: nothing ran" in table
+    assert table.splitlines()[-2:] == ["e2e verdict FAIL", "e2e: 2 passed, 1 failed"]
+    assert render_table([good]).splitlines()[-2] == "e2e verdict PASS"
+    empty = TargetReport("t3", "wine", [])
+    assert not empty.ok and "(no checks ran)" in render_table([empty])
+
+
+def test_missing_debian_packages_name_the_command_when_not_root(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setitem(
+        host.DEBIAN_PACKAGES, "probe", {"some-package": tmp_path / "absent"}
+    )
+    monkeypatch.setattr(host, "is_root", lambda: False)
+    with pytest.raises(
+        host.HostError, match=r"apt-get install -y --no-install-recommends some-package"
+    ):
+        host.ensure_debian_packages("probe", [])
+    (tmp_path / "absent").write_text("")
+    host.ensure_debian_packages("probe", [])  # present: nothing to do, no error
