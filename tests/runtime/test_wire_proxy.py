@@ -9,6 +9,8 @@ import signal
 from pathlib import Path
 from typing import Any
 
+from support.wireclient import WireClient, is_request, is_response_to
+
 from runtime._kk import (
     assert_gone,
     context_records,
@@ -22,7 +24,6 @@ from runtime._kk import (
     wait_for,
     write_scripts,
 )
-from support.wireclient import WireClient, is_request, is_response_to
 
 require_installed()
 

@@ -1,0 +1,231 @@
+"""Every way kagent can be broken, each with the exact message the user sees."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+
+import pytest
+
+from runtime import fakes
+from runtime._kk import (
+    HELLO,
+    assert_gone,
+    make_sandbox,
+    process_state,
+    require_installed,
+    run_kk,
+    write_exe,
+)
+
+require_installed()
+
+from kimi_kernel._binfmt import host_arch
+from kimi_kernel._client import KagentClient, KagentError, KagentExited, handshake
+
+PY_ANSWER = "Hello from the kernel"
+
+
+def _spawn_and_handshake(
+    exe: Path, timeout: float = 20.0
+) -> tuple[str, list[str], int]:
+    """Start `exe --wire`, try initialize; return (error text, log lines, pid)."""
+    logs: list[str] = []
+
+    async def go() -> tuple[str, int]:
+        client = await KagentClient.spawn(
+            [str(exe), "--wire"], log=lambda lvl, msg: logs.append(f"{lvl} {msg}")
+        )
+        try:
+            await handshake(client, version="test", timeout=timeout)
+        except KagentError as e:
+            return f"{type(e).__name__}: {e}", client.pid
+        finally:
+            await client.close(grace=1.0)
+            assert client.proc.returncode is not None
+        return "no error", client.pid
+
+    err, pid = asyncio.run(go())
+    return err, logs, pid
+
+
+def test_exits_at_startup(tmp_path: Path) -> None:
+    err, _logs, pid = _spawn_and_handshake(fakes.exits_at_startup(tmp_path))
+    assert err == (
+        f"KagentExited: kagent closed stdout: (pid {pid}) exited with code 3; "
+        "stderr: boom: cannot start"
+    )
+
+
+def test_prints_non_json(tmp_path: Path) -> None:
+    err, logs, pid = _spawn_and_handshake(fakes.prints_non_json(tmp_path))
+    assert (
+        err == "KagentProtocolError: kagent printed non-JSON on stdout: 'hello world'"
+    )
+    assert "ERROR kagent printed non-JSON on stdout: 'hello world'" in logs
+    assert_gone(pid)
+
+
+def test_never_answers_initialize(tmp_path: Path) -> None:
+    err, _logs, pid = _spawn_and_handshake(fakes.never_answers(tmp_path), timeout=1.0)
+    assert err == (
+        "KagentError: kagent did not answer initialize within 1s "
+        "(set KIMI_KERNEL_INIT_TIMEOUT to wait longer)"
+    )
+    assert_gone(pid)
+
+
+def test_dies_mid_turn_and_unknown_response_id_at_client_level(tmp_path: Path) -> None:
+    logs: list[str] = []
+
+    async def go() -> None:
+        for exe, expect in (
+            (fakes.dies_mid_turn(tmp_path / "a"), KagentExited),
+            (fakes.unknown_response_id(tmp_path / "b"), None),
+        ):
+            client = await KagentClient.spawn(
+                [str(exe)], log=lambda lvl, msg: logs.append(f"{lvl} {msg}")
+            )
+            events: list[dict[str, object]] = []
+            client.on_event = events.append
+            await handshake(client, version="test", timeout=20)
+            if expect is None:
+                result = await client.request("prompt", {"user_input": "hi"})
+                assert result == {"status": "finished"}
+                assert len(events) == 4
+            else:
+                with pytest.raises(KagentExited) as info:
+                    await client.request("prompt", {"user_input": "hi"})
+                assert str(info.value) == (
+                    f"kagent closed stdout: (pid {client.pid}) exited with code 7; "
+                    "stderr: fake kagent: crashing now"
+                )
+                with pytest.raises(KagentExited):  # and every later call says so too
+                    await client.request("cancel", {})
+            await client.close(grace=1.0)
+
+    asyncio.run(go())
+    assert (
+        "ERROR kagent sent a response to unknown request id 'no-such-id'; ignoring it"
+        in logs
+    )
+
+
+# ---- through the real kimi-cli command line -------------------------------------------------
+
+
+def test_missing_under_rust_is_a_clear_error_and_nonzero_exit(tmp_path: Path) -> None:
+    sb = make_sandbox(tmp_path, [HELLO])
+    missing = tmp_path / "nowhere" / "kagent"
+    proc = run_kk(
+        sb,
+        "--kernel",
+        "rust",
+        "--print",
+        "-p",
+        "hi",
+        env=sb.env(KIMI_KERNEL_BIN=str(missing)),
+    )
+    assert proc.returncode == 1, proc
+    assert (
+        "kimi-kernel: the rust kernel was requested (--kernel) but kagent cannot run: "
+        f"KIMI_KERNEL_BIN={missing}: no such file. Point KIMI_KERNEL_BIN at a kagent "
+        "executable built for this machine, or unset it."
+    ) in proc.stderr
+    assert (
+        "Use --kernel python or --kernel auto to run on the Python kernel."
+        in proc.stderr
+    )
+    assert PY_ANSWER not in proc.stdout
+
+
+def test_wrong_architecture_under_auto_falls_back_with_one_line(tmp_path: Path) -> None:
+    sb = make_sandbox(tmp_path, [HELLO])
+    elf = tmp_path / "kagent"
+    machine = (
+        b"\x3e\x00" if host_arch() == "aarch64" else b"\xb7\x00"
+    )  # x86_64 / aarch64
+    elf.write_bytes(
+        b"\x7fELF\x02\x01" + b"\0" * 10 + b"\x02\x00" + machine + b"\0" * 44
+    )
+    elf.chmod(0o755)
+    proc = run_kk(sb, "--print", "-p", "hi", env=sb.env(KIMI_KERNEL_BIN=str(elf)))
+    assert proc.returncode == 0, proc
+    notices = [
+        line for line in proc.stderr.splitlines() if line.startswith("kimi-kernel:")
+    ]
+    assert len(notices) == 1, proc.stderr
+    assert re.fullmatch(
+        rf"kimi-kernel: kagent unavailable \(KIMI_KERNEL_BIN={re.escape(str(elf))}: wrong "
+        r"architecture: built for \w+ \(ELF\), but this machine is \w+ \(ELF\)\. Point "
+        r"KIMI_KERNEL_BIN at a kagent executable built for this machine, or unset it\.\); "
+        r"using the Python kernel\.",
+        notices[0],
+    ), notices[0]
+    assert PY_ANSWER in proc.stdout
+
+
+def test_not_executable_under_rust(tmp_path: Path) -> None:
+    sb = make_sandbox(tmp_path, [HELLO])
+    exe = write_exe(tmp_path / "kagent", "#!/bin/sh\n")
+    exe.chmod(0o644)
+    proc = run_kk(
+        sb,
+        "--kernel",
+        "rust",
+        "--print",
+        "-p",
+        "hi",
+        env=sb.env(KIMI_KERNEL_BIN=str(exe)),
+    )
+    assert proc.returncode == 1, proc
+    assert (
+        f"KIMI_KERNEL_BIN={exe}: not executable (mode 0644; fix with chmod +x)."
+        in proc.stderr
+    )
+
+
+def test_never_answers_initialize_times_out_then_auto_falls_back(
+    tmp_path: Path,
+) -> None:
+    sb = make_sandbox(tmp_path, [HELLO])
+    exe = fakes.never_answers(tmp_path / "bin")
+    env = sb.env(KIMI_KERNEL_BIN=str(exe), KIMI_KERNEL_INIT_TIMEOUT="2")
+    proc = run_kk(sb, "--kernel", "auto", "--print", "-p", "hi", env=env)
+    assert proc.returncode == 0, proc
+    assert (
+        "kimi-kernel: kagent unavailable (kagent did not answer initialize within 2s "
+        "(set KIMI_KERNEL_INIT_TIMEOUT to wait longer)); using the Python kernel."
+    ) in proc.stderr.splitlines()
+    assert PY_ANSWER in proc.stdout
+    [pid] = sb.kagent_pids()
+    assert_gone(pid)
+
+
+def test_dies_mid_turn_under_rust_fails_the_run(tmp_path: Path) -> None:
+    sb = make_sandbox(tmp_path, [HELLO])
+    env = sb.env(KIMI_KERNEL_BIN=str(fakes.dies_mid_turn(tmp_path / "bin")))
+    proc = run_kk(sb, "--kernel", "rust", "--print", "-p", "hi", env=env)
+    [pid] = sb.kagent_pids()
+    assert proc.returncode == 1, proc
+    flat = " ".join((proc.stdout + proc.stderr).split())
+    assert (
+        f"kagent failed during this turn: kagent closed stdout: (pid {pid}) exited with code 7; "
+        "stderr: fake kagent: crashing now. The kernel is 'rust' (strict), so there is no "
+        "fallback; fix kagent or run with --kernel python or auto."
+    ) in flat, flat
+    assert PY_ANSWER not in proc.stdout
+    assert process_state(pid) is None
+
+
+def test_response_to_unknown_request_id_is_logged_and_ignored(tmp_path: Path) -> None:
+    sb = make_sandbox(tmp_path, [HELLO])
+    env = sb.env(KIMI_KERNEL_BIN=str(fakes.unknown_response_id(tmp_path / "bin")))
+    proc = run_kk(sb, "--kernel", "rust", "--print", "-p", "hi", env=env)
+    assert proc.returncode == 0, proc
+    assert "still answering" in proc.stdout
+    assert (
+        "kagent sent a response to unknown request id 'no-such-id'; ignoring it"
+        in sb.log()
+    )
