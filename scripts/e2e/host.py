@@ -9,18 +9,31 @@ import subprocess
 import sys
 from pathlib import Path
 
-QEMU_AARCH64 = "qemu-aarch64-static"
-AARCH64_SYSROOT = Path("/usr/aarch64-linux-gnu")
 WINE64 = Path("/usr/lib/wine/wine64")
+# Debian's name for an architecture, where it differs from the ELF/Rust one.
+DEBIAN_ARCH = {"aarch64": "arm64", "x86_64": "amd64"}
 
-# Debian package -> the file it provides that e2e uses.
-DEBIAN_PACKAGES: dict[str, dict[str, Path]] = {
-    "qemu-aarch64": {
-        "qemu-user-static": Path("/usr/bin") / QEMU_AARCH64,
-        "libc6-arm64-cross": AARCH64_SYSROOT / "lib" / "ld-linux-aarch64.so.1",
-    },
-    "wine": {"wine64": WINE64},
-}
+
+def qemu_user(arch: str) -> Path:
+    return Path("/usr/bin") / f"qemu-{arch}-static"
+
+
+def cross_sysroot(arch: str) -> Path:
+    """Where Debian's libc6-ARCH-cross puts the target's loader and libc (qemu's -L)."""
+    return Path("/usr") / f"{arch}-linux-gnu"
+
+
+def debian_packages(mode: str, arch: str) -> dict[str, Path]:
+    """Debian package -> the file e2e uses from it, for an e2e mode of platform-matrix.toml."""
+    if mode.startswith("qemu-"):
+        loader = cross_sysroot(arch) / "lib"
+        return {
+            "qemu-user-static": qemu_user(arch),
+            f"libc6-{DEBIAN_ARCH.get(arch, arch)}-cross": loader,
+        }
+    if mode == "wine":
+        return {"wine64": WINE64}
+    return {}
 
 
 class HostError(RuntimeError):
@@ -39,9 +52,9 @@ def apt_command(packages: list[str]) -> list[str]:
     return ["apt-get", "install", "-y", "--no-install-recommends", *packages]
 
 
-def ensure_debian_packages(mode: str, log: list[str]) -> None:
+def ensure_debian_packages(mode: str, arch: str, log: list[str]) -> None:
     """Install the Debian packages `mode` needs when root on Debian, else name the command."""
-    wanted = DEBIAN_PACKAGES.get(mode, {})
+    wanted = debian_packages(mode, arch)
     missing = [pkg for pkg, probe in wanted.items() if not probe.exists()]
     if not missing:
         return

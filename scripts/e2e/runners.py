@@ -218,11 +218,11 @@ def run_qemu(
     if binary is None:
         return checks
     try:
-        host.ensure_debian_packages("qemu-aarch64", log)
+        host.ensure_debian_packages(target.e2e, target.arch, log)
     except (host.HostError, subprocess.SubprocessError) as exc:
-        return [*checks, Check("qemu-aarch64 available", False, str(exc))]
-    qemu = shutil.which(host.QEMU_AARCH64) or f"/usr/bin/{host.QEMU_AARCH64}"
-    prefix = (qemu, "-L", str(host.AARCH64_SYSROOT))
+        return [*checks, Check(f"{target.e2e} available", False, str(exc))]
+    qemu = str(host.qemu_user(target.arch))
+    prefix = (qemu, "-L", str(host.cross_sysroot(target.arch)))
     checks.append(
         version_check(prefix, str(binary), wheel_version(wheel), env=None, timeout=120)
     )
@@ -232,7 +232,13 @@ def run_qemu(
 
 
 # -- wine -------------------------------------------------------------------------------------
-def build_wine_shim(dest: Path) -> Path:
+def zig_cc_target(target: Target) -> str:
+    """zig cc's arch-os-abi form of the target's Rust triple (the vendor field dropped)."""
+    parts = target.rust_triple.split("-")
+    return "-".join([parts[0], *parts[2:]]) if len(parts) == 4 else target.rust_triple
+
+
+def build_wine_shim(dest: Path, target: Target) -> Path:
     """Build bcryptprimitives.dll (ProcessPrng) with `zig cc` from the ziglang PyPI package."""
     dest.mkdir(parents=True, exist_ok=True)
     out = dest / SHIM_DLL
@@ -242,9 +248,10 @@ def build_wine_shim(dest: Path) -> Path:
         "ziglang",
         "cc",
         "-shared",
+        "-nostdlib",
         "-O2",
         "-target",
-        "x86_64-windows-gnu",
+        zig_cc_target(target),
         "-o",
         str(out),
         str(SHIM_SOURCE),
@@ -276,11 +283,11 @@ def run_wine(
     if binary is None:
         return checks
     try:
-        host.ensure_debian_packages("wine", log)
+        host.ensure_debian_packages("wine", target.arch, log)
     except (host.HostError, subprocess.SubprocessError) as exc:
         return [*checks, Check("wine64 available", False, str(exc))]
     shim_check = _timed(
-        "build wine shim", lambda: str(build_wine_shim(work / "shim").name)
+        "build wine shim", lambda: str(build_wine_shim(work / "shim", target).name)
     )
     checks.append(shim_check)
     if not shim_check.ok:

@@ -87,11 +87,12 @@ def test_layout_accepts_a_good_wheel_and_names_each_problem(tmp_path: Path) -> N
 
 
 def test_wine_shim_builds_with_zig_and_exports_processprng(tmp_path: Path) -> None:
-    dll = build_wine_shim(tmp_path)
+    wine = next(t for t in TARGETS.values() if t.e2e == "wine")
+    dll = build_wine_shim(tmp_path, wine)
     pe = lief.PE.parse(str(dll))
     assert pe is not None
     assert [e.name for e in pe.exported_functions] == ["ProcessPrng"]
-    assert "ADVAPI32.dll" in [i.name for i in pe.imports]
+    assert [i.name.lower() for i in pe.imports] == ["advapi32.dll"]
     for name in by_format("pe"):
         assert check_arch(dll, TARGETS[name]).ok
     for name in by_format("elf"):
@@ -126,13 +127,16 @@ def test_table_lists_every_check_and_fails_on_any_failure() -> None:
 def test_missing_debian_packages_name_the_command_when_not_root(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setitem(
-        host.DEBIAN_PACKAGES, "probe", {"some-package": tmp_path / "absent"}
+    monkeypatch.setattr(
+        host, "cross_sysroot", lambda arch: tmp_path / f"{arch}-sysroot"
     )
+    monkeypatch.setattr(host, "qemu_user", lambda arch: tmp_path / f"qemu-{arch}")
     monkeypatch.setattr(host, "is_root", lambda: False)
-    with pytest.raises(
-        host.HostError, match=r"apt-get install -y --no-install-recommends some-package"
-    ):
-        host.ensure_debian_packages("probe", [])
-    (tmp_path / "absent").write_text("")
-    host.ensure_debian_packages("probe", [])  # present: nothing to do, no error
+    wanted = (
+        r"apt-get install -y --no-install-recommends qemu-user-static libc6-arm64-cross"
+    )
+    with pytest.raises(host.HostError, match=wanted):
+        host.ensure_debian_packages("qemu-aarch64", "aarch64", [])
+    (tmp_path / "qemu-aarch64").write_text("")
+    (tmp_path / "aarch64-sysroot" / "lib").mkdir(parents=True)
+    host.ensure_debian_packages("qemu-aarch64", "aarch64", [])  # present: nothing to do

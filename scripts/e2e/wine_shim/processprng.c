@@ -5,26 +5,34 @@
  * exe dies at load time with status c0000135. This DLL, named bcryptprimitives.dll and placed
  * beside the exe in a temporary directory, provides ProcessPrng on top of RtlGenRandom
  * (advapi32!SystemFunction036). Real Windows ships the DLL: this file never enters a wheel.
+ *
+ * Freestanding (no windows.h, no C runtime): built with `zig cc -nostdlib` in well under a
+ * second, importing nothing but ADVAPI32.dll.
  */
-#include <windows.h>
+typedef unsigned char BOOLEAN;
+typedef int BOOL;
+typedef unsigned long ULONG;
+typedef unsigned long DWORD;
+typedef unsigned long long SIZE_T;
+typedef unsigned char *PBYTE;
 
-BOOLEAN WINAPI SystemFunction036(PVOID buffer, ULONG length);
+__declspec(dllimport) BOOLEAN __stdcall SystemFunction036(void *buffer, ULONG length);
 
-__declspec(dllexport) BOOL WINAPI ProcessPrng(PBYTE data, SIZE_T length) {
+__declspec(dllexport) BOOL __stdcall ProcessPrng(PBYTE data, SIZE_T length) {
     while (length > 0) {
         ULONG chunk = length > 0x40000000u ? 0x40000000u : (ULONG)length;
         if (!SystemFunction036(data, chunk)) {
-            return FALSE;
+            return 0;
         }
         data += chunk;
         length -= chunk;
     }
-    return TRUE;
+    return 1;
 }
 
-BOOL WINAPI DllMain(HINSTANCE instance, DWORD reason, LPVOID reserved) {
+BOOL __stdcall DllMainCRTStartup(void *instance, DWORD reason, void *reserved) {
     (void)instance;
     (void)reason;
     (void)reserved;
-    return TRUE;
+    return 1;
 }
