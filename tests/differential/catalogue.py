@@ -357,7 +357,7 @@ _ALL: list[Scenario] = [
     # --------------------------------------------------------------- error codes
     single(
         "error_parse",
-        SendRaw("{not json", wait=Resp("")),
+        SendRaw("{not json", wait=Resp(None)),
         SendRaw('{"jsonrpc": "2.0", "id": "a", "method": "initialize"', wait=None),
         initialize(),
     ),

@@ -14,7 +14,9 @@ UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 HEX32_RE = re.compile(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])")
 # HookRequest ids: 12 random hex digits
 HEX12_RE = re.compile(r"(?<![0-9a-zA-Z_-])[0-9a-f]{12}(?![0-9a-zA-Z_-])")
-VERSION_KEYS = {"version"}
+# plan mode files: <home>/.kimi/plans/<random-hero-slug>.md
+PLAN_FILE_RE = re.compile(r"(plans/)([a-z0-9]+(?:-[a-z0-9]+)+)(\.md)")
+SLUG_KEYS = {"plan_slug"}
 TIMESTAMP_KEYS = {
     "timestamp",
     "created_at",
@@ -34,6 +36,7 @@ class Normalizer:
         self._roots = sorted({r for r in roots if r}, key=len, reverse=True)
         self._uuids: dict[str, str] = {}
         self._hexes: dict[str, str] = {}
+        self._slugs: dict[str, str] = {}
 
     def text(self, value: str) -> str:
         for root in self._roots:
@@ -41,7 +44,15 @@ class Normalizer:
         value = UUID_RE.sub(self._uuid, value)
         value = HEX32_RE.sub(self._hex, value)
         value = HEX12_RE.sub(self._hex, value)
+        value = PLAN_FILE_RE.sub(
+            lambda m: m.group(1) + self._slug(m.group(2)) + m.group(3), value
+        )
         return value
+
+    def _slug(self, slug: str) -> str:
+        if slug not in self._slugs:
+            self._slugs[slug] = f"<PLAN-SLUG-{len(self._slugs) + 1}>"
+        return self._slugs[slug]
 
     def _uuid(self, match: re.Match[str]) -> str:
         key = match.group(0)
@@ -61,6 +72,8 @@ class Normalizer:
         if isinstance(value, list):
             return [self.value(v) for v in value]
         if isinstance(value, str):
+            if key in SLUG_KEYS:
+                return self._slug(value)
             return self.text(value)
         if (
             key in TIMESTAMP_KEYS

@@ -13,12 +13,12 @@ _OMIT: Any = object()
 
 @dataclass(frozen=True)
 class Resp:
-    """Wait for the response to request ``id``."""
+    """Wait for the response to request ``id`` (``None``: an error reply with id null)."""
 
-    id: str
+    id: str | None
 
     def __call__(self, msg: JsonObj) -> bool:
-        return "method" not in msg and msg.get("id") == self.id
+        return "method" not in msg and "id" in msg and msg["id"] == self.id
 
 
 @dataclass(frozen=True)
