@@ -1,0 +1,126 @@
+"""Command line of kk_build; noxfile.py sessions are thin wrappers around these commands.
+
+  python -m kk_build wheels [TARGET...] [--no-sdist]   build + verify + SHA256SUMS/manifest
+  python -m kk_build verify [WHEEL...]                 re-verify wheels (default: dist/*.whl)
+  python -m kk_build reproducible [TARGET]             two builds, byte-identical (default: host)
+  python -m kk_build tests [PYTEST ARGS...]            cargo checks, host wheel, venv, pytest
+  python -m kk_build find-python                       print a Python >= 3.12
+  python -m kk_build targets                           list the matrix keys
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from kk_build import matrix
+from kk_build.matrix import REPO_ROOT, MatrixError
+from kk_build.progress import StageError
+from kk_build.toolchain import ToolchainError
+
+DIST = REPO_ROOT / "dist"
+
+
+def _wheels(names: list[str], sdist: bool, dist: Path) -> int:
+    from kk_build import build, manifest, tools
+
+    targets = matrix.select(names)
+    sde = build.source_date_epoch()
+    print(f"[all] targets: {', '.join(t.key for t in targets)}; SOURCE_DATE_EPOCH={sde}", flush=True)
+    start = time.monotonic()
+    built = [build.build_and_verify(t, dist, sde) for t in targets]
+    extra = [build.build_sdist(dist)] if sdist else []
+    versions = tools.versions()
+    versions.update({f"toolchain[{b.target.key}]": b.entry.toolchain for b in built})
+    sums, man = manifest.write(dist, [b.entry for b in built], extra, versions, sde)
+    for b in built:
+        print(f"[{b.target.key}] {b.wheel.name} binary {b.entry.binary_size} bytes, "
+              f"built in {b.entry.build_seconds}s", flush=True)
+    print(f"[all] done in {time.monotonic() - start:.1f}s: {sums} {man}", flush=True)
+    return 0
+
+
+def _verify(paths: list[str]) -> int:
+    from kk_build import build
+
+    wheels = [Path(p) for p in paths] or sorted(DIST.glob("*.whl"))
+    if not wheels:
+        raise MatrixError(f"no wheels to verify in {DIST}; run `nox -s wheels` first")
+    from kk_build.verify.wheel import platform_tags_of
+
+    by_tags = {t.platform_tags: t for t in matrix.load().values()}
+    for wheel in wheels:
+        target = by_tags.get(platform_tags_of(wheel))
+        if target is None:
+            raise MatrixError(f"{wheel.name}: its platform tags match no platform-matrix.toml target")
+        report = build.verify(target, wheel)
+        print(f"[{target.key}] {wheel.name}: {report.details}", flush=True)
+    return 0
+
+
+def _reproducible(names: list[str]) -> int:
+    from kk_build import build, reproducible
+
+    targets = matrix.select(names) if names else [matrix.host_target()]
+    sde = build.source_date_epoch()
+    for target in targets:
+        digest = reproducible.check(target, sde)
+        print(f"[{target.key}] reproducible: two builds with SOURCE_DATE_EPOCH={sde} "
+              f"are byte-identical (sha256 {digest})", flush=True)
+    return 0
+
+
+def _tests(pytest_args: list[str], skip_cargo: bool) -> int:
+    from kk_build import build, rustchecks, testrun
+
+    if not skip_cargo:
+        rustchecks.run_all()
+    host = matrix.host_target()
+    sde = build.source_date_epoch()
+    built = build.build_and_verify(host, REPO_ROOT / "build" / "test-dist", sde)
+    venv = testrun.make_venv(built.wheel)
+    env = testrun.test_env(venv, host, built.wheel)
+    return testrun.run_pytest(venv, env, pytest_args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="kk_build", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("wheels")
+    p.add_argument("targets", nargs="*")
+    p.add_argument("--no-sdist", action="store_true", help="skip the sdist (default: built when all targets are)")
+    p.add_argument("--dist", type=Path, default=DIST)
+    p = sub.add_parser("verify")
+    p.add_argument("wheels", nargs="*")
+    p = sub.add_parser("reproducible")
+    p.add_argument("targets", nargs="*")
+    p = sub.add_parser("tests")
+    p.add_argument("--skip-cargo", action="store_true")
+    p.add_argument("pytest_args", nargs=argparse.REMAINDER)
+    sub.add_parser("find-python")
+    sub.add_parser("targets")
+    args = parser.parse_args(argv)
+    try:
+        if args.cmd == "wheels":
+            return _wheels(args.targets, sdist=not args.no_sdist and not args.targets, dist=args.dist)
+        if args.cmd == "verify":
+            return _verify(args.wheels)
+        if args.cmd == "reproducible":
+            return _reproducible(args.targets)
+        if args.cmd == "tests":
+            return _tests([a for a in args.pytest_args if a != "--"], args.skip_cargo)
+        if args.cmd == "find-python":
+            from kk_build import pyfind
+
+            print(pyfind.find())
+            return 0
+        if args.cmd == "targets":
+            print("\n".join(matrix.load()))
+            return 0
+    except (StageError, MatrixError, ToolchainError, RuntimeError, ValueError, FileNotFoundError) as exc:
+        print(f"ERROR: {exc}", file=sys.stderr, flush=True)
+        return 1
+    return 2

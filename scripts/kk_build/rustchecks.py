@@ -1,0 +1,36 @@
+"""cargo fmt --check, cargo clippy -D warnings and cargo test for kagent/."""
+
+from __future__ import annotations
+
+import os
+
+from kk_build import toolchain
+from kk_build.build import BUILD_DIR, LOG_DIR
+from kk_build.matrix import REPO_ROOT
+from kk_build.progress import run, stage
+
+MANIFEST = REPO_ROOT / "kagent" / "Cargo.toml"
+
+
+def run_all() -> None:
+    host = toolchain.choose(toolchain.host_triple())
+    env = {k: v for k, v in os.environ.items() if k not in ("RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS")}
+    env["PATH"] = os.pathsep.join([str(host.rustc.bin_dir), env.get("PATH", "")])
+    env["RUSTC"] = str(host.rustc.rustc)
+    env["CARGO_TARGET_DIR"] = str(BUILD_DIR / "target-check")
+    env["CARGO_TERM_COLOR"] = "never"
+    cargo = str(host.rustc.cargo)
+    manifest = ["--manifest-path", str(MANIFEST)]
+    steps = {
+        "cargo fmt --check": [cargo, "fmt", *manifest, "--check"],
+        "cargo clippy -D warnings": [cargo, "clippy", *manifest, "--all-targets", "--", "-D", "warnings"],
+        "cargo test": [cargo, "test", *manifest],
+    }
+    for name, cmd in steps.items():
+        with stage("kagent", name):
+            out = run("kagent", name, cmd, env=env, cwd=REPO_ROOT,
+                      log=LOG_DIR / f"kagent-{name.split()[1]}.log")
+        if name == "cargo test":
+            summary = [line for line in out.splitlines() if line.startswith("test result:")]
+            for line in summary:
+                print(f"[kagent] {line}", flush=True)

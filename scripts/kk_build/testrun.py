@@ -1,0 +1,73 @@
+"""The test entry point: host wheel -> Python >= 3.12 venv with the oracle kimi -> pytest.
+
+Contract with tests/ (see tests/README.md): KAGENT_BIN is the kagent installed from the host
+wheel, the venv's bin dir (with the oracle `kimi` of kimi-cli 1.51) leads PATH, and
+KK_HOST_WHEEL names the wheel under test.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from kk_build import pyfind
+from kk_build.build import BUILD_DIR, LOG_DIR
+from kk_build.matrix import REPO_ROOT, Target
+from kk_build.progress import StageError, run, stage
+
+TEST_VENV = BUILD_DIR / "test-venv"
+REQUIREMENTS = REPO_ROOT / "ci" / "requirements-test.txt"
+PYTEST_NO_TESTS = 5
+
+
+def _venv_bin(venv: Path) -> Path:
+    return venv / ("Scripts" if os.name == "nt" else "bin")
+
+
+def make_venv(wheel: Path, venv: Path = TEST_VENV) -> Path:
+    with stage("tests", "find Python >= 3.12"):
+        python = pyfind.find()
+    print(f"[tests] test interpreter: {python}", flush=True)
+    vpy = _venv_bin(venv) / "python"
+    if vpy.is_file() and pyfind.probe(str(vpy)) is None:
+        import shutil
+
+        shutil.rmtree(venv)
+    with stage("tests", "create venv"):
+        if not vpy.is_file():
+            run("tests", "create venv", [python, "-m", "venv", str(venv)])
+    with stage("tests", "install wheel + kimi-cli + test deps"):
+        pip = [str(vpy), "-m", "pip", "install", "-q"]
+        run("tests", "pip install", [*pip, str(wheel), "-r", str(REQUIREMENTS)],
+            log=LOG_DIR / "tests-pip.log")
+        run("tests", "pip reinstall wheel", [*pip, "--force-reinstall", "--no-deps", str(wheel)],
+            log=LOG_DIR / "tests-pip-wheel.log")
+    return venv
+
+
+def test_env(venv: Path, target: Target, wheel: Path) -> dict[str, str]:
+    bindir = _venv_bin(venv)
+    kagent = bindir / target.binary
+    kimi = bindir / ("kimi.exe" if os.name == "nt" else "kimi")
+    for path, what in ((kagent, "kagent from the wheel"), (kimi, "kimi-cli's `kimi` (the oracle)")):
+        if not path.is_file():
+            raise StageError("tests", "install", f"{what} is not at {path} after installing {wheel.name}")
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONHOME",)}
+    env["VIRTUAL_ENV"] = str(venv)
+    env["PATH"] = os.pathsep.join([str(bindir), env.get("PATH", "")])
+    env["KAGENT_BIN"] = str(kagent)
+    env["KK_HOST_WHEEL"] = str(wheel)
+    env["KK_HOST_TARGET"] = target.key
+    return env
+
+
+def run_pytest(venv: Path, env: dict[str, str], args: list[str]) -> int:
+    cmd = [str(_venv_bin(venv) / "python"), "-m", "pytest", *(args or ["tests"])]
+    print(f"[tests] KAGENT_BIN={env['KAGENT_BIN']}", flush=True)
+    print(f"[tests] $ {' '.join(cmd)}", flush=True)
+    code = subprocess.run(cmd, env=env, cwd=REPO_ROOT, check=False, stdin=subprocess.DEVNULL).returncode
+    if code == PYTEST_NO_TESTS:
+        print("[tests] pytest collected no tests (exit 5): the suite must not be empty", file=sys.stderr)
+    return code

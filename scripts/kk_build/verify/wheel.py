@@ -1,0 +1,103 @@
+"""Check one built wheel against its platform-matrix.toml target."""
+
+from __future__ import annotations
+
+import stat
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from kk_build.matrix import Target
+from kk_build.verify import CheckFailed
+from kk_build.verify.arch import normalise, of_platform_tag
+
+PACKAGE = "kimi_kernel"
+
+
+@dataclass(frozen=True)
+class WheelReport:
+    binary_path: str
+    binary_size: int
+    details: dict[str, str]
+
+
+def platform_tags_of(wheel: Path) -> frozenset[str]:
+    """Platform tags from a wheel file name: name-version-py-abi-PLATFORM.whl."""
+    parts = wheel.name.removesuffix(".whl").split("-")
+    if len(parts) < 5:
+        raise CheckFailed("wheel-name", f"{wheel.name} is not a wheel file name")
+    return frozenset(parts[-1].split("."))
+
+
+def _binary_entry(zf: zipfile.ZipFile, target: Target) -> zipfile.ZipInfo:
+    hits = [
+        info
+        for info in zf.infolist()
+        if PurePosixPath(info.filename).name == target.binary
+        and PurePosixPath(info.filename).parent.name == "scripts"
+        and ".data" in PurePosixPath(info.filename).parts[0]
+    ]
+    stem = PurePosixPath(target.binary).stem
+    named = [i.filename for i in zf.infolist() if PurePosixPath(i.filename).stem == stem]
+    if len(hits) != 1 or len(named) != 1:
+        raise CheckFailed(
+            "one-binary",
+            f"expected exactly one {target.binary} under *.data/scripts/, found {named}",
+        )
+    return hits[0]
+
+
+def check_structure(wheel: Path, target: Target) -> tuple[zipfile.ZipInfo, bytes]:
+    tags = platform_tags_of(wheel)
+    if tags != target.platform_tags:
+        raise CheckFailed(
+            "wheel-tag", f"{wheel.name} has platform tags {sorted(tags)}, matrix says {target.wheel_tag}"
+        )
+    with zipfile.ZipFile(wheel) as zf:
+        bad = zf.testzip()
+        if bad is not None:
+            raise CheckFailed("zip-integrity", f"corrupt member {bad}")
+        names = zf.namelist()
+        if f"{PACKAGE}/__init__.py" not in names:
+            raise CheckFailed("python-package", f"{PACKAGE}/__init__.py missing from the wheel")
+        if not any("/sboms/" in n for n in names):
+            raise CheckFailed("sbom", "maturin's SBOM (*.dist-info/sboms/) missing from the wheel")
+        entry = _binary_entry(zf, target)
+        mode = entry.external_attr >> 16
+        if not stat.S_ISREG(mode) or mode & 0o111 != 0o111:
+            raise CheckFailed(
+                "executable", f"{entry.filename} has unix mode {oct(mode)}, needs to be 0o755-ish"
+            )
+        data = zf.read(entry)
+    return entry, data
+
+
+def check(wheel: Path, target: Target, auditwheel: str) -> WheelReport:
+    """All checks for ``target``'s format; raises CheckFailed naming the failed check."""
+    entry, data = check_structure(wheel, target)
+    tag_archs = {of_platform_tag(t) for t in target.platform_tags}
+    if tag_archs != {normalise(target.arch)}:
+        raise CheckFailed("tag-arch", f"wheel tag archs {tag_archs} != target arch {target.arch}")
+    details: dict[str, str]
+    if target.format == "elf":
+        from kk_build.verify import elf
+
+        floor = target.glibc_floor
+        if floor is None:
+            raise CheckFailed("wheel-tag", f"ELF target {target.key} has no manylinux_X_Y tag")
+        details = elf.check_binary(data, target.arch, floor)
+        details["auditwheel"] = elf.check_auditwheel(wheel, floor, target.arch, auditwheel)
+    elif target.format == "macho":
+        from kk_build.verify import macho
+
+        minimum = target.macos_min
+        if minimum is None:
+            raise CheckFailed("wheel-tag", f"Mach-O target {target.key} has no macosx_X_Y tag")
+        details = macho.check_binary(data, target.arch, minimum)
+    elif target.format == "pe":
+        from kk_build.verify import pe
+
+        details = pe.check_binary(data, target.arch)
+    else:
+        raise CheckFailed("format", f"unknown binary format {target.format!r}")
+    return WheelReport(binary_path=entry.filename, binary_size=entry.file_size, details=details)
