@@ -162,6 +162,8 @@ def cache_dir() -> Path:
 
 
 def venv_bin(venv: Path, name: str) -> Path:
+    """An installed executable or script: `name.exe` where it exists on Windows, else `name`."""
     if os.name == "nt":
-        return venv / "Scripts" / f"{name}.exe"
+        exe = venv / "Scripts" / f"{name}.exe"
+        return exe if exe.exists() or name == "python" else venv / "Scripts" / name
     return venv / "bin" / name

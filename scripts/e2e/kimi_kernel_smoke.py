@@ -5,8 +5,10 @@ trip and a cancel), and `kimi-kernel doctor --json`."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -49,15 +51,33 @@ def _run(
     return proc.returncode, proc.stdout, proc.stderr
 
 
+def command_for(script: Path) -> list[str]:
+    """argv that runs an installed console script.
+
+    `kimi-kernel` ships as a wheel data script (a Python file whose `#!python` line the
+    installer rewrites): runnable as is on Unix; on Windows, through the interpreter it names.
+    """
+    if os.name != "nt" or script.suffix.lower() == ".exe":
+        return [str(script)]
+    with script.open("rb") as fh:
+        first = fh.readline().decode("utf-8", errors="replace").strip()
+    interpreter = (
+        first[2:].strip().strip('"') if first.startswith("#!") else sys.executable
+    )
+    return [interpreter, str(script)]
+
+
 def print_mode(kimi_kernel: Path, root: Path, label: str) -> Check:
     """`kimi-kernel --kernel rust --print -p ...` answers with the scripted text."""
     start = time.monotonic()
     shutil.rmtree(root, ignore_errors=True)
     sandbox = Sandbox(
-        root, Launcher(label, (str(kimi_kernel),)), SCRIPTS["scripted prompt"]
+        root,
+        Launcher(label, tuple(command_for(kimi_kernel))),
+        SCRIPTS["scripted prompt"],
     )
     argv = [
-        str(kimi_kernel),
+        *command_for(kimi_kernel),
         "--kernel",
         "rust",
         "--print",
@@ -88,11 +108,13 @@ def doctor(
     """`kimi-kernel doctor --json` selects the rust kernel, the packaged kagent, handshake ok."""
     start = time.monotonic()
     shutil.rmtree(root, ignore_errors=True)
-    sandbox = Sandbox(root, Launcher(label, (str(kimi_kernel),)), SCRIPTS["initialize"])
+    sandbox = Sandbox(
+        root, Launcher(label, tuple(command_for(kimi_kernel))), SCRIPTS["initialize"]
+    )
     env = sandbox.env()
     env.pop("KIMI_KERNEL_BIN", None)
     argv = [
-        str(kimi_kernel),
+        *command_for(kimi_kernel),
         "doctor",
         "--json",
         "--config-file",
@@ -134,6 +156,8 @@ def installed_smoke(
 ) -> list[Check]:
     """Print mode and the Wire scenarios through one installed `kimi-kernel` executable."""
     checks = [print_mode(kimi_kernel, work / f"{label}-print", label)]
-    launcher = Launcher(label, (str(kimi_kernel), "--kernel", "rust", "--wire"))
+    launcher = Launcher(
+        label, (*command_for(kimi_kernel), "--kernel", "rust", "--wire")
+    )
     checks += run_wire_scenarios(launcher, work, prefix=f"{label} --wire", keep=keep)
     return checks

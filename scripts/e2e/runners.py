@@ -23,7 +23,6 @@ from scripts.e2e.wheel import check_layout, extract_binary, wheel_version
 
 SHIM_SOURCE = Path(__file__).resolve().parent / "wine_shim" / "processprng.c"
 SHIM_DLL = "bcryptprimitives.dll"
-TOOL_EXE = "kimi-kernel.exe" if os.name == "nt" else "kimi-kernel"
 
 
 def _timed(name: str, fn: Callable[[], str]) -> Check:
@@ -121,6 +120,11 @@ def _py_tag(python: str) -> str:
     return proc.stdout.strip() or "unknown"
 
 
+def tool_script(tool_bin: Path) -> Path:
+    exe = tool_bin / "kimi-kernel.exe"
+    return exe if os.name == "nt" and exe.exists() else tool_bin / "kimi-kernel"
+
+
 def run_native(
     target: Target, wheel: Path, work: Path, log: list[str], keep: bool
 ) -> list[Check]:
@@ -194,7 +198,7 @@ def run_native(
         proc = _run(argv, timeout=600, env=tool_env)
         if proc.returncode != 0:
             raise RuntimeError(f"uv tool install failed: {proc.stderr.strip()[-800:]}")
-        exe = tool_bin / TOOL_EXE
+        exe = tool_script(tool_bin)
         if not exe.exists():
             raise RuntimeError(f"uv tool install left no {exe}")
         return f"offline from local files into {tools.name}"
@@ -202,7 +206,7 @@ def run_native(
     tool_check = _timed("uv tool install", tool_install)
     checks.append(tool_check)
     if tool_check.ok:
-        tool_exe = tool_bin / TOOL_EXE
+        tool_exe = tool_script(tool_bin)
         checks.append(
             doctor(tool_exe, work / "tool-doctor", "uv tool kimi-kernel", tools)
         )
