@@ -64,7 +64,9 @@ def reference_lines(scenario: Scenario, tmp_root: Path) -> list[str]:
         else None
     )
     if cache_file is not None and cache_file.is_file():
-        lines = json.loads(cache_file.read_text(encoding="utf-8"))
+        lines = [
+            str(line) for line in json.loads(cache_file.read_text(encoding="utf-8"))
+        ]
     else:
         run = run_scenario(scenario, ("oracle",) * len(scenario.phases), tmp_root)
         panics = run.panics()

@@ -55,7 +55,10 @@ def _run_case(client: WireClient, index: int, case: Case) -> Outcome:
     wanted = {e["id"] for e in case.expect if e.get("id") is not None}
     seen = {m.get("id") for m in outcome.got}
     for _ in wanted - seen:
-        outcome.got.append(client.recv(timeout=30))
+        late = client.recv(timeout=30)
+        if late is None:
+            raise WireError(f"stdout closed before the reply to {case.name}")
+        outcome.got.append(late)
     return outcome
 
 
