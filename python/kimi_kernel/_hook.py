@@ -6,6 +6,7 @@ import functools
 from typing import Any
 
 from kimi_kernel._client import KagentError
+from kimi_kernel._launch import KernelLauncher, kagent_args
 from kimi_kernel._locate import KagentNotFoundError
 from kimi_kernel._select import Selection
 
@@ -33,29 +34,27 @@ def install(selection: Selection) -> None:
 
     @functools.wraps(original)
     async def create(session: Any, **kwargs: Any) -> KimiCLI:
-        instance = await original(session, **kwargs)
         current = _installed
         if current is None or current.kernel == "python":
-            return instance
-        return await attach_kagent(instance, session, kwargs, current)
+            return await original(session, **kwargs)
+        launcher = make_launcher(session, kwargs)
+        try:  # find kagent before kimi-cli loads the agent: a strict failure is then quick
+            launcher.locate()
+        except KagentNotFoundError as e:
+            unavailable(current, e)
+            return await original(session, **kwargs)
+        instance = await original(session, **kwargs)
+        return await attach_kagent(instance, session, launcher, current)
 
     KimiCLI.create = staticmethod(create)  # type: ignore[method-assign]
 
 
-async def attach_kagent(
-    instance: Any, session: Any, kwargs: dict[str, Any], sel: Selection
-) -> Any:
-    from kimi_cli.utils.logging import logger
-
-    from kimi_kernel._launch import KernelLauncher, kagent_args
-    from kimi_kernel._soul import WireBackedSoul, notice
-
-    config = kwargs.get("config")
-    launcher = KernelLauncher(
+def make_launcher(session: Any, kwargs: dict[str, Any]) -> KernelLauncher:
+    return KernelLauncher(
         args=kagent_args(
             work_dir=str(session.work_dir),
             session_id=session.id,
-            config=config,
+            config=kwargs.get("config"),
             model_name=kwargs.get("model_name"),
             thinking=kwargs.get("thinking"),
             yolo=bool(kwargs.get("yolo")),
@@ -66,21 +65,36 @@ async def attach_kagent(
         ),
         cwd=str(session.work_dir),
     )
+
+
+def unavailable(sel: Selection, e: Exception) -> None:
+    """rust: raise a clear error (kimi-cli prints it and exits 1); auto: one-line notice."""
+    from kimi_cli.utils.logging import logger
+
+    from kimi_kernel._soul import notice
+
+    if sel.kernel == "rust":
+        raise KernelUnavailableError(
+            f"kimi-kernel: the rust kernel was requested ({sel.detail}) but kagent cannot "
+            f"run: {e}\nUse --kernel python or --kernel auto to run on the Python kernel."
+        ) from e
+    logger.warning("kimi-kernel: kagent unavailable, using the Python kernel: {e}", e=e)
+    notice(
+        f"kimi-kernel: kagent unavailable ({_headline(e)}); using the Python kernel."
+    )
+
+
+async def attach_kagent(
+    instance: Any, session: Any, launcher: KernelLauncher, sel: Selection
+) -> Any:
+    from kimi_cli.utils.logging import logger
+
+    from kimi_kernel._soul import WireBackedSoul
+
     try:
         client = await launcher.start()
     except (KagentError, KagentNotFoundError) as e:
-        if sel.kernel == "rust":
-            with_fix = (
-                f"kimi-kernel: the rust kernel was requested ({sel.detail}) but kagent cannot "
-                f"run: {e}\nUse --kernel python or --kernel auto to run on the Python kernel."
-            )
-            raise KernelUnavailableError(with_fix) from e
-        logger.warning(
-            "kimi-kernel: kagent unavailable, using the Python kernel: {e}", e=e
-        )
-        notice(
-            f"kimi-kernel: kagent unavailable ({_headline(e)}); using the Python kernel."
-        )
+        unavailable(sel, e)
         return instance
 
     soul = WireBackedSoul.adopt(
