@@ -142,8 +142,9 @@ def doctor(
         binary = Path(str(report["binary"])).resolve()
         if not binary.is_relative_to(expect_binary_under.resolve()):
             problems.append(f"binary {binary} is not under {expect_binary_under}")
-        if not report["handshake"]:
-            problems.append(f"handshake {report['handshake']!r}")
+        shake = report["handshake"]
+        if not (shake is True or (isinstance(shake, dict) and shake.get("ok") is True)):
+            problems.append(f"handshake {shake!r}")
     if problems:
         return Check(name, False, "; ".join(problems), took)
     return Check(

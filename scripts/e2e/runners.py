@@ -131,6 +131,8 @@ def run_native(
     checks, binary = _common(target, wheel, work)
     if binary is None:
         return checks
+    if target.format == "macho":
+        checks += macho_checks(binary)
     version = wheel_version(wheel)
     checks.append(version_check([], str(binary), version, env=None, timeout=60))
     checks += run_wire_scenarios(
