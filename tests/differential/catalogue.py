@@ -109,6 +109,14 @@ _ALL: list[Scenario] = [
     # --------------------------------------------------------------------- prompt
     single("prompt_without_initialize", prompt("hi", id="p1"), scripts=(HELLO,)),
     single("prompt_text", initialize(), prompt("hi", id="p1"), scripts=(HELLO,)),
+    # the one scenario that compares the system prompt written to context.jsonl verbatim
+    single(
+        "system_prompt_verbatim",
+        initialize(),
+        prompt("hi", id="p1"),
+        scripts=(HELLO,),
+        strict_system_prompt=True,
+    ),
     single(
         "prompt_content_parts",
         initialize(),

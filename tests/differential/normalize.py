@@ -14,6 +14,9 @@ UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 HEX32_RE = re.compile(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])")
 # HookRequest ids: 12 random hex digits
 HEX12_RE = re.compile(r"(?<![0-9a-zA-Z_-])[0-9a-f]{12}(?![0-9a-zA-Z_-])")
+ISO_TIME_RE = re.compile(
+    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[+-]\d{2}:?\d{2}|Z)?"
+)
 # plan mode files: <home>/.kimi/plans/<random-hero-slug>.md
 PLAN_FILE_RE = re.compile(r"(plans/)([a-z0-9]+(?:-[a-z0-9]+)+)(\.md)")
 SLUG_KEYS = {"plan_slug"}
@@ -41,6 +44,7 @@ class Normalizer:
     def text(self, value: str) -> str:
         for root in self._roots:
             value = value.replace(root, "<ROOT>")
+        value = ISO_TIME_RE.sub("<ISO-TIME>", value)
         value = UUID_RE.sub(self._uuid, value)
         value = HEX32_RE.sub(self._hex, value)
         value = HEX12_RE.sub(self._hex, value)

@@ -222,11 +222,20 @@ def _read_records(path: Path) -> list[Any]:
     return [_parse_json(text)]
 
 
-def strip_system_prompt(records: list[Any]) -> list[Any]:
+def strip_system_prompt(records: list[Any], first_seen: dict[int, Any]) -> list[Any]:
+    """Mask system prompt texts, but flag one that changed since an earlier phase.
+
+    ``first_seen`` maps record index -> the content seen in the first phase that had it,
+    so a kernel continuing a session must keep the prompt the session started with.
+    """
     out: list[Any] = []
-    for rec in records:
+    for index, rec in enumerate(records):
         if isinstance(rec, dict) and rec.get("role") == "_system_prompt":
-            rec = {**rec, "content": "<SYSTEM_PROMPT>"}
+            original = first_seen.setdefault(index, rec.get("content"))
+            mask = "<SYSTEM_PROMPT>"
+            if rec.get("content") != original:
+                mask = "<SYSTEM_PROMPT changed by a later phase>"
+            rec = {**rec, "content": mask}
         out.append(rec)
     return out
 
@@ -262,6 +271,7 @@ def run_scenario(scenario: Scenario, plan: tuple[str, ...], root: Path) -> Run:
     sandbox.extra_env.update(scenario.env)
     run = Run(scenario, plan, sandbox)
     session_id: str | None = None
+    prompts: dict[str, dict[int, Any]] = {}
     for index, (phase, kernel_name) in enumerate(
         zip(scenario.phases, plan, strict=True)
     ):
@@ -295,7 +305,9 @@ def run_scenario(scenario: Scenario, plan: tuple[str, ...], root: Path) -> Run:
         files = _session_files(sandbox)
         if not scenario.strict_system_prompt:
             files = {
-                k: strip_system_prompt(v) if k.endswith("context.jsonl") else v
+                k: strip_system_prompt(v, prompts.setdefault(k, {}))
+                if k.endswith("context.jsonl")
+                else v
                 for k, v in files.items()
             }
         record.files = files
