@@ -23,7 +23,7 @@ from scripts.e2e.wheel import extract_binary, find_wheel
 def payload(wheel: Path) -> set[str]:
     with zipfile.ZipFile(wheel) as zf:
         return {
-            n.split("/", 1)[1] if ".data/" in n.split("/", 1)[0] else n
+            n.split("/", 1)[1] if n.split("/", 1)[0].endswith(".data") else n
             for n in zf.namelist()
             if ".dist-info/" not in n and not n.endswith("/")
         }
