@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -14,6 +15,11 @@ from typing import Any
 from kimi_kernel._client import KagentClient, KagentError, handshake, init_timeout
 from kimi_kernel._locate import KagentNotFoundError, Located, locate
 from kimi_kernel._select import Selection, default_config_file
+
+USAGE = (
+    "usage: kimi-kernel [--kernel rust|python|auto] doctor [--json] "
+    "[--config-file FILE | --config TEXT]"
+)
 
 
 def binary_version(path: Path) -> str | None:
@@ -49,7 +55,7 @@ async def _try_handshake(
         else:
             cfg = config_file or default_config_file(os.environ)
             if cfg.exists():
-                args += ["--config-file", str(cfg)]
+                args += ["--config-file", str(cfg.absolute())]
         share = Path(tmp) / "share"
         share.mkdir()
         old = os.environ.get("KIMI_SHARE_DIR")
@@ -114,8 +120,13 @@ def diagnose(
 
 
 def render_text(report: dict[str, Any]) -> str:
+    why = (
+        "default"
+        if report["reason"] == "default"
+        else f"from {report['reason']}: {report['reason_detail']}"
+    )
     lines = [
-        f"kernel:    {report['kernel']} (from {report['reason']}: {report['reason_detail']})",
+        f"kernel:    {report['kernel']} ({why})",
         f"binary:    {report['binary'] or 'not found'}"
         + (f" (source: {report['source']})" if report["source"] else ""),
         "searched:",
@@ -144,15 +155,21 @@ def run_doctor(
     sel: Selection, args: list[str], config_file: Path | None, config_string: str | None
 ) -> int:
     as_json = False
-    for arg in args:
-        if arg == "--json":
+    rest = iter(args)
+    for arg in rest:
+        if arg in ("--config-file", "--config"):
+            next(rest, None)  # already read by the caller
+        elif arg.startswith(("--config-file=", "--config=")):
+            continue
+        elif arg == "--json":
             as_json = True
         elif arg in ("-h", "--help"):
-            print("usage: kimi-kernel [--kernel rust|python|auto] doctor [--json]")
+            print(USAGE)
             return 0
         else:
             print(
-                f"kimi-kernel doctor: unknown argument {arg!r}; usage: kimi-kernel doctor [--json]"
+                f"kimi-kernel doctor: unknown argument {arg!r}\n{USAGE}",
+                file=sys.stderr,
             )
             return 2
     report = diagnose(sel, config_file, config_string)

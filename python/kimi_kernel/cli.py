@@ -9,10 +9,11 @@ from kimi_kernel._argv import UsageError, split_args
 from kimi_kernel._select import KernelSelectionError, select_kernel
 
 KERNEL_HELP = (
-    "--kernel [rust|python|auto]  Agent kernel (kimi-kernel). rust: kagent, strict; python: "
-    "kimi-cli's KimiSoul; auto: kagent if it starts, else python. Default: $KIMI_KERNEL, "
-    "else [runtime] kernel in the config file, else auto. `kimi-kernel doctor [--json]` "
-    "checks the setup."
+    # "\\[" keeps rich markup (kimi-cli's help renderer) from eating the brackets.
+    "--kernel \\[rust|python|auto]  Agent kernel (kimi-kernel). rust: kagent, strict; "
+    "python: kimi-cli's KimiSoul; auto: kagent if it starts, else python. Default: "
+    "$KIMI_KERNEL, else \\[runtime] kernel in the config file, else auto. "
+    "`kimi-kernel doctor [--json]` checks the setup."
 )
 
 

@@ -1,0 +1,110 @@
+"""`kimi-kernel doctor [--json]` and the `kimi-kernel` console script itself."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from runtime._kk import (
+    BIN_DIR,
+    Missing,
+    make_sandbox,
+    oracle_kagent,
+    require_installed,
+)
+
+require_installed()
+
+KEYS = {"kernel", "reason", "binary", "source", "searched", "version", "handshake"}
+
+
+def kimi_kernel_script() -> Path:
+    script = BIN_DIR / "kimi-kernel"
+    if not script.exists():
+        raise Missing(
+            f"the kimi-kernel console script is not in {BIN_DIR}: reinstall the wheel"
+        )
+    return script
+
+
+def doctor(
+    *args: str, env: dict[str, str], cwd: Path
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(kimi_kernel_script()), *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_doctor_json_with_env_binary(tmp_path: Path) -> None:
+    sb = make_sandbox(tmp_path, [])
+    fake = oracle_kagent(tmp_path / "bin")
+    env = sb.env(KIMI_KERNEL_BIN=str(fake), KIMI_KERNEL="python")
+    proc = doctor(
+        "doctor", "--json", "--config-file", str(sb.config), env=env, cwd=tmp_path
+    )
+    assert proc.returncode == 0, proc
+    report = json.loads(proc.stdout)
+    assert KEYS <= set(report), report
+    assert (report["kernel"], report["reason"]) == ("python", "env")
+    assert (report["binary"], report["source"]) == (str(fake), "env")
+    assert report["searched"] == [
+        {"source": "env", "path": str(fake), "outcome": "found"}
+    ]
+    assert report["version"] == "kimi, version 1.51.0"
+    assert report["handshake"]["ok"] is True, report["handshake"]
+    assert report["handshake"]["protocol_version"] == "1.10"
+    assert not (sb.share / "sessions").exists(), "doctor must not create sessions"
+
+
+def test_doctor_text_reports_a_strict_failure(tmp_path: Path) -> None:
+    sb = make_sandbox(tmp_path, [])
+    missing = tmp_path / "missing-kagent"
+    env = sb.env(KIMI_KERNEL_BIN=str(missing))
+    proc = doctor("--kernel", "rust", "doctor", env=env, cwd=tmp_path)
+    assert proc.returncode == 1, proc
+    assert proc.stdout.splitlines() == [
+        "kernel:    rust (from flag: --kernel)",
+        "binary:    not found",
+        "searched:",
+        f"  [env] {missing}: no such file",
+        "version:   unknown",
+        (
+            f"handshake: FAILED: KIMI_KERNEL_BIN={missing}: no such file. Point "
+            "KIMI_KERNEL_BIN at a kagent executable built for this machine, or unset it."
+        ),
+        "effect:    kimi-kernel will refuse to start (rust is strict)",
+    ]
+
+
+def test_doctor_config_selection(tmp_path: Path) -> None:
+    sb = make_sandbox(tmp_path, [])
+    sb.config.write_text(sb.config.read_text() + '\n[runtime]\nkernel = "python"\n')
+    env = sb.env(KIMI_KERNEL_BIN=str(tmp_path / "none"))
+    proc = doctor(
+        "doctor", "--json", "--config-file", str(sb.config), env=env, cwd=tmp_path
+    )
+    report = json.loads(proc.stdout)
+    assert (report["kernel"], report["reason"]) == ("python", "config")
+    assert report["reason_detail"] == f"[runtime] kernel in {sb.config}"
+    assert proc.returncode == 0
+
+
+def test_console_script_keeps_kimi_cli_commands(tmp_path: Path) -> None:
+    sb = make_sandbox(tmp_path, [])
+    env = sb.env(COLUMNS="200")
+    version = doctor("--version", env=env, cwd=tmp_path)
+    assert (version.returncode, version.stdout.strip()) == (0, "kimi, version 1.51.0")
+    helped = doctor("--kernel", "python", "--help", env=env, cwd=tmp_path)
+    assert helped.returncode == 0, helped
+    assert "--kernel [rust|python|auto]" in helped.stdout
+    assert "--print" in helped.stdout and "--wire" in helped.stdout
+    info = doctor("info", env=env, cwd=tmp_path)
+    assert info.returncode == 0, info
+    assert "1.51.0" in info.stdout
