@@ -16,7 +16,6 @@ from pathlib import Path
 
 from scripts.e2e.matrix import REPO_ROOT, Target, load_matrix
 from scripts.e2e.results import Check, TargetReport, render_table, write_json
-from scripts.e2e.runners import INSPECT_NOTE, RUNNERS
 from scripts.e2e.wheel import find_wheel
 
 
@@ -54,6 +53,10 @@ def select(targets: list[Target], names: list[str]) -> list[Target]:
 def run_target(
     target: Target, dist: Path, work: Path, native: bool, keep: bool
 ) -> TargetReport:
+    # Imported here: the runners need lief, which only the e2e session's venv has (this
+    # module is also imported by noxfile.py, through scripts.e2e.session, for its parser).
+    from scripts.e2e.runners import INSPECT_NOTE, RUNNERS
+
     mode = "native" if native else target.e2e
     wheel = find_wheel(dist, target)
     if wheel is None:

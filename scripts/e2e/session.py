@@ -2,15 +2,17 @@
 
 It installs the tools the runners need into the session's venv, builds the wheels that dist/
 lacks (through `nox -s wheels -- TARGET...`), then runs `python -m scripts.e2e` there.
-Positional arguments select targets: `nox -s e2e -- linux-aarch64`.
+Positional arguments select targets: `nox -s e2e -- TARGET...` (names from the matrix).
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
+from scripts.e2e.cli import parse_args
 from scripts.e2e.matrix import REPO_ROOT, load_matrix
 from scripts.e2e.wheel import find_wheel
 
@@ -18,19 +20,19 @@ from scripts.e2e.wheel import find_wheel
 E2E_REQUIREMENTS = ("uv", "lief>=0.15", "ziglang", "pip")
 
 
-def missing_wheels(names: list[str]) -> list[str]:
-    dist = REPO_ROOT / "dist"
+def missing_wheels(names: list[str], dist: Path) -> list[str]:
     targets = [t for t in load_matrix() if not names or t.name in names]
     return [t.name for t in targets if find_wheel(dist, t) is None]
 
 
 def run(session: Any) -> None:
-    """`nox -s e2e [-- TARGET...]`: prove each wheel in dist/ on its platform."""
-    names = [a for a in session.posargs if not a.startswith("-")]
-    options = [a for a in session.posargs if a.startswith("-")]
+    """`nox -s e2e [-- [TARGET...] [--dist DIR] [--keep] [--json FILE] [--native]]`."""
+    args = parse_args(list(session.posargs))
     session.install(*E2E_REQUIREMENTS)
-    missing = missing_wheels(names)
+    missing = missing_wheels(args.targets, args.dist)
     if missing:
+        if args.dist.resolve() != (REPO_ROOT / "dist").resolve():
+            session.error(f"e2e: {args.dist} lacks wheels for {missing}")
         session.log(
             f"e2e: dist/ lacks wheels for {missing}: building them with nox -s wheels"
         )
@@ -46,9 +48,6 @@ def run(session: Any) -> None:
             *missing,
             external=True,
         )
-    env = {
-        "PYTHONPATH": os.pathsep.join(
-            filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])
-        )
-    }
-    session.run("python", "-m", "scripts.e2e", *options, *names, env=env)
+    pythonpath = [str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]
+    env = {"PYTHONPATH": os.pathsep.join(p for p in pythonpath if p)}
+    session.run("python", "-m", "scripts.e2e", *session.posargs, env=env)
