@@ -113,18 +113,20 @@ def maturin_command(target: Target, tc: toolchain.Toolchain, out: Path) -> list[
     return cmd
 
 
-def build_one(target: Target, sde: str, target_dir: Path = TARGET_DIR) -> tuple[Path, float, toolchain.Toolchain]:
+def build_one(
+    target: Target, sde: str, target_dir: Path = TARGET_DIR, staging_name: str | None = None
+) -> tuple[Path, float, toolchain.Toolchain]:
     """Build ``target``'s wheel into a fresh staging dir; return (wheel, seconds, toolchain)."""
     with stage(target.key, "toolchain"):
         tc = choose_toolchain(target)
     print(f"[{target.key}] toolchain: {tc.describe()}", flush=True)
-    staging = BUILD_DIR / "wheels" / target.key
+    staging = BUILD_DIR / "wheels" / (staging_name or target.key)
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     start = time.monotonic()
     with stage(target.key, "build"):
         run(target.key, "build", maturin_command(target, tc, staging),
-            env=build_env(tc, target_dir, sde), cwd=REPO_ROOT, log=LOG_DIR / f"{target.key}-build.log")
+            env=build_env(tc, target_dir, sde), cwd=REPO_ROOT, log=LOG_DIR / f"{staging_name or target.key}-build.log")
     seconds = round(time.monotonic() - start, 1)
     wheels = sorted(staging.glob("*.whl"))
     if len(wheels) != 1:

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -72,17 +73,31 @@ def _reproducible(names: list[str]) -> int:
     return 0
 
 
-def _tests(pytest_args: list[str], skip_cargo: bool) -> int:
+def _tests(pytest_args: list[str], skip_cargo: bool, reproducible_check: bool) -> int:
     from kk_build import build, rustchecks, testrun
 
-    if not skip_cargo:
-        rustchecks.run_all()
+    failures = [] if skip_cargo else rustchecks.run_all()
     host = matrix.host_target()
     sde = build.source_date_epoch()
     built = build.build_and_verify(host, REPO_ROOT / "build" / "test-dist", sde)
     venv = testrun.make_venv(built.wheel)
     env = testrun.test_env(venv, host, built.wheel)
-    return testrun.run_pytest(venv, env, pytest_args)
+    code = testrun.run_pytest(venv, env, pytest_args)
+    if reproducible_check:
+        from kk_build import reproducible
+
+        try:
+            digest = reproducible.check_against(host, built.wheel, sde)
+            print(f"[{host.key}] reproducible: a second build from a fresh target dir is "
+                  f"byte-identical (sha256 {digest})", flush=True)
+        except StageError as exc:
+            print(f"ERROR: {exc}", flush=True)
+            failures.append(exc)
+    for exc in failures:
+        print(f"FAILED: [{exc.target}] {exc.stage}", file=sys.stderr, flush=True)
+    if code != 0:
+        print(f"FAILED: pytest exited {code}", file=sys.stderr, flush=True)
+    return code or (1 if failures else 0)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -98,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("reproducible")
     p.add_argument("targets", nargs="*")
     p = sub.add_parser("tests")
-    p.add_argument("--skip-cargo", action="store_true")
+    p.add_argument("--skip-cargo", action="store_true", help="also: KK_SKIP_CARGO=1")
+    p.add_argument("--skip-reproducible", action="store_true", help="also: KK_SKIP_REPRODUCIBLE=1")
     p.add_argument("pytest_args", nargs=argparse.REMAINDER)
     sub.add_parser("find-python")
     sub.add_parser("targets")
@@ -111,7 +127,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.cmd == "reproducible":
             return _reproducible(args.targets)
         if args.cmd == "tests":
-            return _tests([a for a in args.pytest_args if a != "--"], args.skip_cargo)
+            return _tests(
+                [a for a in args.pytest_args if a != "--"],
+                skip_cargo=args.skip_cargo or os.environ.get("KK_SKIP_CARGO") == "1",
+                reproducible_check=not (
+                    args.skip_reproducible or os.environ.get("KK_SKIP_REPRODUCIBLE") == "1"
+                ),
+            )
         if args.cmd == "find-python":
             from kk_build import pyfind
 

@@ -28,20 +28,23 @@ def first_difference(a: Path, b: Path) -> str:
     return "zip container bytes differ"
 
 
-def check(target: Target, sde: str) -> str:
-    """Raise StageError unless two builds give byte-identical wheels; return the sha256."""
-    first, _, _ = build_one(target, sde, TARGET_DIR)
-    keep = BUILD_DIR / "repro" / "first.whl"
-    keep.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(first, keep)
+def check_against(target: Target, first: Path, sde: str) -> str:
+    """Rebuild ``target`` in a fresh target dir; raise StageError unless byte-identical to ``first``."""
     fresh = BUILD_DIR / "repro" / "target"
     shutil.rmtree(fresh, ignore_errors=True)
-    second, _, _ = build_one(target, sde, fresh)
+    second, _, _ = build_one(target, sde, fresh, staging_name=f"{target.key}-repro")
     with stage(target.key, "compare"):
-        a, b = sha256(keep), sha256(second)
+        a, b = sha256(first), sha256(second)
         if a != b:
             raise StageError(
                 target.key, "compare",
-                f"not reproducible: {keep} sha256 {a} vs {second} sha256 {b}: {first_difference(keep, second)}",
+                f"not reproducible: {first} sha256 {a} vs {second} sha256 {b}: "
+                f"{first_difference(first, second)}",
             )
     return a
+
+
+def check(target: Target, sde: str) -> str:
+    """Build ``target`` (warm target dir) and again from a fresh one; compare the wheels."""
+    first, _, _ = build_one(target, sde, TARGET_DIR)
+    return check_against(target, first, sde)

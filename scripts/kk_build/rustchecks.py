@@ -7,12 +7,13 @@ import os
 from kk_build import toolchain
 from kk_build.build import BUILD_DIR, LOG_DIR
 from kk_build.matrix import REPO_ROOT
-from kk_build.progress import run, stage
+from kk_build.progress import StageError, run, stage
 
 MANIFEST = REPO_ROOT / "kagent" / "Cargo.toml"
 
 
-def run_all() -> None:
+def run_all() -> list[StageError]:
+    """Run every check even after one fails (CI learns more per run); return the failures."""
     host = toolchain.choose(toolchain.host_triple())
     env = {k: v for k, v in os.environ.items() if k not in ("RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS")}
     env["PATH"] = os.pathsep.join([str(host.rustc.bin_dir), env.get("PATH", "")])
@@ -26,11 +27,18 @@ def run_all() -> None:
         "cargo clippy -D warnings": [cargo, "clippy", *manifest, "--all-targets", "--", "-D", "warnings"],
         "cargo test": [cargo, "test", *manifest],
     }
+    failures: list[StageError] = []
     for name, cmd in steps.items():
-        with stage("kagent", name):
-            out = run("kagent", name, cmd, env=env, cwd=REPO_ROOT,
-                      log=LOG_DIR / f"kagent-{name.split()[1]}.log")
+        try:
+            with stage("kagent", name):
+                out = run("kagent", name, cmd, env=env, cwd=REPO_ROOT,
+                          log=LOG_DIR / f"kagent-{name.split()[1]}.log")
+        except StageError as exc:
+            print(f"ERROR: {exc}", flush=True)
+            failures.append(exc)
+            continue
         if name == "cargo test":
             summary = [line for line in out.splitlines() if line.startswith("test result:")]
             for line in summary:
                 print(f"[kagent] {line}", flush=True)
+    return failures
