@@ -97,8 +97,6 @@ def main(argv: list[str] | None = None) -> int:
         run_target(t, args.dist.resolve(), work, args.native, args.keep)
         for t in targets
     ]
-    print()
-    print(render_table(reports))
     if args.json:
         write_json(reports, args.json)
     ok = all(r.ok for r in reports)
@@ -106,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(work, ignore_errors=True)
     else:
         print(f"[e2e] scratch files kept in {work}")
+    print()
+    print(render_table(reports))
     return 0 if ok else 1
 
 

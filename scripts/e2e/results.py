@@ -55,6 +55,10 @@ def render_table(reports: Iterable[TargetReport]) -> str:
     failed = sum(1 for r in rows if r[3] == "FAIL")
     lines.append("")
     for rep in reports:
+        for c in rep.checks:
+            if not c.ok:
+                lines.append(f"FAIL {rep.target} / {c.name}: {c.detail}")
+    for rep in reports:
         if rep.note:
             lines.append(f"note [{rep.target}]: {rep.note}")
     total = len(rows)

@@ -4,6 +4,8 @@ lief's structural checks, the result table, and the Debian-package message."""
 from __future__ import annotations
 
 import stat
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -11,10 +13,10 @@ import lief
 import pytest
 
 from scripts.e2e import host
-from scripts.e2e.inspect import check_arch
+from scripts.e2e.inspect import check_arch, macho_checks
 from scripts.e2e.matrix import load_matrix
 from scripts.e2e.results import Check, TargetReport, render_table
-from scripts.e2e.runners import build_wine_shim
+from scripts.e2e.runners import build_wine_shim, run_inspect
 from scripts.e2e.wheel import check_layout, extract_binary, find_wheel
 
 TARGETS = {t.name: t for t in load_matrix()}
@@ -101,8 +103,6 @@ def test_wine_shim_builds_with_zig_and_exports_processprng(tmp_path: Path) -> No
 
 
 def test_arch_check_reads_real_elf_files() -> None:
-    import sys
-
     me = Path(sys.executable).resolve()
     elf_targets = [TARGETS[n] for n in by_format("elf")]
     verdicts = {t.arch: check_arch(me, t).ok for t in elf_targets}
@@ -140,3 +140,91 @@ def test_missing_debian_packages_name_the_command_when_not_root(
     (tmp_path / "qemu-aarch64").write_text("")
     (tmp_path / "aarch64-sysroot" / "lib").mkdir(parents=True)
     host.ensure_debian_packages("qemu-aarch64", "aarch64", [])  # present: nothing to do
+
+
+def _zig_macho(tmp_path: Path, minos: str) -> Path:
+    mac = next(t for t in TARGETS.values() if t.format == "macho")
+    src = tmp_path / "main.c"
+    src.write_text("int main(void) { return 0; }\n")
+    out = tmp_path / f"kagent-{minos}"
+    arch = mac.rust_triple.split("-")[0]
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ziglang",
+            "cc",
+            "-target",
+            f"{arch}-macos.{minos}",
+            "-O2",
+            "-o",
+            str(out),
+            str(src),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return out
+
+
+def test_inspect_only_passes_a_real_macho_and_says_nothing_ran(tmp_path: Path) -> None:
+    mac = next(t for t in TARGETS.values() if t.format == "macho")
+    binary = _zig_macho(tmp_path, "11.0")
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    wheel = make_wheel(dist, mac.wheel_tag, mac.binary)
+    rebuilt = dist / "rebuilt" / wheel.name
+    rebuilt.parent.mkdir()
+    with zipfile.ZipFile(wheel) as src, zipfile.ZipFile(rebuilt, "w") as dst:
+        for info in src.infolist():
+            data = (
+                binary.read_bytes()
+                if info.filename.endswith(mac.binary)
+                else src.read(info)
+            )
+            dst.writestr(info, data)
+    log: list[str] = []
+    checks = run_inspect(mac, rebuilt, tmp_path / "work", log, False)
+    assert {c.name: c.ok for c in checks} == {
+        "wheel layout": True,
+        "arch": True,
+        "linked libs": True,
+        "minimum OS": True,
+        "code signature": True,
+    }
+    assert any("nothing was executed" in line for line in log)
+
+
+def test_a_too_new_minimum_macos_fails(tmp_path: Path) -> None:
+    checks = {c.name: c for c in macho_checks(_zig_macho(tmp_path, "13.0"))}
+    assert not checks["minimum OS"].ok
+    assert "minos 13.0" in checks["minimum OS"].detail
+    assert checks["code signature"].ok and checks["linked libs"].ok
+
+
+def test_cli_fails_and_names_the_build_command_when_wheels_are_missing(
+    tmp_path: Path,
+) -> None:
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "scripts.e2e",
+            "--dist",
+            str(tmp_path),
+            "--work",
+            str(tmp_path / "w"),
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert proc.returncode == 1
+    for name in TARGETS:
+        assert f"nox -s wheels -- {name}" in proc.stdout
+    assert (
+        proc.stdout.strip().splitlines()[-1] == f"e2e: 0 passed, {len(TARGETS)} failed"
+    )
