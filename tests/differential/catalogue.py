@@ -431,6 +431,15 @@ _ALL: list[Scenario] = [
     ),
     # ------------------------------------------------------------- startup / config
     single(
+        "cli_inline_config_and_flags",
+        initialize(),
+        prompt("flags", id="p1"),
+        prompt("again", id="p2"),
+        args=("--config", "{config}", "--yolo", "--max-retries-per-step", "1"),
+        scripts=("error: 503 no retries allowed", HELLO),
+        use_config_file=False,
+    ),
+    single(
         "config_unknown_provider_type",
         initialize(),
         config=_config_text("bogus"),

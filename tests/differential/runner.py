@@ -284,6 +284,9 @@ def run_scenario(scenario: Scenario, plan: tuple[str, ...], root: Path) -> Run:
             if session_id is None:
                 session_id = sandbox.only_session_id()
             args = [a.replace("{session}", session_id) for a in args]
+        if "{config}" in args:
+            config_text = sandbox.config_path.read_text(encoding="utf-8")
+            args = [config_text if a == "{config}" else a for a in args]
         record = PhaseRecord(kernel=kernel_name)
         run.phases.append(record)
         client = launch(

@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 class Phase:
     """One kernel process: its extra CLI args, the scripts it reads, the steps to run.
 
-    ``{session}`` in ``args`` is replaced by the id of the session created earlier.
+    ``{session}`` in ``args`` is replaced by the id of the session created earlier, an
+    argument ``{config}`` by the text of the sandbox config (for ``--config``).
     After the steps, stdin is closed (unless already) and stdout is drained to EOF.
     """
 
