@@ -23,7 +23,7 @@ from pathlib import Path
 from support.wireclient import WireClient
 
 BIN_DIR = Path(sys.executable).parent
-WHEEL_ENV = "KIMI_KERNEL_WHEEL"
+WHEEL_ENV = "KK_HOST_WHEEL"  # set by `nox -s tests` (scripts/kk_build/testrun.py)
 KAGENT_ENV = "KAGENT_BIN"
 # kimi-cli takes seconds to import on a busy 2-core machine; the oracle stand-in for kagent
 # is kimi-cli itself, so its initialize can take that long.
@@ -50,7 +50,7 @@ def require_installed() -> metadata.Distribution:
 
 
 def wheel_path() -> Path:
-    raw = os.environ.get(WHEEL_ENV)
+    raw = os.environ.get(WHEEL_ENV) or os.environ.get("KIMI_KERNEL_WHEEL")
     if not raw:
         raise Missing(
             f"{WHEEL_ENV} is not set: build the host wheel (maturin build -o dist) and export "

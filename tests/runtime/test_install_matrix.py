@@ -3,6 +3,7 @@ even with another `kagent` earlier on PATH."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -10,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -39,15 +41,29 @@ def base_python() -> str:
     return str(exe)
 
 
+@functools.cache
 def uv() -> list[str]:
+    """uv from the test venv or PATH; else installed from PyPI (its ordinary client) for
+    this run, so the uv install modes are always exercised, never skipped."""
     found = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which(
         "uv"
     )
     if found:
         return [found]
-    raise Missing(
-        "uv is needed for the uv install modes: pip install uv (nox -s tests does)"
+    target = Path(tempfile.mkdtemp(prefix="kk-uv-"))
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--target", str(target), "uv"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
+    exe = target / "bin" / "uv"
+    if proc.returncode != 0 or not exe.exists():
+        raise Missing(
+            f"uv is needed for the uv install modes and pip could not get it: {proc.stderr}"
+        )
+    return [str(exe)]
 
 
 def wheel_kagent_sha256(wheel: Path) -> str:

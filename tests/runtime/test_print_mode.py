@@ -23,11 +23,16 @@ from runtime._kk import (
 require_installed()
 
 
-def _turn(
-    tmp: Path, kernel: str, *extra: str
+def turn(
+    tmp: Path, kernel: str, *extra: str, packaged: bool = False
 ) -> tuple[str, list[dict[str, object]], list[str], list[int]]:
+    """One print-mode turn; kagent is the oracle stand-in, or the packaged one."""
     sb = make_sandbox(tmp, [HELLO])
-    env = sb.env(KIMI_KERNEL_BIN=str(oracle_kagent(tmp / "bin")))
+    env = (
+        sb.env()
+        if packaged
+        else sb.env(KIMI_KERNEL_BIN=str(oracle_kagent(tmp / "bin")))
+    )
     proc = run_kk(sb, "--kernel", kernel, "--print", "-p", "Say hello", *extra, env=env)
     assert proc.returncode == 0, (
         f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}\n{sb.log()[-3000:]}"
@@ -43,8 +48,8 @@ def _turn(
 
 
 def test_text_output_same_as_python_kernel(tmp_path: Path) -> None:
-    rust_out, rust_ctx, rust_wire, pids = _turn(tmp_path / "rust", "rust")
-    py_out, py_ctx, py_wire, py_pids = _turn(tmp_path / "py", "python")
+    rust_out, rust_ctx, rust_wire, pids = turn(tmp_path / "rust", "rust")
+    py_out, py_ctx, py_wire, py_pids = turn(tmp_path / "py", "python")
     assert "Hello from the kernel" in rust_out
     assert rust_out == py_out
     assert rust_ctx == py_ctx
@@ -56,7 +61,7 @@ def test_text_output_same_as_python_kernel(tmp_path: Path) -> None:
 
 
 def test_stream_json_output(tmp_path: Path) -> None:
-    out, ctx, _wire, pids = _turn(tmp_path, "rust", "--output-format", "stream-json")
+    out, ctx, _wire, pids = turn(tmp_path, "rust", "--output-format", "stream-json")
     lines = [json.loads(line) for line in out.splitlines() if line.strip()]
     assert lines, out
     assert lines[-1]["role"] == "assistant"
