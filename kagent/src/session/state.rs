@@ -85,6 +85,65 @@ impl SessionState {
             .unwrap_or(false)
     }
 
+    fn approval_mut(&mut self) -> &mut Map<String, Value> {
+        let approval = self
+            .data
+            .entry("approval")
+            .or_insert_with(|| json!({"yolo": false, "afk": false, "auto_approve_actions": []}));
+        if !approval.is_object() {
+            *approval = json!({"yolo": false, "afk": false, "auto_approve_actions": []});
+        }
+        approval.as_object_mut().expect("approval is an object")
+    }
+
+    pub fn afk(&self) -> bool {
+        self.data
+            .get("approval")
+            .and_then(|a| a.get("afk"))
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+    }
+
+    pub fn set_afk(&mut self, on: bool) {
+        self.approval_mut().insert("afk".into(), json!(on));
+    }
+
+    /// Actions approved "for this session".
+    pub fn auto_approve_actions(&self) -> Vec<String> {
+        self.data
+            .get("approval")
+            .and_then(|a| a.get("auto_approve_actions"))
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    pub fn add_auto_approve_action(&mut self, action: &str) {
+        let mut actions = self.auto_approve_actions();
+        if !actions.iter().any(|a| a == action) {
+            actions.push(action.to_string());
+        }
+        self.approval_mut()
+            .insert("auto_approve_actions".into(), json!(actions));
+    }
+
+    pub fn todos(&self) -> Vec<Value> {
+        self.data
+            .get("todos")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    pub fn set_todos(&mut self, todos: Value) {
+        self.data.insert("todos".into(), todos);
+    }
+
     pub fn set_yolo(&mut self, on: bool) {
         let approval = self
             .data

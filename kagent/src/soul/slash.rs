@@ -60,6 +60,9 @@ pub const COMMANDS: &[SlashCommandInfo] = &[
     },
 ];
 
+/// Appended to the context when afk mode is switched off (kimi-cli's wording).
+const AFK_DISABLED_REMINDER: &str = "Afk mode is now disabled. The user is back at the terminal and CAN answer AskUserQuestion.\n- Ignore any earlier afk mode reminders that said no user is present or that you must not call AskUserQuestion.\n- AskUserQuestion is available again when a decision genuinely changes your next action. Do not ask routine confirmations or progress check-ins.\n- Tool calls are no longer auto-approved by afk. They may still be auto-approved if yolo mode remains active.";
+
 /// Parse `/name args` (name: `[A-Za-z0-9_-]+(:[A-Za-z0-9_-]+)*`, then whitespace or end).
 pub fn parse(input: &str) -> Option<(String, String)> {
     let input = input.trim();
@@ -123,16 +126,49 @@ pub async fn run(soul: &mut Soul, name: &str, args: &str, wire: &Wire) -> Result
             }));
         }
         "yolo" => {
-            let on = !soul.state.lock().unwrap_or_else(|p| p.into_inner()).yolo();
+            let (on, afk) = {
+                let st = soul.state.lock().unwrap_or_else(|p| p.into_inner());
+                (!st.yolo(), st.afk())
+            };
             soul.update_state(|s| s.set_yolo(on))?;
             send_text(
                 wire,
                 if on {
                     "You only live once! All actions will be auto-approved."
+                } else if afk {
+                    "Yolo disabled, but afk is still on \u{2014} tool calls remain auto-approved. Use /afk to turn off afk."
                 } else {
                     "You only die once! Actions will require approval."
                 },
             );
+        }
+        "afk" => {
+            let (afk, yolo) = {
+                let st = soul.state.lock().unwrap_or_else(|p| p.into_inner());
+                (st.afk(), st.yolo())
+            };
+            soul.update_state(|s| s.set_afk(!afk))?;
+            if afk {
+                soul.context.append(&[super::message::Message::new(
+                    super::message::Role::User,
+                    vec![super::message::ContentPart::text(format!(
+                        "<system-reminder>\n{AFK_DISABLED_REMINDER}\n</system-reminder>"
+                    ))],
+                )])?;
+                send_text(
+                    wire,
+                    if yolo {
+                        "afk mode disabled. You are back at the terminal. Yolo is still on."
+                    } else {
+                        "afk mode disabled. You are back at the terminal."
+                    },
+                );
+            } else {
+                send_text(
+                    wire,
+                    "afk mode enabled. AskUserQuestion will be auto-dismissed and tool calls auto-approved.",
+                );
+            }
         }
         "compact" if soul.context.history().is_empty() => {
             send_text(wire, "The context is empty.");

@@ -6,8 +6,23 @@
 //! [`Toolset::register`]; external tools declared by the wire client go through the same
 //! registry. Unknown tools and unparsable arguments produce the same error results as kosong.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+pub mod approval;
+pub mod args;
+pub mod ask_user;
+pub mod diff;
+pub mod glob;
+pub mod grep;
+pub mod media;
+pub mod read_file;
+pub mod shell;
+pub mod think;
+pub mod todo;
+pub mod util;
+pub mod write_file;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
 
@@ -123,6 +138,8 @@ pub enum Dispatch {
 pub struct Toolset {
     tools: BTreeMap<String, Arc<dyn Tool>>,
     order: Vec<String>,
+    /// Registered but not advertised to the model (still callable).
+    hidden: BTreeSet<String>,
 }
 
 impl Toolset {
@@ -138,6 +155,17 @@ impl Toolset {
         }
     }
 
+    /// Hide a tool from the model's tool list (it stays callable).
+    pub fn hide(&mut self, name: &str) {
+        if self.tools.contains_key(name) {
+            self.hidden.insert(name.to_string());
+        }
+    }
+
+    pub fn unhide(&mut self, name: &str) {
+        self.hidden.remove(name);
+    }
+
     pub fn find(&self, name: &str) -> Option<&Arc<dyn Tool>> {
         self.tools.get(name)
     }
@@ -146,6 +174,7 @@ impl Toolset {
     pub fn definitions(&self) -> Vec<ToolDefinition> {
         self.order
             .iter()
+            .filter(|n| !self.hidden.contains(*n))
             .filter_map(|n| self.tools.get(n))
             .map(|t| ToolDefinition {
                 name: t.name().to_string(),
@@ -190,6 +219,47 @@ impl Toolset {
             }
         }))
     }
+}
+
+/// Everything the built-in tools need from the session.
+pub struct BuiltinSetup {
+    pub client: approval::Client,
+    pub state: Arc<Mutex<crate::session::SessionState>>,
+    pub session_dir: PathBuf,
+    pub work_dir: PathBuf,
+    /// Capabilities of the configured model (`image_in`, `video_in`, ...).
+    pub capabilities: Vec<String>,
+}
+
+/// Register the tools of kimi-cli's default agent that kagent implements, in the agent
+/// spec's order. Returns the approval handle the tools share.
+pub fn install_builtins(toolset: &mut Toolset, setup: BuiltinSetup) -> approval::Approval {
+    let BuiltinSetup {
+        client,
+        state,
+        session_dir,
+        work_dir,
+        capabilities,
+    } = setup;
+    let approval = approval::Approval::new(client, state.clone(), session_dir.clone());
+    toolset.register(Arc::new(ask_user::AskUserQuestion::new(approval.clone())));
+    toolset.register(Arc::new(todo::SetTodoList::new(state, session_dir)));
+    toolset.register(Arc::new(shell::Shell::new(approval.clone())));
+    toolset.register(Arc::new(read_file::ReadFile::new(work_dir.clone())));
+    if let Some(t) = media::ReadMediaFile::new(work_dir.clone(), &capabilities) {
+        toolset.register(Arc::new(t));
+    }
+    toolset.register(Arc::new(glob::Glob::new(work_dir.clone())));
+    toolset.register(Arc::new(grep::Grep::new(work_dir.clone())));
+    toolset.register(Arc::new(write_file::WriteFile::new(
+        approval.clone(),
+        work_dir.clone(),
+    )));
+    toolset.register(Arc::new(write_file::StrReplaceFile::new(
+        approval.clone(),
+        work_dir,
+    )));
+    approval
 }
 
 #[cfg(test)]

@@ -84,6 +84,8 @@ pub struct Server {
     session: crate::session::Session,
     /// Names of tools registered by the client (may be re-registered).
     external: std::collections::HashSet<String>,
+    /// Approval policy and client handle shared by the built-in tools.
+    approval: crate::tools::approval::Approval,
 }
 
 fn invalid_params(id: &str, method: &str) -> Value {
@@ -119,6 +121,7 @@ fn is_opt_type(v: Option<&Value>, check: fn(&Value) -> bool) -> bool {
 /// Validated `initialize` params.
 struct InitParams {
     external_tools: Vec<(String, String, Value)>,
+    supports_question: bool,
 }
 
 fn parse_initialize(params: &Value) -> Option<InitParams> {
@@ -165,7 +168,15 @@ fn parse_initialize(params: &Value) -> Option<InitParams> {
             ));
         }
     }
-    Some(InitParams { external_tools })
+    let supports_question = p
+        .get("capabilities")
+        .and_then(|c| c.get("supports_question"))
+        .and_then(lax_bool)
+        .unwrap_or(false);
+    Some(InitParams {
+        external_tools,
+        supports_question,
+    })
 }
 
 fn parse_user_input(params: &Value) -> Option<UserInput> {
@@ -266,16 +277,31 @@ fn parse_return_value(v: &Value) -> Option<ToolReturnValue> {
 }
 
 impl Server {
-    pub fn new(soul: Soul, outbox: Outbox) -> Server {
+    pub fn new(mut soul: Soul, outbox: Outbox) -> Server {
         let steer_queue = soul.steer_queue.clone();
         let state = soul.state.clone();
         let session = soul.session.clone();
+        let pending: PendingMap = Arc::new(Mutex::new(HashMap::new()));
+        let client = crate::tools::approval::Client::new(outbox.clone(), pending.clone());
+        let setup = crate::tools::BuiltinSetup {
+            client,
+            state: state.clone(),
+            session_dir: session.dir.clone(),
+            work_dir: soul.work_dir.clone(),
+            capabilities: soul
+                .llm
+                .as_ref()
+                .map(|l| l.capabilities.clone())
+                .unwrap_or_default(),
+        };
+        let approval = crate::tools::install_builtins(&mut soul.toolset, setup);
         Server {
+            approval,
             outbox,
             soul: Arc::new(tokio::sync::Mutex::new(soul)),
             active: Arc::new(Mutex::new(None)),
             tasks: vec![],
-            pending: Arc::new(Mutex::new(HashMap::new())),
+            pending,
             steer_queue,
             state,
             session,
@@ -491,6 +517,18 @@ impl Server {
                 accepted.push(name);
             }
         }
+        {
+            // AskUserQuestion is offered only to clients that can answer questions.
+            self.approval
+                .client()
+                .set_supports_question(p.supports_question);
+            let mut soul = self.soul.lock().await;
+            if p.supports_question {
+                soul.toolset.unhide(crate::tools::ask_user::NAME);
+            } else {
+                soul.toolset.hide(crate::tools::ask_user::NAME);
+            }
+        }
         let commands: Vec<Value> = slash::COMMANDS
             .iter()
             .map(|c| json!({"name": c.name, "description": c.description, "aliases": c.aliases}))
@@ -527,6 +565,7 @@ impl Server {
             *g = Some((ActiveKind::Turn, c.clone()));
             c
         };
+        self.approval.new_turn();
         let soul = self.soul.clone();
         let outbox = self.outbox.clone();
         let active = self.active.clone();

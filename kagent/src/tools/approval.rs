@@ -1,0 +1,350 @@
+//! Human-in-the-loop requests to the wire client: approvals and questions.
+//!
+//! [`Client`] sends a JSON-RPC `request` and waits for the response the server routes back
+//! through the shared pending map. [`Approval`] decides whether a side-effecting action may
+//! run: yolo / afk approve everything, `approve_for_session` remembers the action name in
+//! `state.json`, anything else asks the client with an `ApprovalRequest`. A reject, an error
+//! response, an invalid response and a closed connection all deny the action.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use serde_json::{json, Value};
+use tokio::sync::oneshot;
+
+use crate::session::SessionState;
+use crate::wire::{jsonrpc, Outbox};
+
+use super::{DisplayBlock, ToolReturnValue};
+
+/// Waiters for responses to our requests, keyed by request id (shared with the server).
+pub type PendingMap = Arc<Mutex<HashMap<String, oneshot::Sender<Result<Value, String>>>>>;
+
+/// How the client answered a request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply {
+    Result(Value),
+    /// A JSON-RPC error response (its message).
+    Error(String),
+    /// The connection closed before an answer.
+    Closed,
+}
+
+/// The wire client as seen by tools.
+#[derive(Clone)]
+pub struct Client {
+    outbox: Outbox,
+    pending: PendingMap,
+    supports_question: Arc<AtomicBool>,
+}
+
+struct Unregister(PendingMap, String);
+impl Drop for Unregister {
+    fn drop(&mut self) {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.1);
+    }
+}
+
+impl Client {
+    pub fn new(outbox: Outbox, pending: PendingMap) -> Client {
+        Client {
+            outbox,
+            pending,
+            supports_question: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    pub fn set_supports_question(&self, on: bool) {
+        self.supports_question.store(on, Ordering::SeqCst);
+    }
+
+    pub fn supports_question(&self) -> bool {
+        self.supports_question.load(Ordering::SeqCst)
+    }
+
+    /// Send `{"type": kind, "payload": payload}` as request `id` and wait for the answer.
+    pub async fn request(&self, id: &str, kind: &str, payload: Value) -> Reply {
+        let (tx, rx) = oneshot::channel();
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id.to_string(), tx);
+        let guard = Unregister(self.pending.clone(), id.to_string());
+        let _ = self.outbox.send(jsonrpc::request(
+            id,
+            json!({"type": kind, "payload": payload}),
+        ));
+        let out = match rx.await {
+            Ok(Ok(v)) => Reply::Result(v),
+            Ok(Err(m)) => Reply::Error(m),
+            Err(_) => Reply::Closed,
+        };
+        drop(guard);
+        out
+    }
+
+    /// Send an event that is not recorded in `wire.jsonl` (like kimi-cli's root hub events).
+    pub fn event(&self, kind: &str, payload: Value) {
+        let _ = self
+            .outbox
+            .send(jsonrpc::event(json!({"type": kind, "payload": payload})));
+    }
+}
+
+/// Outcome of an approval request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    Approved,
+    Rejected { feedback: String },
+}
+
+impl Decision {
+    pub fn approved(&self) -> bool {
+        matches!(self, Decision::Approved)
+    }
+
+    /// What the model is told when the user says no (kimi-cli's `ToolRejectedError`).
+    pub fn rejection(&self) -> ToolReturnValue {
+        match self {
+            Decision::Rejected { feedback } if !feedback.is_empty() => ToolReturnValue::error(
+                format!("The tool call is rejected by the user. User feedback: {feedback}"),
+                &format!("Rejected: {feedback}"),
+            ),
+            _ => ToolReturnValue::error(
+                "The tool call is rejected by the user. Stop what you are doing and wait for the user to tell you how to proceed.",
+                "Rejected by user",
+            ),
+        }
+    }
+}
+
+/// Approval policy shared by all tools of a session.
+#[derive(Clone)]
+pub struct Approval {
+    client: Client,
+    state: Arc<Mutex<SessionState>>,
+    session_dir: PathBuf,
+    /// `source_id` of the current turn (a fresh hex id per turn).
+    source_id: Arc<Mutex<String>>,
+    /// Pending requests: request id -> (action, waiter to resolve it early).
+    waiting: Arc<Mutex<HashMap<String, String>>>,
+}
+
+impl Approval {
+    pub fn new(client: Client, state: Arc<Mutex<SessionState>>, session_dir: PathBuf) -> Self {
+        Approval {
+            client,
+            state,
+            session_dir,
+            source_id: Arc::new(Mutex::new(uuid::Uuid::new_v4().simple().to_string())),
+            waiting: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// A new turn starts: requests it makes carry a new `source_id`.
+    pub fn new_turn(&self) {
+        *self.source_id.lock().unwrap_or_else(|p| p.into_inner()) =
+            uuid::Uuid::new_v4().simple().to_string();
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, SessionState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn is_yolo(&self) -> bool {
+        self.state().yolo()
+    }
+
+    pub fn is_afk(&self) -> bool {
+        self.state().afk()
+    }
+
+    pub fn is_auto_approve(&self) -> bool {
+        self.is_yolo() || self.is_afk()
+    }
+
+    fn remember_for_session(&self, action: &str) {
+        let mut st = self.state();
+        st.add_auto_approve_action(action);
+        if let Err(e) = st.save(&self.session_dir) {
+            crate::logging::error(&format!("saving approval state failed: {e}"));
+        }
+    }
+
+    /// Ask whether `sender` may perform `action` for tool call `tool_call_id`.
+    pub async fn request(
+        &self,
+        tool_call_id: &str,
+        sender: &str,
+        action: &str,
+        description: &str,
+        display: Vec<DisplayBlock>,
+    ) -> Decision {
+        if self.is_auto_approve()
+            || self
+                .state()
+                .auto_approve_actions()
+                .iter()
+                .any(|a| a == action)
+        {
+            return Decision::Approved;
+        }
+        let id = uuid::Uuid::new_v4().to_string();
+        let source_id = self
+            .source_id
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let payload = json!({
+            "id": id,
+            "tool_call_id": tool_call_id,
+            "sender": sender,
+            "action": action,
+            "description": description,
+            "source_kind": "foreground_turn",
+            "source_id": source_id,
+            "agent_id": null,
+            "subagent_type": null,
+            "source_description": null,
+            "display": display.iter().map(|d| d.0.clone()).collect::<Vec<_>>(),
+        });
+        self.waiting
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id.clone(), action.to_string());
+        // Dropped mid-wait (turn cancelled): the request is withdrawn as a reject.
+        let guard = Withdraw {
+            approval: self.clone(),
+            id: id.clone(),
+            armed: true,
+        };
+        let reply = self.client.request(&id, "ApprovalRequest", payload).await;
+        let mut guard = guard;
+        guard.armed = false;
+        self.waiting
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&id);
+        let (response, feedback) = match reply {
+            Reply::Result(v) => parse_response(&v),
+            Reply::Error(_) | Reply::Closed => ("reject".to_string(), String::new()),
+        };
+        self.client.event(
+            "ApprovalResponse",
+            json!({"request_id": id, "response": response, "feedback": feedback}),
+        );
+        match response.as_str() {
+            "approve" => Decision::Approved,
+            "approve_for_session" => {
+                self.remember_for_session(action);
+                Decision::Approved
+            }
+            _ => Decision::Rejected { feedback },
+        }
+    }
+}
+
+struct Withdraw {
+    approval: Approval,
+    id: String,
+    armed: bool,
+}
+
+impl Drop for Withdraw {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let was_waiting = self
+            .approval
+            .waiting
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.id)
+            .is_some();
+        if was_waiting {
+            self.approval.client.event(
+                "ApprovalResponse",
+                json!({"request_id": self.id, "response": "reject", "feedback": ""}),
+            );
+        }
+    }
+}
+
+/// `ApprovalResponse` validation as kimi-cli does it; anything invalid is a reject.
+fn parse_response(v: &Value) -> (String, String) {
+    let reject = ("reject".to_string(), String::new());
+    let Some(obj) = v.as_object() else {
+        return reject;
+    };
+    if !obj.get("request_id").is_some_and(Value::is_string) {
+        return reject;
+    }
+    let Some(resp) = obj.get("response").and_then(Value::as_str) else {
+        return reject;
+    };
+    if !["approve", "approve_for_session", "reject"].contains(&resp) {
+        return reject;
+    }
+    let feedback = match obj.get("feedback") {
+        None => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(_) => return reject,
+    };
+    (resp.to_string(), feedback)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_responses() {
+        assert_eq!(
+            parse_response(&json!({"request_id": "x", "response": "approve"})),
+            ("approve".into(), "".into())
+        );
+        assert_eq!(
+            parse_response(&json!({"request_id": "x", "response": "reject", "feedback": "no"})),
+            ("reject".into(), "no".into())
+        );
+        assert_eq!(
+            parse_response(&json!({"response": "approve"})).0,
+            "reject",
+            "missing request_id is invalid"
+        );
+        assert_eq!(
+            parse_response(&json!({"request_id": "x", "response": "yes"})).0,
+            "reject"
+        );
+    }
+
+    #[test]
+    fn rejection_messages() {
+        let r = Decision::Rejected {
+            feedback: String::new(),
+        }
+        .rejection();
+        assert!(r.is_error);
+        assert!(r
+            .message
+            .starts_with("The tool call is rejected by the user. Stop"));
+        let r = Decision::Rejected {
+            feedback: "use ls".into(),
+        }
+        .rejection();
+        assert_eq!(
+            r.message,
+            "The tool call is rejected by the user. User feedback: use ls"
+        );
+    }
+}

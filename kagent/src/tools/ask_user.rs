@@ -1,0 +1,209 @@
+//! `AskUserQuestion`: structured multiple-choice questions sent to the client as a
+//! `QuestionRequest`. Offered only to clients that declared `supports_question`; in afk mode
+//! the question is dismissed without asking.
+
+use serde_json::{json, Map, Value};
+
+use super::approval::{Approval, Reply};
+use super::args::{self, false_, Field, Kind, STR};
+use super::{DisplayBlock, Tool, ToolContext, ToolReturnValue};
+use crate::llm::BoxFuture;
+
+pub const NAME: &str = "AskUserQuestion";
+
+const OPTION_FIELDS: &[Field] = &[
+    Field::required("label", STR),
+    Field::optional("description", STR, args::empty_str),
+];
+
+const QUESTION_FIELDS: &[Field] = &[
+    Field::required("question", STR),
+    Field::optional("header", STR, args::empty_str),
+    Field::required(
+        "options",
+        Kind::ListOf {
+            model: "QuestionOptionParam",
+            fields: OPTION_FIELDS,
+            min: Some(2),
+            max: Some(4),
+        },
+    ),
+    Field::optional("multi_select", Kind::Bool, false_),
+];
+
+const FIELDS: &[Field] = &[Field::required(
+    "questions",
+    Kind::ListOf {
+        model: "QuestionParam",
+        fields: QUESTION_FIELDS,
+        min: Some(1),
+        max: Some(4),
+    },
+)];
+
+pub struct AskUserQuestion {
+    approval: Approval,
+}
+
+impl AskUserQuestion {
+    pub fn new(approval: Approval) -> Self {
+        AskUserQuestion { approval }
+    }
+}
+
+fn result(output: &str, message: &str, brief: &str) -> ToolReturnValue {
+    ToolReturnValue {
+        is_error: false,
+        output: super::ToolOutput::Text(output.into()),
+        message: message.into(),
+        display: vec![DisplayBlock::brief(brief)],
+        extras: None,
+    }
+}
+
+/// `QuestionResponse.answers`, or `None` when the response is not a valid one.
+fn parse_answers(v: &Value) -> Option<Map<String, Value>> {
+    let obj = v.as_object()?;
+    if !obj.get("request_id")?.is_string() {
+        return None;
+    }
+    let answers = obj.get("answers")?.as_object()?;
+    if !answers.values().all(Value::is_string) {
+        return None;
+    }
+    Some(answers.clone())
+}
+
+impl Tool for AskUserQuestion {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    fn description(&self) -> &str {
+        "Ask the user one to four multiple-choice questions and wait for the answers.\n\n\
+         - Use it when a decision genuinely needs the user's preference or information you cannot find yourself; do not ask about things you can decide or look up.\n\
+         - Each question has 2-4 distinct options; an \"Other\" free-text choice is added automatically, so do not include one.\n\
+         - Set `multi_select` when several options may apply.\n\
+         - The answer maps each question to the chosen label(s)."
+    }
+
+    fn parameters(&self) -> Value {
+        json!({
+            "properties": {
+                "questions": {
+                    "description": "The questions to ask the user (1-4 questions).",
+                    "items": {
+                        "properties": {
+                            "question": {"description": "A specific, actionable question. End with '?'.", "type": "string"},
+                            "header": {"default": "", "description": "Short category tag (max 12 chars, e.g. 'Auth', 'Style').", "type": "string"},
+                            "options": {
+                                "description": "2-4 meaningful, distinct options. Do NOT include an 'Other' option — the system adds one automatically.",
+                                "items": {
+                                    "properties": {
+                                        "label": {"description": "Concise display text (1-5 words). If recommended, append '(Recommended)'.", "type": "string"},
+                                        "description": {"default": "", "description": "Brief explanation of trade-offs or implications of choosing this option.", "type": "string"}
+                                    },
+                                    "required": ["label"],
+                                    "type": "object"
+                                },
+                                "maxItems": 4,
+                                "minItems": 2,
+                                "type": "array"
+                            },
+                            "multi_select": {"default": false, "description": "Whether the user can select multiple options.", "type": "boolean"}
+                        },
+                        "required": ["question", "options"],
+                        "type": "object"
+                    },
+                    "maxItems": 4,
+                    "minItems": 1,
+                    "type": "array"
+                }
+            },
+            "required": ["questions"],
+            "type": "object"
+        })
+    }
+
+    fn call(&self, arguments: Value, ctx: ToolContext) -> BoxFuture<'static, ToolReturnValue> {
+        let approval = self.approval.clone();
+        Box::pin(async move {
+            let p = match args::validate(&arguments, FIELDS) {
+                Ok(p) => p,
+                Err(e) => return args::validate_error(&e),
+            };
+            if approval.is_afk() {
+                return result(
+                    r#"{"answers": {}, "note": "Running in afk mode. No user is present. Make your own decision."}"#,
+                    "Afk mode, auto-dismissed.",
+                    "Auto-dismissed (afk)",
+                );
+            }
+            let client = approval.client();
+            if !client.supports_question() {
+                return ToolReturnValue::error(
+                    "The connected client does not support interactive questions. Do NOT call this tool again. Ask the user directly in your text response instead.",
+                    "Client unsupported",
+                );
+            }
+            let questions: Vec<Value> = p
+                .get("questions")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|q| {
+                    let options: Vec<Value> = q["options"]
+                        .as_array()
+                        .cloned()
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|o| json!({"label": o["label"], "description": o["description"]}))
+                        .collect();
+                    json!({
+                        "question": q["question"], "header": q["header"], "options": options,
+                        "multi_select": q["multi_select"], "body": "", "other_label": "",
+                    })
+                })
+                .collect();
+            let id = uuid::Uuid::new_v4().to_string();
+            let payload =
+                json!({"id": id, "tool_call_id": ctx.tool_call_id, "questions": questions});
+            let answers = match client.request(&id, "QuestionRequest", payload).await {
+                Reply::Result(v) => parse_answers(&v).unwrap_or_default(),
+                Reply::Error(_) | Reply::Closed => Map::new(),
+            };
+            if answers.is_empty() {
+                return result(
+                    r#"{"answers": {}, "note": "User dismissed the question without answering."}"#,
+                    "User dismissed the question without answering.",
+                    "User dismissed",
+                );
+            }
+            let out = crate::pyjson::dumps_utf8(&json!({"answers": answers}));
+            result(&out, "User has answered.", "User answered")
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_validation() {
+        assert!(parse_answers(&json!({"request_id": "r", "answers": {"Q?": "A"}})).is_some());
+        assert!(parse_answers(&json!({"answers": {"Q?": "A"}})).is_none());
+        assert!(parse_answers(&json!({"request_id": "r", "answers": {"Q?": 1}})).is_none());
+    }
+
+    #[test]
+    fn too_few_options_is_a_validation_error() {
+        let e = args::validate(
+            &json!({"questions": [{"question": "Q?", "options": [{"label": "a"}]}]}),
+            FIELDS,
+        )
+        .unwrap_err();
+        assert!(e.contains("questions.0.options\n  List should have at least 2 items after validation, not 1 [type=too_short"), "{e}");
+    }
+}

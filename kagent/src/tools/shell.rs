@@ -1,0 +1,310 @@
+//! `Shell`: run a command (bash on Unix; bash if present, else PowerShell, on Windows) in the
+//! work dir after approval. Output (stdout and stderr interleaved by line) goes through the
+//! standard output limits; a timeout kills the process.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+
+use super::approval::Approval;
+use super::args::{self, false_, Field, Get, Kind, STR};
+use super::util::{block, ResultBuilder};
+use super::{Tool, ToolContext, ToolReturnValue};
+use crate::llm::BoxFuture;
+
+pub const MAX_FOREGROUND_TIMEOUT: i64 = 5 * 60;
+pub const MAX_BACKGROUND_TIMEOUT: i64 = 24 * 60 * 60;
+
+const FIELDS: &[Field] = &[
+    Field::required("command", STR),
+    Field::optional(
+        "timeout",
+        Kind::Int {
+            ge: Some(1),
+            le: Some(MAX_BACKGROUND_TIMEOUT),
+        },
+        || json!(60),
+    ),
+    Field::optional("run_in_background", Kind::Bool, false_),
+    Field::optional("description", STR, args::empty_str),
+];
+
+/// Which shell runs commands.
+#[derive(Debug, Clone)]
+pub struct ShellKind {
+    pub name: String,
+    pub path: PathBuf,
+    pub powershell: bool,
+}
+
+impl ShellKind {
+    pub fn detect() -> ShellKind {
+        if cfg!(windows) {
+            if let Some(bash) = find_on_path("bash.exe") {
+                return ShellKind {
+                    name: "bash".into(),
+                    path: bash,
+                    powershell: false,
+                };
+            }
+            return ShellKind {
+                name: "Windows PowerShell".into(),
+                path: PathBuf::from("powershell.exe"),
+                powershell: true,
+            };
+        }
+        let bash = PathBuf::from("/bin/bash");
+        if bash.exists() {
+            ShellKind {
+                name: "bash".into(),
+                path: bash,
+                powershell: false,
+            }
+        } else {
+            ShellKind {
+                name: "sh".into(),
+                path: PathBuf::from("/bin/sh"),
+                powershell: false,
+            }
+        }
+    }
+
+    fn args(&self, command: &str) -> Vec<String> {
+        if self.powershell {
+            vec!["-NoProfile".into(), "-Command".into(), command.into()]
+        } else {
+            vec!["-c".into(), command.into()]
+        }
+    }
+}
+
+fn find_on_path(exe: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(exe))
+            .find(|p| p.is_file())
+    })
+}
+
+pub struct Shell {
+    approval: Approval,
+    shell: ShellKind,
+    description: String,
+}
+
+impl Shell {
+    pub fn new(approval: Approval) -> Shell {
+        let shell = ShellKind::detect();
+        let description = format!(
+            "Execute a {} (`{}`) command in the working directory and return its combined stdout and stderr.\n\n\
+             - Every call runs in a fresh shell process; `cd` and environment changes do not persist between calls. Chain commands with `&&` or `;` when they depend on each other.\n\
+             - Stdin is closed, so interactive commands get EOF instead of waiting for input.\n\
+             - `timeout` (seconds, default 60, at most {MAX_FOREGROUND_TIMEOUT} in the foreground) kills commands that run too long.\n\
+             - Output is limited to 50000 characters and 2000 characters per line; longer output is truncated.\n\
+             - Prefer the dedicated file tools (ReadFile, WriteFile, StrReplaceFile, Glob, Grep) over shell commands for reading, writing and searching files.\n\
+             - The user must approve each command unless auto-approval is on.",
+            shell.name,
+            shell.path.display()
+        );
+        Shell {
+            approval,
+            shell,
+            description,
+        }
+    }
+}
+
+impl Tool for Shell {
+    fn name(&self) -> &str {
+        "Shell"
+    }
+
+    fn description(&self) -> &str {
+        &self.description
+    }
+
+    fn parameters(&self) -> Value {
+        json!({
+            "properties": {
+                "command": {"description": "The command to execute.", "type": "string"},
+                "timeout": {
+                    "default": 60,
+                    "description": "The timeout in seconds for the command to execute. If the command takes longer than this, it will be killed.",
+                    "maximum": MAX_BACKGROUND_TIMEOUT,
+                    "minimum": 1,
+                    "type": "integer"
+                },
+                "run_in_background": {
+                    "default": false,
+                    "description": "Whether to run the command as a background task.",
+                    "type": "boolean"
+                },
+                "description": {
+                    "default": "",
+                    "description": "A short description for the background task. Required when run_in_background=true.",
+                    "type": "string"
+                }
+            },
+            "required": ["command"],
+            "type": "object"
+        })
+    }
+
+    fn call(&self, arguments: Value, ctx: ToolContext) -> BoxFuture<'static, ToolReturnValue> {
+        let approval = self.approval.clone();
+        let shell = self.shell.clone();
+        Box::pin(async move {
+            let p = match args::validate(&arguments, FIELDS) {
+                Ok(p) => p,
+                Err(e) => return args::validate_error(&e),
+            };
+            let (command, timeout) = (p.str_of("command"), p.int_of("timeout"));
+            let background = p.bool_of("run_in_background");
+            if background && p.str_of("description").trim().is_empty() {
+                return args::validate_error(&args::value_error(
+                    "Params",
+                    &arguments,
+                    "description is required when run_in_background is true",
+                ));
+            }
+            if !background && timeout > MAX_FOREGROUND_TIMEOUT {
+                return args::validate_error(&args::value_error(
+                    "Params",
+                    &arguments,
+                    &format!("timeout must be <= {MAX_FOREGROUND_TIMEOUT}s for foreground commands; use run_in_background=true for longer timeouts (up to {MAX_BACKGROUND_TIMEOUT}s)"),
+                ));
+            }
+            let builder = ResultBuilder::default();
+            if command.is_empty() {
+                return builder.error("Command cannot be empty.", "Empty command");
+            }
+            if background {
+                return builder.error(
+                    "Background tasks are not available in this kernel. Run the command in the foreground instead.",
+                    "Background unsupported",
+                );
+            }
+            let decision = approval
+                .request(
+                    &ctx.tool_call_id,
+                    "Shell",
+                    "run command",
+                    &format!("Run command `{command}`"),
+                    vec![block(
+                        json!({"type": "shell", "language": "bash", "command": command}),
+                    )],
+                )
+                .await;
+            if !decision.approved() {
+                return decision.rejection();
+            }
+            run(&shell, &command, timeout, &ctx.work_dir, builder).await
+        })
+    }
+}
+
+async fn run(
+    shell: &ShellKind,
+    command: &str,
+    timeout: i64,
+    work_dir: &std::path::Path,
+    mut builder: ResultBuilder,
+) -> ToolReturnValue {
+    let mut cmd = tokio::process::Command::new(&shell.path);
+    cmd.args(shell.args(command))
+        .current_dir(work_dir)
+        .env("SHELL", &shell.path)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    if std::env::var_os("GIT_TERMINAL_PROMPT").is_none() {
+        cmd.env("GIT_TERMINAL_PROMPT", "0");
+    }
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            crate::logging::error(&format!("Shell command execution failed: {command}: {e}"));
+            return builder.error(
+                &format!("Command execution failed: {e}"),
+                "Execution failed",
+            );
+        }
+    };
+    let (Some(out), Some(err)) = (child.stdout.take(), child.stderr.take()) else {
+        return builder.error("Command execution failed: no pipes", "Execution failed");
+    };
+    let read_all = async {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Vec<u8>>();
+        let a = tokio::spawn(pump(out, tx.clone()));
+        let b = tokio::spawn(pump(err, tx));
+        while let Some(line) = rx.recv().await {
+            builder.write(&String::from_utf8_lossy(&line));
+        }
+        let _ = a.await;
+        let _ = b.await;
+        child.wait().await
+    };
+    let limit = Duration::from_secs(timeout.max(1) as u64);
+    match tokio::time::timeout(limit, read_all).await {
+        Err(_) => {
+            let _ = child.start_kill();
+            let _ = child.wait().await;
+            builder.error(
+                &format!("Command killed by timeout ({timeout}s)"),
+                &format!("Killed by timeout ({timeout}s)"),
+            )
+        }
+        Ok(Err(e)) => builder.error(
+            &format!("Command execution failed: {e}"),
+            "Execution failed",
+        ),
+        Ok(Ok(status)) => {
+            let code = exit_code(&status);
+            if code == 0 {
+                builder.ok("Command executed successfully.", "")
+            } else {
+                let mut brief = format!("Failed with exit code: {code}");
+                let tail = builder.tail(5, 200);
+                if !tail.is_empty() {
+                    brief.push('\n');
+                    brief.push_str(&tail);
+                }
+                builder.error(&format!("Command failed with exit code: {code}."), &brief)
+            }
+        }
+    }
+}
+
+/// asyncio's return code: the exit status, or minus the signal number.
+fn exit_code(status: &std::process::ExitStatus) -> i64 {
+    if let Some(c) = status.code() {
+        return i64::from(c);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(s) = status.signal() {
+            return -i64::from(s);
+        }
+    }
+    -1
+}
+
+async fn pump(stream: impl AsyncRead + Unpin, tx: tokio::sync::mpsc::UnboundedSender<Vec<u8>>) {
+    let mut r = BufReader::new(stream);
+    loop {
+        let mut buf = vec![];
+        match r.read_until(b'\n', &mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {
+                if tx.send(buf).is_err() {
+                    break;
+                }
+            }
+        }
+    }
+}
