@@ -36,15 +36,18 @@ def install(selection: Selection) -> None:
     async def create(session: Any, **kwargs: Any) -> KimiCLI:
         current = _installed
         if current is None or current.kernel == "python":
-            return await original(session, **kwargs)
+            plain: KimiCLI = await original(session, **kwargs)
+            return plain
         launcher = make_launcher(session, kwargs)
         try:  # find kagent before kimi-cli loads the agent: a strict failure is then quick
             launcher.locate()
         except KagentNotFoundError as e:
             unavailable(current, e)
-            return await original(session, **kwargs)
+            fallback: KimiCLI = await original(session, **kwargs)
+            return fallback
         instance = await original(session, **kwargs)
-        return await attach_kagent(instance, session, launcher, current)
+        attached: KimiCLI = await attach_kagent(instance, session, launcher, current)
+        return attached
 
     KimiCLI.create = staticmethod(create)  # type: ignore[method-assign]
 
@@ -69,7 +72,7 @@ def make_launcher(session: Any, kwargs: dict[str, Any]) -> KernelLauncher:
 
 def unavailable(sel: Selection, e: Exception) -> None:
     """rust: raise a clear error (kimi-cli prints it and exits 1); auto: one-line notice."""
-    from kimi_cli.utils.logging import logger
+    from kimi_cli import logger
 
     from kimi_kernel._soul import notice
 
@@ -87,7 +90,7 @@ def unavailable(sel: Selection, e: Exception) -> None:
 async def attach_kagent(
     instance: Any, session: Any, launcher: KernelLauncher, sel: Selection
 ) -> Any:
-    from kimi_cli.utils.logging import logger
+    from kimi_cli import logger
 
     from kimi_kernel._soul import WireBackedSoul
 

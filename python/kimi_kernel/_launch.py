@@ -14,7 +14,7 @@ from kimi_kernel._locate import Located, locate
 
 
 def _log(level: str, message: str) -> None:
-    from kimi_cli.utils.logging import logger
+    from kimi_cli import logger
 
     logger.log(level, "{message}", message=message)
 

@@ -14,6 +14,7 @@ Kernel = Literal["rust", "python", "auto"]
 Reason = Literal["flag", "env", "config", "default"]
 
 KERNELS: tuple[Kernel, ...] = ("rust", "python", "auto")
+_BY_NAME: dict[str, Kernel] = {k: k for k in KERNELS}
 ENV_KERNEL = "KIMI_KERNEL"
 
 
@@ -30,11 +31,12 @@ class Selection:
 
 def _check(value: str, where: str) -> Kernel:
     v = value.strip().lower()
-    if v not in KERNELS:
+    kernel = _BY_NAME.get(v)
+    if kernel is None:
         raise KernelSelectionError(
             f"{where} is {value!r}, which is not a kernel; use one of: rust, python, auto."
         )
-    return cast(Kernel, v)
+    return kernel
 
 
 def default_config_file(env: Mapping[str, str]) -> Path:

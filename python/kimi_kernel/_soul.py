@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from kimi_cli import logger
 from kimi_cli.soul import (
     LLMNotSet,
     MaxStepsReached,
@@ -20,7 +21,6 @@ from kimi_cli.soul import (
 )
 from kimi_cli.soul.context import Context
 from kimi_cli.soul.kimisoul import KimiSoul
-from kimi_cli.utils.logging import logger
 from kimi_cli.wire.serde import deserialize_wire_message
 from kimi_cli.wire.types import (
     ApprovalRequest,

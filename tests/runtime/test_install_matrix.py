@@ -109,7 +109,9 @@ def run(argv: list[str], env: dict[str, str], cwd: Path | None = None) -> str:
 
 def probe(python: str, env: dict[str, str], cwd: Path) -> dict[str, object]:
     out = run([python, "-c", PROBE], env, cwd)
-    return json.loads(out.strip().splitlines()[-1])
+    found = json.loads(out.strip().splitlines()[-1])
+    assert isinstance(found, dict), out
+    return found
 
 
 def check(found: dict[str, object], expected: Path) -> None:

@@ -40,8 +40,9 @@ SHELL2 = (
 
 def initialize(client: WireClient) -> dict[str, Any]:
     resp, _ = client.call("initialize", {"protocol_version": "1.10"}, timeout=T)
-    assert "result" in resp, resp
-    return resp["result"]
+    result = resp.get("result")
+    assert isinstance(result, dict), resp
+    return result
 
 
 def prompt_until_approval(client: WireClient, text: str) -> tuple[str, dict[str, Any]]:
