@@ -69,5 +69,7 @@ def lint(session: nox.Session) -> None:
     session.install("-r", str(ROOT / "ci" / "requirements-lint.txt"), "-r", BUILD_REQS, "pytest")
     paths = ["noxfile.py", "scripts/kk_build", "tests/build", "python"]
     session.run("ruff", "check", "--line-length", "110", *paths)
-    session.run("mypy", "--python-version", "3.12", "scripts/kk_build", "python/kimi_kernel",
-                env={"MYPYPATH": str(SCRIPTS)})
+    session.run(
+        "mypy", "--python-version", "3.12", "--ignore-missing-imports",
+        "scripts/kk_build", "python/kimi_kernel", env={"MYPYPATH": str(SCRIPTS)},
+    )

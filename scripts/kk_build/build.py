@@ -94,7 +94,9 @@ def rustflags(tc: toolchain.Toolchain, target_dir: Path) -> list[str]:
 def build_env(tc: toolchain.Toolchain, target_dir: Path, sde: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("RUSTFLAGS", "RUSTUP_TOOLCHAIN")}
     env.update(tc.env)
-    env["PATH"] = os.pathsep.join([str(tc.rustc.bin_dir), str(VENV_BIN), env.get("PATH", "")])
+    # The venv first: cargo-zigbuild runs `python3 -m ziglang` from PATH (Debian's rustc lives in
+    # /usr/bin, next to a python3 without ziglang). The venv has no cargo/rustc to shadow.
+    env["PATH"] = os.pathsep.join([str(VENV_BIN), str(tc.rustc.bin_dir), env.get("PATH", "")])
     env["RUSTC"] = str(tc.rustc.rustc)
     env["CARGO"] = str(tc.rustc.cargo)
     env["CARGO_TARGET_DIR"] = str(target_dir)

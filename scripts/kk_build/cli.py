@@ -90,11 +90,11 @@ def _tests(pytest_args: list[str], skip_cargo: bool, reproducible_check: bool) -
             digest = reproducible.check_against(host, built.wheel, sde)
             print(f"[{host.key}] reproducible: a second build from a fresh target dir is "
                   f"byte-identical (sha256 {digest})", flush=True)
-        except StageError as exc:
-            print(f"ERROR: {exc}", flush=True)
-            failures.append(exc)
-    for exc in failures:
-        print(f"FAILED: [{exc.target}] {exc.stage}", file=sys.stderr, flush=True)
+        except StageError as repro_failure:
+            print(f"ERROR: {repro_failure}", flush=True)
+            failures.append(repro_failure)
+    for failure in failures:
+        print(f"FAILED: [{failure.target}] {failure.stage}", file=sys.stderr, flush=True)
     if code != 0:
         print(f"FAILED: pytest exited {code}", file=sys.stderr, flush=True)
     return code or (1 if failures else 0)

@@ -44,7 +44,7 @@ def versions(extra: dict[str, list[str]] | None = None) -> dict[str, str]:
     try:
         import lief
 
-        result["lief"] = str(lief.__version__)
+        result["lief"] = str(getattr(lief, "__version__", "unknown"))
     except ImportError:
         result["lief"] = "unavailable"
     for name, cmd in (extra or {}).items():

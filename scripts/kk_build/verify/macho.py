@@ -13,23 +13,31 @@ _CPUS = {"ARM64": "aarch64", "X86_64": "x86_64"}
 SYSTEM_PREFIXES = ("/usr/lib/", "/System/Library/")
 
 
+def _enum_name(value: object) -> str:
+    return str(value).rsplit(".", 1)[-1]
+
+
 def check_binary(data: bytes, arch: str, macos_min: tuple[int, int]) -> dict[str, str]:
     fat = lief.MachO.parse(list(data))
     if fat is None or fat.size == 0:
         raise CheckFailed("macho-parse", "lief could not parse the binary as Mach-O")
-    cpus = [fat.at(i).header.cpu_type.__name__ for i in range(fat.size)]
+    slices = [fat.at(i) for i in range(fat.size)]
+    binaries = [b for b in slices if b is not None]
+    cpus = [_enum_name(b.header.cpu_type) for b in binaries]
     wanted = normalise(arch)
-    if [_CPUS.get(c, c) for c in cpus] != [wanted]:
+    if len(binaries) != len(slices) or [_CPUS.get(c, c) for c in cpus] != [wanted]:
         raise CheckFailed("macho-arch", f"architectures {cpus}, expected only {arch}")
-    binary = fat.at(0)
+    binary = binaries[0]
     libs = [lib.name for lib in binary.libraries]
     foreign = [lib for lib in libs if not lib.startswith(SYSTEM_PREFIXES)]
     if foreign:
         raise CheckFailed("macho-system-libs", f"links non-system libraries {foreign}")
-    if binary.has_build_version:
-        minos = tuple(binary.build_version.minos)
-    elif binary.has_version_min:
-        minos = tuple(binary.version_min.version)
+    build_version = binary.build_version if binary.has_build_version else None
+    version_min = binary.version_min if binary.has_version_min else None
+    if build_version is not None:
+        minos = tuple(build_version.minos)
+    elif version_min is not None:
+        minos = tuple(version_min.version)
     else:
         raise CheckFailed("macho-minos", "no LC_BUILD_VERSION or LC_VERSION_MIN_MACOSX")
     if minos[:2] > macos_min:
@@ -37,7 +45,8 @@ def check_binary(data: bytes, arch: str, macos_min: tuple[int, int]) -> dict[str
             "macho-minos",
             f"minimum macOS {'.'.join(map(str, minos))} > {macos_min[0]}.{macos_min[1]} (wheel tag)",
         )
-    if not binary.has_code_signature or binary.code_signature.data_size == 0:
+    signature = binary.code_signature if binary.has_code_signature else None
+    if signature is None or signature.data_size == 0:
         raise CheckFailed("macho-codesign", "no LC_CODE_SIGNATURE: arm64 macOS kills unsigned binaries")
     return {
         "machine": wanted,

@@ -51,15 +51,19 @@ def is_system_dll(name: str) -> bool:
     return lower in SYSTEM_DLLS or lower.startswith(API_SET_PREFIXES)
 
 
+def _text(name: str | bytes) -> str:
+    return name.decode("utf-8", "replace") if isinstance(name, bytes) else name
+
+
 def check_binary(data: bytes, arch: str) -> dict[str, str]:
     binary = lief.PE.parse(list(data))
     if binary is None:
         raise CheckFailed("pe-parse", "lief could not parse the binary as PE")
-    raw = binary.header.machine.__name__
+    raw = str(binary.header.machine).rsplit(".", 1)[-1]
     got = _MACHINES.get(raw, raw)
     if got != normalise(arch):
         raise CheckFailed("pe-machine", f"PE machine {raw}, target wants {arch}")
-    dlls = sorted({imp.name for imp in binary.imports})
+    dlls = sorted({_text(imp.name) for imp in binary.imports})
     foreign = [d for d in dlls if not is_system_dll(d)]
     if foreign:
         raise CheckFailed(
