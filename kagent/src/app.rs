@@ -93,7 +93,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
                 &share,
             ));
         };
-        match llm::create_provider(provider, model) {
+        let (mut provider, mut model) = (provider.clone(), model.clone());
+        if let Err(e) = llm::apply_env_overrides(&mut provider, &mut model) {
+            return Ok(fatal(&e.to_string(), &share));
+        }
+        let options = llm::ProviderOptions {
+            thinking: if cli.thinking {
+                true
+            } else if cli.no_thinking {
+                false
+            } else {
+                cfg.default_thinking
+            },
+            reserved_context_size: cfg.loop_control.reserved_context_size,
+        };
+        match llm::create_provider_with(&provider, &model, &options) {
             Ok(p) => {
                 logging::info(&format!(
                     "Using model {model_name} (provider {}, {})",
@@ -103,8 +117,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
                 Some(Llm {
                     provider: Arc::from(p),
                     max_context_size: model.max_context_size,
-                    capabilities: model.capabilities.clone(),
+                    capabilities: llm::derive_capabilities(&model),
                 })
+            }
+            Err(e @ llm::ProviderSetupError::MissingBaseUrlOrModel(_)) => {
+                logging::warn(&e.to_string());
+                None
             }
             Err(e) => return Ok(fatal(&e.to_string(), &share)),
         }
@@ -136,6 +154,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         session.id,
         session.dir.display()
     ));
+    if let Some(l) = &llm {
+        l.provider.bind_session(&session.id);
+    }
 
     let mut context = Context::new(&session.context_file);
     context.restore();

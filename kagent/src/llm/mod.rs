@@ -9,10 +9,15 @@
 //! Adding a provider (e.g. an HTTP one) means: implement [`ChatProvider`] in a new module and
 //! add a `type` arm to [`create_provider`]. Nothing else in the kernel needs to change.
 
+pub mod anthropic;
+pub mod chat_completions;
 pub mod dsl;
 pub mod echo;
+pub mod estimate;
+pub mod http;
 pub mod pyrepr;
 pub mod scripted_echo;
+pub mod sse;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -111,6 +116,18 @@ pub trait ChatProvider: Send + Sync {
     fn name(&self) -> &str;
     /// Model name as reported by the provider.
     fn model_name(&self) -> &str;
+    /// The session the provider serves (Kimi's `prompt_cache_key`, Anthropic's
+    /// `metadata.user_id`). Called once the session is known.
+    fn bind_session(&self, _session_id: &str) {}
+    /// The context's token count (with pending messages) before the next call, a floor for
+    /// providers that clamp their completion budget to the context window.
+    fn set_context_tokens(&self, _tokens: i64) {}
+    /// Whether a connection error or timeout is first retried once at once, without a
+    /// StepRetry (kimi-cli's connection recovery for its HTTP providers); a second one in a
+    /// row is then not retried.
+    fn recovers_connections(&self) -> bool {
+        false
+    }
     /// Start generating one assistant message for `history`.
     fn generate<'a>(
         &'a self,
@@ -156,17 +173,233 @@ pub enum ProviderSetupError {
     #[error("{0}")]
     Invalid(String),
     #[error(
-        "Unsupported provider type `{0}`: kagent currently supports `_echo` and `_scripted_echo`"
+        "Unsupported provider type `{0}`: kagent supports `kimi`, `openai_legacy`, `anthropic`, `_echo` and `_scripted_echo`"
     )]
     Unsupported(String),
+    /// kimi-cli leaves the LLM unset (prompts then fail with "LLM is not set").
+    #[error("Cannot create LLM: missing base_url or model (provider_type={0})")]
+    MissingBaseUrlOrModel(String),
+}
+
+/// Startup settings of a provider beyond its configuration entry.
+#[derive(Debug, Clone, Default)]
+pub struct ProviderOptions {
+    /// `--thinking` / `--no-thinking` / `default_thinking`.
+    pub thinking: bool,
+    /// `loop_control.reserved_context_size` (Kimi's completion budget when the window is unknown).
+    pub reserved_context_size: i64,
+}
+
+/// Capabilities as kimi-cli derives them: configured ones, plus `thinking`/`always_thinking` for
+/// models named `*thinking*`/`*reason*`, plus thinking/image/video for `kimi-for-coding`.
+pub fn derive_capabilities(model: &LlmModel) -> Vec<String> {
+    let mut caps = model.capabilities.clone();
+    let mut add = |c: &str| {
+        if !caps.iter().any(|x| x == c) {
+            caps.push(c.to_string());
+        }
+    };
+    let lower = model.model.to_lowercase();
+    if lower.contains("thinking") || lower.contains("reason") {
+        add("thinking");
+        add("always_thinking");
+    } else if matches!(model.model.as_str(), "kimi-for-coding" | "kimi-code") {
+        add("thinking");
+        add("image_in");
+        add("video_in");
+    }
+    caps
+}
+
+fn env_nonempty(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// The environment overrides of kimi-cli (`KIMI_*` for `kimi`, `OPENAI_*` for
+/// `openai_legacy`). Returns an error for a malformed `KIMI_MODEL_MAX_CONTEXT_SIZE`.
+pub fn apply_env_overrides(
+    provider: &mut LlmProvider,
+    model: &mut LlmModel,
+) -> Result<(), ProviderSetupError> {
+    match provider.kind.as_str() {
+        "kimi" => {
+            if let Some(v) = env_nonempty("KIMI_BASE_URL") {
+                provider.base_url = v;
+            }
+            if let Some(v) = env_nonempty("KIMI_API_KEY") {
+                provider.api_key = v;
+            }
+            if let Some(v) = env_nonempty("KIMI_MODEL_NAME") {
+                model.model = v;
+            }
+            if let Some(v) = env_nonempty("KIMI_MODEL_MAX_CONTEXT_SIZE") {
+                model.max_context_size = v.trim().parse().map_err(|_| {
+                    ProviderSetupError::Invalid(format!(
+                        "invalid literal for int() with base 10: {}",
+                        pyrepr::repr_str(&v)
+                    ))
+                })?;
+            }
+            if let Some(v) = env_nonempty("KIMI_MODEL_CAPABILITIES") {
+                let known = ["image_in", "video_in", "thinking", "always_thinking"];
+                let mut caps: Vec<String> = vec![];
+                for c in v.split(',').map(|c| c.trim().to_lowercase()) {
+                    if known.contains(&c.as_str()) && !caps.contains(&c) {
+                        caps.push(c);
+                    }
+                }
+                model.capabilities = caps;
+            }
+        }
+        "openai_legacy" | "openai_responses" => {
+            if let Some(v) = env_nonempty("OPENAI_BASE_URL") {
+                provider.base_url = v;
+            }
+            if let Some(v) = env_nonempty("OPENAI_API_KEY") {
+                provider.api_key = v;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn user_agent() -> String {
+    format!("KimiCLI/{} (kagent)", env!("CARGO_PKG_VERSION"))
+}
+
+fn http_client(pairs: Vec<(String, String)>) -> Result<http::HttpClient, ProviderSetupError> {
+    let map = http::header_map(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .map_err(|e| ProviderSetupError::Invalid(e.to_string()))?;
+    http::HttpClient::new(map).map_err(|e| ProviderSetupError::Invalid(e.to_string()))
+}
+
+fn parse_env_f64(name: &str) -> Result<Option<f64>, ProviderSetupError> {
+    match env_nonempty(name) {
+        None => Ok(None),
+        Some(v) => v.trim().parse().map(Some).map_err(|_| {
+            ProviderSetupError::Invalid(format!(
+                "could not convert string to float: {}",
+                pyrepr::repr_str(&v)
+            ))
+        }),
+    }
+}
+
+fn build_http_provider(
+    provider: &LlmProvider,
+    model: &LlmModel,
+    options: &ProviderOptions,
+) -> Result<Box<dyn ChatProvider>, ProviderSetupError> {
+    if provider.base_url.is_empty() || model.model.is_empty() {
+        return Err(ProviderSetupError::MissingBaseUrlOrModel(
+            provider.kind.clone(),
+        ));
+    }
+    let caps = derive_capabilities(model);
+    let has = |c: &str| caps.iter().any(|x| x == c);
+    let thinking_on = has("always_thinking") || (options.thinking && has("thinking"));
+    // kimi-cli always passes a thinking flag in wire mode: on → "high", otherwise "off".
+    let thinking = Some(thinking_on);
+    let custom: Vec<(String, String)> = provider
+        .custom_headers
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let auth = |scheme: &str| {
+        vec![(
+            "authorization".to_string(),
+            format!("{scheme}{}", provider.api_key),
+        )]
+    };
+    match provider.kind.as_str() {
+        "kimi" | "openai_legacy" => {
+            let mut defaults = vec![("user-agent".to_string(), user_agent())];
+            defaults.extend(custom);
+            let client = http_client(defaults)?;
+            let headers = http::header_map(
+                auth("Bearer ")
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str())),
+            )
+            .map_err(|e| ProviderSetupError::Invalid(e.to_string()))?;
+            let (flavor, kimi) = if provider.kind == "kimi" {
+                let mut budget = None;
+                for name in ["KIMI_MODEL_MAX_COMPLETION_TOKENS", "KIMI_MODEL_MAX_TOKENS"] {
+                    if let Some(v) = env_nonempty(name) {
+                        if let Ok(n) = v.trim().parse::<i64>() {
+                            budget = Some((n > 0).then_some(n));
+                            break;
+                        }
+                    }
+                }
+                (
+                    chat_completions::Flavor::Kimi,
+                    chat_completions::KimiSettings {
+                        temperature: parse_env_f64("KIMI_MODEL_TEMPERATURE")?,
+                        top_p: parse_env_f64("KIMI_MODEL_TOP_P")?,
+                        max_completion_tokens: budget,
+                        thinking_keep: env_nonempty("KIMI_MODEL_THINKING_KEEP"),
+                        max_context_size: model.max_context_size,
+                        reserved_context_size: options.reserved_context_size,
+                    },
+                )
+            } else {
+                (
+                    chat_completions::Flavor::OpenAiLegacy,
+                    chat_completions::KimiSettings::default(),
+                )
+            };
+            Ok(Box::new(chat_completions::ChatCompletions::new(
+                flavor,
+                &model.model,
+                &provider.base_url,
+                client,
+                headers,
+                thinking,
+                Some("reasoning_content".to_string()),
+                kimi,
+            )))
+        }
+        "anthropic" => {
+            let mut defaults = vec![
+                ("user-agent".to_string(), user_agent()),
+                (
+                    "anthropic-version".to_string(),
+                    anthropic::API_VERSION.to_string(),
+                ),
+                ("x-api-key".to_string(), provider.api_key.clone()),
+            ];
+            defaults.extend(custom);
+            let client = http_client(defaults)?;
+            Ok(Box::new(anthropic::Anthropic::new(
+                &model.model,
+                &provider.base_url,
+                client,
+                reqwest::header::HeaderMap::new(),
+                thinking,
+            )))
+        }
+        other => Err(ProviderSetupError::Unsupported(other.to_string())),
+    }
+}
+
+/// Build the chat provider for a configured model (default options).
+pub fn create_provider(
+    provider: &LlmProvider,
+    model: &LlmModel,
+) -> Result<Box<dyn ChatProvider>, ProviderSetupError> {
+    create_provider_with(provider, model, &ProviderOptions::default())
 }
 
 /// Build the chat provider for a configured model.
-pub fn create_provider(
+pub fn create_provider_with(
     provider: &LlmProvider,
-    _model: &LlmModel,
+    model: &LlmModel,
+    options: &ProviderOptions,
 ) -> Result<Box<dyn ChatProvider>, ProviderSetupError> {
     match provider.kind.as_str() {
+        "kimi" | "openai_legacy" | "anthropic" => build_http_provider(provider, model, options),
         "_echo" => Ok(Box::new(echo::EchoProvider)),
         "_scripted_echo" => {
             let path = provider

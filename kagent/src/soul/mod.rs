@@ -259,13 +259,34 @@ impl Soul {
         let tools = self.toolset.definitions();
         let history = self.context.history().to_vec();
         let mut attempt: i64 = 1;
+        provider.set_context_tokens(self.context.token_count_with_pending());
         let generated = loop {
-            match self
+            let mut result = self
                 .generate_once(provider.as_ref(), &tools, &history, wire)
-                .await
+                .await;
+            // kimi-cli's connection recovery: a connection error or timeout of an HTTP provider
+            // is retried once at once (no StepRetry); a second one in a row is not retried.
+            let mut recovery_exhausted = false;
+            if let Err(e @ (ChatProviderError::Connection(_) | ChatProviderError::Timeout(_))) =
+                &result
             {
+                if provider.recovers_connections() {
+                    crate::logging::info(&format!(
+                        "Recovered chat provider during step after {}: {e}; retrying once.",
+                        e.type_name()
+                    ));
+                    result = self
+                        .generate_once(provider.as_ref(), &tools, &history, wire)
+                        .await;
+                    recovery_exhausted = matches!(
+                        result,
+                        Err(ChatProviderError::Connection(_) | ChatProviderError::Timeout(_))
+                    );
+                }
+            }
+            match result {
                 Ok(g) => break g,
-                Err(e) if e.is_retryable() && attempt < max_attempts => {
+                Err(e) if e.is_retryable() && !recovery_exhausted && attempt < max_attempts => {
                     let wait_s = retry::backoff_seconds(attempt as u32);
                     crate::logging::warn(&format!(
                         "Retrying step for the {attempt} time (last error: {}: {e}). Waiting {wait_s} seconds.",
