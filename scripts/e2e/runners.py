@@ -5,11 +5,13 @@ Every runner returns Checks and never raises for a failing check: the table show
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
 import sys
 import time
+import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -90,22 +92,43 @@ def ensure_wheelhouse(python: str, wheel: Path, log: list[str]) -> Path:
     """Every dependency of `wheel` as local files, so installs can run with --offline."""
     wh = host.cache_dir() / f"wheelhouse-{Path(python).name}-{_py_tag(python)}"
     wh.mkdir(parents=True, exist_ok=True)
-    marker = wh / f".complete-{wheel_version(wheel)}"
+    marker = wh / f".complete-{requirements_key(wheel)}"
     if not marker.exists():
+        # `pip wheel`, not `pip download`: dependencies published only as sdists (kimi-cli
+        # 1.51 has one) are built into wheels now, so the offline installs need no build
+        # backend from the index.
         log.append(f"filling wheelhouse {wh} (once; needs the package index)")
-        proc = _run(
-            [python, "-m", "pip", "download", "--quiet", "--dest", str(wh), str(wheel)],
-            timeout=900,
-        )
+        argv = [
+            python,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--wheel-dir",
+            str(wh),
+            str(wheel),
+        ]
+        proc = _run(argv, timeout=1200)
         if proc.returncode != 0:
             raise RuntimeError(
-                f"pip download of the dependencies of {wheel.name} failed: "
+                f"pip wheel of the dependencies of {wheel.name} failed: "
                 f"{proc.stderr.strip()[-800:]}"
             )
         marker.write_text("ok\n")
-    for own in wh.glob("kimi_kernel-*"):
-        own.unlink()
+    for stale in [*wh.glob("kimi_kernel-*"), *wh.glob("*.tar.gz"), *wh.glob("*.zip")]:
+        stale.unlink()
     return wh
+
+
+def requirements_key(wheel: Path) -> str:
+    """A short hash of the wheel's Requires-Dist: the wheelhouse is refilled when they change."""
+    with zipfile.ZipFile(wheel) as zf:
+        meta = next(n for n in zf.namelist() if n.endswith(".dist-info/METADATA"))
+        lines = zf.read(meta).decode("utf-8").splitlines()
+    reqs = "\n".join(
+        sorted(line for line in lines if line.startswith("Requires-Dist:"))
+    )
+    return hashlib.sha256(reqs.encode()).hexdigest()[:16]
 
 
 def _py_tag(python: str) -> str:
