@@ -133,10 +133,11 @@ def doctor(
         )
     problems = [f"missing key {k!r}" for k in DOCTOR_KEYS if k not in report]
     if not problems:
-        if report["kernel"] != "rust":
-            problems.append(
-                f"kernel {report['kernel']!r} (reason {report['reason']!r})"
-            )
+        # No flag, no KIMI_KERNEL, no [runtime] kernel: the selection is `auto` by default,
+        # which runs kagent when it is found and answers initialize (checked below).
+        selected = (report["kernel"], report["reason"])
+        if selected != ("auto", "default"):
+            problems.append(f"selection {selected}, expected ('auto', 'default')")
         if report["source"] != "package":
             problems.append(f"source {report['source']!r}, expected 'package'")
         binary = Path(str(report["binary"])).resolve()
@@ -147,9 +148,7 @@ def doctor(
             problems.append(f"handshake {shake!r}")
     if problems:
         return Check(name, False, "; ".join(problems), took)
-    return Check(
-        name, True, f"rust kernel, {report['source']} binary, handshake ok", took
-    )
+    return Check(name, True, "auto selection, package kagent, handshake ok", took)
 
 
 def installed_smoke(
