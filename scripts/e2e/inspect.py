@@ -64,6 +64,8 @@ def macho_checks(binary: Path) -> list[Check]:
     if fat is None or fat.size != 1:
         return [Check("macho parse", False, f"{binary.name}: not a thin Mach-O binary")]
     macho = fat.at(0)
+    if macho is None:
+        return [Check("macho parse", False, f"{binary.name}: no Mach-O slice")]
     checks: list[Check] = []
 
     libs = [lib.name for lib in macho.libraries]
@@ -77,10 +79,11 @@ def macho_checks(binary: Path) -> list[Check]:
     )
 
     minos: list[int] | None = None
-    if macho.has_build_version:
-        minos = list(macho.build_version.minos)
-    elif macho.has_version_min:
-        minos = list(macho.version_min.version)
+    build_version, version_min = macho.build_version, macho.version_min
+    if macho.has_build_version and build_version is not None:
+        minos = list(build_version.minos)
+    elif macho.has_version_min and version_min is not None:
+        minos = list(version_min.version)
     if minos is None:
         checks.append(
             Check("minimum OS", False, "no LC_BUILD_VERSION / LC_VERSION_MIN_MACOSX")
@@ -90,12 +93,14 @@ def macho_checks(binary: Path) -> list[Check]:
         shown = ".".join(str(x) for x in minos)
         checks.append(Check("minimum OS", ok, f"minos {shown} (need <= 11.0)"))
 
-    signed = bool(macho.has_code_signature) and macho.code_signature.data_size > 0
+    signature = macho.code_signature if macho.has_code_signature else None
+    size = signature.data_size if signature is not None else 0
+    signed = size > 0
     checks.append(
         Check(
             "code signature",
             signed,
-            f"LC_CODE_SIGNATURE, {macho.code_signature.data_size} bytes"
+            f"LC_CODE_SIGNATURE, {size} bytes"
             if signed
             else "no LC_CODE_SIGNATURE: arm64 macOS refuses to run unsigned code",
         )
