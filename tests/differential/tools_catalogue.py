@@ -1,0 +1,490 @@
+"""Differential scenarios for the built-in tools, approvals, questions and external tools.
+
+Every scenario drives the scripted echo provider to call tools and compares the wire
+transcript and session files of kagent with the oracle's.  Files the tools work on are
+created by a phase ``mutate`` hook; ``{root}`` in scripts becomes the sandbox root, so
+scenarios can name absolute paths inside and outside the work dir.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from .sandbox import Sandbox
+from .scenario import Phase, Scenario
+from .steps import (
+    Ev,
+    Expect,
+    ExpectAll,
+    Reply,
+    Req,
+    Resp,
+    Step,
+    call,
+    external_tool,
+    initialize,
+    prompt,
+    tool_ok,
+)
+
+JsonObj = dict[str, Any]
+DONE = "text: done"
+
+
+def tc(tc_id: str, name: str, arguments: JsonObj | str) -> str:
+    """A scripted step that calls one tool."""
+    args = arguments if isinstance(arguments, str) else json.dumps(arguments)
+    return "tool_call: " + json.dumps({"id": tc_id, "name": name, "arguments": args})
+
+
+def answer(
+    response: str = "approve", feedback: str | None = None
+) -> Callable[[JsonObj], Any]:
+    def build(payload: JsonObj) -> Any:
+        result: JsonObj = {"request_id": payload["id"], "response": response}
+        if feedback is not None:
+            result["feedback"] = feedback
+        return result
+
+    return build
+
+
+def answers(mapping: dict[str, str]) -> Callable[[JsonObj], Any]:
+    def build(payload: JsonObj) -> Any:
+        return {"request_id": payload["id"], "answers": mapping}
+
+    return build
+
+
+# The request and the step's StatusUpdate (the oracle's order between them is racy).
+APPROVAL_PENDING = ExpectAll((Req("ApprovalRequest"), Ev("StatusUpdate")))
+QUESTION_PENDING = ExpectAll((Req("QuestionRequest"), Ev("StatusUpdate")))
+
+
+def approve(response: str = "approve", feedback: str | None = None) -> Reply:
+    return Reply("ApprovalRequest", answer(response, feedback))
+
+
+def setup(
+    files: dict[str, str | bytes] | None = None,
+    scripts: tuple[str, ...] = (),
+) -> Callable[[Sandbox], None]:
+    """Create work-dir files (paths may start with ``../`` for outside files) and expand
+    ``{root}`` in the scripts."""
+
+    def mutate(sandbox: Sandbox) -> None:
+        for rel, content in (files or {}).items():
+            path = sandbox.work / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, bytes):
+                path.write_bytes(content)
+            else:
+                path.write_text(content, encoding="utf-8")
+        if any("{root}" in s for s in scripts):
+            root = json.dumps(str(sandbox.root))[1:-1]
+            # the path sits inside a JSON string that is itself inside JSON
+            root = json.dumps(root)[1:-1]
+            sandbox.write_scripts([s.replace("{root}", root) for s in scripts])
+
+    return mutate
+
+
+def tools_scenario(
+    name: str,
+    *steps: Step,
+    scripts: tuple[str, ...],
+    files: dict[str, str | bytes] | None = None,
+    args: tuple[str, ...] = (),
+    **kwargs: Any,
+) -> Scenario:
+    return Scenario(
+        name,
+        (
+            Phase(
+                tuple(steps),
+                scripts,
+                args,
+                mutate=setup(files, scripts),
+            ),
+        ),
+        **kwargs,
+    )
+
+
+def approved_turn(prompt_id: str = "p1", *replies: Reply) -> tuple[Step, ...]:
+    """A prompt whose tool calls ask for approval; each reply answers one request."""
+    steps: list[Step] = [prompt("go", id=prompt_id, wait=False)]
+    for r in replies:
+        steps.append(APPROVAL_PENDING)
+        steps.append(r)
+    steps.append(Expect(Resp(prompt_id)))
+    return tuple(steps)
+
+
+def quick_turn(prompt_id: str = "p1") -> tuple[Step, ...]:
+    return (prompt("go", id=prompt_id),)
+
+
+THREE_LINES = "first line\nsecond line\nthird line\n"
+SHELL_ECHO = tc("c1", "Shell", {"command": "echo hi; echo oops >&2; exit 3"})
+WRITE_NEW = tc("c1", "WriteFile", {"path": "new.txt", "content": "hello\nworld\n"})
+READ_NEW = tc("c2", "ReadFile", {"path": "new.txt"})
+
+TOOLS_SCENARIOS: list[Scenario] = [
+    # ----------------------------------------------------------------- Shell + approvals
+    tools_scenario(
+        "tool_shell_approve",
+        initialize(),
+        *approved_turn("p1", approve()),
+        scripts=(SHELL_ECHO, DONE),
+    ),
+    tools_scenario(
+        "tool_shell_reject",
+        initialize(),
+        *approved_turn("p1", approve("reject")),
+        scripts=(SHELL_ECHO, DONE),
+    ),
+    tools_scenario(
+        "tool_shell_reject_with_feedback",
+        initialize(),
+        *approved_turn("p1", approve("reject", "use ls instead")),
+        scripts=(SHELL_ECHO, DONE),
+    ),
+    tools_scenario(
+        "tool_shell_approval_error_reply",
+        initialize(),
+        prompt("go", id="p1", wait=False),
+        APPROVAL_PENDING,
+        Reply("ApprovalRequest", error=(-32000, "no UI here")),
+        Expect(Resp("p1")),
+        scripts=(SHELL_ECHO, DONE),
+    ),
+    tools_scenario(
+        "tool_shell_approval_invalid_reply",
+        initialize(),
+        prompt("go", id="p1", wait=False),
+        APPROVAL_PENDING,
+        Reply("ApprovalRequest", lambda payload: {"response": "maybe"}),
+        Expect(Resp("p1")),
+        scripts=(SHELL_ECHO, DONE),
+    ),
+    tools_scenario(
+        "tool_shell_approve_for_session",
+        initialize(),
+        *approved_turn("p1", approve("approve_for_session")),
+        # the second command in the next turn runs without asking
+        prompt("again", id="p2"),
+        scripts=(
+            tc("c1", "Shell", {"command": "echo one"}),
+            DONE,
+            tc("c2", "Shell", {"command": "echo two"}),
+            DONE,
+        ),
+    ),
+    tools_scenario(
+        "tool_shell_yolo_flag",
+        initialize(),
+        *quick_turn(),
+        scripts=(tc("c1", "Shell", {"command": "printf 'a\\nb'"}), DONE),
+        args=("--yolo",),
+    ),
+    tools_scenario(
+        "tool_shell_slash_yolo",
+        initialize(),
+        prompt("/yolo", id="p1"),
+        prompt("go", id="p2"),
+        prompt("/yolo", id="p3"),
+        prompt("go again", id="p4", wait=False),
+        APPROVAL_PENDING,
+        approve(),
+        Expect(Resp("p4")),
+        scripts=(
+            tc("c1", "Shell", {"command": "echo auto"}),
+            DONE,
+            tc("c2", "Shell", {"command": "echo asked"}),
+            DONE,
+        ),
+    ),
+    tools_scenario(
+        "tool_slash_afk_toggle",
+        initialize(),
+        prompt("/afk", id="p1"),
+        prompt("/afk", id="p2"),
+        prompt("/yolo", id="p3"),
+        prompt("/afk", id="p4"),
+        prompt("/yolo", id="p5"),
+        prompt("/afk", id="p6"),
+        scripts=(),
+    ),
+    tools_scenario(
+        "tool_shell_timeout",
+        initialize(),
+        *quick_turn(),
+        scripts=(tc("c1", "Shell", {"command": "echo start; sleep 30", "timeout": 1}), DONE),
+        args=("--yolo",),
+    ),
+    tools_scenario(
+        "tool_shell_bad_arguments",
+        initialize(),
+        *quick_turn(),
+        scripts=(
+            tc("c1", "Shell", {}),
+            tc("c2", "Shell", {"command": "echo x", "timeout": "soon"}),
+            tc("c3", "Shell", {"command": "echo x", "timeout": 301}),
+            tc("c4", "Shell", {"command": ""}),
+            tc("c5", "Shell", '{"command": '),
+            DONE,
+        ),
+    ),
+    # ----------------------------------------------------------------- ReadFile
+    tools_scenario(
+        "tool_readfile_ranges",
+        initialize(),
+        *quick_turn(),
+        files={"a.txt": THREE_LINES, "crlf.txt": "x\r\ny\r\n"},
+        scripts=(
+            tc("c1", "ReadFile", {"path": "a.txt"}),
+            tc("c2", "ReadFile", {"path": "a.txt", "line_offset": 2, "n_lines": 1}),
+            tc("c3", "ReadFile", {"path": "a.txt", "line_offset": -2}),
+            tc("c4", "ReadFile", {"path": "a.txt", "line_offset": 9}),
+            tc("c5", "ReadFile", {"path": "crlf.txt"}),
+            DONE,
+        ),
+    ),
+    tools_scenario(
+        "tool_readfile_errors",
+        initialize(),
+        *quick_turn(),
+        files={
+            "bin.dat": b"\x00\x01\x02binary",
+            "pic.png": b"\x89PNG\r\n\x1a\n0000",
+            ".env": "TOKEN=secret\n",
+            "dir/x.txt": "x\n",
+            "../outside.txt": "outside\n",
+        },
+        scripts=(
+            tc("c1", "ReadFile", {"path": "missing.txt"}),
+            tc("c2", "ReadFile", {"path": "bin.dat"}),
+            tc("c3", "ReadFile", {"path": "pic.png"}),
+            tc("c4", "ReadFile", {"path": ".env"}),
+            tc("c5", "ReadFile", {"path": "dir"}),
+            tc("c6", "ReadFile", {"path": "../outside.txt"}),
+            tc("c7", "ReadFile", {"path": "{root}/outside.txt"}),
+            tc("c8", "ReadFile", {"path": "a.txt", "line_offset": 0}),
+            tc("c9", "ReadFile", {"path": ""}),
+            DONE,
+        ),
+    ),
+    tools_scenario(
+        "tool_readfile_long_lines",
+        initialize(),
+        *quick_turn(),
+        files={"long.txt": "short\n" + "y" * 2500 + "\n" + "z" * 10 + "\n"},
+        scripts=(tc("c1", "ReadFile", {"path": "long.txt"}), DONE),
+    ),
+    # ----------------------------------------------------------------- WriteFile
+    tools_scenario(
+        "tool_writefile_approve_then_read",
+        initialize(),
+        *approved_turn("p1", approve()),
+        scripts=(WRITE_NEW, READ_NEW, DONE),
+    ),
+    tools_scenario(
+        "tool_writefile_append",
+        initialize(),
+        *approved_turn("p1", approve()),
+        files={"log.txt": "one\n"},
+        scripts=(
+            tc("c1", "WriteFile", {"path": "log.txt", "content": "two\n", "mode": "append"}),
+            tc("c2", "ReadFile", {"path": "log.txt"}),
+            DONE,
+        ),
+    ),
+    tools_scenario(
+        "tool_writefile_reject_writes_nothing",
+        initialize(),
+        *approved_turn("p1", approve("reject")),
+        scripts=(WRITE_NEW, READ_NEW, DONE),
+    ),
+    tools_scenario(
+        "tool_writefile_outside_workdir",
+        initialize(),
+        *approved_turn("p1", approve()),
+        scripts=(
+            tc("c1", "WriteFile", {"path": "../escape.txt", "content": "x"}),
+            tc("c2", "WriteFile", {"path": "{root}/outside.txt", "content": "out\n"}),
+            tc("c3", "ReadFile", {"path": "{root}/outside.txt"}),
+            DONE,
+        ),
+    ),
+    tools_scenario(
+        "tool_writefile_errors",
+        initialize(),
+        *quick_turn(),
+        scripts=(
+            tc("c1", "WriteFile", {"path": "nodir/x.txt", "content": "x"}),
+            tc("c2", "WriteFile", {"path": "x.txt", "content": "x", "mode": "insert"}),
+            tc("c3", "WriteFile", {"path": "x.txt"}),
+            tc("c4", "WriteFile", {"path": "", "content": "x"}),
+            DONE,
+        ),
+    ),
+    # ----------------------------------------------------------------- StrReplaceFile
+    tools_scenario(
+        "tool_strreplace_approve",
+        initialize(),
+        *approved_turn("p1", approve()),
+        files={"code.py": "a = 1\nb = 2\nc = 3\nb = 2\n"},
+        scripts=(
+            tc(
+                "c1",
+                "StrReplaceFile",
+                {
+                    "path": "code.py",
+                    "edit": [
+                        {"old": "a = 1", "new": "a = 10"},
+                        {"old": "b = 2", "new": "b = 20", "replace_all": True},
+                    ],
+                },
+            ),
+            tc("c2", "ReadFile", {"path": "code.py"}),
+            DONE,
+        ),
+    ),
+    tools_scenario(
+        "tool_strreplace_errors",
+        initialize(),
+        *quick_turn(),
+        files={"code.py": "a = 1\n"},
+        scripts=(
+            tc("c1", "StrReplaceFile", {"path": "code.py", "edit": {"old": "zzz", "new": "y"}}),
+            tc("c2", "StrReplaceFile", {"path": "nope.py", "edit": {"old": "a", "new": "b"}}),
+            tc("c3", "StrReplaceFile", {"path": "../x.py", "edit": {"old": "a", "new": "b"}}),
+            DONE,
+        ),
+    ),
+    # ----------------------------------------------------------------- Glob / todo
+    tools_scenario(
+        "tool_glob",
+        initialize(),
+        *quick_turn(),
+        files={
+            "a.txt": "",
+            "b.md": "",
+            "src/x.rs": "",
+            "src/deep/y.rs": "",
+            ".hidden.txt": "",
+        },
+        scripts=(
+            tc("c1", "Glob", {"pattern": "*.txt"}),
+            tc("c2", "Glob", {"pattern": "src/**/*.rs"}),
+            tc("c3", "Glob", {"pattern": "*", "include_dirs": False}),
+            tc("c4", "Glob", {"pattern": "*.nothing"}),
+            tc("c5", "Glob", {"pattern": "**/*.rs"}),
+            tc("c6", "Glob", {"pattern": "*", "directory": "src"}),
+            tc("c7", "Glob", {"pattern": "*", "directory": "/"}),
+            DONE,
+        ),
+    ),
+    tools_scenario(
+        "tool_set_todo_list",
+        initialize(),
+        *quick_turn(),
+        scripts=(
+            tc("c1", "SetTodoList", {}),
+            tc(
+                "c2",
+                "SetTodoList",
+                {
+                    "todos": [
+                        {"title": "read code", "status": "done"},
+                        {"title": "write tests", "status": "in_progress"},
+                    ]
+                },
+            ),
+            tc("c3", "SetTodoList", {}),
+            tc("c4", "SetTodoList", {"todos": [{"title": "", "status": "later"}]}),
+            DONE,
+        ),
+    ),
+    # ----------------------------------------------------------------- questions
+    tools_scenario(
+        "tool_ask_user_answered",
+        initialize(capabilities={"supports_question": True}),
+        prompt("ask", id="p1", wait=False),
+        QUESTION_PENDING,
+        Reply("QuestionRequest", answers({"Which color?": "Blue"})),
+        Expect(Resp("p1")),
+        scripts=(
+            tc(
+                "c1",
+                "AskUserQuestion",
+                {
+                    "questions": [
+                        {
+                            "question": "Which color?",
+                            "header": "Color",
+                            "options": [{"label": "Red"}, {"label": "Blue", "description": "calm"}],
+                        }
+                    ]
+                },
+            ),
+            DONE,
+        ),
+    ),
+    tools_scenario(
+        "tool_ask_user_error_reply",
+        initialize(capabilities={"supports_question": True}),
+        prompt("ask", id="p1", wait=False),
+        QUESTION_PENDING,
+        Reply("QuestionRequest", error=(-32000, "cannot ask now")),
+        Expect(Resp("p1")),
+        scripts=(
+            tc(
+                "c1",
+                "AskUserQuestion",
+                {"questions": [{"question": "Go?", "options": [{"label": "Yes"}, {"label": "No"}]}]},
+            ),
+            DONE,
+        ),
+    ),
+    tools_scenario(
+        "tool_ask_user_unsupported_client",
+        initialize(),
+        *quick_turn(),
+        scripts=(
+            tc(
+                "c1",
+                "AskUserQuestion",
+                {"questions": [{"question": "Go?", "options": [{"label": "Yes"}, {"label": "No"}]}]},
+            ),
+            tc("c2", "AskUserQuestion", {"questions": []}),
+            DONE,
+        ),
+    ),
+    # ----------------------------------------------------------------- external tools
+    tools_scenario(
+        "tool_external_builtin_name_rejected",
+        initialize(external_tools=[external_tool("Shell"), external_tool("ReadFile"), external_tool("lookup")]),
+        prompt("look", id="p1", wait=False),
+        ExpectAll((Req("ToolCallRequest"), Ev("StatusUpdate"))),
+        Reply("ToolCallRequest", tool_ok("found")),
+        Expect(Resp("p1")),
+        scripts=(tc("c1", "lookup", {"q": "x"}), DONE),
+    ),
+    tools_scenario(
+        "tool_external_cancel_while_waiting",
+        initialize(external_tools=[external_tool("lookup")]),
+        prompt("look", id="p1", wait=False),
+        ExpectAll((Req("ToolCallRequest"), Ev("StatusUpdate"))),
+        call("cancel", id="x1"),
+        Expect(Resp("p1")),
+        prompt("after", id="p2"),
+        scripts=(tc("c1", "lookup", {"q": "x"}), "text: after cancel"),
+    ),
+]
+
+TOOL_SCENARIOS: dict[str, Scenario] = {s.name: s for s in TOOLS_SCENARIOS}
+assert len(TOOL_SCENARIOS) == len(TOOLS_SCENARIOS), "duplicate scenario names"
