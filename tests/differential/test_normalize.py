@@ -1,0 +1,82 @@
+"""The normalizer rewrites only run-specific values, and keeps identity between them."""
+
+from __future__ import annotations
+
+from .normalize import Normalizer
+
+U1 = "2523fdd6-faac-4414-8dab-a4cf5352c89d"
+U2 = "84db05da-54a7-4ab0-a120-21d81fbde1f3"
+
+
+def test_uuids_numbered_by_first_appearance() -> None:
+    norm = Normalizer([])
+    out = norm.value({"a": U2, "b": [U1, U2], "c": f"kimi -r {U1}"})
+    assert out == {
+        "a": "<UUID-1>",
+        "b": ["<UUID-2>", "<UUID-1>"],
+        "c": "kimi -r <UUID-2>",
+    }
+
+
+def test_roots_and_hex_ids() -> None:
+    norm = Normalizer(["/tmp/run-a"])
+    path = "/tmp/run-a/share/sessions/6854894b308f1b3bcc7ecdc3f3955a17/x"
+    assert norm.text(path) == "<ROOT>/share/sessions/<HEX-1>/x"
+    assert norm.text("hook 089f9ebf4b52 done") == "hook <HEX-2> done"
+    # a 12-digit hex run inside a longer token is not an id
+    assert norm.text("tc-089f9ebf4b52x") == "tc-089f9ebf4b52x"
+
+
+def test_timestamps_durations_and_server_info() -> None:
+    norm = Normalizer([])
+    assert norm.value({"timestamp": 1795373721.17, "n": 3}) == {
+        "timestamp": "<TS>",
+        "n": 3,
+    }
+    assert norm.value({"duration_ms": 9}) == {"duration_ms": "<DURATION>"}
+    assert norm.text("at `2026-11-22T19:23:10.662347+00:00`.") == "at `<ISO-TIME>`."
+    result = norm.value(
+        {
+            "protocol_version": "1.10",
+            "server": {"name": "Kimi Code CLI", "version": "1.51.0"},
+        }
+    )
+    assert result == {
+        "protocol_version": "1.10",
+        "server": {"name": "<SERVER_NAME>", "version": "<SERVER_VERSION>"},
+    }
+    # a "version" elsewhere (state.json) is data, not normalized
+    assert norm.value({"version": 1}) == {"version": 1}
+
+
+def test_step_retry_wait_window() -> None:
+    def retry(wait: float, attempt: int) -> object:
+        msg = {
+            "type": "StepRetry",
+            "payload": {"next_attempt": attempt, "wait_s": wait},
+        }
+        return Normalizer([]).value(msg)["payload"]["wait_s"]
+
+    assert retry(0.55, 2) == "<wait 0.3s + jitter>"
+    assert retry(0.61, 3) == "<wait 0.6s + jitter>"
+    assert retry(0.9, 2) == 0.9  # outside [0.3, 0.8]: kept raw, so the diff shows it
+    assert retry(0.1, 2) == 0.1
+
+
+def test_plan_slugs() -> None:
+    norm = Normalizer(["/r"])
+    out = norm.value(
+        {
+            "plan_slug": "booster-gold-bishop",
+            "text": "Plan file: /r/home/.kimi/plans/booster-gold-bishop.md",
+        }
+    )
+    assert out == {
+        "plan_slug": "<PLAN-SLUG-1>",
+        "text": "Plan file: <ROOT>/home/.kimi/plans/<PLAN-SLUG-1>.md",
+    }
+
+
+def test_everything_else_is_kept() -> None:
+    msg = {"type": "ContentPart", "payload": {"type": "text", "text": "Hello 42 tc-1"}}
+    assert Normalizer(["/tmp"]).value(msg) == msg
