@@ -24,7 +24,7 @@ class Phase:
     steps: tuple[Step, ...]
     scripts: tuple[str, ...] = ()
     args: tuple[str, ...] = ()
-    timeout: float = 30.0
+    timeout: float = 45.0
     # run on the sandbox before the process starts (e.g. damage a session file)
     mutate: Callable[[Sandbox], None] | None = None
 
