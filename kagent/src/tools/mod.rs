@@ -112,6 +112,8 @@ impl ToolResult {
 pub struct ToolContext {
     pub tool_call_id: String,
     pub work_dir: std::path::PathBuf,
+    /// The arguments exactly as the model sent them (forwarded verbatim to external tools).
+    pub raw_arguments: Option<String>,
 }
 
 /// A tool callable by the model.
@@ -209,6 +211,7 @@ impl Toolset {
         let ctx = ToolContext {
             tool_call_id: call.id.clone(),
             work_dir: work_dir.to_path_buf(),
+            raw_arguments: call.arguments.clone(),
         };
         let id = call.id.clone();
         Dispatch::Pending(Box::pin(async move {

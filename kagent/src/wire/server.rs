@@ -202,7 +202,7 @@ impl Tool for ExternalTool {
     fn parameters(&self) -> Value {
         self.parameters.clone()
     }
-    fn call(&self, arguments: Value, ctx: ToolContext) -> BoxFuture<'static, ToolReturnValue> {
+    fn call(&self, _arguments: Value, ctx: ToolContext) -> BoxFuture<'static, ToolReturnValue> {
         let (tx, rx) = oneshot::channel();
         let id = ctx.tool_call_id.clone();
         self.pending
@@ -211,7 +211,12 @@ impl Tool for ExternalTool {
             .insert(id.clone(), tx);
         let payload = json!({
             "type": "ToolCallRequest",
-            "payload": {"id": id, "name": self.name, "arguments": arguments.to_string()},
+            "payload": {
+                "id": id,
+                "name": self.name,
+                // verbatim, as kimi-cli forwards it (not re-serialized)
+                "arguments": ctx.raw_arguments.clone(),
+            },
         });
         let _ = self.outbox.send(jsonrpc::request(&id, payload));
         let pending = self.pending.clone();
