@@ -38,6 +38,9 @@ def install(selection: Selection) -> None:
         if current is None or current.kernel == "python":
             plain: KimiCLI = await original(session, **kwargs)
             return plain
+        if kwargs.get("ui_mode", "shell") == "shell":
+            # the shell has one session at a time: a reload (/new, /model, ...) replaces it
+            await stop_shell_kagents()
         launcher = make_launcher(session, kwargs)
         try:  # find kagent before kimi-cli loads the agent: a strict failure is then quick
             launcher.locate()
@@ -50,6 +53,14 @@ def install(selection: Selection) -> None:
         return attached
 
     KimiCLI.create = staticmethod(create)  # type: ignore[method-assign]
+
+
+_shell_clients: list[Any] = []
+
+
+async def stop_shell_kagents() -> None:
+    while _shell_clients:
+        await KernelLauncher.stop(_shell_clients.pop())
 
 
 def make_launcher(session: Any, kwargs: dict[str, Any]) -> KernelLauncher:
@@ -103,6 +114,10 @@ async def attach_kagent(
     soul = WireBackedSoul.adopt(
         instance.soul, launcher=launcher, client=client, strict=sel.kernel == "rust"
     )
+    if (
+        soul.plan_mode
+    ):  # --plan or default_plan_mode, applied before kagent was attached
+        await soul.sync_plan_mode()
     logger.info(
         "kimi-kernel: session {sid} runs on kagent pid {pid}",
         sid=session.id,
@@ -119,4 +134,6 @@ async def attach_kagent(
                 await KernelLauncher.stop(soul.kagent_client)
 
     instance.shutdown_background_tasks = shutdown_with_kagent
+    if getattr(instance.soul.runtime, "ui_mode", "shell") == "shell":
+        _shell_clients.append(client)
     return instance

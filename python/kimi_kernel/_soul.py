@@ -143,6 +143,29 @@ class WireBackedSoul(KimiSoul):
         )
         task.add_done_callback(_log_task_error("steer"))
 
+    # ---- plan mode: kimi-cli's UIs toggle it on the soul; kagent must hear of it --------
+    async def toggle_plan_mode_from_manual(self) -> bool:
+        enabled = await super().toggle_plan_mode_from_manual()
+        await self.sync_plan_mode()
+        return enabled
+
+    async def set_plan_mode_from_manual(self, enabled: bool) -> bool:
+        result = await super().set_plan_mode_from_manual(enabled)
+        await self.sync_plan_mode()
+        return result
+
+    async def sync_plan_mode(self) -> None:
+        """Tell kagent the plan mode the Python side has (no-op after a fallback)."""
+        client = self._kk.client
+        if self._kk.fell_back or client is None or not client.alive:
+            return
+        try:
+            await client.request(
+                "set_plan_mode", {"enabled": self.plan_mode}, timeout=30
+            )
+        except (KagentError, TimeoutError) as e:
+            logger.warning("kimi-kernel: set_plan_mode on kagent failed: {e}", e=e)
+
     # ---- the turn ----------------------------------------------------------------------
     async def run(
         self,

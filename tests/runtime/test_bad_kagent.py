@@ -16,7 +16,6 @@ from runtime._kk import (
     process_state,
     require_installed,
     run_kk,
-    write_exe,
 )
 
 require_installed()
@@ -164,26 +163,6 @@ def test_wrong_architecture_under_auto_falls_back_with_one_line(tmp_path: Path) 
         notices[0],
     ), notices[0]
     assert PY_ANSWER in proc.stdout
-
-
-def test_not_executable_under_rust(tmp_path: Path) -> None:
-    sb = make_sandbox(tmp_path, [HELLO])
-    exe = write_exe(tmp_path / "kagent", "#!/bin/sh\n")
-    exe.chmod(0o644)
-    proc = run_kk(
-        sb,
-        "--kernel",
-        "rust",
-        "--print",
-        "-p",
-        "hi",
-        env=sb.env(KIMI_KERNEL_BIN=str(exe)),
-    )
-    assert proc.returncode == 1, proc
-    assert (
-        f"KIMI_KERNEL_BIN={exe}: not executable (mode 0644; fix with chmod +x)."
-        in proc.stderr
-    )
 
 
 def test_never_answers_initialize_times_out_then_auto_falls_back(

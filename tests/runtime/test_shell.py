@@ -1,0 +1,137 @@
+"""The interactive shell of kimi-cli, in a pty, with turns on kagent: type a prompt, approve
+the tool in kimi-cli's approval modal, see the answer, exit."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import re
+import select
+import struct
+import subprocess
+import termios
+import time
+from pathlib import Path
+
+from runtime._kk import (
+    assert_gone,
+    kk_argv,
+    make_sandbox,
+    oracle_kagent,
+    require_installed,
+    tool_call,
+)
+
+require_installed()
+
+ANSI = re.compile(
+    rb"\x1b\[[0-9;?]*[a-zA-Z]|\x1b\][^\x07]*\x07|\x1b[()][A-Z0-9]|\x1b[=>]"
+)
+
+
+class Pty:
+    def __init__(self, argv: list[str], env: dict[str, str], cwd: Path) -> None:
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+        self.proc = subprocess.Popen(
+            argv,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=env,
+            cwd=cwd,
+            start_new_session=True,
+        )
+        os.close(slave)
+        self.master = master
+        self.raw = b""
+
+    def screen(self) -> str:
+        return ANSI.sub(b"", self.raw).decode(errors="replace")
+
+    def expect(self, pattern: str, timeout: float = 240.0, since: int = 0) -> int:
+        """Wait for `pattern` in the output after offset `since`; return the new offset."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([self.master], [], [], 0.2)
+            if ready:
+                try:
+                    self.raw += os.read(self.master, 65536)
+                except OSError:
+                    break
+            found = re.search(pattern, self.screen()[since:])
+            if found:
+                return since + found.end()
+        raise AssertionError(
+            f"no {pattern!r} on screen; it shows:\n{self.screen()[-3000:]}"
+        )
+
+    def wait_exit(self, timeout: float) -> int | None:
+        """Keep reading (the pty must not fill up) until the process exits."""
+        deadline = time.monotonic() + timeout
+        while self.proc.poll() is None and time.monotonic() < deadline:
+            ready, _, _ = select.select([self.master], [], [], 0.2)
+            if ready:
+                try:
+                    self.raw += os.read(self.master, 65536)
+                except OSError:
+                    time.sleep(0.2)
+        return self.proc.poll()
+
+    def type(self, text: str) -> None:
+        os.write(self.master, text.encode())
+        time.sleep(0.3)
+        os.write(self.master, b"\r")
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        os.close(self.master)
+
+
+def test_shell_prompt_approval_answer(tmp_path: Path) -> None:
+    sb = make_sandbox(
+        tmp_path,
+        [
+            tool_call("tc-1", "Shell", {"command": "echo hi-from-shell"})
+            + "\nusage: input_other=9 output=4",
+            "text: Shell said hi\nusage: input_other=20 output=3",
+        ],
+    )
+    env = sb.env(
+        KIMI_KERNEL_BIN=str(oracle_kagent(tmp_path / "bin")),
+        TERM="xterm-256color",
+        COLUMNS="120",
+        LINES="40",
+    )
+    argv = kk_argv(
+        "--kernel", "rust", "--config-file", str(sb.config), "--work-dir", str(sb.work)
+    )
+    term = Pty(argv, env, tmp_path)
+    try:
+        at = term.expect(r"Session")
+        time.sleep(2)  # let prompt_toolkit take the terminal
+        term.type("run the echo")
+        at = term.expect(r"Shell is requesting approval to run command", since=at)
+        at = term.expect(r"Approve once", since=at)
+        os.write(term.master, b"\r")  # [1] Approve once
+        at = term.expect(r"Used Shell \(echo hi-from-shell\)", since=at)
+        term.expect(r"Shell said hi", since=at)
+        [pid] = sb.kagent_pids()
+        term.type("/exit")
+        code = term.wait_exit(120)
+        assert code == 0, (
+            f"shell did not exit cleanly ({code}):\n{term.screen()[-2000:]}"
+        )
+        assert "Bye!" in term.screen()
+    finally:
+        term.close()
+    assert_gone(pid)
+    users = [
+        line
+        for line in (sb.only_session() / "context.jsonl").read_text().splitlines()
+        if '"role":"user"' in line.replace(" ", "")
+    ]
+    assert len(users) == 1 and "run the echo" in users[0]
