@@ -66,6 +66,8 @@ class RecordedRequest:
     path: str
     headers: dict[str, str]
     body: Any
+    # the host the client asked for when it used this server as its HTTP proxy
+    proxied_for: str | None = None
 
 
 @dataclass
@@ -110,13 +112,21 @@ class _Handler(BaseHTTPRequestHandler):
             body: Any = json.loads(raw) if raw else None
         except ValueError:
             body = {"__raw__": raw.decode("utf-8", errors="replace")}
-        lane_name = self.path.lstrip("/").split("/", 1)[0]
+        path = self.path
+        proxied_for = None
+        if path.startswith(("http://", "https://")):
+            # absolute-form request target: the client sent this through us as its proxy
+            scheme_rest = path.split("://", 1)[1]
+            proxied_for, _, rest = scheme_rest.partition("/")
+            path = "/" + rest
+        lane_name = path.lstrip("/").split("/", 1)[0]
         lane = self.server.owner.lanes.get(lane_name)
         record = RecordedRequest(
             method=self.command,
-            path=self.path,
+            path=path,
             headers={k.lower(): v for k, v in self.headers.items()},
             body=body,
+            proxied_for=proxied_for,
         )
         if lane is None:
             self._send_reply(Reply.error(404, {"error": f"unknown lane {lane_name}"}))

@@ -114,8 +114,11 @@ def run_kernel(
     root: Path,
     *,
     timeout: float = 60.0,
+    url_for: Callable[[str], str] | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> RunRecord:
     lane = server.lane(*case.replies(kind))
+    url = url_for(lane.name) if url_for is not None else base_url(kind, lane.url())
     sandbox = Sandbox(root)
     model: dict[str, Any] = {
         "provider": "mock",
@@ -131,7 +134,7 @@ def run_kernel(
         "providers": {
             "mock": {
                 "type": kind,
-                "base_url": base_url(kind, lane.url()),
+                "base_url": url,
                 "api_key": API_KEY,
             }
         },
@@ -150,6 +153,7 @@ def run_kernel(
     ):
         env.pop(key, None)
     env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
+    env.update(extra_env or {})
     record = RunRecord(kernel=kernel_name, root=sandbox.root)
     client = WireClient(
         [
