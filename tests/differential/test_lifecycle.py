@@ -238,3 +238,42 @@ def test_sigkill_mid_turn_then_reload(kernel_name: str, tmp_path: Path) -> None:
             f"{name}: lines written before SIGKILL changed after reload"
         )
         _assert_whole_lines(name, after[name])
+
+
+@pytest.mark.parametrize("kernel_name", KERNEL_NAMES)
+def test_cancel_replay(kernel_name: str, tmp_path: Path) -> None:
+    """`cancel` during a replay: counts match what was sent, whichever wins the race."""
+    long_script = "\n".join(f"text: chunk {i}" for i in range(400))
+    sandbox = _sandbox(tmp_path, [long_script])
+    client = _start(kernel_name, sandbox)
+    resp, _ = client.call("prompt", {"user_input": "long"}, timeout=60)
+    assert resp["result"] == {"status": "finished"}, resp
+    client.terminate()
+    session_id = sandbox.only_session_id()
+    client = _start(kernel_name, sandbox, "-S", session_id, tag="replay")
+    try:
+        replay_id = client.request("replay", {})
+        cancel_id = client.request("cancel")
+        seen = client.recv_until(lambda m: is_response_to(m, replay_id), timeout=60)
+        if not any(is_response_to(m, cancel_id) for m in seen):
+            seen += client.recv_until(
+                lambda m: is_response_to(m, cancel_id), timeout=30
+            )
+        replay = next(m for m in seen if is_response_to(m, replay_id))
+        cancel = next(m for m in seen if is_response_to(m, cancel_id))
+        result = replay["result"]
+        events = [m for m in seen if m.get("method") == "event"]
+        assert result["events"] == len(events), (result, len(events))
+        assert result["requests"] == 0, result
+        if result["status"] == "cancelled":
+            assert cancel["result"] == {}, cancel
+            assert len(events) < 400, result
+        else:
+            assert result["status"] == "finished", result
+            assert len(events) >= 400, result
+        # still serving afterwards
+        resp, _ = client.call("cancel")
+        assert resp["error"]["code"] == -32000, resp
+    finally:
+        client.terminate()
+        _assert_no_panic(client)
