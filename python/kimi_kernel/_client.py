@@ -343,14 +343,20 @@ class KagentClient:
 
 
 async def handshake(
-    client: KagentClient, *, version: str, timeout: float
+    client: KagentClient,
+    *,
+    version: str,
+    timeout: float,
+    external_tools: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Send `initialize`; return its result. Raises KagentError with a clear reason."""
-    params = {
+    params: dict[str, Any] = {
         "protocol_version": PROTOCOL_VERSION,
         "client": {"name": _pkg.replace("_", "-"), "version": version},
         "capabilities": {"supports_question": True, "supports_plan_mode": True},
     }
+    if external_tools:
+        params["external_tools"] = external_tools
     try:
         result = await client.request("initialize", params, timeout=timeout)
     except TimeoutError:

@@ -76,6 +76,7 @@ class _KernelState:
     fell_back: bool = False
     status: dict[str, Any] = field(default_factory=dict)
     turn_running: bool = False
+    external_tools: list[dict[str, Any]] = field(default_factory=list)
 
 
 class WireBackedSoul(KimiSoul):
@@ -288,6 +289,7 @@ class WireBackedSoul(KimiSoul):
             if isinstance(user_input, str)
             else [p.model_dump(mode="json") for p in user_input]
         )
+        await self._sync_external_tools(client)
         client.on_event, client.on_request = on_event, on_request
         st.turn_running = True
         prompt = loop.create_task(client.request("prompt", {"user_input": payload}))
@@ -320,6 +322,34 @@ class WireBackedSoul(KimiSoul):
         if status not in ("finished", "cancelled"):
             logger.warning(
                 "kimi-kernel: unexpected prompt result from kagent: {r}", r=result
+            )
+
+    async def _sync_external_tools(self, client: KagentClient) -> None:
+        """External tools a Wire client registered with kimi-cli (kimi-kernel --wire) must be
+        known to kagent too: re-send `initialize` with them when the set changed. kagent
+        then calls them with ToolCallRequest, which goes back to that client."""
+        from kimi_cli.soul.toolset import WireExternalTool
+
+        from kimi_kernel import __version__
+        from kimi_kernel._client import handshake
+
+        tools = [
+            t for t in self._agent.toolset.tools if isinstance(t, WireExternalTool)
+        ]
+        wanted = [
+            {"name": t.name, "description": t.description, "parameters": t.parameters}
+            for t in tools
+        ]
+        if wanted == self._kk.external_tools:
+            return
+        result = await handshake(
+            client, version=__version__, timeout=60, external_tools=wanted
+        )
+        self._kk.external_tools = wanted
+        rejected = (result.get("external_tools") or {}).get("rejected") or []
+        if rejected:
+            logger.warning(
+                "kimi-kernel: kagent rejected external tools: {r}", r=rejected
             )
 
     @staticmethod
