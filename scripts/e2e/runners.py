@@ -171,7 +171,15 @@ def run_native(
     except (host.HostError, RuntimeError, subprocess.SubprocessError) as exc:
         checks.append(Check("kimi-kernel prerequisites", False, str(exc)))
         return checks
-    offline = ["--offline", "--no-index", "--find-links", str(wheelhouse)]
+    # Bytecode compiled at install time, as pip does: the smoke runs then time the program,
+    # not the first import of kimi-cli's modules.
+    offline = [
+        "--offline",
+        "--no-index",
+        "--find-links",
+        str(wheelhouse),
+        "--compile-bytecode",
+    ]
 
     venv = work / "venv"
 
