@@ -180,6 +180,18 @@ class WireBackedSoul(KimiSoul):
             return
         client = st.client
         if client is None or not client.alive:
+            if (
+                not st.strict
+            ):  # auto: kagent is gone (e.g. stopped after a stuck cancel)
+                st.fell_back = True
+                notice(
+                    "kimi-kernel: kagent is not running; continuing on the Python kernel."
+                )
+                await self._reload_context()
+                await super().run(
+                    user_input, skip_user_prompt_hook=skip_user_prompt_hook
+                )
+                return
             client = await self._restart_kagent()
         self._silence_python_wire_recorder()
         try:
@@ -205,20 +217,17 @@ class WireBackedSoul(KimiSoul):
             await self._reload_context()
 
     async def _restart_kagent(self) -> KagentClient:
+        """rust (strict): a turn after kagent died starts a fresh kagent on the same session."""
         st = self._kk
         try:
             client = await st.launcher.start()
-        except KagentError as e:
-            if st.strict:
-                raise KagentTurnError(f"kagent could not be restarted: {e}") from e
-            st.fell_back = True
-            notice(
-                f"kimi-kernel: kagent could not be restarted ({e}); using the Python kernel."
-            )
+        except (KagentError, OSError) as e:
             raise KagentTurnError(
-                f"kagent could not be restarted: {e}. The session continues on the Python kernel."
+                f"kagent could not be restarted: {e}. The kernel is 'rust' (strict); fix "
+                "kagent or run with --kernel python or auto."
             ) from e
         st.client = client
+        st.external_tools = []
         return client
 
     def _silence_python_wire_recorder(self) -> None:

@@ -19,7 +19,12 @@ from runtime._kk import BIN_DIR, kagent_bin, require_installed, write_exe
 
 require_installed()
 
-PROXIED = ["two_turns", "multi_step_unknown_tool", "max_steps_reached"]
+PROXIED = [
+    "two_turns",
+    "multi_step_unknown_tool",
+    "max_steps_reached",
+    "external_tool_call",
+]
 
 
 @pytest.fixture()

@@ -178,17 +178,33 @@ def test_crash_of_the_ui_process_takes_kagent_down(tmp_path: Path) -> None:
     assert_gone(kagent_pid)
 
 
-def test_ui_exit_mid_turn_leaves_no_kagent(tmp_path: Path) -> None:
+def test_strict_kernel_reports_a_dead_kagent_restarts_it_and_ui_exit_cleans_up(
+    tmp_path: Path,
+) -> None:
     sb = make_sandbox(tmp_path, [SHELL])
     env = sb.env(KIMI_KERNEL_BIN=str(oracle_kagent(tmp_path / "bin")))
     with kk_wire(sb, "--kernel", "rust", env=env) as client:
         initialize(client)
-        [kagent_pid] = sb.kagent_pids()
-        prompt_until_approval(client, "run the echo")
+        [first] = sb.kagent_pids()
+        p1, _ = prompt_until_approval(client, "run the echo")
+        kill(first)
+        resp, _ = finish(client, p1)
+        message = resp["error"]["message"]
+        assert "kagent failed during this turn: kagent closed stdout" in message, (
+            message
+        )
+        assert "The kernel is 'rust' (strict), so there is no fallback" in message, (
+            message
+        )
+        # strict means no Python fallback: the next turn starts a new kagent on the session
+        prompt_until_approval(client, "try again")
+        [_, second] = sb.kagent_pids()
+        assert second != first
         client.close_stdin()  # the UI goes away with a turn in flight
         wait_for(
             lambda: client.proc.poll() is not None,
             T,
             "kimi-kernel to exit on stdin EOF",
         )
-    assert_gone(kagent_pid)
+    assert_gone(first)
+    assert_gone(second)
