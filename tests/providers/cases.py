@@ -85,6 +85,12 @@ def _malformed(kind: str) -> list[Reply]:
     return [Reply.stream(bad)]
 
 
+SUMMARY = Answer(
+    (Text(("The user said hi twice; ", "the assistant greeted back.")),),
+    message_id="chatcmpl-summary",
+    usage=Usage(500, 12),
+)
+
 CASES: dict[str, Case] = {
     c.name: c
     for c in (
@@ -119,6 +125,17 @@ CASES: dict[str, Case] = {
             ],
         ),
         Case("unauthorized", lambda k: [Reply.error(401, ERROR_401)]),
+        Case(
+            # /compact: the summary request, CompactionBegin/End, what is kept afterwards
+            "manual_compact",
+            lambda k: [
+                stream(k, PLAIN),
+                stream(k, AFTER_THINK),
+                stream(k, SUMMARY),
+                stream(k, PLAIN),
+            ],
+            prompts=("hi", "and again?", "/compact", "what did we say?"),
+        ),
         Case(
             # three 500s exhaust the transport retries (1 + 2) -> one StepRetry -> success
             "server_error_three_times",

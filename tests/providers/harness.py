@@ -226,7 +226,7 @@ def _answer(client: WireClient, msg: dict[str, Any]) -> None:
 
 
 _STREAMED = {"ContentPart", "ToolCall", "ToolCallPart"}
-_BLOCK_END = {"StepBegin", "StepInterrupted", "TurnEnd", "CompactionBegin"}
+_REORDERED = {"StatusUpdate", "ToolResult"}
 
 
 def _kind(msg: dict[str, Any]) -> str:
@@ -261,7 +261,7 @@ def _canonical_order(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
             requests.append(msg)
         elif kind in _STREAMED:
             out.append(msg)
-        elif kind in _BLOCK_END or kind == "response":
+        elif kind not in _REORDERED:
             block[:0] = requests
             requests.clear()
             flush()
@@ -281,33 +281,60 @@ def normalized_messages(record: RunRecord) -> list[str]:
     ]
 
 
+def _builtin_description_tokens(bodies: list[Any]) -> int:
+    for body in bodies:
+        tools = body.get("tools") if isinstance(body, dict) else None
+        if tools:
+            return sum(
+                text_tokens(t.get("function", t).get("description", ""))
+                for t in tools
+                if t.get("function", t).get("name") != EXTERNAL_TOOL["name"]
+            )
+    return 0
+
+
 def normalized_bodies(record: RunRecord) -> list[str]:
     """Request bodies, ids normalized.
 
     Built-in tool descriptions are kagent's own wording by design (same names, same
-    parameter schemas, different prose), so they are masked; Kimi's ``max_completion_tokens``
-    depends on them through the request token estimate, so the masked descriptions' tokens
-    are added back: what remains is the description-independent part of the cap, which must
+    parameter schemas, different prose), and so are the compaction request's system prompt
+    and instructions: they are masked.  Kimi's ``max_completion_tokens`` depends on the tool
+    prose through the request token estimate (for the compaction request through its input
+    floor, the size of the context the agent continues with), so the masked descriptions'
+    tokens are added back: what remains is the prose-independent part of the cap, which must
     be equal.
     """
     norm = Normalizer([str(record.root)])
+    desc_tokens = _builtin_description_tokens(record.bodies)
     out = []
     for body in record.bodies:
         body = json.loads(json.dumps(body))
-        desc_tokens = 0
-        for tool in body.get("tools", []) if isinstance(body, dict) else []:
-            fn = tool.get("function", tool)
-            if fn.get("name") != EXTERNAL_TOOL["name"] and "description" in fn:
-                desc_tokens += text_tokens(fn["description"])
-                fn["description"] = "<built-in tool description>"
-        if isinstance(body, dict) and isinstance(
-            body.get("max_completion_tokens"), int
-        ):
-            body["max_completion_tokens"] = (
-                f"<cap without tool prose: {body['max_completion_tokens'] + desc_tokens}>"
-            )
+        if isinstance(body, dict):
+            for tool in body.get("tools", []):
+                fn = tool.get("function", tool)
+                if fn.get("name") != EXTERNAL_TOOL["name"] and "description" in fn:
+                    fn["description"] = "<built-in tool description>"
+            _mask_compaction_prose(body)
+            if isinstance(body.get("max_completion_tokens"), int):
+                body["max_completion_tokens"] = (
+                    f"<cap without tool prose: {body['max_completion_tokens'] + desc_tokens}>"
+                )
         out.append(json.dumps(norm.value(body), ensure_ascii=False, sort_keys=True))
     return out
+
+
+def _mask_compaction_prose(body: dict[str, Any]) -> None:
+    """The summary request: its own system prompt, then one user message whose last text part
+    is the instruction (the parts before it, "## Message N / Role / Content", are compared)."""
+    messages = body.get("messages") or []
+    if not messages or messages[0].get("role") != "system":
+        return
+    if messages[0].get("content") == SYSTEM_PROMPT:
+        return
+    messages[0]["content"] = "<compaction system prompt>"
+    last = messages[-1].get("content")
+    if isinstance(last, list) and last and last[-1].get("type") == "text":
+        last[-1]["text"] = "<compaction instructions>"
 
 
 def compare(reference: list[str], subject: list[str], what: str) -> str:

@@ -8,6 +8,7 @@ of built-in tool descriptions — see ``harness.normalized_bodies``).
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -35,8 +36,15 @@ def _run_both(
     case = CASES[case_name]
     oracle = kernels.oracle()
     kagent = kernels.kagent()
-    ref = run_kernel(server, "oracle", oracle.binary, kind, case, tmp / "oracle")
-    sub = run_kernel(server, "kagent", kagent.binary, kind, case, tmp / "kagent")
+    # the two runs use separate lanes of the server: run them side by side
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        ref_f = pool.submit(
+            run_kernel, server, "oracle", oracle.binary, kind, case, tmp / "oracle"
+        )
+        sub_f = pool.submit(
+            run_kernel, server, "kagent", kagent.binary, kind, case, tmp / "kagent"
+        )
+        ref, sub = ref_f.result(), sub_f.result()
     assert "panicked at" not in sub.stderr, sub.stderr
     return ref, sub
 

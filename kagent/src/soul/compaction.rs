@@ -2,7 +2,6 @@
 //! part of the history is summarized by the model and replaced by that summary, keeping the
 //! last two user/assistant messages. Emits CompactionBegin/CompactionEnd around the work.
 
-use super::context::estimate_tokens;
 use super::message::{system_text, ContentPart, Message, Role};
 use super::{retry, Soul, TurnError};
 use crate::llm::{ChatProviderError, StreamedPart};
@@ -79,12 +78,25 @@ impl Soul {
         wire.send(WireMessage::CompactionBegin);
         let (request, preserved) = prepare(self.context.history(), custom);
         let mut messages = vec![];
+        let mut summary_tokens = None;
         if let Some(request) = request {
+            // Kimi clamps the summary's completion budget with the size of the context the
+            // agent will continue with as the input floor (as kimi-cli does).
+            let mut after = vec![Message::new(Role::User, vec![system_text(OUTPUT_PREFIX)])];
+            after.extend(preserved.iter().cloned());
+            provider.set_context_tokens(crate::llm::estimate::request_tokens(
+                &self.system_prompt,
+                &self.toolset.definitions(),
+                &after,
+            ));
             let max_attempts = self.loop_control.max_retries_per_step.max(1);
             let mut attempt = 1;
             let summary = loop {
                 match summarize(provider.as_ref(), &request).await {
-                    Ok(s) => break s,
+                    Ok((s, usage)) => {
+                        summary_tokens = usage.map(|u| u.output);
+                        break s;
+                    }
                     Err(e) if e.is_retryable() && attempt < max_attempts => {
                         let wait = retry::backoff_seconds(attempt as u32);
                         crate::logging::warn(&format!(
@@ -105,17 +117,34 @@ impl Soul {
         self.context.clear()?;
         self.context.checkpoint()?;
         self.context.append(&messages)?;
-        self.context
-            .update_token_count(estimate_tokens(&messages))?;
+        // the summary's real size when the provider reported usage, the rest estimated
+        let tokens = match summary_tokens {
+            Some(out) if !messages.is_empty() => out + text_estimate(&messages[1..]),
+            _ => text_estimate(&messages),
+        };
+        self.context.update_token_count(tokens)?;
         wire.send(WireMessage::CompactionEnd);
         Ok(())
     }
 }
 
+/// kimi-cli's post-compaction estimate: characters of text parts / 4.
+fn text_estimate(messages: &[Message]) -> i64 {
+    let chars: usize = messages
+        .iter()
+        .flat_map(|m| m.content.iter())
+        .map(|p| match p {
+            ContentPart::Text(t) => t.chars().count(),
+            _ => 0,
+        })
+        .sum();
+    (chars / 4) as i64
+}
+
 async fn summarize(
     provider: &dyn crate::llm::ChatProvider,
     request: &Message,
-) -> Result<Vec<ContentPart>, ChatProviderError> {
+) -> Result<(Vec<ContentPart>, Option<crate::soul::message::TokenUsage>), ChatProviderError> {
     let mut stream = provider
         .generate(SYSTEM_PROMPT, &[], std::slice::from_ref(request))
         .await?;
@@ -131,7 +160,7 @@ async fn summarize(
             }
         }
     }
-    Ok(out)
+    Ok((out, stream.usage()))
 }
 
 #[cfg(test)]

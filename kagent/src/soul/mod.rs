@@ -257,7 +257,7 @@ impl Soul {
         };
         let max_attempts = self.loop_control.max_retries_per_step.max(1);
         let tools = self.toolset.definitions();
-        let history = self.context.history().to_vec();
+        let history = normalize_history(self.context.history());
         let mut attempt: i64 = 1;
         provider.set_context_tokens(self.context.token_count_with_pending());
         let generated = loop {
@@ -535,6 +535,23 @@ pub fn set_plan_mode(
     on: bool,
 ) -> Result<(), SessionError> {
     update_state(state, session, |s| s.set_plan_mode(on))
+}
+
+/// The history as sent to the model: adjacent user messages merged into one (kimi-cli's
+/// `normalize_history`; e.g. the compaction summary and the next prompt).
+pub fn normalize_history(history: &[Message]) -> Vec<Message> {
+    let mut out: Vec<Message> = Vec::with_capacity(history.len());
+    for m in history {
+        match out.last_mut() {
+            Some(last) if last.role == Role::User && m.role == Role::User => {
+                let mut content = std::mem::take(&mut last.content);
+                content.extend(m.content.iter().cloned());
+                *last = Message::new(Role::User, content);
+            }
+            _ => out.push(m.clone()),
+        }
+    }
+    out
 }
 
 /// kimi-cli's `tool_result_to_message`.

@@ -176,6 +176,19 @@ pub async fn run(soul: &mut Soul, name: &str, args: &str, wire: &Wire) -> Result
         "compact" => {
             soul.compact_context(wire, args.trim()).await?;
             send_text(wire, "The context has been compacted.");
+            if let Some(max) = soul.llm.as_ref().map(|l| l.max_context_size) {
+                let tokens = soul.context.token_count();
+                wire.send(WireMessage::StatusUpdate(StatusUpdate {
+                    context_usage: Some(if max > 0 {
+                        tokens as f64 / max as f64
+                    } else {
+                        0.0
+                    }),
+                    context_tokens: Some(tokens),
+                    max_context_tokens: Some(max),
+                    ..StatusUpdate::default()
+                }));
+            }
         }
         "plan" => {
             let on = match args.trim() {
