@@ -85,6 +85,10 @@ def _malformed(kind: str) -> list[Reply]:
     return [Reply.stream(bad)]
 
 
+# the context is reported big enough to pass the compaction trigger (tokens + reserved >= max)
+BIG = Answer(
+    (Text(("A long answer.",)),), message_id="chatcmpl-big", usage=Usage(60000, 50)
+)
 SUMMARY = Answer(
     (Text(("The user said hi twice; ", "the assistant greeted back.")),),
     message_id="chatcmpl-summary",
@@ -125,6 +129,12 @@ CASES: dict[str, Case] = {
             ],
         ),
         Case("unauthorized", lambda k: [Reply.error(401, ERROR_401)]),
+        Case(
+            # auto compaction before the next step: CompactionBegin/End inside the turn
+            "auto_compaction",
+            lambda k: [stream(k, BIG), stream(k, SUMMARY), stream(k, AFTER_THINK)],
+            prompts=("hi", "and again?"),
+        ),
         Case(
             # /compact: the summary request, CompactionBegin/End, what is kept afterwards
             "manual_compact",
