@@ -116,6 +116,7 @@ def run_kernel(
     timeout: float = 60.0,
     url_for: Callable[[str], str] | None = None,
     extra_env: dict[str, str] | None = None,
+    env_hook: Callable[[str], dict[str, str]] | None = None,
 ) -> RunRecord:
     lane = server.lane(*case.replies(kind))
     url = url_for(lane.name) if url_for is not None else base_url(kind, lane.url())
@@ -154,6 +155,8 @@ def run_kernel(
         env.pop(key, None)
     env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
     env.update(extra_env or {})
+    if env_hook is not None:
+        env.update(env_hook(lane.name))
     record = RunRecord(kernel=kernel_name, root=sandbox.root)
     client = WireClient(
         [

@@ -260,3 +260,58 @@ def test_http_proxy_is_honoured(mock_server: MockLLMServer, tmp_path: Path) -> N
             name,
             rec.stderr,
         )
+
+
+def _both(
+    server: MockLLMServer, case: Case, tmp: Path, kind: str, **kw: Any
+) -> tuple[RunRecord, RunRecord]:
+    ref = run_kernel(
+        server, "oracle", kernels.oracle().binary, kind, case, tmp / "o", **kw
+    )
+    sub = run_kernel(
+        server, "kagent", kernels.kagent().binary, kind, case, tmp / "k", **kw
+    )
+    return ref, sub
+
+
+def test_kimi_environment_overrides(mock_server: MockLLMServer, tmp_path: Path) -> None:
+    """KIMI_BASE_URL / KIMI_API_KEY / KIMI_MODEL_NAME / KIMI_MODEL_TEMPERATURE override the
+    config (whose base_url points nowhere), for both kernels alike."""
+
+    def env_hook(lane: str) -> dict[str, str]:
+        return {
+            "KIMI_BASE_URL": f"http://127.0.0.1:{mock_server.port}/{lane}/v1",
+            "KIMI_API_KEY": "sk-from-env",
+            "KIMI_MODEL_NAME": "env-model",
+            "KIMI_MODEL_TEMPERATURE": "0.25",
+        }
+
+    ref, sub = _both(
+        mock_server,
+        CASES["plain_text"],
+        tmp_path,
+        "kimi",
+        url_for=lambda lane: "http://config-url.example.invalid/v1",
+        env_hook=env_hook,
+    )
+    for rec in (ref, sub):
+        assert len(rec.bodies) == 1, (rec.kernel, rec.stderr[-2000:])
+        assert rec.bodies[0]["model"] == "env-model", rec.kernel
+        assert rec.bodies[0]["temperature"] == 0.25, rec.kernel
+        assert rec.headers[0]["authorization"] == "Bearer sk-from-env", rec.kernel
+        assert rec.messages[-1].get("result") == {"status": "finished"}, rec.kernel
+
+
+def test_missing_base_url_means_llm_not_set(
+    mock_server: MockLLMServer, tmp_path: Path
+) -> None:
+    ref, sub = _both(
+        mock_server,
+        CASES["unauthorized"],
+        tmp_path,
+        "openai_legacy",
+        url_for=lambda lane: "",
+    )
+    assert ref.bodies == [] and sub.bodies == []
+    assert ref.messages[-1]["error"] == sub.messages[-1]["error"]
+    assert sub.messages[-1]["error"]["message"] == "LLM is not set"
