@@ -1,4 +1,24 @@
-"""kimi_kernel: run kimi-cli's agent turns in the native kagent kernel."""
+"""kimi_kernel: run kimi-cli's agent turns in the native kagent kernel.
+
+`kimi-kernel` is kimi-cli's own command line (every option and subcommand) plus:
+
+* `--kernel rust|python|auto`, else `$KIMI_KERNEL`, else `[runtime] kernel` in kimi-cli's
+  config file (`--config-file`/`--config`, or `$KIMI_SHARE_DIR/config.toml`, default
+  `~/.kimi/config.toml`), else `auto`. `python` is kimi-cli's KimiSoul, untouched; `rust`
+  runs every turn in kagent and any kagent failure is an error; `auto` uses kagent when it is
+  found and answers `initialize`, else the Python kernel with a one-line notice, and moves a
+  session to the Python kernel if kagent dies mid-turn.
+* `kimi-kernel doctor [--json]`: the selected kernel and why, the kagent binary, where it was
+  found and every place looked, its `--version`, and whether the handshake works.
+
+kagent is found (module `_locate`) from `$KIMI_KERNEL_BIN`, then the binary this installed
+distribution ships (its RECORD), then `PATH` (absolute entries only). `$KIMI_KERNEL_INIT_TIMEOUT`
+is how long to wait for `initialize` (seconds, default 15).
+
+Modules: `_locate`/`_binfmt` (finding and checking the binary), `_select`/`_argv` (choosing the
+kernel), `_client` (JSON-RPC over kagent's stdio), `_launch` (its command line and lifetime),
+`_soul` (WireBackedSoul), `_hook` (wiring into KimiCLI.create), `_doctor`, `cli`.
+"""
 
 from __future__ import annotations
 
