@@ -126,9 +126,6 @@ impl Cli {
     /// Accepted flags whose feature is not built yet, for the log.
     pub fn unbuilt_flags(&self) -> Vec<&'static str> {
         let mut v = vec![];
-        if self.thinking || self.no_thinking {
-            v.push("--thinking/--no-thinking (echo providers have no thinking mode)");
-        }
         if self.agent.is_some() || self.agent_file.is_some() {
             v.push("--agent/--agent-file");
         }
