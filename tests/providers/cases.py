@@ -121,6 +121,11 @@ CASES: dict[str, Case] = {
             capabilities=("thinking",),
         ),
         Case(
+            # dropped again on the immediate reconnect: recovery exhausted, not retried
+            "connection_dropped_twice",
+            lambda k: [stream(k, PLAIN, drop_after=3), stream(k, PLAIN, drop_after=3)],
+        ),
+        Case(
             # answered by the transport retry of the SDKs (no StepRetry on the wire)
             "rate_limited_then_success",
             lambda k: [
