@@ -250,6 +250,26 @@ _ALL: list[Scenario] = [
         ),
         scripts=(_ext_call(), "text: after hook"),
     ),
+    single(
+        "compaction_on_large_input",
+        initialize(),
+        prompt("short first", id="p1"),
+        prompt("y" * 60000, id="p2"),
+        scripts=(
+            "text: first answer\nusage: input_other=40000 output=100",
+            "text: compacted summary\nusage: input_other=50 output=10",
+            "text: answer after compaction\nusage: input_other=300 output=5",
+        ),
+        config={
+            "models": {
+                "echo": {
+                    "provider": "scripted",
+                    "model": "echo",
+                    "max_context_size": 60000,
+                }
+            }
+        },
+    ),
     # -------------------------------------------------------------- provider errors
     single(
         "step_retry_then_success",

@@ -31,6 +31,7 @@ from .steps import (
 )
 
 SESSION_FILES = ("context.jsonl", "wire.jsonl", "state.json")
+CONTEXT_FILE_RE = re.compile(r"context(?:_\d+)?\.jsonl$")
 PANIC_MARKER = "panicked at"
 
 
@@ -197,9 +198,10 @@ class _PhaseRunner:
 def _session_files(sandbox: Sandbox) -> dict[str, Any]:
     files: dict[str, Any] = {}
     for session in sandbox.session_dirs():
-        for name in SESSION_FILES:
-            path = session / name
-            if path.is_file():
+        # context.jsonl, wire.jsonl, state.json and whatever else the kernel keeps there
+        # (rotated context_N.jsonl after compaction, subagent files...)
+        for path in sorted(session.rglob("*")):
+            if path.is_file() and path.suffix in (".jsonl", ".json"):
                 rel = str(path.relative_to(sandbox.share))
                 files[rel] = _read_records(path)
     meta = sandbox.share / "kimi.json"
@@ -309,7 +311,7 @@ def run_scenario(scenario: Scenario, plan: tuple[str, ...], root: Path) -> Run:
         if not scenario.strict_system_prompt:
             files = {
                 k: strip_system_prompt(v, prompts.setdefault(k, {}))
-                if k.endswith("context.jsonl")
+                if CONTEXT_FILE_RE.search(k)
                 else v
                 for k, v in files.items()
             }
