@@ -17,7 +17,6 @@ from kimi_cli.soul import (
     MaxStepsReached,
     StatusSnapshot,
     get_wire_or_none,
-    wire_send,
 )
 from kimi_cli.soul.context import Context
 from kimi_cli.soul.kimisoul import KimiSoul
@@ -287,9 +286,19 @@ class WireBackedSoul(KimiSoul):
             wire.soul_side.send(msg)
 
         def on_request(rid: str, params: dict[str, Any]) -> None:
-            task = loop.create_task(
-                self._answer(client, rid, params), context=turn_context
-            )
+            try:
+                msg = deserialize_wire_message(params)
+            except Exception as e:  # noqa: BLE001 - answered as invalid params
+                coro = client.respond_error(
+                    rid, -32602, f"kimi-kernel cannot decode request: {e}"
+                )
+                task = loop.create_task(coro)
+            else:
+                # shown to the UI right away, in kagent's order relative to its events
+                turn_context.run(self._announce, wire, msg)
+                task = loop.create_task(
+                    self._answer(client, rid, msg), context=turn_context
+                )
             answering.add(task)
             task.add_done_callback(answering.discard)
 
@@ -396,20 +405,41 @@ class WireBackedSoul(KimiSoul):
         with contextlib.suppress(BaseException):
             await prompt
 
-    async def _answer(
-        self, client: KagentClient, rid: str, params: dict[str, Any]
-    ) -> None:
-        try:
-            msg = deserialize_wire_message(params)
-        except Exception as e:  # noqa: BLE001 - answered as invalid params
-            await client.respond_error(
-                rid, -32602, f"kimi-kernel cannot decode request: {e}"
+    def _announce(self, wire: Any, msg: Any) -> None:
+        """Make a kagent request visible locally, as KimiSoul's own tools would: approvals
+        through kimi-cli's approval runtime (every UI answers those), the rest on the Wire."""
+        from kimi_cli.approval_runtime import (
+            ApprovalSource,
+            get_current_approval_source_or_none,
+        )
+
+        runtime = self._runtime.approval_runtime
+        if isinstance(msg, ApprovalRequest) and runtime is not None:
+            source = get_current_approval_source_or_none() or ApprovalSource(
+                kind="foreground_turn", id=uuid.uuid4().hex
             )
-            return
+            runtime.create_request(
+                request_id=msg.id,
+                sender=msg.sender,
+                action=msg.action,
+                description=msg.description,
+                tool_call_id=msg.tool_call_id,
+                display=list(msg.display),
+                source=source,
+            )
+        elif isinstance(msg, (ApprovalRequest, ToolCallRequest, QuestionRequest)):
+            wire.soul_side.send(msg)
+
+    async def _answer(self, client: KagentClient, rid: str, msg: Any) -> None:
+        """Wait for the local answer to an announced request and send it back to kagent."""
         try:
             match msg:
                 case ApprovalRequest():
-                    response, feedback = await self._ask_approval(msg)
+                    runtime = self._runtime.approval_runtime
+                    if runtime is not None:
+                        response, feedback = await runtime.wait_for_response(msg.id)
+                    else:
+                        response, feedback = await msg.wait(), msg.feedback
                     await client.respond(
                         rid,
                         ApprovalResponse(
@@ -417,23 +447,13 @@ class WireBackedSoul(KimiSoul):
                         ).model_dump(mode="json"),
                     )
                 case ToolCallRequest():
-                    wire_send(msg)
                     value = await msg.wait()
-                    await client.respond(
-                        rid,
-                        ToolResult(tool_call_id=msg.id, return_value=value).model_dump(
-                            mode="json"
-                        ),
-                    )
+                    result = ToolResult(tool_call_id=msg.id, return_value=value)
+                    await client.respond(rid, result.model_dump(mode="json"))
                 case QuestionRequest():
-                    wire_send(msg)
                     answers = await msg.wait()
-                    await client.respond(
-                        rid,
-                        QuestionResponse(request_id=msg.id, answers=answers).model_dump(
-                            mode="json"
-                        ),
-                    )
+                    reply = QuestionResponse(request_id=msg.id, answers=answers)
+                    await client.respond(rid, reply.model_dump(mode="json"))
                 case _:
                     await client.respond_error(
                         rid,
@@ -452,32 +472,6 @@ class WireBackedSoul(KimiSoul):
                 await client.respond_error(
                     rid, -32603, f"kimi-kernel failed to answer: {e}"
                 )
-
-    async def _ask_approval(self, req: ApprovalRequest) -> tuple[Any, str]:
-        """Route through kimi-cli's approval runtime, as KimiSoul's tools do, so every UI
-        (shell modal, print, wire server, ACP) sees and answers it the usual way."""
-        from kimi_cli.approval_runtime import (
-            ApprovalSource,
-            get_current_approval_source_or_none,
-        )
-
-        runtime = self._runtime.approval_runtime
-        if runtime is None:
-            wire_send(req)
-            return await req.wait(), req.feedback
-        source = get_current_approval_source_or_none() or ApprovalSource(
-            kind="foreground_turn", id=uuid.uuid4().hex
-        )
-        runtime.create_request(
-            request_id=req.id,
-            sender=req.sender,
-            action=req.action,
-            description=req.description,
-            tool_call_id=req.tool_call_id,
-            display=list(req.display),
-            source=source,
-        )
-        return await runtime.wait_for_response(req.id)
 
 
 def _log_task_error(what: str) -> Any:

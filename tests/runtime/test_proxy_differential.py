@@ -2,7 +2,9 @@
 Wire server in front of the packaged kagent) give the oracle's transcript and files.
 
 A few representative scenarios only (each costs an oracle run and a proxy run); the full
-catalogue runs against kagent directly in tests/differential."""
+catalogue runs against kagent directly in tests/differential. (external_tool_call goes
+through the proxy too, but its StatusUpdate/ToolCallRequest order is racy in the oracle
+itself, so a transcript comparison of it is not a fair test here.)"""
 
 from __future__ import annotations
 
@@ -19,12 +21,7 @@ from runtime._kk import BIN_DIR, kagent_bin, require_installed, write_exe
 
 require_installed()
 
-PROXIED = [
-    "two_turns",
-    "multi_step_unknown_tool",
-    "max_steps_reached",
-    "external_tool_call",
-]
+PROXIED = ["two_turns", "multi_step_unknown_tool", "max_steps_reached"]
 
 
 @pytest.fixture()
