@@ -14,7 +14,10 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(1);
         }
     };
-    match runtime.block_on(kagent::app::run(cli)) {
+    let outcome = runtime.block_on(kagent::app::run(cli));
+    // A blocking stdin read may still be parked (e.g. after a signal): do not wait for it.
+    runtime.shutdown_background();
+    match outcome {
         Ok(code) => std::process::ExitCode::from(code),
         Err(e) => {
             eprintln!("kagent: {e:#}");

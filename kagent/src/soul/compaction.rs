@@ -39,7 +39,7 @@ pub fn prepare(history: &[Message], custom: &str) -> (Option<Message>, Vec<Messa
         }
     }
     if kept < PRESERVED || start == 0 {
-        return (None, history[start.min(history.len())..].to_vec());
+        return (None, history.to_vec());
     }
     let mut parts = vec![];
     for (i, m) in history[..start].iter().enumerate() {

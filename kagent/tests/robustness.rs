@@ -1,0 +1,208 @@
+//! Bad input never panics, gets the oracle's error, and the process keeps serving.
+
+mod common;
+
+use common::{types, Env};
+use serde_json::json;
+
+#[test]
+fn bad_input_matrix() {
+    let env = Env::new(&["text: still alive"]);
+    let mut k = env.spawn(&[]);
+    let cases: &[(&str, serde_json::Value)] = &[
+        (
+            "{",
+            json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32700, "message": "Invalid JSON format", "data": null}}),
+        ),
+        (
+            "[1,2]",
+            json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32600, "message": "Invalid request", "data": null}}),
+        ),
+        (
+            "\"str\"",
+            json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32600, "message": "Invalid request", "data": null}}),
+        ),
+        (
+            r#"{"jsonrpc":"2.0","id":1,"method":"cancel"}"#,
+            json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32600, "message": "Invalid request", "data": null}}),
+        ),
+        (
+            r#"{"jsonrpc":"1.0","id":"x","method":"cancel"}"#,
+            json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32600, "message": "Invalid request", "data": null}}),
+        ),
+        (
+            r#"{"jsonrpc":"2.0","id":"a5","method":"nope"}"#,
+            json!({"jsonrpc": "2.0", "id": "a5", "error": {"code": -32601, "message": "Unexpected method received: nope", "data": null}}),
+        ),
+        (
+            r#"{"jsonrpc":"2.0","id":"a6","method":"prompt","params":{"user_input":5}}"#,
+            json!({"jsonrpc": "2.0", "id": "a6", "error": {"code": -32602, "message": "Invalid parameters for method `prompt`", "data": null}}),
+        ),
+        (
+            r#"{"jsonrpc":"2.0","id":"a7","method":"prompt"}"#,
+            json!({"jsonrpc": "2.0", "id": "a7", "error": {"code": -32602, "message": "Invalid parameters for method `prompt`", "data": null}}),
+        ),
+        (
+            r#"{"jsonrpc":"2.0","id":"a8","method":"initialize","params":{}}"#,
+            json!({"jsonrpc": "2.0", "id": "a8", "error": {"code": -32602, "message": "Invalid parameters for method `initialize`", "data": null}}),
+        ),
+        (
+            r#"{"jsonrpc":"2.0","id":"a9","method":"set_plan_mode","params":{"enabled":[]}}"#,
+            json!({"jsonrpc": "2.0", "id": "a9", "error": {"code": -32602, "message": "Invalid parameters for method `set_plan_mode`", "data": null}}),
+        ),
+        (
+            r#"{"jsonrpc":"2.0","id":"a10","method":"prompt","params":{"user_input":[{"type":"bogus"}]}}"#,
+            json!({"jsonrpc": "2.0", "id": "a10", "error": {"code": -32602, "message": "Invalid parameters for method `prompt`", "data": null}}),
+        ),
+        (
+            r#"{"jsonrpc":"2.0","id":"a12","error":{"code":1}}"#,
+            json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32600, "message": "Invalid request", "data": null}}),
+        ),
+        (
+            r#"{"jsonrpc":"2.0","id":"a11","method":"cancel"}"#,
+            json!({"jsonrpc": "2.0", "id": "a11", "error": {"code": -32000, "message": "No agent turn is in progress", "data": null}}),
+        ),
+    ];
+    for (line, want) in cases {
+        k.send_raw(line);
+        let got = k.until(|_| true).pop().unwrap();
+        assert_eq!(&got, want, "input: {line}");
+    }
+    // Silently ignored: notifications, a response to an unknown id, a 1 MB line of garbage.
+    k.send_raw(r#"{"jsonrpc":"2.0","method":"cancel"}"#);
+    k.send_raw(r#"{"jsonrpc":"2.0","id":"zz","result":{"x":1}}"#);
+    let big = format!("{{\"jsonrpc\":\"2.0\",\"id\":\"big\",\"method\":\"prompt\",\"params\":{{\"user_input\":\"{}\"}}}}", "a".repeat(1 << 20));
+    k.send_raw(&big);
+    let (msgs, resp) = k.response("big");
+    assert_eq!(resp["result"]["status"], "finished");
+    assert_eq!(types(&msgs)[0], "TurnBegin");
+    // still serving
+    k.request("last", "cancel", json!({}));
+    assert_eq!(k.response("last").1["error"]["code"], -32000);
+    let (status, stderr) = k.close();
+    assert!(status.success(), "exit {status:?}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn unknown_flag_exits_2_with_usage() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kagent"))
+        .arg("--bogus")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Usage: kagent"));
+}
+
+#[test]
+fn invalid_config_is_reported() {
+    let env = Env::new(&[]);
+    std::fs::write(&env.cfg, "default_model = \"nope\"\n").unwrap();
+    let k = env.spawn(&[]);
+    let (status, stderr) = k.close();
+    assert_eq!(status.code(), Some(1));
+    assert!(stderr.contains("Invalid configuration file"), "{stderr}");
+    assert!(
+        stderr.contains("Default model nope not found in models"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn stdin_closed_mid_turn_finishes_session_files() {
+    let env = Env::new(&["error: 503", "text: never"]);
+    let mut k = env.spawn(&[]);
+    k.request("p", "prompt", json!({"user_input": "x"}));
+    k.until(|v| v["params"]["type"] == "StepRetry");
+    let (status, _) = k.close();
+    assert!(status.success());
+    let wire = std::fs::read_to_string(env.session_dir().join("wire.jsonl")).unwrap();
+    assert!(wire.lines().last().unwrap().contains("\"TurnEnd\""));
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_mid_turn_leaves_complete_files() {
+    let env = Env::new(&["error: 503", "text: never"]);
+    let mut k = env.spawn(&[]);
+    k.request("p", "prompt", json!({"user_input": "x"}));
+    k.until(|v| v["params"]["type"] == "StepRetry");
+    let pid = k.child.id().to_string();
+    assert!(std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let status = k.child.wait().unwrap();
+    assert_eq!(status.code(), Some(143));
+    let dir = env.session_dir();
+    for f in ["wire.jsonl", "context.jsonl"] {
+        for line in std::fs::read_to_string(dir.join(f)).unwrap().lines() {
+            serde_json::from_str::<serde_json::Value>(line).expect("every line is whole JSON");
+        }
+    }
+    let wire = std::fs::read_to_string(dir.join("wire.jsonl")).unwrap();
+    assert!(wire.lines().last().unwrap().contains("\"TurnEnd\""));
+}
+
+#[cfg(unix)]
+#[test]
+fn sigkill_never_corrupts_earlier_lines_and_session_continues() {
+    let env = Env::new(&["text: one", "error: 503", "text: two"]);
+    let mut k = env.spawn(&[]);
+    k.request("p", "prompt", json!({"user_input": "first"}));
+    k.response("p");
+    k.request("p2", "prompt", json!({"user_input": "second"}));
+    k.until(|v| v["params"]["type"] == "StepRetry");
+    k.child.kill().unwrap();
+    k.child.wait().unwrap();
+    let dir = env.session_dir();
+    let id = dir.file_name().unwrap().to_str().unwrap().to_string();
+    for f in ["wire.jsonl", "context.jsonl"] {
+        for line in std::fs::read_to_string(dir.join(f)).unwrap().lines() {
+            serde_json::from_str::<serde_json::Value>(line).expect("whole JSON lines only");
+        }
+    }
+    // reopen the killed session by id and keep going
+    env.set_scripts(&["text: three"]);
+    let mut k = env.spawn(&["-S", &id]);
+    k.request("p3", "prompt", json!({"user_input": "third"}));
+    assert_eq!(k.response("p3").1["result"]["status"], "finished");
+    k.request("r", "replay", json!({}));
+    let (msgs, _) = k.response("r");
+    let begins = types(&msgs).iter().filter(|t| *t == "TurnBegin").count();
+    assert_eq!(begins, 3);
+    k.close();
+    let ctx = std::fs::read_to_string(dir.join("context.jsonl")).unwrap();
+    assert!(ctx.contains(r#"{"role":"assistant","content":"one"}"#));
+    assert!(ctx.contains(r#"{"role":"assistant","content":"three"}"#));
+}
+
+#[test]
+fn continue_picks_last_session() {
+    let env = Env::new(&["text: a"]);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kagent"))
+        .args(["--wire", "-C", "--config-file"])
+        .arg(&env.cfg)
+        .arg("-w")
+        .arg(&env.work)
+        .env("KIMI_SHARE_DIR", &env.share)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("No previous session found"));
+
+    let mut k = env.spawn(&[]);
+    k.request("p", "prompt", json!({"user_input": "remember me"}));
+    k.response("p");
+    k.close();
+    let first = env.session_dir();
+    env.set_scripts(&["text: b"]);
+    let mut k = env.spawn(&["-C"]);
+    k.request("r", "replay", json!({}));
+    let (msgs, resp) = k.response("r");
+    assert!(resp["result"]["events"].as_u64().unwrap() > 0);
+    assert_eq!(common::events(&msgs)[0].1["user_input"], "remember me");
+    k.close();
+    assert_eq!(env.session_dir(), first);
+}
