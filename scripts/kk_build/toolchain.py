@@ -140,13 +140,16 @@ def host_triple() -> str:
 def needs_libssp_stubs(rustc: Rustc, triple: str) -> bool:
     """Whether this rustc's target spec links -lssp (Debian patches windows-gnu to), which
     zig's mingw lacks: empty stub archives then satisfy the linker."""
-    proc = subprocess.run(
-        [rustc.rustc, "--print", "target-spec-json", "-Z", "unstable-options", "--target", triple],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "RUSTC_BOOTSTRAP": "1"},
-    )
+    try:
+        proc = subprocess.run(
+            [rustc.rustc, "--print", "target-spec-json", "-Z", "unstable-options", "--target", triple],
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, "RUSTC_BOOTSTRAP": "1"},
+        )
+    except OSError:
+        return False
     return proc.returncode == 0 and "-lssp" in proc.stdout
 
 
