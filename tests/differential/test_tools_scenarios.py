@@ -48,4 +48,4 @@ def test_tool_scenario(name: str, tmp_path_factory: pytest.TempPathFactory) -> N
 
 
 def test_tool_catalogue_is_large_enough() -> None:
-    assert len(TOOL_SCENARIOS) >= 17
+    assert len(TOOL_SCENARIOS) >= 16
