@@ -110,6 +110,16 @@ def _server_info(obj: dict[str, Any]) -> None:
             server["name"] = "<SERVER_NAME>"
         if "version" in server:
             server["version"] = "<SERVER_VERSION>"
+        # Skills are not built in kagent yet (issue 2 note): the oracle lists the skills
+        # shipped inside the kimi_cli package as `skill:*` commands. They are compared apart,
+        # and only they: every other slash command must match exactly.
+        commands = obj.get("slash_commands")
+        if isinstance(commands, list):
+            obj["slash_commands"] = [
+                c
+                for c in commands
+                if not (isinstance(c, dict) and str(c.get("name", "")).startswith("skill:"))
+            ]
 
 
 def _step_retry(obj: dict[str, Any]) -> None:
