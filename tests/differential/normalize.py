@@ -118,7 +118,9 @@ def _server_info(obj: dict[str, Any]) -> None:
             obj["slash_commands"] = [
                 c
                 for c in commands
-                if not (isinstance(c, dict) and str(c.get("name", "")).startswith("skill:"))
+                if not (
+                    isinstance(c, dict) and str(c.get("name", "")).startswith("skill:")
+                )
             ]
 
 

@@ -114,7 +114,9 @@ def _params() -> Iterator[Any]:
 
 def test_known_bad_input_differences_name_real_cases() -> None:
     stale = sorted(set(BAD_INPUT_CASES) - {c.name for c in CASES})
-    assert not stale, f"known_differences.py names bad-input cases that do not exist: {stale}"
+    assert not stale, (
+        f"known_differences.py names bad-input cases that do not exist: {stale}"
+    )
 
 
 def _canon(messages: list[Any]) -> list[str]:

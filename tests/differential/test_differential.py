@@ -11,8 +11,8 @@ import pytest
 
 from . import kernels
 from .catalogue import SCENARIOS
-from .known_differences import SCENARIO_RUNS
 from .compare import describe_failure, diff_lines
+from .known_differences import SCENARIO_RUNS
 from .reference import reference_lines
 from .runner import run_scenario
 
