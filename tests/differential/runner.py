@@ -132,7 +132,12 @@ class _PhaseRunner:
 
     def send_obj(self, obj: Any) -> None:
         self.record.lines.append((">", obj))
-        self.client.send_raw(json.dumps(obj, ensure_ascii=False))
+        try:
+            self.client.send_raw(json.dumps(obj, ensure_ascii=False))
+        except BrokenPipeError:
+            # The kernel already exited (e.g. on an invalid config, before reading stdin);
+            # whether that was right is judged by its output and exit, not by this race.
+            pass
 
     def step(self, step: Step) -> None:
         match step:
