@@ -54,8 +54,10 @@ def _run(
 def command_for(script: Path) -> list[str]:
     """argv that runs an installed console script.
 
-    `kimi-kernel` ships as a wheel data script (a Python file whose `#!python` line the
-    installer rewrites): runnable as is on Unix; on Windows, through the interpreter it names.
+    The zig-built wheels declare `kimi-kernel` as a console-script entry point, so installers
+    make `kimi-kernel.exe` on Windows. A wheel built by maturin alone (the parity lane's, from
+    the sdist) ships it as a data script whose `#!python` line the installer rewrites:
+    runnable as is on Unix; on Windows, through the interpreter it names.
     """
     if os.name != "nt" or script.suffix.lower() == ".exe":
         return [str(script)]

@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from kk_build import debian, toolchain
+from kk_build import console_script, debian, toolchain
 from kk_build.manifest import Entry
 from kk_build.matrix import REPO_ROOT, Target
 from kk_build.progress import StageError, run, stage
@@ -133,6 +133,11 @@ def build_one(
     wheels = sorted(staging.glob("*.whl"))
     if len(wheels) != 1:
         raise StageError(target.key, "build", f"expected one wheel in {staging}, found {wheels}")
+    with stage(target.key, "console-script"):
+        try:
+            console_script.apply(wheels[0], console_script.declared())
+        except console_script.ConsoleScriptError as exc:
+            raise StageError(target.key, "console-script", str(exc)) from exc
     return wheels[0], seconds, tc
 
 

@@ -10,6 +10,7 @@ floors) without failing on them.
 from __future__ import annotations
 
 import argparse
+import configparser
 import sys
 import tempfile
 import zipfile
@@ -21,12 +22,26 @@ from scripts.e2e.wheel import extract_binary, find_wheel
 
 
 def payload(wheel: Path) -> set[str]:
+    """Files outside .dist-info, with data scripts as ``scripts/NAME``.
+
+    A console-script entry point counts as ``scripts/NAME`` too: our zig lane turns maturin's
+    ``kimi-kernel`` data script into an entry point (scripts/kk_build/console_script.py), while
+    a wheel built by maturin alone keeps the data script. Both install a ``kimi-kernel`` script.
+    """
     with zipfile.ZipFile(wheel) as zf:
-        return {
+        files = {
             n.split("/", 1)[1] if n.split("/", 1)[0].endswith(".data") else n
             for n in zf.namelist()
             if ".dist-info/" not in n and not n.endswith("/")
         }
+        for name in zf.namelist():
+            if name.endswith(".dist-info/entry_points.txt"):
+                parser = configparser.ConfigParser(interpolation=None)
+                parser.optionxform = str  # type: ignore[assignment,method-assign]
+                parser.read_string(zf.read(name).decode("utf-8"))
+                if parser.has_section("console_scripts"):
+                    files |= {f"scripts/{script}" for script in parser.options("console_scripts")}
+    return files
 
 
 def compare(target: Target, zig_wheel: Path, native_wheel: Path) -> list[str]:

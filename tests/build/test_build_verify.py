@@ -3,7 +3,6 @@ exported by `nox -s tests`) and small Mach-O / PE / ELF programs linked here by 
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -11,6 +10,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from build_host import host_target, host_wheel
 from kk_build import matrix
 from kk_build.verify import CheckFailed, elf, macho, pe
 from kk_build.verify import wheel as verify_wheel
@@ -26,18 +26,6 @@ def zig_cc(tmp: Path, zig_target: str, src: str, out: str, *extra: str) -> bytes
            str(tmp / "prog.c"), *extra]
     subprocess.run(cmd, check=True, cwd=tmp, capture_output=True)
     return (tmp / out).read_bytes()
-
-
-def host_wheel() -> Path:
-    value = os.environ.get("KK_HOST_WHEEL")
-    assert value, "KK_HOST_WHEEL is unset: run these tests through `nox -s tests`"
-    return Path(value)
-
-
-def host_target() -> matrix.Target:
-    key = os.environ.get("KK_HOST_TARGET")
-    assert key, "KK_HOST_TARGET is unset: run these tests through `nox -s tests`"
-    return matrix.load()[key]
 
 
 def auditwheel() -> str:

@@ -40,3 +40,20 @@ def test_extra_files_and_foreign_binaries_are_reported(tmp_path: Path) -> None:
     problems = compare(HOST, zig, native)
     assert any("only in native: ['kimi_kernel/extra.py']" in p for p in problems)
     assert any(p.startswith("native wheel kagent:") for p in problems)
+
+
+def test_console_script_entry_point_equals_data_script(tmp_path: Path) -> None:
+    elf = Path(sys.executable).resolve().read_bytes()
+    zig = wheel(tmp_path / "zig.whl", elf)
+    with zipfile.ZipFile(zig, "a") as zf:
+        zf.writestr(
+            "kimi_kernel-0.1.0.dist-info/entry_points.txt",
+            "[console_scripts]\nkimi-kernel = kimi_kernel.cli:main\n",
+        )
+    native = wheel(
+        tmp_path / "native.whl", elf, extra=("kimi_kernel-0.1.0.data/scripts/kimi-kernel",)
+    )
+    assert "scripts/kimi-kernel" in payload(zig)
+    assert compare(HOST, zig, native) == []
+    bare = wheel(tmp_path / "bare.whl", elf)
+    assert any("only in native: ['scripts/kimi-kernel']" in p for p in compare(HOST, bare, native))

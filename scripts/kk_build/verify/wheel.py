@@ -7,6 +7,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from kk_build import console_script
 from kk_build.matrix import Target
 from kk_build.verify import CheckFailed
 from kk_build.verify.arch import normalise, of_platform_tag
@@ -47,6 +48,25 @@ def _binary_entry(zf: zipfile.ZipFile, target: Target) -> zipfile.ZipInfo:
     return hits[0]
 
 
+def _check_console_scripts(zf: zipfile.ZipFile) -> None:
+    """Every script of [tool.kimi-kernel.console-scripts] is an entry point, not a data script."""
+    wanted = console_script.declared()
+    ep = [n for n in zf.namelist() if n.endswith(".dist-info/entry_points.txt")]
+    have = console_script.parse_console_scripts(zf.read(ep[0]).decode("utf-8")) if len(ep) == 1 else {}
+    data_scripts = {
+        PurePosixPath(n).name for n in zf.namelist()
+        if len(PurePosixPath(n).parts) == 3 and PurePosixPath(n).parts[1] == "scripts"
+        and PurePosixPath(n).parts[0].endswith(".data")
+    }
+    if have != wanted or data_scripts & wanted.keys():
+        raise CheckFailed(
+            "console-script",
+            f"entry_points.txt console_scripts are {have} and data scripts {sorted(data_scripts)}; "
+            f"expected console scripts {wanted} and no data script of those names "
+            "(scripts/kk_build/console_script.py adds them after maturin)",
+        )
+
+
 def check_structure(wheel: Path, target: Target) -> tuple[zipfile.ZipInfo, bytes]:
     tags = platform_tags_of(wheel)
     if tags != target.platform_tags:
@@ -62,6 +82,7 @@ def check_structure(wheel: Path, target: Target) -> tuple[zipfile.ZipInfo, bytes
             raise CheckFailed("python-package", f"{PACKAGE}/__init__.py missing from the wheel")
         if not any("/sboms/" in n for n in names):
             raise CheckFailed("sbom", "maturin's SBOM (*.dist-info/sboms/) missing from the wheel")
+        _check_console_scripts(zf)
         entry = _binary_entry(zf, target)
         mode = entry.external_attr >> 16
         if not stat.S_ISREG(mode) or mode & 0o111 != 0o111:
