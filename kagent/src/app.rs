@@ -177,6 +177,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         work_dir: work_dir.clone(),
         steer_queue: Arc::new(Mutex::new(VecDeque::new())),
     };
+    // As kimi-cli: --afk is saved into the session; --runtime-afk (print mode) only lives here.
+    if cli.afk
+        && !state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .persisted_afk()
+    {
+        soul.update_state(|s| s.set_afk(true))?;
+    }
+    if cli.runtime_afk {
+        state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .set_runtime_afk(true);
+    }
     if cli.yolo || cli.plan || (cfg.default_plan_mode && !session.resumed) {
         let yolo = cli.yolo;
         let plan = cli.plan || (cfg.default_plan_mode && !session.resumed);

@@ -48,9 +48,14 @@ pub struct Cli {
     #[arg(short = 'y', long, visible_alias = "yes", alias = "auto-approve")]
     pub yolo: bool,
 
-    /// Away-from-keyboard mode (auto-approve, auto-dismiss questions).
+    /// Away-from-keyboard mode (auto-approve, auto-dismiss questions); saved in the session.
     #[arg(long)]
     pub afk: bool,
+
+    /// afk for this process only, never saved (what kimi-cli's print mode uses; kimi-kernel
+    /// passes it when it runs a print-mode session on kagent).
+    #[arg(long = "runtime-afk", hide = true)]
+    pub runtime_afk: bool,
 
     /// Start in plan mode.
     #[arg(long)]
@@ -140,9 +145,6 @@ impl Cli {
         }
         if self.max_ralph_iterations.is_some_and(|n| n != 0) {
             v.push("--max-ralph-iterations");
-        }
-        if self.afk {
-            v.push("--afk");
         }
         v
     }

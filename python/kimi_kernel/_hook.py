@@ -72,6 +72,8 @@ def make_launcher(session: Any, kwargs: dict[str, Any]) -> KernelLauncher:
             model_name=kwargs.get("model_name"),
             thinking=kwargs.get("thinking"),
             yolo=bool(kwargs.get("yolo")),
+            afk=bool(kwargs.get("afk")),
+            runtime_afk=bool(kwargs.get("runtime_afk")),
             agent_file=kwargs.get("agent_file"),
             skills_dirs=kwargs.get("skills_dirs"),
             max_steps_per_turn=kwargs.get("max_steps_per_turn"),

@@ -37,6 +37,8 @@ def kagent_args(
     model_name: str | None = None,
     thinking: bool | None = None,
     yolo: bool = False,
+    afk: bool = False,
+    runtime_afk: bool = False,
     agent_file: Path | None = None,
     skills_dirs: Sequence[Any] | None = None,
     max_steps_per_turn: int | None = None,
@@ -57,6 +59,10 @@ def kagent_args(
         args.append("--no-thinking")
     if yolo:
         args.append("--yolo")
+    if afk:  # saved into the session, as kimi-cli does
+        args.append("--afk")
+    if runtime_afk:  # print mode: nobody answers approvals or questions; not saved
+        args.append("--runtime-afk")
     if agent_file is not None:
         args += ["--agent-file", str(Path(agent_file).absolute())]
     for d in skills_dirs or ():

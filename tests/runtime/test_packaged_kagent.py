@@ -11,9 +11,12 @@ from pathlib import Path
 from runtime._kk import (
     BIN_DIR,
     assert_gone,
+    context_records,
     kagent_bin,
     make_sandbox,
     require_installed,
+    run_kk,
+    tool_call,
 )
 from runtime.test_print_mode import turn
 
@@ -55,3 +58,39 @@ def test_print_turn_on_packaged_kagent_matches_python(tmp_path: Path) -> None:
     assert wire == py_wire
     assert len(pids) == 1
     assert_gone(pids[0])
+
+
+def unattended_write(root: Path, kernel: str, *extra: str) -> tuple[str, list[dict[str, object]], dict[str, object]]:
+    """A print-mode turn whose WriteFile needs an approval nobody can give."""
+    sb = make_sandbox(
+        root,
+        [tool_call("w1", "WriteFile", {"path": "out.txt", "content": "unattended"}), "text: written"],
+    )
+    proc = run_kk(sb, "--kernel", kernel, "--print", "-p", "write it", *extra, timeout=120)
+    assert proc.returncode == 0, f"{proc.stdout}\n{proc.stderr}\n{sb.log()[-2000:]}"
+    assert (sb.work / "out.txt").read_text() == "unattended"
+    session = sb.only_session()
+    state = json.loads((session / "state.json").read_text())
+    records = [r for r in context_records(session) if r.get("role") != "_system_prompt"]
+    return proc.stdout, records, state["approval"]
+
+
+def test_print_mode_runs_approval_tools_unattended_like_python(tmp_path: Path) -> None:
+    """kimi-cli's print mode is invocation-only afk: kagent must auto-approve (not wait for
+    an answer nobody gives) and must not save afk into the session."""
+    kagent_bin()
+    out, ctx, approval = unattended_write(tmp_path / "rust", "rust")
+    _py_out, py_ctx, py_approval = unattended_write(tmp_path / "py", "python")
+    assert "written" in out
+    assert ctx == py_ctx
+    assert approval == py_approval
+    assert approval["afk"] is False
+
+
+def test_afk_flag_is_saved_in_the_session_like_python(tmp_path: Path) -> None:
+    kagent_bin()
+    _out, ctx, approval = unattended_write(tmp_path / "rust", "rust", "--afk")
+    _py_out, py_ctx, py_approval = unattended_write(tmp_path / "py", "python", "--afk")
+    assert ctx == py_ctx
+    assert approval == py_approval
+    assert approval["afk"] is True

@@ -9,6 +9,9 @@ use super::{atomic_json_write, SessionError};
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionState {
     data: Map<String, Value>,
+    /// Invocation-only afk (`--runtime-afk`, what kimi-cli's print mode sets): acts like afk
+    /// for this process but is never written to state.json.
+    runtime_afk: bool,
 }
 
 impl Default for SessionState {
@@ -31,6 +34,7 @@ impl Default for SessionState {
         });
         SessionState {
             data: v.as_object().cloned().unwrap_or_default(),
+            runtime_afk: false,
         }
     }
 }
@@ -96,7 +100,13 @@ impl SessionState {
         approval.as_object_mut().expect("approval is an object")
     }
 
+    /// afk in effect: the persisted session flag or the invocation-only overlay.
     pub fn afk(&self) -> bool {
+        self.persisted_afk() || self.runtime_afk
+    }
+
+    /// The session's own afk flag (state.json `approval.afk`).
+    pub fn persisted_afk(&self) -> bool {
         self.data
             .get("approval")
             .and_then(|a| a.get("afk"))
@@ -104,8 +114,17 @@ impl SessionState {
             .unwrap_or(false)
     }
 
+    /// Set the persisted afk flag; switching afk off also ends the invocation-only overlay,
+    /// so `/afk` brings a `--runtime-afk` process back to interactive approvals.
     pub fn set_afk(&mut self, on: bool) {
         self.approval_mut().insert("afk".into(), json!(on));
+        if !on {
+            self.runtime_afk = false;
+        }
+    }
+
+    pub fn set_runtime_afk(&mut self, on: bool) {
+        self.runtime_afk = on;
     }
 
     /// Actions approved "for this session".
@@ -152,5 +171,29 @@ impl SessionState {
         if let Some(a) = approval.as_object_mut() {
             a.insert("yolo".into(), json!(on));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runtime_afk_acts_like_afk_but_is_never_saved() {
+        let dir = std::env::temp_dir().join(format!("kagent-state-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut st = SessionState::default();
+        st.set_runtime_afk(true);
+        assert!(st.afk());
+        assert!(!st.persisted_afk());
+        st.save(&dir).unwrap();
+        assert!(!SessionState::load(&dir).afk());
+        // /afk off ends the overlay too; /afk on is saved.
+        st.set_afk(false);
+        assert!(!st.afk());
+        st.set_afk(true);
+        st.save(&dir).unwrap();
+        assert!(SessionState::load(&dir).afk());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
