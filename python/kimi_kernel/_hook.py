@@ -17,6 +17,38 @@ class KernelUnavailableError(RuntimeError):
     """--kernel rust (strict) was asked for, but kagent cannot run."""
 
 
+class KagentLacksFeatureError(RuntimeError):
+    """The session needs something kagent does not do yet (e.g. MCP servers)."""
+
+
+def mcp_server_count(mcp_configs: Any) -> int:
+    """MCP servers in what kimi-cli loaded from --mcp-config-file/--mcp-config/mcp.json."""
+    count = 0
+    for conf in mcp_configs or ():
+        servers = (
+            conf.get("mcpServers")
+            if isinstance(conf, dict)
+            else getattr(conf, "mcpServers", None)
+        )
+        count += len(servers or {})
+    return count
+
+
+def missing_features(kwargs: dict[str, Any]) -> KagentLacksFeatureError | None:
+    """Why this session cannot run on kagent without losing something, or None.
+
+    kagent has no MCP client yet: running an MCP session on it would silently drop the
+    servers' tools, so such a session stays on the Python kernel (auto) or fails (rust).
+    """
+    servers = mcp_server_count(kwargs.get("mcp_configs"))
+    if servers:
+        return KagentLacksFeatureError(
+            f"kagent does not run MCP servers yet ({servers} configured through "
+            "--mcp-config-file, --mcp-config or the global mcp.json)"
+        )
+    return None
+
+
 def _headline(e: Exception) -> str:
     return e.headline if isinstance(e, KagentNotFoundError) else str(e)
 
@@ -41,6 +73,10 @@ def install(selection: Selection) -> None:
         if kwargs.get("ui_mode", "shell") == "shell":
             # the shell has one session at a time: a reload (/new, /model, ...) replaces it
             await stop_shell_kagents()
+        if (lacking := missing_features(kwargs)) is not None:
+            unavailable(current, lacking)
+            without: KimiCLI = await original(session, **kwargs)
+            return without
         launcher = make_launcher(session, kwargs)
         try:  # find kagent before kimi-cli loads the agent: a strict failure is then quick
             launcher.locate()
@@ -92,7 +128,7 @@ def unavailable(sel: Selection, e: Exception) -> None:
     if sel.kernel == "rust":
         raise KernelUnavailableError(
             f"kimi-kernel: the rust kernel was requested ({sel.detail}) but kagent cannot "
-            f"run: {e}\nUse --kernel python or --kernel auto to run on the Python kernel."
+            f"run this session: {e}\nUse --kernel python or --kernel auto to run on the Python kernel."
         ) from e
     logger.warning("kimi-kernel: kagent unavailable, using the Python kernel: {e}", e=e)
     notice(

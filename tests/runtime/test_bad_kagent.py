@@ -128,7 +128,7 @@ def test_missing_under_rust_is_a_clear_error_and_nonzero_exit(tmp_path: Path) ->
     )
     assert proc.returncode == 1, proc
     assert (
-        "kimi-kernel: the rust kernel was requested (--kernel) but kagent cannot run: "
+        "kimi-kernel: the rust kernel was requested (--kernel) but kagent cannot run this session: "
         f"KIMI_KERNEL_BIN={missing}: no such file. Point KIMI_KERNEL_BIN at a kagent "
         "executable built for this machine, or unset it."
     ) in proc.stderr
