@@ -9,6 +9,9 @@ use super::{atomic_json_write, SessionError};
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionState {
     data: Map<String, Value>,
+    /// Yolo asked for on the command line (`--yolo`, `default_yolo`): in effect, but written
+    /// to `state.json` only when an approval setting is next saved (as kimi-cli does).
+    runtime_yolo: bool,
 }
 
 impl Default for SessionState {
@@ -31,6 +34,7 @@ impl Default for SessionState {
         });
         SessionState {
             data: v.as_object().cloned().unwrap_or_default(),
+            runtime_yolo: false,
         }
     }
 }
@@ -77,7 +81,12 @@ impl SessionState {
         self.data.insert("plan_mode".into(), json!(on));
     }
 
+    /// Yolo in effect: saved in the session or asked for on the command line.
     pub fn yolo(&self) -> bool {
+        self.runtime_yolo || self.saved_yolo()
+    }
+
+    fn saved_yolo(&self) -> bool {
         self.data
             .get("approval")
             .and_then(|a| a.get("yolo"))
@@ -85,7 +94,20 @@ impl SessionState {
             .unwrap_or(false)
     }
 
+    /// Turn yolo on for this process only (not saved until an approval setting changes).
+    pub fn set_runtime_yolo(&mut self, on: bool) {
+        self.runtime_yolo = on;
+    }
+
+    /// The approval section about to change: the yolo in effect becomes the saved one.
     fn approval_mut(&mut self) -> &mut Map<String, Value> {
+        if std::mem::take(&mut self.runtime_yolo) {
+            self.approval_section().insert("yolo".into(), json!(true));
+        }
+        self.approval_section()
+    }
+
+    fn approval_section(&mut self) -> &mut Map<String, Value> {
         let approval = self
             .data
             .entry("approval")
@@ -145,12 +167,28 @@ impl SessionState {
     }
 
     pub fn set_yolo(&mut self, on: bool) {
-        let approval = self
-            .data
-            .entry("approval")
-            .or_insert_with(|| json!({"yolo": false, "afk": false, "auto_approve_actions": []}));
-        if let Some(a) = approval.as_object_mut() {
-            a.insert("yolo".into(), json!(on));
-        }
+        self.approval_mut().insert("yolo".into(), json!(on));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runtime_yolo_is_saved_only_with_an_approval_change() {
+        let mut st = SessionState::default();
+        st.set_runtime_yolo(true);
+        assert!(st.yolo());
+        assert!(!st.saved_yolo());
+        st.set_custom_title("t");
+        assert!(!st.saved_yolo());
+        st.add_auto_approve_action("run command");
+        assert!(st.saved_yolo() && st.yolo());
+
+        let mut st = SessionState::default();
+        st.set_runtime_yolo(true);
+        st.set_yolo(false);
+        assert!(!st.yolo());
     }
 }
