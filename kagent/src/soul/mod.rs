@@ -108,10 +108,13 @@ impl Soul {
         wire.send(WireMessage::TurnBegin {
             user_input: input.clone(),
         });
+        // A close (stdin EOF) is polled after the body, so the body first runs on as far as
+        // the closing unblocked it (see `cancel`).
         let result = tokio::select! {
             biased;
             _ = cancel.cancelled() => Err(TurnError::Cancelled),
-            r = self.turn_body(input.clone(), wire) => r,
+            r = self.turn_body(input.clone(), wire, cancel) => r,
+            _ = cancel.closed_and_settled() => Err(TurnError::Cancelled),
         };
         wire.send(WireMessage::TurnEnd);
         wire.flush();
@@ -139,7 +142,12 @@ impl Soul {
         }
     }
 
-    async fn turn_body(&mut self, input: UserInput, wire: &Wire) -> Result<(), TurnError> {
+    async fn turn_body(
+        &mut self,
+        input: UserInput,
+        wire: &Wire,
+        cancel: &CancelToken,
+    ) -> Result<(), TurnError> {
         let text = input.extract_text(" ");
         if let Some((name, args)) = slash::parse(text.trim()) {
             return slash::run(self, &name, &args, wire).await;
@@ -151,7 +159,7 @@ impl Soul {
         self.check_capabilities(&parts)?;
         self.context.checkpoint()?;
         self.context.append(&[Message::new(Role::User, parts)])?;
-        self.agent_loop(wire).await
+        self.agent_loop(wire, cancel).await
     }
 
     fn check_capabilities(&self, parts: &[ContentPart]) -> Result<(), TurnError> {
@@ -186,7 +194,7 @@ impl Soul {
         }
     }
 
-    async fn agent_loop(&mut self, wire: &Wire) -> Result<(), TurnError> {
+    async fn agent_loop(&mut self, wire: &Wire, cancel: &CancelToken) -> Result<(), TurnError> {
         self.steer_queue
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -194,6 +202,9 @@ impl Soul {
         let max_steps = self.loop_control.max_steps_per_turn;
         let mut step_no: i64 = 0;
         loop {
+            if cancel.is_stopping() {
+                return Err(TurnError::Cancelled);
+            }
             step_no += 1;
             if step_no > max_steps {
                 return Err(TurnError::MaxStepsReached(max_steps));
@@ -226,6 +237,9 @@ impl Soul {
             };
             let steered = self.consume_steers(wire)?;
             match outcome {
+                StepOutcome::Stop if !steered && cancel.is_stopping() => {
+                    return Err(TurnError::Cancelled)
+                }
                 StepOutcome::Stop if !steered => return Ok(()),
                 _ => continue,
             }
