@@ -10,7 +10,7 @@ use crate::cli::Cli;
 use crate::config::{self, Config};
 use crate::session::{canonical, Session, SessionState};
 use crate::soul::context::Context;
-use crate::soul::{Llm, Soul, SYSTEM_PROMPT};
+use crate::soul::{plan, Llm, Soul, SYSTEM_PROMPT};
 use crate::tools::Toolset;
 use crate::wire::server::{write_loop, Exit, Server};
 use crate::{llm, logging};
@@ -191,6 +191,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         system_prompt,
         work_dir: work_dir.clone(),
         steer_queue: Arc::new(Mutex::new(VecDeque::new())),
+        plan_reminders: Default::default(),
     };
     if cli.yolo || cfg.default_yolo {
         // a runtime override: state.json keeps its saved value
@@ -199,8 +200,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             .unwrap_or_else(|p| p.into_inner())
             .set_runtime_yolo(true);
     }
+    let mut soul = soul;
+    {
+        // a session restored in plan mode gets its plan session (id and slug) if it had none
+        let mut st = soul.state.lock().unwrap_or_else(|p| p.into_inner());
+        if st.plan_mode() {
+            plan::ensure_plan_session(&mut st, &session)?;
+        }
+    }
     if cli.plan || (cfg.default_plan_mode && !session.resumed) {
-        soul.update_state(|s| s.set_plan_mode(true))?;
+        if soul.plan_mode() {
+            plan::schedule_activation_reminder(&soul.state);
+        } else {
+            soul.set_plan_mode(true)?;
+        }
     }
 
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();

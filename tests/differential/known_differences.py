@@ -32,26 +32,12 @@ SCENARIO_RUNS: dict[tuple[str, str], str] = {
         "replay_after_turns",
         "kagent",
     ): "ToolCallRequest not recorded in wire.jsonl (requests: 0)",
-    ("set_plan_mode", "kagent"): "plan-mode reminder and plan slug not written",
-    ("set_plan_mode_without_capability", "kagent"): "plan-mode state differs",
     (
         "stdin_closed_mid_turn",
         "kagent",
     ): "StatusUpdate/ToolCallRequest order; request not in wire.jsonl",
     ("session_resume_by_id", "kagent+kagent"): "resumed session files differ",
     ("session_resume_by_id", "kagent+oracle"): "resumed session files differ",
-    (
-        "session_plan_mode_persists",
-        "kagent+kagent",
-    ): "plan slug/session id not persisted",
-    (
-        "session_plan_mode_persists",
-        "oracle+kagent",
-    ): "plan slug/session id not persisted",
-    (
-        "session_plan_mode_persists",
-        "kagent+oracle",
-    ): "plan slug/session id not persisted",
 }
 
 # bad-input case name -> reason (kagent runs only).

@@ -12,6 +12,10 @@ pub struct SessionState {
     /// Yolo asked for on the command line (`--yolo`, `default_yolo`): in effect, but written
     /// to `state.json` only when an approval setting is next saved (as kimi-cli does).
     runtime_yolo: bool,
+    /// A manual plan-mode switch-on waits for its one-shot reminder (not saved).
+    pending_plan_reminder: bool,
+    /// Slug made up for a plan session whose slug was not saved: (plan_session_id, slug).
+    plan_slug_cache: Option<(String, String)>,
 }
 
 impl Default for SessionState {
@@ -35,6 +39,8 @@ impl Default for SessionState {
         SessionState {
             data: v.as_object().cloned().unwrap_or_default(),
             runtime_yolo: false,
+            pending_plan_reminder: false,
+            plan_slug_cache: None,
         }
     }
 }
@@ -79,6 +85,42 @@ impl SessionState {
 
     pub fn set_plan_mode(&mut self, on: bool) {
         self.data.insert("plan_mode".into(), json!(on));
+    }
+
+    pub fn plan_session_id(&self) -> Option<&str> {
+        self.data.get("plan_session_id").and_then(Value::as_str)
+    }
+
+    pub fn plan_slug(&self) -> Option<&str> {
+        self.data.get("plan_slug").and_then(Value::as_str)
+    }
+
+    /// Set (or clear) `plan_session_id` and `plan_slug` together.
+    pub fn set_plan_session(&mut self, session: Option<(&str, &str)>) {
+        let (id, slug) = match session {
+            Some((id, slug)) => (json!(id), json!(slug)),
+            None => (Value::Null, Value::Null),
+        };
+        self.data.insert("plan_session_id".into(), id);
+        self.data.insert("plan_slug".into(), slug);
+    }
+
+    pub fn plan_slug_cache(&self) -> Option<(&str, &str)> {
+        self.plan_slug_cache
+            .as_ref()
+            .map(|(i, s)| (i.as_str(), s.as_str()))
+    }
+
+    pub fn set_plan_slug_cache(&mut self, plan_session_id: &str, slug: &str) {
+        self.plan_slug_cache = Some((plan_session_id.to_string(), slug.to_string()));
+    }
+
+    pub fn pending_plan_reminder(&self) -> bool {
+        self.pending_plan_reminder
+    }
+
+    pub fn set_pending_plan_reminder(&mut self, on: bool) {
+        self.pending_plan_reminder = on;
     }
 
     /// Yolo in effect: saved in the session or asked for on the command line.

@@ -472,7 +472,9 @@ impl Server {
                 let Some(on) = params.get("enabled").and_then(lax_bool) else {
                     return self.send(invalid_params(&id, method));
                 };
-                if let Err(e) = crate::soul::set_plan_mode(&self.state, &self.session, on) {
+                if let Err(e) =
+                    crate::soul::plan::set_plan_mode(&self.state, &self.session, on, true)
+                {
                     crate::logging::error(&format!("saving plan mode failed: {e}"));
                 }
                 let status = WireMessage::StatusUpdate(StatusUpdate {
