@@ -10,7 +10,7 @@ use crate::cli::Cli;
 use crate::config::{self, Config};
 use crate::session::{canonical, Session, SessionState};
 use crate::soul::context::Context;
-use crate::soul::{Llm, Soul, SYSTEM_PROMPT};
+use crate::soul::{plan, Llm, Soul, SYSTEM_PROMPT};
 use crate::tools::Toolset;
 use crate::wire::server::{write_loop, Exit, Server};
 use crate::{llm, logging};
@@ -77,21 +77,36 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         .model
         .clone()
         .unwrap_or_else(|| cfg.default_model.clone());
-    let llm = if model_name.is_empty() {
-        logging::warn("no model configured; prompts will fail with \"LLM is not set\"");
-        None
-    } else {
-        let Some(model) = cfg.models.get(&model_name) else {
-            return Ok(fatal(
-                &format!("Model {model_name} not found in the configuration (models.{model_name}); add it or pick another with -m"),
-                &share,
-            ));
-        };
-        let Some(provider) = cfg.providers.get(&model.provider) else {
-            return Ok(fatal(
-                &format!("Provider {} not found in providers", model.provider),
-                &share,
-            ));
+    let unset_provider = config::LlmProvider {
+        kind: "kimi".into(),
+        ..Default::default()
+    };
+    let unset_model = config::LlmModel {
+        max_context_size: 100_000,
+        ..Default::default()
+    };
+    // Like kimi-cli: a model name that is unset or not in the configuration is not an error;
+    // an empty `kimi` model is used (environment overrides may still complete it), and without
+    // a base URL and model name the LLM stays unset and prompts fail with "LLM is not set".
+    let llm = {
+        let (provider, model) = match cfg.models.get(&model_name) {
+            Some(model) if !model_name.is_empty() => {
+                let Some(provider) = cfg.providers.get(&model.provider) else {
+                    return Ok(fatal(
+                        &format!("Provider {} not found in providers", model.provider),
+                        &share,
+                    ));
+                };
+                (provider, model)
+            }
+            _ => {
+                if model_name.is_empty() {
+                    logging::warn("no model configured");
+                } else {
+                    logging::warn(&format!("model {model_name} is not in the configuration"));
+                }
+                (&unset_provider, &unset_model)
+            }
         };
         let (mut provider, mut model) = (provider.clone(), model.clone());
         if let Err(e) = llm::apply_env_overrides(&mut provider, &mut model) {
@@ -176,6 +191,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         system_prompt,
         work_dir: work_dir.clone(),
         steer_queue: Arc::new(Mutex::new(VecDeque::new())),
+        plan_reminders: Default::default(),
     };
     // As kimi-cli: --afk is saved into the session; --runtime-afk (print mode) only lives here.
     if cli.afk
@@ -192,17 +208,27 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             .unwrap_or_else(|p| p.into_inner())
             .set_runtime_afk(true);
     }
-    if cli.yolo || cli.plan || (cfg.default_plan_mode && !session.resumed) {
-        let yolo = cli.yolo;
-        let plan = cli.plan || (cfg.default_plan_mode && !session.resumed);
-        soul.update_state(|s| {
-            if yolo {
-                s.set_yolo(true);
-            }
-            if plan {
-                s.set_plan_mode(true);
-            }
-        })?;
+    if cli.yolo || cfg.default_yolo {
+        // a runtime override: state.json keeps its saved value
+        soul.state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .set_runtime_yolo(true);
+    }
+    let mut soul = soul;
+    {
+        // a session restored in plan mode gets its plan session (id and slug) if it had none
+        let mut st = soul.state.lock().unwrap_or_else(|p| p.into_inner());
+        if st.plan_mode() {
+            plan::ensure_plan_session(&mut st, &session)?;
+        }
+    }
+    if cli.plan || (cfg.default_plan_mode && !session.resumed) {
+        if soul.plan_mode() {
+            plan::schedule_activation_reminder(&soul.state);
+        } else {
+            soul.set_plan_mode(true)?;
+        }
     }
 
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();

@@ -88,7 +88,7 @@ pub fn share_dir() -> PathBuf {
     dir
 }
 
-fn home_dir() -> PathBuf {
+pub(crate) fn home_dir() -> PathBuf {
     std::env::var_os("HOME")
         .or_else(|| std::env::var_os("USERPROFILE"))
         .map(PathBuf::from)
@@ -251,6 +251,34 @@ fn string_map(obj: &Value, key: &str, ctx: &str) -> Result<BTreeMap<String, Stri
     }
 }
 
+/// Provider `type`s kimi-cli's configuration accepts (kagent builds only some of them; the
+/// others fail later, when the provider is created).
+const PROVIDER_TYPES: &[&str] = &[
+    "kimi",
+    "openai_legacy",
+    "openai_responses",
+    "anthropic",
+    "google_genai",
+    "gemini",
+    "vertexai",
+    "_echo",
+    "_scripted_echo",
+    "_chaos",
+];
+
+/// A value outside a fixed set, worded like a pydantic literal error.
+fn literal_error(loc: &str, allowed: &[&str], got: &str) -> String {
+    let quoted: Vec<String> = allowed.iter().map(|a| format!("'{a}'")).collect();
+    let expected = match quoted.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    };
+    format!(
+        "1 validation error for Config\n{loc}\n  Input should be {expected} [type=literal_error, input_value='{got}', input_type=str]"
+    )
+}
+
 /// Check the fields the kernel uses. Unknown fields are ignored (as pydantic does here).
 pub fn validate(data: &Value) -> Result<Config, String> {
     if !data.is_object() {
@@ -320,6 +348,9 @@ pub fn validate(data: &Value) -> Result<Config, String> {
                 Some(Value::String(s)) => s.clone(),
                 _ => return Err(format!("{ctx}type: Field required (a string)")),
             };
+            if !PROVIDER_TYPES.contains(&kind.as_str()) {
+                return Err(literal_error(&format!("{ctx}type"), PROVIDER_TYPES, &kind));
+            }
             cfg.providers.insert(
                 name.clone(),
                 LlmProvider {
@@ -384,6 +415,19 @@ mod tests {
         .unwrap();
         assert_eq!(toml_cfg, json_cfg);
         assert_eq!(toml_cfg.loop_control.max_steps_per_turn, 4);
+    }
+
+    #[test]
+    fn unknown_provider_type_is_a_config_error() {
+        let e = load_config_text("[providers.s]\ntype = \"bogus\"\n").unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.contains("providers.s.type\n  Input should be 'kimi', "),
+            "{text}"
+        );
+        assert!(
+            text.contains("'_scripted_echo' or '_chaos' [type=literal_error, input_value='bogus'")
+        );
     }
 
     #[test]

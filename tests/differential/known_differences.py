@@ -32,32 +32,12 @@ SCENARIO_RUNS: dict[tuple[str, str], str] = {
         "replay_after_turns",
         "kagent",
     ): "ToolCallRequest not recorded in wire.jsonl (requests: 0)",
-    ("set_plan_mode", "kagent"): "plan-mode reminder and plan slug not written",
-    ("set_plan_mode_without_capability", "kagent"): "plan-mode state differs",
     (
-        "cli_inline_config_and_flags",
+        "stdin_closed_mid_turn",
         "kagent",
-    ): "--yolo recorded in state.json; oracle keeps false",
-    ("config_unknown_provider_type", "kagent"): "config validation wording",
-    (
-        "model_flag_unknown_model",
-        "kagent",
-    ): "kagent exits at startup; oracle answers -32001",
-    ("stdin_closed_mid_turn", "kagent"): "kagent sends TurnEnd/cancelled after EOF",
+    ): "StatusUpdate/ToolCallRequest order; request not in wire.jsonl",
     ("session_resume_by_id", "kagent+kagent"): "resumed session files differ",
     ("session_resume_by_id", "kagent+oracle"): "resumed session files differ",
-    (
-        "session_plan_mode_persists",
-        "kagent+kagent",
-    ): "plan slug/session id not persisted",
-    (
-        "session_plan_mode_persists",
-        "oracle+kagent",
-    ): "plan slug/session id not persisted",
-    (
-        "session_plan_mode_persists",
-        "kagent+oracle",
-    ): "plan slug/session id not persisted",
 }
 
 # bad-input case name -> reason (kagent runs only).

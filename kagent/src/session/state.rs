@@ -12,6 +12,13 @@ pub struct SessionState {
     /// Invocation-only afk (`--runtime-afk`, what kimi-cli's print mode sets): acts like afk
     /// for this process but is never written to state.json.
     runtime_afk: bool,
+    /// Yolo asked for on the command line (`--yolo`, `default_yolo`): in effect, but written
+    /// to `state.json` only when an approval setting is next saved (as kimi-cli does).
+    runtime_yolo: bool,
+    /// A manual plan-mode switch-on waits for its one-shot reminder (not saved).
+    pending_plan_reminder: bool,
+    /// Slug made up for a plan session whose slug was not saved: (plan_session_id, slug).
+    plan_slug_cache: Option<(String, String)>,
 }
 
 impl Default for SessionState {
@@ -35,6 +42,9 @@ impl Default for SessionState {
         SessionState {
             data: v.as_object().cloned().unwrap_or_default(),
             runtime_afk: false,
+            runtime_yolo: false,
+            pending_plan_reminder: false,
+            plan_slug_cache: None,
         }
     }
 }
@@ -81,7 +91,48 @@ impl SessionState {
         self.data.insert("plan_mode".into(), json!(on));
     }
 
+    pub fn plan_session_id(&self) -> Option<&str> {
+        self.data.get("plan_session_id").and_then(Value::as_str)
+    }
+
+    pub fn plan_slug(&self) -> Option<&str> {
+        self.data.get("plan_slug").and_then(Value::as_str)
+    }
+
+    /// Set (or clear) `plan_session_id` and `plan_slug` together.
+    pub fn set_plan_session(&mut self, session: Option<(&str, &str)>) {
+        let (id, slug) = match session {
+            Some((id, slug)) => (json!(id), json!(slug)),
+            None => (Value::Null, Value::Null),
+        };
+        self.data.insert("plan_session_id".into(), id);
+        self.data.insert("plan_slug".into(), slug);
+    }
+
+    pub fn plan_slug_cache(&self) -> Option<(&str, &str)> {
+        self.plan_slug_cache
+            .as_ref()
+            .map(|(i, s)| (i.as_str(), s.as_str()))
+    }
+
+    pub fn set_plan_slug_cache(&mut self, plan_session_id: &str, slug: &str) {
+        self.plan_slug_cache = Some((plan_session_id.to_string(), slug.to_string()));
+    }
+
+    pub fn pending_plan_reminder(&self) -> bool {
+        self.pending_plan_reminder
+    }
+
+    pub fn set_pending_plan_reminder(&mut self, on: bool) {
+        self.pending_plan_reminder = on;
+    }
+
+    /// Yolo in effect: saved in the session or asked for on the command line.
     pub fn yolo(&self) -> bool {
+        self.runtime_yolo || self.saved_yolo()
+    }
+
+    fn saved_yolo(&self) -> bool {
         self.data
             .get("approval")
             .and_then(|a| a.get("yolo"))
@@ -89,7 +140,20 @@ impl SessionState {
             .unwrap_or(false)
     }
 
+    /// Turn yolo on for this process only (not saved until an approval setting changes).
+    pub fn set_runtime_yolo(&mut self, on: bool) {
+        self.runtime_yolo = on;
+    }
+
+    /// The approval section about to change: the yolo in effect becomes the saved one.
     fn approval_mut(&mut self) -> &mut Map<String, Value> {
+        if std::mem::take(&mut self.runtime_yolo) {
+            self.approval_section().insert("yolo".into(), json!(true));
+        }
+        self.approval_section()
+    }
+
+    fn approval_section(&mut self) -> &mut Map<String, Value> {
         let approval = self
             .data
             .entry("approval")
@@ -164,19 +228,30 @@ impl SessionState {
     }
 
     pub fn set_yolo(&mut self, on: bool) {
-        let approval = self
-            .data
-            .entry("approval")
-            .or_insert_with(|| json!({"yolo": false, "afk": false, "auto_approve_actions": []}));
-        if let Some(a) = approval.as_object_mut() {
-            a.insert("yolo".into(), json!(on));
-        }
+        self.approval_mut().insert("yolo".into(), json!(on));
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn runtime_yolo_is_saved_only_with_an_approval_change() {
+        let mut st = SessionState::default();
+        st.set_runtime_yolo(true);
+        assert!(st.yolo());
+        assert!(!st.saved_yolo());
+        st.set_custom_title("t");
+        assert!(!st.saved_yolo());
+        st.add_auto_approve_action("run command");
+        assert!(st.saved_yolo() && st.yolo());
+
+        let mut st = SessionState::default();
+        st.set_runtime_yolo(true);
+        st.set_yolo(false);
+        assert!(!st.yolo());
+    }
 
     #[test]
     fn runtime_afk_acts_like_afk_but_is_never_saved() {

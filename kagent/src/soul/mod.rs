@@ -10,6 +10,7 @@ pub mod cancel;
 pub mod compaction;
 pub mod context;
 pub mod message;
+pub mod plan;
 pub mod retry;
 pub mod slash;
 
@@ -70,6 +71,8 @@ pub struct Soul {
     pub work_dir: PathBuf,
     /// Steers queued by the server while a turn runs.
     pub steer_queue: Arc<Mutex<VecDeque<UserInput>>>,
+    /// Throttling of the plan-mode reminders.
+    pub plan_reminders: plan::PlanReminders,
 }
 
 /// The system prompt written to new sessions.
@@ -88,9 +91,14 @@ impl Soul {
             .plan_mode()
     }
 
+    /// Switch plan mode from a manual entry point (slash command, wire request, `--plan`).
     pub fn set_plan_mode(&mut self, on: bool) -> Result<bool, SessionError> {
-        set_plan_mode(&self.state, &self.session, on)?;
-        Ok(on)
+        plan::set_plan_mode(&self.state, &self.session, on, true)
+    }
+
+    /// The plan file of the current plan session, if any.
+    pub fn plan_file_path(&self) -> Option<PathBuf> {
+        plan::plan_file_path(&self.state)
     }
 
     /// Change the shared state and persist it (re-reading the title from disk first).
@@ -108,10 +116,13 @@ impl Soul {
         wire.send(WireMessage::TurnBegin {
             user_input: input.clone(),
         });
+        // A close (stdin EOF) is polled after the body, so the body first runs on as far as
+        // the closing unblocked it (see `cancel`).
         let result = tokio::select! {
             biased;
             _ = cancel.cancelled() => Err(TurnError::Cancelled),
-            r = self.turn_body(input.clone(), wire) => r,
+            r = self.turn_body(input.clone(), wire, cancel) => r,
+            _ = cancel.closed_and_settled() => Err(TurnError::Cancelled),
         };
         wire.send(WireMessage::TurnEnd);
         wire.flush();
@@ -139,7 +150,12 @@ impl Soul {
         }
     }
 
-    async fn turn_body(&mut self, input: UserInput, wire: &Wire) -> Result<(), TurnError> {
+    async fn turn_body(
+        &mut self,
+        input: UserInput,
+        wire: &Wire,
+        cancel: &CancelToken,
+    ) -> Result<(), TurnError> {
         let text = input.extract_text(" ");
         if let Some((name, args)) = slash::parse(text.trim()) {
             return slash::run(self, &name, &args, wire).await;
@@ -151,7 +167,7 @@ impl Soul {
         self.check_capabilities(&parts)?;
         self.context.checkpoint()?;
         self.context.append(&[Message::new(Role::User, parts)])?;
-        self.agent_loop(wire).await
+        self.agent_loop(wire, cancel).await
     }
 
     fn check_capabilities(&self, parts: &[ContentPart]) -> Result<(), TurnError> {
@@ -186,7 +202,7 @@ impl Soul {
         }
     }
 
-    async fn agent_loop(&mut self, wire: &Wire) -> Result<(), TurnError> {
+    async fn agent_loop(&mut self, wire: &Wire, cancel: &CancelToken) -> Result<(), TurnError> {
         self.steer_queue
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -194,6 +210,9 @@ impl Soul {
         let max_steps = self.loop_control.max_steps_per_turn;
         let mut step_no: i64 = 0;
         loop {
+            if cancel.is_stopping() {
+                return Err(TurnError::Cancelled);
+            }
             step_no += 1;
             if step_no > max_steps {
                 return Err(TurnError::MaxStepsReached(max_steps));
@@ -226,6 +245,9 @@ impl Soul {
             };
             let steered = self.consume_steers(wire)?;
             match outcome {
+                StepOutcome::Stop if !steered && cancel.is_stopping() => {
+                    return Err(TurnError::Cancelled)
+                }
                 StepOutcome::Stop if !steered => return Ok(()),
                 _ => continue,
             }
@@ -256,6 +278,15 @@ impl Soul {
             None => return Err(TurnError::LlmNotSet),
         };
         let max_attempts = self.loop_control.max_retries_per_step.max(1);
+        // Dynamic injection (kimi-cli's plan-mode provider): a user message of reminders.
+        if let Some(text) = self
+            .plan_reminders
+            .next(&self.state, self.context.history())
+        {
+            let part = system_reminder(&text);
+            self.context
+                .append(&[Message::new(Role::User, vec![part])])?;
+        }
         let tools = self.toolset.definitions();
         let history = normalize_history(self.context.history());
         let mut attempt: i64 = 1;
@@ -529,14 +560,6 @@ pub fn update_state(
     g.save(&session.dir)
 }
 
-pub fn set_plan_mode(
-    state: &Mutex<SessionState>,
-    session: &Session,
-    on: bool,
-) -> Result<(), SessionError> {
-    update_state(state, session, |s| s.set_plan_mode(on))
-}
-
 /// The history as sent to the model: adjacent user messages merged into one (kimi-cli's
 /// `normalize_history`; e.g. the compaction summary and the next prompt).
 pub fn normalize_history(history: &[Message]) -> Vec<Message> {
@@ -602,6 +625,11 @@ pub fn shorten(text: &str, width: usize) -> String {
     }
     let head: String = chars[..cut].iter().collect();
     format!("{}\u{2026}", head.trim_end())
+}
+
+/// kimi-cli's `system_reminder`: a text part wrapped in `<system-reminder>` tags.
+pub fn system_reminder(text: &str) -> ContentPart {
+    ContentPart::text(format!("<system-reminder>\n{text}\n</system-reminder>"))
 }
 
 /// Send a text part (slash command output).

@@ -191,24 +191,70 @@ pub async fn run(soul: &mut Soul, name: &str, args: &str, wire: &Wire) -> Result
             }
         }
         "plan" => {
-            let on = match args.trim() {
-                "on" => true,
-                "off" => false,
-                _ => !soul.plan_mode(),
+            let path_text = |soul: &Soul| {
+                soul.plan_file_path()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|| "None".into())
             };
-            soul.set_plan_mode(on)?;
-            send_text(
-                wire,
-                if on {
-                    "Plan mode ON."
-                } else {
-                    "Plan mode OFF. All tools are now available."
-                },
-            );
-            wire.send(WireMessage::StatusUpdate(StatusUpdate {
-                plan_mode: Some(on),
-                ..StatusUpdate::default()
-            }));
+            let status = |soul: &Soul| {
+                WireMessage::StatusUpdate(StatusUpdate {
+                    plan_mode: Some(soul.plan_mode()),
+                    ..StatusUpdate::default()
+                })
+            };
+            match args.trim().to_lowercase().as_str() {
+                "on" => {
+                    if !soul.plan_mode() {
+                        soul.set_plan_mode(true)?;
+                    }
+                    send_text(
+                        wire,
+                        &format!("Plan mode ON. Plan file: {}", path_text(soul)),
+                    );
+                    wire.send(status(soul));
+                }
+                "off" => {
+                    if soul.plan_mode() {
+                        soul.set_plan_mode(false)?;
+                    }
+                    send_text(wire, "Plan mode OFF. All tools are now available.");
+                    wire.send(status(soul));
+                }
+                "view" => {
+                    let content = soul
+                        .plan_file_path()
+                        .and_then(|p| std::fs::read_to_string(p).ok())
+                        .filter(|c| !c.is_empty());
+                    match content {
+                        Some(c) => send_text(wire, &c),
+                        None => send_text(wire, "No plan file found for this session."),
+                    }
+                }
+                "clear" => {
+                    if let Some(p) = soul.plan_file_path().filter(|p| p.exists()) {
+                        if let Err(e) = std::fs::remove_file(&p) {
+                            crate::logging::warn(&format!("cannot remove {}: {e}", p.display()));
+                        }
+                    }
+                    send_text(wire, "Plan cleared.");
+                }
+                _ => {
+                    let on = !soul.plan_mode();
+                    soul.set_plan_mode(on)?;
+                    if on {
+                        send_text(
+                            wire,
+                            &format!(
+                                "Plan mode ON. Write your plan to: {}\nUse ExitPlanMode when done, or /plan off to exit manually.",
+                                path_text(soul)
+                            ),
+                        );
+                    } else {
+                        send_text(wire, "Plan mode OFF. All tools are now available.");
+                    }
+                    wire.send(status(soul));
+                }
+            }
         }
         other => {
             crate::logging::warn(&format!(

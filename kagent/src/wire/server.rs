@@ -363,24 +363,34 @@ impl Server {
             self.handle_line(line).await;
             self.tasks.retain(|t| !t.is_finished());
         };
-        self.shutdown().await;
+        self.shutdown(exit).await;
         exit
     }
 
-    async fn shutdown(&mut self) {
-        if let Some((_, c)) = self
-            .active
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_ref()
-        {
-            c.cancel();
+    async fn shutdown(&mut self, exit: Exit) {
+        // Like kimi-cli, nothing more reaches stdout once the connection is closed: what is
+        // already queued is written, later lines (the TurnEnd and the prompt's response of a
+        // turn still running) are recorded in the session only.
+        let eof = exit == Exit::StdinClosed;
+        if eof {
+            self.send(CLOSE_STDOUT);
         }
         // Pending client requests resolve as "connection closed".
         self.pending
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clear();
+        if let Some((kind, c)) = self
+            .active
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+        {
+            match kind {
+                ActiveKind::Turn if eof => c.close(),
+                _ => c.cancel(),
+            }
+        }
         for t in self.tasks.drain(..) {
             let _ = t.await;
         }
@@ -462,7 +472,9 @@ impl Server {
                 let Some(on) = params.get("enabled").and_then(lax_bool) else {
                     return self.send(invalid_params(&id, method));
                 };
-                if let Err(e) = crate::soul::set_plan_mode(&self.state, &self.session, on) {
+                if let Err(e) =
+                    crate::soul::plan::set_plan_mode(&self.state, &self.session, on, true)
+                {
                     crate::logging::error(&format!("saving plan mode failed: {e}"));
                 }
                 let status = WireMessage::StatusUpdate(StatusUpdate {
@@ -683,10 +695,16 @@ fn truncate(line: &str) -> String {
     line.chars().take(200).collect()
 }
 
-/// Write queued lines to stdout until every sender is gone.
+/// Queued instead of a message: stdout takes nothing after it.
+const CLOSE_STDOUT: Value = Value::Null;
+
+/// Write queued lines to stdout until every sender is gone or [`CLOSE_STDOUT`] comes.
 pub async fn write_loop(mut rx: mpsc::UnboundedReceiver<Value>) {
     let mut out = tokio::io::stdout();
     while let Some(v) = rx.recv().await {
+        if v == CLOSE_STDOUT {
+            break;
+        }
         let mut line = crate::pyjson::compact(&v);
         line.push('\n');
         if out.write_all(line.as_bytes()).await.is_err() || out.flush().await.is_err() {

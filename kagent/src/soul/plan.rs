@@ -1,0 +1,371 @@
+//! Plan mode: the per-session plan file and the reminders injected while plan mode is on.
+//!
+//! Behaves like kimi-cli 1.51: turning plan mode on allocates a `plan_session_id` (32 hex
+//! digits) and a random slug, both saved in `state.json`; the plan file is
+//! `$HOME/.kimi/plans/<slug>.md`. A manual switch-on (wire `set_plan_mode`, `/plan`, `--plan`)
+//! schedules a one-shot reminder for the next step; otherwise the full reminder is injected
+//! when the history has none, and then again every few assistant messages (a sparse one
+//! mostly, a full one every fifth time). The reminder texts are kimi-cli's (data file).
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use crate::session::{Session, SessionError, SessionState};
+
+use super::message::{ContentPart, Message, Role};
+
+/// Assistant messages between two periodic reminders.
+const TURN_INTERVAL: usize = 5;
+/// Every n-th periodic reminder is a full one.
+const FULL_EVERY_N: u32 = 5;
+
+const REMINDERS: &str = include_str!("data/plan_mode_reminders.txt");
+const PLAN_FILE: &str = "{plan_file}";
+
+/// Words for plan slugs (three of them, joined by `-`).
+const SLUG_WORDS: &[&str] = &[
+    "andromeda",
+    "antares",
+    "aquila",
+    "arcturus",
+    "auriga",
+    "bellatrix",
+    "betelgeuse",
+    "bootes",
+    "canopus",
+    "capella",
+    "carina",
+    "cassiopeia",
+    "castor",
+    "centaurus",
+    "cepheus",
+    "cetus",
+    "columba",
+    "corvus",
+    "crux",
+    "cygnus",
+    "deneb",
+    "dorado",
+    "draco",
+    "eridanus",
+    "fomalhaut",
+    "gemini",
+    "hercules",
+    "hydra",
+    "lacerta",
+    "leo",
+    "lepus",
+    "libra",
+    "lupus",
+    "lynx",
+    "lyra",
+    "mensa",
+    "mira",
+    "monoceros",
+    "norma",
+    "octans",
+    "orion",
+    "pavo",
+    "pegasus",
+    "perseus",
+    "phoenix",
+    "pictor",
+    "pisces",
+    "pollux",
+    "polaris",
+    "procyon",
+    "puppis",
+    "pyxis",
+    "regulus",
+    "rigel",
+    "sagitta",
+    "scorpius",
+    "sculptor",
+    "scutum",
+    "serpens",
+    "sextans",
+    "sirius",
+    "spica",
+    "taurus",
+    "triangulum",
+    "tucana",
+    "ursa",
+    "vega",
+    "vela",
+    "virgo",
+    "volans",
+    "vulpecula",
+    "altair",
+    "electra",
+    "maia",
+    "merope",
+    "alcyone",
+    "atlas",
+    "mizar",
+    "alcor",
+    "nunki",
+];
+
+/// A section of the reminder data file, `{plan_file}` replaced by `path`.
+fn reminder(name: &str, path: &str) -> String {
+    let marker = format!("=== {name} ===\n");
+    let start = REMINDERS
+        .find(&marker)
+        .map(|i| i + marker.len())
+        .unwrap_or(REMINDERS.len());
+    let rest = &REMINDERS[start..];
+    let end = rest
+        .find("\n=== ")
+        .unwrap_or(rest.trim_end_matches('\n').len());
+    rest[..end].replace(PLAN_FILE, path)
+}
+
+/// Texts that mark a message as a plan-mode reminder: the first line of the full reminder
+/// and the first sentence of the sparse one.
+fn reminder_keys() -> [String; 2] {
+    let full = reminder("full_new", "");
+    let sparse = reminder("sparse", "");
+    [
+        full.lines().next().unwrap_or_default().to_string(),
+        sparse.split('.').next().unwrap_or_default().to_string(),
+    ]
+}
+
+/// `$HOME/.kimi/plans` (kimi-cli keeps plans under the home directory, not the share dir).
+pub fn plans_dir() -> PathBuf {
+    crate::config::home_dir().join(".kimi").join("plans")
+}
+
+/// Random indexes from a fresh v4 UUID's bytes.
+fn random_words(n: usize) -> Vec<&'static str> {
+    let bytes = uuid::Uuid::new_v4().into_bytes();
+    (0..n)
+        .map(|i| {
+            let v = u16::from_le_bytes([bytes[2 * i], bytes[2 * i + 1]]) as usize;
+            SLUG_WORDS[v % SLUG_WORDS.len()]
+        })
+        .collect()
+}
+
+/// A slug whose plan file does not exist yet (20 tries, then the session id prefix is added).
+fn new_slug(plan_session_id: &str) -> String {
+    let dir = plans_dir();
+    if let Err(e) = std::fs::create_dir_all(&dir) {
+        crate::logging::warn(&format!("cannot create {}: {e}", dir.display()));
+    }
+    let mut slug = String::new();
+    for _ in 0..20 {
+        slug = random_words(3).join("-");
+        if !dir.join(format!("{slug}.md")).exists() {
+            return slug;
+        }
+    }
+    let prefix: String = plan_session_id.chars().take(8).collect();
+    format!("{slug}-{prefix}")
+}
+
+/// The slug of the state's plan session: the saved one, or one made up for this process
+/// (kimi-cli keeps a per-process cache and does not save it in that case either).
+fn slug_for(st: &mut SessionState, plan_session_id: &str) -> String {
+    if let Some(slug) = st.plan_slug() {
+        return slug.to_string();
+    }
+    if let Some((id, slug)) = st.plan_slug_cache() {
+        if id == plan_session_id {
+            return slug.to_string();
+        }
+    }
+    let slug = new_slug(plan_session_id);
+    st.set_plan_slug_cache(plan_session_id, &slug);
+    slug
+}
+
+/// Allocate the plan session (id and slug, saved) if there is none yet.
+pub fn ensure_plan_session(st: &mut SessionState, session: &Session) -> Result<(), SessionError> {
+    if st.plan_session_id().is_some() {
+        return Ok(());
+    }
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let slug = new_slug(&id);
+    st.set_plan_session(Some((&id, &slug)));
+    st.save(&session.dir)
+}
+
+/// The plan file of the current plan session, if any.
+pub fn plan_file_path(state: &Mutex<SessionState>) -> Option<PathBuf> {
+    let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
+    let id = st.plan_session_id()?.to_string();
+    let slug = slug_for(&mut st, &id);
+    Some(plans_dir().join(format!("{slug}.md")))
+}
+
+/// Switch plan mode. `manual` (wire request, slash command, `--plan`) schedules the
+/// activation reminder. Nothing changes (or is saved) when the mode is already `on`.
+pub fn set_plan_mode(
+    state: &Mutex<SessionState>,
+    session: &Session,
+    on: bool,
+    manual: bool,
+) -> Result<bool, SessionError> {
+    let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
+    if st.plan_mode() == on {
+        return Ok(on);
+    }
+    let fresh = SessionState::load(&session.dir);
+    if let Some(t) = fresh.custom_title() {
+        st.set_custom_title(t);
+    }
+    if on {
+        ensure_plan_session(&mut st, session)?;
+        st.set_pending_plan_reminder(manual);
+    } else {
+        st.set_pending_plan_reminder(false);
+        st.set_plan_session(None);
+    }
+    st.set_plan_mode(on);
+    st.save(&session.dir)?;
+    Ok(on)
+}
+
+/// Schedule the activation reminder if plan mode is already on (`--plan` on a session
+/// restored in plan mode).
+pub fn schedule_activation_reminder(state: &Mutex<SessionState>) {
+    let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
+    if st.plan_mode() {
+        st.set_pending_plan_reminder(true);
+    }
+}
+
+/// Per-soul throttling state of the plan-mode reminders.
+#[derive(Debug, Default)]
+pub struct PlanReminders {
+    inject_count: u32,
+}
+
+fn is_plan_reminder(m: &Message, keys: &[String; 2]) -> bool {
+    m.role == Role::User
+        && m.content.iter().any(|p| match p {
+            ContentPart::Text(t) => keys.iter().any(|k| t.contains(k.as_str())),
+            _ => false,
+        })
+}
+
+impl PlanReminders {
+    /// The reminder to inject before the next step, if any.
+    pub fn next(&mut self, state: &Mutex<SessionState>, history: &[Message]) -> Option<String> {
+        let plan_mode = state.lock().unwrap_or_else(|p| p.into_inner()).plan_mode();
+        if !plan_mode {
+            self.inject_count = 0;
+            return None;
+        }
+        let path = plan_file_path(state);
+        let exists = path.as_ref().is_some_and(|p| p.exists());
+        let shown = path
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        let full = || reminder(if exists { "full_exists" } else { "full_new" }, &shown);
+
+        let pending = {
+            let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
+            let p = st.pending_plan_reminder();
+            st.set_pending_plan_reminder(false);
+            p
+        };
+        if pending {
+            self.inject_count = 1;
+            return Some(if exists {
+                reminder("reentry", &shown)
+            } else {
+                full()
+            });
+        }
+
+        let keys = reminder_keys();
+        let mut since_last = 0;
+        let mut found = false;
+        for m in history.iter().rev() {
+            if is_plan_reminder(m, &keys) {
+                found = true;
+                break;
+            }
+            if m.role == Role::Assistant {
+                since_last += 1;
+            }
+        }
+        if !found {
+            self.inject_count = 1;
+            return Some(full());
+        }
+        if since_last < TURN_INTERVAL {
+            return None;
+        }
+        self.inject_count += 1;
+        Some(if self.inject_count % FULL_EVERY_N == 1 {
+            full()
+        } else {
+            reminder("sparse", &shown)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reminder_sections() {
+        let full = reminder("full_new", "/h/.kimi/plans/a-b-c.md");
+        assert!(full.starts_with("Plan mode is active. You MUST NOT make any edits"));
+        assert!(full.contains("\nPlan file: /h/.kimi/plans/a-b-c.md (create it with WriteFile;"));
+        assert!(full.ends_with("until you call ExitPlanMode."));
+        let sparse = reminder("sparse", "P");
+        assert!(sparse.starts_with("Plan mode still active (see full instructions earlier). Read-only except plan file (P)."));
+        assert!(!sparse.contains('\n'));
+        let reentry = reminder("reentry", "P");
+        assert!(reentry.ends_with("(to request plan approval)."));
+        assert_eq!(
+            reminder_keys()[1],
+            "Plan mode still active (see full instructions earlier)"
+        );
+    }
+
+    #[test]
+    fn slugs_are_three_words() {
+        let w = random_words(3);
+        assert_eq!(w.len(), 3);
+        assert!(w.iter().all(|s| s.chars().all(|c| c.is_ascii_lowercase())));
+    }
+
+    #[test]
+    fn periodic_reminders() {
+        let state = Mutex::new(SessionState::default());
+        let mut r = PlanReminders::default();
+        assert_eq!(r.next(&state, &[]), None);
+        {
+            let mut st = state.lock().unwrap();
+            st.set_plan_mode(true);
+            st.set_plan_session(Some((
+                "0123456789abcdef0123456789abcdef",
+                "orion-vega-lyra",
+            )));
+        }
+        let first = r.next(&state, &[]).unwrap();
+        assert!(first.contains("plans/orion-vega-lyra.md (create it"));
+        let mut history = vec![Message::new(
+            Role::User,
+            vec![ContentPart::text(format!(
+                "<system-reminder>\n{first}\n</system-reminder>"
+            ))],
+        )];
+        for _ in 0..4 {
+            history.push(Message::new(Role::Assistant, vec![ContentPart::text("ok")]));
+            assert_eq!(r.next(&state, &history), None);
+        }
+        history.push(Message::new(Role::Assistant, vec![ContentPart::text("ok")]));
+        assert!(r
+            .next(&state, &history)
+            .unwrap()
+            .starts_with("Plan mode still active"));
+    }
+}
