@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from kk_build import console_script, debian, toolchain
+from kk_build import console_script, debian, sbom, toolchain
 from kk_build.manifest import Entry
 from kk_build.matrix import REPO_ROOT, Target
 from kk_build.progress import StageError, run, stage
@@ -74,13 +74,15 @@ def choose_toolchain(target: Target) -> toolchain.Toolchain:
     return toolchain.choose(target.rust_triple)
 
 
-def rustflags(tc: toolchain.Toolchain, target_dir: Path) -> list[str]:
-    """Path remapping for reproducible, path-free binaries, plus the link stubs if needed.
+def rustflags(tc: toolchain.Toolchain, target_dir: Path, repo: Path = REPO_ROOT) -> list[str]:
+    """Path remapping for reproducible, path-free binaries, plus the link stubs if needed:
+    the checkout (``repo``), cargo's home, the target dir and the Rust sources all map to fixed
+    names, so two checkouts at different paths build the same bytes.
     Later --remap-path-prefix options win, so the most specific come last."""
     cargo_home = Path(os.environ.get("CARGO_HOME", Path.home() / ".cargo"))
     remaps: list[tuple[Path, str]] = [
         (cargo_home, "/cargo"),
-        (REPO_ROOT, "/kimi-kernel"),
+        (repo, "/kimi-kernel"),
         (target_dir, "/target"),
         (tc.rustc.sysroot, f"/rustc/{tc.rustc.version}"),
         (tc.rustc.rust_src.resolve(), f"/rustc/{tc.rustc.version}/src"),
@@ -91,7 +93,9 @@ def rustflags(tc: toolchain.Toolchain, target_dir: Path) -> list[str]:
     return flags
 
 
-def build_env(tc: toolchain.Toolchain, target_dir: Path, sde: str) -> dict[str, str]:
+def build_env(
+    tc: toolchain.Toolchain, target_dir: Path, sde: str, repo: Path = REPO_ROOT
+) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("RUSTFLAGS", "RUSTUP_TOOLCHAIN")}
     env.update(tc.env)
     # The venv first: cargo-zigbuild runs `python3 -m ziglang` from PATH (Debian's rustc lives in
@@ -100,7 +104,7 @@ def build_env(tc: toolchain.Toolchain, target_dir: Path, sde: str) -> dict[str, 
     env["RUSTC"] = str(tc.rustc.rustc)
     env["CARGO"] = str(tc.rustc.cargo)
     env["CARGO_TARGET_DIR"] = str(target_dir)
-    env["CARGO_ENCODED_RUSTFLAGS"] = "\x1f".join(rustflags(tc, target_dir))
+    env["CARGO_ENCODED_RUSTFLAGS"] = "\x1f".join(rustflags(tc, target_dir, repo))
     env["SOURCE_DATE_EPOCH"] = sde
     env["CARGO_TERM_COLOR"] = "never"
     return env
@@ -116,9 +120,14 @@ def maturin_command(target: Target, tc: toolchain.Toolchain, out: Path) -> list[
 
 
 def build_one(
-    target: Target, sde: str, target_dir: Path = TARGET_DIR, staging_name: str | None = None
+    target: Target,
+    sde: str,
+    target_dir: Path = TARGET_DIR,
+    staging_name: str | None = None,
+    repo: Path = REPO_ROOT,
 ) -> tuple[Path, float, toolchain.Toolchain]:
-    """Build ``target``'s wheel into a fresh staging dir; return (wheel, seconds, toolchain)."""
+    """Build ``target``'s wheel from the checkout ``repo`` into a fresh staging dir;
+    return (wheel, seconds, toolchain)."""
     with stage(target.key, "toolchain"):
         tc = choose_toolchain(target)
     print(f"[{target.key}] toolchain: {tc.describe()}", flush=True)
@@ -128,14 +137,16 @@ def build_one(
     start = time.monotonic()
     with stage(target.key, "build"):
         run(target.key, "build", maturin_command(target, tc, staging),
-            env=build_env(tc, target_dir, sde), cwd=REPO_ROOT, log=LOG_DIR / f"{staging_name or target.key}-build.log")
+            env=build_env(tc, target_dir, sde, repo), cwd=repo, log=LOG_DIR / f"{staging_name or target.key}-build.log")
     seconds = round(time.monotonic() - start, 1)
     wheels = sorted(staging.glob("*.whl"))
     if len(wheels) != 1:
         raise StageError(target.key, "build", f"expected one wheel in {staging}, found {wheels}")
+    with stage(target.key, "SBOM: checkout path -> " + sbom.CANONICAL):
+        sbom.normalize(wheels[0], repo)
     with stage(target.key, "console-script"):
         try:
-            console_script.apply(wheels[0], console_script.declared())
+            console_script.apply(wheels[0], console_script.declared(repo / "pyproject.toml"))
         except console_script.ConsoleScriptError as exc:
             raise StageError(target.key, "console-script", str(exc)) from exc
     return wheels[0], seconds, tc

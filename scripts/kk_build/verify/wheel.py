@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import csv
+import hashlib
+import io
+import re
 import stat
 import zipfile
 from dataclasses import dataclass
@@ -67,6 +72,25 @@ def _check_console_scripts(zf: zipfile.ZipFile) -> None:
         )
 
 
+def check_record(zf: zipfile.ZipFile) -> None:
+    """Every member is in RECORD with its sha256 and size (the SBOM is rewritten after maturin)."""
+    record = next((n for n in zf.namelist() if n.endswith(".dist-info/RECORD")), None)
+    if record is None:
+        raise CheckFailed("record", "no .dist-info/RECORD")
+    listed: dict[str, tuple[str, str]] = {}
+    for row in csv.reader(io.StringIO(zf.read(record).decode("utf-8"))):
+        if row:
+            listed[row[0]] = (row[1], row[2]) if len(row) >= 3 else ("", "")
+    for info in zf.infolist():
+        if info.filename == record or info.is_dir():
+            continue
+        data = zf.read(info)
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        if listed.get(info.filename) != (f"sha256={digest}", str(len(data))):
+            raise CheckFailed("record", f"{info.filename}: RECORD says {listed.get(info.filename)}, "
+                                        f"content has sha256={digest},{len(data)}")
+
+
 def check_structure(wheel: Path, target: Target) -> tuple[zipfile.ZipInfo, bytes]:
     tags = platform_tags_of(wheel)
     if tags != target.platform_tags:
@@ -80,8 +104,13 @@ def check_structure(wheel: Path, target: Target) -> tuple[zipfile.ZipInfo, bytes
         names = zf.namelist()
         if f"{PACKAGE}/__init__.py" not in names:
             raise CheckFailed("python-package", f"{PACKAGE}/__init__.py missing from the wheel")
-        if not any("/sboms/" in n for n in names):
+        sboms = [n for n in names if "/sboms/" in n]
+        if not sboms:
             raise CheckFailed("sbom", "maturin's SBOM (*.dist-info/sboms/) missing from the wheel")
+        for name in sboms:
+            leak = re.search(rb"path\+file://(?!/kimi-kernel/)[^\"#]*", zf.read(name))
+            if leak:
+                raise CheckFailed("sbom-path", f"{name} records a checkout path: {leak.group().decode()}")
         _check_console_scripts(zf)
         entry = _binary_entry(zf, target)
         mode = entry.external_attr >> 16
@@ -90,6 +119,7 @@ def check_structure(wheel: Path, target: Target) -> tuple[zipfile.ZipInfo, bytes
                 "executable", f"{entry.filename} has unix mode {oct(mode)}, needs to be 0o755-ish"
             )
         data = zf.read(entry)
+        check_record(zf)
     return entry, data
 
 
