@@ -16,7 +16,7 @@ use reqwest::header::HeaderMap;
 use serde_json::{json, Map, Value};
 
 use super::http::{HttpClient, Response};
-use super::sse::{SseDecoder, SseEvent};
+use super::sse::{SseHandler, SseStream};
 use super::{
     BoxFuture, ChatProvider, ChatProviderError, StreamedMessage, StreamedPart, ToolDefinition,
 };
@@ -355,26 +355,21 @@ impl ChatProvider for Anthropic {
 
 /// The parts of a Messages API event stream.
 pub struct EventStream {
-    resp: Response,
-    decoder: SseDecoder,
-    events: VecDeque<SseEvent>,
     queue: VecDeque<StreamedPart>,
     id: Option<String>,
     usage: TokenUsage,
-    done: bool,
 }
 
 impl EventStream {
-    fn new(resp: Response) -> Self {
-        EventStream {
+    fn new(resp: Response) -> SseStream<Self> {
+        SseStream::new(
             resp,
-            decoder: SseDecoder::new(),
-            events: VecDeque::new(),
-            queue: VecDeque::new(),
-            id: None,
-            usage: TokenUsage::default(),
-            done: false,
-        }
+            EventStream {
+                queue: VecDeque::new(),
+                id: None,
+                usage: TokenUsage::default(),
+            },
+        )
     }
 
     fn handle(&mut self, ev: &Value) -> Result<(), ChatProviderError> {
@@ -480,54 +475,15 @@ impl EventStream {
         }
         Ok(())
     }
-
-    async fn next_inner(&mut self) -> Option<Result<StreamedPart, ChatProviderError>> {
-        loop {
-            if let Some(p) = self.queue.pop_front() {
-                return Some(Ok(p));
-            }
-            if self.done {
-                return None;
-            }
-            if let Some(ev) = self.events.pop_front() {
-                let v: Value = match serde_json::from_str(&ev.data) {
-                    Ok(v) => v,
-                    Err(e) => {
-                        self.done = true;
-                        return Some(Err(ChatProviderError::Other(format!(
-                            "Invalid JSON in the model's response stream: {e}"
-                        ))));
-                    }
-                };
-                if let Err(e) = self.handle(&v) {
-                    self.done = true;
-                    return Some(Err(e));
-                }
-                if v.get("type").and_then(Value::as_str) == Some("message_stop") {
-                    self.done = true;
-                }
-                continue;
-            }
-            match self.resp.chunk().await {
-                Ok(Some(bytes)) => self.events.extend(self.decoder.feed(&bytes)),
-                Ok(None) => {
-                    self.events.extend(self.decoder.finish());
-                    if self.events.is_empty() {
-                        self.done = true;
-                    }
-                }
-                Err(e) => {
-                    self.done = true;
-                    return Some(Err(e));
-                }
-            }
-        }
-    }
 }
 
-impl StreamedMessage for EventStream {
-    fn next_part(&mut self) -> BoxFuture<'_, Option<Result<StreamedPart, ChatProviderError>>> {
-        Box::pin(self.next_inner())
+impl SseHandler for EventStream {
+    fn on_event(&mut self, event: &Value) -> Result<bool, ChatProviderError> {
+        self.handle(event)?;
+        Ok(event.get("type").and_then(Value::as_str) == Some("message_stop"))
+    }
+    fn parts(&mut self) -> &mut VecDeque<StreamedPart> {
+        &mut self.queue
     }
     fn id(&self) -> Option<String> {
         self.id.clone()

@@ -21,7 +21,7 @@ use reqwest::header::HeaderMap;
 use serde_json::{json, Map, Value};
 
 use super::http::{HttpClient, Response};
-use super::sse::{SseDecoder, SseEvent};
+use super::sse::{SseHandler, SseStream};
 use super::{
     estimate, BoxFuture, ChatProvider, ChatProviderError, StreamedMessage, StreamedPart,
     ToolDefinition,
@@ -402,30 +402,25 @@ impl ChatProvider for ChatCompletions {
 
 /// The parts of a chat-completions SSE stream.
 pub struct ChunkStream {
-    resp: Response,
-    decoder: SseDecoder,
     flavor: Flavor,
     reasoning_key: Option<String>,
     queue: VecDeque<StreamedPart>,
-    events: VecDeque<SseEvent>,
     id: Option<String>,
     usage: Option<TokenUsage>,
-    done: bool,
 }
 
 impl ChunkStream {
-    fn new(resp: Response, flavor: Flavor, reasoning_key: Option<String>) -> Self {
-        ChunkStream {
+    fn new(resp: Response, flavor: Flavor, reasoning_key: Option<String>) -> SseStream<Self> {
+        SseStream::new(
             resp,
-            decoder: SseDecoder::new(),
-            flavor,
-            reasoning_key,
-            queue: VecDeque::new(),
-            events: VecDeque::new(),
-            id: None,
-            usage: None,
-            done: false,
-        }
+            ChunkStream {
+                flavor,
+                reasoning_key,
+                queue: VecDeque::new(),
+                id: None,
+                usage: None,
+            },
+        )
     }
 
     fn handle_chunk(&mut self, chunk: &Value) -> Result<(), ChatProviderError> {
@@ -532,55 +527,14 @@ impl ChunkStream {
             input_cache_creation: 0,
         }
     }
-
-    async fn next_inner(&mut self) -> Option<Result<StreamedPart, ChatProviderError>> {
-        loop {
-            if let Some(p) = self.queue.pop_front() {
-                return Some(Ok(p));
-            }
-            if self.done {
-                return None;
-            }
-            if let Some(ev) = self.events.pop_front() {
-                if ev.data.starts_with("[DONE]") {
-                    self.done = true;
-                    continue;
-                }
-                let chunk: Value = match serde_json::from_str(&ev.data) {
-                    Ok(v) => v,
-                    Err(e) => {
-                        self.done = true;
-                        return Some(Err(ChatProviderError::Other(format!(
-                            "Invalid JSON in the model's response stream: {e}"
-                        ))));
-                    }
-                };
-                if let Err(e) = self.handle_chunk(&chunk) {
-                    self.done = true;
-                    return Some(Err(e));
-                }
-                continue;
-            }
-            match self.resp.chunk().await {
-                Ok(Some(bytes)) => self.events.extend(self.decoder.feed(&bytes)),
-                Ok(None) => {
-                    self.events.extend(self.decoder.finish());
-                    if self.events.is_empty() {
-                        self.done = true;
-                    }
-                }
-                Err(e) => {
-                    self.done = true;
-                    return Some(Err(e));
-                }
-            }
-        }
-    }
 }
 
-impl StreamedMessage for ChunkStream {
-    fn next_part(&mut self) -> BoxFuture<'_, Option<Result<StreamedPart, ChatProviderError>>> {
-        Box::pin(self.next_inner())
+impl SseHandler for ChunkStream {
+    fn on_event(&mut self, event: &Value) -> Result<bool, ChatProviderError> {
+        self.handle_chunk(event).map(|()| false)
+    }
+    fn parts(&mut self) -> &mut VecDeque<StreamedPart> {
+        &mut self.queue
     }
     fn id(&self) -> Option<String> {
         self.id.clone()

@@ -95,6 +95,102 @@ impl SseDecoder {
     }
 }
 
+/// A provider's reading of its own stream: what each JSON event means.
+pub(crate) trait SseHandler: Send {
+    /// Handle one event's JSON, queueing the parts it yields on [`SseHandler::parts`];
+    /// `Ok(true)` when the event ends the stream.
+    fn on_event(&mut self, event: &serde_json::Value) -> Result<bool, super::ChatProviderError>;
+    /// Parts decoded but not yet handed out.
+    fn parts(&mut self) -> &mut std::collections::VecDeque<super::StreamedPart>;
+    fn id(&self) -> Option<String>;
+    fn usage(&self) -> Option<crate::soul::message::TokenUsage>;
+}
+
+/// A streamed HTTP response read as server-sent JSON events by a provider's handler: the
+/// network reading, `[DONE]`, bad JSON and transport errors are the same for every provider.
+pub(crate) struct SseStream<H> {
+    resp: super::http::Response,
+    decoder: SseDecoder,
+    events: std::collections::VecDeque<SseEvent>,
+    done: bool,
+    handler: H,
+}
+
+impl<H: SseHandler> SseStream<H> {
+    pub(crate) fn new(resp: super::http::Response, handler: H) -> Self {
+        SseStream {
+            resp,
+            decoder: SseDecoder::new(),
+            events: std::collections::VecDeque::new(),
+            done: false,
+            handler,
+        }
+    }
+
+    async fn next_inner(
+        &mut self,
+    ) -> Option<Result<super::StreamedPart, super::ChatProviderError>> {
+        loop {
+            if let Some(p) = self.handler.parts().pop_front() {
+                return Some(Ok(p));
+            }
+            if self.done {
+                return None;
+            }
+            if let Some(ev) = self.events.pop_front() {
+                if ev.data.starts_with("[DONE]") {
+                    self.done = true;
+                    continue;
+                }
+                let v: serde_json::Value = match serde_json::from_str(&ev.data) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        self.done = true;
+                        return Some(Err(super::ChatProviderError::Other(format!(
+                            "Invalid JSON in the model's response stream: {e}"
+                        ))));
+                    }
+                };
+                match self.handler.on_event(&v) {
+                    Ok(end) => self.done = end,
+                    Err(e) => {
+                        self.done = true;
+                        return Some(Err(e));
+                    }
+                }
+                continue;
+            }
+            match self.resp.chunk().await {
+                Ok(Some(bytes)) => self.events.extend(self.decoder.feed(&bytes)),
+                Ok(None) => {
+                    self.events.extend(self.decoder.finish());
+                    if self.events.is_empty() {
+                        self.done = true;
+                    }
+                }
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(e));
+                }
+            }
+        }
+    }
+}
+
+impl<H: SseHandler> super::StreamedMessage for SseStream<H> {
+    fn next_part(
+        &mut self,
+    ) -> super::BoxFuture<'_, Option<Result<super::StreamedPart, super::ChatProviderError>>> {
+        Box::pin(self.next_inner())
+    }
+    fn id(&self) -> Option<String> {
+        self.handler.id()
+    }
+    fn usage(&self) -> Option<crate::soul::message::TokenUsage> {
+        self.handler.usage()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
