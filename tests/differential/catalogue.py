@@ -382,6 +382,18 @@ _ALL: list[Scenario] = [
         call("set_plan_mode", {"enabled": "yes"}, id="m2"),
         call("set_plan_mode", {}, id="m3"),
     ),
+    # --plan: activation reminder on the first step; /plan toggles and names the plan file
+    single(
+        "plan_flag_and_slash_plan",
+        initialize(),
+        prompt("plan this", id="p1"),
+        call("set_plan_mode", {"enabled": False}, id="m1"),
+        prompt("/plan", id="p2"),
+        prompt("/plan view", id="p3"),
+        prompt("/plan off", id="p4"),
+        args=("--plan",),
+        scripts=(HELLO,),
+    ),
     # --------------------------------------------------------------- error codes
     single(
         "error_parse",

@@ -15,7 +15,10 @@ SCENARIO_RUNS: dict[tuple[str, str], str] = {
         "hook_requests",
         "kagent",
     ): "hooks are not built in kagent (HookRequest never sent)",
-    ("system_prompt_verbatim", "kagent"): "kagent's system prompt is its own text",
+    (
+        "system_prompt_verbatim",
+        "kagent",
+    ): "skills section: kagent has no skills; the oracle lists kimi_cli's built-in ones",
     (
         "external_tool_call",
         "kagent",

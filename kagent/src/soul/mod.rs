@@ -13,6 +13,7 @@ pub mod message;
 pub mod plan;
 pub mod retry;
 pub mod slash;
+pub mod system_prompt;
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -74,9 +75,6 @@ pub struct Soul {
     /// Throttling of the plan-mode reminders.
     pub plan_reminders: plan::PlanReminders,
 }
-
-/// The system prompt written to new sessions.
-pub const SYSTEM_PROMPT: &str = "You are Kimi Code CLI, an interactive general AI agent running on a user's computer (served by kagent).";
 
 enum StepOutcome {
     Stop,
