@@ -199,7 +199,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         system_prompt,
         work_dir: work_dir.clone(),
         steer_queue: Arc::new(Mutex::new(VecDeque::new())),
-        plan_reminders: Default::default(),
+        injections: Default::default(),
     };
     if cli.yolo || cfg.default_yolo {
         // a runtime override: state.json keeps its saved value

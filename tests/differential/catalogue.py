@@ -394,6 +394,18 @@ _ALL: list[Scenario] = [
         args=("--plan",),
         scripts=(HELLO,),
     ),
+    # afk and plan reminders share one injected user message; afk's comes once per period
+    single(
+        "afk_and_plan_reminders",
+        initialize(),
+        prompt("/afk", id="p0"),
+        call("set_plan_mode", {"enabled": True}, id="m1"),
+        prompt("first", id="p1"),
+        prompt("/afk", id="p2"),
+        prompt("/afk", id="p3"),
+        prompt("second", id="p4"),
+        scripts=(HELLO, HELLO),
+    ),
     # --------------------------------------------------------------- error codes
     single(
         "error_parse",
