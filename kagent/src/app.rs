@@ -10,6 +10,7 @@ use crate::cli::Cli;
 use crate::config::{self, Config};
 use crate::session::{canonical, Session, SessionState};
 use crate::soul::context::Context;
+use crate::soul::injection::Injections;
 use crate::soul::system_prompt::{self, PromptArgs};
 use crate::soul::{plan, Llm, Soul};
 use crate::tools::Toolset;
@@ -199,7 +200,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         system_prompt,
         work_dir: work_dir.clone(),
         steer_queue: Arc::new(Mutex::new(VecDeque::new())),
-        injections: Default::default(),
+        injections: Injections::new(cfg.skip_afk_prompt_injection),
     };
     if cli.yolo || cfg.default_yolo {
         // a runtime override: state.json keeps its saved value

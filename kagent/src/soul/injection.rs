@@ -31,9 +31,18 @@ pub fn data_section(file: &str, name: &str) -> String {
 pub struct Injections {
     plan: PlanReminders,
     afk_injected: bool,
+    /// `skip_afk_prompt_injection` in the configuration: no afk provider.
+    skip_afk: bool,
 }
 
 impl Injections {
+    pub fn new(skip_afk: bool) -> Self {
+        Injections {
+            skip_afk,
+            ..Default::default()
+        }
+    }
+
     /// The reminders to inject before the next step (each one's text, not yet wrapped).
     pub fn collect(&mut self, state: &Mutex<SessionState>, history: &[Message]) -> Vec<String> {
         let mut out = vec![];
@@ -41,7 +50,7 @@ impl Injections {
             out.push(text);
         }
         let afk = state.lock().unwrap_or_else(|p| p.into_inner()).afk();
-        if afk && !self.afk_injected {
+        if afk && !self.skip_afk && !self.afk_injected {
             self.afk_injected = true;
             out.push(data_section(AFK_REMINDER_FILE, "afk"));
         }
@@ -76,5 +85,6 @@ mod tests {
         assert!(inj.collect(&state, &[]).is_empty());
         inj.on_context_compacted();
         assert_eq!(inj.collect(&state, &[]).len(), 1);
+        assert!(Injections::new(true).collect(&state, &[]).is_empty());
     }
 }
