@@ -202,6 +202,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         steer_queue: Arc::new(Mutex::new(VecDeque::new())),
         injections: Injections::new(cfg.skip_afk_prompt_injection),
     };
+    if cli.afk {
+        // `--afk` is saved with the session (before the runtime yolo, which it must not save)
+        let afk = soul.state.lock().unwrap_or_else(|p| p.into_inner()).afk();
+        if !afk {
+            soul.update_state(|s| s.set_afk(true))?;
+        }
+    }
     if cli.yolo || cfg.default_yolo {
         // a runtime override: state.json keeps its saved value
         soul.state

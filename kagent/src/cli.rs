@@ -141,9 +141,6 @@ impl Cli {
         if self.max_ralph_iterations.is_some_and(|n| n != 0) {
             v.push("--max-ralph-iterations");
         }
-        if self.afk {
-            v.push("--afk");
-        }
         v
     }
 }

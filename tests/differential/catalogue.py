@@ -406,6 +406,16 @@ _ALL: list[Scenario] = [
         prompt("second", id="p4"),
         scripts=(HELLO, HELLO),
     ),
+    # --afk is saved at startup; --yolo reaches state.json only with the /afk toggle
+    single(
+        "afk_and_yolo_flags",
+        initialize(),
+        prompt("first", id="p1"),
+        prompt("/afk", id="p2"),
+        prompt("second", id="p3"),
+        args=("--afk", "--yolo"),
+        scripts=(HELLO, HELLO),
+    ),
     # --------------------------------------------------------------- error codes
     single(
         "error_parse",
