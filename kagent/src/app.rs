@@ -10,7 +10,9 @@ use crate::cli::Cli;
 use crate::config::{self, Config};
 use crate::session::{canonical, Session, SessionState};
 use crate::soul::context::Context;
-use crate::soul::{plan, Llm, Soul, SYSTEM_PROMPT};
+use crate::soul::injection::Injections;
+use crate::soul::system_prompt::{self, PromptArgs};
+use crate::soul::{plan, Llm, Soul};
 use crate::tools::Toolset;
 use crate::wire::server::{write_loop, Exit, Server};
 use crate::{llm, logging};
@@ -173,14 +175,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         l.provider.bind_session(&session.id);
     }
 
+    let state = SessionState::load(&session.dir);
     let mut context = Context::new(&session.context_file);
     context.restore();
-    if context.system_prompt().is_none() {
-        context.write_system_prompt(SYSTEM_PROMPT)?;
-    }
-    let system_prompt = context.system_prompt().unwrap_or(SYSTEM_PROMPT).to_string();
+    // A resumed session keeps the system prompt it started with.
+    let system_prompt = match context.system_prompt() {
+        Some(p) => p.to_string(),
+        None => {
+            let args = PromptArgs::detect(&work_dir, &state.additional_dirs());
+            let prompt = system_prompt::render(&args);
+            context.write_system_prompt(&prompt)?;
+            prompt
+        }
+    };
 
-    let state = Arc::new(Mutex::new(SessionState::load(&session.dir)));
+    let state = Arc::new(Mutex::new(state));
     let soul = Soul {
         llm,
         context,
@@ -191,7 +200,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         system_prompt,
         work_dir: work_dir.clone(),
         steer_queue: Arc::new(Mutex::new(VecDeque::new())),
-        plan_reminders: Default::default(),
+        injections: Injections::new(cfg.skip_afk_prompt_injection),
     };
     // As kimi-cli: --afk is saved into the session; --runtime-afk (print mode) only lives here.
     if cli.afk

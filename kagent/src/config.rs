@@ -73,6 +73,8 @@ pub struct Config {
     pub default_thinking: bool,
     pub default_yolo: bool,
     pub default_plan_mode: bool,
+    /// Do not inject the afk-mode reminder.
+    pub skip_afk_prompt_injection: bool,
     pub models: BTreeMap<String, LlmModel>,
     pub providers: BTreeMap<String, LlmProvider>,
     pub loop_control: LoopControl,
@@ -289,6 +291,7 @@ pub fn validate(data: &Value) -> Result<Config, String> {
         default_thinking: get_bool(data, "default_thinking", false)?,
         default_yolo: get_bool(data, "default_yolo", false)?,
         default_plan_mode: get_bool(data, "default_plan_mode", false)?,
+        skip_afk_prompt_injection: get_bool(data, "skip_afk_prompt_injection", false)?,
         ..Config::default()
     };
     if let Some(models) = data.get("models") {

@@ -382,6 +382,40 @@ _ALL: list[Scenario] = [
         call("set_plan_mode", {"enabled": "yes"}, id="m2"),
         call("set_plan_mode", {}, id="m3"),
     ),
+    # --plan: activation reminder on the first step; /plan toggles and names the plan file
+    single(
+        "plan_flag_and_slash_plan",
+        initialize(),
+        prompt("plan this", id="p1"),
+        call("set_plan_mode", {"enabled": False}, id="m1"),
+        prompt("/plan", id="p2"),
+        prompt("/plan view", id="p3"),
+        prompt("/plan off", id="p4"),
+        args=("--plan",),
+        scripts=(HELLO,),
+    ),
+    # afk and plan reminders share one injected user message; afk's comes once per period
+    single(
+        "afk_and_plan_reminders",
+        initialize(),
+        prompt("/afk", id="p0"),
+        call("set_plan_mode", {"enabled": True}, id="m1"),
+        prompt("first", id="p1"),
+        prompt("/afk", id="p2"),
+        prompt("/afk", id="p3"),
+        prompt("second", id="p4"),
+        scripts=(HELLO, HELLO),
+    ),
+    # --afk is saved at startup; --yolo reaches state.json only with the /afk toggle
+    single(
+        "afk_and_yolo_flags",
+        initialize(),
+        prompt("first", id="p1"),
+        prompt("/afk", id="p2"),
+        prompt("second", id="p3"),
+        args=("--afk", "--yolo"),
+        scripts=(HELLO, HELLO),
+    ),
     # --------------------------------------------------------------- error codes
     single(
         "error_parse",

@@ -91,6 +91,20 @@ impl SessionState {
         self.data.insert("plan_mode".into(), json!(on));
     }
 
+    /// Workspace directories added to the session (`additional_dirs`).
+    pub fn additional_dirs(&self) -> Vec<std::path::PathBuf> {
+        self.data
+            .get("additional_dirs")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(std::path::PathBuf::from)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     pub fn plan_session_id(&self) -> Option<&str> {
         self.data.get("plan_session_id").and_then(Value::as_str)
     }

@@ -123,6 +123,7 @@ impl Soul {
             _ => text_estimate(&messages),
         };
         self.context.update_token_count(tokens)?;
+        self.injections.on_context_compacted();
         wire.send(WireMessage::CompactionEnd);
         Ok(())
     }

@@ -9,10 +9,12 @@
 pub mod cancel;
 pub mod compaction;
 pub mod context;
+pub mod injection;
 pub mod message;
 pub mod plan;
 pub mod retry;
 pub mod slash;
+pub mod system_prompt;
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -71,12 +73,9 @@ pub struct Soul {
     pub work_dir: PathBuf,
     /// Steers queued by the server while a turn runs.
     pub steer_queue: Arc<Mutex<VecDeque<UserInput>>>,
-    /// Throttling of the plan-mode reminders.
-    pub plan_reminders: plan::PlanReminders,
+    /// State of the dynamic injections (plan-mode and afk reminders).
+    pub injections: injection::Injections,
 }
-
-/// The system prompt written to new sessions.
-pub const SYSTEM_PROMPT: &str = "You are Kimi Code CLI, an interactive general AI agent running on a user's computer (served by kagent).";
 
 enum StepOutcome {
     Stop,
@@ -278,12 +277,14 @@ impl Soul {
             None => return Err(TurnError::LlmNotSet),
         };
         let max_attempts = self.loop_control.max_retries_per_step.max(1);
-        // Dynamic injection (kimi-cli's plan-mode provider): a user message of reminders.
-        if let Some(text) = self
-            .plan_reminders
-            .next(&self.state, self.context.history())
-        {
-            let part = system_reminder(&text);
+        // Dynamic injection: one user message with every provider's reminder.
+        let reminders = self.injections.collect(&self.state, self.context.history());
+        if !reminders.is_empty() {
+            let combined: Vec<String> = reminders
+                .iter()
+                .map(|r| format!("<system-reminder>\n{r}\n</system-reminder>"))
+                .collect();
+            let part = ContentPart::text(combined.join("\n"));
             self.context
                 .append(&[Message::new(Role::User, vec![part])])?;
         }
@@ -625,11 +626,6 @@ pub fn shorten(text: &str, width: usize) -> String {
     }
     let head: String = chars[..cut].iter().collect();
     format!("{}\u{2026}", head.trim_end())
-}
-
-/// kimi-cli's `system_reminder`: a text part wrapped in `<system-reminder>` tags.
-pub fn system_reminder(text: &str) -> ContentPart {
-    ContentPart::text(format!("<system-reminder>\n{text}\n</system-reminder>"))
 }
 
 /// Send a text part (slash command output).

@@ -108,16 +108,7 @@ const SLUG_WORDS: &[&str] = &[
 
 /// A section of the reminder data file, `{plan_file}` replaced by `path`.
 fn reminder(name: &str, path: &str) -> String {
-    let marker = format!("=== {name} ===\n");
-    let start = REMINDERS
-        .find(&marker)
-        .map(|i| i + marker.len())
-        .unwrap_or(REMINDERS.len());
-    let rest = &REMINDERS[start..];
-    let end = rest
-        .find("\n=== ")
-        .unwrap_or(rest.trim_end_matches('\n').len());
-    rest[..end].replace(PLAN_FILE, path)
+    super::injection::data_section(REMINDERS, name).replace(PLAN_FILE, path)
 }
 
 /// Texts that mark a message as a plan-mode reminder: the first line of the full reminder

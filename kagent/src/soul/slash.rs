@@ -148,6 +148,7 @@ pub async fn run(soul: &mut Soul, name: &str, args: &str, wire: &Wire) -> Result
                 (st.afk(), st.yolo())
             };
             soul.update_state(|s| s.set_afk(!afk))?;
+            soul.injections.on_afk_changed();
             if afk {
                 soul.context.append(&[super::message::Message::new(
                     super::message::Role::User,

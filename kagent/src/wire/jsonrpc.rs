@@ -98,9 +98,16 @@ pub fn classify(line: &str) -> Inbound {
     }
     match (method, id) {
         (None, Some(id)) => {
-            let result = obj.get("result").filter(|v| !v.is_null()).cloned();
+            // Like kimi-cli: a `result` member (even null) or an error object makes a
+            // response. Without either, a message that has no `method` member at all is a
+            // valid (default-method) message that is not a response, so it is only logged;
+            // an explicit `"method": null` is an invalid response.
+            let result = obj.get("result").cloned();
             let error = obj.get("error").filter(|v| !v.is_null()).cloned();
             if result.is_none() && error.is_none() {
+                if !obj.contains_key("method") {
+                    return Inbound::Reject(None);
+                }
                 return Inbound::Reject(Some(error_nullable(
                     codes::INVALID_REQUEST,
                     "Invalid response",
@@ -170,5 +177,31 @@ mod tests {
             classify(r#"{"jsonrpc":"2.0","id":"9","result":{}}"#),
             Inbound::Response { .. }
         ));
+        // kimi-cli's response rules (checked against the oracle)
+        assert!(matches!(
+            classify(r#"{"jsonrpc":"2.0","id":"a","result":null}"#),
+            Inbound::Response { .. }
+        ));
+        assert!(matches!(
+            classify(r#"{"jsonrpc":"2.0","id":"a","method":null,"result":1}"#),
+            Inbound::Response { .. }
+        ));
+        for silent in [
+            r#"{"jsonrpc":"2.0","id":"a"}"#,
+            r#"{"jsonrpc":"2.0","id":"a","error":null}"#,
+            r#"{"jsonrpc":"2.0","id":"a","params":5}"#,
+        ] {
+            assert_eq!(classify(silent), Inbound::Reject(None), "{silent}");
+        }
+        for invalid in [
+            r#"{"jsonrpc":"2.0","id":"a","method":null}"#,
+            r#"{"jsonrpc":"2.0","id":"a","method":null,"error":null}"#,
+        ] {
+            assert_eq!(
+                classify(invalid),
+                Inbound::Reject(Some(error(None, -32600, "Invalid response"))),
+                "{invalid}"
+            );
+        }
     }
 }
