@@ -100,8 +100,14 @@ def oracle_kagent(directory: Path, scripts: Path | None = None) -> Path:
         if scripts
         else ""
     )
+    # `kimi --wire` has no flag for print mode's invocation-only afk (kagent's --runtime-afk);
+    # the stand-in drops it, so tests that need unattended approvals use the real kagent.
+    drop_runtime_afk = (
+        'for a in "$@"; do shift; [ "$a" = --runtime-afk ] || set -- "$@" "$a"; done\n'
+    )
     return write_exe(
-        directory / "kagent", f'#!/bin/sh\n{export}exec "{kimi_exe()}" "$@"\n'
+        directory / "kagent",
+        f'#!/bin/sh\n{export}{drop_runtime_afk}exec "{kimi_exe()}" "$@"\n',
     )
 
 
