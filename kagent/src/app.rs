@@ -8,6 +8,7 @@ use anyhow::Context as _;
 
 use crate::cli::Cli;
 use crate::config::{self, Config};
+use crate::hooks::{events as hook_events, HookEngine};
 use crate::session::{canonical, Session, SessionState};
 use crate::soul::context::Context;
 use crate::soul::{Llm, Soul, SYSTEM_PROMPT};
@@ -166,6 +167,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
     let system_prompt = context.system_prompt().unwrap_or(SYSTEM_PROMPT).to_string();
 
     let state = Arc::new(Mutex::new(SessionState::load(&session.dir)));
+    let hooks = HookEngine::new(cfg.hooks.clone(), work_dir.clone(), &session.id);
     let soul = Soul {
         llm,
         context,
@@ -176,6 +178,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         system_prompt,
         work_dir: work_dir.clone(),
         steer_queue: Arc::new(Mutex::new(VecDeque::new())),
+        hooks: hooks.clone(),
     };
     if cli.yolo || cli.plan || (cfg.default_plan_mode && !session.resumed) {
         let yolo = cli.yolo;
@@ -190,11 +193,39 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         })?;
     }
 
+    // SessionStart runs before the client is served (so it reports no events).
+    let wd = work_dir.to_string_lossy().into_owned();
+    let source = if session.resumed { "resume" } else { "startup" };
+    hooks
+        .trigger(
+            "SessionStart",
+            source,
+            hook_events::session_start(&session.id, &wd, source),
+            None,
+        )
+        .await;
+
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let writer = tokio::spawn(write_loop(rx));
     let server = Server::new(soul, tx);
     let exit = server.serve().await;
+    // the client is gone: drop the engine's handle on the output queue so the writer ends
+    hooks.disconnect();
     let _ = writer.await;
+    // SessionEnd: at most 5 seconds, no events (the client is gone). A signal kills the
+    // oracle outright, so it runs only after a normal end of input.
+    if exit == Exit::StdinClosed {
+        let _ = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            hooks.trigger(
+                "SessionEnd",
+                "exit",
+                hook_events::session_end(&session.id, &wd, "exit"),
+                None,
+            ),
+        )
+        .await;
+    }
 
     if let Err(e) = session.finish() {
         logging::error(&format!("finishing session failed: {e}"));

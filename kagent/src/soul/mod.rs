@@ -70,6 +70,8 @@ pub struct Soul {
     pub work_dir: PathBuf,
     /// Steers queued by the server while a turn runs.
     pub steer_queue: Arc<Mutex<VecDeque<UserInput>>>,
+    /// Configured hooks and client hook subscriptions.
+    pub hooks: Arc<crate::hooks::HookEngine>,
 }
 
 /// The system prompt written to new sessions.
@@ -105,16 +107,31 @@ impl Soul {
         wire: &Wire,
         cancel: &CancelToken,
     ) -> Result<(), TurnError> {
+        let blocked = tokio::select! {
+            biased;
+            _ = cancel.cancelled() => return Err(TurnError::Cancelled),
+            b = crate::hooks::turn::prompt_blocked(&self.hooks, &input, wire) => b,
+        };
+        if let Some(reason) = blocked {
+            wire.send(WireMessage::TurnBegin { user_input: input });
+            send_text(wire, &reason);
+            wire.send(WireMessage::TurnEnd);
+            wire.close();
+            return Ok(());
+        }
         wire.send(WireMessage::TurnBegin {
             user_input: input.clone(),
         });
         let result = tokio::select! {
             biased;
             _ = cancel.cancelled() => Err(TurnError::Cancelled),
-            r = self.turn_body(input.clone(), wire) => r,
+            r = async {
+                self.turn_body(input.clone(), wire).await?;
+                self.stop_hook(wire).await
+            } => r,
         };
         wire.send(WireMessage::TurnEnd);
-        wire.flush();
+        wire.close();
         if result.is_ok() {
             self.auto_title(&input);
         }
@@ -151,6 +168,17 @@ impl Soul {
         self.check_capabilities(&parts)?;
         self.context.checkpoint()?;
         self.context.append(&[Message::new(Role::User, parts)])?;
+        self.agent_loop(wire).await
+    }
+
+    /// The Stop hook: a block with a reason runs one more turn with the reason as input.
+    async fn stop_hook(&mut self, wire: &Wire) -> Result<(), TurnError> {
+        let Some(reason) = crate::hooks::turn::stop_blocked(&self.hooks, wire).await else {
+            return Ok(());
+        };
+        self.context.checkpoint()?;
+        self.context
+            .append(&[Message::new(Role::User, vec![ContentPart::text(reason)])])?;
         self.agent_loop(wire).await
     }
 
@@ -209,7 +237,7 @@ impl Soul {
                         lc.reserved_context_size,
                     ) {
                         crate::logging::info("Context too long, compacting...");
-                        self.compact_context(wire, "").await?;
+                        self.compact_context(wire, "", false).await?;
                     }
                 }
                 self.context.checkpoint()?;
@@ -221,6 +249,7 @@ impl Soul {
                 Err(e) => {
                     crate::logging::error(&format!("Agent step {step_no} failed: {e}"));
                     wire.send(WireMessage::StepInterrupted);
+                    crate::hooks::turn::stop_failure(&self.hooks, &e, wire);
                     return Err(e);
                 }
             };
@@ -312,8 +341,9 @@ impl Soul {
             id,
             usage,
             immediate,
-            pending,
+            mut pending,
         } = generated;
+        let calls = message.tool_calls.clone().unwrap_or_default();
         let mut status = StatusUpdate {
             token_usage: usage,
             message_id: id,
@@ -327,6 +357,7 @@ impl Soul {
             for r in &immediate {
                 wire.send(WireMessage::ToolResult(r.clone()));
             }
+            pending = crate::hooks::tools::guard_tools(&self.hooks, pending, &calls, wire);
             let tokens = self.context.token_count();
             status.context_tokens = Some(tokens);
             status.max_context_tokens = Some(max_context);
@@ -341,6 +372,7 @@ impl Soul {
             for r in &immediate {
                 wire.send(WireMessage::ToolResult(r.clone()));
             }
+            pending = crate::hooks::tools::guard_tools(&self.hooks, pending, &calls, wire);
         }
 
         // Await running tools; each reports its result as soon as it finishes.
