@@ -80,6 +80,9 @@ def _hooks(*hooks: dict[str, object]) -> dict[str, object]:
     return {"hooks": list(hooks)}
 
 
+_LOG_STDIN = "cat >> hooklog.txt; echo >> hooklog.txt"
+
+
 def _hook_answer(action: str, reason: str = "") -> Callable[[dict[str, Any]], Any]:
     def build(payload: dict[str, Any]) -> Any:
         return {"request_id": payload["id"], "action": action, "reason": reason}
@@ -362,6 +365,17 @@ _ALL: list[Scenario] = [
         ),
         prompt("nobody answers", id="p1"),
         scripts=(_glob_call(), "text: timed out"),
+    ),
+    single(
+        "hook_request_cancelled",
+        initialize(hooks=[{"id": "h-pre", "event": "PreToolUse"}]),
+        prompt("cancel me", id="p1", wait=False),
+        Expect(Req("HookRequest")),
+        call("cancel", id="x1"),
+        Expect(Resp("p1")),
+        Reply("HookRequest", _hook_answer("block", "after the fact")),
+        prompt("next", id="p2"),
+        scripts=(_glob_call(), "text: next turn"),
     ),
     single(
         "hook_request_error_and_post_tool",
@@ -648,6 +662,13 @@ _ALL: list[Scenario] = [
         compare_files=False,
     ),
     single(
+        "hook_config_invalid_event",
+        initialize(),
+        config='hooks = [{event = "Whenever", command = "true"}]\n' + _config_text(),
+        stderr_pattern=CONFIG_ERROR,
+        compare_files=False,
+    ),
+    single(
         "config_invalid_toml",
         initialize(),
         config=_config_text(tail="[models\n"),
@@ -700,6 +721,21 @@ _ALL: list[Scenario] = [
                 scripts=("text: second done\nusage: input_other=50 output=5",),
                 args=("-S", "{session}"),
             ),
+        ),
+        cross_plans=(("oracle", "kagent"), ("kagent", "oracle")),
+    ),
+    # SessionStart/SessionEnd report nothing on the wire: their commands log their stdin
+    # to a work-dir file that a blocking UserPromptSubmit hook then shows as its reason
+    Scenario(
+        "hook_session_start_end",
+        (
+            Phase((initialize(), prompt("show log", id="p1"))),
+            Phase((initialize(), prompt("show again", id="p2")), args=("-C",)),
+        ),
+        config=_hooks(
+            {"event": "SessionStart", "command": _LOG_STDIN},
+            {"event": "SessionEnd", "command": _LOG_STDIN, "matcher": "exit"},
+            {"event": "UserPromptSubmit", "command": "cat hooklog.txt >&2; exit 2"},
         ),
         cross_plans=(("oracle", "kagent"), ("kagent", "oracle")),
     ),

@@ -52,9 +52,10 @@ pub fn parse_hooks(value: Option<&Value>) -> Result<Vec<HookDef>, String> {
             Some(Value::String(s)) if EVENT_TYPES.contains(&s.as_str()) => s.clone(),
             Some(_) => {
                 let allowed: Vec<String> = EVENT_TYPES.iter().map(|e| format!("'{e}'")).collect();
+                let (last, head) = allowed.split_last().unwrap_or((&allowed[0], &[]));
                 return Err(format!(
-                    "{ctx}.event: Input should be {}",
-                    allowed.join(", ")
+                    "{ctx}.event: Input should be {} or {last}",
+                    head.join(", ")
                 ));
             }
             None => return Err(format!("{ctx}.event: Field required")),
