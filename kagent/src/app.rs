@@ -8,6 +8,7 @@ use anyhow::Context as _;
 
 use crate::cli::Cli;
 use crate::config::{self, Config};
+use crate::hooks::{events as hook_events, HookEngine};
 use crate::session::{canonical, Session, SessionState};
 use crate::soul::context::Context;
 use crate::soul::injection::Injections;
@@ -190,6 +191,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
     };
 
     let state = Arc::new(Mutex::new(state));
+    let hooks = HookEngine::new(cfg.hooks.clone(), work_dir.clone(), &session.id);
     let soul = Soul {
         llm,
         context,
@@ -201,6 +203,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         work_dir: work_dir.clone(),
         steer_queue: Arc::new(Mutex::new(VecDeque::new())),
         injections: Injections::new(cfg.skip_afk_prompt_injection),
+        hooks: hooks.clone(),
     };
     // As kimi-cli: --afk is saved into the session; --runtime-afk (print mode) only lives here.
     if cli.afk
@@ -240,11 +243,39 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         }
     }
 
+    // SessionStart runs before the client is served (so it reports no events).
+    let wd = work_dir.to_string_lossy().into_owned();
+    let source = if session.resumed { "resume" } else { "startup" };
+    hooks
+        .trigger(
+            "SessionStart",
+            source,
+            hook_events::session_start(&session.id, &wd, source),
+            None,
+        )
+        .await;
+
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let writer = tokio::spawn(write_loop(rx));
     let server = Server::new(soul, tx);
     let exit = server.serve().await;
+    // the client is gone: drop the engine's handle on the output queue so the writer ends
+    hooks.disconnect();
     let _ = writer.await;
+    // SessionEnd: at most 5 seconds, no events (the client is gone). A signal kills the
+    // oracle outright, so it runs only after a normal end of input.
+    if exit == Exit::StdinClosed {
+        let _ = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            hooks.trigger(
+                "SessionEnd",
+                "exit",
+                hook_events::session_end(&session.id, &wd, "exit"),
+                None,
+            ),
+        )
+        .await;
+    }
 
     if let Err(e) = session.finish() {
         logging::error(&format!("finishing session failed: {e}"));

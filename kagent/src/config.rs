@@ -78,6 +78,8 @@ pub struct Config {
     pub models: BTreeMap<String, LlmModel>,
     pub providers: BTreeMap<String, LlmProvider>,
     pub loop_control: LoopControl,
+    /// `[[hooks]]`: commands run on lifecycle events.
+    pub hooks: Vec<crate::hooks::HookDef>,
 }
 
 /// The share directory: `$KIMI_SHARE_DIR` or `~/.kimi` (created if missing).
@@ -397,6 +399,7 @@ pub fn validate(data: &Value) -> Result<Config, String> {
             return Err(format!("Provider {} not found in providers", m.provider));
         }
     }
+    cfg.hooks = crate::hooks::config::parse_hooks(data.get("hooks"))?;
     Ok(cfg)
 }
 

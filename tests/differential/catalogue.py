@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from typing import Any
+
 from .sandbox import Sandbox
 from .scenario import Phase, Scenario, single
 from .steps import (
@@ -65,6 +69,25 @@ def _damage_wire_file(sandbox: Sandbox) -> None:
 
 def _ext_call(tc_id: str = "tc-1") -> str:
     return tool_call(tc_id, "lookup", '{"q": "x"}') + "\nusage: input_other=10 output=4"
+
+
+def _glob_call(tc_id: str = "tc-g") -> str:
+    return tool_call(tc_id, "Glob", '{"pattern": "*.nothing"}')
+
+
+def _hooks(*hooks: dict[str, object]) -> dict[str, object]:
+    """Config overrides adding `[[hooks]]` entries."""
+    return {"hooks": list(hooks)}
+
+
+_LOG_STDIN = "cat >> hooklog.txt; echo >> hooklog.txt"
+
+
+def _hook_answer(action: str, reason: str = "") -> Callable[[dict[str, Any]], Any]:
+    def build(payload: dict[str, Any]) -> Any:
+        return {"request_id": payload["id"], "action": action, "reason": reason}
+
+    return build
 
 
 _ALL: list[Scenario] = [
@@ -250,6 +273,151 @@ _ALL: list[Scenario] = [
         ),
         scripts=(_ext_call(), "text: after hook"),
     ),
+    # config-file hooks: commands get the event JSON on stdin; exit 2 blocks (stderr is
+    # the reason), so `cat >&2; exit 2` shows the exact stdin payload in the transcript
+    single(
+        "hook_config_allow",
+        initialize(),
+        prompt("glob it", id="p1"),
+        scripts=(_glob_call(), "text: globbed"),
+        config=_hooks(
+            {"event": "UserPromptSubmit", "command": "cat > /dev/null"},
+            {"event": "PreToolUse", "command": "exit 0", "matcher": "^Glob$"},
+            {"event": "PreToolUse", "command": "exit 2", "matcher": "Shell"},
+            {"event": "Stop", "command": "true", "timeout": 5},
+        ),
+    ),
+    single(
+        "hook_config_block_tool",
+        initialize(),
+        prompt("glob it", id="p1"),
+        scripts=(_glob_call(), "text: blocked then"),
+        config=_hooks(
+            {"event": "PreToolUse", "command": "cat >&2; exit 2", "matcher": "Gl"},
+        ),
+    ),
+    single(
+        "hook_config_json_deny",
+        initialize(),
+        prompt("glob it", id="p1"),
+        scripts=(_glob_call(), "text: denied"),
+        config=_hooks(
+            {
+                "event": "PreToolUse",
+                "command": "echo '"
+                + json.dumps(
+                    {
+                        "hookSpecificOutput": {
+                            "permissionDecision": "deny",
+                            "permissionDecisionReason": "json says no",
+                        }
+                    }
+                )
+                + "'",
+            },
+        ),
+    ),
+    single(
+        "hook_config_block_prompt",
+        initialize(),
+        prompt("forbidden words", id="p1"),
+        prompt("/yolo", id="p2"),
+        scripts=(),
+        config=_hooks(
+            {"event": "UserPromptSubmit", "command": "echo 'no prompts' >&2; exit 2"},
+        ),
+    ),
+    single(
+        "hook_config_stop_block",
+        initialize(),
+        prompt("stop me", id="p1"),
+        scripts=("text: first", "text: continued"),
+        config=_hooks(
+            {"event": "Stop", "command": "echo 'keep going' >&2; exit 2"},
+        ),
+    ),
+    single(
+        "hook_config_timeout",
+        initialize(),
+        prompt("slow hook", id="p1"),
+        scripts=(_glob_call(), "text: after timeout"),
+        config=_hooks(
+            {"event": "PreToolUse", "command": "sleep 5; exit 2", "timeout": 1},
+        ),
+    ),
+    single(
+        "hook_request_block",
+        initialize(
+            hooks=[
+                {"id": "h-pre", "event": "PreToolUse", "matcher": "Glob"},
+                {"id": "h-prompt", "event": "UserPromptSubmit"},
+            ],
+        ),
+        prompt("hooked", id="p1", wait=False),
+        Reply("HookRequest", _hook_answer("allow")),
+        Reply("HookRequest", _hook_answer("block", "client says no"), wait=Resp("p1")),
+        scripts=(_glob_call(), "text: after block"),
+    ),
+    single(
+        "hook_request_timeout",
+        initialize(
+            hooks=[{"id": "h-slow", "event": "PreToolUse", "timeout": 1}],
+        ),
+        prompt("nobody answers", id="p1"),
+        scripts=(_glob_call(), "text: timed out"),
+    ),
+    single(
+        "hook_request_cancelled",
+        initialize(hooks=[{"id": "h-pre", "event": "PreToolUse"}]),
+        prompt("cancel me", id="p1", wait=False),
+        Expect(Req("HookRequest")),
+        call("cancel", id="x1"),
+        Expect(Resp("p1")),
+        Reply("HookRequest", _hook_answer("block", "after the fact")),
+        prompt("next", id="p2"),
+        scripts=(_glob_call(), "text: next turn"),
+    ),
+    single(
+        "hook_request_error_and_post_tool",
+        initialize(
+            hooks=[
+                {"id": "h-pre", "event": "PreToolUse"},
+                {"id": "h-post", "event": "PostToolUse"},
+            ],
+        ),
+        prompt("post", id="p1", wait=False),
+        Reply("HookRequest", error=(-32000, "client broke"), wait=Resp("p1")),
+        Reply("HookRequest", _hook_answer("block", "too late")),
+        call("cancel", id="x1"),
+        scripts=(_glob_call(), "text: after post"),
+    ),
+    single(
+        "hook_summary_config_and_client",
+        initialize("i1", hooks=[{"id": "c1", "event": "Stop"}]),
+        initialize(
+            "i2",
+            hooks=[
+                {"id": "c2", "event": "PreCompact", "matcher": "auto"},
+                {"id": "c3", "event": "Bogus"},
+            ],
+        ),
+        config=_hooks(
+            {"event": "SessionEnd", "command": "true"},
+            {"event": "Stop", "command": "true"},
+            {"event": "Stop", "command": "true"},
+            {"event": "SessionStart", "command": "true", "matcher": "startup"},
+        ),
+    ),
+    # before `initialize` the hooks run but report nothing to the client
+    single(
+        "hook_before_initialize",
+        prompt("no init", id="p1"),
+        scripts=("text: first", "text: after stop hook"),
+        config=_hooks(
+            {"event": "Stop", "command": "echo 'one more' >&2; exit 2"},
+            {"event": "UserPromptSubmit", "command": "exit 0"},
+        ),
+    ),
     single(
         "compaction_on_large_input",
         initialize(),
@@ -268,6 +436,33 @@ _ALL: list[Scenario] = [
                     "max_context_size": 60000,
                 }
             }
+        },
+    ),
+    single(
+        "hook_pre_compact",
+        initialize(),
+        prompt("short first", id="p1"),
+        prompt("y" * 60000, id="p2"),
+        scripts=(
+            "text: first answer\nusage: input_other=40000 output=100",
+            "text: compacted summary\nusage: input_other=50 output=10",
+            "text: answer after compaction\nusage: input_other=300 output=5",
+        ),
+        config={
+            "models": {
+                "echo": {
+                    "provider": "scripted",
+                    "model": "echo",
+                    "max_context_size": 60000,
+                }
+            },
+            "hooks": [
+                {
+                    "event": "PreCompact",
+                    "command": "cat >&2; exit 2",
+                    "matcher": "^auto$",
+                }
+            ],
         },
     ),
     # -------------------------------------------------------------- provider errors
@@ -501,6 +696,13 @@ _ALL: list[Scenario] = [
         compare_files=False,
     ),
     single(
+        "hook_config_invalid_event",
+        initialize(),
+        config='hooks = [{event = "Whenever", command = "true"}]\n' + _config_text(),
+        stderr_pattern=CONFIG_ERROR,
+        compare_files=False,
+    ),
+    single(
         "config_invalid_toml",
         initialize(),
         config=_config_text(tail="[models\n"),
@@ -553,6 +755,21 @@ _ALL: list[Scenario] = [
                 scripts=("text: second done\nusage: input_other=50 output=5",),
                 args=("-S", "{session}"),
             ),
+        ),
+        cross_plans=(("oracle", "kagent"), ("kagent", "oracle")),
+    ),
+    # SessionStart/SessionEnd report nothing on the wire: their commands log their stdin
+    # to a work-dir file that a blocking UserPromptSubmit hook then shows as its reason
+    Scenario(
+        "hook_session_start_end",
+        (
+            Phase((initialize(), prompt("show log", id="p1"))),
+            Phase((initialize(), prompt("show again", id="p2")), args=("-C",)),
+        ),
+        config=_hooks(
+            {"event": "SessionStart", "command": _LOG_STDIN},
+            {"event": "SessionEnd", "command": _LOG_STDIN, "matcher": "exit"},
+            {"event": "UserPromptSubmit", "command": "cat hooklog.txt >&2; exit 2"},
         ),
         cross_plans=(("oracle", "kagent"), ("kagent", "oracle")),
     ),

@@ -10,11 +10,6 @@ from __future__ import annotations
 # (scenario name, plan) -> reason. The plan is the '+'-joined list of kernels per phase.
 SCENARIO_RUNS: dict[tuple[str, str], str] = {
     ("init_external_tools", "kagent"): "external tool registration result differs",
-    ("init_hooks", "kagent"): "hooks are not built in kagent",
-    (
-        "hook_requests",
-        "kagent",
-    ): "hooks are not built in kagent (HookRequest never sent)",
     (
         "system_prompt_verbatim",
         "kagent",

@@ -70,11 +70,20 @@ pub fn prepare(history: &[Message], custom: &str) -> (Option<Message>, Vec<Messa
 
 impl Soul {
     /// Compact the context (auto or `/compact`).
-    pub async fn compact_context(&mut self, wire: &Wire, custom: &str) -> Result<(), TurnError> {
+    /// Compact the context; `manual` for `/compact` (hooks see the trigger).
+    pub async fn compact_context(
+        &mut self,
+        wire: &Wire,
+        custom: &str,
+        manual: bool,
+    ) -> Result<(), TurnError> {
         let Some(llm) = &self.llm else {
             return Err(TurnError::LlmNotSet);
         };
         let provider = llm.provider.clone();
+        let trigger = crate::hooks::turn::compaction_trigger(manual, custom);
+        crate::hooks::turn::pre_compact(&self.hooks, trigger, self.context.token_count(), wire)
+            .await;
         wire.send(WireMessage::CompactionBegin);
         let (request, preserved) = prepare(self.context.history(), custom);
         let mut messages = vec![];
@@ -125,6 +134,7 @@ impl Soul {
         self.context.update_token_count(tokens)?;
         self.injections.on_context_compacted();
         wire.send(WireMessage::CompactionEnd);
+        crate::hooks::turn::post_compact(&self.hooks, trigger, tokens, wire);
         Ok(())
     }
 }

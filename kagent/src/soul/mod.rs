@@ -75,6 +75,8 @@ pub struct Soul {
     pub steer_queue: Arc<Mutex<VecDeque<UserInput>>>,
     /// State of the dynamic injections (plan-mode and afk reminders).
     pub injections: injection::Injections,
+    /// Configured hooks and client hook subscriptions.
+    pub hooks: Arc<crate::hooks::HookEngine>,
 }
 
 enum StepOutcome {
@@ -112,6 +114,18 @@ impl Soul {
         wire: &Wire,
         cancel: &CancelToken,
     ) -> Result<(), TurnError> {
+        let blocked = tokio::select! {
+            biased;
+            _ = cancel.cancelled() => return Err(TurnError::Cancelled),
+            b = crate::hooks::turn::prompt_blocked(&self.hooks, &input, wire) => b,
+        };
+        if let Some(reason) = blocked {
+            wire.send(WireMessage::TurnBegin { user_input: input });
+            send_text(wire, &reason);
+            wire.send(WireMessage::TurnEnd);
+            wire.close();
+            return Ok(());
+        }
         wire.send(WireMessage::TurnBegin {
             user_input: input.clone(),
         });
@@ -120,11 +134,14 @@ impl Soul {
         let result = tokio::select! {
             biased;
             _ = cancel.cancelled() => Err(TurnError::Cancelled),
-            r = self.turn_body(input.clone(), wire, cancel) => r,
+            r = async {
+                self.turn_body(input.clone(), wire, cancel).await?;
+                self.stop_hook(wire, cancel).await
+            } => r,
             _ = cancel.closed_and_settled() => Err(TurnError::Cancelled),
         };
         wire.send(WireMessage::TurnEnd);
-        wire.flush();
+        wire.close();
         if result.is_ok() {
             self.auto_title(&input);
         }
@@ -166,6 +183,17 @@ impl Soul {
         self.check_capabilities(&parts)?;
         self.context.checkpoint()?;
         self.context.append(&[Message::new(Role::User, parts)])?;
+        self.agent_loop(wire, cancel).await
+    }
+
+    /// The Stop hook: a block with a reason runs one more turn with the reason as input.
+    async fn stop_hook(&mut self, wire: &Wire, cancel: &CancelToken) -> Result<(), TurnError> {
+        let Some(reason) = crate::hooks::turn::stop_blocked(&self.hooks, wire).await else {
+            return Ok(());
+        };
+        self.context.checkpoint()?;
+        self.context
+            .append(&[Message::new(Role::User, vec![ContentPart::text(reason)])])?;
         self.agent_loop(wire, cancel).await
     }
 
@@ -227,7 +255,7 @@ impl Soul {
                         lc.reserved_context_size,
                     ) {
                         crate::logging::info("Context too long, compacting...");
-                        self.compact_context(wire, "").await?;
+                        self.compact_context(wire, "", false).await?;
                     }
                 }
                 self.context.checkpoint()?;
@@ -239,6 +267,7 @@ impl Soul {
                 Err(e) => {
                     crate::logging::error(&format!("Agent step {step_no} failed: {e}"));
                     wire.send(WireMessage::StepInterrupted);
+                    crate::hooks::turn::stop_failure(&self.hooks, &e, wire);
                     return Err(e);
                 }
             };
@@ -344,8 +373,9 @@ impl Soul {
             id,
             usage,
             immediate,
-            pending,
+            mut pending,
         } = generated;
+        let calls = message.tool_calls.clone().unwrap_or_default();
         let mut status = StatusUpdate {
             token_usage: usage,
             message_id: id,
@@ -359,6 +389,7 @@ impl Soul {
             for r in &immediate {
                 wire.send(WireMessage::ToolResult(r.clone()));
             }
+            pending = crate::hooks::tools::guard_tools(&self.hooks, pending, &calls, wire);
             let tokens = self.context.token_count();
             status.context_tokens = Some(tokens);
             status.max_context_tokens = Some(max_context);
@@ -373,6 +404,7 @@ impl Soul {
             for r in &immediate {
                 wire.send(WireMessage::ToolResult(r.clone()));
             }
+            pending = crate::hooks::tools::guard_tools(&self.hooks, pending, &calls, wire);
         }
 
         // Await running tools; each reports its result as soon as it finishes.

@@ -175,7 +175,7 @@ pub async fn run(soul: &mut Soul, name: &str, args: &str, wire: &Wire) -> Result
             send_text(wire, "The context is empty.");
         }
         "compact" => {
-            soul.compact_context(wire, args.trim()).await?;
+            soul.compact_context(wire, args.trim(), true).await?;
             send_text(wire, "The context has been compacted.");
             if let Some(max) = soul.llm.as_ref().map(|l| l.max_context_size) {
                 let tokens = soul.context.token_count();

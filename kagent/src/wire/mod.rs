@@ -24,6 +24,11 @@ pub type Outbox = UnboundedSender<serde_json::Value>;
 
 /// Append a merged message to `wire.jsonl` (header first if the file is new or empty).
 pub fn record(path: &Path, msg: &WireMessage) {
+    record_envelope(path, &msg.envelope());
+}
+
+/// Append a `{"type", "payload"}` envelope (an event or a request) to `wire.jsonl`.
+pub fn record_envelope(path: &Path, envelope: &serde_json::Value) {
     let needs_header = std::fs::metadata(path)
         .map(|m| m.len() == 0)
         .unwrap_or(true);
@@ -37,7 +42,7 @@ pub fn record(path: &Path, msg: &WireMessage) {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs_f64())
         .unwrap_or(0.0);
-    let rec = json!({"timestamp": ts, "message": msg.envelope()});
+    let rec = json!({"timestamp": ts, "message": envelope});
     if let Err(e) = append_line(path, &pyjson::dumps_utf8(&rec)) {
         crate::logging::error(&format!("wire file write failed: {e}"));
     }
@@ -47,6 +52,8 @@ struct Inner {
     outbox: Outbox,
     file: Option<PathBuf>,
     buffer: Option<WireMessage>,
+    /// Set once the turn is over: late sends (background hooks) are dropped.
+    closed: bool,
 }
 
 /// Soul-side sender. Cloneable; all clones share one merge buffer.
@@ -62,6 +69,7 @@ impl Wire {
                 outbox,
                 file,
                 buffer: None,
+                closed: false,
             })),
         }
     }
@@ -69,6 +77,9 @@ impl Wire {
     /// Send an event: to the client as is, to the wire file merged.
     pub fn send(&self, msg: WireMessage) {
         let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        if g.closed {
+            return;
+        }
         let _ = g.outbox.send(jsonrpc::event(msg.envelope()));
         let mergeable = matches!(
             msg,
@@ -109,6 +120,13 @@ impl Wire {
                 record(f, &b);
             }
         }
+    }
+
+    /// End of the turn: flush, then drop whatever is sent later.
+    pub fn close(&self) {
+        let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        Self::flush_locked(&mut g);
+        g.closed = true;
     }
 
     /// Record any pending merged message.

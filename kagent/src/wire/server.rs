@@ -20,23 +20,6 @@ use crate::soul::message::UserInput;
 use crate::soul::{slash, Soul, TurnError};
 use crate::tools::{Tool, ToolContext, ToolReturnValue};
 
-/// Hook events kimi-cli 1.51 supports (reported by `initialize`).
-pub const HOOK_EVENT_TYPES: &[&str] = &[
-    "PreToolUse",
-    "PostToolUse",
-    "PostToolUseFailure",
-    "UserPromptSubmit",
-    "Stop",
-    "StopFailure",
-    "SessionStart",
-    "SessionEnd",
-    "SubagentStart",
-    "SubagentStop",
-    "PreCompact",
-    "PostCompact",
-    "Notification",
-];
-
 /// Names of kimi-cli's built-in tools; external tools may not take them.
 pub const BUILTIN_TOOL_NAMES: &[&str] = &[
     "Agent",
@@ -122,6 +105,8 @@ fn is_opt_type(v: Option<&Value>, check: fn(&Value) -> bool) -> bool {
 struct InitParams {
     external_tools: Vec<(String, String, Value)>,
     supports_question: bool,
+    /// Client hook subscriptions (shape-checked).
+    hooks: Vec<Value>,
 }
 
 fn parse_initialize(params: &Value) -> Option<InitParams> {
@@ -173,9 +158,15 @@ fn parse_initialize(params: &Value) -> Option<InitParams> {
         .and_then(|c| c.get("supports_question"))
         .and_then(lax_bool)
         .unwrap_or(false);
+    let hooks = p
+        .get("hooks")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     Some(InitParams {
         external_tools,
         supports_question,
+        hooks,
     })
 }
 
@@ -190,6 +181,8 @@ struct ExternalTool {
     parameters: Value,
     outbox: Outbox,
     pending: PendingMap,
+    /// `wire.jsonl`: kimi-cli records the ToolCallRequest there (replay counts it).
+    wire_file: std::path::PathBuf,
 }
 
 impl Tool for ExternalTool {
@@ -218,6 +211,7 @@ impl Tool for ExternalTool {
                 "arguments": ctx.raw_arguments.clone(),
             },
         });
+        super::record_envelope(&self.wire_file, &payload);
         let _ = self.outbox.send(jsonrpc::request(&id, payload));
         let pending = self.pending.clone();
         Box::pin(async move {
@@ -529,6 +523,7 @@ impl Server {
                     parameters,
                     outbox: self.outbox.clone(),
                     pending: self.pending.clone(),
+                    wire_file: self.session.wire_file.clone(),
                 }));
                 self.external.insert(name.clone());
                 accepted.push(name);
@@ -546,6 +541,15 @@ impl Server {
                 soul.toolset.hide(crate::tools::ask_user::NAME);
             }
         }
+        let configured = {
+            let soul = self.soul.lock().await;
+            soul.hooks.subscribe(&p.hooks);
+            soul.hooks.connect(crate::hooks::ClientLink {
+                outbox: self.outbox.clone(),
+                pending: self.pending.clone(),
+            });
+            soul.hooks.summary()
+        };
         let commands: Vec<Value> = slash::COMMANDS
             .iter()
             .map(|c| json!({"name": c.name, "description": c.description, "aliases": c.aliases}))
@@ -565,7 +569,7 @@ impl Server {
         }
         result.insert(
             "hooks".into(),
-            json!({"supported_events": HOOK_EVENT_TYPES, "configured": {}}),
+            json!({"supported_events": crate::hooks::EVENT_TYPES, "configured": configured}),
         );
         result.insert("capabilities".into(), json!({"supports_question": true}));
         Value::Object(result)

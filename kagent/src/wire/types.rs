@@ -30,9 +30,13 @@ pub struct StepRetry {
 /// An event sent to the client (and recorded to `wire.jsonl`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum WireMessage {
-    TurnBegin { user_input: UserInput },
+    TurnBegin {
+        user_input: UserInput,
+    },
     TurnEnd,
-    StepBegin { n: i64 },
+    StepBegin {
+        n: i64,
+    },
     StepInterrupted,
     StepRetry(StepRetry),
     CompactionBegin,
@@ -42,7 +46,21 @@ pub enum WireMessage {
     ToolCall(ToolCall),
     ToolCallPart(ToolCallPart),
     ToolResult(ToolResult),
-    SteerInput { user_input: UserInput },
+    SteerInput {
+        user_input: UserInput,
+    },
+    HookTriggered {
+        event: String,
+        target: String,
+        hook_count: i64,
+    },
+    HookResolved {
+        event: String,
+        target: String,
+        action: String,
+        reason: String,
+        duration_ms: i64,
+    },
 }
 
 /// Event type names the kernel can replay from a `wire.jsonl` (anything else is skipped).
@@ -97,6 +115,8 @@ impl WireMessage {
             WireMessage::ToolCallPart(_) => "ToolCallPart",
             WireMessage::ToolResult(_) => "ToolResult",
             WireMessage::SteerInput { .. } => "SteerInput",
+            WireMessage::HookTriggered { .. } => "HookTriggered",
+            WireMessage::HookResolved { .. } => "HookResolved",
         }
     }
 
@@ -131,6 +151,24 @@ impl WireMessage {
             WireMessage::ToolCall(c) => c.to_json(),
             WireMessage::ToolCallPart(p) => p.to_json(),
             WireMessage::ToolResult(r) => r.to_json(),
+            WireMessage::HookTriggered {
+                event,
+                target,
+                hook_count,
+            } => json!({"event": event, "target": target, "hook_count": hook_count}),
+            WireMessage::HookResolved {
+                event,
+                target,
+                action,
+                reason,
+                duration_ms,
+            } => json!({
+                "event": event,
+                "target": target,
+                "action": action,
+                "reason": reason,
+                "duration_ms": duration_ms,
+            }),
         }
     }
 

@@ -1,0 +1,587 @@
+//! Hooks: user-defined reactions to agent lifecycle events (kimi-cli's `HookEngine`).
+//!
+//! Two sources feed the [`HookEngine`]:
+//! * server-side hooks from `config.toml` (`[[hooks]]`): shell commands that get the event
+//!   JSON on stdin ([`runner`]);
+//! * client-side subscriptions declared in `initialize` (`hooks`): the kernel sends a
+//!   `HookRequest` to the client and waits for its `{"action": "allow"|"block"}` answer.
+//!
+//! A trigger runs every matching hook in parallel. Once the client has initialized, the turn's
+//! wire gets `HookTriggered` before and `HookResolved` (aggregate action, first block reason,
+//! duration) after. Everything fails open: errors, bad answers and timeouts allow.
+
+pub mod config;
+pub mod events;
+pub mod runner;
+pub mod tools;
+pub mod turn;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Map, Value};
+use tokio::sync::oneshot;
+
+use crate::llm::BoxFuture;
+use crate::wire::types::WireMessage;
+use crate::wire::{jsonrpc, Outbox, Wire};
+pub use config::{HookDef, EVENT_TYPES};
+
+/// Responses to the kernel's own requests, by JSON-RPC id (shared with the wire server).
+pub type PendingMap = Arc<Mutex<HashMap<String, oneshot::Sender<Result<Value, String>>>>>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum HookError {
+    #[error("invalid hook output: {0}")]
+    BadOutput(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Allow,
+    Block,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Allow => "allow",
+            Action::Block => "block",
+        }
+    }
+}
+
+/// Outcome of one hook.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HookResult {
+    pub action: Action,
+    pub reason: String,
+    pub timed_out: bool,
+}
+
+impl HookResult {
+    pub fn allow() -> Self {
+        HookResult {
+            action: Action::Allow,
+            reason: String::new(),
+            timed_out: false,
+        }
+    }
+
+    pub fn block(reason: &str) -> Self {
+        HookResult {
+            action: Action::Block,
+            reason: reason.to_string(),
+            timed_out: false,
+        }
+    }
+}
+
+/// The first blocking result, if any.
+pub fn first_block(results: &[HookResult]) -> Option<&HookResult> {
+    results.iter().find(|r| r.action == Action::Block)
+}
+
+/// A client subscription from `initialize`.
+#[derive(Debug, Clone)]
+struct Subscription {
+    id: String,
+    event: String,
+    matcher: String,
+    timeout: i64,
+}
+
+/// How to reach the wire client (set by `initialize`).
+#[derive(Clone)]
+pub struct ClientLink {
+    pub outbox: Outbox,
+    pub pending: PendingMap,
+}
+
+#[derive(Default)]
+struct Inner {
+    subscriptions: Vec<Subscription>,
+    client: Option<ClientLink>,
+    /// Fire-and-forget batches still running.
+    background: Vec<tokio::task::JoinHandle<Vec<HookResult>>>,
+}
+
+/// Configured hooks plus client subscriptions; shared by the soul and the wire server.
+pub struct HookEngine {
+    hooks: Vec<HookDef>,
+    /// Where commands run (the session's work dir).
+    work_dir: PathBuf,
+    session_id: String,
+    inner: Mutex<Inner>,
+}
+
+/// A running batch of hooks; resolves to their results (empty when the batch failed).
+pub type Batch = BoxFuture<'static, Vec<HookResult>>;
+
+/// Aborts spawned hook tasks when a batch is dropped (a cancelled turn kills its commands).
+struct AbortAll(Vec<tokio::task::AbortHandle>);
+
+impl Drop for AbortAll {
+    fn drop(&mut self) {
+        for h in &self.0 {
+            h.abort();
+        }
+    }
+}
+
+fn matches(pattern: &str, value: &str) -> bool {
+    if pattern.is_empty() {
+        return true;
+    }
+    match regex_automata::meta::Regex::new(pattern) {
+        Ok(re) => re.is_match(value),
+        Err(_) => {
+            crate::logging::warn(&format!("Invalid regex in hook matcher: {pattern}"));
+            false
+        }
+    }
+}
+
+impl HookEngine {
+    pub fn new(hooks: Vec<HookDef>, work_dir: PathBuf, session_id: &str) -> Arc<HookEngine> {
+        Arc::new(HookEngine {
+            hooks,
+            work_dir,
+            session_id: session_id.to_string(),
+            inner: Mutex::new(Inner::default()),
+        })
+    }
+
+    /// An engine without hooks (tests, tools that need none).
+    pub fn empty() -> Arc<HookEngine> {
+        Self::new(vec![], PathBuf::from("."), "")
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn session_id(&self) -> &str {
+        &self.session_id
+    }
+
+    /// Register the `hooks` of `initialize` params (already shape-checked); subscriptions to
+    /// unknown events are dropped. Repeated initializes add up.
+    pub fn subscribe(&self, hooks: &[Value]) {
+        let mut added = 0;
+        let mut inner = self.lock();
+        for h in hooks {
+            let event = h.get("event").and_then(Value::as_str).unwrap_or("");
+            if !EVENT_TYPES.contains(&event) {
+                crate::logging::warn(&format!("Ignoring unknown hook event from client: {event}"));
+                continue;
+            }
+            inner.subscriptions.push(Subscription {
+                id: h
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+                event: event.to_string(),
+                matcher: h
+                    .get("matcher")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+                timeout: h
+                    .get("timeout")
+                    .and_then(Value::as_i64)
+                    .unwrap_or(config::DEFAULT_TIMEOUT as i64),
+            });
+            added += 1;
+        }
+        if added > 0 {
+            crate::logging::info(&format!(
+                "Registered {added} wire hook subscriptions from client"
+            ));
+        }
+    }
+
+    /// From now on hook batches report to the client and client subscriptions are served.
+    pub fn connect(&self, link: ClientLink) {
+        self.lock().client = Some(link);
+    }
+
+    /// The client is gone: stop reporting and serving subscriptions.
+    /// Background batches are stopped (their commands killed) so nothing holds the output.
+    pub fn disconnect(&self) {
+        let mut inner = self.lock();
+        inner.client = None;
+        for t in inner.background.drain(..) {
+            t.abort();
+        }
+    }
+
+    /// Event -> number of hooks (configured first, then client subscriptions).
+    pub fn summary(&self) -> Value {
+        let mut counts: Map<String, Value> = Map::new();
+        let mut bump = |event: &str| {
+            let n = counts.get(event).and_then(Value::as_i64).unwrap_or(0);
+            counts.insert(event.to_string(), json!(n + 1));
+        };
+        for h in &self.hooks {
+            bump(&h.event);
+        }
+        for s in &self.lock().subscriptions {
+            bump(&s.event);
+        }
+        Value::Object(counts)
+    }
+
+    pub fn has_hooks_for(&self, event: &str) -> bool {
+        self.hooks.iter().any(|h| h.event == event)
+            || self.lock().subscriptions.iter().any(|s| s.event == event)
+    }
+
+    /// Run the matching hooks and wait for them.
+    pub async fn trigger(
+        self: &Arc<Self>,
+        event: &str,
+        target: &str,
+        input: Value,
+        wire: Option<&Wire>,
+    ) -> Vec<HookResult> {
+        match self.begin(event, target, input, wire, true) {
+            Some(batch) => batch.await,
+            None => vec![],
+        }
+    }
+
+    /// Start the matching hooks in the background (`HookTriggered` is sent at once, client
+    /// requests when the background task first runs).
+    pub fn fire_and_forget(
+        self: &Arc<Self>,
+        event: &str,
+        target: &str,
+        input: Value,
+        wire: Option<&Wire>,
+    ) {
+        if let Some(batch) = self.begin(event, target, input, wire, false) {
+            let task = tokio::spawn(batch);
+            let mut inner = self.lock();
+            inner.background.retain(|t| !t.is_finished());
+            inner.background.push(task);
+        }
+    }
+
+    /// Start the matching hooks: `HookTriggered` now, commands spawned now, client requests
+    /// sent now (`eager`) or when the batch is first polled. `None`: nothing matched.
+    pub fn begin(
+        self: &Arc<Self>,
+        event: &str,
+        target: &str,
+        input: Value,
+        wire: Option<&Wire>,
+        eager: bool,
+    ) -> Option<Batch> {
+        let mut seen = std::collections::HashSet::new();
+        let commands: Vec<HookDef> = self
+            .hooks
+            .iter()
+            .filter(|h| h.event == event && matches(&h.matcher, target))
+            .filter(|h| seen.insert(h.command.clone()))
+            .cloned()
+            .collect();
+        let (subs, client) = {
+            let inner = self.lock();
+            let subs: Vec<Subscription> = inner
+                .subscriptions
+                .iter()
+                .filter(|s| s.event == event && matches(&s.matcher, target))
+                .cloned()
+                .collect();
+            (subs, inner.client.clone())
+        };
+        let total = commands.len() + subs.len();
+        if total == 0 {
+            return None;
+        }
+        crate::logging::info(&format!(
+            "Triggering {total} hooks for {event} ({} server, {} wire)",
+            commands.len(),
+            subs.len()
+        ));
+        // Events reach the client only once it has initialized (kimi-cli sets the callbacks
+        // in `initialize`) and only inside a turn.
+        let report = match (wire, &client) {
+            (Some(w), Some(_)) => Some(w.clone()),
+            _ => None,
+        };
+        if let Some(w) = &report {
+            w.send(WireMessage::HookTriggered {
+                event: event.to_string(),
+                target: target.to_string(),
+                hook_count: total as i64,
+            });
+        }
+        let t0 = Instant::now();
+        let stdin = crate::pyjson::dumps(&input);
+        let mut handles = Vec::with_capacity(total);
+        for h in commands {
+            let stdin = stdin.clone();
+            let cwd = self.work_dir.clone();
+            handles.push(tokio::spawn(async move {
+                runner::run_command(&h.command, &stdin, h.timeout, &cwd).await
+            }));
+        }
+        let mut requests = vec![];
+        for s in subs {
+            match &client {
+                Some(link) => {
+                    let req = WireRequest::new(link.clone(), &s, event, target, &input);
+                    if eager {
+                        let rx = req.send();
+                        handles.push(tokio::spawn(WireRequest::wait(rx, req, s.timeout)));
+                    } else {
+                        requests.push((req, s.timeout));
+                    }
+                }
+                None => handles.push(tokio::spawn(async { Ok(HookResult::allow()) })),
+            }
+        }
+        let abort = AbortAll(handles.iter().map(|h| h.abort_handle()).collect());
+        let event = event.to_string();
+        let target = target.to_string();
+        Some(Box::pin(async move {
+            let _abort = abort;
+            let mut handles = handles;
+            for (req, timeout) in requests {
+                let rx = req.send();
+                handles.push(tokio::spawn(WireRequest::wait(rx, req, timeout)));
+            }
+            let _abort_late = AbortAll(handles.iter().map(|h| h.abort_handle()).collect());
+            let mut results = Vec::with_capacity(handles.len());
+            for h in handles {
+                match h.await {
+                    Ok(Ok(r)) => results.push(r),
+                    Ok(Err(e)) => {
+                        crate::logging::warn(&format!(
+                            "Hook engine error for {event}, failing open: {e}"
+                        ));
+                        return vec![];
+                    }
+                    Err(e) => {
+                        crate::logging::warn(&format!(
+                            "Hook engine error for {event}, failing open: {e}"
+                        ));
+                        return vec![];
+                    }
+                }
+            }
+            let duration_ms = t0.elapsed().as_millis() as i64;
+            let (action, reason) = match first_block(&results) {
+                Some(b) => {
+                    crate::logging::warn(&format!(
+                        "Hook blocked {event} (matcher={target}): {}",
+                        b.reason
+                    ));
+                    (Action::Block, b.reason.clone())
+                }
+                None => (Action::Allow, String::new()),
+            };
+            if let Some(w) = &report {
+                w.send(WireMessage::HookResolved {
+                    event,
+                    target,
+                    action: action.as_str().to_string(),
+                    reason,
+                    duration_ms,
+                });
+            }
+            results
+        }))
+    }
+}
+
+/// A `HookRequest` to the client.
+struct WireRequest {
+    id: String,
+    link: ClientLink,
+    envelope: Value,
+}
+
+impl WireRequest {
+    fn new(link: ClientLink, sub: &Subscription, event: &str, target: &str, input: &Value) -> Self {
+        let id: String = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
+        let envelope = json!({
+            "type": "HookRequest",
+            "payload": {
+                "id": id,
+                "subscription_id": sub.id,
+                "event": event,
+                "target": target,
+                "input_data": input,
+            }
+        });
+        WireRequest { id, link, envelope }
+    }
+
+    /// Register the pending answer and send the request (not recorded in `wire.jsonl`).
+    fn send(&self) -> oneshot::Receiver<Result<Value, String>> {
+        let (tx, rx) = oneshot::channel();
+        self.link
+            .pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(self.id.clone(), tx);
+        let _ = self
+            .link
+            .outbox
+            .send(jsonrpc::request(&self.id, self.envelope.clone()));
+        rx
+    }
+
+    async fn wait(
+        rx: oneshot::Receiver<Result<Value, String>>,
+        req: WireRequest,
+        timeout: i64,
+    ) -> Result<HookResult, HookError> {
+        let limit = Duration::from_secs(timeout.max(0) as u64);
+        let answer = match tokio::time::timeout(limit, rx).await {
+            Err(_) => {
+                req.link
+                    .pending
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .remove(&req.id);
+                crate::logging::warn(&format!("Wire hook timed out: {}", req.id));
+                return Ok(HookResult {
+                    timed_out: true,
+                    ..HookResult::allow()
+                });
+            }
+            // the connection closed or the turn ended: allow
+            Ok(Err(_)) => return Ok(HookResult::allow()),
+            Ok(Ok(a)) => a,
+        };
+        Ok(match answer {
+            Ok(v) => parse_response(&req.id, &v),
+            Err(_) => HookResult::allow(),
+        })
+    }
+}
+
+/// A `HookResponse` (`request_id`, `action`, `reason`); anything invalid allows.
+fn parse_response(id: &str, v: &Value) -> HookResult {
+    let Some(obj) = v.as_object() else {
+        crate::logging::error(&format!("Invalid hook response for request id={id}"));
+        return HookResult::allow();
+    };
+    let request_id = obj.get("request_id").and_then(Value::as_str);
+    let action = match obj.get("action") {
+        None => Some(Action::Allow),
+        Some(Value::String(s)) if s == "allow" => Some(Action::Allow),
+        Some(Value::String(s)) if s == "block" => Some(Action::Block),
+        Some(_) => None,
+    };
+    let reason = match obj.get("reason") {
+        None => Some(String::new()),
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => None,
+    };
+    let (Some(request_id), Some(action), Some(reason)) = (request_id, action, reason) else {
+        crate::logging::error(&format!("Invalid hook response for request id={id}"));
+        return HookResult::allow();
+    };
+    if request_id != id {
+        crate::logging::warn(&format!(
+            "Hook response id mismatch: request={id}, response={request_id}"
+        ));
+    }
+    HookResult {
+        action,
+        reason,
+        timed_out: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_counts_config_then_client_hooks() {
+        let def = |event: &str| HookDef {
+            event: event.into(),
+            command: "true".into(),
+            matcher: String::new(),
+            timeout: 30,
+        };
+        let engine = HookEngine::new(
+            vec![def("Stop"), def("PreToolUse"), def("Stop")],
+            ".".into(),
+            "s",
+        );
+        engine.subscribe(&[
+            json!({"id": "a", "event": "UserPromptSubmit"}),
+            json!({"id": "b", "event": "Stop"}),
+            json!({"id": "c", "event": "Bogus"}),
+        ]);
+        assert_eq!(
+            crate::pyjson::compact(&engine.summary()),
+            r#"{"Stop":3,"PreToolUse":1,"UserPromptSubmit":1}"#
+        );
+        assert!(engine.has_hooks_for("UserPromptSubmit"));
+        assert!(!engine.has_hooks_for("Bogus"));
+    }
+
+    #[test]
+    fn regex_matchers_search() {
+        assert!(matches("", "anything"));
+        assert!(matches("Gl", "Glob"));
+        assert!(matches("^Glob$", "Glob"));
+        assert!(!matches("^lob", "Glob"));
+        assert!(!matches("(", "Glob"));
+    }
+
+    #[test]
+    fn responses_fail_open() {
+        assert_eq!(
+            parse_response(
+                "x",
+                &json!({"request_id": "x", "action": "block", "reason": "r"})
+            ),
+            HookResult::block("r")
+        );
+        assert_eq!(
+            parse_response("x", &json!({"action": "block"})).action,
+            Action::Allow
+        );
+        assert_eq!(
+            parse_response("x", &json!({"request_id": "x", "action": "maybe"})).action,
+            Action::Allow
+        );
+    }
+
+    #[tokio::test]
+    async fn commands_block_and_allow_without_client() {
+        let engine = HookEngine::new(
+            vec![
+                HookDef {
+                    event: "PreToolUse".into(),
+                    command: "exit 0".into(),
+                    matcher: "Shell".into(),
+                    timeout: 5,
+                },
+                HookDef {
+                    event: "PreToolUse".into(),
+                    command: "echo nope >&2; exit 2".into(),
+                    matcher: "".into(),
+                    timeout: 5,
+                },
+            ],
+            std::env::temp_dir(),
+            "s",
+        );
+        let results = engine.trigger("PreToolUse", "Glob", json!({}), None).await;
+        assert_eq!(results, vec![HookResult::block("nope")]);
+        assert!(engine.trigger("Stop", "", json!({}), None).await.is_empty());
+    }
+}

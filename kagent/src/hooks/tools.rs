@@ -1,0 +1,179 @@
+//! PreToolUse / PostToolUse around a running tool call.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::{events, first_block, HookEngine};
+use crate::llm::pyrepr::{repr_str, repr_value};
+use crate::llm::BoxFuture;
+use crate::soul::message::{ContentPart, ToolCall};
+use crate::tools::{ToolOutput, ToolResult, ToolReturnValue};
+use crate::wire::Wire;
+
+/// Longest `tool_output` a PostToolUse hook gets (characters).
+const MAX_TOOL_OUTPUT: usize = 2000;
+
+/// A dispatched tool call still to run: its index in the message's tool calls and its future.
+pub type PendingCall = (usize, BoxFuture<'static, ToolResult>);
+
+/// Wrap running tool calls with their hooks. PreToolUse starts now (`HookTriggered` and
+/// client requests go out at once); the tool itself runs only once it allowed. A blocked call
+/// returns the block reason as a tool error. After the tool, PostToolUse fires in the
+/// background (its `HookTriggered` precedes the tool's result).
+pub fn guard_tools(
+    engine: &Arc<HookEngine>,
+    pending: Vec<PendingCall>,
+    calls: &[ToolCall],
+    wire: &Wire,
+) -> Vec<PendingCall> {
+    pending
+        .into_iter()
+        .map(|(idx, fut)| match calls.get(idx) {
+            Some(call) => (idx, guard_tool(engine, call, fut, wire)),
+            None => (idx, fut),
+        })
+        .collect()
+}
+
+fn guard_tool(
+    engine: &Arc<HookEngine>,
+    call: &ToolCall,
+    fut: BoxFuture<'static, ToolResult>,
+    wire: &Wire,
+) -> BoxFuture<'static, ToolResult> {
+    let tool_input = call
+        .arguments
+        .as_deref()
+        .and_then(|a| serde_json::from_str::<Value>(a).ok())
+        .filter(Value::is_object)
+        .unwrap_or_else(|| Value::Object(Default::default()));
+    let cwd = events::process_cwd();
+    let pre = engine.begin(
+        "PreToolUse",
+        &call.name,
+        events::pre_tool_use(engine.session_id(), &cwd, &call.name, &tool_input, &call.id),
+        Some(wire),
+        true,
+    );
+    let engine = engine.clone();
+    let wire = wire.clone();
+    let (name, id) = (call.name.clone(), call.id.clone());
+    Box::pin(async move {
+        if let Some(pre) = pre {
+            let results = pre.await;
+            if let Some(b) = first_block(&results) {
+                let message = if b.reason.is_empty() {
+                    "Blocked by PreToolUse hook".to_string()
+                } else {
+                    b.reason.clone()
+                };
+                return ToolResult {
+                    tool_call_id: id,
+                    return_value: ToolReturnValue::error(message, "Hook blocked"),
+                };
+            }
+        }
+        let result = fut.await;
+        if engine.has_hooks_for("PostToolUse") {
+            let output: String = repr_return_value(&result.return_value)
+                .chars()
+                .take(MAX_TOOL_OUTPUT)
+                .collect();
+            engine.fire_and_forget(
+                "PostToolUse",
+                &name,
+                events::post_tool_use(engine.session_id(), &cwd, &name, &tool_input, &output, &id),
+                Some(&wire),
+            );
+        }
+        result
+    })
+}
+
+/// `str()` of kosong's `ToolReturnValue` (pydantic's repr without the class name).
+pub fn repr_return_value(rv: &ToolReturnValue) -> String {
+    let output = match &rv.output {
+        ToolOutput::Text(s) => repr_str(s),
+        ToolOutput::Parts(parts) => format!(
+            "[{}]",
+            parts.iter().map(repr_part).collect::<Vec<_>>().join(", ")
+        ),
+    };
+    let display = format!(
+        "[{}]",
+        rv.display
+            .iter()
+            .map(|d| repr_model(&display_class(&d.0), &d.0))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let extras = match &rv.extras {
+        None => "None".to_string(),
+        Some(m) => repr_value(&Value::Object(m.clone())),
+    };
+    format!(
+        "is_error={} output={output} message={} display={display} extras={extras}",
+        if rv.is_error { "True" } else { "False" },
+        repr_str(&rv.message),
+    )
+}
+
+fn repr_part(p: &ContentPart) -> String {
+    let v = p.to_json();
+    let class = match v.get("type").and_then(Value::as_str) {
+        Some("text") => "TextPart",
+        Some("think") => "ThinkPart",
+        Some("image_url") => "ImageURLPart",
+        Some("audio_url") => "AudioURLPart",
+        Some("video_url") => "VideoURLPart",
+        _ => "ContentPart",
+    };
+    repr_model(class, &v)
+}
+
+fn display_class(v: &Value) -> String {
+    let kind = v.get("type").and_then(Value::as_str).unwrap_or("unknown");
+    let mut class = String::new();
+    for word in kind.split(['_', '-']) {
+        let mut chars = word.chars();
+        if let Some(c) = chars.next() {
+            class.extend(c.to_uppercase());
+            class.push_str(chars.as_str());
+        }
+    }
+    class + "DisplayBlock"
+}
+
+/// `Class(key=repr, ...)` of a pydantic model given as JSON.
+fn repr_model(class: &str, v: &Value) -> String {
+    match v.as_object() {
+        Some(obj) => format!(
+            "{class}({})",
+            obj.iter()
+                .map(|(k, v)| format!("{k}={}", repr_value(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        None => repr_value(v),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn return_value_repr_like_pydantic() {
+        let rv = ToolReturnValue::ok("", "No matches found for pattern `*.x`.");
+        assert_eq!(
+            repr_return_value(&rv),
+            "is_error=False output='' message='No matches found for pattern `*.x`.' display=[] extras=None"
+        );
+        let rv = ToolReturnValue::error("bad", "Bad");
+        assert_eq!(
+            repr_return_value(&rv),
+            "is_error=True output='' message='bad' display=[BriefDisplayBlock(type='brief', text='Bad')] extras=None"
+        );
+    }
+}
