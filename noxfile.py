@@ -5,6 +5,7 @@
   nox -s reproducible [-- TARGET] two builds, same SOURCE_DATE_EPOCH, byte-identical (default host)
   nox -s verify [-- WHEEL...]    re-verify wheels in dist/
   nox -s e2e [-- TARGET...]      run/inspect each dist/ wheel on its platform (scripts/e2e)
+  nox -s bench [-- BENCH ARGS]   kagent vs kimi-cli's Python kernel -> dist/bench.json (scripts/bench)
   nox -s lint                    ruff + mypy on python/, scripts/, tests/build/, noxfile.py
 """
 
@@ -59,6 +60,16 @@ def e2e(session: nox.Session) -> None:
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     from scripts.e2e.session import run
+
+    run(session)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """kagent against kimi-cli 1.51's `kimi --wire`, alternating, medians: scripts/bench."""
+    if str(SCRIPTS) not in sys.path:
+        sys.path.insert(0, str(SCRIPTS))
+    from bench.session import run
 
     run(session)
 

@@ -5,6 +5,10 @@ Metrics (names are the keys of dist/bench.json):
   ready_ms          spawn (just before fork/exec) -> the `initialize` response is read
   turn_ms           first scripted one-step turn after initialize: `prompt` sent -> response read
   turn_warm_ms      the second one-step turn in the same process
+  ready_cpu_ms, turn_cpu_ms
+                    CPU time (all threads, /proc/<pid>/task/*/schedstat) the kernel used up to
+                    the `initialize` response, and during the first turn: what the wall times
+                    would shrink to on an idle machine (Linux only)
   rss_mb            peak RSS (MB = 10^6 bytes) of the kernel process over that run (VmHWM just before stdin is
                     closed; see bench.wire)
   shell20_ms        one turn of 20 steps that each call the Shell tool (`echo N`) under --yolo,
@@ -89,12 +93,17 @@ def startup(bins: Binaries, name: str, sb: Sandbox) -> Metrics:
     with _spawn(bins.wire_argv(name), sb) as k:
         k.call("initialize", INIT)
         ready = time.perf_counter() - k.started
+        cpu_ready = k.cpu_ms()
         first, _, turn = k.call("prompt", {"user_input": "hi"})
+        cpu_turn = k.cpu_ms()
         _finished(k, first, "the one-step turn")
         second, _, warm = k.call("prompt", {"user_input": "hi again"})
         _finished(k, second, "the second one-step turn")
         rss = _close(k)
-    return {"ready_ms": ready * 1e3, "turn_ms": turn * 1e3, "turn_warm_ms": warm * 1e3, "rss_mb": _mb(rss)}
+    metrics = {"ready_ms": ready * 1e3, "turn_ms": turn * 1e3, "turn_warm_ms": warm * 1e3, "rss_mb": _mb(rss)}
+    if cpu_ready is not None and cpu_turn is not None:
+        metrics.update(ready_cpu_ms=cpu_ready, turn_cpu_ms=cpu_turn - cpu_ready)
+    return metrics
 
 
 def shell20(bins: Binaries, name: str, sb: Sandbox) -> Metrics:

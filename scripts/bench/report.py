@@ -27,6 +27,8 @@ ROWS: tuple[Row, ...] = (
     Row("ready_ms", "spawn -> `initialize` response (ms)"),
     Row("turn_ms", "scripted one-step turn, first in the process (ms)", 2),
     Row("turn_warm_ms", "scripted one-step turn, second (ms)", 2),
+    Row("ready_cpu_ms", "CPU time, spawn -> `initialize` response (ms)", 2),
+    Row("turn_cpu_ms", "CPU time, first one-step turn (ms)", 2),
     Row("shell20_ms", "20-step turn of Shell calls, --yolo (ms)"),
     Row("replay_ms", "`replay` of a 1,000-event session (ms)"),
     Row("rss_mb", "peak RSS: initialize + two one-step turns (MB)"),

@@ -59,10 +59,11 @@ def collect(dist: Path, targets: dict[str, matrix.Target] | None = None) -> list
             continue
     rows: list[TargetSize] = []
     for key, target in targets.items():
-        wheel = wheels.get(target.platform_tags)
-        if wheel is None:
+        found = wheels.get(target.platform_tags)
+        if found is None:
             rows.append(TargetSize(key, None, None, None, None))
             continue
+        wheel = found
         entry = manifest.get(wheel.name, {})
         seconds = entry.get("build_seconds")
         rows.append(

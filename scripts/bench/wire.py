@@ -150,6 +150,17 @@ class Kernel:
                 return int(line.split()[1])
         return None
 
+    def cpu_ms(self) -> float | None:
+        """CPU time the kernel process has used so far, all threads (schedstat, ns resolution):
+        unlike wall time it hardly depends on how loaded the machine is. None without /proc."""
+        total = 0
+        try:
+            for task in Path(f"/proc/{self.proc.pid}/task").iterdir():
+                total += int((task / "schedstat").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+        return total / 1e6
+
     def close(self) -> Exit:
         """Read VmHWM, close stdin (the kernel's normal way out), drain stdout, reap with wait4."""
         assert self.proc.stdin is not None
