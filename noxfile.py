@@ -78,9 +78,9 @@ def bench(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff and mypy."""
     session.install("-r", str(ROOT / "ci" / "requirements-lint.txt"), "-r", BUILD_REQS, "pytest")
-    paths = ["noxfile.py", "scripts/kk_build", "tests/build", "python"]
+    paths = ["noxfile.py", "scripts/kk_build", "scripts/bench", "tests/build", "tests/bench", "python"]
     session.run("ruff", "check", "--line-length", "110", *paths)
     session.run(
         "mypy", "--python-version", "3.12", "--ignore-missing-imports",
-        "scripts/kk_build", "python/kimi_kernel", env={"MYPYPATH": str(SCRIPTS)},
+        "scripts/kk_build", "scripts/bench", "python/kimi_kernel", env={"MYPYPATH": str(SCRIPTS)},
     )
