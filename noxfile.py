@@ -5,6 +5,7 @@
   nox -s reproducible [-- TARGET] two builds, same SOURCE_DATE_EPOCH, byte-identical (default host)
   nox -s verify [-- WHEEL...]    re-verify wheels in dist/
   nox -s e2e [-- TARGET...]      run/inspect each dist/ wheel on its platform (scripts/e2e)
+  nox -s bench [-- BENCH ARGS]   kagent vs kimi-cli's Python kernel -> dist/bench.json (scripts/bench)
   nox -s lint                    ruff + mypy on python/, scripts/, tests/build/, noxfile.py
 """
 
@@ -64,12 +65,22 @@ def e2e(session: nox.Session) -> None:
 
 
 @nox.session
+def bench(session: nox.Session) -> None:
+    """kagent against kimi-cli 1.51's `kimi --wire`, alternating, medians: scripts/bench."""
+    if str(SCRIPTS) not in sys.path:
+        sys.path.insert(0, str(SCRIPTS))
+    from bench.session import run
+
+    run(session)
+
+
+@nox.session
 def lint(session: nox.Session) -> None:
     """ruff and mypy."""
     session.install("-r", str(ROOT / "ci" / "requirements-lint.txt"), "-r", BUILD_REQS, "pytest")
-    paths = ["noxfile.py", "scripts/kk_build", "tests/build", "python"]
+    paths = ["noxfile.py", "scripts/kk_build", "scripts/bench", "tests/build", "tests/bench", "python"]
     session.run("ruff", "check", "--line-length", "110", *paths)
     session.run(
         "mypy", "--python-version", "3.12", "--ignore-missing-imports",
-        "scripts/kk_build", "python/kimi_kernel", env={"MYPYPATH": str(SCRIPTS)},
+        "scripts/kk_build", "scripts/bench", "python/kimi_kernel", env={"MYPYPATH": str(SCRIPTS)},
     )
