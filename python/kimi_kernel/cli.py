@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 
@@ -39,6 +40,11 @@ def main(argv: Sequence[str] | None = None) -> int | str | None:
     except (UsageError, KernelSelectionError) as e:
         print(f"kimi-kernel: error: {e}", file=sys.stderr)
         return 2
+
+    if split.kernel is not None:
+        # Children that kimi-cli starts as `kimi-kernel ...` (e.g. `term` runs `<argv0> acp`)
+        # select the same kernel.
+        os.environ["KIMI_KERNEL"] = selection.kernel
 
     doctor = _first_command(split.kimi_args)
     if doctor is not None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -94,3 +96,22 @@ def test_cli_rejects_invalid_env_value(tmp_path: Path) -> None:
         "kimi-kernel: error: KIMI_KERNEL is 'turbo', which is not a kernel; "
         "use one of: rust, python, auto."
     )
+
+
+def test_kernel_flag_is_inherited_by_child_processes(tmp_path: Path) -> None:
+    """`kimi-kernel --kernel X term` starts `kimi-kernel acp` as a child: it must select X too."""
+    code = (
+        "import os, sys\n"
+        "from kimi_kernel.cli import main\n"
+        "main(['--kernel', 'python', 'doctor', '--json'])\n"
+        "sys.stderr.write('child sees ' + repr(os.environ.get('KIMI_KERNEL')))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "KIMI_SHARE_DIR": str(tmp_path), "KIMI_KERNEL": "rust"},
+    )
+    assert "child sees 'python'" in proc.stderr, proc.stderr
