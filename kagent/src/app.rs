@@ -15,7 +15,7 @@ use crate::soul::injection::Injections;
 use crate::soul::system_prompt::{self, PromptArgs};
 use crate::soul::{plan, Llm, Soul};
 use crate::tools::Toolset;
-use crate::wire::server::{Exit, Server};
+use crate::wire::server::{spawn_stdout_writer, Exit, Server};
 use crate::{llm, logging};
 
 /// Exit status for usage errors (like click/typer).
@@ -33,49 +33,6 @@ fn fatal(msg: &str, share: &std::path::Path) -> u8 {
     );
     logging::error(msg);
     1
-}
-
-/// The protocol writer: one OS thread doing plain blocking writes to stdout. Messages queued
-/// while it writes go out together with a single flush, and the runtime thread never waits for
-/// stdout. (`tokio::io::stdout` would hand every write and flush to a blocking-pool thread:
-/// two thread wake-ups per message, which under load cost more than the turn itself.)
-/// The returned receiver resolves once the thread is done: every sender dropped, or stdout closed.
-fn spawn_stdout_writer(
-    mut rx: tokio::sync::mpsc::UnboundedReceiver<serde_json::Value>,
-) -> anyhow::Result<tokio::sync::oneshot::Receiver<()>> {
-    use std::io::Write as _;
-
-    fn put(out: &mut impl std::io::Write, v: &serde_json::Value) -> bool {
-        let mut line = crate::pyjson::compact(v);
-        line.push('\n');
-        out.write_all(line.as_bytes()).is_ok()
-    }
-
-    let (done_tx, done_rx) = tokio::sync::oneshot::channel();
-    std::thread::Builder::new()
-        .name("kagent-stdout".into())
-        .stack_size(256 * 1024)
-        .spawn(move || {
-            let stdout = std::io::stdout();
-            let mut out = std::io::BufWriter::with_capacity(64 * 1024, stdout.lock());
-            while let Some(v) = rx.blocking_recv() {
-                let mut ok = put(&mut out, &v);
-                while ok {
-                    match rx.try_recv() {
-                        Ok(v) => ok = put(&mut out, &v),
-                        Err(_) => break,
-                    }
-                }
-                if !ok || out.flush().is_err() {
-                    logging::error("stdout closed; dropping output");
-                    break;
-                }
-            }
-            drop(rx);
-            let _ = done_tx.send(());
-        })
-        .context("cannot start the stdout writer thread")?;
-    Ok(done_rx)
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<u8> {
@@ -299,7 +256,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         .await;
 
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let writer = spawn_stdout_writer(rx)?;
+    let writer = spawn_stdout_writer(rx).context("cannot start the stdout writer thread")?;
     let server = Server::new(soul, tx);
     let exit = server.serve().await;
     // the client is gone: drop the engine's handle on the output queue so the writer ends

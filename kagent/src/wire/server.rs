@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+use tokio::io::AsyncBufReadExt;
 use tokio::sync::{mpsc, oneshot};
 
 use super::jsonrpc::{self, codes, Inbound};
@@ -702,20 +702,55 @@ fn truncate(line: &str) -> String {
 /// Queued instead of a message: stdout takes nothing after it.
 const CLOSE_STDOUT: Value = Value::Null;
 
-/// Write queued lines to stdout until every sender is gone or [`CLOSE_STDOUT`] comes.
-pub async fn write_loop(mut rx: mpsc::UnboundedReceiver<Value>) {
-    let mut out = tokio::io::stdout();
-    while let Some(v) = rx.recv().await {
-        if v == CLOSE_STDOUT {
-            break;
-        }
-        let mut line = crate::pyjson::compact(&v);
-        line.push('\n');
-        if out.write_all(line.as_bytes()).await.is_err() || out.flush().await.is_err() {
-            crate::logging::error("stdout closed; dropping output");
-            break;
-        }
-    }
+/// The protocol writer: one OS thread doing plain blocking writes to stdout. Messages queued
+/// while it writes go out together with a single flush, and the runtime thread never waits for
+/// stdout. (`tokio::io::stdout` would hand every write and flush to a blocking-pool thread:
+/// two thread wake-ups per message, which under load cost more than the turn itself.)
+/// It ends when every sender is gone, [`CLOSE_STDOUT`] comes or stdout is closed; the
+/// returned receiver resolves then.
+pub fn spawn_stdout_writer(
+    mut rx: mpsc::UnboundedReceiver<Value>,
+) -> std::io::Result<oneshot::Receiver<()>> {
+    use std::io::Write as _;
+
+    let (done_tx, done_rx) = oneshot::channel();
+    std::thread::Builder::new()
+        .name("kagent-stdout".into())
+        .stack_size(256 * 1024)
+        .spawn(move || {
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::with_capacity(64 * 1024, stdout.lock());
+            let mut next = rx.blocking_recv();
+            while let Some(first) = next.take() {
+                // this message and whatever is already queued behind it, then one flush
+                let (mut closing, mut ok) = (false, true);
+                let mut burst = Some(first);
+                while let Some(v) = burst.take() {
+                    if v == CLOSE_STDOUT {
+                        closing = true;
+                        break;
+                    }
+                    let mut line = crate::pyjson::compact(&v);
+                    line.push('\n');
+                    ok = out.write_all(line.as_bytes()).is_ok();
+                    if !ok {
+                        break;
+                    }
+                    burst = rx.try_recv().ok();
+                }
+                if !ok || out.flush().is_err() {
+                    crate::logging::error("stdout closed; dropping output");
+                    break;
+                }
+                if closing {
+                    break;
+                }
+                next = rx.blocking_recv();
+            }
+            drop(rx);
+            let _ = done_tx.send(());
+        })?;
+    Ok(done_rx)
 }
 
 /// SIGTERM / SIGINT (Ctrl-C on Windows).
