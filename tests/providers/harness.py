@@ -305,10 +305,14 @@ def normalized_bodies(record: RunRecord) -> list[str]:
     prose through the request token estimate (for the compaction request through its input
     floor, the size of the context the agent continues with), so the masked descriptions'
     tokens are added back: what remains is the prose-independent part of the cap, which must
-    be equal.
+    be equal. The agent's system prompt is masked the same way: kagent renders kimi-cli's
+    default prompt for its work dir (compared verbatim by the differential suite), the oracle
+    gets a fixed one through the agent file.
     """
     norm = Normalizer([str(record.root)])
-    desc_tokens = _builtin_description_tokens(record.bodies)
+    main_system = _system_text(record.bodies[0]) if record.bodies else None
+    prose_tokens = _builtin_description_tokens(record.bodies) + text_tokens(main_system or "")
+    desc_tokens = prose_tokens
     out = []
     for body in record.bodies:
         body = json.loads(json.dumps(body))
@@ -317,7 +321,7 @@ def normalized_bodies(record: RunRecord) -> list[str]:
                 fn = tool.get("function", tool)
                 if fn.get("name") != EXTERNAL_TOOL["name"] and "description" in fn:
                     fn["description"] = "<built-in tool description>"
-            _mask_compaction_prose(body)
+            _mask_system_prose(body, main_system)
             if isinstance(body.get("max_completion_tokens"), int):
                 body["max_completion_tokens"] = (
                     f"<cap without tool prose: {body['max_completion_tokens'] + desc_tokens}>"
@@ -326,13 +330,23 @@ def normalized_bodies(record: RunRecord) -> list[str]:
     return out
 
 
-def _mask_compaction_prose(body: dict[str, Any]) -> None:
-    """The summary request: its own system prompt, then one user message whose last text part
-    is the instruction (the parts before it, "## Message N / Role / Content", are compared)."""
+def _system_text(body: Any) -> str | None:
+    messages = body.get("messages") if isinstance(body, dict) else None
+    if messages and messages[0].get("role") == "system" and isinstance(messages[0].get("content"), str):
+        return str(messages[0]["content"])
+    return None
+
+
+def _mask_system_prose(body: dict[str, Any], main_system: str | None) -> None:
+    """The agent's system prompt; and the summary request: its own system prompt, then one
+    user message whose last text part is the instruction (the parts before it, "## Message N
+    / Role / Content", are compared)."""
     messages = body.get("messages") or []
-    if not messages or messages[0].get("role") != "system":
+    system = _system_text(body)
+    if system is None:
         return
-    if messages[0].get("content") == SYSTEM_PROMPT:
+    if system == main_system:
+        messages[0]["content"] = "<system prompt>"
         return
     messages[0]["content"] = "<compaction system prompt>"
     last = messages[-1].get("content")

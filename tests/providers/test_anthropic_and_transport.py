@@ -21,7 +21,6 @@ from .cases import CASES
 from .harness import (
     EXTERNAL_TOOL,
     MODEL,
-    SYSTEM_PROMPT,
     Case,
     RunRecord,
     run_kernel,
@@ -89,15 +88,20 @@ def test_thinking_text_and_signature_round_trip(
     assert headers["anthropic-version"] == "2023-06-01"
     assert headers["anthropic-beta"] == "interleaved-thinking-2025-05-14"
     first, second = rec.bodies
-    session_id = rec.root.joinpath("share").glob("sessions/*/*")
-    sid = next(session_id).name
+    session_dir = next(rec.root.joinpath("share").glob("sessions/*/*"))
+    sid = session_dir.name
+    system_prompt = next(
+        json.loads(line)["content"]
+        for line in (session_dir / "context.jsonl").read_text(encoding="utf-8").splitlines()
+        if '"_system_prompt"' in line
+    )
     assert first["model"] == MODEL
     assert first["max_tokens"] == 50000
     assert first["stream"] is True
     assert first["metadata"] == {"user_id": sid}
     assert first["thinking"] == {"type": "enabled", "budget_tokens": 32000}
     assert first["system"] == [
-        {"type": "text", "text": SYSTEM_PROMPT, "cache_control": {"type": "ephemeral"}}
+        {"type": "text", "text": system_prompt, "cache_control": {"type": "ephemeral"}}
     ]
     assert first["messages"] == [
         {
