@@ -177,17 +177,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         work_dir: work_dir.clone(),
         steer_queue: Arc::new(Mutex::new(VecDeque::new())),
     };
-    if cli.yolo || cli.plan || (cfg.default_plan_mode && !session.resumed) {
-        let yolo = cli.yolo;
-        let plan = cli.plan || (cfg.default_plan_mode && !session.resumed);
-        soul.update_state(|s| {
-            if yolo {
-                s.set_yolo(true);
-            }
-            if plan {
-                s.set_plan_mode(true);
-            }
-        })?;
+    if cli.yolo || cfg.default_yolo {
+        // a runtime override: state.json keeps its yolo (kimi-cli merges the flag in memory)
+        state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .set_runtime_yolo();
+    }
+    if cli.plan || (cfg.default_plan_mode && !session.resumed) {
+        soul.update_state(|s| s.set_plan_mode(true))?;
     }
 
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();

@@ -16,6 +16,7 @@ pub mod config;
 pub mod llm;
 pub mod logging;
 pub mod pyjson;
+pub mod pyloads;
 pub mod session;
 pub mod soul;
 pub mod tools;

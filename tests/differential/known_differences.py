@@ -16,28 +16,8 @@ SCENARIO_RUNS: dict[tuple[str, str], str] = {
         "kagent",
     ): "hooks are not built in kagent (HookRequest never sent)",
     ("system_prompt_verbatim", "kagent"): "kagent's system prompt is its own text",
-    (
-        "external_tool_call",
-        "kagent",
-    ): "StatusUpdate/ToolCallRequest order; request not in wire.jsonl",
-    ("external_tool_error_reply", "kagent"): "StatusUpdate/ToolCallRequest order",
-    ("external_tool_invalid_result", "kagent"): "StatusUpdate/ToolCallRequest order",
-    (
-        "cancel_mid_turn",
-        "kagent",
-    ): "context after a cancelled external tool call differs",
-    ("steer_mid_turn", "kagent"): "steer consumed around an external tool call differs",
-    ("prompt_during_turn", "kagent"): "turn held by an external tool call differs",
-    (
-        "replay_after_turns",
-        "kagent",
-    ): "ToolCallRequest not recorded in wire.jsonl (requests: 0)",
     ("set_plan_mode", "kagent"): "plan-mode reminder and plan slug not written",
     ("set_plan_mode_without_capability", "kagent"): "plan-mode state differs",
-    (
-        "cli_inline_config_and_flags",
-        "kagent",
-    ): "--yolo recorded in state.json; oracle keeps false",
     ("config_unknown_provider_type", "kagent"): "config validation wording",
     (
         "model_flag_unknown_model",

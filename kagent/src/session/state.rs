@@ -9,6 +9,13 @@ use super::{atomic_json_write, SessionError};
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionState {
     data: Map<String, Value>,
+    /// Yolo turned on for this process only (`--yolo`, `default_yolo`): approvals are skipped
+    /// but `state.json` keeps its value until an approval setting changes. kimi-cli then
+    /// writes its in-memory yolo, this flag included.
+    runtime_yolo: bool,
+    /// The afk reminder was given to the model since afk was last toggled or the context
+    /// compacted (kimi-cli's afk injection provider; not persisted).
+    afk_reminded: bool,
 }
 
 impl Default for SessionState {
@@ -31,6 +38,8 @@ impl Default for SessionState {
         });
         SessionState {
             data: v.as_object().cloned().unwrap_or_default(),
+            runtime_yolo: false,
+            afk_reminded: false,
         }
     }
 }
@@ -77,12 +86,28 @@ impl SessionState {
         self.data.insert("plan_mode".into(), json!(on));
     }
 
+    /// Yolo as the approval logic sees it (persisted or for this process).
     pub fn yolo(&self) -> bool {
+        self.runtime_yolo || self.persisted_yolo()
+    }
+
+    fn persisted_yolo(&self) -> bool {
         self.data
             .get("approval")
             .and_then(|a| a.get("yolo"))
             .and_then(Value::as_bool)
             .unwrap_or(false)
+    }
+
+    /// Turn yolo on for this process without writing it to `state.json`.
+    pub fn set_runtime_yolo(&mut self) {
+        self.runtime_yolo = true;
+    }
+
+    /// An approval setting changed: `state.json` gets the effective yolo too.
+    fn approval_changed(&mut self) {
+        let yolo = self.yolo();
+        self.approval_mut().insert("yolo".into(), json!(yolo));
     }
 
     fn approval_mut(&mut self) -> &mut Map<String, Value> {
@@ -106,6 +131,22 @@ impl SessionState {
 
     pub fn set_afk(&mut self, on: bool) {
         self.approval_mut().insert("afk".into(), json!(on));
+        self.approval_changed();
+        self.afk_reminded = false;
+    }
+
+    /// Whether the model must be told it runs in afk mode now (once until re-armed).
+    pub fn take_afk_reminder(&mut self) -> bool {
+        if !self.afk() || self.afk_reminded {
+            return false;
+        }
+        self.afk_reminded = true;
+        true
+    }
+
+    /// The context was compacted: the afk reminder may be gone from it.
+    pub fn rearm_afk_reminder(&mut self) {
+        self.afk_reminded = false;
     }
 
     /// Actions approved "for this session".
@@ -130,6 +171,7 @@ impl SessionState {
         }
         self.approval_mut()
             .insert("auto_approve_actions".into(), json!(actions));
+        self.approval_changed();
     }
 
     pub fn todos(&self) -> Vec<Value> {
@@ -145,12 +187,7 @@ impl SessionState {
     }
 
     pub fn set_yolo(&mut self, on: bool) {
-        let approval = self
-            .data
-            .entry("approval")
-            .or_insert_with(|| json!({"yolo": false, "afk": false, "auto_approve_actions": []}));
-        if let Some(a) = approval.as_object_mut() {
-            a.insert("yolo".into(), json!(on));
-        }
+        self.runtime_yolo = false;
+        self.approval_mut().insert("yolo".into(), json!(on));
     }
 }

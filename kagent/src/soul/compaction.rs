@@ -123,6 +123,10 @@ impl Soul {
             _ => text_estimate(&messages),
         };
         self.context.update_token_count(tokens)?;
+        self.state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .rearm_afk_reminder();
         wire.send(WireMessage::CompactionEnd);
         Ok(())
     }

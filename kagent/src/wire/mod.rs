@@ -24,6 +24,11 @@ pub type Outbox = UnboundedSender<serde_json::Value>;
 
 /// Append a merged message to `wire.jsonl` (header first if the file is new or empty).
 pub fn record(path: &Path, msg: &WireMessage) {
+    record_envelope(path, msg.envelope());
+}
+
+/// Append a `{"type", "payload"}` envelope to `wire.jsonl`.
+fn record_envelope(path: &Path, envelope: serde_json::Value) {
     let needs_header = std::fs::metadata(path)
         .map(|m| m.len() == 0)
         .unwrap_or(true);
@@ -37,7 +42,7 @@ pub fn record(path: &Path, msg: &WireMessage) {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs_f64())
         .unwrap_or(0.0);
-    let rec = json!({"timestamp": ts, "message": msg.envelope()});
+    let rec = json!({"timestamp": ts, "message": envelope});
     if let Err(e) = append_line(path, &pyjson::dumps_utf8(&rec)) {
         crate::logging::error(&format!("wire file write failed: {e}"));
     }
@@ -53,6 +58,12 @@ struct Inner {
 #[derive(Clone)]
 pub struct Wire {
     inner: Arc<Mutex<Inner>>,
+}
+
+impl std::fmt::Debug for Wire {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Wire").finish_non_exhaustive()
+    }
 }
 
 impl Wire {
@@ -108,6 +119,17 @@ impl Wire {
             if let Some(f) = &g.file {
                 record(f, &b);
             }
+        }
+    }
+
+    /// Record a request the soul side makes of the client (`ToolCallRequest`,
+    /// `QuestionRequest`) in `wire.jsonl`, in order with the events. Sending it is up to the
+    /// caller: kimi-cli records a question even when the client cannot be asked.
+    pub fn record_request(&self, kind: &str, payload: serde_json::Value) {
+        let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        Self::flush_locked(&mut g);
+        if let Some(f) = &g.file {
+            record_envelope(f, json!({"type": kind, "payload": payload}));
         }
     }
 
