@@ -665,6 +665,45 @@ TOOLS_SCENARIOS: list[Scenario] = [
             DONE,
         ),
     ),
+    tools_scenario(
+        "tool_bad_inputs_per_tool",
+        # wrong-typed, missing and extra arguments, bad paths, for the tools not covered above;
+        # each error goes back to the model and the turn goes on
+        initialize(),
+        *quick_turn(),
+        files={"a.txt": "a\n", "src/x.rs": ""},
+        scripts=(
+            tc("c1", "Glob", {}),
+            tc("c2", "Glob", {"pattern": 3}),
+            tc("c3", "Glob", {"pattern": "*", "directory": "missing"}),
+            tc("c4", "Glob", {"pattern": "*", "directory": "a.txt"}),
+            tc("c5", "Glob", {"pattern": "*", "directory": "relative/../x"}),
+            tc("c6", "Glob", {"pattern": "*.rs", "directory": "src", "extra": True}),
+            tc("c7", "ReadFile", {"path": "a.txt", "n_lines": "two"}),
+            tc("c8", "ReadFile", {"path": "a.txt", "bogus": 1}),
+            tc("c9", "ReadFile", {"path": ["a.txt"]}),
+            tc("c10", "StrReplaceFile", {"path": "a.txt"}),
+            tc("c11", "StrReplaceFile", {"path": "a.txt", "edit": "a"}),
+            tc("c12", "StrReplaceFile", {"path": "a.txt", "edit": []}),
+            tc("c13", "WriteFile", {"path": 5, "content": "x"}),
+            tc("c14", "SetTodoList", {"todos": "none"}),
+            tc("c15", "AskUserQuestion", {}),
+            tc("c16", "Shell", {"command": "echo hi", "run_in_background": "maybe"}),
+            tc("c17", "Shell", ["echo"]),
+            tc("c18", "ReadFile", "null"),
+            tc(
+                "c19", "StrReplaceFile", {"path": "a.txt", "edit": {"old": 1, "new": 2}}
+            ),
+            tc(
+                "c20",
+                "StrReplaceFile",
+                {"path": "a.txt", "edit": [{"old": "a", "new": "b"}, "x"]},
+            ),
+            tc("c21", "StrReplaceFile", {"edit": "a"}),
+            tc("c22", "StrReplaceFile", {"path": "a.txt", "edit": {}}),
+            DONE,
+        ),
+    ),
     # ----------------------------------------------------------------- questions
     tools_scenario(
         "tool_ask_user_answered",
