@@ -207,6 +207,62 @@ TOOLS_SCENARIOS: list[Scenario] = [
         ),
     ),
     tools_scenario(
+        "tool_approve_for_session_is_per_action",
+        initialize(),
+        # "run command" approved for the session does not approve "edit file"
+        *approved_turn("p1", approve("approve_for_session")),
+        *approved_turn("p2", approve()),
+        prompt("third", id="p3"),
+        scripts=(
+            tc("c1", "Shell", {"command": "echo one"}),
+            DONE,
+            tc("c2", "WriteFile", {"path": "w.txt", "content": "w"}),
+            DONE,
+            tc("c3", "Shell", {"command": "cat w.txt"}),
+            DONE,
+        ),
+    ),
+    tools_scenario(
+        "tool_shell_cancel_long_command",
+        initialize(),
+        prompt("go", id="p1", wait=False),
+        Expect(Ev("StatusUpdate")),  # the command is running
+        call("cancel", id="x1"),
+        Expect(Resp("p1")),
+        prompt("after", id="p2"),
+        scripts=(
+            tc("c1", "Shell", {"command": "sleep 30; echo never"}),
+            "text: after cancel",
+        ),
+        args=("--yolo",),
+    ),
+    tools_scenario(
+        "tool_ask_user_invalid_answers",
+        initialize(capabilities={"supports_question": True}),
+        prompt("ask", id="p1", wait=False),
+        QUESTION_PENDING,
+        Reply(
+            "QuestionRequest",
+            lambda payload: {"request_id": payload["id"], "answers": {"Go?": 1}},
+        ),
+        Expect(Resp("p1")),
+        scripts=(
+            tc(
+                "c1",
+                "AskUserQuestion",
+                {
+                    "questions": [
+                        {
+                            "question": "Go?",
+                            "options": [{"label": "Yes"}, {"label": "No"}],
+                        }
+                    ]
+                },
+            ),
+            DONE,
+        ),
+    ),
+    tools_scenario(
         "tool_shell_yolo_flag",
         initialize(),
         *quick_turn(),
