@@ -9,11 +9,6 @@ from __future__ import annotations
 
 # (scenario name, plan) -> reason. The plan is the '+'-joined list of kernels per phase.
 SCENARIO_RUNS: dict[tuple[str, str], str] = {
-    (
-        "init_external_tools",
-        "kagent",
-    ): "an invalid parameters schema is not rejected (the oracle checks it against the "
-    "JSON Schema 2020-12 metaschema and answers with jsonschema's best_match text)",
     ("init_hooks", "kagent"): "hooks are not built in kagent",
     (
         "hook_requests",

@@ -53,7 +53,7 @@ def test_tool_scenario(name: str, tmp_path_factory: pytest.TempPathFactory) -> N
 
 
 def test_tool_catalogue_is_large_enough() -> None:
-    assert len(TOOL_SCENARIOS) >= 39
+    assert len(TOOL_SCENARIOS) >= 40
 
 
 @pytest.mark.parametrize("kernel", ["oracle", "kagent"])

@@ -155,6 +155,36 @@ GREP_FILES: dict[str, str | bytes] = {
 REJECT_EVERY_SIDE_EFFECT = "tool_reject_every_side_effect"
 SIDE_EFFECT_FILES: dict[str, str | bytes] = {"keep.txt": "keep me\n"}
 
+BAD_SCHEMAS: list[JsonObj] = [
+    {"type": "nope"},
+    {"properties": []},
+    {"required": "x"},
+    {"minItems": -1},
+    {"properties": {"a": {"type": 5}}},
+    {"enum": 3},
+    {"items": 3},
+    {"type": ["string", "string"]},
+    {"additionalProperties": 1},
+    {"$ref": 5},
+    {"pattern": 5},
+    {"type": "object", "properties": {"q": {"type": "string", "minLength": "x"}}},
+    {"$id": "x#frag"},
+    {"$anchor": "9bad"},
+    {"allOf": []},
+    {"anyOf": [{"type": "bogus"}]},
+    {"maximum": "high"},
+    {"multipleOf": 0},
+    {
+        "type": "object",
+        "description": "a fairly long description " * 5,
+        "properties": {"q": 1},
+    },
+    {"required": ["a", "a"]},
+    {"dependentRequired": {"a": [1]}},
+    {"$defs": {"x": {"type": []}}},
+    {"type": "object", "properties": {"q": {"type": "string"}}},
+]
+
 TOOLS_SCENARIOS: list[Scenario] = [
     # ----------------------------------------------------------------- Shell + approvals
     tools_scenario(
@@ -887,6 +917,17 @@ TOOLS_SCENARIOS: list[Scenario] = [
         Reply("ToolCallRequest", tool_ok("found")),
         Expect(Resp("p1")),
         scripts=(tc("c1", "lookup", {"q": "x"}), DONE),
+    ),
+    tools_scenario(
+        "tool_external_bad_schemas",
+        # parameters that are no JSON Schema: rejected with jsonschema's best_match text
+        initialize(
+            external_tools=[
+                {"name": f"bad{i}", "description": "x", "parameters": schema}
+                for i, schema in enumerate(BAD_SCHEMAS)
+            ]
+        ),
+        scripts=(),
     ),
     tools_scenario(
         "tool_external_cancel_while_waiting",

@@ -15,6 +15,7 @@ pub mod grep;
 pub mod media;
 pub mod read_file;
 pub mod repeat;
+pub mod schema_check;
 pub mod shell;
 pub mod think;
 pub mod todo;

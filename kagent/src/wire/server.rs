@@ -508,6 +508,10 @@ impl Server {
                     rejected.push(json!({"name": name, "reason": "conflicts with builtin tool"}));
                     continue;
                 }
+                if let Err(reason) = crate::tools::schema_check::check(&parameters) {
+                    rejected.push(json!({"name": name, "reason": reason}));
+                    continue;
+                }
                 soul.toolset.register(Arc::new(ExternalTool {
                     name: name.clone(),
                     description: if description.is_empty() {
