@@ -17,6 +17,7 @@ pub mod hooks;
 pub mod llm;
 pub mod logging;
 pub mod pyjson;
+pub mod pyloads;
 pub mod session;
 pub mod soul;
 pub mod tools;

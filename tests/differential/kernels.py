@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 ORACLE_ENV = "KIMI_ORACLE_BIN"
 KAGENT_ENV = "KAGENT_BIN"
+RG_ENV = "KDIFF_RG"
+# The oracle's Grep runs ripgrep and reports rg's own error text; kimi-cli 1.51 pins rg
+# 15.0.0 (downloaded on first use), and error texts changed between rg 13 and 14.
+RG_MAJOR = 15
 
 
 class KernelMissing(AssertionError):
@@ -62,3 +67,32 @@ def by_name(name: str) -> Kernel:
     if name == "kagent":
         return kagent()
     raise ValueError(f"unknown kernel {name!r}")
+
+
+def ripgrep() -> str:
+    """The `rg` the oracle's Grep must run (kagent has its own search and needs none).
+
+    Looked up in $KDIFF_RG, beside the test venv's python (PyPI package `ripgrep`), then on
+    PATH.  A missing or other-major rg fails the Grep scenarios with this message instead
+    of letting the oracle try to download one."""
+    candidates = [
+        os.environ.get(RG_ENV),
+        str(Path(sys.executable).parent / "rg"),
+        shutil.which("rg"),
+    ]
+    tried: list[str] = []
+    for cand in candidates:
+        if not cand or not Path(cand).is_file():
+            continue
+        out = subprocess.run(
+            [cand, "--version"], capture_output=True, text=True, check=False
+        ).stdout
+        version = out.split()[1] if out.startswith("ripgrep ") else "?"
+        if version.split(".")[0] == str(RG_MAJOR):
+            return cand
+        tried.append(f"{cand} ({version})")
+    raise KernelMissing(
+        f"the Grep scenarios need ripgrep {RG_MAJOR}.x (the oracle's pinned rg): "
+        f"`pip install ripgrep==15.1.0` into the test venv, or set {RG_ENV}; "
+        f"found: {', '.join(tried) or 'none'}"
+    )

@@ -36,6 +36,10 @@ def _key(scenario: Scenario) -> str:
     h = hashlib.sha256()
     for name in _SOURCES:
         h.update((_HERE / name).read_bytes())
+    from .tools_catalogue import TOOLS_SCENARIOS
+
+    if any(s.name == scenario.name for s in TOOLS_SCENARIOS):
+        h.update((_HERE / "tools_catalogue.py").read_bytes())
     h.update(scenario.name.encode())
     h.update(kernels.oracle().binary.encode())
     return h.hexdigest()[:24]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -10,7 +11,11 @@ from . import kernels
 from .compare import describe_failure, diff_lines
 from .reference import reference_lines
 from .runner import run_scenario
-from .tools_catalogue import TOOL_SCENARIOS
+from .tools_catalogue import (
+    REJECT_EVERY_SIDE_EFFECT,
+    SIDE_EFFECT_FILES,
+    TOOL_SCENARIOS,
+)
 
 
 def _without_slash_commands(lines: list[str]) -> list[str]:
@@ -48,4 +53,27 @@ def test_tool_scenario(name: str, tmp_path_factory: pytest.TempPathFactory) -> N
 
 
 def test_tool_catalogue_is_large_enough() -> None:
-    assert len(TOOL_SCENARIOS) >= 16
+    assert len(TOOL_SCENARIOS) >= 40
+
+
+@pytest.mark.parametrize("kernel", ["oracle", "kagent"])
+def test_rejected_side_effects_leave_no_trace(kernel: str, tmp_path: Path) -> None:
+    """Shell, WriteFile (create, append, outside the work dir) and StrReplaceFile, each
+    rejected: no command ran and no file changed.  Run on the oracle too, to show the
+    scenario really asks for each of them."""
+    kernels.by_name(kernel)
+    scenario = TOOL_SCENARIOS[REJECT_EVERY_SIDE_EFFECT]
+    run = run_scenario(scenario, (kernel,), tmp_path / "run")
+    transcript = "\n".join(run.normalized())
+    assert transcript.count('"type": "ApprovalRequest"') == 5, transcript
+    assert transcript.count('"response": "reject"') >= 5
+    assert '"status": "finished"' in transcript
+    work = run.sandbox.work
+    files = sorted(
+        p.relative_to(work).as_posix() for p in work.rglob("*") if p.is_file()
+    )
+    assert files == sorted(SIDE_EFFECT_FILES), files
+    for rel, content in SIDE_EFFECT_FILES.items():
+        assert (work / rel).read_text(encoding="utf-8") == content
+    outside = sorted(p.name for p in run.sandbox.root.iterdir() if p.is_file())
+    assert "ran_outside.txt" not in outside and "outside.txt" not in outside, outside

@@ -8,30 +8,30 @@ use super::{events, first_block, HookEngine};
 use crate::llm::pyrepr::{repr_str, repr_value};
 use crate::llm::BoxFuture;
 use crate::soul::message::{ContentPart, ToolCall};
-use crate::tools::{ToolOutput, ToolResult, ToolReturnValue};
+use crate::tools::{Dispatch, ToolOutput, ToolResult, ToolReturnValue};
 use crate::wire::Wire;
 
 /// Longest `tool_output` a PostToolUse hook gets (characters).
 const MAX_TOOL_OUTPUT: usize = 2000;
 
-/// A dispatched tool call still to run: its index in the message's tool calls and its future.
-pub type PendingCall = (usize, BoxFuture<'static, ToolResult>);
-
-/// Wrap running tool calls with their hooks. PreToolUse starts now (`HookTriggered` and
-/// client requests go out at once); the tool itself runs only once it allowed. A blocked call
-/// returns the block reason as a tool error. After the tool, PostToolUse fires in the
-/// background (its `HookTriggered` precedes the tool's result).
-pub fn guard_tools(
+/// Wrap the step's running tool calls (in call order) with their hooks. PreToolUse starts
+/// now (`HookTriggered` and client requests go out at once); the tool itself runs only once it
+/// allowed. A blocked call returns the block reason as a tool error. After the tool,
+/// PostToolUse fires in the background (its `HookTriggered` precedes the tool's result).
+pub fn guard_dispatched(
     engine: &Arc<HookEngine>,
-    pending: Vec<PendingCall>,
+    dispatched: Vec<Dispatch>,
     calls: &[ToolCall],
     wire: &Wire,
-) -> Vec<PendingCall> {
-    pending
+) -> Vec<Dispatch> {
+    dispatched
         .into_iter()
-        .map(|(idx, fut)| match calls.get(idx) {
-            Some(call) => (idx, guard_tool(engine, call, fut, wire)),
-            None => (idx, fut),
+        .enumerate()
+        .map(|(idx, d)| match (d, calls.get(idx)) {
+            (Dispatch::Pending(fut), Some(call)) => {
+                Dispatch::Pending(guard_tool(engine, call, fut, wire))
+            }
+            (d, _) => d,
         })
         .collect()
 }

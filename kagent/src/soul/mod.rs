@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex};
 use crate::config::LoopControl;
 use crate::llm::{ChatProvider, ChatProviderError, StreamedPart};
 use crate::session::{Session, SessionError, SessionState};
-use crate::tools::{Dispatch, ToolOutput, ToolResult, Toolset};
+use crate::tools::{Dispatch, Rejection, ToolOutput, ToolResult, Toolset};
 use crate::wire::types::{StatusUpdate, StepRetry, WireMessage};
 use crate::wire::Wire;
 use cancel::CancelToken;
@@ -230,6 +230,7 @@ impl Soul {
     }
 
     async fn agent_loop(&mut self, wire: &Wire, cancel: &CancelToken) -> Result<(), TurnError> {
+        self.toolset.begin_turn();
         self.steer_queue
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -372,8 +373,7 @@ impl Soul {
             message,
             id,
             usage,
-            immediate,
-            mut pending,
+            dispatched,
         } = generated;
         let calls = message.tool_calls.clone().unwrap_or_default();
         let mut status = StatusUpdate {
@@ -382,14 +382,16 @@ impl Soul {
             plan_mode: Some(self.plan_mode()),
             ..StatusUpdate::default()
         };
-        // kimi-cli writes the `_usage` record (an await) before the StatusUpdate, which lets
-        // already-finished tool results reach the wire first; without usage they come after.
+        // kimi-cli's tool calls start (and already-known results reach the wire) at the step's
+        // next real await. With usage that is the `_usage` write, before the StatusUpdate, so
+        // an external tool's ToolCallRequest comes first; without usage they come after it.
+        let mut results: Vec<ToolResult> = vec![];
+        let mut pending: Vec<crate::llm::BoxFuture<'static, ToolResult>> = vec![];
         if let Some(u) = usage {
             self.context.update_token_count(u.input())?;
-            for r in &immediate {
-                wire.send(WireMessage::ToolResult(r.clone()));
-            }
-            pending = crate::hooks::tools::guard_tools(&self.hooks, pending, &calls, wire);
+            let dispatched =
+                crate::hooks::tools::guard_dispatched(&self.hooks, dispatched, &calls, wire);
+            start_tools(dispatched, wire, &mut results, &mut pending);
             let tokens = self.context.token_count();
             status.context_tokens = Some(tokens);
             status.max_context_tokens = Some(max_context);
@@ -401,28 +403,23 @@ impl Soul {
             wire.send(WireMessage::StatusUpdate(status));
         } else {
             wire.send(WireMessage::StatusUpdate(status));
-            for r in &immediate {
-                wire.send(WireMessage::ToolResult(r.clone()));
-            }
-            pending = crate::hooks::tools::guard_tools(&self.hooks, pending, &calls, wire);
+            let dispatched =
+                crate::hooks::tools::guard_dispatched(&self.hooks, dispatched, &calls, wire);
+            start_tools(dispatched, wire, &mut results, &mut pending);
         }
 
         // Await running tools; each reports its result as soon as it finishes.
-        let mut results: Vec<ToolResult> = immediate;
         let mut handles = vec![];
-        for (idx, fut) in pending {
+        for fut in pending {
             let w = wire.clone();
-            handles.push((
-                idx,
-                tokio::spawn(async move {
-                    let r = fut.await;
-                    w.send(WireMessage::ToolResult(r.clone()));
-                    r
-                }),
-            ));
+            handles.push(tokio::spawn(async move {
+                let r = fut.await;
+                w.send(WireMessage::ToolResult(r.clone()));
+                r
+            }));
         }
-        let guard = AbortOnDrop(handles.iter().map(|(_, h)| h.abort_handle()).collect());
-        for (_, h) in handles {
+        let guard = AbortOnDrop(handles.iter().map(|h| h.abort_handle()).collect());
+        for h in handles {
             match h.await {
                 Ok(r) => results.push(r),
                 Err(e) => return Err(TurnError::Internal(format!("tool task failed: {e}"))),
@@ -452,6 +449,19 @@ impl Soul {
         let tool_messages: Vec<Message> = results.iter().map(tool_result_to_message).collect();
         self.context.append(&tool_messages)?;
 
+        self.toolset.end_step();
+        // A plain rejection (no feedback) stops the turn: the user wants to take over.
+        let rejections: Vec<_> = results
+            .iter()
+            .filter_map(|r| r.return_value.rejection)
+            .collect();
+        if !rejections.is_empty() && !rejections.contains(&Rejection::WithFeedback) {
+            return Ok(StepOutcome::Stop);
+        }
+        // The same call over and over: stop the turn (kimi-cli's `tool_call_repeat`).
+        if self.toolset.force_stop_turn() {
+            return Ok(StepOutcome::Stop);
+        }
         Ok(if has_tool_calls {
             StepOutcome::Continue
         } else {
@@ -467,13 +477,13 @@ impl Soul {
         history: &[Message],
         wire: &Wire,
     ) -> Result<Generated, ChatProviderError> {
+        self.toolset.begin_step();
         let mut stream = provider
             .generate(&self.system_prompt, tools, history)
             .await?;
         let mut message = Message::new(Role::Assistant, vec![]);
         let mut pending_part: Option<StreamedPart> = None;
-        let mut immediate = vec![];
-        let mut running = vec![];
+        let mut dispatched = vec![];
         while let Some(part) = stream.next_part().await {
             let part = part?;
             wire.send(match &part {
@@ -500,13 +510,13 @@ impl Soul {
             };
             if !merged {
                 if let Some(done) = pending_part.take() {
-                    self.finish_part(done, &mut message, &mut immediate, &mut running);
+                    self.finish_part(done, &mut message, &mut dispatched, wire);
                 }
                 pending_part = Some(part);
             }
         }
         if let Some(done) = pending_part.take() {
-            self.finish_part(done, &mut message, &mut immediate, &mut running);
+            self.finish_part(done, &mut message, &mut dispatched, wire);
         }
         let has_calls = message.tool_calls.as_ref().is_some_and(|c| !c.is_empty());
         if message.content.is_empty() && !has_calls {
@@ -531,8 +541,7 @@ impl Soul {
             message,
             id: stream.id(),
             usage: stream.usage(),
-            immediate,
-            pending: running,
+            dispatched,
         })
     }
 
@@ -540,17 +549,13 @@ impl Soul {
         &self,
         part: StreamedPart,
         message: &mut Message,
-        immediate: &mut Vec<ToolResult>,
-        running: &mut Vec<(usize, crate::llm::BoxFuture<'static, ToolResult>)>,
+        dispatched: &mut Vec<Dispatch>,
+        wire: &Wire,
     ) {
         match part {
             StreamedPart::Content(c) => message.content.push(c),
             StreamedPart::ToolCall(call) => {
-                let idx = message.tool_calls.as_ref().map_or(0, Vec::len);
-                match self.toolset.handle(&call, &self.work_dir) {
-                    Dispatch::Immediate(r) => immediate.push(r),
-                    Dispatch::Pending(f) => running.push((idx, f)),
-                }
+                dispatched.push(self.toolset.handle(&call, &self.work_dir, Some(wire)));
                 message.tool_calls.get_or_insert_with(Vec::new).push(call);
             }
             // A stray argument fragment with no tool call to attach to is dropped (as kosong does).
@@ -563,8 +568,41 @@ struct Generated {
     message: Message,
     id: Option<String>,
     usage: Option<message::TokenUsage>,
-    immediate: Vec<ToolResult>,
-    pending: Vec<(usize, crate::llm::BoxFuture<'static, ToolResult>)>,
+    /// The step's tool calls as dispatched, in call order.
+    dispatched: Vec<Dispatch>,
+}
+
+/// Start the step's tool calls in call order: known results go to the wire, running tools
+/// are polled once so whatever they do first (asking the client) happens now. A tool done
+/// by then reports with the others, after the StatusUpdate.
+fn start_tools(
+    dispatched: Vec<Dispatch>,
+    wire: &Wire,
+    results: &mut Vec<ToolResult>,
+    pending: &mut Vec<crate::llm::BoxFuture<'static, ToolResult>>,
+) {
+    let mut done_at_start = vec![];
+    for d in dispatched {
+        match d {
+            Dispatch::Immediate(r) => {
+                wire.send(WireMessage::ToolResult(r.clone()));
+                results.push(r);
+            }
+            Dispatch::Pending(mut fut) => {
+                let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+                match fut.as_mut().poll(&mut cx) {
+                    std::task::Poll::Ready(r) => done_at_start.push(r),
+                    std::task::Poll::Pending => pending.push(fut),
+                }
+            }
+        }
+    }
+    // reported once the caller has sent its StatusUpdate (spawned tools report later still)
+    let ready: Vec<_> = done_at_start
+        .into_iter()
+        .map(|r| Box::pin(std::future::ready(r)) as crate::llm::BoxFuture<'static, ToolResult>)
+        .collect();
+    pending.splice(0..0, ready);
 }
 
 /// Aborts spawned tool tasks if the step is cancelled while awaiting them.

@@ -17,7 +17,7 @@ use tokio::sync::oneshot;
 use crate::session::SessionState;
 use crate::wire::{jsonrpc, Outbox};
 
-use super::{DisplayBlock, ToolReturnValue};
+use super::{DisplayBlock, Rejection, ToolReturnValue};
 
 /// Waiters for responses to our requests, keyed by request id (shared with the server).
 pub type PendingMap = Arc<Mutex<HashMap<String, oneshot::Sender<Result<Value, String>>>>>;
@@ -111,14 +111,20 @@ impl Decision {
     /// What the model is told when the user says no (kimi-cli's `ToolRejectedError`).
     pub fn rejection(&self) -> ToolReturnValue {
         match self {
-            Decision::Rejected { feedback } if !feedback.is_empty() => ToolReturnValue::error(
-                format!("The tool call is rejected by the user. User feedback: {feedback}"),
-                &format!("Rejected: {feedback}"),
-            ),
-            _ => ToolReturnValue::error(
-                "The tool call is rejected by the user. Stop what you are doing and wait for the user to tell you how to proceed.",
-                "Rejected by user",
-            ),
+            Decision::Rejected { feedback } if !feedback.is_empty() => ToolReturnValue {
+                rejection: Some(Rejection::WithFeedback),
+                ..ToolReturnValue::error(
+                    format!("The tool call is rejected by the user. User feedback: {feedback}"),
+                    &format!("Rejected: {feedback}"),
+                )
+            },
+            _ => ToolReturnValue {
+                rejection: Some(Rejection::Plain),
+                ..ToolReturnValue::error(
+                    "The tool call is rejected by the user. Stop what you are doing and wait for the user to tell you how to proceed.",
+                    "Rejected by user",
+                )
+            },
         }
     }
 }

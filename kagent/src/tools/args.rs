@@ -32,6 +32,12 @@ pub enum Kind {
         min: Option<usize>,
         max: Option<usize>,
     },
+    /// `Model | list[Model]` (pydantic's smart union: when both fail, the errors of each
+    /// member under `loc.Model` and `loc.list[Model]`)
+    ModelOrList {
+        model: &'static str,
+        fields: &'static [Field],
+    },
     /// Anything (validated by the tool itself).
     Any,
 }
@@ -337,6 +343,28 @@ fn check(kind: &Kind, v: &Value, loc: &str, errors: &mut Vec<ErrorItem>) -> Opti
                 None
             }
         },
+        Kind::ModelOrList { model, fields } => {
+            let mut as_model = vec![];
+            if let Some(m) =
+                check_model(fields, v, &join_loc(loc, model), &mut as_model, Some(model))
+            {
+                return Some(Value::Object(m));
+            }
+            let list = Kind::ListOf {
+                model,
+                fields,
+                min: None,
+                max: None,
+            };
+            let mut as_list = vec![];
+            let list_loc = join_loc(loc, &format!("list[{model}]"));
+            if let Some(items) = check(&list, v, &list_loc, &mut as_list) {
+                return Some(items);
+            }
+            errors.extend(as_model);
+            errors.extend(as_list);
+            None
+        }
     }
 }
 
@@ -473,6 +501,45 @@ mod tests {
         let ok = validate(&json!({"command": "x", "timeout": "5"}), SHELLISH).unwrap();
         assert_eq!(ok.int_of("timeout"), 5);
         assert!(!ok.bool_of("run_in_background"));
+    }
+
+    #[test]
+    fn model_or_list_union_errors() {
+        const EDIT: &[Field] = &[Field::required("old", STR), Field::required("new", STR)];
+        const P: &[Field] = &[
+            Field::required("path", STR),
+            Field::required(
+                "edit",
+                Kind::ModelOrList {
+                    model: "Edit",
+                    fields: EDIT,
+                },
+            ),
+        ];
+        // texts from pydantic 2.12 (`edit: Edit | list[Edit]`)
+        let e = validate(&json!({"edit": "a"}), P).unwrap_err();
+        assert!(
+            e.starts_with("3 validation errors for Params\npath\n  Field required"),
+            "{e}"
+        );
+        assert!(e.contains("\nedit.Edit\n  Input should be a valid dictionary or instance of Edit [type=model_type, input_value='a', input_type=str]"), "{e}");
+        assert!(e.contains("\nedit.list[Edit]\n  Input should be a valid list [type=list_type, input_value='a', input_type=str]"), "{e}");
+        let e = validate(
+            &json!({"path": "p", "edit": [{"old": "a", "new": "b"}, {"new": 3}]}),
+            P,
+        )
+        .unwrap_err();
+        assert!(
+            e.starts_with("3 validation errors for Params\nedit.Edit\n"),
+            "{e}"
+        );
+        assert!(e.contains("\nedit.list[Edit].1.old\n  Field required [type=missing, input_value={'new': 3}, input_type=dict]"), "{e}");
+        assert!(
+            e.contains("\nedit.list[Edit].1.new\n  Input should be a valid string"),
+            "{e}"
+        );
+        let ok = validate(&json!({"path": "p", "edit": []}), P).unwrap();
+        assert_eq!(ok["edit"], json!([]));
     }
 
     #[test]

@@ -58,6 +58,7 @@ fn result(output: &str, message: &str, brief: &str) -> ToolReturnValue {
         message: message.into(),
         display: vec![DisplayBlock::brief(brief)],
         extras: None,
+        rejection: None,
     }
 }
 
@@ -140,12 +141,6 @@ impl Tool for AskUserQuestion {
                 );
             }
             let client = approval.client();
-            if !client.supports_question() {
-                return ToolReturnValue::error(
-                    "The connected client does not support interactive questions. Do NOT call this tool again. Ask the user directly in your text response instead.",
-                    "Client unsupported",
-                );
-            }
             let questions: Vec<Value> = p
                 .get("questions")
                 .and_then(Value::as_array)
@@ -163,12 +158,24 @@ impl Tool for AskUserQuestion {
                     json!({
                         "question": q["question"], "header": q["header"], "options": options,
                         "multi_select": q["multi_select"], "body": "", "other_label": "",
+                        "other_description": "",
                     })
                 })
                 .collect();
             let id = uuid::Uuid::new_v4().to_string();
             let payload =
                 json!({"id": id, "tool_call_id": ctx.tool_call_id, "questions": questions});
+            // Recorded like any soul-side request; only then is the client's capability
+            // checked (kimi-cli's wire server refuses it on the client's behalf).
+            if let Some(w) = &ctx.wire {
+                w.record_request("QuestionRequest", payload.clone());
+            }
+            if !client.supports_question() {
+                return ToolReturnValue::error(
+                    "The connected client does not support interactive questions. Do NOT call this tool again. Ask the user directly in your text response instead.",
+                    "Client unsupported",
+                );
+            }
             let answers = match client.request(&id, "QuestionRequest", payload).await {
                 Reply::Result(v) => parse_answers(&v).unwrap_or_default(),
                 Reply::Error(_) | Reply::Closed => Map::new(),

@@ -331,6 +331,7 @@ fn read_media(work_dir: &Path, caps: &[String], raw: &str) -> ToolReturnValue {
         ),
         display: vec![],
         extras: None,
+        rejection: None,
     }
 }
 

@@ -14,6 +14,8 @@ pub mod glob;
 pub mod grep;
 pub mod media;
 pub mod read_file;
+pub mod repeat;
+pub mod schema_check;
 pub mod shell;
 pub mod think;
 pub mod todo;
@@ -55,6 +57,18 @@ pub struct ToolReturnValue {
     pub message: String,
     pub display: Vec<DisplayBlock>,
     pub extras: Option<serde_json::Map<String, Value>>,
+    /// Set when the user rejected the call (kimi-cli's `ToolRejectedError`); not sent on the
+    /// wire. A rejection without feedback ends the turn.
+    pub rejection: Option<Rejection>,
+}
+
+/// How a tool call was rejected by the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rejection {
+    /// A plain "no": the turn stops after this step.
+    Plain,
+    /// A "no" with feedback for the model: the turn goes on.
+    WithFeedback,
 }
 
 impl ToolReturnValue {
@@ -66,6 +80,7 @@ impl ToolReturnValue {
             message: message.into(),
             display: vec![],
             extras: None,
+            rejection: None,
         }
     }
 
@@ -77,6 +92,7 @@ impl ToolReturnValue {
             message: message.into(),
             display: vec![DisplayBlock::brief(brief)],
             extras: None,
+            rejection: None,
         }
     }
 
@@ -114,6 +130,8 @@ pub struct ToolContext {
     pub work_dir: std::path::PathBuf,
     /// The arguments exactly as the model sent them (forwarded verbatim to external tools).
     pub raw_arguments: Option<String>,
+    /// The turn's wire, for requests that are recorded in `wire.jsonl`.
+    pub wire: Option<crate::wire::Wire>,
 }
 
 /// A tool callable by the model.
@@ -142,6 +160,8 @@ pub struct Toolset {
     order: Vec<String>,
     /// Registered but not advertised to the model (still callable).
     hidden: BTreeSet<String>,
+    /// Repeated-call tracking of the current turn.
+    repeat: Arc<Mutex<repeat::RepeatState>>,
 }
 
 impl Toolset {
@@ -186,8 +206,37 @@ impl Toolset {
             .collect()
     }
 
+    fn repeat_state(&self) -> std::sync::MutexGuard<'_, repeat::RepeatState> {
+        self.repeat.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A new turn starts (calls of earlier turns do not count as repeats).
+    pub fn begin_turn(&self) {
+        self.repeat_state().begin_turn();
+    }
+
+    /// An LLM call of a step starts (once per attempt).
+    pub fn begin_step(&self) {
+        self.repeat_state().begin_step();
+    }
+
+    /// The step's results are in.
+    pub fn end_step(&self) {
+        self.repeat_state().end_step();
+    }
+
+    /// A call was repeated so often that the turn must stop after this step.
+    pub fn force_stop_turn(&self) -> bool {
+        self.repeat_state().force_stop()
+    }
+
     /// Dispatch one tool call.
-    pub fn handle(&self, call: &ToolCall, work_dir: &std::path::Path) -> Dispatch {
+    pub fn handle(
+        &self,
+        call: &ToolCall,
+        work_dir: &std::path::Path,
+        wire: Option<&crate::wire::Wire>,
+    ) -> Dispatch {
         let Some(tool) = self.tools.get(&call.name) else {
             let msg = format!("Tool `{}` not found", call.name);
             return Dispatch::Immediate(ToolResult {
@@ -195,9 +244,10 @@ impl Toolset {
                 return_value: ToolReturnValue::error(msg.clone(), &msg),
             });
         };
+        // kosong: `json.loads(arguments or "{}", strict=False)`
         let raw = call.arguments.as_deref().unwrap_or("");
-        let raw = if raw.trim().is_empty() { "{}" } else { raw };
-        let arguments: Value = match serde_json::from_str(raw) {
+        let raw = if raw.is_empty() { "{}" } else { raw };
+        let arguments: Value = match crate::pyloads::loads(raw) {
             Ok(v) => v,
             Err(e) => {
                 let msg = format!("Error parsing JSON arguments: {e}");
@@ -207,15 +257,33 @@ impl Toolset {
                 });
             }
         };
+        let plan = self.repeat_state().plan(&call.name, &arguments);
+        let (done, reminder) = match plan {
+            repeat::Plan::Duplicate(rx) => {
+                let id = call.id.clone();
+                return Dispatch::Pending(Box::pin(async move {
+                    ToolResult {
+                        tool_call_id: id,
+                        return_value: repeat::wait_for(rx).await,
+                    }
+                }));
+            }
+            repeat::Plan::Run { done, reminder } => (done, reminder),
+        };
         let tool = tool.clone();
         let ctx = ToolContext {
             tool_call_id: call.id.clone(),
             work_dir: work_dir.to_path_buf(),
             raw_arguments: call.arguments.clone(),
+            wire: wire.cloned(),
         };
         let id = call.id.clone();
         Dispatch::Pending(Box::pin(async move {
-            let return_value = tool.call(arguments, ctx).await;
+            let mut return_value = tool.call(arguments, ctx).await;
+            if let Some(text) = &reminder {
+                return_value = repeat::append_reminder(return_value, text);
+            }
+            let _ = done.send(Some(return_value.clone()));
             ToolResult {
                 tool_call_id: id,
                 return_value,
@@ -305,13 +373,14 @@ mod tests {
         match ts.handle(
             &call("Upper", r#"{"text":"hi"}"#),
             std::path::Path::new("."),
+            None,
         ) {
             Dispatch::Pending(f) => {
                 assert_eq!(f.await.return_value.output, ToolOutput::Text("HI".into()))
             }
             Dispatch::Immediate(_) => panic!("expected pending"),
         }
-        match ts.handle(&call("Nope", "{}"), std::path::Path::new(".")) {
+        match ts.handle(&call("Nope", "{}"), std::path::Path::new("."), None) {
             Dispatch::Immediate(r) => {
                 assert_eq!(r.return_value.message, "Tool `Nope` not found");
                 assert!(r.return_value.is_error);

@@ -171,6 +171,7 @@ impl ResultBuilder {
             message: msg,
             display: self.display_with(brief),
             extras: None,
+            rejection: None,
         }
     }
 
@@ -189,6 +190,7 @@ impl ResultBuilder {
             message: msg,
             display: self.display_with(brief),
             extras: None,
+            rejection: None,
         }
     }
 }
@@ -205,6 +207,7 @@ pub fn ok_with(
         message: message.into(),
         display,
         extras: None,
+        rejection: None,
     }
 }
 

@@ -188,7 +188,13 @@ const EDIT_FIELDS: &[Field] = &[
 
 const REPLACE_FIELDS: &[Field] = &[
     Field::required("path", STR),
-    Field::required("edit", Kind::Any),
+    Field::required(
+        "edit",
+        Kind::ModelOrList {
+            model: "Edit",
+            fields: EDIT_FIELDS,
+        },
+    ),
 ];
 
 pub struct StrReplaceFile {
@@ -208,50 +214,17 @@ struct Edit {
     replace_all: bool,
 }
 
-/// `edit: Edit | list[Edit]` with pydantic's union error wording.
-fn parse_edits(arguments: &Value, edit: &Value) -> Result<Vec<Edit>, String> {
-    let one = |v: &Value| args::validate(v, EDIT_FIELDS);
-    let to_edit = |m: serde_json::Map<String, Value>| Edit {
-        old: m.str_of("old"),
-        new: m.str_of("new"),
-        replace_all: m.bool_of("replace_all"),
+/// The validated `edit` value: one edit or a list of them.
+fn parse_edits(edit: &Value) -> Vec<Edit> {
+    let to_edit = |m: &Value| Edit {
+        old: m["old"].as_str().unwrap_or_default().to_string(),
+        new: m["new"].as_str().unwrap_or_default().to_string(),
+        replace_all: m["replace_all"].as_bool().unwrap_or(false),
     };
-    if let Value::Object(_) = edit {
-        return match one(edit) {
-            Ok(m) => Ok(vec![to_edit(m)]),
-            Err(e) => Err(union_error(arguments, edit, e)),
-        };
+    match edit {
+        Value::Array(items) => items.iter().map(to_edit).collect(),
+        one => vec![to_edit(one)],
     }
-    if let Value::Array(items) = edit {
-        let mut out = vec![];
-        for item in items {
-            match one(item) {
-                Ok(m) => out.push(to_edit(m)),
-                Err(e) => return Err(union_error(arguments, edit, e)),
-            }
-        }
-        return Ok(out);
-    }
-    Err(union_error(arguments, edit, String::new()))
-}
-
-/// A simplified rendering of pydantic's union failure (the first line is exact).
-fn union_error(_arguments: &Value, edit: &Value, inner: String) -> String {
-    let detail = inner
-        .split_once('\n')
-        .map(|x| x.1)
-        .unwrap_or("")
-        .to_string();
-    let mut s = format!(
-        "1 validation error for Params\nedit\n  Input should be a valid dictionary or instance of Edit or a list of them [type=union_error, input_value={}, input_type={}]",
-        crate::llm::pyrepr::repr_value(edit),
-        crate::llm::pyrepr::type_name(edit)
-    );
-    if !detail.is_empty() {
-        s.push('\n');
-        s.push_str(&detail);
-    }
-    s
 }
 
 fn replace_once(hay: &str, old: &str, new: &str) -> String {
@@ -308,10 +281,7 @@ impl Tool for StrReplaceFile {
                 Ok(p) => p,
                 Err(e) => return args::validate_error(&e),
             };
-            let edits = match parse_edits(&arguments, p.get("edit").unwrap_or(&Value::Null)) {
-                Ok(e) => e,
-                Err(e) => return args::validate_error(&e),
-            };
+            let edits = parse_edits(p.get("edit").unwrap_or(&Value::Null));
             let raw = p.str_of("path");
             if raw.is_empty() {
                 return ToolReturnValue::error("File path cannot be empty.", "Empty file path");

@@ -62,6 +62,12 @@ pub struct Wire {
     inner: Arc<Mutex<Inner>>,
 }
 
+impl std::fmt::Debug for Wire {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Wire").finish_non_exhaustive()
+    }
+}
+
 impl Wire {
     pub fn new(outbox: Outbox, file: Option<PathBuf>) -> Wire {
         Wire {
@@ -127,6 +133,17 @@ impl Wire {
         let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         Self::flush_locked(&mut g);
         g.closed = true;
+    }
+
+    /// Record a request the soul side makes of the client (`ToolCallRequest`,
+    /// `QuestionRequest`) in `wire.jsonl`, in order with the events. Sending it is up to the
+    /// caller: kimi-cli records a question even when the client cannot be asked.
+    pub fn record_request(&self, kind: &str, payload: serde_json::Value) {
+        let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        Self::flush_locked(&mut g);
+        if let Some(f) = &g.file {
+            record_envelope(f, &json!({"type": kind, "payload": payload}));
+        }
     }
 
     /// Record any pending merged message.

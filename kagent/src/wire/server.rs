@@ -20,22 +20,15 @@ use crate::soul::message::UserInput;
 use crate::soul::{slash, Soul, TurnError};
 use crate::tools::{Tool, ToolContext, ToolReturnValue};
 
-/// Names of kimi-cli's built-in tools; external tools may not take them.
-pub const BUILTIN_TOOL_NAMES: &[&str] = &[
+/// Tools kimi-cli's default agent always has that kagent does not implement: external
+/// tools may not take these names either. Built-ins kagent has are found in the toolset
+/// (so `ReadMediaFile` is free for a model without image/video input, as in kimi-cli;
+/// `SearchWeb` exists there only with a search service, which kagent cannot configure).
+pub const UNIMPLEMENTED_BUILTIN_NAMES: &[&str] = &[
     "Agent",
-    "AskUserQuestion",
-    "SetTodoList",
-    "Shell",
     "TaskList",
     "TaskOutput",
     "TaskStop",
-    "ReadFile",
-    "ReadMediaFile",
-    "Glob",
-    "Grep",
-    "WriteFile",
-    "StrReplaceFile",
-    "SearchWeb",
     "FetchURL",
     "ExitPlanMode",
     "EnterPlanMode",
@@ -181,8 +174,6 @@ struct ExternalTool {
     parameters: Value,
     outbox: Outbox,
     pending: PendingMap,
-    /// `wire.jsonl`: kimi-cli records the ToolCallRequest there (replay counts it).
-    wire_file: std::path::PathBuf,
 }
 
 impl Tool for ExternalTool {
@@ -203,16 +194,18 @@ impl Tool for ExternalTool {
             .unwrap_or_else(|p| p.into_inner())
             .insert(id.clone(), tx);
         let payload = json!({
-            "type": "ToolCallRequest",
-            "payload": {
-                "id": id,
-                "name": self.name,
-                // verbatim, as kimi-cli forwards it (not re-serialized)
-                "arguments": ctx.raw_arguments.clone(),
-            },
+            "id": id,
+            "name": self.name,
+            // verbatim, as kimi-cli forwards it (not re-serialized)
+            "arguments": ctx.raw_arguments.clone(),
         });
-        super::record_envelope(&self.wire_file, &payload);
-        let _ = self.outbox.send(jsonrpc::request(&id, payload));
+        if let Some(w) = &ctx.wire {
+            w.record_request("ToolCallRequest", payload.clone());
+        }
+        let _ = self.outbox.send(jsonrpc::request(
+            &id,
+            json!({"type": "ToolCallRequest", "payload": payload}),
+        ));
         let pending = self.pending.clone();
         Box::pin(async move {
             let guard = RemoveOnDrop(pending, id.clone());
@@ -272,6 +265,7 @@ fn parse_return_value(v: &Value) -> Option<ToolReturnValue> {
         message,
         display,
         extras: v.get("extras").and_then(Value::as_object).cloned(),
+        rejection: None,
     })
 }
 
@@ -511,19 +505,26 @@ impl Server {
         if !p.external_tools.is_empty() {
             let mut soul = self.soul.lock().await;
             for (name, description, parameters) in p.external_tools {
-                let builtin = BUILTIN_TOOL_NAMES.contains(&name.as_str())
+                let builtin = UNIMPLEMENTED_BUILTIN_NAMES.contains(&name.as_str())
                     || (soul.toolset.find(&name).is_some() && !self.external.contains(&name));
                 if builtin {
                     rejected.push(json!({"name": name, "reason": "conflicts with builtin tool"}));
                     continue;
                 }
+                if let Err(reason) = crate::tools::schema_check::check(&parameters) {
+                    rejected.push(json!({"name": name, "reason": reason}));
+                    continue;
+                }
                 soul.toolset.register(Arc::new(ExternalTool {
                     name: name.clone(),
-                    description,
+                    description: if description.is_empty() {
+                        "No description provided.".to_string()
+                    } else {
+                        description
+                    },
                     parameters,
                     outbox: self.outbox.clone(),
                     pending: self.pending.clone(),
-                    wire_file: self.session.wire_file.clone(),
                 }));
                 self.external.insert(name.clone());
                 accepted.push(name);
