@@ -2,7 +2,9 @@
 
   nox -s wheels [-- TARGET...]   all (or some) platform-matrix.toml wheels + sdist into dist/
   nox -s tests [-- PYTEST ARGS]  cargo fmt/clippy/test, host wheel, Python>=3.12 venv, pytest tests/
-  nox -s reproducible [-- TARGET] two builds, same SOURCE_DATE_EPOCH, byte-identical (default host)
+                                 (README's test command, ci/run-tests.sh, runs this, then e2e)
+  nox -s reproducible [-- TARGET] two builds (the second from a copy of the checkout at another
+                                 path), same SOURCE_DATE_EPOCH, byte-identical (default host)
   nox -s verify [-- WHEEL...]    re-verify wheels in dist/
   nox -s e2e [-- TARGET...]      run/inspect each dist/ wheel on its platform (scripts/e2e)
   nox -s bench [-- BENCH ARGS]   kagent vs kimi-cli's Python kernel -> dist/bench.json (scripts/bench)

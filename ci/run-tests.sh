@@ -5,14 +5,18 @@
 #                    pytest tests/ against it (incl. the workflow linters actionlint + zizmor);
 #                    a second host build from a copy of the checkout at another path must be
 #                    byte-identical (reproducibility).
-#   2. nox -s e2e    builds the wheels dist/ lacks, i.e. every other platform-matrix.toml target
-#                    (the host wheel of step 1 is reused, not rebuilt), then proves each wheel
-#                    here as its `e2e` field says: native, under qemu, under wine, inspect-only.
-#                    As root on Debian it apt-installs what that needs (qemu-user-static,
-#                    libc6-<arch>-cross, wine64; rustc-web cargo-web rust-web-src for the cross
-#                    builds when rustup has no std for them).
+#   1b. meanwhile, in the background: nox -s wheels -- --all-but-host, every other
+#                    platform-matrix.toml target's wheel (and the sdist) into dist/, in its own
+#                    cargo target dir (cargo locks a target dir per build). Their single-threaded
+#                    phases (LTO, the final link) and pytest's waits overlap on 2 cores. As root on
+#                    Debian it apt-installs rustc-web cargo-web rust-web-src when rustup has no
+#                    std for a target.
+#   2. nox -s e2e    proves every wheel of dist/ here as its `e2e` field says: native, under qemu,
+#                    under wine, inspect-only (the host wheel of step 1 is reused, not rebuilt;
+#                    a wheel still missing would be built). As root on Debian it apt-installs
+#                    qemu-user-static, libc6-<arch>-cross and wine64 when missing.
 #
-# Both steps run even if the first fails; the exit status is non-zero if either failed.
+# Every step runs even if an earlier one fails; the exit status is non-zero if any failed.
 # Arguments go to pytest (as with `nox -s tests -- ARGS`).
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -34,8 +38,27 @@ stage() {  # stage NAME CMD...: run, time, remember failures
 }
 
 failed=()
+mkdir -p build/logs
+cross_log=build/logs/ci-wheels-all-but-host.log
+cross_t0=$(date +%s)
+python3 -m nox -s wheels -- --all-but-host --target-dir build/target-cross \
+    > "$cross_log" 2>&1 < /dev/null &
+cross_pid=$!
+echo "ci: nox -s wheels -- --all-but-host started in the background (pid ${cross_pid}, log ${cross_log})"
+
 stage "nox -s tests" python3 -m nox -s tests -- "$@"
+
+echo "ci: waiting for the background wheel builds ..."
+wait "$cross_pid"
+cross_rc=$?
+echo "ci: ---- ${cross_log} ----"
+cat "$cross_log"
+echo "ci: nox -s wheels -- --all-but-host: exit ${cross_rc} after $(( $(date +%s) - cross_t0 ))s (started with nox -s tests)"
+[ "$cross_rc" -eq 0 ] || failed+=("nox -s wheels -- --all-but-host")
+
 stage "nox -s e2e" python3 -m nox -s e2e
+echo "ci: CPU time (user, system) of this script, then of everything it ran:"
+times
 echo "ci: finished in $(( $(date +%s) - start ))s (load average now: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo n/a))"
 if [ "${#failed[@]}" -ne 0 ]; then
     echo "ci: FAILED: ${failed[*]}" >&2

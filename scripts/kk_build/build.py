@@ -174,8 +174,8 @@ def collect(target: Target, wheel: Path, dist: Path) -> Path:
     return dest
 
 
-def build_and_verify(target: Target, dist: Path, sde: str) -> Built:
-    wheel, seconds, tc = build_one(target, sde)
+def build_and_verify(target: Target, dist: Path, sde: str, target_dir: Path = TARGET_DIR) -> Built:
+    wheel, seconds, tc = build_one(target, sde, target_dir)
     report = verify(target, wheel)
     dest = collect(target, wheel, dist)
     from kk_build.manifest import sha256

@@ -1,6 +1,7 @@
 """Command line of kk_build; noxfile.py sessions are thin wrappers around these commands.
 
-  python -m kk_build wheels [TARGET...] [--no-sdist]   build + verify + SHA256SUMS/manifest
+  python -m kk_build wheels [TARGET...] [--no-sdist] [--all-but-host] [--target-dir DIR]
+                                                      build + verify + SHA256SUMS/manifest
   python -m kk_build verify [WHEEL...]                 re-verify wheels (default: dist/*.whl)
   python -m kk_build reproducible [TARGET]             two builds, byte-identical (default: host)
   python -m kk_build tests [PYTEST ARGS...]            cargo checks, host wheel, venv, pytest
@@ -24,14 +25,24 @@ from kk_build.toolchain import ToolchainError
 DIST = REPO_ROOT / "dist"
 
 
-def _wheels(names: list[str], sdist: bool, dist: Path) -> int:
+def select(names: list[str], all_but_host: bool) -> list[matrix.Target]:
+    """The named targets (default: all), less the host's own with ``all_but_host``."""
+    targets = matrix.select(names)
+    if all_but_host:
+        host = matrix.host_target()
+        targets = [t for t in targets if t.key != host.key]
+    return targets
+
+
+def _wheels(names: list[str], sdist: bool, dist: Path, all_but_host: bool = False,
+            target_dir: Path | None = None) -> int:
     from kk_build import build, manifest, tools
 
-    targets = matrix.select(names)
+    targets = select(names, all_but_host)
     sde = build.source_date_epoch()
     print(f"[all] targets: {', '.join(t.key for t in targets)}; SOURCE_DATE_EPOCH={sde}", flush=True)
     start = time.monotonic()
-    built = [build.build_and_verify(t, dist, sde) for t in targets]
+    built = [build.build_and_verify(t, dist, sde, target_dir or build.TARGET_DIR) for t in targets]
     extra = [build.build_sdist(dist)] if sdist else []
     versions = tools.versions()
     versions.update({f"toolchain[{b.target.key}]": b.entry.toolchain for b in built})
@@ -109,6 +120,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("targets", nargs="*")
     p.add_argument("--no-sdist", action="store_true", help="skip the sdist (default: built when all targets are)")
     p.add_argument("--dist", type=Path, default=DIST)
+    p.add_argument("--all-but-host", action="store_true",
+                   help="every target except this machine's own (ci/run-tests.sh builds them while "
+                        "`nox -s tests` builds the host's)")
+    p.add_argument("--target-dir", type=Path,
+                   help="cargo target dir (default build/target; cargo locks it for one build at a time)")
     p = sub.add_parser("verify")
     p.add_argument("wheels", nargs="*")
     p = sub.add_parser("reproducible")
@@ -122,7 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.cmd == "wheels":
-            return _wheels(args.targets, sdist=not args.no_sdist and not args.targets, dist=args.dist)
+            return _wheels(args.targets, sdist=not args.no_sdist and not args.targets, dist=args.dist,
+                           all_but_host=args.all_but_host,
+                           target_dir=args.target_dir.resolve() if args.target_dir else None)
         if args.cmd == "verify":
             return _verify(args.wheels)
         if args.cmd == "reproducible":

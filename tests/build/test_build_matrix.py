@@ -80,3 +80,13 @@ def test_glibc_disagreement_is_caught(tmp_path: Path) -> None:
 def test_missing_file_says_how_to_fix(tmp_path: Path) -> None:
     with pytest.raises(MatrixError, match="restore it from git"):
         matrix.load(tmp_path / "absent.toml")
+
+
+def test_all_but_host_leaves_out_only_the_host() -> None:
+    from kk_build import cli
+
+    everything = [t.key for t in cli.select([], all_but_host=False)]
+    rest = [t.key for t in cli.select([], all_but_host=True)]
+    assert everything == list(matrix.load())
+    assert rest == [k for k in everything if k != matrix.host_target().key]
+    assert len(rest) == len(everything) - 1
