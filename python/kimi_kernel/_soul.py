@@ -14,6 +14,7 @@ from typing import Any
 from kimi_cli import logger
 from kimi_cli.soul import (
     LLMNotSet,
+    LLMNotSupported,
     MaxStepsReached,
     StatusSnapshot,
     get_wire_or_none,
@@ -320,6 +321,8 @@ class WireBackedSoul(KimiSoul):
         except KagentRPCError as e:
             if e.code == -32001:
                 raise LLMNotSet() from e
+            if e.code == -32002:
+                raise _llm_not_supported(self._runtime.llm, e.rpc_message) from e
             if e.code == -32003:
                 raise ChatProviderError(e.rpc_message) from e
             raise KagentTurnError(str(e)) from e
@@ -472,6 +475,16 @@ class WireBackedSoul(KimiSoul):
                 await client.respond_error(
                     rid, -32603, f"kimi-kernel failed to answer: {e}"
                 )
+
+
+def _llm_not_supported(llm: Any, message: str) -> LLMNotSupported:
+    """kagent's -32002 as kimi-cli's own exception (its Wire server answers it with -32002),
+    keeping kagent's message, which names the model and the missing capabilities."""
+    exc = LLMNotSupported.__new__(LLMNotSupported)
+    Exception.__init__(exc, message)
+    exc.llm = llm
+    exc.capabilities = []
+    return exc
 
 
 def _log_task_error(what: str) -> Any:

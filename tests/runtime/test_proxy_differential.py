@@ -1,10 +1,8 @@
 """Scenarios of the differential suite through `kimi-kernel --kernel rust --wire` (kimi-cli's
 Wire server in front of the packaged kagent) give the oracle's transcript and files.
 
-A few representative scenarios only (each costs an oracle run and a proxy run); the full
-catalogue runs against kagent directly in tests/differential. (external_tool_call goes
-through the proxy too, but its StatusUpdate/ToolCallRequest order is racy in the oracle
-itself, so a transcript comparison of it is not a fair test here.)"""
+Every scenario of the catalogue, except those in PROXY_KNOWN_DIFFERENT: there kimi-kernel's
+proxy itself still differs from the oracle (kagent alone matches it, tests/differential)."""
 
 from __future__ import annotations
 
@@ -21,7 +19,28 @@ from runtime._kk import BIN_DIR, kagent_bin, require_installed, write_exe
 
 require_installed()
 
-PROXIED = ["two_turns", "multi_step_unknown_tool", "max_steps_reached"]
+# scenario -> why the proxy (kimi-cli's Wire server + WireBackedSoul + kagent) differs. Not
+# claimed as done: issue 4 keeps them listed until the proxy matches.
+PROXY_KNOWN_DIFFERENT = {
+    "afk_and_plan_reminders": "plan-mode StatusUpdate recorded in wire.jsonl by both sides",
+    "plan_flag_and_slash_plan": "plan-mode StatusUpdate recorded in wire.jsonl by both sides",
+    "session_plan_mode_persists": "plan-mode StatusUpdate sent/recorded by both sides",
+    "set_plan_mode": "plan-mode StatusUpdate recorded in wire.jsonl by both sides",
+    "set_plan_mode_without_capability": "plan-mode StatusUpdate recorded by both sides",
+    "hook_before_initialize": "config hooks run on both sides (kimi-cli's engine and kagent's)",
+    "hook_session_start_end": "config hooks run on both sides (kimi-cli's engine and kagent's)",
+    "hook_request_block": "client hook subscriptions are not forwarded to kagent",
+    "hook_request_cancelled": "client hook subscriptions are not forwarded to kagent",
+    "hook_request_error_and_post_tool": "client hook subscriptions are not forwarded to kagent",
+    "hook_request_timeout": "client hook subscriptions are not forwarded to kagent",
+    "hook_requests": "client hook subscriptions are not forwarded to kagent",
+    "stdin_closed_mid_turn": "the Python side ends the turn when its client goes away",
+}
+PROXIED = sorted(set(SCENARIOS) - set(PROXY_KNOWN_DIFFERENT))
+
+
+def test_known_proxy_differences_name_real_scenarios() -> None:
+    assert set(PROXY_KNOWN_DIFFERENT) <= set(SCENARIOS)
 
 
 @pytest.fixture()
