@@ -40,7 +40,7 @@ def wheels(session: nox.Session) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """The test entry point (what .ci/run runs)."""
+    """cargo checks, host wheel, pytest, reproducibility (ci/run-tests.sh runs it, then e2e)."""
     _kk_build(session, "tests", "--", *session.posargs)
 
 
