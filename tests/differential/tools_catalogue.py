@@ -32,6 +32,11 @@ from .steps import (
 
 JsonObj = dict[str, Any]
 DONE = "text: done"
+# a valid 1x1 RGBA PNG
+PIXEL_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082"
+)
 
 
 def tc(tc_id: str, name: str, arguments: JsonObj | str) -> str:
@@ -410,6 +415,36 @@ TOOLS_SCENARIOS: list[Scenario] = [
                 "StrReplaceFile",
                 {"path": "keep.txt", "edit": {"old": "keep", "new": "gone"}},
             ),
+        ),
+    ),
+    # ------------------------------------------------------------ ReadMediaFile
+    tools_scenario(
+        "tool_readmediafile_image_model",
+        # offered only to a model with image input; an image comes back as an image part
+        initialize(),
+        *quick_turn(),
+        config={
+            "models": {
+                "echo": {
+                    "provider": "scripted",
+                    "model": "echo",
+                    "max_context_size": 100000,
+                    "capabilities": ["image_in"],
+                }
+            }
+        },
+        files={
+            "pixel.png": PIXEL_PNG,
+            "notes.txt": "just text\n",
+            "clip.mp4": b"\x00\x00\x00\x18ftypmp42",
+        },
+        scripts=(
+            tc("c1", "ReadMediaFile", {"path": "pixel.png"}),
+            tc("c2", "ReadMediaFile", {"path": "notes.txt"}),
+            tc("c3", "ReadMediaFile", {"path": "missing.png"}),
+            tc("c4", "ReadMediaFile", {"path": "clip.mp4"}),
+            tc("c5", "ReadMediaFile", {}),
+            DONE,
         ),
     ),
     # ----------------------------------------------------------------- ReadFile
