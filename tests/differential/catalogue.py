@@ -71,8 +71,8 @@ def _ext_call(tc_id: str = "tc-1") -> str:
     return tool_call(tc_id, "lookup", '{"q": "x"}') + "\nusage: input_other=10 output=4"
 
 
-def _glob_call(tc_id: str = "tc-g") -> str:
-    return tool_call(tc_id, "Glob", '{"pattern": "*.nothing"}')
+def _glob_call(tc_id: str = "tc-g", pattern: str = "*.nothing") -> str:
+    return tool_call(tc_id, "Glob", json.dumps({"pattern": pattern}))
 
 
 def _hooks(*hooks: dict[str, object]) -> dict[str, object]:
@@ -365,6 +365,19 @@ _ALL: list[Scenario] = [
         ),
         prompt("nobody answers", id="p1"),
         scripts=(_glob_call(), "text: timed out"),
+    ),
+    single(
+        "hook_config_with_usage",
+        initialize(),
+        prompt("glob with usage", id="p1"),
+        scripts=(
+            _glob_call() + "\nusage: input_other=10 output=4",
+            "text: done\nusage: input_other=20 output=2",
+        ),
+        config=_hooks(
+            {"event": "PreToolUse", "command": "cat > /dev/null"},
+            {"event": "Stop", "command": "cat >&2; exit 2"},
+        ),
     ),
     single(
         "hook_request_cancelled",

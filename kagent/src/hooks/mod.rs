@@ -120,17 +120,6 @@ pub struct HookEngine {
 /// A running batch of hooks; resolves to their results (empty when the batch failed).
 pub type Batch = BoxFuture<'static, Vec<HookResult>>;
 
-/// Aborts spawned hook tasks when a batch is dropped (a cancelled turn kills its commands).
-struct AbortAll(Vec<tokio::task::AbortHandle>);
-
-impl Drop for AbortAll {
-    fn drop(&mut self) {
-        for h in &self.0 {
-            h.abort();
-        }
-    }
-}
-
 fn matches(pattern: &str, value: &str) -> bool {
     if pattern.is_empty() {
         return true;
@@ -248,8 +237,8 @@ impl HookEngine {
         input: Value,
         wire: Option<&Wire>,
     ) -> Vec<HookResult> {
-        match self.begin(event, target, input, wire, true) {
-            Some(batch) => batch.await,
+        match self.start(event, target, input, wire) {
+            Some(started) => started.finish().await,
             None => vec![],
         }
     }
@@ -263,24 +252,24 @@ impl HookEngine {
         input: Value,
         wire: Option<&Wire>,
     ) {
-        if let Some(batch) = self.begin(event, target, input, wire, false) {
-            let task = tokio::spawn(batch);
+        if let Some(started) = self.start(event, target, input, wire) {
+            let task = tokio::spawn(started.finish());
             let mut inner = self.lock();
             inner.background.retain(|t| !t.is_finished());
             inner.background.push(task);
         }
     }
 
-    /// Start the matching hooks: `HookTriggered` now, commands spawned now, client requests
-    /// sent now (`eager`) or when the batch is first polled. `None`: nothing matched.
-    pub fn begin(
+    /// Start the matching hooks: `HookTriggered` is sent and commands are spawned now;
+    /// client requests go out with [`Started::send_requests`] or when the batch is first
+    /// polled. `None`: nothing matched.
+    pub fn start(
         self: &Arc<Self>,
         event: &str,
         target: &str,
         input: Value,
         wire: Option<&Wire>,
-        eager: bool,
-    ) -> Option<Batch> {
+    ) -> Option<Started> {
         let mut seen = std::collections::HashSet::new();
         let commands: Vec<HookDef> = self
             .hooks
@@ -321,82 +310,115 @@ impl HookEngine {
                 hook_count: total as i64,
             });
         }
-        let t0 = Instant::now();
         let stdin = crate::pyjson::dumps(&input);
-        let mut handles = Vec::with_capacity(total);
+        let mut tasks = Tasks(Vec::with_capacity(total));
         for h in commands {
             let stdin = stdin.clone();
             let cwd = self.work_dir.clone();
-            handles.push(tokio::spawn(async move {
+            tasks.0.push(tokio::spawn(async move {
                 runner::run_command(&h.command, &stdin, h.timeout, &cwd).await
             }));
         }
         let mut requests = vec![];
         for s in subs {
             match &client {
-                Some(link) => {
-                    let req = WireRequest::new(link.clone(), &s, event, target, &input);
-                    if eager {
-                        let rx = req.send();
-                        handles.push(tokio::spawn(WireRequest::wait(rx, req, s.timeout)));
-                    } else {
-                        requests.push((req, s.timeout));
-                    }
-                }
-                None => handles.push(tokio::spawn(async { Ok(HookResult::allow()) })),
+                Some(link) => requests.push((
+                    WireRequest::new(link.clone(), &s, event, target, &input),
+                    s.timeout,
+                )),
+                None => tasks
+                    .0
+                    .push(tokio::spawn(async { Ok(HookResult::allow()) })),
             }
         }
-        let abort = AbortAll(handles.iter().map(|h| h.abort_handle()).collect());
-        let event = event.to_string();
-        let target = target.to_string();
-        Some(Box::pin(async move {
-            let _abort = abort;
-            let mut handles = handles;
-            for (req, timeout) in requests {
-                let rx = req.send();
-                handles.push(tokio::spawn(WireRequest::wait(rx, req, timeout)));
-            }
-            let _abort_late = AbortAll(handles.iter().map(|h| h.abort_handle()).collect());
-            let mut results = Vec::with_capacity(handles.len());
-            for h in handles {
-                match h.await {
-                    Ok(Ok(r)) => results.push(r),
-                    Ok(Err(e)) => {
-                        crate::logging::warn(&format!(
-                            "Hook engine error for {event}, failing open: {e}"
-                        ));
-                        return vec![];
-                    }
+        Some(Started {
+            event: event.to_string(),
+            target: target.to_string(),
+            report,
+            t0: Instant::now(),
+            tasks,
+            requests,
+        })
+    }
+}
+
+/// Hook tasks of a batch; dropping it (a cancelled turn) aborts them and kills commands.
+struct Tasks(Vec<tokio::task::JoinHandle<Result<HookResult, HookError>>>);
+
+impl Drop for Tasks {
+    fn drop(&mut self) {
+        for h in &self.0 {
+            h.abort();
+        }
+    }
+}
+
+/// A batch whose `HookTriggered` went out.
+pub struct Started {
+    event: String,
+    target: String,
+    report: Option<Wire>,
+    t0: Instant,
+    tasks: Tasks,
+    requests: Vec<(WireRequest, i64)>,
+}
+
+impl Started {
+    /// Send the client `HookRequest`s (kimi-cli sends them one scheduling step after the
+    /// `HookTriggered`s of the same moment).
+    pub fn send_requests(&mut self) {
+        for (req, timeout) in self.requests.drain(..) {
+            let rx = req.send();
+            self.tasks
+                .0
+                .push(tokio::spawn(WireRequest::wait(rx, req, timeout)));
+        }
+    }
+
+    /// Wait for every hook, then report `HookResolved`.
+    pub fn finish(mut self) -> Batch {
+        Box::pin(async move {
+            self.send_requests();
+            let mut results = Vec::with_capacity(self.tasks.0.len());
+            for h in self.tasks.0.iter_mut() {
+                let outcome = match h.await {
+                    Ok(Ok(r)) => Ok(r),
+                    Ok(Err(e)) => Err(e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                };
+                match outcome {
+                    Ok(r) => results.push(r),
                     Err(e) => {
                         crate::logging::warn(&format!(
-                            "Hook engine error for {event}, failing open: {e}"
+                            "Hook engine error for {}, failing open: {e}",
+                            self.event
                         ));
                         return vec![];
                     }
                 }
             }
-            let duration_ms = t0.elapsed().as_millis() as i64;
+            let duration_ms = self.t0.elapsed().as_millis() as i64;
             let (action, reason) = match first_block(&results) {
                 Some(b) => {
                     crate::logging::warn(&format!(
-                        "Hook blocked {event} (matcher={target}): {}",
-                        b.reason
+                        "Hook blocked {} (matcher={}): {}",
+                        self.event, self.target, b.reason
                     ));
                     (Action::Block, b.reason.clone())
                 }
                 None => (Action::Allow, String::new()),
             };
-            if let Some(w) = &report {
+            if let Some(w) = &self.report {
                 w.send(WireMessage::HookResolved {
-                    event,
-                    target,
+                    event: self.event.clone(),
+                    target: self.target.clone(),
                     action: action.as_str().to_string(),
                     reason,
                     duration_ms,
                 });
             }
             results
-        }))
+        })
     }
 }
 

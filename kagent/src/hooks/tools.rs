@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::{events, first_block, HookEngine};
+use super::{events, first_block, HookEngine, Started};
 use crate::llm::pyrepr::{repr_str, repr_value};
 use crate::llm::BoxFuture;
 use crate::soul::message::{ContentPart, ToolCall};
@@ -24,38 +24,67 @@ pub fn guard_dispatched(
     calls: &[ToolCall],
     wire: &Wire,
 ) -> Vec<Dispatch> {
-    dispatched
+    // all HookTriggered first, then all HookRequests (kimi-cli's scheduling order)
+    let mut started: Vec<(Dispatch, Option<Started>, Value)> = dispatched
         .into_iter()
         .enumerate()
         .map(|(idx, d)| match (d, calls.get(idx)) {
             (Dispatch::Pending(fut), Some(call)) => {
-                Dispatch::Pending(guard_tool(engine, call, fut, wire))
+                let (pre, input) = start_pre_tool_use(engine, call, wire);
+                (Dispatch::Pending(fut), pre, input)
+            }
+            (d, _) => (d, None, Value::Null),
+        })
+        .collect();
+    for (_, pre, _) in started.iter_mut() {
+        if let Some(pre) = pre {
+            pre.send_requests();
+        }
+    }
+    started
+        .into_iter()
+        .enumerate()
+        .map(|(idx, (d, pre, input))| match (d, calls.get(idx)) {
+            (Dispatch::Pending(fut), Some(call)) => {
+                Dispatch::Pending(guard_tool(engine, call, fut, pre, input, wire))
             }
             (d, _) => d,
         })
         .collect()
 }
 
-fn guard_tool(
+fn start_pre_tool_use(
     engine: &Arc<HookEngine>,
     call: &ToolCall,
-    fut: BoxFuture<'static, ToolResult>,
     wire: &Wire,
-) -> BoxFuture<'static, ToolResult> {
+) -> (Option<Started>, Value) {
     let tool_input = call
         .arguments
         .as_deref()
         .and_then(|a| serde_json::from_str::<Value>(a).ok())
         .filter(Value::is_object)
         .unwrap_or_else(|| Value::Object(Default::default()));
-    let cwd = events::process_cwd();
-    let pre = engine.begin(
-        "PreToolUse",
+    let payload = events::pre_tool_use(
+        engine.session_id(),
+        &events::process_cwd(),
         &call.name,
-        events::pre_tool_use(engine.session_id(), &cwd, &call.name, &tool_input, &call.id),
-        Some(wire),
-        true,
+        &tool_input,
+        &call.id,
     );
+    let pre = engine.start("PreToolUse", &call.name, payload, Some(wire));
+    (pre, tool_input)
+}
+
+fn guard_tool(
+    engine: &Arc<HookEngine>,
+    call: &ToolCall,
+    fut: BoxFuture<'static, ToolResult>,
+    pre: Option<Started>,
+    tool_input: Value,
+    wire: &Wire,
+) -> BoxFuture<'static, ToolResult> {
+    let cwd = events::process_cwd();
+    let pre = pre.map(Started::finish);
     let engine = engine.clone();
     let wire = wire.clone();
     let (name, id) = (call.name.clone(), call.id.clone());
