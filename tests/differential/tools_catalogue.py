@@ -77,6 +77,7 @@ def setup(
     files: dict[str, str | bytes] | None = None,
     scripts: tuple[str, ...] = (),
     needs_rg: bool = False,
+    links: dict[str, str] | None = None,
 ) -> Callable[[Sandbox], None]:
     """Create work-dir files (paths may start with ``../`` for outside files) and expand
     ``{root}`` in the scripts.  ``needs_rg`` puts the located ripgrep where the oracle looks
@@ -96,6 +97,8 @@ def setup(
                 path.write_bytes(content)
             else:
                 path.write_text(content, encoding="utf-8")
+        for rel, target in (links or {}).items():
+            (sandbox.work / rel).symlink_to(target)
         if any("{root}" in s for s in scripts):
             root = json.dumps(str(sandbox.root))[1:-1]
             # the path sits inside a JSON string that is itself inside JSON
@@ -112,6 +115,7 @@ def tools_scenario(
     files: dict[str, str | bytes] | None = None,
     args: tuple[str, ...] = (),
     needs_rg: bool = False,
+    links: dict[str, str] | None = None,
     **kwargs: Any,
 ) -> Scenario:
     return Scenario(
@@ -121,7 +125,7 @@ def tools_scenario(
                 tuple(steps),
                 scripts,
                 args,
-                mutate=setup(files, scripts, needs_rg),
+                mutate=setup(files, scripts, needs_rg, links),
             ),
         ),
         **kwargs,
@@ -415,6 +419,30 @@ TOOLS_SCENARIOS: list[Scenario] = [
                 "StrReplaceFile",
                 {"path": "keep.txt", "edit": {"old": "keep", "new": "gone"}},
             ),
+        ),
+    ),
+    # ------------------------------------------------- symlink escapes, huge files
+    tools_scenario(
+        "tool_symlink_escape_and_huge_file",
+        initialize(),
+        *quick_turn(),
+        files={
+            "../outside.txt": "outside secret\n",
+            "../outside_dir/o.txt": "o\n",
+            "huge.txt": "".join(f"line {i} " + "x" * 90 + "\n" for i in range(30000)),
+            "one_long_line.txt": "y" * 300000,
+        },
+        links={"link.txt": "../outside.txt", "linkdir": "../outside_dir", "dangling": "nowhere"},
+        scripts=(
+            tc("c1", "ReadFile", {"path": "link.txt"}),
+            tc("c2", "ReadFile", {"path": "linkdir/o.txt"}),
+            tc("c3", "Glob", {"pattern": "linkdir/*"}),
+            tc("c3r", "Glob", {"pattern": "**/o.txt"}),
+            tc("c4", "ReadFile", {"path": "dangling"}),
+            tc("c5", "ReadFile", {"path": "huge.txt"}),
+            tc("c6", "ReadFile", {"path": "huge.txt", "line_offset": 29990}),
+            tc("c7", "ReadFile", {"path": "one_long_line.txt"}),
+            DONE,
         ),
     ),
     # ------------------------------------------------------------ ReadMediaFile

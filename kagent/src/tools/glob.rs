@@ -197,7 +197,9 @@ fn run(work_dir: &Path, pattern: &str, dir: Option<String>, include_dirs: bool) 
     let recursive = pattern.contains("**");
     let depth = pattern.trim_end_matches('/').split('/').count();
     let mut walker = ignore::WalkBuilder::new(&dir_path);
-    walker.standard_filters(false).follow_links(false);
+    // As kimi-cli's glob: a pattern's literal and `*` parts go through symlinked directories;
+    // `**` does not recurse into them.
+    walker.standard_filters(false).follow_links(!recursive);
     if !recursive {
         walker.max_depth(Some(depth));
     }
