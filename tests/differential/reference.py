@@ -72,13 +72,18 @@ def reference_lines(scenario: Scenario, tmp_root: Path) -> list[str]:
             str(line) for line in json.loads(cache_file.read_text(encoding="utf-8"))
         ]
     else:
-        run = run_scenario(scenario, ("oracle",) * len(scenario.phases), tmp_root)
-        panics = run.panics()
-        assert not panics, panics
-        _check_version(run)
-        lines = run.normalized()
+        lines = fresh_reference_lines(scenario, tmp_root)
         if cache_file is not None:
             cache_file.parent.mkdir(parents=True, exist_ok=True)
             cache_file.write_text(json.dumps(lines), encoding="utf-8")
     _MEMO[scenario.name] = lines
     return lines
+
+
+def fresh_reference_lines(scenario: Scenario, tmp_root: Path) -> list[str]:
+    """A new oracle run of the scenario (no memo, no cache)."""
+    run = run_scenario(scenario, ("oracle",) * len(scenario.phases), tmp_root)
+    panics = run.panics()
+    assert not panics, panics
+    _check_version(run)
+    return run.normalized()
