@@ -6,7 +6,7 @@ use base64::Engine as _;
 use serde_json::{json, Value};
 
 use super::args::{self, Field, Get, STR};
-use super::util::{canonical, expand_user, is_within};
+use super::util::read_tool_file;
 use super::{Tool, ToolContext, ToolOutput, ToolReturnValue};
 use crate::llm::BoxFuture;
 use crate::soul::message::{ContentPart, MediaUrl};
@@ -246,31 +246,9 @@ impl Tool for ReadMediaFile {
 }
 
 fn read_media(work_dir: &Path, caps: &[String], raw: &str) -> ToolReturnValue {
-    if raw.is_empty() {
-        return ToolReturnValue::error("File path cannot be empty.", "Empty file path");
-    }
-    let user = PathBuf::from(expand_user(raw));
-    let path = canonical(&user, work_dir);
-    if !is_within(&path, work_dir) && !user.is_absolute() {
-        return ToolReturnValue::error(
-            format!("`{}` is not an absolute path. You must provide an absolute path to read a file outside the working directory.", user.display()),
-            "Invalid path",
-        );
-    }
-    if !path.exists() {
-        return ToolReturnValue::error(format!("`{raw}` does not exist."), "File not found");
-    }
-    if !path.is_file() {
-        return ToolReturnValue::error(format!("`{raw}` is not a file."), "Invalid path");
-    }
-    let data = match std::fs::read(&path) {
-        Ok(d) => d,
-        Err(e) => {
-            return ToolReturnValue::error(
-                format!("Failed to read {raw}. Error: {e}"),
-                "Failed to read file",
-            )
-        }
+    let (path, data) = match read_tool_file(work_dir, raw, false) {
+        Ok(found) => found,
+        Err(result) => return *result,
     };
     let t = detect_file_type(&path, Some(&data[..data.len().min(MEDIA_SNIFF_BYTES)]));
     let kind = match t.kind {

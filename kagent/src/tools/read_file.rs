@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use super::args::{self, Field, Get, Kind, STR};
 use super::media::{detect_file_type, FileKind, MEDIA_SNIFF_BYTES};
-use super::util::{canonical, expand_user, is_sensitive_file, is_within, truncate_line};
+use super::util::{read_tool_file, truncate_line};
 use super::{Tool, ToolContext, ToolReturnValue};
 use crate::llm::BoxFuture;
 
@@ -106,37 +106,9 @@ impl Tool for ReadFile {
 }
 
 fn read(work_dir: &Path, raw: &str, offset: i64, n_lines: i64) -> ToolReturnValue {
-    if raw.is_empty() {
-        return ToolReturnValue::error("File path cannot be empty.", "Empty file path");
-    }
-    let user = PathBuf::from(expand_user(raw));
-    let path = canonical(&user, work_dir);
-    if !is_within(&path, work_dir) && !user.is_absolute() {
-        return ToolReturnValue::error(
-            format!("`{}` is not an absolute path. You must provide an absolute path to read a file outside the working directory.", user.display()),
-            "Invalid path",
-        );
-    }
-    if is_sensitive_file(&path.to_string_lossy()) {
-        return ToolReturnValue::error(
-            format!("`{raw}` appears to contain secrets (matched sensitive file pattern). Reading this file is blocked to protect credentials."),
-            "Sensitive file",
-        );
-    }
-    if !path.exists() {
-        return ToolReturnValue::error(format!("`{raw}` does not exist."), "File not found");
-    }
-    if !path.is_file() {
-        return ToolReturnValue::error(format!("`{raw}` is not a file."), "Invalid path");
-    }
-    let data = match std::fs::read(&path) {
-        Ok(d) => d,
-        Err(e) => {
-            return ToolReturnValue::error(
-                format!("Failed to read {raw}. Error: {e}"),
-                "Failed to read file",
-            )
-        }
+    let (path, data) = match read_tool_file(work_dir, raw, true) {
+        Ok(found) => found,
+        Err(result) => return *result,
     };
     let header = &data[..data.len().min(MEDIA_SNIFF_BYTES)];
     match detect_file_type(&path, Some(header)).kind {

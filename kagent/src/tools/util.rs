@@ -304,6 +304,56 @@ pub fn block(v: Value) -> DisplayBlock {
     DisplayBlock(v)
 }
 
+/// Open a file for kimi-cli's read tools (ReadFile, ReadMediaFile): the path resolves against
+/// the work dir, a relative path may not leave it, `block_sensitive` refuses files that look
+/// like secrets; the error is the tool result to return.
+pub fn read_tool_file(
+    work_dir: &Path,
+    raw: &str,
+    block_sensitive: bool,
+) -> Result<(PathBuf, Vec<u8>), Box<super::ToolReturnValue>> {
+    use super::ToolReturnValue;
+    if raw.is_empty() {
+        return Err(Box::new(ToolReturnValue::error(
+            "File path cannot be empty.",
+            "Empty file path",
+        )));
+    }
+    let user = PathBuf::from(expand_user(raw));
+    let path = canonical(&user, work_dir);
+    if !is_within(&path, work_dir) && !user.is_absolute() {
+        return Err(Box::new(ToolReturnValue::error(
+            format!("`{}` is not an absolute path. You must provide an absolute path to read a file outside the working directory.", user.display()),
+            "Invalid path",
+        )));
+    }
+    if block_sensitive && is_sensitive_file(&path.to_string_lossy()) {
+        return Err(Box::new(ToolReturnValue::error(
+            format!("`{raw}` appears to contain secrets (matched sensitive file pattern). Reading this file is blocked to protect credentials."),
+            "Sensitive file",
+        )));
+    }
+    if !path.exists() {
+        return Err(Box::new(ToolReturnValue::error(
+            format!("`{raw}` does not exist."),
+            "File not found",
+        )));
+    }
+    if !path.is_file() {
+        return Err(Box::new(ToolReturnValue::error(
+            format!("`{raw}` is not a file."),
+            "Invalid path",
+        )));
+    }
+    match std::fs::read(&path) {
+        Ok(d) => Ok((path, d)),
+        Err(e) => Err(Box::new(ToolReturnValue::error(
+            format!("Failed to read {raw}. Error: {e}"),
+            "Failed to read file",
+        ))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
