@@ -62,7 +62,13 @@ class Run:
 
     def normalized(self) -> list[str]:
         """Human-readable, normalized lines used for the comparison."""
-        norm = Normalizer([str(self.sandbox.root), str(self.sandbox.root.resolve())])
+        norm = Normalizer(
+            [str(self.sandbox.root), str(self.sandbox.root.resolve())],
+            [
+                kernels.builtin_skills_dir(name, self.sandbox.share)
+                for name in sorted(set(self.plan))
+            ],
+        )
         out: list[str] = []
         for i, phase in enumerate(self.phases):
             out.append(f"=== phase {i}")
