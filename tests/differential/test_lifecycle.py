@@ -252,9 +252,7 @@ def test_cancel_replay(kernel_name: str, tmp_path: Path) -> None:
     session_id = sandbox.only_session_id()
     # what a full replay sends: every record of wire.jsonl (adjacent text chunks are merged
     # into one record, so this is far fewer than the 400 chunks streamed)
-    wire_file = (
-        next(d for d in sandbox.session_dirs() if d.name == session_id) / "wire.jsonl"
-    )
+    wire_file = next(d for d in sandbox.session_dirs() if d.name == session_id) / "wire.jsonl"
     recorded = sum('"message"' in line for line in wire_file.read_text().splitlines())
     assert recorded >= 5, recorded
     client = _start(kernel_name, sandbox, "-S", session_id, tag="replay")

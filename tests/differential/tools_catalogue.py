@@ -432,11 +432,7 @@ TOOLS_SCENARIOS: list[Scenario] = [
             "huge.txt": "".join(f"line {i} " + "x" * 90 + "\n" for i in range(30000)),
             "one_long_line.txt": "y" * 300000,
         },
-        links={
-            "link.txt": "../outside.txt",
-            "linkdir": "../outside_dir",
-            "dangling": "nowhere",
-        },
+        links={"link.txt": "../outside.txt", "linkdir": "../outside_dir", "dangling": "nowhere"},
         scripts=(
             tc("c1", "ReadFile", {"path": "link.txt"}),
             tc("c2", "ReadFile", {"path": "linkdir/o.txt"}),

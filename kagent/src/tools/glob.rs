@@ -283,7 +283,7 @@ mod tests {
         let work = d.join("src");
         let r = run(
             &work,
-            &[d.clone()],
+            std::slice::from_ref(&d),
             "*.txt",
             Some(d.display().to_string()),
             true,
