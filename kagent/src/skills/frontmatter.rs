@@ -3,9 +3,10 @@
 //!
 //! Not a full YAML parser: it reads what skill files use — a block mapping of plain,
 //! single/double-quoted and block (`|`, `>`) scalars, nested block mappings and sequences,
-//! flow collections (`[a, b]`, `{k: v}`), comments, anchors and `!!str` tags — and reports the
-//! common mistakes PyYAML rejects (e.g. `description: use this: for x`), since kimi-cli then
-//! skips the skill. Aliases and other tags are read as opaque non-string values.
+//! flow collections (`[a, b]`, `{k: v}`), comments, anchors and aliases, `!!str` tags — and
+//! reports the common mistakes PyYAML rejects (e.g. `description: use this: for x`), since
+//! kimi-cli then skips the skill. Other `!!` tags give opaque non-string values; complex
+//! (`? `) keys and directives are not read (the skill is skipped).
 
 use crate::llm::dsl::splitlines;
 
@@ -156,7 +157,11 @@ pub fn parse_yaml(text: &str) -> R<Yaml> {
         .replace("\r\n", "\n")
         .replace(['\r', '\u{85}', '\u{2028}', '\u{2029}'], "\n");
     let lines: Vec<String> = normalized.split('\n').map(str::to_owned).collect();
-    let mut p = Parser { lines, pos: 0 };
+    let mut p = Parser {
+        lines,
+        pos: 0,
+        anchors: Default::default(),
+    };
     p.skip_blank();
     let Some(line) = p.line() else {
         return Ok(Yaml::Null);
@@ -468,6 +473,8 @@ fn is_timestamp(s: &str) -> R<bool> {
 struct Parser {
     lines: Vec<String>,
     pos: usize,
+    /// `&name` anchors seen so far, for `*name` aliases.
+    anchors: std::collections::HashMap<String, Yaml>,
 }
 
 impl Parser {
@@ -556,10 +563,12 @@ impl Parser {
         let mut col = col;
         let mut force_str = false;
         let mut opaque = false;
+        let mut anchor = None;
         // anchors and tags before the node
         loop {
             if let Some(r) = rest.strip_prefix('&') {
                 let name_len = r.find([' ', '\t']).unwrap_or(r.len());
+                anchor = Some(r[..name_len].to_string());
                 let skipped = 1 + name_len;
                 let trimmed = rest[skipped..].trim_start_matches([' ', '\t']).to_string();
                 col += rest.len() - trimmed.len();
@@ -588,18 +597,25 @@ impl Parser {
             break;
         }
         let node = self.untagged_value(&rest, col, n, in_map)?;
-        Ok(if opaque {
+        let node = if opaque {
             Yaml::Other
         } else if force_str {
             match node {
                 Yaml::Null => Yaml::Str(String::new()),
                 Yaml::Str(s) => Yaml::Str(s),
-                // the original text is not kept; any other scalar is non-empty
-                _ => Yaml::Str("?".into()),
+                // `!!str 12`: the plain scalar's own text
+                _ => {
+                    let end = plain_line_end(&rest, true).unwrap_or(rest.len());
+                    Yaml::Str(rest[..end].trim_end_matches([' ', '\t']).to_string())
+                }
             }
         } else {
             node
-        })
+        };
+        if let Some(name) = anchor {
+            self.anchors.insert(name, node.clone());
+        }
+        Ok(node)
     }
 
     fn untagged_value(&mut self, rest: &str, _col: usize, n: usize, in_map: bool) -> R<Yaml> {
@@ -642,9 +658,19 @@ impl Parser {
                 Ok(v)
             }
             '*' => {
+                let end = rest.find([' ', '\t']).unwrap_or(rest.len());
+                let tail = rest[end..].trim_start_matches([' ', '\t']);
+                if !tail.is_empty() && !tail.starts_with('#') {
+                    return Err("expected <block end> after an alias".into());
+                }
+                let node = self
+                    .anchors
+                    .get(&rest[1..end])
+                    .cloned()
+                    .ok_or_else(|| format!("found undefined alias {:?}", &rest[1..end]))?;
                 self.pos += 1;
                 self.no_deeper_content(n)?;
-                Ok(Yaml::Other)
+                Ok(node)
             }
             '-' | '?' | ':' if rest.len() == 1 || rest[1..].starts_with([' ', '\t']) => {
                 Err(format!("block entries are not allowed here ('{first}')"))
@@ -1176,6 +1202,9 @@ mod tests {
             ("d: x\n  - y", s("x - y")),
             ("d: |\n\n  a\n", s("\na\n")),
             ("d: >\n a\n b", s("a b")),
+            ("e: &a x\nd: *a", s("x")),
+            ("d: *nowhere", None),
+            ("d: !!str 12", s("12")),
         ];
         for (text, want) in cases {
             let got = parse_yaml(text)

@@ -9,6 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::skills::project_root;
 use crate::tools::glob::list_directory;
 use crate::tools::shell::ShellKind;
 
@@ -162,8 +163,6 @@ fn iso_utc(secs: i64, micros: u32) -> String {
     };
     format!("{year:04}-{month:02}-{day:02}T{time}{frac}+00:00")
 }
-
-use crate::skills::project_root;
 
 /// kimi-cli's `AGENTS.md` merge: from the project root down to `work_dir`, each directory's
 /// `.kimi/AGENTS.md` and then `AGENTS.md` (or else `agents.md`), annotated with their paths,
