@@ -281,6 +281,7 @@ impl Server {
             state: state.clone(),
             session_dir: session.dir.clone(),
             work_dir: soul.work_dir.clone(),
+            skills_dirs: soul.skills.outside_roots.clone(),
             capabilities: soul
                 .llm
                 .as_ref()
@@ -551,10 +552,15 @@ impl Server {
             });
             soul.hooks.summary()
         };
-        let commands: Vec<Value> = slash::COMMANDS
+        let mut commands: Vec<Value> = slash::COMMANDS
             .iter()
             .map(|c| json!({"name": c.name, "description": c.description, "aliases": c.aliases}))
             .collect();
+        // then one `skill:<name>` per skill (a flow module adds `flow:<name>` after these)
+        let skill_commands = self.soul.lock().await.skills.slash_commands();
+        commands.extend(skill_commands.into_iter().map(
+            |(name, description)| json!({"name": name, "description": description, "aliases": []}),
+        ));
         let mut result = serde_json::Map::new();
         result.insert("protocol_version".into(), json!(PROTOCOL_VERSION));
         result.insert(
