@@ -94,7 +94,7 @@ impl Soul {
 
     /// Switch plan mode from a manual entry point (slash command, wire request, `--plan`).
     pub fn set_plan_mode(&mut self, on: bool) -> Result<bool, SessionError> {
-        plan::set_plan_mode(&self.state, &self.session, on, true)
+        plan::set_plan_mode(&self.state, &self.session.dir, on, true)
     }
 
     /// The plan file of the current plan session, if any.
@@ -409,6 +409,7 @@ impl Soul {
         }
 
         // Await running tools; each reports its result as soon as it finishes.
+        let plan_mode_before_tools = self.plan_mode();
         let mut handles = vec![];
         for fut in pending {
             let w = wire.clone();
@@ -426,6 +427,14 @@ impl Soul {
             }
         }
         drop(guard);
+        // EnterPlanMode / ExitPlanMode switched plan mode: tell the client.
+        let plan_mode = self.plan_mode();
+        if plan_mode != plan_mode_before_tools {
+            wire.send(WireMessage::StatusUpdate(StatusUpdate {
+                plan_mode: Some(plan_mode),
+                ..StatusUpdate::default()
+            }));
+        }
         // Tool messages in call order.
         let order: Vec<String> = message
             .tool_calls

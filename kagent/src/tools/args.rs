@@ -22,6 +22,8 @@ pub enum Kind {
         le: Option<i64>,
     },
     Bool,
+    /// A string with a pydantic `field_validator`: `Err(message)` becomes `Value error, ...`.
+    CheckedStr(fn(&str) -> Result<(), String>),
     Literal(&'static [&'static str]),
     /// `T | None`
     Optional(&'static Kind),
@@ -283,6 +285,19 @@ fn check(kind: &Kind, v: &Value, loc: &str, errors: &mut Vec<ErrorItem>) -> Opti
                 }
             }
         }
+        Kind::CheckedStr(validator) => match v {
+            Value::String(s) => match validator(s) {
+                Ok(()) => Some(v.clone()),
+                Err(m) => {
+                    errors.push(err(loc, format!("Value error, {m}"), "value_error", v));
+                    None
+                }
+            },
+            _ => {
+                errors.push(err(loc, "Input should be a valid string", "string_type", v));
+                None
+            }
+        },
         Kind::Literal(options) => match v {
             Value::String(s) if options.contains(&s.as_str()) => Some(v.clone()),
             _ => {

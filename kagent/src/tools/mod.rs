@@ -13,6 +13,7 @@ pub mod diff;
 pub mod glob;
 pub mod grep;
 pub mod media;
+pub mod plan;
 pub mod read_file;
 pub mod repeat;
 pub mod schema_check;
@@ -313,6 +314,7 @@ pub fn install_builtins(toolset: &mut Toolset, setup: BuiltinSetup) -> approval:
         capabilities,
     } = setup;
     let approval = approval::Approval::new(client, state.clone(), session_dir.clone());
+    let plan = plan::PlanControl::new(state.clone(), session_dir.clone());
     toolset.register(Arc::new(ask_user::AskUserQuestion::new(approval.clone())));
     toolset.register(Arc::new(todo::SetTodoList::new(state, session_dir)));
     toolset.register(Arc::new(shell::Shell::new(approval.clone())));
@@ -324,11 +326,22 @@ pub fn install_builtins(toolset: &mut Toolset, setup: BuiltinSetup) -> approval:
     toolset.register(Arc::new(grep::Grep::new(work_dir.clone())));
     toolset.register(Arc::new(write_file::WriteFile::new(
         approval.clone(),
+        plan.clone(),
         work_dir.clone(),
     )));
     toolset.register(Arc::new(write_file::StrReplaceFile::new(
         approval.clone(),
+        plan.clone(),
         work_dir,
+    )));
+    // Offered to the model only if the client declares `supports_plan_mode` at initialize.
+    toolset.register(Arc::new(plan::exit::ExitPlanMode::new(
+        plan.clone(),
+        approval.clone(),
+    )));
+    toolset.register(Arc::new(plan::enter::EnterPlanMode::new(
+        plan,
+        approval.clone(),
     )));
     approval
 }
