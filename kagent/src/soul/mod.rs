@@ -387,11 +387,21 @@ impl Soul {
         // an external tool's ToolCallRequest comes first; without usage they come after it.
         let mut results: Vec<ToolResult> = vec![];
         let mut pending: Vec<crate::llm::BoxFuture<'static, ToolResult>> = vec![];
+        // Plan mode as the tools found it once the StatusUpdate was out (kimi-cli's
+        // `plan_mode_before_tools`): tools started before then may have switched it already.
+        let plan_mode_before_tools;
         if let Some(u) = usage {
             self.context.update_token_count(u.input())?;
             let dispatched =
                 crate::hooks::tools::guard_dispatched(&self.hooks, dispatched, &calls, wire);
-            start_tools(dispatched, wire, &mut results, &mut pending);
+            start_tools(
+                dispatched,
+                &calls,
+                &self.toolset,
+                wire,
+                &mut results,
+                &mut pending,
+            );
             let tokens = self.context.token_count();
             status.context_tokens = Some(tokens);
             status.max_context_tokens = Some(max_context);
@@ -401,15 +411,23 @@ impl Soul {
                 0.0
             });
             wire.send(WireMessage::StatusUpdate(status));
+            plan_mode_before_tools = self.plan_mode();
         } else {
             wire.send(WireMessage::StatusUpdate(status));
+            plan_mode_before_tools = self.plan_mode();
             let dispatched =
                 crate::hooks::tools::guard_dispatched(&self.hooks, dispatched, &calls, wire);
-            start_tools(dispatched, wire, &mut results, &mut pending);
+            start_tools(
+                dispatched,
+                &calls,
+                &self.toolset,
+                wire,
+                &mut results,
+                &mut pending,
+            );
         }
 
         // Await running tools; each reports its result as soon as it finishes.
-        let plan_mode_before_tools = self.plan_mode();
         let mut handles = vec![];
         for fut in pending {
             let w = wire.clone();
@@ -583,15 +601,18 @@ struct Generated {
 
 /// Start the step's tool calls in call order: known results go to the wire, running tools
 /// are polled once so whatever they do first (asking the client) happens now. A tool done
-/// by then reports with the others, after the StatusUpdate.
+/// by then reports with the others, after the StatusUpdate, unless it is one whose kimi-cli
+/// implementation never awaited on the way ([`crate::tools::Tool::reports_at_once`]).
 fn start_tools(
     dispatched: Vec<Dispatch>,
+    calls: &[message::ToolCall],
+    toolset: &Toolset,
     wire: &Wire,
     results: &mut Vec<ToolResult>,
     pending: &mut Vec<crate::llm::BoxFuture<'static, ToolResult>>,
 ) {
     let mut done_at_start = vec![];
-    for d in dispatched {
+    for (idx, d) in dispatched.into_iter().enumerate() {
         match d {
             Dispatch::Immediate(r) => {
                 wire.send(WireMessage::ToolResult(r.clone()));
@@ -600,7 +621,18 @@ fn start_tools(
             Dispatch::Pending(mut fut) => {
                 let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
                 match fut.as_mut().poll(&mut cx) {
-                    std::task::Poll::Ready(r) => done_at_start.push(r),
+                    std::task::Poll::Ready(r) => {
+                        let at_once = calls
+                            .get(idx)
+                            .and_then(|c| toolset.find(&c.name))
+                            .is_some_and(|t| t.reports_at_once());
+                        if at_once {
+                            wire.send(WireMessage::ToolResult(r.clone()));
+                            results.push(r);
+                        } else {
+                            done_at_start.push(r);
+                        }
+                    }
                     std::task::Poll::Pending => pending.push(fut),
                 }
             }

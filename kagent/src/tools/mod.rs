@@ -144,6 +144,13 @@ pub trait Tool: Send + Sync {
     /// Run the tool. `arguments` is the parsed JSON arguments value. Cancellation drops the
     /// future, so tools must leave no partial state that later calls rely on.
     fn call(&self, arguments: Value, ctx: ToolContext) -> BoxFuture<'static, ToolReturnValue>;
+    /// Whether a result the call has at once (on its first poll) reaches the client at once,
+    /// possibly before the step's StatusUpdate: true where kimi-cli's tool makes no real
+    /// await on such a path. Otherwise it waits for the StatusUpdate, as the results of
+    /// kimi-cli's tools with async file access do.
+    fn reports_at_once(&self) -> bool {
+        false
+    }
 }
 
 /// How the toolset answered a tool call.

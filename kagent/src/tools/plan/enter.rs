@@ -37,6 +37,10 @@ impl Tool for EnterPlanMode {
         DESCRIPTION
     }
 
+    fn reports_at_once(&self) -> bool {
+        true
+    }
+
     fn parameters(&self) -> Value {
         serde_json::json!({"properties": {}, "type": "object"})
     }

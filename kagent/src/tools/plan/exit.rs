@@ -123,6 +123,10 @@ impl Tool for ExitPlanMode {
         DESCRIPTION
     }
 
+    fn reports_at_once(&self) -> bool {
+        true
+    }
+
     fn parameters(&self) -> Value {
         json!({
             "properties": {
@@ -166,6 +170,8 @@ impl Tool for ExitPlanMode {
                 );
             }
             let path = plan.path();
+            // kimi-cli reads the plan file in a worker thread: the result comes later.
+            tokio::task::yield_now().await;
             let content = path.as_deref().and_then(read_plan).unwrap_or_default();
             let shown = show_opt(&path);
             if content.is_empty() {
