@@ -503,7 +503,10 @@ mod tests {
 
     #[test]
     fn long_input_reprs_are_cut_like_pydantic() {
-        assert_eq!(truncated_repr(&json!("a".repeat(48))), format!("'{}'", "a".repeat(48)));
+        assert_eq!(
+            truncated_repr(&json!("a".repeat(48))),
+            format!("'{}'", "a".repeat(48))
+        );
         assert_eq!(
             truncated_repr(&json!("a".repeat(60))),
             format!("'{}...{}'", "a".repeat(24), "a".repeat(23))

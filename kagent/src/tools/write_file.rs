@@ -125,7 +125,7 @@ impl Tool for WriteFile {
             };
             let target = match plan.edit_target(&path) {
                 Ok(t) => t,
-                Err(e) => return e,
+                Err(e) => return *e,
             };
             if target == EditTarget::PlanFile {
                 if let Some(dir) = path.parent() {
@@ -319,7 +319,7 @@ impl Tool for StrReplaceFile {
             };
             let target = match plan.edit_target(&path) {
                 Ok(t) => t,
-                Err(e) => return e,
+                Err(e) => return *e,
             };
             let fail = |e: &dyn std::fmt::Display| {
                 ToolReturnValue::error(format!("Failed to edit. Error: {e}"), "Failed to edit file")

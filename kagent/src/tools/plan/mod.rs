@@ -68,25 +68,25 @@ impl PlanControl {
     }
 
     /// Whether `path` (canonical) may be edited: in plan mode only the plan file may.
-    pub fn edit_target(&self, path: &Path) -> Result<EditTarget, ToolReturnValue> {
+    pub fn edit_target(&self, path: &Path) -> Result<EditTarget, Box<ToolReturnValue>> {
         if !self.is_on() {
             return Ok(EditTarget::Any);
         }
         let Some(plan) = self.path() else {
-            return Err(ToolReturnValue::error(
+            return Err(Box::new(ToolReturnValue::error(
                 "Plan mode is active, but the current plan file is unavailable.",
                 "Plan file unavailable",
-            ));
+            )));
         };
         let plan = canonical(&plan, Path::new("/"));
         if path != plan {
-            return Err(ToolReturnValue::error(
+            return Err(Box::new(ToolReturnValue::error(
                 format!(
                     "Plan mode is active. You may only edit the current plan file: `{}`.",
                     plan.display()
                 ),
                 "Plan mode restriction",
-            ));
+            )));
         }
         Ok(EditTarget::PlanFile)
     }
