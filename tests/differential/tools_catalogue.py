@@ -1067,6 +1067,29 @@ def plan_scenario(
 
 
 PLAN_SCENARIOS: list[Scenario] = [
+    # with usage, tool tasks start before the step's StatusUpdate: results of tools that
+    # never await (SetTodoList, ExitPlanMode outside plan mode) come before it, results of
+    # tools with file access (ReadFile, Glob) after it
+    tools_scenario(
+        "tool_results_around_status_with_usage",
+        initialize(capabilities=PLAN_CAPS),
+        *quick_turn(),
+        scripts=tuple(
+            call + "\nusage: input_other=10 output=4"
+            for call in (
+                tc(
+                    "c1",
+                    "SetTodoList",
+                    {"todos": [{"title": "a", "status": "pending"}]},
+                ),
+                tc("c2", "ReadFile", {"path": "a.txt"}),
+                tc("c3", "ExitPlanMode", {}),
+                tc("c4", "Glob", {"pattern": "*.txt"}),
+            )
+        )
+        + (DONE,),
+        files={"a.txt": "x\n"},
+    ),
     # approved; in plan mode, edits of other files are refused, the plan file must exist
     tools_scenario(
         "tool_plan_enter_approved_edits_blocked",
