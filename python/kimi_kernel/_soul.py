@@ -215,6 +215,37 @@ class WireBackedSoul(KimiSoul):
             ) from e
         finally:
             await self._reload_context()
+            self._adopt_plan_mode()
+
+    def _adopt_plan_mode(self) -> None:
+        """kagent's EnterPlanMode / ExitPlanMode and its `/plan` switch plan mode inside a
+        turn and save it to state.json: take it over, so that a later toggle from the UI
+        starts from kagent's mode and plan file (not a stale one)."""
+        from kimi_cli.session_state import load_session_state
+
+        session = self._runtime.session
+        try:
+            saved = load_session_state(session.dir)
+        except Exception:  # noqa: BLE001 - keep the old view rather than fail the turn
+            logger.exception("kimi-kernel: could not read the state kagent saved")
+            return
+        state = session.state
+        if (saved.plan_mode, saved.plan_session_id, saved.plan_slug) == (
+            self.plan_mode,
+            state.plan_session_id,
+            state.plan_slug,
+        ):
+            return
+        state.plan_mode = saved.plan_mode
+        state.plan_session_id = saved.plan_session_id
+        state.plan_slug = saved.plan_slug
+        self._plan_mode = saved.plan_mode
+        self._plan_session_id = saved.plan_session_id
+        self._pending_plan_activation_injection = False
+        if saved.plan_session_id is not None and saved.plan_slug is not None:
+            from kimi_cli.tools.plan.heroes import seed_slug_cache
+
+            seed_slug_cache(saved.plan_session_id, saved.plan_slug)
 
     async def _restart_kagent(self) -> KagentClient:
         """rust (strict): a turn after kagent died starts a fresh kagent on the same session."""
