@@ -265,3 +265,32 @@ def test_plan_mode_switched_by_a_kagent_tool_is_taken_over(tmp_path: Path) -> No
         None,
         None,
     ), off
+
+
+def test_kagent_offers_what_the_wire_client_supports(tmp_path: Path) -> None:
+    """A Wire client without questions and plan mode: kagent learns it (kimi-cli hides
+    AskUserQuestion and the plan tools then), so a plan tool called anyway answers as
+    kimi-cli's does for such a client."""
+    sb = make_sandbox(
+        tmp_path, [tool_call("tc-1", "EnterPlanMode", {}), "text: no plan then"]
+    )
+    home = tmp_path / "home"
+    home.mkdir()
+    env = sb.env(KIMI_KERNEL_BIN=str(kagent_bin()), HOME=str(home))
+    with kk_wire(sb, "--kernel", "rust", env=env) as client:
+        initialize(client)
+        p1 = client.request("prompt", {"user_input": "plan it"})
+        resp, seen = finish(client, p1)
+        assert resp.get("result") == {"status": "finished"}, resp
+        assert not [m for m in seen if is_request(m)], seen
+        [result] = [
+            m["params"]["payload"]["return_value"]
+            for m in seen
+            if m.get("method") == "event" and m["params"]["type"] == "ToolResult"
+        ]
+        assert result["is_error"] is True, result
+        assert result["message"] == (
+            "The connected client does not support plan mode. Do NOT call this tool again."
+        ), result
+        client.close_stdin()
+        assert client.wait(timeout=T) == 0
