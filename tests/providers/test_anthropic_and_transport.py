@@ -92,9 +92,7 @@ def test_thinking_text_and_signature_round_trip(
     sid = session_dir.name
     system_prompt = next(
         json.loads(line)["content"]
-        for line in (session_dir / "context.jsonl")
-        .read_text(encoding="utf-8")
-        .splitlines()
+        for line in (session_dir / "context.jsonl").read_text(encoding="utf-8").splitlines()
         if '"_system_prompt"' in line
     )
     assert first["model"] == MODEL
