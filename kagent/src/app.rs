@@ -286,7 +286,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         // a session restored in plan mode gets its plan session (id and slug) if it had none
         let mut st = soul.state.lock().unwrap_or_else(|p| p.into_inner());
         if st.plan_mode() {
-            plan::ensure_plan_session(&mut st, &session)?;
+            plan::ensure_plan_session(&mut st, &session.dir)?;
         }
     }
     if cli.plan || (cfg.default_plan_mode && !session.resumed) {

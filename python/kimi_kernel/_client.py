@@ -342,18 +342,28 @@ class KagentClient:
         )
 
 
+# What kagent is told at launch: kimi-cli's shell and print UIs offer every tool.
+FULL_CAPABILITIES: dict[str, bool] = {
+    "supports_question": True,
+    "supports_plan_mode": True,
+}
+
+
 async def handshake(
     client: KagentClient,
     *,
     version: str,
     timeout: float,
     external_tools: list[dict[str, Any]] | None = None,
+    capabilities: dict[str, bool] | None = None,
 ) -> dict[str, Any]:
-    """Send `initialize`; return its result. Raises KagentError with a clear reason."""
+    """Send `initialize`; return its result. Raises KagentError with a clear reason.
+
+    `capabilities` default to everything kimi-cli's own UIs answer (questions, plan mode)."""
     params: dict[str, Any] = {
         "protocol_version": PROTOCOL_VERSION,
         "client": {"name": _pkg.replace("_", "-"), "version": version},
-        "capabilities": {"supports_question": True, "supports_plan_mode": True},
+        "capabilities": dict(capabilities or FULL_CAPABILITIES),
     }
     if external_tools:
         params["external_tools"] = external_tools

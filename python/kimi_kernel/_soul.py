@@ -35,6 +35,7 @@ from kimi_cli.wire.types import (
 from kosong.chat_provider import ChatProviderError
 
 from kimi_kernel._client import (
+    FULL_CAPABILITIES,
     KagentClient,
     KagentError,
     KagentExited,
@@ -77,6 +78,10 @@ class _KernelState:
     status: dict[str, Any] = field(default_factory=dict)
     turn_running: bool = False
     external_tools: list[dict[str, Any]] = field(default_factory=list)
+    # the capabilities kagent was last initialized with
+    capabilities: dict[str, bool] = field(
+        default_factory=lambda: dict(FULL_CAPABILITIES)
+    )
 
 
 class WireBackedSoul(KimiSoul):
@@ -215,6 +220,37 @@ class WireBackedSoul(KimiSoul):
             ) from e
         finally:
             await self._reload_context()
+            self._adopt_plan_mode()
+
+    def _adopt_plan_mode(self) -> None:
+        """kagent's EnterPlanMode / ExitPlanMode and its `/plan` switch plan mode inside a
+        turn and save it to state.json: take it over, so that a later toggle from the UI
+        starts from kagent's mode and plan file (not a stale one)."""
+        from kimi_cli.session_state import load_session_state
+
+        session = self._runtime.session
+        try:
+            saved = load_session_state(session.dir)
+        except Exception:  # noqa: BLE001 - keep the old view rather than fail the turn
+            logger.exception("kimi-kernel: could not read the state kagent saved")
+            return
+        state = session.state
+        if (saved.plan_mode, saved.plan_session_id, saved.plan_slug) == (
+            self.plan_mode,
+            state.plan_session_id,
+            state.plan_slug,
+        ):
+            return
+        state.plan_mode = saved.plan_mode
+        state.plan_session_id = saved.plan_session_id
+        state.plan_slug = saved.plan_slug
+        self._plan_mode = saved.plan_mode
+        self._plan_session_id = saved.plan_session_id
+        self._pending_plan_activation_injection = False
+        if saved.plan_session_id is not None and saved.plan_slug is not None:
+            from kimi_cli.tools.plan.heroes import seed_slug_cache
+
+            seed_slug_cache(saved.plan_session_id, saved.plan_slug)
 
     async def _restart_kagent(self) -> KagentClient:
         """rust (strict): a turn after kagent died starts a fresh kagent on the same session."""
@@ -228,6 +264,7 @@ class WireBackedSoul(KimiSoul):
             ) from e
         st.client = client
         st.external_tools = []
+        st.capabilities = dict(FULL_CAPABILITIES)
         return client
 
     def _silence_python_wire_recorder(self) -> None:
@@ -308,7 +345,7 @@ class WireBackedSoul(KimiSoul):
             if isinstance(user_input, str)
             else [p.model_dump(mode="json") for p in user_input]
         )
-        await self._sync_external_tools(client)
+        await self._sync_client_view(client)
         client.on_event, client.on_request = on_event, on_request
         st.turn_running = True
         prompt = loop.create_task(client.request("prompt", {"user_input": payload}))
@@ -345,28 +382,42 @@ class WireBackedSoul(KimiSoul):
                 "kimi-kernel: unexpected prompt result from kagent: {r}", r=result
             )
 
-    async def _sync_external_tools(self, client: KagentClient) -> None:
-        """External tools a Wire client registered with kimi-cli (kimi-kernel --wire) must be
-        known to kagent too: re-send `initialize` with them when the set changed. kagent
-        then calls them with ToolCallRequest, which goes back to that client."""
+    async def _sync_client_view(self, client: KagentClient) -> None:
+        """kagent must see the Wire client kimi-cli serves (kimi-kernel --wire): the external
+        tools it registered (kagent calls them with ToolCallRequest, which goes back to that
+        client) and its capabilities (kimi-cli hides AskUserQuestion and the plan tools from
+        a client without questions or plan mode). `initialize` is re-sent when they change."""
         from kimi_cli.soul.toolset import WireExternalTool
+        from kimi_cli.tools.ask_user import NAME as ASK_USER
+        from kimi_cli.tools.plan.enter import NAME as ENTER_PLAN_MODE
 
         from kimi_kernel import __version__
         from kimi_kernel._client import handshake
 
-        tools = [
-            t for t in self._agent.toolset.tools if isinstance(t, WireExternalTool)
-        ]
+        toolset = self._agent.toolset
+        tools = [t for t in toolset.tools if isinstance(t, WireExternalTool)]
         wanted = [
             {"name": t.name, "description": t.description, "parameters": t.parameters}
             for t in tools
         ]
-        if wanted == self._kk.external_tools:
+        # kimi-cli's Wire server hides tools the client cannot serve; its other UIs hide none
+        hidden: set[str] = getattr(toolset, "_hidden_tools", set())
+        capabilities = {
+            "supports_question": ASK_USER not in hidden,
+            "supports_plan_mode": ENTER_PLAN_MODE not in hidden,
+        }
+        st = self._kk
+        if wanted == st.external_tools and capabilities == st.capabilities:
             return
         result = await handshake(
-            client, version=__version__, timeout=60, external_tools=wanted
+            client,
+            version=__version__,
+            timeout=60,
+            external_tools=wanted,
+            capabilities=capabilities,
         )
-        self._kk.external_tools = wanted
+        st.external_tools = wanted
+        st.capabilities = capabilities
         rejected = (result.get("external_tools") or {}).get("rejected") or []
         if rejected:
             logger.warning(

@@ -33,12 +33,30 @@ def _without_slash_commands(lines: list[str]) -> list[str]:
     return out
 
 
-@pytest.mark.parametrize("name", sorted(TOOL_SCENARIOS))
-def test_tool_scenario(name: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+def _plans() -> list[tuple[str, tuple[str, ...]]]:
+    """All-kagent for every scenario, plus its mixed plans (session continuation)."""
+    cases: list[tuple[str, tuple[str, ...]]] = []
+    for name in sorted(TOOL_SCENARIOS):
+        scenario = TOOL_SCENARIOS[name]
+        cases.append((name, ("kagent",) * len(scenario.phases)))
+        cases.extend((name, plan) for plan in scenario.cross_plans)
+    return cases
+
+
+def _case_id(name: str, plan: tuple[str, ...]) -> str:
+    # all-kagent keeps the bare name (existing test ids stay the same)
+    return name if set(plan) == {"kagent"} else f"{name}[{'+'.join(plan)}]"
+
+
+@pytest.mark.parametrize(
+    ("name", "plan"), _plans(), ids=[_case_id(n, p) for n, p in _plans()]
+)
+def test_tool_scenario(
+    name: str, plan: tuple[str, ...], tmp_path_factory: pytest.TempPathFactory
+) -> None:
     kernels.oracle()  # fail loudly (never skip) when a kernel is missing
     kernels.kagent()
     scenario = TOOL_SCENARIOS[name]
-    plan = ("kagent",) * len(scenario.phases)
     reference = reference_lines(scenario, tmp_path_factory.mktemp(f"ref-{name}"))
     subject = run_scenario(scenario, plan, tmp_path_factory.mktemp(f"sub-{name}"))
     panics = subject.panics()

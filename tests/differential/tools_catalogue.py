@@ -432,7 +432,11 @@ TOOLS_SCENARIOS: list[Scenario] = [
             "huge.txt": "".join(f"line {i} " + "x" * 90 + "\n" for i in range(30000)),
             "one_long_line.txt": "y" * 300000,
         },
-        links={"link.txt": "../outside.txt", "linkdir": "../outside_dir", "dangling": "nowhere"},
+        links={
+            "link.txt": "../outside.txt",
+            "linkdir": "../outside_dir",
+            "dangling": "nowhere",
+        },
         scripts=(
             tc("c1", "ReadFile", {"path": "link.txt"}),
             tc("c2", "ReadFile", {"path": "linkdir/o.txt"}),
@@ -1003,6 +1007,314 @@ TOOLS_SCENARIOS: list[Scenario] = [
         scripts=(tc("c1", "lookup", {"q": "x"}), "text: after cancel"),
     ),
 ]
+
+
+# ----------------------------------------------------------------- plan-mode tools
+PLAN_CAPS: JsonObj = {"supports_question": True, "supports_plan_mode": True}
+ENTER_Q = "Enter plan mode?"
+EXIT_Q = "Approve this plan"
+PLAN_TEXT = "# Plan\n1. read the code\n2. change it\n"
+
+
+def plan_answer(question: str, answer: str) -> Reply:
+    return Reply("QuestionRequest", answers({question: answer}))
+
+
+def with_plan_path(sandbox: Sandbox) -> None:
+    """Put the session's plan file path (from ``state.json``) where the scripts say
+    ``{plan}``: the slug is random, so a later phase learns it from the earlier one."""
+    (session,) = sandbox.session_dirs()
+    state = json.loads((session / "state.json").read_text(encoding="utf-8"))
+    path = sandbox.home / ".kimi" / "plans" / f"{state['plan_slug']}.md"
+    # the path sits inside a JSON string that is itself inside JSON
+    escaped = json.dumps(json.dumps(str(path))[1:-1])[1:-1]
+    scripts = json.loads(sandbox.scripts_path.read_text(encoding="utf-8"))
+    sandbox.write_scripts([s.replace("{plan}", escaped) for s in scripts])
+
+
+def entered_plan_mode() -> Phase:
+    """A first phase: the model asks for plan mode and the user says yes."""
+    return Phase(
+        (
+            initialize(capabilities=PLAN_CAPS),
+            prompt("plan it", id="p0", wait=False),
+            QUESTION_PENDING,
+            plan_answer(ENTER_Q, "Yes"),
+            Expect(Resp("p0")),
+        ),
+        (tc("e1", "EnterPlanMode", {}), DONE),
+    )
+
+
+def plan_scenario(
+    name: str, *steps: Step, scripts: tuple[str, ...], **kwargs: Any
+) -> Scenario:
+    """Enter plan mode in a first phase; continue the session (``-C``) with ``steps``."""
+    args = ("-C", *kwargs.pop("args", ()))
+    return Scenario(
+        name,
+        (
+            entered_plan_mode(),
+            Phase(
+                (initialize(capabilities=PLAN_CAPS), *steps),
+                scripts,
+                args,
+                mutate=with_plan_path,
+            ),
+        ),
+        **kwargs,
+    )
+
+
+PLAN_SCENARIOS: list[Scenario] = [
+    # with usage, tool tasks start before the step's StatusUpdate: results of tools that
+    # never await (SetTodoList, ExitPlanMode outside plan mode) come before it, results of
+    # tools with file access (ReadFile, Glob) after it
+    tools_scenario(
+        "tool_results_around_status_with_usage",
+        initialize(capabilities=PLAN_CAPS),
+        *quick_turn(),
+        scripts=tuple(
+            call + "\nusage: input_other=10 output=4"
+            for call in (
+                tc(
+                    "c1",
+                    "SetTodoList",
+                    {"todos": [{"title": "a", "status": "pending"}]},
+                ),
+                tc("c2", "ReadFile", {"path": "a.txt"}),
+                tc("c3", "ExitPlanMode", {}),
+                tc("c4", "Glob", {"pattern": "*.txt"}),
+            )
+        )
+        + (DONE,),
+        files={"a.txt": "x\n"},
+    ),
+    # approved; in plan mode, edits of other files are refused, the plan file must exist
+    tools_scenario(
+        "tool_plan_enter_approved_edits_blocked",
+        initialize(capabilities=PLAN_CAPS),
+        prompt("plan it", id="p1", wait=False),
+        QUESTION_PENDING,
+        plan_answer(ENTER_Q, "Yes"),
+        Expect(Resp("p1")),
+        prompt("edit", id="p2"),
+        scripts=(
+            tc("c1", "EnterPlanMode", {}),
+            DONE,
+            tc("c2", "WriteFile", {"path": "a.txt", "content": "x"}),
+            tc(
+                "c3",
+                "StrReplaceFile",
+                {"path": "a.txt", "edit": {"old": "a", "new": "b"}},
+            ),
+            tc("c4", "ReadFile", {"path": "a.txt"}),
+            tc("c5", "ExitPlanMode", {}),
+            DONE,
+        ),
+        files={"a.txt": "a\n"},
+    ),
+    tools_scenario(
+        "tool_plan_enter_declined",
+        initialize(capabilities=PLAN_CAPS),
+        prompt("plan it", id="p1", wait=False),
+        QUESTION_PENDING,
+        plan_answer(ENTER_Q, "No"),
+        Expect(Resp("p1")),
+        scripts=(tc("c1", "EnterPlanMode", {}), DONE),
+    ),
+    tools_scenario(
+        "tool_plan_enter_dismissed",
+        initialize(capabilities=PLAN_CAPS),
+        prompt("plan it", id="p1", wait=False),
+        QUESTION_PENDING,
+        Reply("QuestionRequest", error=(-32000, "no answer")),
+        Expect(Resp("p1")),
+        scripts=(tc("c1", "EnterPlanMode", {}), DONE),
+    ),
+    # yolo enters without asking; a second call is refused
+    tools_scenario(
+        "tool_plan_enter_yolo",
+        initialize(capabilities=PLAN_CAPS),
+        *quick_turn(),
+        scripts=(
+            # with usage the tool runs before the step's StatusUpdate is sent
+            tc("c1", "EnterPlanMode", {}) + "\nusage: input_other=10 output=4",
+            tc("c2", "EnterPlanMode", {"x": 1}),
+            DONE,
+        ),
+        args=("--yolo",),
+    ),
+    # afk enters without asking; ExitPlanMode without a plan file names the file to write
+    tools_scenario(
+        "tool_plan_enter_afk",
+        initialize(capabilities=PLAN_CAPS),
+        *quick_turn(),
+        scripts=(tc("c1", "EnterPlanMode", {}), tc("c2", "ExitPlanMode", {}), DONE),
+        args=("--afk",),
+    ),
+    tools_scenario(
+        "tool_plan_enter_already_in_plan_mode",
+        initialize(capabilities=PLAN_CAPS),
+        call("set_plan_mode", {"enabled": True}, id="m1"),
+        *quick_turn(),
+        scripts=(tc("c1", "EnterPlanMode", {}), DONE),
+    ),
+    # plan mode without question support: the tools cannot ask
+    tools_scenario(
+        "tool_plan_without_question_capability",
+        initialize(capabilities={"supports_plan_mode": True}),
+        *quick_turn(),
+        call("set_plan_mode", {"enabled": True}, id="m1"),
+        prompt("again", id="p2"),
+        scripts=(
+            tc("c1", "EnterPlanMode", {}),
+            DONE,
+            tc("c2", "WriteFile", {"path": "a.txt", "content": "x"}),
+            DONE,
+        ),
+    ),
+    # a client without plan mode: the tools are not offered but still answer
+    tools_scenario(
+        "tool_plan_tools_hidden_without_capability",
+        initialize(),
+        *quick_turn(),
+        scripts=(tc("c1", "EnterPlanMode", {}), tc("c2", "ExitPlanMode", {}), DONE),
+    ),
+    tools_scenario(
+        "tool_plan_exit_not_in_plan_mode_and_bad_options",
+        initialize(capabilities=PLAN_CAPS),
+        *quick_turn(),
+        scripts=(
+            tc("c1", "ExitPlanMode", {"options": [{"label": "Reject"}, {"label": 5}]}),
+            tc("c2", "ExitPlanMode", {"options": [{"label": "a"}, {"label": "a"}]}),
+            tc(
+                "c3", "ExitPlanMode", {"options": [{"label": str(i)} for i in range(4)]}
+            ),
+            tc("c4", "ExitPlanMode", {"options": "x"}),
+            tc("c5", "ExitPlanMode", {}),
+            DONE,
+        ),
+    ),
+    # write the plan (no approval), exit approved, then work on with approvals again
+    plan_scenario(
+        "tool_plan_write_and_exit_approved",
+        prompt("write the plan", id="p1", wait=False),
+        QUESTION_PENDING,
+        plan_answer(EXIT_Q, "Approve"),
+        Expect(Resp("p1")),
+        prompt("implement", id="p2", wait=False),
+        APPROVAL_PENDING,
+        approve(),
+        Expect(Resp("p2")),
+        scripts=(
+            tc(
+                "c1",
+                "StrReplaceFile",
+                {"path": "{plan}", "edit": {"old": "a", "new": "b"}},
+            ),
+            tc("c2", "WriteFile", {"path": "{plan}", "content": PLAN_TEXT}),
+            tc(
+                "c3",
+                "StrReplaceFile",
+                {"path": "{plan}", "edit": {"old": "read", "new": "study"}},
+            ),
+            tc("c4", "ExitPlanMode", {}),
+            DONE,
+            tc("c5", "WriteFile", {"path": "a.txt", "content": "done\n"}),
+            DONE,
+        ),
+        cross_plans=(("oracle", "kagent"), ("kagent", "oracle")),
+    ),
+    # "Revise" with feedback goes on; "Reject" ends the turn in plan mode; "Reject and Exit"
+    # ends it and leaves plan mode
+    plan_scenario(
+        "tool_plan_exit_revise_reject_reject_and_exit",
+        prompt("write the plan", id="p1", wait=False),
+        QUESTION_PENDING,
+        plan_answer(EXIT_Q, "make step 2 smaller"),
+        QUESTION_PENDING,
+        plan_answer(EXIT_Q, "Reject"),
+        Expect(Resp("p1")),
+        prompt("try again", id="p2", wait=False),
+        QUESTION_PENDING,
+        plan_answer(EXIT_Q, "Reject and Exit"),
+        Expect(Resp("p2")),
+        prompt("and now", id="p3"),
+        scripts=(
+            tc("c1", "WriteFile", {"path": "{plan}", "content": PLAN_TEXT}),
+            tc("c2", "ExitPlanMode", {}),
+            tc("c3", "ExitPlanMode", {"options": None}),
+            tc(
+                "c4",
+                "ExitPlanMode",
+                {
+                    "options": [
+                        {"label": "Fast (Recommended)", "description": "quick"},
+                        {"label": "Safe"},
+                    ]
+                },
+            ),
+            tc("c5", "ExitPlanMode", {}),
+            DONE,
+        ),
+    ),
+    # a dismissed review keeps plan mode; then one of the model's options is chosen
+    plan_scenario(
+        "tool_plan_exit_dismissed_then_option_chosen",
+        prompt("write the plan", id="p1", wait=False),
+        QUESTION_PENDING,
+        Reply("QuestionRequest", error=(-32000, "no answer")),
+        QUESTION_PENDING,
+        plan_answer(EXIT_Q, "Safe"),
+        Expect(Resp("p1")),
+        scripts=(
+            tc("c1", "WriteFile", {"path": "{plan}", "content": PLAN_TEXT}),
+            tc("c2", "ExitPlanMode", {}),
+            tc(
+                "c3",
+                "ExitPlanMode",
+                {
+                    "options": [
+                        {"label": "Fast (Recommended)", "description": "quick"},
+                        {"label": "Safe"},
+                    ]
+                },
+            ),
+            DONE,
+        ),
+    ),
+    # afk approves the plan by itself
+    plan_scenario(
+        "tool_plan_exit_afk",
+        *quick_turn(),
+        scripts=(
+            tc("c1", "WriteFile", {"path": "{plan}", "content": PLAN_TEXT}),
+            tc("c2", "ExitPlanMode", {}),
+            DONE,
+        ),
+        args=("--afk",),
+    ),
+    # yolo still asks
+    plan_scenario(
+        "tool_plan_exit_yolo_still_asks",
+        prompt("write the plan", id="p1", wait=False),
+        QUESTION_PENDING,
+        plan_answer(EXIT_Q, "Approve"),
+        Expect(Resp("p1")),
+        scripts=(
+            tc(
+                "c1",
+                "WriteFile",
+                {"path": "{plan}", "content": PLAN_TEXT, "mode": "append"},
+            ),
+            tc("c2", "ExitPlanMode", {}),
+            DONE,
+        ),
+        args=("--yolo",),
+    ),
+]
+TOOLS_SCENARIOS += PLAN_SCENARIOS
 
 # Scenarios where kagent still differs from the oracle (see the report of issue 5): kept
 # here so the gap stays visible; they are NOT part of the passing suite below.

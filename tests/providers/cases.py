@@ -100,6 +100,13 @@ CASES: dict[str, Case] = {
     for c in (
         Case("plain_text", lambda k: [stream(k, PLAIN)]),
         Case(
+            # a client with questions and plan mode: AskUserQuestion, ExitPlanMode and
+            # EnterPlanMode are offered too (same schemas, same order)
+            "plan_mode_client",
+            lambda k: [stream(k, PLAIN)],
+            client_capabilities={"supports_question": True, "supports_plan_mode": True},
+        ),
+        Case(
             "thinking_then_text",
             lambda k: [stream(k, THINK), stream(k, AFTER_THINK)],
             prompts=("why?", "and again?"),

@@ -39,6 +39,8 @@ BUILTIN_TOOLS = (
     "kimi_cli.tools.file:Grep",
     "kimi_cli.tools.file:WriteFile",
     "kimi_cli.tools.file:StrReplaceFile",
+    "kimi_cli.tools.plan:ExitPlanMode",
+    "kimi_cli.tools.plan.enter:EnterPlanMode",
 )
 EXTERNAL_TOOL = {
     "name": "lookup",
@@ -65,6 +67,8 @@ class Case:
     prompts: tuple[str, ...] = ("hi",)
     thinking: bool = False
     capabilities: tuple[str, ...] = ()
+    # the wire client's `initialize` capabilities (which built-in tools are offered)
+    client_capabilities: dict[str, bool] | None = None
 
 
 @dataclass
@@ -177,7 +181,15 @@ def run_kernel(
     try:
         init, _ = client.call(
             "initialize",
-            {"protocol_version": "1.10", "external_tools": [EXTERNAL_TOOL]},
+            {
+                "protocol_version": "1.10",
+                "external_tools": [EXTERNAL_TOOL],
+                **(
+                    {"capabilities": case.client_capabilities}
+                    if case.client_capabilities is not None
+                    else {}
+                ),
+            },
             timeout=timeout,
         )
         assert "result" in init, f"{kernel_name}: initialize failed: {init}"
@@ -311,7 +323,9 @@ def normalized_bodies(record: RunRecord) -> list[str]:
     """
     norm = Normalizer([str(record.root)])
     main_system = _system_text(record.bodies[0]) if record.bodies else None
-    prose_tokens = _builtin_description_tokens(record.bodies) + text_tokens(main_system or "")
+    prose_tokens = _builtin_description_tokens(record.bodies) + text_tokens(
+        main_system or ""
+    )
     desc_tokens = prose_tokens
     out = []
     for body in record.bodies:
@@ -332,7 +346,11 @@ def normalized_bodies(record: RunRecord) -> list[str]:
 
 def _system_text(body: Any) -> str | None:
     messages = body.get("messages") if isinstance(body, dict) else None
-    if messages and messages[0].get("role") == "system" and isinstance(messages[0].get("content"), str):
+    if (
+        messages
+        and messages[0].get("role") == "system"
+        and isinstance(messages[0].get("content"), str)
+    ):
         return str(messages[0]["content"])
     return None
 

@@ -14,6 +14,7 @@ from support.wireclient import WireClient, is_request, is_response_to
 from runtime._kk import (
     assert_gone,
     context_records,
+    kagent_bin,
     kill,
     kk_wire,
     make_sandbox,
@@ -208,3 +209,88 @@ def test_strict_kernel_reports_a_dead_kagent_restarts_it_and_ui_exit_cleans_up(
         )
     assert_gone(first)
     assert_gone(second)
+
+
+def test_plan_mode_switched_by_a_kagent_tool_is_taken_over(tmp_path: Path) -> None:
+    """kagent's EnterPlanMode switches plan mode inside a turn; the Python side adopts it, so
+    a later `set_plan_mode` starts from kagent's mode and plan file, as kimi-cli's would."""
+    sb = make_sandbox(
+        tmp_path, [tool_call("tc-1", "EnterPlanMode", {}), "text: planning"]
+    )
+    home = tmp_path / "home"
+    home.mkdir()
+    env = sb.env(KIMI_KERNEL_BIN=str(kagent_bin()), HOME=str(home))
+    state_file: Path | None = None
+    with kk_wire(sb, "--kernel", "rust", env=env) as client:
+        resp, _ = client.call(
+            "initialize",
+            {
+                "protocol_version": "1.10",
+                "capabilities": {"supports_question": True, "supports_plan_mode": True},
+            },
+            timeout=T,
+        )
+        assert "result" in resp, resp
+        p1 = client.request("prompt", {"user_input": "plan it"})
+        seen = client.recv_until(lambda m: is_request(m, "QuestionRequest"), timeout=T)
+        question = seen[-1]["params"]["payload"]
+        assert question["questions"][0]["question"] == "Enter plan mode?", question
+        client.respond(
+            seen[-1]["id"],
+            {"request_id": question["id"], "answers": {"Enter plan mode?": "Yes"}},
+        )
+        resp, seen = finish(client, p1)
+        assert resp.get("result") == {"status": "finished"}, resp
+        assert texts(seen) == "planning"
+        state_file = sb.only_session() / "state.json"
+        entered = json.loads(state_file.read_text(encoding="utf-8"))
+        assert entered["plan_mode"] is True, entered
+        slug = entered["plan_slug"]
+        assert slug and (home / ".kimi" / "plans").is_dir(), entered
+
+        # already on: nothing changes, the plan file stays kagent's
+        resp, _ = client.call("set_plan_mode", {"enabled": True}, timeout=T)
+        assert resp.get("result") == {"status": "ok", "plan_mode": True}, resp
+        again = json.loads(state_file.read_text(encoding="utf-8"))
+        assert (again["plan_mode"], again["plan_slug"]) == (True, slug), again
+
+        # off: both sides leave plan mode
+        resp, _ = client.call("set_plan_mode", {"enabled": False}, timeout=T)
+        assert resp.get("result") == {"status": "ok", "plan_mode": False}, resp
+        client.close_stdin()
+        assert client.wait(timeout=T) == 0
+    off = json.loads(state_file.read_text(encoding="utf-8"))
+    assert (off["plan_mode"], off["plan_slug"], off["plan_session_id"]) == (
+        False,
+        None,
+        None,
+    ), off
+
+
+def test_kagent_offers_what_the_wire_client_supports(tmp_path: Path) -> None:
+    """A Wire client without questions and plan mode: kagent learns it (kimi-cli hides
+    AskUserQuestion and the plan tools then), so a plan tool called anyway answers as
+    kimi-cli's does for such a client."""
+    sb = make_sandbox(
+        tmp_path, [tool_call("tc-1", "EnterPlanMode", {}), "text: no plan then"]
+    )
+    home = tmp_path / "home"
+    home.mkdir()
+    env = sb.env(KIMI_KERNEL_BIN=str(kagent_bin()), HOME=str(home))
+    with kk_wire(sb, "--kernel", "rust", env=env) as client:
+        initialize(client)
+        p1 = client.request("prompt", {"user_input": "plan it"})
+        resp, seen = finish(client, p1)
+        assert resp.get("result") == {"status": "finished"}, resp
+        assert not [m for m in seen if is_request(m)], seen
+        [result] = [
+            m["params"]["payload"]["return_value"]
+            for m in seen
+            if m.get("method") == "event" and m["params"]["type"] == "ToolResult"
+        ]
+        assert result["is_error"] is True, result
+        assert result["message"] == (
+            "The connected client does not support plan mode. Do NOT call this tool again."
+        ), result
+        client.close_stdin()
+        assert client.wait(timeout=T) == 0

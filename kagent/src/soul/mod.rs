@@ -96,7 +96,7 @@ impl Soul {
 
     /// Switch plan mode from a manual entry point (slash command, wire request, `--plan`).
     pub fn set_plan_mode(&mut self, on: bool) -> Result<bool, SessionError> {
-        plan::set_plan_mode(&self.state, &self.session, on, true)
+        plan::set_plan_mode(&self.state, &self.session.dir, on, true)
     }
 
     /// The plan file of the current plan session, if any.
@@ -428,11 +428,21 @@ impl Soul {
         // an external tool's ToolCallRequest comes first; without usage they come after it.
         let mut results: Vec<ToolResult> = vec![];
         let mut pending: Vec<crate::llm::BoxFuture<'static, ToolResult>> = vec![];
+        // Plan mode as the tools found it once the StatusUpdate was out (kimi-cli's
+        // `plan_mode_before_tools`): tools started before then may have switched it already.
+        let plan_mode_before_tools;
         if let Some(u) = usage {
             self.context.update_token_count(u.input())?;
             let dispatched =
                 crate::hooks::tools::guard_dispatched(&self.hooks, dispatched, &calls, wire);
-            start_tools(dispatched, wire, &mut results, &mut pending);
+            start_tools(
+                dispatched,
+                &calls,
+                &self.toolset,
+                wire,
+                &mut results,
+                &mut pending,
+            );
             let tokens = self.context.token_count();
             status.context_tokens = Some(tokens);
             status.max_context_tokens = Some(max_context);
@@ -442,11 +452,20 @@ impl Soul {
                 0.0
             });
             wire.send(WireMessage::StatusUpdate(status));
+            plan_mode_before_tools = self.plan_mode();
         } else {
             wire.send(WireMessage::StatusUpdate(status));
+            plan_mode_before_tools = self.plan_mode();
             let dispatched =
                 crate::hooks::tools::guard_dispatched(&self.hooks, dispatched, &calls, wire);
-            start_tools(dispatched, wire, &mut results, &mut pending);
+            start_tools(
+                dispatched,
+                &calls,
+                &self.toolset,
+                wire,
+                &mut results,
+                &mut pending,
+            );
         }
 
         // Await running tools; each reports its result as soon as it finishes.
@@ -467,6 +486,14 @@ impl Soul {
             }
         }
         drop(guard);
+        // EnterPlanMode / ExitPlanMode switched plan mode: tell the client.
+        let plan_mode = self.plan_mode();
+        if plan_mode != plan_mode_before_tools {
+            wire.send(WireMessage::StatusUpdate(StatusUpdate {
+                plan_mode: Some(plan_mode),
+                ..StatusUpdate::default()
+            }));
+        }
         // Tool messages in call order.
         let order: Vec<String> = message
             .tool_calls
@@ -615,15 +642,18 @@ struct Generated {
 
 /// Start the step's tool calls in call order: known results go to the wire, running tools
 /// are polled once so whatever they do first (asking the client) happens now. A tool done
-/// by then reports with the others, after the StatusUpdate.
+/// by then reports with the others, after the StatusUpdate, unless it is one whose kimi-cli
+/// implementation never awaited on the way ([`crate::tools::Tool::reports_at_once`]).
 fn start_tools(
     dispatched: Vec<Dispatch>,
+    calls: &[message::ToolCall],
+    toolset: &Toolset,
     wire: &Wire,
     results: &mut Vec<ToolResult>,
     pending: &mut Vec<crate::llm::BoxFuture<'static, ToolResult>>,
 ) {
     let mut done_at_start = vec![];
-    for d in dispatched {
+    for (idx, d) in dispatched.into_iter().enumerate() {
         match d {
             Dispatch::Immediate(r) => {
                 wire.send(WireMessage::ToolResult(r.clone()));
@@ -632,7 +662,18 @@ fn start_tools(
             Dispatch::Pending(mut fut) => {
                 let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
                 match fut.as_mut().poll(&mut cx) {
-                    std::task::Poll::Ready(r) => done_at_start.push(r),
+                    std::task::Poll::Ready(r) => {
+                        let at_once = calls
+                            .get(idx)
+                            .and_then(|c| toolset.find(&c.name))
+                            .is_some_and(|t| t.reports_at_once());
+                        if at_once {
+                            wire.send(WireMessage::ToolResult(r.clone()));
+                            results.push(r);
+                        } else {
+                            done_at_start.push(r);
+                        }
+                    }
                     std::task::Poll::Pending => pending.push(fut),
                 }
             }

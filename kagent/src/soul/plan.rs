@@ -7,10 +7,10 @@
 //! when the history has none, and then again every few assistant messages (a sparse one
 //! mostly, a full one every fifth time). The reminder texts are kimi-cli's (data file).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use crate::session::{Session, SessionError, SessionState};
+use crate::session::{SessionError, SessionState};
 
 use super::message::{ContentPart, Message, Role};
 
@@ -22,89 +22,15 @@ const FULL_EVERY_N: u32 = 5;
 const REMINDERS: &str = include_str!("data/plan_mode_reminders.txt");
 const PLAN_FILE: &str = "{plan_file}";
 
-/// Words for plan slugs (three of them, joined by `-`).
-const SLUG_WORDS: &[&str] = &[
-    "andromeda",
-    "antares",
-    "aquila",
-    "arcturus",
-    "auriga",
-    "bellatrix",
-    "betelgeuse",
-    "bootes",
-    "canopus",
-    "capella",
-    "carina",
-    "cassiopeia",
-    "castor",
-    "centaurus",
-    "cepheus",
-    "cetus",
-    "columba",
-    "corvus",
-    "crux",
-    "cygnus",
-    "deneb",
-    "dorado",
-    "draco",
-    "eridanus",
-    "fomalhaut",
-    "gemini",
-    "hercules",
-    "hydra",
-    "lacerta",
-    "leo",
-    "lepus",
-    "libra",
-    "lupus",
-    "lynx",
-    "lyra",
-    "mensa",
-    "mira",
-    "monoceros",
-    "norma",
-    "octans",
-    "orion",
-    "pavo",
-    "pegasus",
-    "perseus",
-    "phoenix",
-    "pictor",
-    "pisces",
-    "pollux",
-    "polaris",
-    "procyon",
-    "puppis",
-    "pyxis",
-    "regulus",
-    "rigel",
-    "sagitta",
-    "scorpius",
-    "sculptor",
-    "scutum",
-    "serpens",
-    "sextans",
-    "sirius",
-    "spica",
-    "taurus",
-    "triangulum",
-    "tucana",
-    "ursa",
-    "vega",
-    "vela",
-    "virgo",
-    "volans",
-    "vulpecula",
-    "altair",
-    "electra",
-    "maia",
-    "merope",
-    "alcyone",
-    "atlas",
-    "mizar",
-    "alcor",
-    "nunki",
-];
+/// Words for plan slugs (three of them, joined by `-`): kimi-cli's hero names (data file).
+const SLUG_WORDS_FILE: &str = include_str!("data/plan_slug_words.txt");
+
+fn slug_words() -> Vec<&'static str> {
+    SLUG_WORDS_FILE
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect()
+}
 
 /// A section of the reminder data file, `{plan_file}` replaced by `path`.
 fn reminder(name: &str, path: &str) -> String {
@@ -129,11 +55,12 @@ pub fn plans_dir() -> PathBuf {
 
 /// Random indexes from a fresh v4 UUID's bytes.
 fn random_words(n: usize) -> Vec<&'static str> {
+    let words = slug_words();
     let bytes = uuid::Uuid::new_v4().into_bytes();
     (0..n)
         .map(|i| {
             let v = u16::from_le_bytes([bytes[2 * i], bytes[2 * i + 1]]) as usize;
-            SLUG_WORDS[v % SLUG_WORDS.len()]
+            words[v % words.len()]
         })
         .collect()
 }
@@ -172,14 +99,14 @@ fn slug_for(st: &mut SessionState, plan_session_id: &str) -> String {
 }
 
 /// Allocate the plan session (id and slug, saved) if there is none yet.
-pub fn ensure_plan_session(st: &mut SessionState, session: &Session) -> Result<(), SessionError> {
+pub fn ensure_plan_session(st: &mut SessionState, session_dir: &Path) -> Result<(), SessionError> {
     if st.plan_session_id().is_some() {
         return Ok(());
     }
     let id = uuid::Uuid::new_v4().simple().to_string();
     let slug = new_slug(&id);
     st.set_plan_session(Some((&id, &slug)));
-    st.save(&session.dir)
+    st.save(session_dir)
 }
 
 /// The plan file of the current plan session, if any.
@@ -194,7 +121,7 @@ pub fn plan_file_path(state: &Mutex<SessionState>) -> Option<PathBuf> {
 /// activation reminder. Nothing changes (or is saved) when the mode is already `on`.
 pub fn set_plan_mode(
     state: &Mutex<SessionState>,
-    session: &Session,
+    session_dir: &Path,
     on: bool,
     manual: bool,
 ) -> Result<bool, SessionError> {
@@ -202,19 +129,19 @@ pub fn set_plan_mode(
     if st.plan_mode() == on {
         return Ok(on);
     }
-    let fresh = SessionState::load(&session.dir);
+    let fresh = SessionState::load(session_dir);
     if let Some(t) = fresh.custom_title() {
         st.set_custom_title(t);
     }
     if on {
-        ensure_plan_session(&mut st, session)?;
+        ensure_plan_session(&mut st, session_dir)?;
         st.set_pending_plan_reminder(manual);
     } else {
         st.set_pending_plan_reminder(false);
         st.set_plan_session(None);
     }
     st.set_plan_mode(on);
-    st.save(&session.dir)?;
+    st.save(session_dir)?;
     Ok(on)
 }
 
@@ -325,7 +252,11 @@ mod tests {
     fn slugs_are_three_words() {
         let w = random_words(3);
         assert_eq!(w.len(), 3);
-        assert!(w.iter().all(|s| s.chars().all(|c| c.is_ascii_lowercase())));
+        assert!(w.iter().all(|s| s
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')));
+        assert_eq!(slug_words().len(), 227);
+        assert_eq!(slug_words()[0], "iron-man");
     }
 
     #[test]

@@ -22,6 +22,8 @@ pub enum Kind {
         le: Option<i64>,
     },
     Bool,
+    /// A string with a pydantic `field_validator`: `Err(message)` becomes `Value error, ...`.
+    CheckedStr(fn(&str) -> Result<(), String>),
     Literal(&'static [&'static str]),
     /// `T | None`
     Optional(&'static Kind),
@@ -108,12 +110,30 @@ pub fn format_errors(model: &str, errors: &[ErrorItem]) -> String {
             "  {} [type={}, input_value={}, input_type={}]\n    For further information visit {DOCS}{}",
             e.msg,
             e.kind,
-            repr_value(&e.input),
+            truncated_repr(&e.input),
             type_name(&e.input),
             e.kind
         ));
     }
     out
+}
+
+/// pydantic-core's `input_value`: a repr longer than 50 bytes keeps its first 25 and last
+/// 24 bytes (widened to whole characters) around `...`.
+fn truncated_repr(v: &Value) -> String {
+    let r = repr_value(v);
+    if r.len() <= 50 {
+        return r;
+    }
+    let mut head = 25;
+    while !r.is_char_boundary(head) {
+        head -= 1;
+    }
+    let mut tail = r.len() - 24;
+    while !r.is_char_boundary(tail) {
+        tail += 1;
+    }
+    format!("{}...{}", &r[..head], &r[tail..])
 }
 
 /// A `model_validator(mode="after")` failure (`Value error, ...`).
@@ -283,6 +303,19 @@ fn check(kind: &Kind, v: &Value, loc: &str, errors: &mut Vec<ErrorItem>) -> Opti
                 }
             }
         }
+        Kind::CheckedStr(validator) => match v {
+            Value::String(s) => match validator(s) {
+                Ok(()) => Some(v.clone()),
+                Err(m) => {
+                    errors.push(err(loc, format!("Value error, {m}"), "value_error", v));
+                    None
+                }
+            },
+            _ => {
+                errors.push(err(loc, "Input should be a valid string", "string_type", v));
+                None
+            }
+        },
         Kind::Literal(options) => match v {
             Value::String(s) if options.contains(&s.as_str()) => Some(v.clone()),
             _ => {
@@ -467,6 +500,27 @@ pub fn validate_error(message: &str) -> crate::tools::ToolReturnValue {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn long_input_reprs_are_cut_like_pydantic() {
+        assert_eq!(
+            truncated_repr(&json!("a".repeat(48))),
+            format!("'{}'", "a".repeat(48))
+        );
+        assert_eq!(
+            truncated_repr(&json!("a".repeat(60))),
+            format!("'{}...{}'", "a".repeat(24), "a".repeat(23))
+        );
+        assert_eq!(
+            truncated_repr(&json!("é".repeat(60))),
+            format!("'{}...{}'", "é".repeat(12), "é".repeat(11))
+        );
+        let ints: Vec<i64> = (0..30).collect();
+        assert_eq!(
+            truncated_repr(&json!(ints)),
+            "[0, 1, 2, 3, 4, 5, 6, 7, ... 24, 25, 26, 27, 28, 29]"
+        );
+    }
 
     const SHELLISH: &[Field] = &[
         Field::required("command", STR),

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::approval::{Approval, Reply};
+use super::approval::{Approval, Client, Reply};
 use super::args::{self, false_, Field, Kind, STR};
 use super::{DisplayBlock, Tool, ToolContext, ToolReturnValue};
 use crate::llm::BoxFuture;
@@ -73,6 +73,36 @@ fn parse_answers(v: &Value) -> Option<Map<String, Value>> {
         return None;
     }
     Some(answers.clone())
+}
+
+/// The client cannot answer questions (it did not declare `supports_question`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unsupported;
+
+/// Ask the client `questions` (wire `QuestionItem`s) for tool call `ctx.tool_call_id` and
+/// return the answers, empty when the user dismissed them, the client answered with an
+/// error or an invalid response, or the connection closed.
+pub async fn ask(
+    client: &Client,
+    ctx: &ToolContext,
+    questions: Vec<Value>,
+) -> Result<Map<String, Value>, Unsupported> {
+    let id = uuid::Uuid::new_v4().to_string();
+    let payload = json!({"id": id, "tool_call_id": ctx.tool_call_id, "questions": questions});
+    // Recorded like any soul-side request; only then is the client's capability checked
+    // (kimi-cli's wire server refuses it on the client's behalf).
+    if let Some(w) = &ctx.wire {
+        w.record_request("QuestionRequest", payload.clone());
+    }
+    if !client.supports_question() {
+        return Err(Unsupported);
+    }
+    Ok(
+        match client.request(&id, "QuestionRequest", payload).await {
+            Reply::Result(v) => parse_answers(&v).unwrap_or_default(),
+            Reply::Error(_) | Reply::Closed => Map::new(),
+        },
+    )
 }
 
 impl Tool for AskUserQuestion {
@@ -162,23 +192,14 @@ impl Tool for AskUserQuestion {
                     })
                 })
                 .collect();
-            let id = uuid::Uuid::new_v4().to_string();
-            let payload =
-                json!({"id": id, "tool_call_id": ctx.tool_call_id, "questions": questions});
-            // Recorded like any soul-side request; only then is the client's capability
-            // checked (kimi-cli's wire server refuses it on the client's behalf).
-            if let Some(w) = &ctx.wire {
-                w.record_request("QuestionRequest", payload.clone());
-            }
-            if !client.supports_question() {
-                return ToolReturnValue::error(
-                    "The connected client does not support interactive questions. Do NOT call this tool again. Ask the user directly in your text response instead.",
-                    "Client unsupported",
-                );
-            }
-            let answers = match client.request(&id, "QuestionRequest", payload).await {
-                Reply::Result(v) => parse_answers(&v).unwrap_or_default(),
-                Reply::Error(_) | Reply::Closed => Map::new(),
+            let answers = match ask(client, &ctx, questions).await {
+                Ok(a) => a,
+                Err(Unsupported) => {
+                    return ToolReturnValue::error(
+                        "The connected client does not support interactive questions. Do NOT call this tool again. Ask the user directly in your text response instead.",
+                        "Client unsupported",
+                    )
+                }
             };
             if answers.is_empty() {
                 return result(

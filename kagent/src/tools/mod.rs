@@ -13,6 +13,7 @@ pub mod diff;
 pub mod glob;
 pub mod grep;
 pub mod media;
+pub mod plan;
 pub mod read_file;
 pub mod repeat;
 pub mod schema_check;
@@ -143,6 +144,13 @@ pub trait Tool: Send + Sync {
     /// Run the tool. `arguments` is the parsed JSON arguments value. Cancellation drops the
     /// future, so tools must leave no partial state that later calls rely on.
     fn call(&self, arguments: Value, ctx: ToolContext) -> BoxFuture<'static, ToolReturnValue>;
+    /// Whether a result the call has at once (on its first poll) reaches the client at once,
+    /// possibly before the step's StatusUpdate: true where kimi-cli's tool makes no real
+    /// await on such a path. Otherwise it waits for the StatusUpdate, as the results of
+    /// kimi-cli's tools with async file access do.
+    fn reports_at_once(&self) -> bool {
+        false
+    }
 }
 
 /// How the toolset answered a tool call.
@@ -316,6 +324,7 @@ pub fn install_builtins(toolset: &mut Toolset, setup: BuiltinSetup) -> approval:
         capabilities,
     } = setup;
     let approval = approval::Approval::new(client, state.clone(), session_dir.clone());
+    let plan = plan::PlanControl::new(state.clone(), session_dir.clone());
     toolset.register(Arc::new(ask_user::AskUserQuestion::new(approval.clone())));
     toolset.register(Arc::new(todo::SetTodoList::new(state, session_dir)));
     toolset.register(Arc::new(shell::Shell::new(approval.clone())));
@@ -327,11 +336,22 @@ pub fn install_builtins(toolset: &mut Toolset, setup: BuiltinSetup) -> approval:
     toolset.register(Arc::new(grep::Grep::new(work_dir.clone())));
     toolset.register(Arc::new(write_file::WriteFile::new(
         approval.clone(),
+        plan.clone(),
         work_dir.clone(),
     )));
     toolset.register(Arc::new(write_file::StrReplaceFile::new(
         approval.clone(),
+        plan.clone(),
         work_dir,
+    )));
+    // Offered to the model only if the client declares `supports_plan_mode` at initialize.
+    toolset.register(Arc::new(plan::exit::ExitPlanMode::new(
+        plan.clone(),
+        approval.clone(),
+    )));
+    toolset.register(Arc::new(plan::enter::EnterPlanMode::new(
+        plan,
+        approval.clone(),
     )));
     approval
 }

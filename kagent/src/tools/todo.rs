@@ -46,6 +46,11 @@ impl Tool for SetTodoList {
         "SetTodoList"
     }
 
+    /// kimi-cli's SetTodoList never awaits: its result can precede the step's StatusUpdate.
+    fn reports_at_once(&self) -> bool {
+        true
+    }
+
     fn description(&self) -> &str {
         "Keep a todo list to plan and track multi-step work.\n\n\
          - Pass the complete updated list in `todos` every time; it replaces the previous list.\n\

@@ -2,7 +2,8 @@
 //!
 //! Paths resolve against the work dir; outside paths must be absolute and ask for the
 //! separate "edit file outside of working directory" action. Nothing is written before the
-//! approval, and only the named file is written.
+//! approval, and only the named file is written. In plan mode only the plan file may be
+//! edited, without approval (see [`super::plan`]).
 
 use std::path::{Path, PathBuf};
 
@@ -11,6 +12,7 @@ use serde_json::{json, Value};
 use super::approval::Approval;
 use super::args::{self, false_, Field, Get, Kind, STR};
 use super::diff::diff_blocks;
+use super::plan::{EditTarget, PlanControl};
 use super::util::{canonical, expand_user, is_within, ok_with, show};
 use super::{Tool, ToolContext, ToolReturnValue};
 use crate::llm::BoxFuture;
@@ -57,12 +59,17 @@ fn read_text(path: &Path) -> std::io::Result<String> {
 
 pub struct WriteFile {
     approval: Approval,
+    plan: PlanControl,
     work_dir: PathBuf,
 }
 
 impl WriteFile {
-    pub fn new(approval: Approval, work_dir: PathBuf) -> Self {
-        WriteFile { approval, work_dir }
+    pub fn new(approval: Approval, plan: PlanControl, work_dir: PathBuf) -> Self {
+        WriteFile {
+            approval,
+            plan,
+            work_dir,
+        }
     }
 }
 
@@ -101,6 +108,7 @@ impl Tool for WriteFile {
 
     fn call(&self, arguments: Value, ctx: ToolContext) -> BoxFuture<'static, ToolReturnValue> {
         let approval = self.approval.clone();
+        let plan = self.plan.clone();
         let work_dir = self.work_dir.clone();
         Box::pin(async move {
             let p = match args::validate(&arguments, WRITE_FIELDS) {
@@ -115,6 +123,16 @@ impl Tool for WriteFile {
                 Ok(p) => p,
                 Err(e) => return *e,
             };
+            let target = match plan.edit_target(&path) {
+                Ok(t) => t,
+                Err(e) => return *e,
+            };
+            if target == EditTarget::PlanFile {
+                if let Some(dir) = path.parent() {
+                    // like kimi-cli, a failure here surfaces as the missing-parent error
+                    let _ = std::fs::create_dir_all(dir);
+                }
+            }
             let fail = |e: &dyn std::fmt::Display| {
                 ToolReturnValue::error(
                     format!("Failed to write to {raw}. Error: {e}"),
@@ -142,17 +160,20 @@ impl Tool for WriteFile {
                 content.clone()
             };
             let display = diff_blocks(&show(&path), old.as_deref().unwrap_or(""), &new_text);
-            let decision = approval
-                .request(
-                    &ctx.tool_call_id,
-                    "WriteFile",
-                    action_for(&path, &work_dir),
-                    &format!("Write file `{}`", show(&path)),
-                    display.clone(),
-                )
-                .await;
-            if !decision.approved() {
-                return decision.rejection();
+            // Plan-file writes in plan mode need no approval.
+            if target != EditTarget::PlanFile {
+                let decision = approval
+                    .request(
+                        &ctx.tool_call_id,
+                        "WriteFile",
+                        action_for(&path, &work_dir),
+                        &format!("Write file `{}`", show(&path)),
+                        display.clone(),
+                    )
+                    .await;
+                if !decision.approved() {
+                    return decision.rejection();
+                }
             }
             let written = if append {
                 use std::io::Write;
@@ -199,12 +220,17 @@ const REPLACE_FIELDS: &[Field] = &[
 
 pub struct StrReplaceFile {
     approval: Approval,
+    plan: PlanControl,
     work_dir: PathBuf,
 }
 
 impl StrReplaceFile {
-    pub fn new(approval: Approval, work_dir: PathBuf) -> Self {
-        StrReplaceFile { approval, work_dir }
+    pub fn new(approval: Approval, plan: PlanControl, work_dir: PathBuf) -> Self {
+        StrReplaceFile {
+            approval,
+            plan,
+            work_dir,
+        }
     }
 }
 
@@ -275,6 +301,7 @@ impl Tool for StrReplaceFile {
 
     fn call(&self, arguments: Value, ctx: ToolContext) -> BoxFuture<'static, ToolReturnValue> {
         let approval = self.approval.clone();
+        let plan = self.plan.clone();
         let work_dir = self.work_dir.clone();
         Box::pin(async move {
             let p = match args::validate(&arguments, REPLACE_FIELDS) {
@@ -290,10 +317,20 @@ impl Tool for StrReplaceFile {
                 Ok(p) => p,
                 Err(e) => return *e,
             };
+            let target = match plan.edit_target(&path) {
+                Ok(t) => t,
+                Err(e) => return *e,
+            };
             let fail = |e: &dyn std::fmt::Display| {
                 ToolReturnValue::error(format!("Failed to edit. Error: {e}"), "Failed to edit file")
             };
             if !path.exists() {
+                if target == EditTarget::PlanFile {
+                    return ToolReturnValue::error(
+                        "The current plan file does not exist yet. Use WriteFile to create it before calling StrReplaceFile.",
+                        "Plan file not created",
+                    );
+                }
                 return ToolReturnValue::error(
                     format!("`{raw}` does not exist."),
                     "File not found",
@@ -321,17 +358,20 @@ impl Tool for StrReplaceFile {
                 );
             }
             let display = diff_blocks(&show(&path), &original, &content);
-            let decision = approval
-                .request(
-                    &ctx.tool_call_id,
-                    "StrReplaceFile",
-                    action_for(&path, &work_dir),
-                    &format!("Edit file `{}`", show(&path)),
-                    display.clone(),
-                )
-                .await;
-            if !decision.approved() {
-                return decision.rejection();
+            // Plan-file edits in plan mode need no approval.
+            if target != EditTarget::PlanFile {
+                let decision = approval
+                    .request(
+                        &ctx.tool_call_id,
+                        "StrReplaceFile",
+                        action_for(&path, &work_dir),
+                        &format!("Edit file `{}`", show(&path)),
+                        display.clone(),
+                    )
+                    .await;
+                if !decision.approved() {
+                    return decision.rejection();
+                }
             }
             if let Err(e) = std::fs::write(&path, content.as_bytes()) {
                 return fail(&e);

@@ -24,15 +24,8 @@ use crate::tools::{Tool, ToolContext, ToolReturnValue};
 /// tools may not take these names either. Built-ins kagent has are found in the toolset
 /// (so `ReadMediaFile` is free for a model without image/video input, as in kimi-cli;
 /// `SearchWeb` exists there only with a search service, which kagent cannot configure).
-pub const UNIMPLEMENTED_BUILTIN_NAMES: &[&str] = &[
-    "Agent",
-    "TaskList",
-    "TaskOutput",
-    "TaskStop",
-    "FetchURL",
-    "ExitPlanMode",
-    "EnterPlanMode",
-];
+pub const UNIMPLEMENTED_BUILTIN_NAMES: &[&str] =
+    &["Agent", "TaskList", "TaskOutput", "TaskStop", "FetchURL"];
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum ActiveKind {
@@ -98,6 +91,7 @@ fn is_opt_type(v: Option<&Value>, check: fn(&Value) -> bool) -> bool {
 struct InitParams {
     external_tools: Vec<(String, String, Value)>,
     supports_question: bool,
+    supports_plan_mode: bool,
     /// Client hook subscriptions (shape-checked).
     hooks: Vec<Value>,
 }
@@ -146,11 +140,16 @@ fn parse_initialize(params: &Value) -> Option<InitParams> {
             ));
         }
     }
-    let supports_question = p
-        .get("capabilities")
-        .and_then(|c| c.get("supports_question"))
-        .and_then(lax_bool)
-        .unwrap_or(false);
+    let capability = |name: &str| {
+        p.get("capabilities")
+            .and_then(|c| c.get(name))
+            .and_then(lax_bool)
+            .unwrap_or(false)
+    };
+    let (supports_question, supports_plan_mode) = (
+        capability("supports_question"),
+        capability("supports_plan_mode"),
+    );
     let hooks = p
         .get("hooks")
         .and_then(Value::as_array)
@@ -159,6 +158,7 @@ fn parse_initialize(params: &Value) -> Option<InitParams> {
     Some(InitParams {
         external_tools,
         supports_question,
+        supports_plan_mode,
         hooks,
     })
 }
@@ -462,7 +462,7 @@ impl Server {
                     return self.send(invalid_params(&id, method));
                 };
                 if let Err(e) =
-                    crate::soul::plan::set_plan_mode(&self.state, &self.session, on, true)
+                    crate::soul::plan::set_plan_mode(&self.state, &self.session.dir, on, true)
                 {
                     crate::logging::error(&format!("saving plan mode failed: {e}"));
                 }
@@ -541,6 +541,17 @@ impl Server {
                 soul.toolset.unhide(crate::tools::ask_user::NAME);
             } else {
                 soul.toolset.hide(crate::tools::ask_user::NAME);
+            }
+            // The plan-mode tools likewise only for clients that support plan mode.
+            for name in [
+                crate::tools::plan::enter::NAME,
+                crate::tools::plan::exit::NAME,
+            ] {
+                if p.supports_plan_mode {
+                    soul.toolset.unhide(name);
+                } else {
+                    soul.toolset.hide(name);
+                }
             }
         }
         let configured = {

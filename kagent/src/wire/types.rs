@@ -61,6 +61,11 @@ pub enum WireMessage {
         reason: String,
         duration_ms: i64,
     },
+    /// A plan shown inline for approval (`ExitPlanMode`).
+    PlanDisplay {
+        content: String,
+        file_path: String,
+    },
 }
 
 /// Event type names the kernel can replay from a `wire.jsonl` (anything else is skipped).
@@ -117,6 +122,7 @@ impl WireMessage {
             WireMessage::SteerInput { .. } => "SteerInput",
             WireMessage::HookTriggered { .. } => "HookTriggered",
             WireMessage::HookResolved { .. } => "HookResolved",
+            WireMessage::PlanDisplay { .. } => "PlanDisplay",
         }
     }
 
@@ -156,6 +162,9 @@ impl WireMessage {
                 target,
                 hook_count,
             } => json!({"event": event, "target": target, "hook_count": hook_count}),
+            WireMessage::PlanDisplay { content, file_path } => {
+                json!({"content": content, "file_path": file_path})
+            }
             WireMessage::HookResolved {
                 event,
                 target,

@@ -1,0 +1,123 @@
+//! `EnterPlanMode`: the model asks to switch to plan mode (kimi-cli 1.51's tool, same texts).
+
+use serde_json::Value;
+
+use super::{done, option, question, show_opt, unsupported, values, PlanControl};
+use crate::llm::BoxFuture;
+use crate::tools::approval::Approval;
+use crate::tools::ask_user::{ask, Unsupported};
+use crate::tools::{args, Tool, ToolContext, ToolReturnValue};
+
+pub const NAME: &str = "EnterPlanMode";
+
+/// kimi-cli 1.51.0 `kimi_cli/tools/plan/enter_description.md` (Copyright Moonshot AI, Apache
+/// License 2.0), verbatim: the model sees the same tool prose as with the oracle.
+const DESCRIPTION: &str = include_str!("data/enter_description.md");
+
+/// The steps the model is given once plan mode is on (kimi-cli's wording).
+const WORKFLOW: &str = "Workflow: identify key questions about the codebase → use Agent(subagent_type='explore') to investigate if needed → design approach → modify the plan file with WriteFile or StrReplaceFile (create it with WriteFile first if it does not exist) → call ExitPlanMode.\n";
+
+pub struct EnterPlanMode {
+    plan: PlanControl,
+    approval: Approval,
+}
+
+impl EnterPlanMode {
+    pub fn new(plan: PlanControl, approval: Approval) -> Self {
+        EnterPlanMode { plan, approval }
+    }
+}
+
+impl Tool for EnterPlanMode {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    fn description(&self) -> &str {
+        DESCRIPTION
+    }
+
+    fn reports_at_once(&self) -> bool {
+        true
+    }
+
+    fn parameters(&self) -> Value {
+        serde_json::json!({"properties": {}, "type": "object"})
+    }
+
+    fn call(&self, arguments: Value, ctx: ToolContext) -> BoxFuture<'static, ToolReturnValue> {
+        let plan = self.plan.clone();
+        let approval = self.approval.clone();
+        Box::pin(async move {
+            if let Err(e) = args::validate(&arguments, &[]) {
+                return args::validate_error(&e);
+            }
+            if plan.is_on() {
+                return ToolReturnValue::error(
+                    "Already in plan mode. Use ExitPlanMode when your plan is ready.",
+                    "Already in plan mode",
+                );
+            }
+            // Yolo and afk bypass approvals: entering needs no confirmation then.
+            if approval.is_auto_approve() {
+                plan.toggle();
+                let path = show_opt(&plan.path());
+                return done(
+                    format!("Plan mode activated (auto-approved).\nPlan file: {path}\n{WORKFLOW}"),
+                    "Plan mode on (auto)",
+                );
+            }
+            let q = question(
+                "Enter plan mode?",
+                "Plan Mode",
+                vec![
+                    option("Yes", "Enter plan mode to explore and design an approach"),
+                    option("No", "Skip planning, start implementing now"),
+                ],
+                "",
+                "",
+            );
+            let answers = match ask(approval.client(), &ctx, vec![q]).await {
+                Ok(a) => a,
+                Err(Unsupported) => return unsupported(),
+            };
+            if answers.is_empty() {
+                return done(
+                    "User dismissed without choosing. Proceed with implementation directly.",
+                    "Dismissed",
+                );
+            }
+            if values(&answers).contains(&"Yes") {
+                plan.toggle();
+                let path = show_opt(&plan.path());
+                return done(
+                    format!(
+                        "Plan mode activated. You MUST NOT edit code files — only read and plan.\n\
+                         Plan file: {path}\n{WORKFLOW}\
+                         Use AskUserQuestion only to clarify missing requirements or choose between approaches.\n\
+                         Do NOT use AskUserQuestion to ask about plan approval."
+                    ),
+                    "Plan mode on",
+                );
+            }
+            done(
+                "User declined to enter plan mode. Please check with user whether to proceed with implementation directly.",
+                "Declined",
+            )
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn description_is_kimi_clis() {
+        assert!(DESCRIPTION.starts_with("Use this tool proactively when you're about to start"));
+        assert!(
+            DESCRIPTION.ends_with("Present your plan to the user via ExitPlanMode for approval\n")
+        );
+        assert_eq!(DESCRIPTION.chars().count(), 2086);
+    }
+}

@@ -1,0 +1,324 @@
+//! `ExitPlanMode`: the model submits the plan file for the user's approval (kimi-cli 1.51's
+//! tool, same texts). Approve leaves plan mode; "Reject" stays in it and "Reject and Exit"
+//! leaves it, both ending the turn; the free-text "Revise" answer is feedback for the model.
+
+use serde_json::{json, Value};
+
+use super::{done, option, question, show_opt, unsupported, values, PlanControl};
+use crate::llm::BoxFuture;
+use crate::tools::approval::Approval;
+use crate::tools::args::{self, Field, Kind};
+use crate::tools::ask_user::{ask, Unsupported};
+use crate::tools::{Rejection, Tool, ToolContext, ToolReturnValue};
+use crate::wire::types::WireMessage;
+
+pub const NAME: &str = "ExitPlanMode";
+
+/// kimi-cli 1.51.0 `kimi_cli/tools/plan/description.md` (Copyright Moonshot AI, Apache
+/// License 2.0), verbatim: the model sees the same tool prose as with the oracle.
+const DESCRIPTION: &str = include_str!("data/exit_description.md");
+
+/// Labels the user's choices use; the model may not take them for its options.
+const RESERVED: &[&str] = &["approve", "reject", "reject and exit", "revise"];
+const APPROVE: &str = "Approve";
+const REJECT: &str = "Reject";
+const REJECT_AND_EXIT: &str = "Reject and Exit";
+
+fn label_not_reserved(label: &str) -> Result<(), String> {
+    if !RESERVED.contains(&label.trim().to_lowercase().as_str()) {
+        return Ok(());
+    }
+    // Python's str.title() of the reserved words, sorted.
+    let shown = ["'Approve'", "'Reject'", "'Reject And Exit'", "'Revise'"].join(", ");
+    Err(format!(
+        "Option label {} is reserved. Do not use {shown} as option labels.",
+        crate::llm::pyrepr::repr_value(&Value::String(label.to_string()))
+    ))
+}
+
+const OPTION_FIELDS: &[Field] = &[
+    Field::required("label", Kind::CheckedStr(label_not_reserved)),
+    Field::optional("description", args::STR, args::empty_str),
+];
+
+const OPTIONS: Kind = Kind::ListOf {
+    model: "PlanOption",
+    fields: OPTION_FIELDS,
+    min: None,
+    max: Some(3),
+};
+
+const FIELDS: &[Field] = &[Field::optional(
+    "options",
+    Kind::Optional(&OPTIONS),
+    args::null,
+)];
+
+struct PlanOption {
+    label: String,
+    description: String,
+}
+
+/// Validated arguments: the options, if any (`Err` is the model's error text).
+fn parse(arguments: &Value) -> Result<Option<Vec<PlanOption>>, String> {
+    let p = args::validate(arguments, FIELDS)?;
+    let Some(items) = p.get("options").and_then(Value::as_array) else {
+        return Ok(None);
+    };
+    let options: Vec<PlanOption> = items
+        .iter()
+        .map(|o| PlanOption {
+            label: o["label"].as_str().unwrap_or_default().to_string(),
+            description: o["description"].as_str().unwrap_or_default().to_string(),
+        })
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    if !options.iter().all(|o| seen.insert(o.label.as_str())) {
+        return Err(args::format_errors(
+            "Params",
+            &[args::ErrorItem {
+                loc: "options".into(),
+                msg: "Value error, Option labels must be unique. Found duplicate label(s).".into(),
+                kind: "value_error",
+                input: arguments["options"].clone(),
+            }],
+        ));
+    }
+    Ok(Some(options))
+}
+
+/// kimi-cli's `ToolRejectedError` without feedback: the turn stops after this step.
+fn rejected(message: &str, brief: &str) -> ToolReturnValue {
+    ToolReturnValue {
+        rejection: Some(Rejection::Plain),
+        ..ToolReturnValue::error(message, brief)
+    }
+}
+
+/// The plan file's text, `None` when it is missing or unreadable.
+fn read_plan(path: &std::path::Path) -> Option<String> {
+    let data = std::fs::read(path).ok()?;
+    // Python's read_text: strict UTF-8, universal newlines.
+    let text = String::from_utf8(data).ok()?;
+    Some(text.replace("\r\n", "\n").replace('\r', "\n"))
+}
+
+pub struct ExitPlanMode {
+    plan: PlanControl,
+    approval: Approval,
+}
+
+impl ExitPlanMode {
+    pub fn new(plan: PlanControl, approval: Approval) -> Self {
+        ExitPlanMode { plan, approval }
+    }
+}
+
+impl Tool for ExitPlanMode {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    fn description(&self) -> &str {
+        DESCRIPTION
+    }
+
+    fn reports_at_once(&self) -> bool {
+        true
+    }
+
+    fn parameters(&self) -> Value {
+        json!({
+            "properties": {
+                "options": {
+                    "anyOf": [
+                        {
+                            "items": {
+                                "description": "A selectable approach/option within the plan.",
+                                "properties": {
+                                    "label": {"description": "Short name for this option (1-8 words). Append '(Recommended)' if you recommend this option.", "type": "string"},
+                                    "description": {"default": "", "description": "Brief summary of this approach and its trade-offs.", "type": "string"}
+                                },
+                                "required": ["label"],
+                                "type": "object"
+                            },
+                            "maxItems": 3,
+                            "type": "array"
+                        },
+                        {"type": "null"}
+                    ],
+                    "default": null,
+                    "description": "When the plan contains multiple alternative approaches, list them here so the user can choose which one to execute. 2-3 options. Each option represents a distinct approach from the plan. Do not use 'Reject', 'Revise', 'Approve', or 'Reject and Exit' as labels."
+                }
+            },
+            "type": "object"
+        })
+    }
+
+    fn call(&self, arguments: Value, ctx: ToolContext) -> BoxFuture<'static, ToolReturnValue> {
+        let plan = self.plan.clone();
+        let approval = self.approval.clone();
+        Box::pin(async move {
+            let options = match parse(&arguments) {
+                Ok(o) => o,
+                Err(e) => return args::validate_error(&e),
+            };
+            if !plan.is_on() {
+                return ToolReturnValue::error(
+                    "Not in plan mode. ExitPlanMode is only available during plan mode.",
+                    "Not in plan mode",
+                );
+            }
+            let path = plan.path();
+            // kimi-cli reads the plan file in a worker thread: the result comes later.
+            tokio::task::yield_now().await;
+            let content = path.as_deref().and_then(read_plan).unwrap_or_default();
+            let shown = show_opt(&path);
+            if content.is_empty() {
+                return ToolReturnValue::error(
+                    format!(
+                        "No plan file found. Write your plan to {shown} first, then call ExitPlanMode."
+                    ),
+                    "No plan file",
+                );
+            }
+            // Only afk (no user present) approves the plan by itself; yolo still asks.
+            if approval.is_afk() {
+                plan.toggle();
+                return done(
+                    format!(
+                        "Plan approved (auto-approved). Plan mode deactivated. All tools are now available.\n\
+                         Plan saved to: {shown}\n\n## Approved Plan:\n{content}"
+                    ),
+                    "Plan approved (auto)",
+                );
+            }
+            let Some(wire) = &ctx.wire else {
+                return ToolReturnValue::error(
+                    "Cannot present plan: Wire is not available.",
+                    "Wire unavailable",
+                );
+            };
+            let choices = options.as_ref().filter(|o| o.len() >= 2);
+            let mut question_options: Vec<Value> = match choices {
+                Some(opts) => opts
+                    .iter()
+                    .map(|o| option(&o.label, &o.description))
+                    .collect(),
+                None => vec![option(APPROVE, "Exit plan mode and start execution")],
+            };
+            question_options.push(option(REJECT, "Reject and stay in plan mode"));
+            question_options.push(option(REJECT_AND_EXIT, "Reject and exit plan mode"));
+            wire.send(WireMessage::PlanDisplay {
+                content: content.clone(),
+                file_path: shown.clone(),
+            });
+            let q = question(
+                "Approve this plan",
+                "Plan",
+                question_options,
+                "Revise",
+                "Stay in plan mode and provide feedback",
+            );
+            let answers = match ask(approval.client(), &ctx, vec![q]).await {
+                Ok(a) => a,
+                Err(Unsupported) => return unsupported(),
+            };
+            if answers.is_empty() {
+                return done(
+                    "User dismissed without choosing. Plan mode remains active. Continue working on your plan or call ExitPlanMode again when ready.",
+                    "Dismissed",
+                );
+            }
+            let chosen = values(&answers);
+            if chosen.contains(&REJECT_AND_EXIT) {
+                plan.toggle();
+                return rejected(
+                    "Plan rejected by user. Plan mode deactivated. All tools are now available. Wait for the user's next message.",
+                    "Plan rejected, exited plan mode",
+                );
+            }
+            if chosen.contains(&REJECT) {
+                return rejected(
+                    "Plan rejected by user. Stay in plan mode. The user will provide feedback via conversation. Wait for the user's next message before revising.",
+                    "Plan rejected",
+                );
+            }
+            if let Some(opts) = choices {
+                let picked = chosen.iter().find(|v| opts.iter().any(|o| o.label == **v));
+                if let Some(picked) = picked {
+                    plan.toggle();
+                    return done(
+                        format!(
+                            "Plan approved by user. Selected approach: \"{picked}\"\n\
+                             Plan mode deactivated. All tools are now available.\n\
+                             Plan saved to: {shown}\n\n\
+                             IMPORTANT: Execute ONLY the selected approach \"{picked}\". Ignore other approaches in the plan.\n\n\
+                             ## Approved Plan:\n{content}"
+                        ),
+                        &format!("Plan approved: {picked}"),
+                    );
+                }
+            } else if chosen.contains(&APPROVE) {
+                plan.toggle();
+                return done(
+                    format!(
+                        "Plan approved by user. Plan mode deactivated. All tools are now available.\n\
+                         Plan saved to: {shown}\n\n## Approved Plan:\n{content}"
+                    ),
+                    "Plan approved",
+                );
+            }
+            // The free-text "Revise" answer (the last answer that is no fixed choice).
+            let feedback = chosen
+                .iter()
+                .rev()
+                .find(|v| ![APPROVE, REJECT, REJECT_AND_EXIT].contains(v))
+                .copied()
+                .unwrap_or_default();
+            let output = if feedback.is_empty() {
+                "User wants to revise the plan. Stay in plan mode. Wait for the user's next message with feedback before revising.".to_string()
+            } else {
+                format!(
+                    "User wants to revise the plan. Stay in plan mode. Revise based on the feedback below.\n\nUser feedback: {feedback}"
+                )
+            };
+            done(output, "Plan revision requested")
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn description_is_kimi_clis() {
+        assert!(DESCRIPTION.starts_with("Use this tool when you are in plan mode"));
+        assert!(DESCRIPTION.ends_with("revise based on feedback and call ExitPlanMode again.\n"));
+        assert_eq!(DESCRIPTION.chars().count(), 2087);
+    }
+
+    #[test]
+    fn options_validation() {
+        assert!(parse(&json!({})).unwrap().is_none());
+        assert!(parse(&json!({"options": null})).unwrap().is_none());
+        let e = parse(&json!({"options": [{"label": "reject and exit "}, {"label": 5}]}))
+            .err()
+            .unwrap();
+        assert!(e.starts_with("2 validation errors for Params\noptions.0.label\n  Value error, Option label 'reject and exit ' is reserved. Do not use 'Approve', 'Reject', 'Reject And Exit', 'Revise' as option labels. [type=value_error, input_value='reject and exit ', input_type=str]"), "{e}");
+        assert!(e.contains("\noptions.1.label\n  Input should be a valid string [type=string_type"));
+        let e = parse(&json!({"options": [{"label": "a"}, {"label": "a"}]}))
+            .err()
+            .unwrap();
+        assert_eq!(e, "1 validation error for Params\noptions\n  Value error, Option labels must be unique. Found duplicate label(s). [type=value_error, input_value=[{'label': 'a'}, {'label': 'a'}], input_type=list]\n    For further information visit https://errors.pydantic.dev/2.12/v/value_error");
+        let e = parse(
+            &json!({"options": [{"label": "a"}, {"label": "b"}, {"label": "c"}, {"label": "d"}]}),
+        )
+        .err()
+        .unwrap();
+        assert!(
+            e.contains("List should have at most 3 items after validation, not 4 [type=too_long")
+        );
+    }
+}
