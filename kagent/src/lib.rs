@@ -8,7 +8,8 @@
 //! - [`llm`]: the [`llm::ChatProvider`] trait, `_echo`/`_scripted_echo` and the echo DSL;
 //! - [`tools`]: the [`tools::Tool`] trait and the [`tools::Toolset`] registry;
 //! - [`session`]: on-disk sessions (`context.jsonl`, `wire.jsonl`, `state.json`, `kimi.json`);
-//! - [`config`]: configuration files and inline config.
+//! - [`config`]: configuration files and inline config;
+//! - [`workspace`]: the work dir and the additional directories the file tools accept.
 
 pub mod app;
 pub mod cli;
@@ -16,9 +17,11 @@ pub mod config;
 pub mod hooks;
 pub mod llm;
 pub mod logging;
+pub mod pyerr;
 pub mod pyjson;
 pub mod pyloads;
 pub mod session;
 pub mod soul;
 pub mod tools;
 pub mod wire;
+pub mod workspace;

@@ -15,6 +15,7 @@ pub mod plan;
 pub mod retry;
 pub mod slash;
 pub mod system_prompt;
+pub mod workspace;
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -71,6 +72,8 @@ pub struct Soul {
     pub state: Arc<Mutex<SessionState>>,
     pub system_prompt: String,
     pub work_dir: PathBuf,
+    /// The work dir and the additional directories (shared with the file tools).
+    pub workspace: crate::workspace::Workspace,
     /// Steers queued by the server while a turn runs.
     pub steer_queue: Arc<Mutex<VecDeque<UserInput>>>,
     /// State of the dynamic injections (plan-mode and afk reminders).

@@ -280,7 +280,7 @@ impl Server {
             client,
             state: state.clone(),
             session_dir: session.dir.clone(),
-            work_dir: soul.work_dir.clone(),
+            workspace: soul.workspace.clone(),
             capabilities: soul
                 .llm
                 .as_ref()
