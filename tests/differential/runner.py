@@ -77,8 +77,14 @@ class Run:
                 found = re.search(pattern, norm.text(phase.stderr), re.MULTILINE)
                 out.append(f"stderr {found.group(0) if found else '<no match>'!r}")
             if self.scenario.compare_files:
-                for name in sorted(phase.files):
-                    out.append(f"--- file {norm.text(name)}")
+                # Files in the order of their normalized names, so that two sessions of one
+                # work dir do not swap places with their random ids; kimi.json goes first
+                # to number the newest session's id (its `last_session_id`).
+                if "kimi.json" in phase.files:
+                    norm.value(phase.files["kimi.json"])
+                named = sorted((norm.text(name), name) for name in phase.files)
+                for shown, name in named:
+                    out.append(f"--- file {shown}")
                     for record in phase.files[name]:
                         out.append(f"  {_dump(norm.value(record))}")
         return out

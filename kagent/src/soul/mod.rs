@@ -9,6 +9,7 @@
 pub mod cancel;
 pub mod compaction;
 pub mod context;
+pub mod export;
 pub mod injection;
 pub mod message;
 pub mod plan;

@@ -258,6 +258,8 @@ pub async fn run(soul: &mut Soul, name: &str, args: &str, wire: &Wire) -> Result
             }
         }
         "add-dir" => super::workspace::add_dir(soul, args, wire)?,
+        "export" => super::export::export(soul, args, wire)?,
+        "import" => super::export::import(soul, args, wire)?,
         other => {
             crate::logging::warn(&format!(
                 "slash command /{other} is not built in kagent yet"

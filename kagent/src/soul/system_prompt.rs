@@ -141,7 +141,8 @@ fn iso_now_utc() -> String {
     iso_utc(now.as_secs() as i64, now.subsec_micros())
 }
 
-fn iso_utc(secs: i64, micros: u32) -> String {
+/// The UTC calendar date and time of a Unix timestamp: (year, month, day, hour, minute, second).
+pub fn utc_civil(secs: i64) -> (i64, i64, i64, i64, i64, i64) {
     let days = secs.div_euclid(86_400);
     let sod = secs.rem_euclid(86_400);
     // days since 1970-01-01 -> civil date (Howard Hinnant's algorithm)
@@ -154,7 +155,12 @@ fn iso_utc(secs: i64, micros: u32) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    let time = format!("{:02}:{:02}:{:02}", sod / 3600, sod % 3600 / 60, sod % 60);
+    (year, month, day, sod / 3600, sod % 3600 / 60, sod % 60)
+}
+
+fn iso_utc(secs: i64, micros: u32) -> String {
+    let (year, month, day, h, m, sec) = utc_civil(secs);
+    let time = format!("{h:02}:{m:02}:{sec:02}");
     let frac = if micros == 0 {
         String::new()
     } else {

@@ -221,7 +221,7 @@ pub fn expand_user(raw: &str) -> String {
     raw.to_string()
 }
 
-fn home_dir() -> Option<PathBuf> {
+pub fn home_dir() -> Option<PathBuf> {
     let var = if cfg!(windows) { "USERPROFILE" } else { "HOME" };
     std::env::var_os(var)
         .filter(|h| !h.is_empty())
