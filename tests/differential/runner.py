@@ -234,7 +234,7 @@ def _recorded_files(sandbox: Sandbox, patterns: tuple[str, ...]) -> dict[str, An
 
 def _steps_name_session(steps: tuple[Step, ...]) -> bool:
     return any(
-        isinstance(s, Send) and "{session}" in json.dumps(s.params) for s in steps
+        isinstance(s, Send) and "{session}" in json.dumps(s.message()) for s in steps
     )
 
 

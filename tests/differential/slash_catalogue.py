@@ -12,7 +12,19 @@ from typing import Any
 
 from .sandbox import Sandbox
 from .scenario import Phase, Scenario
-from .steps import Ev, Expect, ExpectAll, Reply, Req, Resp, Step, initialize, prompt
+from .steps import (
+    Ev,
+    Expect,
+    ExpectAll,
+    Reply,
+    Req,
+    Resp,
+    Step,
+    call_no_params,
+    external_tool,
+    initialize,
+    prompt,
+)
 
 USAGE = "usage: input_other=20 output=5"
 # Tool-call steps carry no usage: with usage, the oracle's tools race its `_usage` write,
@@ -378,6 +390,55 @@ INIT_KEEPS_TITLE = Scenario(
     ),
 )
 
+# The nested turn has no turn hooks (its Stop hook would run it on), but its tools keep
+# theirs (the PreToolUse hook refuses the write); the outer turn's Stop hook runs after /init.
+INIT_HOOKS = Scenario(
+    "slash_init_hooks",
+    (
+        Phase(
+            (initialize(), prompt("/init", id="s1")),
+            (
+                _tc("tc-w", "WriteFile", {"path": "AGENTS.md", "content": "x\n"}),
+                "text: the hook refused the write",
+                "text: going on after the stop hook",
+            ),
+            args=("--yolo",),
+        ),
+    ),
+    config={
+        "hooks": [
+            {
+                "event": "PreToolUse",
+                "command": "echo 'no writes' >&2; exit 2",
+                "matcher": "WriteFile",
+            },
+            {"event": "Stop", "command": "echo 'keep going' >&2; exit 2"},
+        ]
+    },
+)
+
+# Cancelled while the nested turn waits for an external tool: both turns end, the context
+# gets nothing, the next prompt works.
+INIT_CANCELLED = Scenario(
+    "slash_init_cancelled",
+    (
+        Phase(
+            (
+                initialize(external_tools=[external_tool("lookup")]),
+                prompt("/init", id="s1", wait=False),
+                Expect(Req("ToolCallRequest")),
+                call_no_params("cancel", id="x1"),
+                Expect(Resp("s1")),
+                prompt("after cancel", id="p1"),
+            ),
+            (
+                _tc("tc-l", "lookup", {"q": "x"}),
+                "text: fresh turn",
+            ),
+        ),
+    ),
+)
+
 SLASH_SCENARIOS: list[Scenario] = [
     EXPORT,
     IMPORT_FILE,
@@ -391,4 +452,6 @@ SLASH_SCENARIOS: list[Scenario] = [
     INIT,
     INIT_NOTHING_WRITTEN,
     INIT_KEEPS_TITLE,
+    INIT_HOOKS,
+    INIT_CANCELLED,
 ]

@@ -10,6 +10,7 @@ pub mod cancel;
 pub mod compaction;
 pub mod context;
 pub mod export;
+pub mod init;
 pub mod injection;
 pub mod message;
 pub mod plan;
@@ -56,6 +57,7 @@ impl From<SessionError> for TurnError {
 }
 
 /// The configured model.
+#[derive(Clone)]
 pub struct Llm {
     pub provider: Arc<dyn ChatProvider>,
     pub max_context_size: i64,
@@ -81,6 +83,9 @@ pub struct Soul {
     pub injections: injection::Injections,
     /// Configured hooks and client hook subscriptions.
     pub hooks: Arc<crate::hooks::HookEngine>,
+    /// The engine of the tool hooks (PreToolUse, ...) when it is not `hooks`: a nested soul
+    /// (`/init`) has no turn hooks, but its tools are the agent's and keep theirs.
+    pub tool_hooks: Option<Arc<crate::hooks::HookEngine>>,
 }
 
 enum StepOutcome {
@@ -178,7 +183,7 @@ impl Soul {
     ) -> Result<(), TurnError> {
         let text = input.extract_text(" ");
         if let Some((name, args)) = slash::parse(text.trim()) {
-            return slash::run(self, &name, &args, wire).await;
+            return slash::run(self, &name, &args, wire, cancel).await;
         }
         if self.llm.is_none() {
             return Err(TurnError::LlmNotSet);
@@ -391,10 +396,11 @@ impl Soul {
         // an external tool's ToolCallRequest comes first; without usage they come after it.
         let mut results: Vec<ToolResult> = vec![];
         let mut pending: Vec<crate::llm::BoxFuture<'static, ToolResult>> = vec![];
+        let tool_hooks = self.tool_hooks.as_ref().unwrap_or(&self.hooks);
         if let Some(u) = usage {
             self.context.update_token_count(u.input())?;
             let dispatched =
-                crate::hooks::tools::guard_dispatched(&self.hooks, dispatched, &calls, wire);
+                crate::hooks::tools::guard_dispatched(tool_hooks, dispatched, &calls, wire);
             start_tools(dispatched, wire, &mut results, &mut pending);
             let tokens = self.context.token_count();
             status.context_tokens = Some(tokens);
@@ -408,7 +414,7 @@ impl Soul {
         } else {
             wire.send(WireMessage::StatusUpdate(status));
             let dispatched =
-                crate::hooks::tools::guard_dispatched(&self.hooks, dispatched, &calls, wire);
+                crate::hooks::tools::guard_dispatched(tool_hooks, dispatched, &calls, wire);
             start_tools(dispatched, wire, &mut results, &mut pending);
         }
 
