@@ -78,11 +78,16 @@ def _slash(*commands: str, first_id: int = 1) -> tuple[Step, ...]:
 
 
 # ------------------------------------------------------------------------- /export
-_EXPORT_TURN = (
+_EXPORT_TURNS = (
     _tc("tc-g", "Glob", {"pattern": "*.md"}),
     "think: the glob is done\ntext: Found **no** markdown.\nusage: input_other=40 output=9",
+    # a tool that does not exist (its hint is the first short string) and arguments that
+    # are not JSON (shown raw)
+    _tc("tc-x", "NoSuchTool", {"n": 3, "x": "short value"})
+    + "\n"
+    + 'tool_call: {"id": "tc-s", "name": "Shell", "arguments": "{bad"}',
+    "think: \ntext: done\nusage: input_other=1234567 output=1",
 )
-
 EXPORT = Scenario(
     "slash_export",
     (
@@ -91,6 +96,15 @@ EXPORT = Scenario(
                 initialize(),
                 prompt("/export", id="s0"),  # nothing to export yet
                 prompt("look for  markdown   files, please", id="p1"),
+                # afk's reminder (a system-reminder message) is left out of the export
+                prompt("/afk", id="a1"),
+                prompt(
+                    [
+                        {"type": "text", "text": "second"},
+                        {"type": "text", "text": "  question"},
+                    ],
+                    id="p2",
+                ),
                 *_slash(
                     "/export",
                     "/export outdir",
@@ -100,7 +114,7 @@ EXPORT = Scenario(
                     "/export blocker/x.md",
                 ),
             ),
-            _EXPORT_TURN,
+            _EXPORT_TURNS,
             mutate=_files({"work/blocker": "a file\n"}, dirs=("work/outdir",)),
         ),
     ),
