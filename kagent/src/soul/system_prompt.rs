@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::tools::glob::list_directory;
+use crate::tools::glob::{list_directory, try_list_directory};
 use crate::tools::shell::ShellKind;
 
 const TEMPLATE_FILE: &str = include_str!("data/system_prompt.md");
@@ -260,11 +260,7 @@ fn additional_dirs_info(dirs: &[PathBuf]) -> String {
     dirs.iter()
         .filter(|d| d.is_dir())
         .map(|d| {
-            let ls = if std::fs::read_dir(d).is_ok() {
-                list_directory(d)
-            } else {
-                "[directory not readable]".into()
-            };
+            let ls = try_list_directory(d).unwrap_or_else(|_| "[directory not readable]".into());
             format!("### `{}`\n\n```\n{ls}\n```", d.display())
         })
         .collect::<Vec<_>>()
