@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .sandbox import Sandbox
@@ -39,7 +39,7 @@ def _tc(tc_id: str, name: str, arguments: dict[str, Any]) -> str:
 
 
 def _files(
-    files: dict[str, str | bytes] | None = None,
+    files: Mapping[str, str | bytes] | None = None,
     dirs: tuple[str, ...] = (),
     scripts: tuple[str, ...] = (),
     remove: tuple[str, ...] = (),
