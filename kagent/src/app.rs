@@ -17,6 +17,7 @@ use crate::soul::system_prompt::{self, PromptArgs};
 use crate::soul::{plan, Llm, Soul};
 use crate::tools::Toolset;
 use crate::wire::server::{spawn_stdout_writer, Exit, Server};
+use crate::workspace::{self, Workspace};
 use crate::{llm, logging};
 
 /// Exit status for usage errors (like click/typer).
@@ -59,6 +60,23 @@ fn builtin_skills_dir(cli: &Cli, share: &std::path::Path) -> Option<PathBuf> {
             None
         }
     }
+}
+
+/// Why an `--add-dir` value is refused, in click's words (`Path(exists=True, file_okay=False,
+/// readable=True)`), or `None` when it is a readable directory.
+fn add_dir_problem(dir: &std::path::Path) -> Option<String> {
+    let shown = crate::llm::pyrepr::repr_str(&dir.to_string_lossy());
+    let meta = match std::fs::metadata(dir) {
+        Ok(m) => m,
+        Err(_) => return Some(format!("Directory {shown} does not exist.")),
+    };
+    if !meta.is_dir() {
+        return Some(format!("Directory {shown} is a file."));
+    }
+    if std::fs::read_dir(dir).is_err() {
+        return Some(format!("Directory {shown} is not readable."));
+    }
+    None
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<u8> {
@@ -116,6 +134,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         ));
     }
     let work_dir = canonical(&work_dir);
+    // `--add-dir` must name existing, readable directories (checked like click's Path type)
+    for dir in &cli.add_dir {
+        if let Some(problem) = add_dir_problem(dir) {
+            return Ok(usage_error("'--add-dir'", &problem));
+        }
+    }
 
     // LLM (before the session, so a bad provider leaves no empty session behind)
     let model_name = cli
@@ -218,6 +242,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         l.provider.bind_session(&session.id);
     }
 
+    let mut state = SessionState::load(&session.dir);
+    // --add-dir joins the session's saved directories; those gone since are dropped
+    let added = workspace::add_cli_dirs(&mut state, &work_dir, &cli.add_dir);
+    let (additional_dirs, pruned) = workspace::restore_dirs(&mut state);
+    if added || pruned {
+        state.save(&session.dir)?;
+    }
+    let workspace = Workspace::new(work_dir.clone(), additional_dirs);
+
     let skills = Arc::new(Skills::load(&RootOptions {
         work_dir: work_dir.clone(),
         home: config::home_dir(),
@@ -228,14 +261,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         builtin_dir: builtin_skills_dir(&cli, &share),
     }));
 
-    let state = SessionState::load(&session.dir);
     let mut context = Context::new(&session.context_file);
     context.restore();
     // A resumed session keeps the system prompt it started with.
     let system_prompt = match context.system_prompt() {
         Some(p) => p.to_string(),
         None => {
-            let mut args = PromptArgs::detect(&work_dir, &state.additional_dirs());
+            let mut args = PromptArgs::detect(&work_dir, &workspace.additional_dirs());
             args.skills = skills::format_for_prompt(&skills.list);
             let prompt = system_prompt::render(&args);
             context.write_system_prompt(&prompt)?;
@@ -254,10 +286,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         state: state.clone(),
         system_prompt,
         work_dir: work_dir.clone(),
+        workspace,
         steer_queue: Arc::new(Mutex::new(VecDeque::new())),
         injections: Injections::new(cfg.skip_afk_prompt_injection),
         hooks: hooks.clone(),
         skills,
+        tool_hooks: None,
     };
     // As kimi-cli: --afk is saved into the session; --runtime-afk (print mode) only lives here.
     if cli.afk

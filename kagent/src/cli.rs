@@ -142,9 +142,6 @@ impl Cli {
         if !self.mcp_config_file.is_empty() || !self.mcp_config.is_empty() {
             v.push("--mcp-config-file/--mcp-config");
         }
-        if !self.add_dir.is_empty() {
-            v.push("--add-dir");
-        }
         if self.max_ralph_iterations.is_some_and(|n| n != 0) {
             v.push("--max-ralph-iterations");
         }

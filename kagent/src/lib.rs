@@ -10,6 +10,7 @@
 //! - [`session`]: on-disk sessions (`context.jsonl`, `wire.jsonl`, `state.json`, `kimi.json`);
 //! - [`config`]: configuration files and inline config;
 //! - [`skills`]: skill discovery (system prompt listing, `/skill:<name>` commands).
+//! - [`workspace`]: the work dir and the additional directories the file tools accept.
 
 pub mod app;
 pub mod cli;
@@ -17,6 +18,7 @@ pub mod config;
 pub mod hooks;
 pub mod llm;
 pub mod logging;
+pub mod pyerr;
 pub mod pyjson;
 pub mod pyloads;
 pub mod session;
@@ -24,3 +26,4 @@ pub mod skills;
 pub mod soul;
 pub mod tools;
 pub mod wire;
+pub mod workspace;

@@ -21,6 +21,41 @@ pub fn dumps_utf8(value: &Value) -> String {
     out
 }
 
+/// Python `json.dumps(value, indent=indent, ensure_ascii=False)`.
+pub fn dumps_indented(value: &Value, indent: usize) -> String {
+    let mut out = String::new();
+    write_indented(&mut out, value, indent, 0);
+    out
+}
+
+fn write_indented(out: &mut String, value: &Value, indent: usize, level: usize) {
+    let (open, close, items): (char, char, Vec<(Option<&String>, &Value)>) = match value {
+        Value::Array(a) if !a.is_empty() => ('[', ']', a.iter().map(|v| (None, v)).collect()),
+        Value::Object(m) if !m.is_empty() => {
+            ('{', '}', m.iter().map(|(k, v)| (Some(k), v)).collect())
+        }
+        // scalars and empty containers print as without indent
+        other => {
+            write_value(out, other, Style::Python { ascii: false });
+            return;
+        }
+    };
+    let pad = " ".repeat(indent * (level + 1));
+    out.push(open);
+    for (i, (key, item)) in items.into_iter().enumerate() {
+        out.push_str(if i == 0 { "\n" } else { ",\n" });
+        out.push_str(&pad);
+        if let Some(k) = key {
+            write_str(out, k, false);
+            out.push_str(": ");
+        }
+        write_indented(out, item, indent, level + 1);
+    }
+    out.push('\n');
+    out.push_str(&" ".repeat(indent * level));
+    out.push(close);
+}
+
 #[derive(Clone, Copy)]
 enum Style {
     Python { ascii: bool },
@@ -153,6 +188,16 @@ pub fn float_repr(f: f64) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn indented_like_python() {
+        let v = json!({"a": [1, {"b": []}, {}], "c": "\u{e9}", "d": 1.5});
+        assert_eq!(
+            dumps_indented(&v, 2),
+            "{\n  \"a\": [\n    1,\n    {\n      \"b\": []\n    },\n    {}\n  ],\n  \"c\": \"\u{e9}\",\n  \"d\": 1.5\n}"
+        );
+        assert_eq!(dumps_indented(&json!("x"), 2), "\"x\"");
+    }
 
     #[test]
     fn floats_like_python() {

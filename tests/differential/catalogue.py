@@ -8,6 +8,7 @@ from typing import Any
 
 from .sandbox import Sandbox
 from .scenario import Phase, Scenario, single
+from .slash_catalogue import SLASH_SCENARIOS
 from .steps import (
     Act,
     CloseStdin,
@@ -1093,6 +1094,8 @@ _ALL: list[Scenario] = [
         cross_plans=(("oracle", "kagent"), ("kagent", "oracle")),
     ),
 ]
+
+_ALL += SLASH_SCENARIOS
 
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in _ALL}
 assert len(SCENARIOS) == len(_ALL), "duplicate scenario names"

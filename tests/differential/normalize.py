@@ -19,6 +19,8 @@ ISO_TIME_RE = re.compile(
 )
 # plan mode files: <home>/.kimi/plans/<random-hero-slug>.md
 PLAN_FILE_RE = re.compile(r"(plans/)([a-z0-9]+(?:-[a-z0-9]+)+)(\.md)")
+# /export's default file name: the session id's first 8 hex digits and the local time
+EXPORT_NAME_RE = re.compile(r"kimi-export-[0-9a-f]{8}-\d{8}-\d{6}\.md")
 SLUG_KEYS = {"plan_slug"}
 TIMESTAMP_KEYS = {
     "timestamp",
@@ -60,6 +62,7 @@ class Normalizer:
         for root in self._roots:
             value = value.replace(root, "<ROOT>")
         value = ISO_TIME_RE.sub("<ISO-TIME>", value)
+        value = EXPORT_NAME_RE.sub("kimi-export-<ID8>-<STAMP>.md", value)
         value = UUID_RE.sub(self._uuid, value)
         value = HEX32_RE.sub(self._hex, value)
         value = HEX12_RE.sub(self._hex, value)

@@ -22,6 +22,7 @@ ORACLE_VERSION = "1.51.0"
 _HERE = Path(__file__).resolve().parent
 _SOURCES = (
     "catalogue.py",
+    "slash_catalogue.py",
     "normalize.py",
     "runner.py",
     "sandbox.py",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -84,8 +84,14 @@ class Run:
                 found = re.search(pattern, norm.text(phase.stderr), re.MULTILINE)
                 out.append(f"stderr {found.group(0) if found else '<no match>'!r}")
             if self.scenario.compare_files:
-                for name in sorted(phase.files):
-                    out.append(f"--- file {norm.text(name)}")
+                # Files in the order of their normalized names, so that two sessions of one
+                # work dir do not swap places with their random ids; kimi.json goes first
+                # to number the newest session's id (its `last_session_id`).
+                if "kimi.json" in phase.files:
+                    norm.value(phase.files["kimi.json"])
+                named = sorted((norm.text(name), name) for name in phase.files)
+                for shown, name in named:
+                    out.append(f"--- file {shown}")
                     for record in phase.files[name]:
                         out.append(f"  {_dump(norm.value(record))}")
         return out
@@ -230,6 +236,40 @@ def _session_files(sandbox: Sandbox) -> dict[str, Any]:
     return files
 
 
+def _recorded_files(sandbox: Sandbox, patterns: tuple[str, ...]) -> dict[str, Any]:
+    """Files a scenario asks for (globs relative to the sandbox root), as text lines."""
+    files: dict[str, Any] = {}
+    for pattern in patterns:
+        for path in sorted(sandbox.root.glob(pattern)):
+            if path.is_file():
+                text = path.read_text(encoding="utf-8", errors="replace")
+                files[str(path.relative_to(sandbox.root))] = text.split("\n")
+    return files
+
+
+def _steps_name_session(steps: tuple[Step, ...]) -> bool:
+    return any(
+        isinstance(s, Send) and "{session}" in json.dumps(s.message()) for s in steps
+    )
+
+
+def _replace_in(value: Any, old: str, new: str) -> Any:
+    if isinstance(value, str):
+        return value.replace(old, new)
+    if isinstance(value, list):
+        return [_replace_in(v, old, new) for v in value]
+    if isinstance(value, dict):
+        return {k: _replace_in(v, old, new) for k, v in value.items()}
+    return value
+
+
+def _with_session(step: Step, session_id: str) -> Step:
+    """``{session}`` in a request's params becomes the id of the session made earlier."""
+    if isinstance(step, Send):
+        return replace(step, params=_replace_in(step.params, "{session}", session_id))
+    return step
+
+
 def _parse_json(text: str) -> Any:
     try:
         return json.loads(text)
@@ -302,10 +342,12 @@ def run_scenario(scenario: Scenario, plan: tuple[str, ...], root: Path) -> Run:
         if phase.mutate is not None:
             phase.mutate(sandbox)
         args = list(phase.args)
-        if any("{session}" in a for a in args):
+        steps = phase.steps
+        if any("{session}" in a for a in args) or _steps_name_session(steps):
             if session_id is None:
                 session_id = sandbox.only_session_id()
             args = [a.replace("{session}", session_id) for a in args]
+            steps = tuple(_with_session(s, session_id) for s in steps)
         if "{config}" in args:
             config_text = sandbox.config_path.read_text(encoding="utf-8")
             args = [config_text if a == "{config}" else a for a in args]
@@ -316,7 +358,7 @@ def run_scenario(scenario: Scenario, plan: tuple[str, ...], root: Path) -> Run:
         )
         runner = _PhaseRunner(client, record, time.monotonic() + phase.timeout, sandbox)
         try:
-            for step in phase.steps:
+            for step in steps:
                 runner.step(step)
             runner.finish()
         except WireError as exc:
@@ -328,6 +370,7 @@ def run_scenario(scenario: Scenario, plan: tuple[str, ...], root: Path) -> Run:
             client.terminate()
             record.stderr = client.stderr_text()
         files = _session_files(sandbox)
+        files.update(_recorded_files(sandbox, scenario.record_files))
         if not scenario.strict_system_prompt:
             files = {
                 k: strip_system_prompt(v, prompts.setdefault(k, {}))

@@ -16,8 +16,8 @@ if TYPE_CHECKING:
 class Phase:
     """One kernel process: its extra CLI args, the scripts it reads, the steps to run.
 
-    ``{session}`` in ``args`` is replaced by the id of the session created earlier, an
-    argument ``{config}`` by the text of the sandbox config (for ``--config``).
+    ``{session}`` in ``args`` and in request params is replaced by the id of the session
+    created earlier, an argument ``{config}`` by the text of the sandbox config (for ``--config``).
     After the steps, stdin is closed (unless already) and stdout is drained to EOF.
     """
 
@@ -49,6 +49,9 @@ class Scenario:
     # regex: its first match on stderr (normalized) joins the transcript; used for
     # startup errors whose wording is part of the contract
     stderr_pattern: str | None = None
+    # more files to compare besides the session files: globs relative to the sandbox root
+    # (e.g. "work/*.md" for /export), recorded as text lines
+    record_files: tuple[str, ...] = ()
 
 
 def single(

@@ -27,6 +27,16 @@ def test_roots_and_hex_ids() -> None:
     assert norm.text("tc-089f9ebf4b52x") == "tc-089f9ebf4b52x"
 
 
+def test_export_file_name() -> None:
+    norm = Normalizer(["/r"])
+    name = "/r/work/kimi-export-2523fdd6-20261123-011500.md"
+    assert norm.text(name) == "<ROOT>/work/kimi-export-<ID8>-<STAMP>.md"
+    # anything else that looks alike stays
+    assert norm.text("kimi-export-2523fdd6-2026112-011500.md").startswith(
+        "kimi-export-2523"
+    )
+
+
 def test_timestamps_durations_and_server_info() -> None:
     norm = Normalizer([])
     assert norm.value({"timestamp": 1795373721.17, "n": 3}) == {

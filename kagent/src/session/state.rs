@@ -91,18 +91,22 @@ impl SessionState {
         self.data.insert("plan_mode".into(), json!(on));
     }
 
-    /// Workspace directories added to the session (`additional_dirs`).
-    pub fn additional_dirs(&self) -> Vec<std::path::PathBuf> {
+    /// Workspace directories added to the session (`additional_dirs`), as saved.
+    pub fn additional_dir_strings(&self) -> Vec<String> {
         self.data
             .get("additional_dirs")
             .and_then(Value::as_array)
             .map(|a| {
                 a.iter()
                     .filter_map(Value::as_str)
-                    .map(std::path::PathBuf::from)
+                    .map(str::to_owned)
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    pub fn set_additional_dirs(&mut self, dirs: &[String]) {
+        self.data.insert("additional_dirs".into(), json!(dirs));
     }
 
     pub fn plan_session_id(&self) -> Option<&str> {

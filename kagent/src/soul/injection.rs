@@ -43,6 +43,11 @@ impl Injections {
         }
     }
 
+    /// The state of a new soul with the same configuration.
+    pub fn fresh(&self) -> Self {
+        Injections::new(self.skip_afk)
+    }
+
     /// The reminders to inject before the next step (each one's text, not yet wrapped).
     pub fn collect(&mut self, state: &Mutex<SessionState>, history: &[Message]) -> Vec<String> {
         let mut out = vec![];

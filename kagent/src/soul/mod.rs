@@ -9,12 +9,15 @@
 pub mod cancel;
 pub mod compaction;
 pub mod context;
+pub mod export;
+pub mod init;
 pub mod injection;
 pub mod message;
 pub mod plan;
 pub mod retry;
 pub mod slash;
 pub mod system_prompt;
+pub mod workspace;
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -54,6 +57,7 @@ impl From<SessionError> for TurnError {
 }
 
 /// The configured model.
+#[derive(Clone)]
 pub struct Llm {
     pub provider: Arc<dyn ChatProvider>,
     pub max_context_size: i64,
@@ -71,6 +75,8 @@ pub struct Soul {
     pub state: Arc<Mutex<SessionState>>,
     pub system_prompt: String,
     pub work_dir: PathBuf,
+    /// The work dir and the additional directories (shared with the file tools).
+    pub workspace: crate::workspace::Workspace,
     /// Steers queued by the server while a turn runs.
     pub steer_queue: Arc<Mutex<VecDeque<UserInput>>>,
     /// State of the dynamic injections (plan-mode and afk reminders).
@@ -79,6 +85,9 @@ pub struct Soul {
     pub hooks: Arc<crate::hooks::HookEngine>,
     /// The session's skills (`/skill:<name>` commands).
     pub skills: Arc<crate::skills::Skills>,
+    /// The engine of the tool hooks (PreToolUse, ...) when it is not `hooks`: a nested soul
+    /// (`/init`) has no turn hooks, but its tools are the agent's and keep theirs.
+    pub tool_hooks: Option<Arc<crate::hooks::HookEngine>>,
 }
 
 enum StepOutcome {
@@ -181,7 +190,7 @@ impl Soul {
             if let Some(skill) = self.skills.by_command(&name).cloned() {
                 return self.run_skill(&skill, &args, wire, cancel).await;
             }
-            return slash::run(self, &name, &args, wire).await;
+            return slash::run(self, &name, &args, wire, cancel).await;
         }
         self.user_turn(input.into_parts(), wire, cancel).await
     }
@@ -428,13 +437,14 @@ impl Soul {
         // an external tool's ToolCallRequest comes first; without usage they come after it.
         let mut results: Vec<ToolResult> = vec![];
         let mut pending: Vec<crate::llm::BoxFuture<'static, ToolResult>> = vec![];
+        let tool_hooks = self.tool_hooks.as_ref().unwrap_or(&self.hooks);
         // Plan mode as the tools found it once the StatusUpdate was out (kimi-cli's
         // `plan_mode_before_tools`): tools started before then may have switched it already.
         let plan_mode_before_tools;
         if let Some(u) = usage {
             self.context.update_token_count(u.input())?;
             let dispatched =
-                crate::hooks::tools::guard_dispatched(&self.hooks, dispatched, &calls, wire);
+                crate::hooks::tools::guard_dispatched(tool_hooks, dispatched, &calls, wire);
             start_tools(
                 dispatched,
                 &calls,
@@ -457,7 +467,7 @@ impl Soul {
             wire.send(WireMessage::StatusUpdate(status));
             plan_mode_before_tools = self.plan_mode();
             let dispatched =
-                crate::hooks::tools::guard_dispatched(&self.hooks, dispatched, &calls, wire);
+                crate::hooks::tools::guard_dispatched(tool_hooks, dispatched, &calls, wire);
             start_tools(
                 dispatched,
                 &calls,

@@ -108,7 +108,13 @@ fn find(name: &str) -> Option<&'static SlashCommandInfo> {
 }
 
 /// Run a slash command inside a turn (between TurnBegin and TurnEnd).
-pub async fn run(soul: &mut Soul, name: &str, args: &str, wire: &Wire) -> Result<(), TurnError> {
+pub async fn run(
+    soul: &mut Soul,
+    name: &str,
+    args: &str,
+    wire: &Wire,
+    cancel: &super::cancel::CancelToken,
+) -> Result<(), TurnError> {
     let Some(cmd) = find(name) else {
         send_text(wire, &format!("Unknown slash command \"/{name}\"."));
         return Ok(());
@@ -257,6 +263,10 @@ pub async fn run(soul: &mut Soul, name: &str, args: &str, wire: &Wire) -> Result
                 }
             }
         }
+        "init" => super::init::init(soul, wire, cancel).await?,
+        "add-dir" => super::workspace::add_dir(soul, args, wire)?,
+        "export" => super::export::export(soul, args, wire)?,
+        "import" => super::export::import(soul, args, wire)?,
         other => {
             crate::logging::warn(&format!(
                 "slash command /{other} is not built in kagent yet"

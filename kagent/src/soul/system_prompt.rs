@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::skills::project_root;
-use crate::tools::glob::list_directory;
+use crate::tools::glob::{list_directory, try_list_directory};
 use crate::tools::shell::ShellKind;
 
 const TEMPLATE_FILE: &str = include_str!("data/system_prompt.md");
@@ -142,7 +142,8 @@ fn iso_now_utc() -> String {
     iso_utc(now.as_secs() as i64, now.subsec_micros())
 }
 
-fn iso_utc(secs: i64, micros: u32) -> String {
+/// The UTC calendar date and time of a Unix timestamp: (year, month, day, hour, minute, second).
+pub fn utc_civil(secs: i64) -> (i64, i64, i64, i64, i64, i64) {
     let days = secs.div_euclid(86_400);
     let sod = secs.rem_euclid(86_400);
     // days since 1970-01-01 -> civil date (Howard Hinnant's algorithm)
@@ -155,7 +156,12 @@ fn iso_utc(secs: i64, micros: u32) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    let time = format!("{:02}:{:02}:{:02}", sod / 3600, sod % 3600 / 60, sod % 60);
+    (year, month, day, sod / 3600, sod % 3600 / 60, sod % 60)
+}
+
+fn iso_utc(secs: i64, micros: u32) -> String {
+    let (year, month, day, h, m, sec) = utc_civil(secs);
+    let time = format!("{h:02}:{m:02}:{sec:02}");
     let frac = if micros == 0 {
         String::new()
     } else {
@@ -247,11 +253,7 @@ fn additional_dirs_info(dirs: &[PathBuf]) -> String {
     dirs.iter()
         .filter(|d| d.is_dir())
         .map(|d| {
-            let ls = if std::fs::read_dir(d).is_ok() {
-                list_directory(d)
-            } else {
-                "[directory not readable]".into()
-            };
+            let ls = try_list_directory(d).unwrap_or_else(|_| "[directory not readable]".into());
             format!("### `{}`\n\n```\n{ls}\n```", d.display())
         })
         .collect::<Vec<_>>()

@@ -9,6 +9,7 @@ use super::args::{self, Field, Get, Kind, STR};
 use super::util::{canonical, expand_user, is_within};
 use super::{Tool, ToolContext, ToolOutput, ToolReturnValue};
 use crate::llm::BoxFuture;
+use crate::workspace::Workspace;
 
 pub const MAX_MATCHES: usize = 1000;
 
@@ -19,41 +20,47 @@ const FIELDS: &[Field] = &[
 ];
 
 pub struct Glob {
-    work_dir: PathBuf,
-    /// Skills roots outside the work directory, searchable too (as in kimi-cli).
+    ws: Workspace,
+    /// Skills roots outside the workspace, searchable too (as in kimi-cli).
     skills_dirs: Vec<PathBuf>,
 }
 
 impl Glob {
-    pub fn new(work_dir: PathBuf, skills_dirs: Vec<PathBuf>) -> Self {
+    pub fn new(ws: impl Into<Workspace>, skills_dirs: Vec<PathBuf>) -> Self {
         Glob {
-            work_dir,
+            ws: ws.into(),
             skills_dirs,
         }
     }
 }
 
-/// A compact two-level tree of `dir` (kimi-cli's `list_directory`).
+/// A compact two-level tree of `dir` (kimi-cli's `list_directory`); "(empty directory)" when
+/// it cannot be read either.
 pub fn list_directory(dir: &Path) -> String {
+    try_list_directory(dir).unwrap_or_else(|_| "(empty directory)".into())
+}
+
+/// [`list_directory`], failing when `dir` itself cannot be read (a subdirectory that cannot
+/// be read shows as `[not readable]`).
+pub fn try_list_directory(dir: &Path) -> std::io::Result<String> {
     fn entries(dir: &Path, width: usize) -> std::io::Result<(Vec<(String, bool)>, usize)> {
+        // an entry that cannot be read fails the listing, as Python's `os.listdir` does
         let mut all: Vec<(String, bool)> = std::fs::read_dir(dir)?
-            .filter_map(Result::ok)
             .map(|e| {
+                let e = e?;
                 let is_dir = std::fs::metadata(e.path())
                     .map(|m| m.is_dir())
                     .unwrap_or(false);
-                (e.file_name().to_string_lossy().into_owned(), is_dir)
+                Ok((e.file_name().to_string_lossy().into_owned(), is_dir))
             })
-            .collect();
+            .collect::<std::io::Result<_>>()?;
         all.sort_by(|a, b| (!a.1, &a.0).cmp(&(!b.1, &b.0)));
         let total = all.len();
         all.truncate(width);
         Ok((all, total))
     }
     let mut lines = vec![];
-    let Ok((top, total)) = entries(dir, 30) else {
-        return "(empty directory)".into();
-    };
+    let (top, total) = entries(dir, 30)?;
     let remaining = total - top.len();
     for (i, (name, is_dir)) in top.iter().enumerate() {
         let last = i == top.len() - 1 && remaining == 0;
@@ -85,11 +92,11 @@ pub fn list_directory(dir: &Path) -> String {
     if remaining > 0 {
         lines.push(format!("└── ... and {remaining} more entries"));
     }
-    if lines.is_empty() {
+    Ok(if lines.is_empty() {
         "(empty directory)".into()
     } else {
         lines.join("\n")
-    }
+    })
 }
 
 impl Tool for Glob {
@@ -126,7 +133,7 @@ impl Tool for Glob {
     }
 
     fn call(&self, arguments: Value, _ctx: ToolContext) -> BoxFuture<'static, ToolReturnValue> {
-        let work_dir = self.work_dir.clone();
+        let ws = self.ws.clone();
         let skills_dirs = self.skills_dirs.clone();
         Box::pin(async move {
             let p = match args::validate(&arguments, FIELDS) {
@@ -136,24 +143,23 @@ impl Tool for Glob {
             let pattern = p.str_of("pattern");
             let dir = p.opt_str("directory").filter(|d| !d.is_empty());
             let include_dirs = p.bool_of("include_dirs");
-            tokio::task::spawn_blocking(move || {
-                run(&work_dir, &skills_dirs, &pattern, dir, include_dirs)
-            })
-            .await
-            .unwrap_or_else(|e| {
-                ToolReturnValue::error(format!("Failed to search. Error: {e}"), "Glob failed")
-            })
+            tokio::task::spawn_blocking(move || run(&ws, &skills_dirs, &pattern, dir, include_dirs))
+                .await
+                .unwrap_or_else(|e| {
+                    ToolReturnValue::error(format!("Failed to search. Error: {e}"), "Glob failed")
+                })
         })
     }
 }
 
 fn run(
-    work_dir: &Path,
+    ws: &Workspace,
     skills_dirs: &[PathBuf],
     pattern: &str,
     dir: Option<String>,
     include_dirs: bool,
 ) -> ToolReturnValue {
+    let work_dir = ws.work_dir();
     if pattern.starts_with("**") {
         return ToolReturnValue {
             output: ToolOutput::Text(list_directory(work_dir)),
@@ -178,7 +184,7 @@ fn run(
     }
     let user_dir = dir_path.clone();
     let dir_path = canonical(&dir_path, work_dir);
-    if !is_within(&dir_path, work_dir) && !skills_dirs.iter().any(|d| is_within(&dir_path, d)) {
+    if !ws.contains(&dir_path) && !skills_dirs.iter().any(|d| is_within(&dir_path, d)) {
         return ToolReturnValue::error(
             format!("`{}` is outside the workspace. You can only search within the working directory, additional directories, and skills directories.", user_dir.display()),
             "Directory outside workspace",
@@ -270,6 +276,7 @@ mod tests {
         std::fs::write(d.join("a.txt"), "").unwrap();
         std::fs::write(d.join("src/b.rs"), "").unwrap();
         std::fs::write(d.join("src/sub/c.rs"), "").unwrap();
+        let d = Workspace::from(d);
         let r = run(&d, &[], "*.txt", None, true);
         assert_eq!(r.output, ToolOutput::Text("a.txt".into()));
         let r = run(&d, &[], "src/**/*.rs", None, true);
@@ -279,16 +286,22 @@ mod tests {
         assert!(r.is_error && r.message.contains("starts with '**'"));
         let r = run(&d, &[], "*", Some("/".into()), true);
         assert!(r.is_error && r.message.contains("outside the workspace"));
-        // a skills root outside the work dir is searchable
-        let work = d.join("src");
+        // an added directory can be searched
+        let other = d.work_dir().join("src");
+        let ws = Workspace::new(d.work_dir().join("a.txt"), vec![other.clone()]);
+        let r = run(&ws, &[], "*.rs", Some(other.display().to_string()), true);
+        assert_eq!(r.output, ToolOutput::Text("b.rs".into()));
+        // a skills root outside the workspace is searchable
+        let root = d.work_dir().to_path_buf();
+        let ws = Workspace::from(root.join("src"));
         let r = run(
-            &work,
-            std::slice::from_ref(&d),
+            &ws,
+            std::slice::from_ref(&root),
             "*.txt",
-            Some(d.display().to_string()),
+            Some(root.display().to_string()),
             true,
         );
         assert_eq!(r.output, ToolOutput::Text("a.txt".into()));
-        std::fs::remove_dir_all(&d).unwrap();
+        std::fs::remove_dir_all(&root).unwrap();
     }
 }

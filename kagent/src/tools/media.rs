@@ -1,6 +1,6 @@
 //! File type detection (suffix + magic bytes) and the `ReadMediaFile` tool.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use base64::Engine as _;
 use serde_json::{json, Value};
@@ -10,6 +10,7 @@ use super::util::read_tool_file;
 use super::{Tool, ToolContext, ToolOutput, ToolReturnValue};
 use crate::llm::BoxFuture;
 use crate::soul::message::{ContentPart, MediaUrl};
+use crate::workspace::Workspace;
 
 pub const MEDIA_SNIFF_BYTES: usize = 512;
 pub const MAX_MEDIA_MEGABYTES: u64 = 100;
@@ -179,13 +180,13 @@ const FIELDS: &[Field] = &[Field::required("path", STR)];
 
 /// `ReadMediaFile`, offered only when the model takes image or video input.
 pub struct ReadMediaFile {
-    work_dir: PathBuf,
+    ws: Workspace,
     capabilities: Vec<String>,
 }
 
 impl ReadMediaFile {
     /// `None` when the model has neither `image_in` nor `video_in`.
-    pub fn new(work_dir: PathBuf, capabilities: &[String]) -> Option<Self> {
+    pub fn new(ws: impl Into<Workspace>, capabilities: &[String]) -> Option<Self> {
         if !capabilities
             .iter()
             .any(|c| c == "image_in" || c == "video_in")
@@ -193,7 +194,7 @@ impl ReadMediaFile {
             return None;
         }
         Some(ReadMediaFile {
-            work_dir,
+            ws: ws.into(),
             capabilities: capabilities.to_vec(),
         })
     }
@@ -233,20 +234,20 @@ impl Tool for ReadMediaFile {
     }
 
     fn call(&self, arguments: Value, _ctx: ToolContext) -> BoxFuture<'static, ToolReturnValue> {
-        let work_dir = self.work_dir.clone();
+        let ws = self.ws.clone();
         let caps = self.capabilities.clone();
         Box::pin(async move {
             let p = match args::validate(&arguments, FIELDS) {
                 Ok(p) => p,
                 Err(e) => return args::validate_error(&e),
             };
-            read_media(&work_dir, &caps, &p.str_of("path"))
+            read_media(&ws, &caps, &p.str_of("path"))
         })
     }
 }
 
-fn read_media(work_dir: &Path, caps: &[String], raw: &str) -> ToolReturnValue {
-    let (path, data) = match read_tool_file(work_dir, raw, false) {
+fn read_media(ws: &Workspace, caps: &[String], raw: &str) -> ToolReturnValue {
+    let (path, data) = match read_tool_file(ws, raw, false) {
         Ok(found) => found,
         Err(result) => return *result,
     };

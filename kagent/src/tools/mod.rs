@@ -305,7 +305,7 @@ pub struct BuiltinSetup {
     pub client: approval::Client,
     pub state: Arc<Mutex<crate::session::SessionState>>,
     pub session_dir: PathBuf,
-    pub work_dir: PathBuf,
+    pub workspace: crate::workspace::Workspace,
     /// Skills roots outside the work directory (`Glob` may search them).
     pub skills_dirs: Vec<PathBuf>,
     /// Capabilities of the configured model (`image_in`, `video_in`, ...).
@@ -319,30 +319,32 @@ pub fn install_builtins(toolset: &mut Toolset, setup: BuiltinSetup) -> approval:
         client,
         state,
         session_dir,
-        work_dir,
+        workspace,
         skills_dirs,
         capabilities,
     } = setup;
+    let work_dir = workspace.work_dir().to_path_buf();
     let approval = approval::Approval::new(client, state.clone(), session_dir.clone());
     let plan = plan::PlanControl::new(state.clone(), session_dir.clone());
     toolset.register(Arc::new(ask_user::AskUserQuestion::new(approval.clone())));
     toolset.register(Arc::new(todo::SetTodoList::new(state, session_dir)));
     toolset.register(Arc::new(shell::Shell::new(approval.clone())));
-    toolset.register(Arc::new(read_file::ReadFile::new(work_dir.clone())));
-    if let Some(t) = media::ReadMediaFile::new(work_dir.clone(), &capabilities) {
+    toolset.register(Arc::new(read_file::ReadFile::new(workspace.clone())));
+    if let Some(t) = media::ReadMediaFile::new(workspace.clone(), &capabilities) {
         toolset.register(Arc::new(t));
     }
-    toolset.register(Arc::new(glob::Glob::new(work_dir.clone(), skills_dirs)));
-    toolset.register(Arc::new(grep::Grep::new(work_dir.clone())));
+    toolset.register(Arc::new(glob::Glob::new(workspace.clone(), skills_dirs)));
+    // Grep searches any path (kimi-cli does not restrict it to the workspace)
+    toolset.register(Arc::new(grep::Grep::new(work_dir)));
     toolset.register(Arc::new(write_file::WriteFile::new(
         approval.clone(),
         plan.clone(),
-        work_dir.clone(),
+        workspace.clone(),
     )));
     toolset.register(Arc::new(write_file::StrReplaceFile::new(
         approval.clone(),
         plan.clone(),
-        work_dir,
+        workspace,
     )));
     // Offered to the model only if the client declares `supports_plan_mode` at initialize.
     toolset.register(Arc::new(plan::exit::ExitPlanMode::new(

@@ -1,7 +1,6 @@
 //! `ReadFile`: numbered lines of a text file, with line, line-length and byte limits.
 
 use std::collections::VecDeque;
-use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
@@ -10,6 +9,7 @@ use super::media::{detect_file_type, FileKind, MEDIA_SNIFF_BYTES};
 use super::util::{read_tool_file, truncate_line};
 use super::{Tool, ToolContext, ToolReturnValue};
 use crate::llm::BoxFuture;
+use crate::workspace::Workspace;
 
 pub const MAX_LINES: i64 = 1000;
 pub const MAX_LINE_LENGTH: usize = 2000;
@@ -29,12 +29,12 @@ const FIELDS: &[Field] = &[
 ];
 
 pub struct ReadFile {
-    work_dir: PathBuf,
+    ws: Workspace,
 }
 
 impl ReadFile {
-    pub fn new(work_dir: PathBuf) -> Self {
-        ReadFile { work_dir }
+    pub fn new(ws: impl Into<Workspace>) -> Self {
+        ReadFile { ws: ws.into() }
     }
 }
 
@@ -77,7 +77,7 @@ impl Tool for ReadFile {
     }
 
     fn call(&self, arguments: Value, ctx: ToolContext) -> BoxFuture<'static, ToolReturnValue> {
-        let work_dir = self.work_dir.clone();
+        let ws = self.ws.clone();
         let _ = ctx;
         Box::pin(async move {
             let p = match args::validate(&arguments, FIELDS) {
@@ -100,13 +100,13 @@ impl Tool for ReadFile {
                 ));
             }
             let raw = p.str_of("path");
-            read(&work_dir, &raw, offset, p.int_of("n_lines"))
+            read(&ws, &raw, offset, p.int_of("n_lines"))
         })
     }
 }
 
-fn read(work_dir: &Path, raw: &str, offset: i64, n_lines: i64) -> ToolReturnValue {
-    let (path, data) = match read_tool_file(work_dir, raw, true) {
+fn read(ws: &Workspace, raw: &str, offset: i64, n_lines: i64) -> ToolReturnValue {
+    let (path, data) = match read_tool_file(ws, raw, true) {
         Ok(found) => found,
         Err(result) => return *result,
     };

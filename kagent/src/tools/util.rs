@@ -221,7 +221,7 @@ pub fn expand_user(raw: &str) -> String {
     raw.to_string()
 }
 
-fn home_dir() -> Option<PathBuf> {
+pub fn home_dir() -> Option<PathBuf> {
     let var = if cfg!(windows) { "USERPROFILE" } else { "HOME" };
     std::env::var_os(var)
         .filter(|h| !h.is_empty())
@@ -308,7 +308,7 @@ pub fn block(v: Value) -> DisplayBlock {
 /// the work dir, a relative path may not leave it, `block_sensitive` refuses files that look
 /// like secrets; the error is the tool result to return.
 pub fn read_tool_file(
-    work_dir: &Path,
+    ws: &crate::workspace::Workspace,
     raw: &str,
     block_sensitive: bool,
 ) -> Result<(PathBuf, Vec<u8>), Box<super::ToolReturnValue>> {
@@ -320,8 +320,8 @@ pub fn read_tool_file(
         )));
     }
     let user = PathBuf::from(expand_user(raw));
-    let path = canonical(&user, work_dir);
-    if !is_within(&path, work_dir) && !user.is_absolute() {
+    let path = canonical(&user, ws.work_dir());
+    if !ws.contains(&path) && !user.is_absolute() {
         return Err(Box::new(ToolReturnValue::error(
             format!("`{}` is not an absolute path. You must provide an absolute path to read a file outside the working directory.", user.display()),
             "Invalid path",

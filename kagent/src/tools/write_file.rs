@@ -13,9 +13,10 @@ use super::approval::Approval;
 use super::args::{self, false_, Field, Get, Kind, STR};
 use super::diff::diff_blocks;
 use super::plan::{EditTarget, PlanControl};
-use super::util::{canonical, expand_user, is_within, ok_with, show};
+use super::util::{canonical, expand_user, ok_with, show};
 use super::{Tool, ToolContext, ToolReturnValue};
 use crate::llm::BoxFuture;
+use crate::workspace::Workspace;
 
 pub const ACTION_EDIT: &str = "edit file";
 pub const ACTION_EDIT_OUTSIDE: &str = "edit file outside of working directory";
@@ -29,10 +30,10 @@ const WRITE_FIELDS: &[Field] = &[
 ];
 
 /// Resolve a user path for editing: `Err` is the "not absolute" error.
-fn resolve(raw: &str, work_dir: &Path, verb: &str) -> Result<PathBuf, Box<ToolReturnValue>> {
+fn resolve(raw: &str, ws: &Workspace, verb: &str) -> Result<PathBuf, Box<ToolReturnValue>> {
     let user = PathBuf::from(expand_user(raw));
-    let path = canonical(&user, work_dir);
-    if !is_within(&path, work_dir) && !user.is_absolute() {
+    let path = canonical(&user, ws.work_dir());
+    if !ws.contains(&path) && !user.is_absolute() {
         return Err(Box::new(ToolReturnValue::error(
             format!("`{}` is not an absolute path. You must provide an absolute path to {verb} a file outside the working directory.", user.display()),
             "Invalid path",
@@ -41,8 +42,8 @@ fn resolve(raw: &str, work_dir: &Path, verb: &str) -> Result<PathBuf, Box<ToolRe
     Ok(path)
 }
 
-fn action_for(path: &Path, work_dir: &Path) -> &'static str {
-    if is_within(path, work_dir) {
+fn action_for(path: &Path, ws: &Workspace) -> &'static str {
+    if ws.contains(path) {
         ACTION_EDIT
     } else {
         ACTION_EDIT_OUTSIDE
@@ -60,15 +61,15 @@ fn read_text(path: &Path) -> std::io::Result<String> {
 pub struct WriteFile {
     approval: Approval,
     plan: PlanControl,
-    work_dir: PathBuf,
+    ws: Workspace,
 }
 
 impl WriteFile {
-    pub fn new(approval: Approval, plan: PlanControl, work_dir: PathBuf) -> Self {
+    pub fn new(approval: Approval, plan: PlanControl, ws: impl Into<Workspace>) -> Self {
         WriteFile {
             approval,
             plan,
-            work_dir,
+            ws: ws.into(),
         }
     }
 }
@@ -109,7 +110,7 @@ impl Tool for WriteFile {
     fn call(&self, arguments: Value, ctx: ToolContext) -> BoxFuture<'static, ToolReturnValue> {
         let approval = self.approval.clone();
         let plan = self.plan.clone();
-        let work_dir = self.work_dir.clone();
+        let ws = self.ws.clone();
         Box::pin(async move {
             let p = match args::validate(&arguments, WRITE_FIELDS) {
                 Ok(p) => p,
@@ -119,7 +120,7 @@ impl Tool for WriteFile {
             if raw.is_empty() {
                 return ToolReturnValue::error("File path cannot be empty.", "Empty file path");
             }
-            let path = match resolve(&raw, &work_dir, "write") {
+            let path = match resolve(&raw, &ws, "write") {
                 Ok(p) => p,
                 Err(e) => return *e,
             };
@@ -166,7 +167,7 @@ impl Tool for WriteFile {
                     .request(
                         &ctx.tool_call_id,
                         "WriteFile",
-                        action_for(&path, &work_dir),
+                        action_for(&path, &ws),
                         &format!("Write file `{}`", show(&path)),
                         display.clone(),
                     )
@@ -221,15 +222,15 @@ const REPLACE_FIELDS: &[Field] = &[
 pub struct StrReplaceFile {
     approval: Approval,
     plan: PlanControl,
-    work_dir: PathBuf,
+    ws: Workspace,
 }
 
 impl StrReplaceFile {
-    pub fn new(approval: Approval, plan: PlanControl, work_dir: PathBuf) -> Self {
+    pub fn new(approval: Approval, plan: PlanControl, ws: impl Into<Workspace>) -> Self {
         StrReplaceFile {
             approval,
             plan,
-            work_dir,
+            ws: ws.into(),
         }
     }
 }
@@ -302,7 +303,7 @@ impl Tool for StrReplaceFile {
     fn call(&self, arguments: Value, ctx: ToolContext) -> BoxFuture<'static, ToolReturnValue> {
         let approval = self.approval.clone();
         let plan = self.plan.clone();
-        let work_dir = self.work_dir.clone();
+        let ws = self.ws.clone();
         Box::pin(async move {
             let p = match args::validate(&arguments, REPLACE_FIELDS) {
                 Ok(p) => p,
@@ -313,7 +314,7 @@ impl Tool for StrReplaceFile {
             if raw.is_empty() {
                 return ToolReturnValue::error("File path cannot be empty.", "Empty file path");
             }
-            let path = match resolve(&raw, &work_dir, "edit") {
+            let path = match resolve(&raw, &ws, "edit") {
                 Ok(p) => p,
                 Err(e) => return *e,
             };
@@ -364,7 +365,7 @@ impl Tool for StrReplaceFile {
                     .request(
                         &ctx.tool_call_id,
                         "StrReplaceFile",
-                        action_for(&path, &work_dir),
+                        action_for(&path, &ws),
                         &format!("Edit file `{}`", show(&path)),
                         display.clone(),
                     )
@@ -414,7 +415,7 @@ mod tests {
 
     #[test]
     fn outside_relative_paths_are_refused() {
-        let wd = Path::new("/tmp/wd");
+        let wd = &Workspace::from(PathBuf::from("/tmp/wd"));
         let e = resolve("../x.txt", wd, "write").unwrap_err();
         assert_eq!(e.message, "`../x.txt` is not an absolute path. You must provide an absolute path to write a file outside the working directory.");
         assert_eq!(
@@ -425,5 +426,10 @@ mod tests {
             action_for(&resolve("a/b", wd, "write").unwrap(), wd),
             ACTION_EDIT
         );
+        // an added directory is inside: relative paths reach it, edits are plain edits
+        wd.add(PathBuf::from("/tmp/other"));
+        let p = resolve("../other/x.txt", wd, "write").unwrap();
+        assert_eq!(p, Path::new("/tmp/other/x.txt"));
+        assert_eq!(action_for(&p, wd), ACTION_EDIT);
     }
 }

@@ -280,7 +280,7 @@ impl Server {
             client,
             state: state.clone(),
             session_dir: session.dir.clone(),
-            work_dir: soul.work_dir.clone(),
+            workspace: soul.workspace.clone(),
             skills_dirs: soul.skills.outside_roots.clone(),
             capabilities: soul
                 .llm
