@@ -204,6 +204,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         steer_queue: Arc::new(Mutex::new(VecDeque::new())),
         injections: Injections::new(cfg.skip_afk_prompt_injection),
         hooks: hooks.clone(),
+        flows: crate::flow::interim::discover(&work_dir),
     };
     // As kimi-cli: --afk is saved into the session; --runtime-afk (print mode) only lives here.
     if cli.afk

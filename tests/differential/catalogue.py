@@ -19,6 +19,7 @@ from .steps import (
     Send,
     SendJson,
     SendRaw,
+    Step,
     call,
     call_no_params,
     external_tool,
@@ -816,6 +817,106 @@ _ALL: list[Scenario] = [
         cross_plans=(("oracle", "kagent"), ("kagent", "oracle")),
     ),
 ]
+
+
+# ----------------------------------------------------------------------- flow skills
+_FLOW_MERMAID = """---
+name: haiku
+description: Write haikus until one is good
+type: flow
+---
+# Haiku loop
+
+```mermaid
+flowchart TD
+  BEGIN([BEGIN]) --> A[Write a haiku about rust]
+  A --> D{Is the haiku good?}
+  D -->|yes| E([END])
+  D -- no --> A
+```
+"""
+
+_FLOW_D2 = """---
+name: triage
+type: flow
+---
+```d2
+b: BEGIN
+e: END
+read: |md
+  Read the bug report.
+  Summarize it in "one" line.
+|
+sev: 'Is it severe?'
+b -> read -> sev
+sev -> fix: "yes, now"
+sev -> e: later
+fix: Fix it
+fix -> dead
+dead: Write the postmortem  # no edge out: the flow stops here
+```
+"""
+
+_FLOW_INVALID = """---
+name: broken
+description: A flow without BEGIN
+type: flow
+---
+```mermaid
+flowchart TD
+  A[Start] --> B[END]
+```
+"""
+
+
+def _flow_skills(sandbox: Sandbox) -> None:
+    for name, text in (
+        ("haiku", _FLOW_MERMAID),
+        ("triage", _FLOW_D2),
+        ("broken", _FLOW_INVALID),
+    ):
+        path = sandbox.work / ".kimi" / "skills" / name / "SKILL.md"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+def _flow(name: str, *steps: Step, scripts: tuple[str, ...] = ()) -> Scenario:
+    return Scenario(name, (Phase(tuple(steps), scripts, mutate=_flow_skills),))
+
+
+_FLOW_ALL = [
+    # tasks, a decision answered without a choice, with an unknown one, then "no" (back to
+    # the task) and "yes" (END)
+    _flow(
+        "flow_mermaid_run",
+        prompt("/flow:haiku", id="p1"),
+        scripts=(
+            "text: Rust never sleeps",
+            "text: I think it is fine",
+            "text: <choice>perhaps</choice>",
+            "text: Not yet. <choice>no</choice>",
+            "text: Ferris rows the crab boat",
+            "text: <choice>yes</choice> <choice>  yes </choice>",
+        ),
+    ),
+    # a markdown-block task, a decision with quoted labels, a dead-end node stops the flow
+    _flow(
+        "flow_d2_run",
+        prompt("/flow:triage", id="p1"),
+        prompt("/flow:triage", id="p2"),
+        scripts=(
+            "text: Crash on start.",
+            "text: <choice>yes, now</choice>",
+            "text: Fixed.",
+            "text: Crash on exit.",
+            "text: <choice>later</choice>",
+        ),
+    ),
+    _flow("flow_args_ignored", prompt("/flow:haiku please", id="p1")),
+    # a flow skill whose diagram is invalid is a standard skill: no /flow: command
+    _flow("flow_invalid_is_not_a_flow", prompt("/flow:broken", id="p1")),
+]
+_ALL.extend(_FLOW_ALL)
 
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in _ALL}
 assert len(SCENARIOS) == len(_ALL), "duplicate scenario names"

@@ -7,10 +7,39 @@
 //! they reach the log, and an invalid flow turns the skill into a standard one.
 
 pub mod d2;
+pub mod interim;
 pub mod mermaid;
 pub mod runner;
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+/// A `/flow:<name>` command: a flow skill whose diagram parsed.
+#[derive(Debug, Clone)]
+pub struct FlowCommand {
+    /// The skill name (the command is `flow:<name>`).
+    pub name: String,
+    pub description: String,
+    pub flow: Arc<Flow>,
+}
+
+impl FlowCommand {
+    /// The command of a `type: flow` skill, as kimi-cli's `parse_skill_text` decides: a
+    /// diagram that does not parse is logged and the skill stays a standard skill (`None`).
+    pub fn from_skill(name: &str, description: &str, skill_md: &str) -> Option<FlowCommand> {
+        match parse_flow_from_skill(skill_md) {
+            Ok(flow) => Some(FlowCommand {
+                name: name.to_string(),
+                description: description.to_string(),
+                flow: Arc::new(flow),
+            }),
+            Err(e) => {
+                crate::logging::error(&format!("Failed to parse flow skill {name}: {e}"));
+                None
+            }
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NodeKind {
