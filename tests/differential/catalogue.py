@@ -880,8 +880,15 @@ def _flow_skills(sandbox: Sandbox) -> None:
         path.write_text(text, encoding="utf-8")
 
 
-def _flow(name: str, *steps: Step, scripts: tuple[str, ...] = ()) -> Scenario:
-    return Scenario(name, (Phase(tuple(steps), scripts, mutate=_flow_skills),))
+def _flow(
+    name: str,
+    *steps: Step,
+    scripts: tuple[str, ...] = (),
+    config: dict[str, Any] | None = None,
+) -> Scenario:
+    return Scenario(
+        name, (Phase(tuple(steps), scripts, mutate=_flow_skills),), config=config
+    )
 
 
 _FLOW_ALL = [
@@ -913,6 +920,31 @@ _FLOW_ALL = [
         ),
     ),
     _flow("flow_args_ignored", prompt("/flow:haiku please", id="p1")),
+    # a plain rejection of a tool call ends the node's turn and the flow
+    _flow(
+        "flow_tool_rejected",
+        initialize(),
+        prompt("/flow:haiku", id="p1", wait=False),
+        ExpectAll((Req("ApprovalRequest"), Ev("StatusUpdate"))),
+        Reply(
+            "ApprovalRequest", lambda p: {"request_id": p["id"], "response": "reject"}
+        ),
+        Expect(Resp("p1")),
+        scripts=(tool_call("c1", "Shell", json.dumps({"command": "echo hi"})),),
+    ),
+    # an error inside a node's turn: that turn never ends, the command's turn does
+    _flow(
+        "flow_max_steps_in_node",
+        prompt("/flow:haiku", id="p1"),
+        prompt("after", id="p2"),
+        scripts=(tool_call("tc-1", "NoSuchTool"), "text: after"),
+        config={"loop_control": {"max_steps_per_turn": 1}},
+    ),
+    _flow(
+        "flow_llm_not_set",
+        prompt("/flow:haiku", id="p1"),
+        config={"default_model": None},
+    ),
     # a flow skill whose diagram is invalid is a standard skill: no /flow: command
     _flow("flow_invalid_is_not_a_flow", prompt("/flow:broken", id="p1")),
 ]

@@ -30,7 +30,9 @@ pub fn discover(work_dir: &Path) -> Vec<FlowCommand> {
         if field("type").as_deref() != Some("flow") {
             continue;
         }
-        let description = field("description").unwrap_or_default();
+        let description = field("description")
+            .or_else(|| first_body_line(&text))
+            .unwrap_or_else(|| "No description provided.".into());
         if let Some(cmd) = FlowCommand::from_skill(&name, &description, &text) {
             if !commands.iter().any(|c| c.name == cmd.name) {
                 commands.push(cmd);
@@ -50,4 +52,22 @@ fn frontmatter_field(text: &str, key: &str) -> Option<String> {
         .filter_map(|l| l.split_once(':'))
         .find(|(k, _)| k.trim() == key)
         .map(|(_, v)| v.trim().to_string())
+}
+
+/// The first non-empty body line after the frontmatter (kimi-cli's description fallback,
+/// without its 240-char truncation).
+fn first_body_line(text: &str) -> Option<String> {
+    let mut lines = text.lines().peekable();
+    if lines.peek().is_some_and(|l| l.trim() == "---") {
+        lines.next();
+        for l in lines.by_ref() {
+            if l.trim() == "---" {
+                break;
+            }
+        }
+    }
+    lines
+        .map(str::trim)
+        .find(|l| !l.is_empty() && *l != "---")
+        .map(str::to_string)
 }

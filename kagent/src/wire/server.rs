@@ -542,19 +542,32 @@ impl Server {
                 soul.toolset.hide(crate::tools::ask_user::NAME);
             }
         }
-        let configured = {
+        let (configured, flow_commands) = {
             let soul = self.soul.lock().await;
             soul.hooks.subscribe(&p.hooks);
             soul.hooks.connect(crate::hooks::ClientLink {
                 outbox: self.outbox.clone(),
                 pending: self.pending.clone(),
             });
-            soul.hooks.summary()
+            let flows: Vec<Value> = soul
+                .flows
+                .iter()
+                .map(|f| {
+                    json!({
+                        "name": format!("{}{}", crate::flow::runner::COMMAND_PREFIX, f.name),
+                        "description": f.description,
+                        "aliases": [],
+                    })
+                })
+                .collect();
+            (soul.hooks.summary(), flows)
         };
-        let commands: Vec<Value> = slash::COMMANDS
+        // built-in commands first, then the flow skills' (kimi-cli's `_build_slash_commands`)
+        let mut commands: Vec<Value> = slash::COMMANDS
             .iter()
             .map(|c| json!({"name": c.name, "description": c.description, "aliases": c.aliases}))
             .collect();
+        commands.extend(flow_commands);
         let mut result = serde_json::Map::new();
         result.insert("protocol_version".into(), json!(PROTOCOL_VERSION));
         result.insert(
