@@ -869,11 +869,26 @@ flowchart TD
 """
 
 
+_FLOW_LOOP = """---
+name: loop
+description: Ask forever
+type: flow
+---
+```mermaid
+flowchart LR
+  B[BEGIN] --> D{Again?}
+  D -->|again| D
+  D -->|stop| E[END]
+```
+"""
+
+
 def _flow_skills(sandbox: Sandbox) -> None:
     for name, text in (
         ("haiku", _FLOW_MERMAID),
         ("triage", _FLOW_D2),
         ("broken", _FLOW_INVALID),
+        ("loop", _FLOW_LOOP),
     ):
         path = sandbox.work / ".kimi" / "skills" / name / "SKILL.md"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -939,6 +954,12 @@ _FLOW_ALL = [
         prompt("after", id="p2"),
         scripts=(tool_call("tc-1", "NoSuchTool"), "text: after"),
         config={"loop_control": {"max_steps_per_turn": 1}},
+    ),
+    # 1000 node visits at most per run: the next one fails with the steps used so far
+    _flow(
+        "flow_max_moves",
+        prompt("/flow:loop", id="p1"),
+        scripts=("text: <choice>again</choice>",) * 1000,
     ),
     _flow(
         "flow_llm_not_set",
