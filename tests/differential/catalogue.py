@@ -955,6 +955,17 @@ _FLOW_ALL = [
         scripts=(tool_call("tc-1", "NoSuchTool"), "text: after"),
         config={"loop_control": {"max_steps_per_turn": 1}},
     ),
+    # cancelled inside a node's turn; the next run starts over from BEGIN
+    _flow(
+        "flow_cancelled_in_node",
+        initialize(external_tools=EXT),
+        prompt("/flow:haiku", id="p1", wait=False),
+        TOOL_PENDING,
+        call("cancel", id="x1"),
+        Expect(Resp("p1")),
+        prompt("/flow:haiku", id="p2"),
+        scripts=(_ext_call(), "text: a haiku", "text: <choice>yes</choice>"),
+    ),
     # 1000 node visits at most per run: the next one fails with the steps used so far
     _flow(
         "flow_max_moves",
