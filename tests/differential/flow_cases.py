@@ -129,6 +129,35 @@ CASES: list[tuple[str, str, str]] = [
         "mermaid",
         "flowchart TD\nstart-1[BEGIN] --> do-it[Do it]\ndo-it --> fin[end]\n",
     ),
+    # --- mermaid: odd corners
+    (
+        "mm_pipe_inside_label",
+        "mermaid",
+        "flowchart TD\nB[BEGIN] --> A[a|b|c]\nA --> E[END]\n",
+    ),
+    (
+        "mm_arrow_inside_dst_label",
+        "mermaid",
+        "flowchart TD\nB[BEGIN] --> A[x => y]\nA --> E[END]\n",
+    ),
+    ("mm_open_link_with_text", "mermaid", "flowchart TD\nB[BEGIN] -- go --- E[END]\n"),
+    ("mm_header_no_boundary", "mermaid", "flowchartTD\nB[BEGIN] --> E[END]\n"),
+    ("mm_spaced_begin_label", "mermaid", "graph\nS[ begin ] --> T[ END ]\n"),
+    ("mm_circle_shape", "mermaid", "graph\nS((BEGIN)) --> T[END]\n"),
+    ("mm_empty_pipe_then_dash_label", "mermaid", "graph\nB[BEGIN] -- x -->|| E[END]\n"),
+    ("mm_quoted_escape_close", "mermaid", 'graph\nB["BEGIN \\" x"] --> E[END]\n'),
+    (
+        "mm_stadium_unclosed",
+        "mermaid",
+        "graph\nB([BEGIN] --> E[END]\nB2[BEGIN] --> E\n",
+    ),
+    ("mm_tab_indent_and_semicolon", "mermaid", "graph TD;\n\tB[BEGIN] --> E[END];\n"),
+    (
+        "mm_multiline_label_br",
+        "mermaid",
+        "graph\nB[BEGIN] --> A[line one<br/>line two]\nA --> E[END]\n",
+    ),
+    ("mm_unicode_id_rejected", "mermaid", "graph\nB[BEGIN] --> É[x]\nB --> E[END]\n"),
     # --- mermaid: errors
     ("mm_err_no_begin", "mermaid", "flowchart TD\nA[task] --> E[END]\n"),
     (
@@ -225,6 +254,35 @@ CASES: list[tuple[str, str, str]] = [
     ("d2_crlf_and_cr", "d2", "b: BEGIN\r\nb -> e\re: END\r\n"),
     ("d2_container_label_ignored", "d2", "b: BEGIN\nb -> e\ne: END\nbox: {\n  x\n}\n"),
     ("d2_semicolon_not_split", "d2", "b: BEGIN\nb -> e\ne: END; really\n"),
+    # --- d2: odd corners
+    ("d2_arrow_in_quoted_label", "d2", 'b: BEGIN\ne: END\nb -> e: "a -> b"\n'),
+    (
+        "d2_md_block_comment_after_tag",
+        "d2",
+        "b: BEGIN\nt: |md # note\n\tTabbed\n\t  more\n|\nb -> t -> e\ne: END\n",
+    ),
+    ("d2_brace_in_quoted_label", "d2", 'b: "BEGIN {"\nb -> e\ne: END\n'),
+    (
+        "d2_nested_braces",
+        "d2",
+        "b: BEGIN\nx: {\n  y: {\n    z\n  }\n}\nb -> e\ne: END\n",
+    ),
+    ("d2_text_after_block", "d2", "b: BEGIN { shape: oval } b -> e\nb -> e\ne: END\n"),
+    (
+        "d2_quoted_newline_label",
+        "d2",
+        'b: BEGIN\nt: "two\nlines"\nb -> t -> e\ne: END\n',
+    ),
+    ("d2_escape_outside_quotes", "d2", "b: BEGIN\\x\nb -> e\ne: END\n"),
+    ("d2_unicode_id", "d2", "b: BEGIN\nb -> é\n"),
+    ("d2_node_without_label", "d2", "b: BEGIN\nlonely\nb -> e\ne: END\n"),
+    ("d2_id_only_begin_end", "d2", "Begin -> Work -> End\n"),
+    ("d2_label_colon_in_value", "d2", "b: BEGIN\nt: step: one\nb -> t -> e\ne: END\n"),
+    (
+        "d2_double_quote_escape",
+        "d2",
+        'b: BEGIN\nt: "say \\"hi\\""\nb -> t -> e\ne: END\n',
+    ),
     # --- d2: errors
     ("d2_err_no_begin", "d2", "a -> END\n"),
     ("d2_err_two_ends", "d2", "BEGIN -> q\nq -> END: a\nq -> end: b\n"),
