@@ -10,6 +10,7 @@ use crate::cli::Cli;
 use crate::config::{self, Config};
 use crate::hooks::{events as hook_events, HookEngine};
 use crate::session::{canonical, Session, SessionState};
+use crate::skills::{self, RootOptions, Skills};
 use crate::soul::context::Context;
 use crate::soul::injection::Injections;
 use crate::soul::system_prompt::{self, PromptArgs};
@@ -35,6 +36,31 @@ fn fatal(msg: &str, share: &std::path::Path) -> u8 {
     1
 }
 
+/// The built-in skills' directory: `--builtin-skills-dir`, else kagent's own copies written
+/// under the share directory. A failure to write them costs the built-in skills, nothing more.
+fn builtin_skills_dir(cli: &Cli, share: &std::path::Path) -> Option<PathBuf> {
+    if let Some(d) = &cli.builtin_skills_dir {
+        if !d.is_dir() {
+            logging::warn(&format!(
+                "--builtin-skills-dir {}: not a directory; no built-in skills",
+                d.display()
+            ));
+        }
+        return Some(d.clone());
+    }
+    let dir = skills::builtin::default_dir(share);
+    match skills::builtin::materialize(&dir) {
+        Ok(()) => Some(dir),
+        Err(e) => {
+            logging::error(&format!(
+                "cannot write the built-in skills to {}: {e}; they are left out",
+                dir.display()
+            ));
+            None
+        }
+    }
+}
+
 pub async fn run(cli: Cli) -> anyhow::Result<u8> {
     let share = config::share_dir();
     logging::init(&share);
@@ -46,6 +72,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         logging::warn(&format!(
             "{flag}: accepted, but not built in kagent yet; ignored"
         ));
+    }
+
+    // click checks `--skills-dir` values (they must be existing directories) before anything
+    for d in &cli.skills_dir {
+        let shown = crate::llm::pyrepr::repr_str(&d.to_string_lossy());
+        let problem = match std::fs::metadata(d) {
+            Err(_) => Some("does not exist"),
+            Ok(m) if !m.is_dir() => Some("is a file"),
+            Ok(_) => None,
+        };
+        if let Some(problem) = problem {
+            return Ok(usage_error(
+                "'--skills-dir'",
+                &format!("Directory {shown} {problem}."),
+            ));
+        }
     }
 
     let loaded = match (&cli.config, &cli.config_file) {
@@ -176,6 +218,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         l.provider.bind_session(&session.id);
     }
 
+    let skills = Arc::new(Skills::load(&RootOptions {
+        work_dir: work_dir.clone(),
+        home: config::home_dir(),
+        share_dir: share.clone(),
+        skills_dirs: cli.skills_dir.clone(),
+        merge_brands: cfg.merge_all_available_skills,
+        extra_skill_dirs: cfg.extra_skill_dirs.clone(),
+        builtin_dir: builtin_skills_dir(&cli, &share),
+    }));
+
     let state = SessionState::load(&session.dir);
     let mut context = Context::new(&session.context_file);
     context.restore();
@@ -183,7 +235,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
     let system_prompt = match context.system_prompt() {
         Some(p) => p.to_string(),
         None => {
-            let args = PromptArgs::detect(&work_dir, &state.additional_dirs());
+            let mut args = PromptArgs::detect(&work_dir, &state.additional_dirs());
+            args.skills = skills::format_for_prompt(&skills.list);
             let prompt = system_prompt::render(&args);
             context.write_system_prompt(&prompt)?;
             prompt
@@ -204,7 +257,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         steer_queue: Arc::new(Mutex::new(VecDeque::new())),
         injections: Injections::new(cfg.skip_afk_prompt_injection),
         hooks: hooks.clone(),
-        flows: crate::flow::interim::discover(&work_dir),
+        flows: crate::flow::FlowCommand::from_skills(&skills.list),
+        skills,
     };
     // As kimi-cli: --afk is saved into the session; --runtime-afk (print mode) only lives here.
     if cli.afk

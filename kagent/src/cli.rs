@@ -86,9 +86,14 @@ pub struct Cli {
     #[arg(long = "agent-file", value_name = "PATH")]
     pub agent_file: Option<PathBuf>,
 
-    /// Additional skills directory (repeatable).
+    /// Custom skills directories (repeatable). Overrides default discovery.
     #[arg(long = "skills-dir", value_name = "PATH")]
     pub skills_dir: Vec<PathBuf>,
+
+    /// Directory of the built-in skills (default: kagent writes its own copies under the
+    /// share directory). kimi-kernel passes kimi-cli's, so both kernels name the same files.
+    #[arg(long = "builtin-skills-dir", value_name = "DIR", hide = true)]
+    pub builtin_skills_dir: Option<PathBuf>,
 
     /// MCP config file (repeatable).
     #[arg(long = "mcp-config-file", value_name = "PATH")]
@@ -134,9 +139,6 @@ impl Cli {
         if self.agent.is_some() || self.agent_file.is_some() {
             v.push("--agent/--agent-file");
         }
-        if !self.skills_dir.is_empty() {
-            v.push("--skills-dir");
-        }
         if !self.mcp_config_file.is_empty() || !self.mcp_config.is_empty() {
             v.push("--mcp-config-file/--mcp-config");
         }
@@ -179,6 +181,12 @@ mod tests {
         assert_eq!(c.session.as_deref(), Some("abc"));
         assert_eq!(c.max_steps_per_turn, Some(3));
         assert_eq!(c.skills_dir.len(), 2);
+        assert!(c.unbuilt_flags().is_empty());
+        let c = Cli::try_parse_from(["kagent", "--builtin-skills-dir", "/b"]).unwrap();
+        assert_eq!(
+            c.builtin_skills_dir.as_deref(),
+            Some(std::path::Path::new("/b"))
+        );
         assert!(Cli::try_parse_from(["kagent", "--bogus"]).is_err());
         assert!(Cli::try_parse_from(["kagent", "-C", "-S", "x"]).is_err());
         assert!(Cli::try_parse_from(["kagent", "--max-steps-per-turn", "0"]).is_err());

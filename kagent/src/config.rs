@@ -67,7 +67,7 @@ impl Default for LoopControl {
 }
 
 /// The validated configuration.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub default_model: String,
     pub default_thinking: bool,
@@ -80,6 +80,29 @@ pub struct Config {
     pub loop_control: LoopControl,
     /// `[[hooks]]`: commands run on lifecycle events.
     pub hooks: Vec<crate::hooks::HookDef>,
+    /// Skills from every existing brand directory (`.kimi`, `.claude`, `.codex`), not only
+    /// the first one.
+    pub merge_all_available_skills: bool,
+    /// More skills roots (absolute, `~/...`, or relative to the project root).
+    pub extra_skill_dirs: Vec<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            default_model: String::new(),
+            default_thinking: false,
+            default_yolo: false,
+            default_plan_mode: false,
+            skip_afk_prompt_injection: false,
+            models: BTreeMap::new(),
+            providers: BTreeMap::new(),
+            loop_control: LoopControl::default(),
+            hooks: vec![],
+            merge_all_available_skills: true,
+            extra_skill_dirs: vec![],
+        }
+    }
 }
 
 /// The share directory: `$KIMI_SHARE_DIR` or `~/.kimi` (created if missing).
@@ -237,6 +260,23 @@ fn get_bool(obj: &Value, key: &str, default: bool) -> Result<bool, String> {
     }
 }
 
+fn string_list(obj: &Value, key: &str) -> Result<Vec<String>, String> {
+    match obj.get(key) {
+        None => Ok(vec![]),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| match v {
+                Value::String(s) => Ok(s.clone()),
+                other => Err(format!(
+                    "{key}.{i}: Input should be a valid string, got {other}"
+                )),
+            })
+            .collect(),
+        Some(other) => Err(format!("{key}: Input should be a valid list, got {other}")),
+    }
+}
+
 fn string_map(obj: &Value, key: &str, ctx: &str) -> Result<BTreeMap<String, String>, String> {
     match obj.get(key) {
         None | Some(Value::Null) => Ok(BTreeMap::new()),
@@ -294,6 +334,8 @@ pub fn validate(data: &Value) -> Result<Config, String> {
         default_yolo: get_bool(data, "default_yolo", false)?,
         default_plan_mode: get_bool(data, "default_plan_mode", false)?,
         skip_afk_prompt_injection: get_bool(data, "skip_afk_prompt_injection", false)?,
+        merge_all_available_skills: get_bool(data, "merge_all_available_skills", true)?,
+        extra_skill_dirs: string_list(data, "extra_skill_dirs")?,
         ..Config::default()
     };
     if let Some(models) = data.get("models") {

@@ -8,7 +8,8 @@
 //! - [`llm`]: the [`llm::ChatProvider`] trait, `_echo`/`_scripted_echo` and the echo DSL;
 //! - [`tools`]: the [`tools::Tool`] trait and the [`tools::Toolset`] registry;
 //! - [`session`]: on-disk sessions (`context.jsonl`, `wire.jsonl`, `state.json`, `kimi.json`);
-//! - [`config`]: configuration files and inline config.
+//! - [`config`]: configuration files and inline config;
+//! - [`skills`]: skill discovery (system prompt listing, `/skill:<name>` commands).
 
 pub mod app;
 pub mod cli;
@@ -20,6 +21,7 @@ pub mod logging;
 pub mod pyjson;
 pub mod pyloads;
 pub mod session;
+pub mod skills;
 pub mod soul;
 pub mod tools;
 pub mod wire;

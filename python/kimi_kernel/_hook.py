@@ -6,7 +6,7 @@ import functools
 from typing import Any
 
 from kimi_kernel._client import KagentError
-from kimi_kernel._launch import KernelLauncher, kagent_args
+from kimi_kernel._launch import KernelLauncher, kagent_args, kimi_builtin_skills_dir
 from kimi_kernel._locate import KagentNotFoundError
 from kimi_kernel._select import Selection
 
@@ -112,6 +112,7 @@ def make_launcher(session: Any, kwargs: dict[str, Any]) -> KernelLauncher:
             runtime_afk=bool(kwargs.get("runtime_afk")),
             agent_file=kwargs.get("agent_file"),
             skills_dirs=kwargs.get("skills_dirs"),
+            builtin_skills_dir=kimi_builtin_skills_dir(),
             max_steps_per_turn=kwargs.get("max_steps_per_turn"),
             max_retries_per_step=kwargs.get("max_retries_per_step"),
         ),

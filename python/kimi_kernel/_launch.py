@@ -29,6 +29,16 @@ def _kill_leftovers() -> None:
         client.kill_now()
 
 
+def kimi_builtin_skills_dir() -> str | None:
+    """kimi-cli's bundled skills directory: kagent is told to list it as its built-in skills,
+    so both kernels name the same files (kagent otherwise writes its own copies)."""
+    try:
+        from kimi_cli.skill import get_builtin_skills_dir
+    except ImportError:
+        return None
+    return str(get_builtin_skills_dir())
+
+
 def kagent_args(
     *,
     work_dir: str,
@@ -41,6 +51,7 @@ def kagent_args(
     runtime_afk: bool = False,
     agent_file: Path | None = None,
     skills_dirs: Sequence[Any] | None = None,
+    builtin_skills_dir: str | None = None,
     max_steps_per_turn: int | None = None,
     max_retries_per_step: int | None = None,
 ) -> list[str]:
@@ -67,6 +78,8 @@ def kagent_args(
         args += ["--agent-file", str(Path(agent_file).absolute())]
     for d in skills_dirs or ():
         args += ["--skills-dir", str(Path(str(d)).absolute())]
+    if builtin_skills_dir is not None:
+        args += ["--builtin-skills-dir", builtin_skills_dir]
     if max_steps_per_turn is not None:
         args += ["--max-steps-per-turn", str(max_steps_per_turn)]
     if max_retries_per_step is not None:

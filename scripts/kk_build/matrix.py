@@ -10,8 +10,18 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MATRIX_PATH = REPO_ROOT / "platform-matrix.toml"
 
-_FIELDS = ("rust_triple", "zig_target", "wheel_tag", "binary", "arch", "format", "e2e", "gh_runner")
+_FIELDS = (
+    "rust_triple",
+    "zig_target",
+    "wheel_tag",
+    "binary",
+    "arch",
+    "format",
+    "e2e",
+    "gh_runner",
+)
 _FORMATS = ("elf", "macho", "pe")
+E2E_MODES = ("native", "qemu-aarch64", "wine", "inspect-only")
 
 
 class MatrixError(Exception):
@@ -31,9 +41,19 @@ class Target:
     gh_runner: str
 
     @property
+    def name(self) -> str:
+        """The target's name in the matrix (its table key)."""
+        return self.key
+
+    @property
     def platform_tags(self) -> frozenset[str]:
         """The dot-separated platform tags of the wheel, order-insensitive."""
         return frozenset(self.wheel_tag.split("."))
+
+    def matches_wheel(self, wheel_name: str) -> bool:
+        """True when the wheel file name's platform tag set equals this target's."""
+        parts = wheel_name.removesuffix(".whl").split("-")
+        return len(parts) >= 5 and frozenset(parts[-1].split(".")) == self.platform_tags
 
     @property
     def glibc_floor(self) -> tuple[int, int] | None:
@@ -73,7 +93,9 @@ def load(path: Path = MATRIX_PATH) -> dict[str, Target]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise MatrixError(f"{path} not found: it lists the targets; restore it from git") from exc
+        raise MatrixError(
+            f"{path} not found: it lists the targets; restore it from git"
+        ) from exc
     except tomllib.TOMLDecodeError as exc:
         raise MatrixError(f"{path} is not valid TOML: {exc}") from exc
     raw = data.get("targets")
@@ -81,12 +103,20 @@ def load(path: Path = MATRIX_PATH) -> dict[str, Target]:
         raise MatrixError(f"{path} has no [targets.NAME] tables")
     targets: dict[str, Target] = {}
     for key, entry in raw.items():
-        missing = [f for f in _FIELDS if not isinstance(entry.get(f), str) or not entry[f]]
+        missing = [
+            f for f in _FIELDS if not isinstance(entry.get(f), str) or not entry[f]
+        ]
         if missing:
-            raise MatrixError(f"{path}: [targets.{key}] lacks string field(s) {', '.join(missing)}")
+            raise MatrixError(
+                f"{path}: [targets.{key}] lacks string field(s) {', '.join(missing)}"
+            )
         if entry["format"] not in _FORMATS:
             raise MatrixError(
                 f"{path}: [targets.{key}] format {entry['format']!r} is not one of {_FORMATS}"
+            )
+        if entry["e2e"] not in E2E_MODES:
+            raise MatrixError(
+                f"{path}: [targets.{key}] e2e {entry['e2e']!r} is not one of {E2E_MODES}"
             )
         target = Target(key=key, **{f: entry[f] for f in _FIELDS})
         target.zig_glibc  # validates the zig_target shape  # noqa: B018

@@ -52,7 +52,10 @@ def test_parsed_fields(tmp_path: Path) -> None:
     assert list(targets) == ["a", "b"]
     assert targets["a"].glibc_floor == (2, 17)
     assert targets["a"].zig_glibc == (2, 17)
-    assert targets["a"].platform_tags == {"manylinux_2_17_x86_64", "manylinux2014_x86_64"}
+    assert targets["a"].platform_tags == {
+        "manylinux_2_17_x86_64",
+        "manylinux2014_x86_64",
+    }
     assert targets["b"].macos_min == (11, 0)
     assert targets["b"].glibc_floor is None
 
@@ -61,19 +64,29 @@ def test_select_subset_and_unknown(tmp_path: Path) -> None:
     path = write(tmp_path, GOOD)
     assert [t.key for t in matrix.select([], path)] == ["a", "b"]
     assert [t.key for t in matrix.select(["b", "b"], path)] == ["b"]
-    with pytest.raises(MatrixError, match=r"unknown target\(s\) nope; platform-matrix.toml has: a, b"):
+    with pytest.raises(
+        MatrixError, match=r"unknown target\(s\) nope; platform-matrix.toml has: a, b"
+    ):
         matrix.select(["nope"], path)
 
 
 def test_missing_field_is_named(tmp_path: Path) -> None:
-    path = write(tmp_path, GOOD.replace('binary = "kagent"\narch = "arm64"', 'arch = "arm64"'))
-    with pytest.raises(MatrixError, match=r"\[targets.b\] lacks string field\(s\) binary"):
+    path = write(
+        tmp_path, GOOD.replace('binary = "kagent"\narch = "arm64"', 'arch = "arm64"')
+    )
+    with pytest.raises(
+        MatrixError, match=r"\[targets.b\] lacks string field\(s\) binary"
+    ):
         matrix.load(path)
 
 
 def test_glibc_disagreement_is_caught(tmp_path: Path) -> None:
-    path = write(tmp_path, GOOD.replace("x-unknown-linux-gnu.2.17", "x-unknown-linux-gnu.2.28"))
-    with pytest.raises(MatrixError, match="disagrees with the wheel tag's manylinux floor"):
+    path = write(
+        tmp_path, GOOD.replace("x-unknown-linux-gnu.2.17", "x-unknown-linux-gnu.2.28")
+    )
+    with pytest.raises(
+        MatrixError, match="disagrees with the wheel tag's manylinux floor"
+    ):
         matrix.load(path)
 
 
@@ -90,3 +103,19 @@ def test_all_but_host_leaves_out_only_the_host() -> None:
     assert everything == list(matrix.load())
     assert rest == [k for k in everything if k != matrix.host_target().key]
     assert len(rest) == len(everything) - 1
+
+
+def test_unknown_e2e_mode_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(MatrixError, match=r"\[targets.b\] e2e 'emulate' is not one of"):
+        matrix.load(
+            write(tmp_path, GOOD.replace('e2e = "inspect-only"', 'e2e = "emulate"'))
+        )
+
+
+def test_matches_wheel_compares_platform_tag_sets(tmp_path: Path) -> None:
+    a = matrix.load(write(tmp_path, GOOD))["a"]
+    assert a.matches_wheel(
+        "kimi_kernel-1.0-py3-none-manylinux2014_x86_64.manylinux_2_17_x86_64.whl"
+    )
+    assert not a.matches_wheel("kimi_kernel-1.0-py3-none-manylinux_2_17_x86_64.whl")
+    assert not a.matches_wheel("not-a-wheel.whl")

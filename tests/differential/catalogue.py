@@ -9,6 +9,7 @@ from typing import Any
 from .sandbox import Sandbox
 from .scenario import Phase, Scenario, single
 from .steps import (
+    Act,
     CloseStdin,
     Ev,
     Expect,
@@ -91,7 +92,283 @@ def _hook_answer(action: str, reason: str = "") -> Callable[[dict[str, Any]], An
     return build
 
 
+# ------------------------------------------------------------------ skills helpers
+def _files(tree: dict[str, str]) -> Callable[[Sandbox], None]:
+    """Write files relative to the sandbox root (``work/``, ``home/``, ``share/``...)."""
+
+    def write(sandbox: Sandbox) -> None:
+        for rel, text in tree.items():
+            path = sandbox.root / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+
+    return write
+
+
+def _skill(name: str | None, description: str | None, body: str = "Do it.") -> str:
+    head = [f"name: {name}"] if name is not None else []
+    if description is not None:
+        head.append(f"description: {description}")
+    return "---\n" + "\n".join(head) + "\n---\n\n" + body + "\n"
+
+
+_LAYERED_SKILLS = {
+    # project: brand dirs (.kimi > .claude > .codex) and the generic .agents
+    "work/.kimi/skills/alpha/SKILL.md": _skill("alpha", "Project alpha (kimi)"),
+    "work/.kimi/skills/flat-one.md": _skill(None, "A flat skill file"),
+    "work/.kimi/skills/Mixed.md": "# Mixed case flat skill\n\nNo frontmatter here.\n",
+    "work/.claude/skills/gamma/SKILL.md": _skill("gamma", "Project gamma (claude)"),
+    "work/.codex/skills/delta/SKILL.md": _skill("delta", "Project delta (codex)"),
+    "work/.agents/skills/alpha/SKILL.md": _skill("alpha", "Project alpha (agents)"),
+    "work/.agents/skills/beta/SKILL.md": _skill("beta", "Project beta (agents)"),
+    # user: ~/.kimi > ~/.claude > ~/.codex, then ~/.config/agents > ~/.agents
+    "home/.kimi/skills/alpha/SKILL.md": _skill("alpha", "User alpha"),
+    "home/.kimi/skills/user-one/SKILL.md": _skill("user-one", "User one (kimi)"),
+    "home/.claude/skills/user-two/SKILL.md": _skill("user-two", "User two (claude)"),
+    "home/.config/agents/skills/user-generic.md": _skill(None, "User generic (config)"),
+    "home/.agents/skills/user-hidden/SKILL.md": _skill("user-hidden", "Shadowed root"),
+    # the built-in name taken by a user skill: the user one wins
+    "home/.kimi/skills/skill-creator/SKILL.md": _skill("skill-creator", "My creator"),
+}
+
+_FALLBACK_SKILLS = {
+    "work/.kimi/skills/no-desc/SKILL.md": "---\nname: no-desc\n---\n\n# No description\n\nBody.\n",
+    "work/.kimi/skills/long-line/SKILL.md": "---\nname: long-line\n---\n"
+    + "word " * 80
+    + "\n",
+    "work/.kimi/skills/no-frontmatter/SKILL.md": "\n\nJust a body line.\nSecond.\n",
+    "work/.kimi/skills/empty/SKILL.md": "",
+    "work/.kimi/skills/bad-type/SKILL.md": "---\nname: bad-type\ntype: nonsense\n---\nx\n",
+    "work/.kimi/skills/bad-yaml/SKILL.md": "---\nname: bad-yaml\ndescription: use this: for x\n---\nx\n",
+    "work/.kimi/skills/not-a-map/SKILL.md": "---\n- a\n- b\n---\nx\n",
+    "work/.kimi/skills/unclosed/SKILL.md": "---\nname: never-closed\n",
+    "work/.kimi/skills/bool-name/SKILL.md": "---\nname: yes\ndescription: d\n---\n",
+    "work/.kimi/skills/zero-name/SKILL.md": "---\nname: 0\ndescription: falls back to the dir\n---\n",
+    "work/.kimi/skills/blocks/SKILL.md": "---\nname: blocks\ndescription: >-\n  Folded\n  description\n\n  in two paragraphs\nmetadata:\n  author: someone\n  tags: [a, b]\nallowed-tools:\n  - Read\n  - Glob\n---\nBody\n",
+    "work/.kimi/skills/literal/SKILL.md": "---\nname: literal\ndescription: |\n  Line one\n  Line two\n---\n",
+    "work/.kimi/skills/quoted/SKILL.md": "---\nname: \"quoted\"\ndescription: 'It''s quoted: with a colon'\n---\n",
+    "work/.kimi/skills/flow-no-diagram/SKILL.md": "---\nname: flow-no-diagram\ndescription: A flow without a diagram\ntype: flow\n---\nNo diagram.\n",
+    "work/.kimi/skills/Upper.MD": "---\ndescription: Upper-case suffix\n---\n",
+    "work/.kimi/skills/SKILL.md": "---\nname: stray\ndescription: a stray marker\n---\n",
+    "work/.kimi/skills/no-skill-file/README.md": "not a skill\n",
+    "work/.kimi/skills/notes.txt": "not markdown\n",
+}
+
+
+def _delete(rel: str) -> Callable[[Sandbox], None]:
+    def delete(sandbox: Sandbox) -> None:
+        (sandbox.root / rel).unlink()
+
+    return delete
+
+
 _ALL: list[Scenario] = [
+    # ------------------------------------------------------------------- skills
+    Scenario(
+        "skills_layered_roots",
+        (
+            Phase(
+                (initialize(), prompt("hi", id="p1")),
+                scripts=(HELLO,),
+                mutate=_files(_LAYERED_SKILLS),
+            ),
+        ),
+        strict_system_prompt=True,
+    ),
+    Scenario(
+        "skills_first_brand_only",
+        (
+            Phase(
+                (initialize(), prompt("hi", id="p1")),
+                scripts=(HELLO,),
+                mutate=_files(_LAYERED_SKILLS),
+            ),
+        ),
+        config={"merge_all_available_skills": False},
+        strict_system_prompt=True,
+    ),
+    Scenario(
+        "skills_git_project_root",
+        (
+            Phase(
+                (initialize(), prompt("hi", id="p1")),
+                scripts=(HELLO,),
+                # the work dir sits inside a repository: skills come from its root
+                mutate=_files(
+                    {
+                        ".git/HEAD": "ref: refs/heads/main\n",
+                        ".kimi/skills/from-root/SKILL.md": _skill(
+                            "from-root", "At the root"
+                        ),
+                        "work/.kimi/skills/from-work/SKILL.md": _skill(
+                            "from-work", "Ignored"
+                        ),
+                        "extra-rel/rel-skill.md": _skill(None, "Relative to the root"),
+                    }
+                ),
+            ),
+        ),
+        config={"extra_skill_dirs": ["extra-rel"]},
+        strict_system_prompt=True,
+    ),
+    Scenario(
+        "skills_dir_override",
+        (
+            Phase(
+                (initialize(), prompt("hi", id="p1")),
+                scripts=(HELLO,),
+                args=("--skills-dir", "../custom", "--skills-dir", "../custom2"),
+                mutate=_files(
+                    {
+                        **_LAYERED_SKILLS,
+                        "custom/alpha/SKILL.md": _skill("alpha", "Custom alpha"),
+                        "custom/only-custom.md": _skill(None, "Only in custom"),
+                        "custom2/alpha/SKILL.md": _skill(
+                            "alpha", "Second custom alpha"
+                        ),
+                        "custom2/second/SKILL.md": _skill("second", "Second dir"),
+                    }
+                ),
+            ),
+        ),
+        strict_system_prompt=True,
+    ),
+    single(
+        "skills_dir_missing",
+        initialize(),
+        args=("--skills-dir", "../no-such-dir"),
+        stderr_pattern=r"Invalid value for '--skills-dir': Directory '[^']*' does not exist\.",
+    ),
+    Scenario(
+        "skills_extra_dirs_and_plugins",
+        (
+            Phase(
+                (initialize(), prompt("hi", id="p1")),
+                scripts=(HELLO,),
+                mutate=_files(
+                    {
+                        "work/.kimi/skills/alpha/SKILL.md": _skill(
+                            "alpha", "Project alpha"
+                        ),
+                        "extra-abs/alpha/SKILL.md": _skill("alpha", "Extra alpha"),
+                        "extra-abs/ex-one/SKILL.md": _skill("ex-one", "Extra one"),
+                        "home/more-skills/ex-two.md": _skill(None, "Extra two (~)"),
+                        "work/local-extra/ex-three/SKILL.md": _skill(
+                            "ex-three", "Extra three"
+                        ),
+                        "share/plugins/plug/SKILL.md": _skill(
+                            "plug", "From the plugins dir"
+                        ),
+                        "share/plugins/ex-one/SKILL.md": _skill(
+                            "ex-one", "Plugin loses"
+                        ),
+                    }
+                ),
+            ),
+        ),
+        config={
+            "extra_skill_dirs": [
+                "../extra-abs",
+                "~/more-skills",
+                "local-extra",
+                "missing-dir",
+                "",
+                ".kimi/skills",
+            ]
+        },
+        strict_system_prompt=True,
+    ),
+    Scenario(
+        "skills_frontmatter_fallbacks",
+        (
+            Phase(
+                (initialize(), prompt("hi", id="p1")),
+                scripts=(HELLO,),
+                mutate=_files(_FALLBACK_SKILLS),
+            ),
+        ),
+        strict_system_prompt=True,
+    ),
+    Scenario(
+        "skills_run_command",
+        (
+            Phase(
+                (
+                    initialize(),
+                    prompt("/skill:alpha", id="p1"),
+                    prompt("/skill:alpha   please do the thing  ", id="p2"),
+                    prompt("/skill:flat-one", id="p3"),
+                    prompt("/skill:no-such-skill", id="p4"),
+                    prompt("/skill:Alpha", id="p5"),
+                    prompt("/skill:kimi-cli-help how do I start?", id="p6"),
+                ),
+                scripts=("text: one", "text: two", "text: three", "text: four"),
+                mutate=_files(_LAYERED_SKILLS),
+            ),
+        ),
+    ),
+    Scenario(
+        "skills_unreadable_at_run",
+        (
+            Phase(
+                (
+                    initialize(),
+                    Act("delete alpha", _delete("work/.kimi/skills/alpha/SKILL.md")),
+                    prompt("/skill:alpha now", id="p1"),
+                    prompt("/skill:beta", id="p2"),
+                ),
+                scripts=("text: beta ran",),
+                mutate=_files(_LAYERED_SKILLS),
+            ),
+        ),
+    ),
+    Scenario(
+        "skills_glob_and_read_outside_work_dir",
+        (
+            Phase(
+                (initialize(), prompt("look at my skills", id="p1")),
+                scripts=(
+                    # a user skills root lies outside the work dir: Glob may search it
+                    tool_call(
+                        "tc-g1",
+                        "Glob",
+                        json.dumps({"pattern": "*", "directory": "~/.kimi/skills"}),
+                    ),
+                    # ~/.agents/skills is not a root here (~/.config/agents/skills won)
+                    tool_call(
+                        "tc-g2",
+                        "Glob",
+                        json.dumps({"pattern": "*", "directory": "~/.agents/skills"}),
+                    ),
+                    tool_call(
+                        "tc-r1",
+                        "ReadFile",
+                        json.dumps({"path": "~/.kimi/skills/user-one/SKILL.md"}),
+                    ),
+                    "text: done",
+                ),
+                args=("--yolo",),
+                mutate=_files(_LAYERED_SKILLS),
+            ),
+        ),
+    ),
+    Scenario(
+        "skills_session_continues",
+        (
+            Phase(
+                (initialize(), prompt("/skill:alpha first", id="p1")),
+                scripts=("text: ran alpha",),
+                mutate=_files(_LAYERED_SKILLS),
+            ),
+            Phase(
+                (initialize(), prompt("/skill:beta second", id="p2")),
+                scripts=("text: ran beta",),
+                args=("-C",),
+            ),
+        ),
+        cross_plans=(("oracle", "kagent"), ("kagent", "oracle")),
+        strict_system_prompt=True,
+    ),
     # ----------------------------------------------------------------- initialize
     single("init_basic", initialize()),
     single("init_old_protocol_version", initialize(version="1.1")),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
@@ -96,3 +97,38 @@ def ripgrep() -> str:
         f"`pip install ripgrep==15.1.0` into the test venv, or set {RG_ENV}; "
         f"found: {', '.join(tried) or 'none'}"
     )
+
+
+@functools.cache
+def _oracle_builtin_skills_dir(binary: str) -> str:
+    """kimi-cli's ``get_builtin_skills_dir()``, asked of the oracle's own python."""
+    first = Path(binary).read_bytes().split(b"\n", 1)[0].decode(errors="replace")
+    python = first[2:].strip() if first.startswith("#!") else sys.executable
+    out = subprocess.run(
+        [
+            python,
+            "-c",
+            "from kimi_cli.skill import get_builtin_skills_dir as d; print(d())",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout.strip()
+
+
+@functools.cache
+def _kagent_version(binary: str) -> str:
+    out = subprocess.run(
+        [binary, "--version"], capture_output=True, text=True, check=True
+    )
+    return out.stdout.split()[-1]
+
+
+def builtin_skills_dir(name: str, share_dir: Path) -> str:
+    """Where kernel ``name`` keeps the built-in skills for a run with ``share_dir``."""
+    kernel = by_name(name)
+    # a Python entry script is kimi-cli (also as "kagent" in the oracle-vs-oracle self-check)
+    if Path(kernel.binary).read_bytes()[:2] == b"#!":
+        return _oracle_builtin_skills_dir(kernel.binary)
+    return str(share_dir / "kagent" / "builtin-skills" / _kagent_version(kernel.binary))

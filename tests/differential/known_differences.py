@@ -8,12 +8,7 @@ renamed or removed scenario cannot hide here.
 from __future__ import annotations
 
 # (scenario name, plan) -> reason. The plan is the '+'-joined list of kernels per phase.
-SCENARIO_RUNS: dict[tuple[str, str], str] = {
-    (
-        "system_prompt_verbatim",
-        "kagent",
-    ): "skills section: kagent has no skills; the oracle lists kimi_cli's built-in ones",
-}
+SCENARIO_RUNS: dict[tuple[str, str], str] = {}
 
 # bad-input case name -> reason (kagent runs only).
 BAD_INPUT_CASES: dict[str, str] = {}

@@ -1,8 +1,8 @@
 """Normalization of kernel output before comparison.
 
 Only run-specific values are rewritten: ids generated at random (UUIDs, hex digests of
-paths), sandbox paths, timestamps, server name/version, and the jittered retry wait.
-Everything else must match byte for byte.
+paths), sandbox paths, each kernel's built-in skills directory, timestamps, server
+name/version, and the jittered retry wait. Everything else must match byte for byte.
 """
 
 from __future__ import annotations
@@ -31,17 +31,32 @@ TIMESTAMP_KEYS = {
 DURATION_KEYS = {"duration_ms"}
 
 
-class Normalizer:
-    """Stateful: the n-th distinct UUID seen becomes <UUID-n>, so identity is kept."""
+BUILTIN_SKILLS = "<BUILTIN_SKILLS>"
 
-    def __init__(self, roots: list[str]) -> None:
+
+class Normalizer:
+    """Stateful: the n-th distinct UUID seen becomes <UUID-n>, so identity is kept.
+
+    ``builtin_skills`` are the directories each kernel keeps its built-in skills in (the
+    oracle: its ``kimi_cli/skills``; kagent: the copies it writes under the share dir): the
+    same files, so one placeholder. They are replaced before the sandbox roots.
+    """
+
+    def __init__(
+        self, roots: list[str], builtin_skills: list[str] | None = None
+    ) -> None:
         # longest first so nested roots win
         self._roots = sorted({r for r in roots if r}, key=len, reverse=True)
+        self._builtin = sorted(
+            {d for d in builtin_skills or [] if d}, key=len, reverse=True
+        )
         self._uuids: dict[str, str] = {}
         self._hexes: dict[str, str] = {}
         self._slugs: dict[str, str] = {}
 
     def text(self, value: str) -> str:
+        for builtin in self._builtin:
+            value = value.replace(builtin, BUILTIN_SKILLS)
         for root in self._roots:
             value = value.replace(root, "<ROOT>")
         value = ISO_TIME_RE.sub("<ISO-TIME>", value)
@@ -110,18 +125,6 @@ def _server_info(obj: dict[str, Any]) -> None:
             server["name"] = "<SERVER_NAME>"
         if "version" in server:
             server["version"] = "<SERVER_VERSION>"
-        # Skills are not built in kagent yet (issue 2 note): the oracle lists the skills
-        # shipped inside the kimi_cli package as `skill:*` commands. They are compared apart,
-        # and only they: every other slash command must match exactly.
-        commands = obj.get("slash_commands")
-        if isinstance(commands, list):
-            obj["slash_commands"] = [
-                c
-                for c in commands
-                if not (
-                    isinstance(c, dict) and str(c.get("name", "")).startswith("skill:")
-                )
-            ]
 
 
 def _step_retry(obj: dict[str, Any]) -> None:

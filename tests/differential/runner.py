@@ -16,6 +16,7 @@ from .normalize import Normalizer
 from .sandbox import Sandbox, scripted_config
 from .scenario import Scenario
 from .steps import (
+    Act,
     CloseStdin,
     Expect,
     ExpectAll,
@@ -62,7 +63,13 @@ class Run:
 
     def normalized(self) -> list[str]:
         """Human-readable, normalized lines used for the comparison."""
-        norm = Normalizer([str(self.sandbox.root), str(self.sandbox.root.resolve())])
+        norm = Normalizer(
+            [str(self.sandbox.root), str(self.sandbox.root.resolve())],
+            [
+                kernels.builtin_skills_dir(name, self.sandbox.share)
+                for name in sorted(set(self.plan))
+            ],
+        )
         out: list[str] = []
         for i, phase in enumerate(self.phases):
             out.append(f"=== phase {i}")
@@ -94,8 +101,13 @@ def _matches(matcher: Matcher | None, msg: dict[str, Any]) -> bool:
 
 class _PhaseRunner:
     def __init__(
-        self, client: WireClient, record: PhaseRecord, deadline: float
+        self,
+        client: WireClient,
+        record: PhaseRecord,
+        deadline: float,
+        sandbox: Sandbox,
     ) -> None:
+        self.sandbox = sandbox
         self.client = client
         self.record = record
         self.deadline = deadline
@@ -190,6 +202,9 @@ class _PhaseRunner:
                 self.client.signal(step.sig)
             case Pause():
                 time.sleep(step.seconds)
+            case Act():
+                self.record.lines.append(("#", f"act {step.label}"))
+                step.action(self.sandbox)
 
     def finish(self) -> None:
         self.client.close_stdin()
@@ -299,7 +314,7 @@ def run_scenario(scenario: Scenario, plan: tuple[str, ...], root: Path) -> Run:
         client = launch(
             kernel, sandbox, *args, config_file=scenario.use_config_file, tag=str(index)
         )
-        runner = _PhaseRunner(client, record, time.monotonic() + phase.timeout)
+        runner = _PhaseRunner(client, record, time.monotonic() + phase.timeout, sandbox)
         try:
             for step in phase.steps:
                 runner.step(step)

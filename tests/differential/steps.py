@@ -139,8 +139,27 @@ class Pause:
     seconds: float
 
 
+@dataclass(frozen=True)
+class Act:
+    """Change the sandbox while the kernel runs (e.g. delete a file it found at startup).
+
+    ``action`` gets the run's ``Sandbox``; it is recorded as ``# act <label>``."""
+
+    label: str
+    action: Callable[[Any], None]
+
+
 Step = (
-    Send | SendJson | SendRaw | Expect | ExpectAll | Reply | CloseStdin | Signal | Pause
+    Send
+    | SendJson
+    | SendRaw
+    | Expect
+    | ExpectAll
+    | Reply
+    | CloseStdin
+    | Signal
+    | Pause
+    | Act
 )
 
 

@@ -80,3 +80,24 @@ def test_plan_slugs() -> None:
 def test_everything_else_is_kept() -> None:
     msg = {"type": "ContentPart", "payload": {"type": "text", "text": "Hello 42 tc-1"}}
     assert Normalizer(["/tmp"]).value(msg) == msg
+
+
+def test_builtin_skills_dirs_share_one_placeholder() -> None:
+    oracle_dir = "/venv/lib/python3.13/site-packages/kimi_cli/skills"
+    kagent_dir = "/tmp/run-a/share/kagent/builtin-skills/0.1.0"
+    norm = Normalizer(["/tmp/run-a"], [oracle_dir, kagent_dir])
+    prompt = "- skill-creator\n  - Path: {}/skill-creator/SKILL.md"
+    assert norm.text(prompt.format(oracle_dir)) == prompt.format("<BUILTIN_SKILLS>")
+    assert norm.text(prompt.format(kagent_dir)) == prompt.format("<BUILTIN_SKILLS>")
+    # other paths under the same roots stay what they were
+    assert norm.text("/tmp/run-a/share/kagent/x") == "<ROOT>/share/kagent/x"
+    assert norm.text("/venv/lib/python3.13/site-packages/kimi_cli/x") == (
+        "/venv/lib/python3.13/site-packages/kimi_cli/x"
+    )
+    # skill slash commands are compared like every other command
+    init = {
+        "protocol_version": "1.10",
+        "server": {"name": "kagent", "version": "0.1.0"},
+        "slash_commands": [{"name": "skill:x", "description": "d", "aliases": []}],
+    }
+    assert norm.value(init)["slash_commands"] == init["slash_commands"]

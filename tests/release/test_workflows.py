@@ -22,7 +22,7 @@ def matrix_literals() -> set[str]:
     values: set[str] = set()
     for t in load_matrix():
         values |= {t.name, t.rust_triple, t.zig_target, t.wheel_tag, t.gh_runner}
-        values |= t.platform_tags()
+        values |= t.platform_tags
     return values
 
 

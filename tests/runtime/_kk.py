@@ -100,10 +100,16 @@ def oracle_kagent(directory: Path, scripts: Path | None = None) -> Path:
         if scripts
         else ""
     )
-    # `kimi --wire` has no flag for print mode's invocation-only afk (kagent's --runtime-afk);
-    # the stand-in drops it, so tests that need unattended approvals use the real kagent.
+    # `kimi --wire` has no flag for print mode's invocation-only afk (kagent's --runtime-afk)
+    # nor for kagent's --builtin-skills-dir (it lists its own built-in skills anyway): the
+    # stand-in drops them, so tests that need unattended approvals use the real kagent.
     drop_runtime_afk = (
-        'for a in "$@"; do shift; [ "$a" = --runtime-afk ] || set -- "$@" "$a"; done\n'
+        "skip=\n"
+        'for a in "$@"; do shift\n'
+        '  if [ -n "$skip" ]; then skip=; continue; fi\n'
+        '  case "$a" in --runtime-afk) ;; --builtin-skills-dir) skip=1 ;;'
+        ' *) set -- "$@" "$a" ;; esac\n'
+        "done\n"
     )
     return write_exe(
         directory / "kagent",

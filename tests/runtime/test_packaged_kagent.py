@@ -10,6 +10,7 @@ from pathlib import Path
 
 from runtime._kk import (
     BIN_DIR,
+    HELLO,
     assert_gone,
     context_records,
     kagent_bin,
@@ -94,3 +95,39 @@ def test_afk_flag_is_saved_in_the_session_like_python(tmp_path: Path) -> None:
     assert ctx == py_ctx
     assert approval == py_approval
     assert approval["afk"] is True
+
+
+def _skills_section(sb_root: Path, session: Path) -> str:
+    prompt = str(
+        next(
+            r["content"]
+            for r in context_records(session)
+            if r.get("role") == "_system_prompt"
+        )
+    )
+    start = prompt.index("## Available skills")
+    end = prompt.index("## How to use skills")
+    return prompt[start:end].replace(str(sb_root), "<SANDBOX>")
+
+
+def test_packaged_kagent_lists_the_skills_python_lists(tmp_path: Path) -> None:
+    """kimi-kernel hands kagent kimi-cli's built-in skills dir: both kernels' system
+    prompts name the same files (and the same project skill)."""
+    from kimi_cli.skill import get_builtin_skills_dir
+
+    kagent_bin()
+    sections = []
+    for kernel in ("rust", "python"):
+        sb = make_sandbox(tmp_path / kernel, [HELLO])
+        skill = sb.work / ".kimi" / "skills" / "proj" / "SKILL.md"
+        skill.parent.mkdir(parents=True)
+        skill.write_text("---\nname: proj\ndescription: A project skill\n---\nDo it.\n")
+        proc = run_kk(sb, "--kernel", kernel, "--print", "-p", "hi", env=sb.env())
+        assert proc.returncode == 0, f"{proc.stdout}\n{proc.stderr}\n{sb.log()[-3000:]}"
+        sections.append(_skills_section(sb.root, sb.only_session()))
+        if kernel == "rust":
+            assert sb.kagent_pids(), "the turn did not run on kagent"
+    builtin = get_builtin_skills_dir() / "skill-creator" / "SKILL.md"
+    assert f"  - Path: {builtin}\n" in sections[0], sections[0]
+    assert "- proj\n  - Path: <SANDBOX>/work/.kimi/skills/proj/SKILL.md" in sections[0]
+    assert sections[0] == sections[1]

@@ -7,7 +7,6 @@
 //! they reach the log, and an invalid flow turns the skill into a standard one.
 
 pub mod d2;
-pub mod interim;
 pub mod mermaid;
 pub mod runner;
 
@@ -24,20 +23,33 @@ pub struct FlowCommand {
 }
 
 impl FlowCommand {
-    /// The command of a `type: flow` skill, as kimi-cli's `parse_skill_text` decides: a
-    /// diagram that does not parse is logged and the skill stays a standard skill (`None`).
-    pub fn from_skill(name: &str, description: &str, skill_md: &str) -> Option<FlowCommand> {
-        match parse_flow_from_skill(skill_md) {
-            Ok(flow) => Some(FlowCommand {
-                name: name.to_string(),
-                description: description.to_string(),
-                flow: Arc::new(flow),
-            }),
-            Err(e) => {
-                crate::logging::error(&format!("Failed to parse flow skill {name}: {e}"));
-                None
+    /// The `/flow:<name>` commands of the flow skills, in skill order (kimi-cli's
+    /// `_build_slash_commands`): a skill name seen before is skipped.
+    pub fn from_skills(skills: &[crate::skills::Skill]) -> Vec<FlowCommand> {
+        let mut commands: Vec<FlowCommand> = vec![];
+        for skill in skills {
+            if skill.kind != crate::skills::SkillKind::Flow {
+                continue;
             }
+            let Some(flow) = &skill.flow else {
+                crate::logging::warn(&format!("Flow skill {} has no flow; skipping", skill.name));
+                continue;
+            };
+            if commands.iter().any(|c| c.name == skill.name) {
+                crate::logging::warn(&format!(
+                    "Skipping prompt flow slash command /{}{}: name already registered",
+                    runner::COMMAND_PREFIX,
+                    skill.name
+                ));
+                continue;
+            }
+            commands.push(FlowCommand {
+                name: skill.name.clone(),
+                description: skill.description.clone(),
+                flow: flow.clone(),
+            });
         }
+        commands
     }
 }
 

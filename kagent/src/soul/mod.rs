@@ -77,7 +77,9 @@ pub struct Soul {
     pub injections: injection::Injections,
     /// Configured hooks and client hook subscriptions.
     pub hooks: Arc<crate::hooks::HookEngine>,
-    /// The `/flow:<name>` commands (flow skills).
+    /// The session's skills (`/skill:<name>` commands).
+    pub skills: Arc<crate::skills::Skills>,
+    /// The `/flow:<name>` commands (flow skills with a valid diagram).
     pub flows: Vec<crate::flow::FlowCommand>,
 }
 
@@ -195,6 +197,11 @@ impl Soul {
     ) -> Result<(), TurnError> {
         let text = input.extract_text(" ");
         if let Some((name, args)) = slash::parse(text.trim()) {
+            // kimi-cli's command order: built-ins, `skill:<name>`, `flow:<name>` (the
+            // prefixes keep the names apart)
+            if let Some(skill) = self.skills.by_command(&name).cloned() {
+                return self.run_skill(&skill, &args, wire, cancel).await;
+            }
             if let Some(flow) = self.flow_command(&name) {
                 return crate::flow::runner::run_flow(
                     self, &flow.flow, &flow.name, &args, wire, cancel,
@@ -203,10 +210,44 @@ impl Soul {
             }
             return slash::run(self, &name, &args, wire).await;
         }
+        self.user_turn(input.into_parts(), wire, cancel).await
+    }
+
+    /// `/skill:<name> args`: a turn whose user message is the skill file's text (read now),
+    /// plus the request when there is one.
+    async fn run_skill(
+        &mut self,
+        skill: &crate::skills::Skill,
+        args: &str,
+        wire: &Wire,
+        cancel: &CancelToken,
+    ) -> Result<(), TurnError> {
+        let Some(text) = crate::skills::read_skill_text(skill) else {
+            send_text(
+                wire,
+                &format!(
+                    "Failed to load skill \"/{}{}\".",
+                    crate::skills::SKILL_COMMAND_PREFIX,
+                    skill.name
+                ),
+            );
+            return Ok(());
+        };
+        let prompt = crate::skills::skill_prompt(&text, args);
+        self.user_turn(vec![ContentPart::text(prompt)], wire, cancel)
+            .await
+    }
+
+    /// kimi-cli's `_turn`: one user message, then the agent loop.
+    async fn user_turn(
+        &mut self,
+        parts: Vec<ContentPart>,
+        wire: &Wire,
+        cancel: &CancelToken,
+    ) -> Result<(), TurnError> {
         if self.llm.is_none() {
             return Err(TurnError::LlmNotSet);
         }
-        let parts = input.into_parts();
         self.check_capabilities(&parts)?;
         self.context.checkpoint()?;
         self.context.append(&[Message::new(Role::User, parts)])?;

@@ -3,12 +3,13 @@
 //! shell, current time, work directory and its two-level listing, the merged `AGENTS.md`
 //! files, additional workspace directories, and the skills list.
 //!
-//! Differences, by design: kagent has no skills yet, so the skills section always reads
-//! "No skills found."; the time is given in UTC (`+00:00`, the same instant kimi-cli gives
-//! in local time); the shell is the one kagent's `Shell` tool runs.
+//! The skills section is filled in by the caller (`crate::skills::format_for_prompt`).
+//! Differences, by design: the time is given in UTC (`+00:00`, the same instant kimi-cli
+//! gives in local time); the shell is the one kagent's `Shell` tool runs.
 
 use std::path::{Path, PathBuf};
 
+use crate::skills::project_root;
 use crate::tools::glob::list_directory;
 use crate::tools::shell::ShellKind;
 
@@ -161,14 +162,6 @@ fn iso_utc(secs: i64, micros: u32) -> String {
         format!(".{micros:06}")
     };
     format!("{year:04}-{month:02}-{day:02}T{time}{frac}+00:00")
-}
-
-/// The nearest ancestor of `work_dir` (itself included) holding `.git`, else `work_dir`.
-fn project_root(work_dir: &Path) -> &Path {
-    work_dir
-        .ancestors()
-        .find(|d| d.join(".git").exists())
-        .unwrap_or(work_dir)
 }
 
 /// kimi-cli's `AGENTS.md` merge: from the project root down to `work_dir`, each directory's

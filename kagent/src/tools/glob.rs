@@ -20,11 +20,16 @@ const FIELDS: &[Field] = &[
 
 pub struct Glob {
     work_dir: PathBuf,
+    /// Skills roots outside the work directory, searchable too (as in kimi-cli).
+    skills_dirs: Vec<PathBuf>,
 }
 
 impl Glob {
-    pub fn new(work_dir: PathBuf) -> Self {
-        Glob { work_dir }
+    pub fn new(work_dir: PathBuf, skills_dirs: Vec<PathBuf>) -> Self {
+        Glob {
+            work_dir,
+            skills_dirs,
+        }
     }
 }
 
@@ -122,6 +127,7 @@ impl Tool for Glob {
 
     fn call(&self, arguments: Value, _ctx: ToolContext) -> BoxFuture<'static, ToolReturnValue> {
         let work_dir = self.work_dir.clone();
+        let skills_dirs = self.skills_dirs.clone();
         Box::pin(async move {
             let p = match args::validate(&arguments, FIELDS) {
                 Ok(p) => p,
@@ -130,16 +136,24 @@ impl Tool for Glob {
             let pattern = p.str_of("pattern");
             let dir = p.opt_str("directory").filter(|d| !d.is_empty());
             let include_dirs = p.bool_of("include_dirs");
-            tokio::task::spawn_blocking(move || run(&work_dir, &pattern, dir, include_dirs))
-                .await
-                .unwrap_or_else(|e| {
-                    ToolReturnValue::error(format!("Failed to search. Error: {e}"), "Glob failed")
-                })
+            tokio::task::spawn_blocking(move || {
+                run(&work_dir, &skills_dirs, &pattern, dir, include_dirs)
+            })
+            .await
+            .unwrap_or_else(|e| {
+                ToolReturnValue::error(format!("Failed to search. Error: {e}"), "Glob failed")
+            })
         })
     }
 }
 
-fn run(work_dir: &Path, pattern: &str, dir: Option<String>, include_dirs: bool) -> ToolReturnValue {
+fn run(
+    work_dir: &Path,
+    skills_dirs: &[PathBuf],
+    pattern: &str,
+    dir: Option<String>,
+    include_dirs: bool,
+) -> ToolReturnValue {
     if pattern.starts_with("**") {
         return ToolReturnValue {
             output: ToolOutput::Text(list_directory(work_dir)),
@@ -164,7 +178,7 @@ fn run(work_dir: &Path, pattern: &str, dir: Option<String>, include_dirs: bool) 
     }
     let user_dir = dir_path.clone();
     let dir_path = canonical(&dir_path, work_dir);
-    if !is_within(&dir_path, work_dir) {
+    if !is_within(&dir_path, work_dir) && !skills_dirs.iter().any(|d| is_within(&dir_path, d)) {
         return ToolReturnValue::error(
             format!("`{}` is outside the workspace. You can only search within the working directory, additional directories, and skills directories.", user_dir.display()),
             "Directory outside workspace",
@@ -256,15 +270,25 @@ mod tests {
         std::fs::write(d.join("a.txt"), "").unwrap();
         std::fs::write(d.join("src/b.rs"), "").unwrap();
         std::fs::write(d.join("src/sub/c.rs"), "").unwrap();
-        let r = run(&d, "*.txt", None, true);
+        let r = run(&d, &[], "*.txt", None, true);
         assert_eq!(r.output, ToolOutput::Text("a.txt".into()));
-        let r = run(&d, "src/**/*.rs", None, true);
+        let r = run(&d, &[], "src/**/*.rs", None, true);
         assert_eq!(r.output, ToolOutput::Text("src/b.rs\nsrc/sub/c.rs".into()));
         assert_eq!(r.message, "Found 2 matches for pattern `src/**/*.rs`.");
-        let r = run(&d, "**/*.rs", None, true);
+        let r = run(&d, &[], "**/*.rs", None, true);
         assert!(r.is_error && r.message.contains("starts with '**'"));
-        let r = run(&d, "*", Some("/".into()), true);
+        let r = run(&d, &[], "*", Some("/".into()), true);
         assert!(r.is_error && r.message.contains("outside the workspace"));
+        // a skills root outside the work dir is searchable
+        let work = d.join("src");
+        let r = run(
+            &work,
+            std::slice::from_ref(&d),
+            "*.txt",
+            Some(d.display().to_string()),
+            true,
+        );
+        assert_eq!(r.output, ToolOutput::Text("a.txt".into()));
         std::fs::remove_dir_all(&d).unwrap();
     }
 }

@@ -298,6 +298,8 @@ pub struct BuiltinSetup {
     pub state: Arc<Mutex<crate::session::SessionState>>,
     pub session_dir: PathBuf,
     pub work_dir: PathBuf,
+    /// Skills roots outside the work directory (`Glob` may search them).
+    pub skills_dirs: Vec<PathBuf>,
     /// Capabilities of the configured model (`image_in`, `video_in`, ...).
     pub capabilities: Vec<String>,
 }
@@ -310,6 +312,7 @@ pub fn install_builtins(toolset: &mut Toolset, setup: BuiltinSetup) -> approval:
         state,
         session_dir,
         work_dir,
+        skills_dirs,
         capabilities,
     } = setup;
     let approval = approval::Approval::new(client, state.clone(), session_dir.clone());
@@ -320,7 +323,7 @@ pub fn install_builtins(toolset: &mut Toolset, setup: BuiltinSetup) -> approval:
     if let Some(t) = media::ReadMediaFile::new(work_dir.clone(), &capabilities) {
         toolset.register(Arc::new(t));
     }
-    toolset.register(Arc::new(glob::Glob::new(work_dir.clone())));
+    toolset.register(Arc::new(glob::Glob::new(work_dir.clone(), skills_dirs)));
     toolset.register(Arc::new(grep::Grep::new(work_dir.clone())));
     toolset.register(Arc::new(write_file::WriteFile::new(
         approval.clone(),

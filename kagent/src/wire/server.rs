@@ -281,6 +281,7 @@ impl Server {
             state: state.clone(),
             session_dir: session.dir.clone(),
             work_dir: soul.work_dir.clone(),
+            skills_dirs: soul.skills.outside_roots.clone(),
             capabilities: soul
                 .llm
                 .as_ref()
@@ -562,11 +563,16 @@ impl Server {
                 .collect();
             (soul.hooks.summary(), flows)
         };
-        // built-in commands first, then the flow skills' (kimi-cli's `_build_slash_commands`)
+        // built-ins, then one `skill:<name>` per skill, then the flow skills' `flow:<name>`
+        // (kimi-cli's `_build_slash_commands`)
         let mut commands: Vec<Value> = slash::COMMANDS
             .iter()
             .map(|c| json!({"name": c.name, "description": c.description, "aliases": c.aliases}))
             .collect();
+        let skill_commands = self.soul.lock().await.skills.slash_commands();
+        commands.extend(skill_commands.into_iter().map(
+            |(name, description)| json!({"name": name, "description": description, "aliases": []}),
+        ));
         commands.extend(flow_commands);
         let mut result = serde_json::Map::new();
         result.insert("protocol_version".into(), json!(PROTOCOL_VERSION));
