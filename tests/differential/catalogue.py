@@ -1160,12 +1160,26 @@ flowchart LR
 """
 
 
+# kimi-cli's d2 parser crashes (IndexError) on `.: x`: the whole skill is skipped
+_FLOW_CRASHY = """---
+name: crashy
+description: Never listed
+type: flow
+---
+```d2
+b: BEGIN
+.: x
+```
+"""
+
+
 def _flow_skills(sandbox: Sandbox) -> None:
     for name, text in (
         ("haiku", _FLOW_MERMAID),
         ("triage", _FLOW_D2),
         ("broken", _FLOW_INVALID),
         ("loop", _FLOW_LOOP),
+        ("crashy", _FLOW_CRASHY),
     ):
         path = sandbox.work / ".kimi" / "skills" / name / "SKILL.md"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -1253,6 +1267,17 @@ _FLOW_ALL = [
         "flow_llm_not_set",
         prompt("/flow:haiku", id="p1"),
         config={"default_model": None},
+    ),
+    # initialize lists skill:<name> for every skill, then flow:<name> for the valid flows;
+    # an invalid flow skill is a standard one, a crashing one is no skill at all
+    _flow(
+        "flow_skills_listed_and_fallbacks",
+        initialize(),
+        prompt("/skill:broken", id="p1"),
+        prompt("/skill:haiku make it short", id="p2"),
+        prompt("/skill:crashy", id="p3"),
+        prompt("/flow:crashy", id="p4"),
+        scripts=("text: ran broken as a standard skill", "text: ran haiku's text"),
     ),
     # a flow skill whose diagram is invalid is a standard skill: no /flow: command
     _flow("flow_invalid_is_not_a_flow", prompt("/flow:broken", id="p1")),
