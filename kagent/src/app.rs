@@ -290,6 +290,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         steer_queue: Arc::new(Mutex::new(VecDeque::new())),
         injections: Injections::new(cfg.skip_afk_prompt_injection),
         hooks: hooks.clone(),
+        flows: crate::flow::FlowCommand::from_skills(&skills.list),
         skills,
         tool_hooks: None,
     };

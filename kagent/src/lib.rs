@@ -15,6 +15,7 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod flow;
 pub mod hooks;
 pub mod llm;
 pub mod logging;

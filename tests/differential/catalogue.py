@@ -21,6 +21,7 @@ from .steps import (
     Send,
     SendJson,
     SendRaw,
+    Step,
     call,
     call_no_params,
     external_tool,
@@ -1094,6 +1095,195 @@ _ALL: list[Scenario] = [
         cross_plans=(("oracle", "kagent"), ("kagent", "oracle")),
     ),
 ]
+
+
+# ----------------------------------------------------------------------- flow skills
+_FLOW_MERMAID = """---
+name: haiku
+description: Write haikus until one is good
+type: flow
+---
+# Haiku loop
+
+```mermaid
+flowchart TD
+  BEGIN([BEGIN]) --> A[Write a haiku about rust]
+  A --> D{Is the haiku good?}
+  D -->|yes| E([END])
+  D -- no --> A
+```
+"""
+
+_FLOW_D2 = """---
+name: triage
+type: flow
+---
+```d2
+b: BEGIN
+e: END
+read: |md
+  Read the bug report.
+  Summarize it in "one" line.
+|
+sev: 'Is it severe?'
+b -> read -> sev
+sev -> fix: "yes, now"
+sev -> e: later
+fix: Fix it
+fix -> dead
+dead: Write the postmortem  # no edge out: the flow stops here
+```
+"""
+
+_FLOW_INVALID = """---
+name: broken
+description: A flow without BEGIN
+type: flow
+---
+```mermaid
+flowchart TD
+  A[Start] --> B[END]
+```
+"""
+
+
+_FLOW_LOOP = """---
+name: loop
+description: Ask forever
+type: flow
+---
+```mermaid
+flowchart LR
+  B[BEGIN] --> D{Again?}
+  D -->|again| D
+  D -->|stop| E[END]
+```
+"""
+
+
+# kimi-cli's d2 parser crashes (IndexError) on `.: x`: the whole skill is skipped
+_FLOW_CRASHY = """---
+name: crashy
+description: Never listed
+type: flow
+---
+```d2
+b: BEGIN
+.: x
+```
+"""
+
+
+def _flow_skills(sandbox: Sandbox) -> None:
+    for name, text in (
+        ("haiku", _FLOW_MERMAID),
+        ("triage", _FLOW_D2),
+        ("broken", _FLOW_INVALID),
+        ("loop", _FLOW_LOOP),
+        ("crashy", _FLOW_CRASHY),
+    ):
+        path = sandbox.work / ".kimi" / "skills" / name / "SKILL.md"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+def _flow(
+    name: str,
+    *steps: Step,
+    scripts: tuple[str, ...] = (),
+    config: dict[str, Any] | None = None,
+) -> Scenario:
+    return Scenario(
+        name, (Phase(tuple(steps), scripts, mutate=_flow_skills),), config=config
+    )
+
+
+_FLOW_ALL = [
+    # tasks, a decision answered without a choice, with an unknown one, then "no" (back to
+    # the task) and "yes" (END)
+    _flow(
+        "flow_mermaid_run",
+        prompt("/flow:haiku", id="p1"),
+        scripts=(
+            "text: Rust never sleeps",
+            "text: I think it is fine",
+            "text: <choice>perhaps</choice>",
+            "text: Not yet. <choice>no</choice>",
+            "text: Ferris rows the crab boat",
+            "text: <choice>yes</choice> <choice>  yes </choice>",
+        ),
+    ),
+    # a markdown-block task, a decision with quoted labels, a dead-end node stops the flow
+    _flow(
+        "flow_d2_run",
+        prompt("/flow:triage", id="p1"),
+        prompt("/flow:triage", id="p2"),
+        scripts=(
+            "text: Crash on start.",
+            "text: <choice>yes, now</choice>",
+            "text: Fixed.",
+            "text: Crash on exit.",
+            "text: <choice>later</choice>",
+        ),
+    ),
+    _flow("flow_args_ignored", prompt("/flow:haiku please", id="p1")),
+    # a plain rejection of a tool call ends the node's turn and the flow
+    _flow(
+        "flow_tool_rejected",
+        initialize(),
+        prompt("/flow:haiku", id="p1", wait=False),
+        ExpectAll((Req("ApprovalRequest"), Ev("StatusUpdate"))),
+        Reply(
+            "ApprovalRequest", lambda p: {"request_id": p["id"], "response": "reject"}
+        ),
+        Expect(Resp("p1")),
+        scripts=(tool_call("c1", "Shell", json.dumps({"command": "echo hi"})),),
+    ),
+    # an error inside a node's turn: that turn never ends, the command's turn does
+    _flow(
+        "flow_max_steps_in_node",
+        prompt("/flow:haiku", id="p1"),
+        prompt("after", id="p2"),
+        scripts=(tool_call("tc-1", "NoSuchTool"), "text: after"),
+        config={"loop_control": {"max_steps_per_turn": 1}},
+    ),
+    # cancelled inside a node's turn; the next run starts over from BEGIN
+    _flow(
+        "flow_cancelled_in_node",
+        initialize(external_tools=EXT),
+        prompt("/flow:haiku", id="p1", wait=False),
+        TOOL_PENDING,
+        call("cancel", id="x1"),
+        Expect(Resp("p1")),
+        prompt("/flow:haiku", id="p2"),
+        scripts=(_ext_call(), "text: a haiku", "text: <choice>yes</choice>"),
+    ),
+    # 1000 node visits at most per run: the next one fails with the steps used so far
+    _flow(
+        "flow_max_moves",
+        prompt("/flow:loop", id="p1"),
+        scripts=("text: <choice>again</choice>",) * 1000,
+    ),
+    _flow(
+        "flow_llm_not_set",
+        prompt("/flow:haiku", id="p1"),
+        config={"default_model": None},
+    ),
+    # initialize lists skill:<name> for every skill, then flow:<name> for the valid flows;
+    # an invalid flow skill is a standard one, a crashing one is no skill at all
+    _flow(
+        "flow_skills_listed_and_fallbacks",
+        initialize(),
+        prompt("/skill:broken", id="p1"),
+        prompt("/skill:haiku make it short", id="p2"),
+        prompt("/skill:crashy", id="p3"),
+        prompt("/flow:crashy", id="p4"),
+        scripts=("text: ran broken as a standard skill", "text: ran haiku's text"),
+    ),
+    # a flow skill whose diagram is invalid is a standard skill: no /flow: command
+    _flow("flow_invalid_is_not_a_flow", prompt("/flow:broken", id="p1")),
+]
+_ALL.extend(_FLOW_ALL)
 
 _ALL += SLASH_SCENARIOS
 

@@ -61,13 +61,20 @@ def test_print_turn_on_packaged_kagent_matches_python(tmp_path: Path) -> None:
     assert_gone(pids[0])
 
 
-def unattended_write(root: Path, kernel: str, *extra: str) -> tuple[str, list[dict[str, object]], dict[str, object]]:
+def unattended_write(
+    root: Path, kernel: str, *extra: str
+) -> tuple[str, list[dict[str, object]], dict[str, object]]:
     """A print-mode turn whose WriteFile needs an approval nobody can give."""
     sb = make_sandbox(
         root,
-        [tool_call("w1", "WriteFile", {"path": "out.txt", "content": "unattended"}), "text: written"],
+        [
+            tool_call("w1", "WriteFile", {"path": "out.txt", "content": "unattended"}),
+            "text: written",
+        ],
     )
-    proc = run_kk(sb, "--kernel", kernel, "--print", "-p", "write it", *extra, timeout=120)
+    proc = run_kk(
+        sb, "--kernel", kernel, "--print", "-p", "write it", *extra, timeout=120
+    )
     assert proc.returncode == 0, f"{proc.stdout}\n{proc.stderr}\n{sb.log()[-2000:]}"
     assert (sb.work / "out.txt").read_text() == "unattended"
     session = sb.only_session()
@@ -131,3 +138,67 @@ def test_packaged_kagent_lists_the_skills_python_lists(tmp_path: Path) -> None:
     assert f"  - Path: {builtin}\n" in sections[0], sections[0]
     assert "- proj\n  - Path: <SANDBOX>/work/.kimi/skills/proj/SKILL.md" in sections[0]
     assert sections[0] == sections[1]
+
+
+_FLOW_SKILL = """---
+name: review
+description: Review then decide
+type: flow
+---
+```mermaid
+flowchart TD
+  B([BEGIN]) --> R[Review the change]
+  R --> D{Ship it?}
+  D -->|yes| E([END])
+  D -->|no| R
+```
+"""
+
+
+def test_packaged_kagent_runs_a_flow_skill_like_python(tmp_path: Path) -> None:
+    """`kimi-kernel --print -p /flow:review`: both kernels walk the flowchart the same way
+    (task turn, a decision answered without a choice, re-asked, then END)."""
+    kagent_bin()
+    contexts = []
+    for kernel in ("rust", "python"):
+        sb = make_sandbox(
+            tmp_path / kernel,
+            [
+                "text: looks fine",
+                "text: I would ship",
+                "text: <choice>yes</choice>",
+            ],
+        )
+        skill = sb.work / ".kimi" / "skills" / "review" / "SKILL.md"
+        skill.parent.mkdir(parents=True)
+        skill.write_text(_FLOW_SKILL)
+        proc = run_kk(
+            sb, "--kernel", kernel, "--print", "-p", "/flow:review", env=sb.env()
+        )
+        assert proc.returncode == 0, f"{proc.stdout}\n{proc.stderr}\n{sb.log()[-3000:]}"
+        if kernel == "rust":
+            assert sb.kagent_pids(), "the turn did not run on kagent"
+        contexts.append(
+            [
+                (r["role"], r["content"])
+                for r in context_records(sb.only_session())
+                if r.get("role") in ("user", "assistant")
+            ]
+        )
+    decision = (
+        "Ship it?\n\nAvailable branches:\n- yes\n- no\n\n"
+        "Reply with a choice using <choice>...</choice>."
+    )
+    retry = (
+        "\n\nYour last response did not include a valid choice. "
+        "Reply with one of the choices using <choice>...</choice>."
+    )
+    assert contexts[0] == [
+        ("user", "Review the change"),
+        ("assistant", "looks fine"),
+        ("user", decision),
+        ("assistant", "I would ship"),
+        ("user", decision + retry),
+        ("assistant", "<choice>yes</choice>"),
+    ], contexts[0]
+    assert contexts[0] == contexts[1]

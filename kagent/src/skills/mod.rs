@@ -60,6 +60,8 @@ pub struct Skill {
     pub scope: Scope,
     /// The file's text as read at discovery (what a flow skill's diagram is parsed from).
     pub content: String,
+    /// A flow skill's flowchart, parsed at discovery.
+    pub flow: Option<std::sync::Arc<crate::flow::Flow>>,
 }
 
 /// A skills root and the scope of what it holds.
@@ -220,6 +222,9 @@ pub enum SkillError {
     NotAString(&'static str),
     #[error("Invalid skill type {0}")]
     InvalidType(String),
+    /// A flow diagram on which kimi-cli's parser crashes: the skill is skipped.
+    #[error(transparent)]
+    Flow(crate::flow::FlowError),
 }
 
 /// A frontmatter field read like kimi-cli: a falsy value is absent, a truthy one must be a
@@ -271,6 +276,19 @@ pub fn parse_skill_text(
         },
         _ => SkillKind::Standard,
     };
+    // As kimi-cli: a flow skill whose diagram does not parse is logged and kept as a
+    // standard skill.
+    let (kind, flow) = match kind {
+        SkillKind::Flow => match crate::flow::parse_flow_from_skill(content) {
+            Ok(flow) => (SkillKind::Flow, Some(std::sync::Arc::new(flow))),
+            Err(e) if e.skips_skill() => return Err(SkillError::Flow(e)),
+            Err(e) => {
+                crate::logging::error(&format!("Failed to parse flow skill {name}: {e}"));
+                (SkillKind::Standard, None)
+            }
+        },
+        SkillKind::Standard => (SkillKind::Standard, None),
+    };
     Ok(Skill {
         name,
         description,
@@ -279,6 +297,7 @@ pub fn parse_skill_text(
         skill_md_file: skill_md_file.to_path_buf(),
         scope,
         content: content.to_string(),
+        flow,
     })
 }
 
@@ -541,7 +560,30 @@ mod tests {
             false,
         )
         .unwrap();
-        assert_eq!((s.kind, s.name.as_str()), (SkillKind::Flow, "x"));
+        // no diagram: kimi-cli keeps it as a standard skill
+        assert_eq!((s.kind, s.name.as_str()), (SkillKind::Standard, "x"));
+        assert!(s.flow.is_none());
+        let s = parse_skill_text(
+            "---\ntype: flow\n---\n```d2\nBEGIN -> END\n```\n",
+            Path::new("/r/x"),
+            p,
+            Scope::User,
+            false,
+        )
+        .unwrap();
+        assert_eq!(s.kind, SkillKind::Flow);
+        assert_eq!(s.flow.as_ref().map(|f| f.nodes.len()), Some(2));
+        // a diagram kimi-cli's d2 parser crashes on: the skill is skipped
+        assert!(matches!(
+            parse_skill_text(
+                "---\ntype: flow\n---\n```d2\n.: x\n```\n",
+                Path::new("/r/x"),
+                p,
+                Scope::User,
+                false,
+            ),
+            Err(SkillError::Flow(_))
+        ));
         assert!(parse_skill_text(
             "---\nname: 12\n---\n",
             Path::new("/r/x"),

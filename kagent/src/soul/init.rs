@@ -71,6 +71,7 @@ impl Soul {
             work_dir: self.work_dir.clone(),
             workspace: self.workspace.clone(),
             skills: self.skills.clone(),
+            flows: self.flows.clone(),
             steer_queue: Arc::new(Mutex::new(VecDeque::new())),
             injections: self.injections.fresh(),
             hooks: HookEngine::empty(),

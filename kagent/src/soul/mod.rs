@@ -88,10 +88,31 @@ pub struct Soul {
     /// The engine of the tool hooks (PreToolUse, ...) when it is not `hooks`: a nested soul
     /// (`/init`) has no turn hooks, but its tools are the agent's and keep theirs.
     pub tool_hooks: Option<Arc<crate::hooks::HookEngine>>,
+    /// The `/flow:<name>` commands (flow skills with a valid diagram).
+    pub flows: Vec<crate::flow::FlowCommand>,
+}
+
+/// Why a step ended the turn (kimi-cli's `StepStopReason`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopReason {
+    NoToolCalls,
+    /// A tool call was rejected without feedback: the user takes over.
+    ToolRejected,
+    /// The same tool call over and over.
+    ToolCallRepeat,
+}
+
+/// How a turn's agent loop ended (kimi-cli's `TurnOutcome`).
+#[derive(Debug, Clone)]
+pub struct TurnOutcome {
+    pub stop_reason: StopReason,
+    /// The last assistant message, when the model stopped by itself.
+    pub final_message: Option<Message>,
+    pub step_count: i64,
 }
 
 enum StepOutcome {
-    Stop,
+    Stop(StopReason, Message),
     Continue,
 }
 
@@ -185,10 +206,16 @@ impl Soul {
     ) -> Result<(), TurnError> {
         let text = input.extract_text(" ");
         if let Some((name, args)) = slash::parse(text.trim()) {
-            // Skill commands come after the built-in ones (kimi-cli lists them in that
-            // order); a flow module would dispatch `flow:<name>` here too.
+            // kimi-cli's command order: built-ins, `skill:<name>`, `flow:<name>` (the
+            // prefixes keep the names apart)
             if let Some(skill) = self.skills.by_command(&name).cloned() {
                 return self.run_skill(&skill, &args, wire, cancel).await;
+            }
+            if let Some(flow) = self.flow_command(&name) {
+                return crate::flow::runner::run_flow(
+                    self, &flow.flow, &flow.name, &args, wire, cancel,
+                )
+                .await;
             }
             return slash::run(self, &name, &args, wire, cancel).await;
         }
@@ -233,7 +260,37 @@ impl Soul {
         self.check_capabilities(&parts)?;
         self.context.checkpoint()?;
         self.context.append(&[Message::new(Role::User, parts)])?;
-        self.agent_loop(wire, cancel).await
+        self.agent_loop(wire, cancel).await.map(drop)
+    }
+
+    /// One user message through the agent loop, as its own TurnBegin/TurnEnd inside the
+    /// current turn (kimi-cli's `FlowRunner._flow_turn`). On an error no TurnEnd is sent, as
+    /// in kimi-cli; the enclosing turn still ends.
+    pub async fn nested_turn(
+        &mut self,
+        prompt: &str,
+        wire: &Wire,
+        cancel: &CancelToken,
+    ) -> Result<TurnOutcome, TurnError> {
+        wire.send(WireMessage::TurnBegin {
+            user_input: UserInput::Text(prompt.to_string()),
+        });
+        if self.llm.is_none() {
+            return Err(TurnError::LlmNotSet);
+        }
+        let parts = vec![ContentPart::text(prompt)];
+        self.check_capabilities(&parts)?;
+        self.context.checkpoint()?;
+        self.context.append(&[Message::new(Role::User, parts)])?;
+        let outcome = self.agent_loop(wire, cancel).await?;
+        wire.send(WireMessage::TurnEnd);
+        Ok(outcome)
+    }
+
+    /// The flow command called `name` (`flow:<skill>`), if any.
+    fn flow_command(&self, name: &str) -> Option<crate::flow::FlowCommand> {
+        let skill = name.strip_prefix(crate::flow::runner::COMMAND_PREFIX)?;
+        self.flows.iter().find(|f| f.name == skill).cloned()
     }
 
     /// The Stop hook: a block with a reason runs one more turn with the reason as input.
@@ -244,7 +301,7 @@ impl Soul {
         self.context.checkpoint()?;
         self.context
             .append(&[Message::new(Role::User, vec![ContentPart::text(reason)])])?;
-        self.agent_loop(wire, cancel).await
+        self.agent_loop(wire, cancel).await.map(drop)
     }
 
     fn check_capabilities(&self, parts: &[ContentPart]) -> Result<(), TurnError> {
@@ -279,7 +336,11 @@ impl Soul {
         }
     }
 
-    async fn agent_loop(&mut self, wire: &Wire, cancel: &CancelToken) -> Result<(), TurnError> {
+    async fn agent_loop(
+        &mut self,
+        wire: &Wire,
+        cancel: &CancelToken,
+    ) -> Result<TurnOutcome, TurnError> {
         self.toolset.begin_turn();
         self.steer_queue
             .lock()
@@ -324,10 +385,16 @@ impl Soul {
             };
             let steered = self.consume_steers(wire)?;
             match outcome {
-                StepOutcome::Stop if !steered && cancel.is_stopping() => {
+                StepOutcome::Stop(..) if !steered && cancel.is_stopping() => {
                     return Err(TurnError::Cancelled)
                 }
-                StepOutcome::Stop if !steered => return Ok(()),
+                StepOutcome::Stop(stop_reason, message) if !steered => {
+                    return Ok(TurnOutcome {
+                        stop_reason,
+                        final_message: (stop_reason == StopReason::NoToolCalls).then_some(message),
+                        step_count: step_no,
+                    })
+                }
                 _ => continue,
             }
         }
@@ -534,16 +601,16 @@ impl Soul {
             .filter_map(|r| r.return_value.rejection)
             .collect();
         if !rejections.is_empty() && !rejections.contains(&Rejection::WithFeedback) {
-            return Ok(StepOutcome::Stop);
+            return Ok(StepOutcome::Stop(StopReason::ToolRejected, message));
         }
         // The same call over and over: stop the turn (kimi-cli's `tool_call_repeat`).
         if self.toolset.force_stop_turn() {
-            return Ok(StepOutcome::Stop);
+            return Ok(StepOutcome::Stop(StopReason::ToolCallRepeat, message));
         }
         Ok(if has_tool_calls {
             StepOutcome::Continue
         } else {
-            StepOutcome::Stop
+            StepOutcome::Stop(StopReason::NoToolCalls, message)
         })
     }
 

@@ -554,24 +554,37 @@ impl Server {
                 }
             }
         }
-        let configured = {
+        let (configured, flow_commands) = {
             let soul = self.soul.lock().await;
             soul.hooks.subscribe(&p.hooks);
             soul.hooks.connect(crate::hooks::ClientLink {
                 outbox: self.outbox.clone(),
                 pending: self.pending.clone(),
             });
-            soul.hooks.summary()
+            let flows: Vec<Value> = soul
+                .flows
+                .iter()
+                .map(|f| {
+                    json!({
+                        "name": format!("{}{}", crate::flow::runner::COMMAND_PREFIX, f.name),
+                        "description": f.description,
+                        "aliases": [],
+                    })
+                })
+                .collect();
+            (soul.hooks.summary(), flows)
         };
+        // built-ins, then one `skill:<name>` per skill, then the flow skills' `flow:<name>`
+        // (kimi-cli's `_build_slash_commands`)
         let mut commands: Vec<Value> = slash::COMMANDS
             .iter()
             .map(|c| json!({"name": c.name, "description": c.description, "aliases": c.aliases}))
             .collect();
-        // then one `skill:<name>` per skill (a flow module adds `flow:<name>` after these)
         let skill_commands = self.soul.lock().await.skills.slash_commands();
         commands.extend(skill_commands.into_iter().map(
             |(name, description)| json!({"name": name, "description": description, "aliases": []}),
         ));
+        commands.extend(flow_commands);
         let mut result = serde_json::Map::new();
         result.insert("protocol_version".into(), json!(PROTOCOL_VERSION));
         result.insert(
