@@ -100,10 +100,8 @@ def ripgrep() -> str:
 
 
 @functools.cache
-def _oracle_builtin_skills_dir(binary: str) -> str:
-    """kimi-cli's ``get_builtin_skills_dir()``, asked of the oracle's own python."""
-    first = Path(binary).read_bytes().split(b"\n", 1)[0].decode(errors="replace")
-    python = first[2:].strip() if first.startswith("#!") else sys.executable
+def _kimi_cli_builtin_skills_dir(python: str) -> str:
+    """kimi-cli's ``get_builtin_skills_dir()``, asked of the python that has kimi-cli."""
     out = subprocess.run(
         [
             python,
@@ -126,9 +124,22 @@ def _kagent_version(binary: str) -> str:
 
 
 def builtin_skills_dir(name: str, share_dir: Path) -> str:
-    """Where kernel ``name`` keeps the built-in skills for a run with ``share_dir``."""
-    kernel = by_name(name)
-    # a Python entry script is kimi-cli (also as "kagent" in the oracle-vs-oracle self-check)
-    if Path(kernel.binary).read_bytes()[:2] == b"#!":
-        return _oracle_builtin_skills_dir(kernel.binary)
-    return str(share_dir / "kagent" / "builtin-skills" / _kagent_version(kernel.binary))
+    """Where kernel ``name`` keeps the built-in skills for a run with ``share_dir``.
+
+    kagent (a native binary): the copies it writes under the share dir. A Python entry
+    script (the oracle; also "kagent" in the oracle-vs-oracle self-check): its kimi-cli's
+    skills dir. Another script (a wrapper such as runtime's kimi-kernel proxy, whose kagent
+    is given kimi-cli's dir): the kimi-cli of the python running the tests, if it has one
+    ("" when it has none: nothing is replaced)."""
+    binary = by_name(name).binary
+    first = Path(binary).read_bytes()[:512].split(b"\n", 1)[0]
+    if not first.startswith(b"#!"):
+        version = _kagent_version(binary)
+        return str(share_dir / "kagent" / "builtin-skills" / version)
+    interpreter = first[2:].decode(errors="replace").split()
+    if interpreter and Path(interpreter[0]).name.startswith("python"):
+        return _kimi_cli_builtin_skills_dir(interpreter[0])
+    try:
+        return _kimi_cli_builtin_skills_dir(sys.executable)
+    except subprocess.CalledProcessError:
+        return ""
