@@ -460,6 +460,14 @@ impl Server {
                 let Some(on) = params.get("enabled").and_then(lax_bool) else {
                     return self.send(invalid_params(&id, method));
                 };
+                // kimi-kernel's extension: its client-facing side reports and records it
+                if params.get("silent").and_then(Value::as_bool) == Some(true) {
+                    crate::soul::plan::adopt_client_plan_mode(&self.state, &self.session, on);
+                    return self.send(jsonrpc::success(
+                        &id,
+                        json!({"status": "ok", "plan_mode": on}),
+                    ));
+                }
                 if let Err(e) =
                     crate::soul::plan::set_plan_mode(&self.state, &self.session, on, true)
                 {
