@@ -109,6 +109,7 @@ def make_launcher(session: Any, kwargs: dict[str, Any]) -> KernelLauncher:
             thinking=kwargs.get("thinking"),
             yolo=bool(kwargs.get("yolo")),
             afk=bool(kwargs.get("afk")),
+            plan=bool(kwargs.get("plan_mode")),
             runtime_afk=bool(kwargs.get("runtime_afk")),
             agent_file=kwargs.get("agent_file"),
             skills_dirs=kwargs.get("skills_dirs"),
@@ -152,10 +153,6 @@ async def attach_kagent(
     soul = WireBackedSoul.adopt(
         instance.soul, launcher=launcher, client=client, strict=sel.kernel == "rust"
     )
-    if (
-        soul.plan_mode
-    ):  # --plan or default_plan_mode, applied before kagent was attached
-        await soul.sync_plan_mode()
     logger.info(
         "kimi-kernel: session {sid} runs on kagent pid {pid}",
         sid=session.id,

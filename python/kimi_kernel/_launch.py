@@ -38,6 +38,7 @@ def kagent_args(
     thinking: bool | None = None,
     yolo: bool = False,
     afk: bool = False,
+    plan: bool = False,
     runtime_afk: bool = False,
     agent_file: Path | None = None,
     skills_dirs: Sequence[Any] | None = None,
@@ -61,6 +62,8 @@ def kagent_args(
         args.append("--yolo")
     if afk:  # saved into the session, as kimi-cli does
         args.append("--afk")
+    if plan:  # kimi-cli switched the session already (state.json): kagent schedules the reminder
+        args.append("--plan")
     if runtime_afk:  # print mode: nobody answers approvals or questions; not saved
         args.append("--runtime-afk")
     if agent_file is not None:

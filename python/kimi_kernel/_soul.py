@@ -156,13 +156,18 @@ class WireBackedSoul(KimiSoul):
         return result
 
     async def sync_plan_mode(self) -> None:
-        """Tell kagent the plan mode the Python side has (no-op after a fallback)."""
+        """Tell kagent the plan mode the Python side has (no-op after a fallback).
+
+        `silent`: kimi-cli's side already reported the change to its client and recorded it
+        in wire.jsonl (and saved state.json); kagent only adopts it, so nothing is doubled."""
         client = self._kk.client
         if self._kk.fell_back or client is None or not client.alive:
             return
         try:
             await client.request(
-                "set_plan_mode", {"enabled": self.plan_mode}, timeout=30
+                "set_plan_mode",
+                {"enabled": self.plan_mode, "silent": True},
+                timeout=30,
             )
         except (KagentError, TimeoutError) as e:
             logger.warning("kimi-kernel: set_plan_mode on kagent failed: {e}", e=e)
@@ -215,6 +220,32 @@ class WireBackedSoul(KimiSoul):
             ) from e
         finally:
             await self._reload_context()
+            self._adopt_plan_state()
+
+    def _adopt_plan_state(self) -> None:
+        """kagent may have switched plan mode in the turn (/plan, EnterPlanMode, ExitPlanMode)
+        and saved it in state.json: the Python side takes it, so a later manual switch starts
+        from the same state (and does not make a second plan session)."""
+        from kimi_cli.session_state import load_session_state
+
+        session = self._runtime.session
+        try:
+            fresh = load_session_state(session.dir)
+        except Exception:  # noqa: BLE001 - keep the old view rather than fail the turn
+            logger.exception(
+                "kimi-kernel: could not reload the session state kagent wrote"
+            )
+            return
+        state = session.state
+        state.plan_mode = fresh.plan_mode
+        state.plan_session_id = fresh.plan_session_id
+        state.plan_slug = fresh.plan_slug
+        self._plan_mode = fresh.plan_mode
+        self._plan_session_id = fresh.plan_session_id
+        if fresh.plan_session_id is not None and fresh.plan_slug is not None:
+            from kimi_cli.tools.plan.heroes import seed_slug_cache
+
+            seed_slug_cache(fresh.plan_session_id, fresh.plan_slug)
 
     async def _restart_kagent(self) -> KagentClient:
         """rust (strict): a turn after kagent died starts a fresh kagent on the same session."""

@@ -22,11 +22,6 @@ require_installed()
 # scenario -> why the proxy (kimi-cli's Wire server + WireBackedSoul + kagent) differs. Not
 # claimed as done: issue 4 keeps them listed until the proxy matches.
 PROXY_KNOWN_DIFFERENT = {
-    "afk_and_plan_reminders": "plan-mode StatusUpdate recorded in wire.jsonl by both sides",
-    "plan_flag_and_slash_plan": "plan-mode StatusUpdate recorded in wire.jsonl by both sides",
-    "session_plan_mode_persists": "plan-mode StatusUpdate sent/recorded by both sides",
-    "set_plan_mode": "plan-mode StatusUpdate recorded in wire.jsonl by both sides",
-    "set_plan_mode_without_capability": "plan-mode StatusUpdate recorded by both sides",
     "hook_before_initialize": "config hooks run on both sides (kimi-cli's engine and kagent's)",
     "hook_session_start_end": "config hooks run on both sides (kimi-cli's engine and kagent's)",
     "hook_request_block": "client hook subscriptions are not forwarded to kagent",
