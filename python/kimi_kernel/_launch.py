@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kimi_kernel._client import KagentClient, handshake, init_timeout
+from kimi_kernel._client import KagentClient, handshake, init_timeout, probe
 from kimi_kernel._locate import Located, locate
 
 
@@ -85,6 +85,10 @@ class KernelLauncher:
     cwd: str | None = None
     located: Located | None = None
     server: dict[str, Any] = field(default_factory=dict)
+    # False under kimi-cli's Wire server: its client's own `initialize` is forwarded to
+    # kagent (WireBackedSoul.forward_initialize), so kagent starts uninitialized, like the
+    # Python kernel before the client initializes (no hook events, no questions).
+    initialize: bool = True
 
     def locate(self) -> Located:
         if self.located is None:
@@ -101,14 +105,17 @@ class KernelLauncher:
         )
         _LIVE.add(client)
         try:
-            self.server = await handshake(client, version=__version__, timeout=timeout)
+            if self.initialize:
+                self.server = await handshake(
+                    client, version=__version__, timeout=timeout
+                )
+            else:
+                await probe(client, timeout=timeout)
         except BaseException:
             await self.stop(client)
             raise
-        _log(
-            "INFO",
-            f"kagent {located.path} ({located.source}) answered initialize: {self.server}",
-        )
+        answered = f"initialize: {self.server}" if self.initialize else "the probe"
+        _log("INFO", f"kagent {located.path} ({located.source}) answered {answered}")
         return client
 
     @staticmethod
