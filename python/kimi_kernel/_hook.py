@@ -62,6 +62,9 @@ def install(selection: Selection) -> None:
         _installed = selection
         return
     _installed = selection
+    from kimi_kernel._web import install_web_patch
+
+    install_web_patch()  # web UI workers (`kimi-kernel web`, /web) honour the selection too
     original = KimiCLI.create
 
     @functools.wraps(original)
