@@ -340,6 +340,30 @@ fn silent_set_plan_mode_adopts_the_clients_saved_plan_session() {
 }
 
 #[test]
+fn initialize_with_report_hooks_false_runs_hooks_without_reporting_them() {
+    // kimi-kernel's handshake for kimi-cli's shell and print UIs, which show no hook activity
+    for (report, expected) in [(false, false), (true, true)] {
+        let env = Env::new(&["text: hi"]);
+        let mut cfg = std::fs::read_to_string(&env.cfg).unwrap();
+        cfg.push_str("[[hooks]]\nevent = \"Stop\"\ncommand = \"true\"\n");
+        std::fs::write(&env.cfg, cfg).unwrap();
+        let mut k = env.spawn(&[]);
+        k.request(
+            "i",
+            "initialize",
+            json!({"protocol_version": "1.10", "report_hooks": report}),
+        );
+        k.response("i");
+        k.request("p", "prompt", json!({"user_input": "x"}));
+        let (msgs, resp) = k.response("p");
+        assert_eq!(resp["result"]["status"], "finished");
+        let reported = types(&msgs).iter().any(|t| t == "HookTriggered");
+        assert_eq!(reported, expected, "report_hooks={report}: {msgs:?}");
+        k.close();
+    }
+}
+
+#[test]
 fn slash_commands_and_llm_capability_errors() {
     let env = Env::new(&[]);
     let mut k = env.spawn(&[]);

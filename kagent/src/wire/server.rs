@@ -100,6 +100,10 @@ struct InitParams {
     supports_question: bool,
     /// Client hook subscriptions (shape-checked).
     hooks: Vec<Value>,
+    /// kimi-kernel's extension, `report_hooks: false`: its own handshake (kimi-cli's shell and
+    /// print UIs) must not make hook activity reported, as kimi-cli reports it only to an
+    /// initialized Wire client.
+    report_hooks: bool,
 }
 
 fn parse_initialize(params: &Value) -> Option<InitParams> {
@@ -156,10 +160,12 @@ fn parse_initialize(params: &Value) -> Option<InitParams> {
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
+    let report_hooks = p.get("report_hooks").and_then(lax_bool).unwrap_or(true);
     Some(InitParams {
         external_tools,
         supports_question,
         hooks,
+        report_hooks,
     })
 }
 
@@ -553,10 +559,12 @@ impl Server {
         let configured = {
             let soul = self.soul.lock().await;
             soul.hooks.subscribe(&p.hooks);
-            soul.hooks.connect(crate::hooks::ClientLink {
-                outbox: self.outbox.clone(),
-                pending: self.pending.clone(),
-            });
+            if p.report_hooks {
+                soul.hooks.connect(crate::hooks::ClientLink {
+                    outbox: self.outbox.clone(),
+                    pending: self.pending.clone(),
+                });
+            }
             soul.hooks.summary()
         };
         let commands: Vec<Value> = slash::COMMANDS
