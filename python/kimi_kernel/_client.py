@@ -367,12 +367,16 @@ async def handshake(
     timeout: float,
     external_tools: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Send `initialize` as kimi-kernel's own client (a UI that answers questions and
-    plan-mode switches); return its result. Raises KagentError with a clear reason."""
+    """Send `initialize` as kimi-kernel's own client (kimi-cli's shell, print or ACP UI:
+    answers questions and plan-mode switches); return its result. Raises KagentError with
+    a clear reason."""
     params: dict[str, Any] = {
         "protocol_version": PROTOCOL_VERSION,
         "client": {"name": _pkg.replace("_", "-"), "version": version},
         "capabilities": {"supports_question": True, "supports_plan_mode": True},
+        # kagent's extension: kimi-cli reports hook activity to initialized Wire clients
+        # only, never to these UIs; hooks still run
+        "report_hooks": False,
     }
     if external_tools:
         params["external_tools"] = external_tools
