@@ -79,7 +79,6 @@ class _KernelState:
     fell_back: bool = False
     status: dict[str, Any] = field(default_factory=dict)
     turn_running: bool = False
-    external_tools: list[dict[str, Any]] = field(default_factory=list)
     # what the Wire client's `initialize`s asked for (kimi-kernel --wire), forwarded to
     # kagent; kept to initialize a restarted kagent the same way
     client_initialized: bool = False
@@ -267,7 +266,6 @@ class WireBackedSoul(KimiSoul):
                 "kagent or run with --kernel python or auto."
             ) from e
         st.client = client
-        st.external_tools = []
         if st.client_initialized:
             await self._initialize_kagent(client, st.hooks)
         return client
@@ -396,16 +394,15 @@ class WireBackedSoul(KimiSoul):
     # ---- the Wire client's initialize (kimi-kernel --wire) ---------------------------
     async def forward_initialize(self, server: Any, params: Any) -> None:
         """kimi-cli's Wire server has handled its client's `initialize`; kagent gets the same
-        one: the client's hook subscriptions (kagent sends their HookRequests, relayed back
-        by `_answer`), its capabilities, and the external tools kimi-cli accepted. From then
+        one: the client's hook subscriptions (kagent sends their HookRequests, relayed by
+        `_relay_hook_request`), its capabilities, and the external tools kimi-cli accepted. From then
         on kagent reports hook activity, as the Python kernel does once initialized."""
         st = self._kk
         if st.fell_back or st.client is None or not st.client.alive:
             return
         hooks = [h.model_dump(mode="json") for h in params.hooks or ()]
-        if (
-            params.capabilities is not None
-        ):  # as kimi-cli: absent keeps the previous ones
+        # as kimi-cli's server: an initialize without capabilities keeps the previous ones
+        if params.capabilities is not None:
             st.capabilities = params.capabilities.model_dump(mode="json")
         st.client_initialized = True
         st.wire_server = server
@@ -436,7 +433,6 @@ class WireBackedSoul(KimiSoul):
         if tools:
             params["external_tools"] = tools
         result = await initialize(client, params, timeout=60)
-        st.external_tools = tools
         rejected = (result.get("external_tools") or {}).get("rejected") or []
         if rejected:
             logger.warning(
@@ -518,7 +514,7 @@ class WireBackedSoul(KimiSoul):
             )
         elif isinstance(msg, (ApprovalRequest, ToolCallRequest, QuestionRequest)):
             wire.soul_side.send(msg)
-        # a HookRequest goes to the client through kimi-cli's hook callback (in `_answer`)
+        # a HookRequest is sent by `_relay_hook_request`
 
     async def _relay_hook_request(self, wire: Any, msg: HookRequest) -> bool:
         """Send kagent's HookRequest to the Wire client as kimi-cli's server sends its own
