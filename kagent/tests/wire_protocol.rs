@@ -298,6 +298,72 @@ fn set_plan_mode_emits_status_and_persists() {
 }
 
 #[test]
+fn silent_set_plan_mode_adopts_the_clients_saved_plan_session() {
+    // kimi-kernel's proxy: kimi-cli switched plan mode, saved state.json and recorded the
+    // StatusUpdate itself; kagent must take that plan session and report nothing.
+    let env = Env::new(&[]);
+    let mut k = env.spawn(&[]);
+    k.request("i", "initialize", json!({"protocol_version": "1.10"}));
+    k.response("i");
+    let dir = env.session_dir();
+    let mut state = std::fs::read_to_string(dir.join("state.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .unwrap_or_else(|| json!({}));
+    state["plan_mode"] = json!(true);
+    state["plan_session_id"] = json!("0123456789abcdef0123456789abcdef");
+    state["plan_slug"] = json!("client-made-slug");
+    std::fs::write(dir.join("state.json"), state.to_string()).unwrap();
+    k.request(
+        "m",
+        "set_plan_mode",
+        json!({"enabled": true, "silent": true}),
+    );
+    let (msgs, resp) = k.response("m");
+    assert_eq!(resp["result"], json!({"status": "ok", "plan_mode": true}));
+    assert!(
+        events(&msgs).is_empty(),
+        "silent set_plan_mode sent {msgs:?}"
+    );
+    k.request("p", "prompt", json!({"user_input": "/plan on"}));
+    let (msgs, _) = k.response("p");
+    let text = events(&msgs)
+        .into_iter()
+        .find(|(t, _)| t == "ContentPart")
+        .map(|(_, p)| p["text"].as_str().unwrap_or_default().to_string())
+        .unwrap_or_default();
+    assert!(text.contains("client-made-slug.md"), "{text}");
+    k.close();
+    let wire = std::fs::read_to_string(dir.join("wire.jsonl")).unwrap_or_default();
+    let before_turn = wire.split("TurnBegin").next().unwrap_or_default();
+    assert!(!before_turn.contains("StatusUpdate"), "{wire}");
+}
+
+#[test]
+fn initialize_with_report_hooks_false_runs_hooks_without_reporting_them() {
+    // kimi-kernel's handshake for kimi-cli's shell and print UIs, which show no hook activity
+    for (report, expected) in [(false, false), (true, true)] {
+        let env = Env::new(&["text: hi"]);
+        let mut cfg = std::fs::read_to_string(&env.cfg).unwrap();
+        cfg.push_str("[[hooks]]\nevent = \"Stop\"\ncommand = \"true\"\n");
+        std::fs::write(&env.cfg, cfg).unwrap();
+        let mut k = env.spawn(&[]);
+        k.request(
+            "i",
+            "initialize",
+            json!({"protocol_version": "1.10", "report_hooks": report}),
+        );
+        k.response("i");
+        k.request("p", "prompt", json!({"user_input": "x"}));
+        let (msgs, resp) = k.response("p");
+        assert_eq!(resp["result"]["status"], "finished");
+        let reported = types(&msgs).iter().any(|t| t == "HookTriggered");
+        assert_eq!(reported, expected, "report_hooks={report}: {msgs:?}");
+        k.close();
+    }
+}
+
+#[test]
 fn slash_commands_and_llm_capability_errors() {
     let env = Env::new(&[]);
     let mut k = env.spawn(&[]);

@@ -10,7 +10,7 @@ import signal
 import sys
 import uuid
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from kimi_kernel import __name__ as _pkg
@@ -22,7 +22,9 @@ _LINE_LIMIT = 64 * 1024 * 1024
 
 type Log = Callable[[str, str], None]  # (level, message)
 type EventHandler = Callable[[dict[str, Any]], None]
-type RequestHandler = Callable[[str, dict[str, Any]], None]
+# may return an awaitable: kagent's later messages are read only once it is done (a request
+# that must reach the client before them)
+type RequestHandler = Callable[[str, dict[str, Any]], Awaitable[None] | None]
 
 
 class KagentError(RuntimeError):
@@ -166,11 +168,24 @@ class KagentClient:
                 self.proc.kill()
 
     # ---- outbound ------------------------------------------------------------------
+    @property
+    def stdin_closed(self) -> bool:
+        stdin = self.proc.stdin
+        return stdin is None or stdin.is_closing()
+
+    def close_stdin(self) -> None:
+        """End kagent's input (kagent ends its turn and exits, as on its client's EOF)."""
+        if self.proc.stdin is not None:
+            with contextlib.suppress(Exception):
+                self.proc.stdin.close()
+
     async def _write(self, obj: dict[str, Any]) -> None:
         if self._dead is not None:
             raise self._dead
         stdin = self.proc.stdin
         assert stdin is not None
+        if stdin.is_closing():
+            raise KagentExited(f"kagent's stdin is closed (pid {self.proc.pid})")
         data = (
             json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n"
         ).encode()
@@ -280,7 +295,9 @@ class KagentClient:
                         f"kagent sent a non-object JSON message: {text[:200]!r}",
                     )
                     continue
-                self._dispatch(obj)
+                gate = self._dispatch(obj)
+                if gate is not None:
+                    await gate
         except asyncio.CancelledError:
             raise
         except Exception as e:  # noqa: BLE001 - a bug here must not leave callers hanging
@@ -289,7 +306,7 @@ class KagentClient:
             )
             self.kill_now()
 
-    def _dispatch(self, obj: dict[str, Any]) -> None:
+    def _dispatch(self, obj: dict[str, Any]) -> Awaitable[None] | None:
         method = obj.get("method")
         rid = obj.get("id")
         if method is None and ("result" in obj or "error" in obj):
@@ -299,10 +316,10 @@ class KagentClient:
                     "ERROR",
                     f"kagent sent a response to unknown request id {rid!r}; ignoring it",
                 )
-                return
+                return None
             req_method, fut = entry
             if fut.done():
-                return
+                return None
             if "error" in obj and obj["error"] is not None:
                 err = obj["error"] if isinstance(obj["error"], dict) else {}
                 fut.set_exception(
@@ -315,17 +332,17 @@ class KagentClient:
                 )
             else:
                 fut.set_result(obj.get("result"))
-            return
+            return None
         params = obj.get("params")
         if method == "event" and isinstance(params, dict):
             if self.on_event is not None:
                 self.on_event(params)
             else:
                 self._log("DEBUG", f"kagent event outside a turn: {str(params)[:200]}")
-            return
+            return None
         if method == "request" and isinstance(params, dict) and rid is not None:
             if self.on_request is not None:
-                self.on_request(str(rid), params)
+                return self.on_request(str(rid), params)
             else:
                 self._log(
                     "ERROR",
@@ -336,17 +353,11 @@ class KagentClient:
                         str(rid), -32000, "no turn is in progress on the client"
                     )
                 )
-            return
+            return None
         self._log(
             "ERROR", f"kagent sent an unexpected message: {json.dumps(obj)[:200]}"
         )
-
-
-# What kagent is told at launch: kimi-cli's shell and print UIs offer every tool.
-FULL_CAPABILITIES: dict[str, bool] = {
-    "supports_question": True,
-    "supports_plan_mode": True,
-}
+        return None
 
 
 async def handshake(
@@ -355,18 +366,27 @@ async def handshake(
     version: str,
     timeout: float,
     external_tools: list[dict[str, Any]] | None = None,
-    capabilities: dict[str, bool] | None = None,
 ) -> dict[str, Any]:
-    """Send `initialize`; return its result. Raises KagentError with a clear reason.
-
-    `capabilities` default to everything kimi-cli's own UIs answer (questions, plan mode)."""
+    """Send `initialize` as kimi-kernel's own client (kimi-cli's shell, print or ACP UI:
+    answers questions and plan-mode switches); return its result. Raises KagentError with
+    a clear reason."""
     params: dict[str, Any] = {
         "protocol_version": PROTOCOL_VERSION,
         "client": {"name": _pkg.replace("_", "-"), "version": version},
-        "capabilities": dict(capabilities or FULL_CAPABILITIES),
+        "capabilities": {"supports_question": True, "supports_plan_mode": True},
+        # kagent's extension: kimi-cli reports hook activity to initialized Wire clients
+        # only, never to these UIs; hooks still run
+        "report_hooks": False,
     }
     if external_tools:
         params["external_tools"] = external_tools
+    return await initialize(client, params, timeout=timeout)
+
+
+async def initialize(
+    client: KagentClient, params: dict[str, Any], *, timeout: float
+) -> dict[str, Any]:
+    """Send `initialize` with `params`; return its result (KagentError with the reason)."""
     try:
         result = await client.request("initialize", params, timeout=timeout)
     except TimeoutError:
@@ -379,3 +399,21 @@ async def handshake(
             f"kagent answered initialize with {result!r}, not an object"
         )
     return result
+
+
+PROBE_METHOD = "kimi_kernel.probe"
+
+
+async def probe(client: KagentClient, *, timeout: float) -> None:
+    """Check that kagent serves JSON-RPC without initializing it (an `initialize` is the
+    Wire client's to send: it decides what kagent reports). The probe asks for a method
+    kagent does not have; any JSON-RPC answer, error included, proves it is serving."""
+    try:
+        await client.request(PROBE_METHOD, timeout=timeout)
+    except KagentRPCError:
+        return
+    except TimeoutError:
+        raise KagentError(
+            f"kagent did not answer a request within {timeout:g}s "
+            f"(set {INIT_TIMEOUT_ENV} to wait longer)"
+        ) from None

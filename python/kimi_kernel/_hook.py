@@ -62,6 +62,9 @@ def install(selection: Selection) -> None:
         _installed = selection
         return
     _installed = selection
+    from kimi_kernel._web import install_web_patch
+
+    install_web_patch()  # web UI workers (`kimi-kernel web`, /web) honour the selection too
     original = KimiCLI.create
 
     @functools.wraps(original)
@@ -109,6 +112,7 @@ def make_launcher(session: Any, kwargs: dict[str, Any]) -> KernelLauncher:
             thinking=kwargs.get("thinking"),
             yolo=bool(kwargs.get("yolo")),
             afk=bool(kwargs.get("afk")),
+            plan=bool(kwargs.get("plan_mode")),
             runtime_afk=bool(kwargs.get("runtime_afk")),
             agent_file=kwargs.get("agent_file"),
             skills_dirs=kwargs.get("skills_dirs"),
@@ -117,6 +121,7 @@ def make_launcher(session: Any, kwargs: dict[str, Any]) -> KernelLauncher:
             max_retries_per_step=kwargs.get("max_retries_per_step"),
         ),
         cwd=str(session.work_dir),
+        initialize=kwargs.get("ui_mode", "shell") != "wire",
     )
 
 
@@ -153,10 +158,9 @@ async def attach_kagent(
     soul = WireBackedSoul.adopt(
         instance.soul, launcher=launcher, client=client, strict=sel.kernel == "rust"
     )
-    if (
-        soul.plan_mode
-    ):  # --plan or default_plan_mode, applied before kagent was attached
-        await soul.sync_plan_mode()
+    divert_session_hooks(soul)
+    if not launcher.initialize:
+        patch_wire_server()
     logger.info(
         "kimi-kernel: session {sid} runs on kagent pid {pid}",
         sid=session.id,
@@ -176,3 +180,68 @@ async def attach_kagent(
     if getattr(instance.soul.runtime, "ui_mode", "shell") == "shell":
         _shell_clients.append(client)
     return instance
+
+
+# kagent runs the session's config hooks, SessionStart/SessionEnd included (at its start and
+# when its stdin closes); kimi-cli's own engine must not run them a second time.
+_KAGENT_RUNS = frozenset({"SessionStart", "SessionEnd"})
+
+
+def divert_session_hooks(soul: Any) -> None:
+    """Make the soul's hook engine skip the events kagent fires, while kagent runs."""
+    engine = soul.hook_engine
+
+    class KagentFiresSessionHooks(type(engine)):  # type: ignore[misc]
+        async def trigger(
+            self, event: Any, *, matcher_value: str = "", input_data: dict[str, Any]
+        ) -> list[Any]:
+            if event in _KAGENT_RUNS and soul.kernel == "rust":
+                return []  # kagent fired it (or fires it when its stdin closes)
+            results: list[Any] = await super().trigger(
+                event, matcher_value=matcher_value, input_data=input_data
+            )
+            return results
+
+    engine.__class__ = KagentFiresSessionHooks
+
+
+_wire_patched = False
+
+
+def patch_wire_server() -> None:
+    """kimi-cli's Wire server answers its client's `initialize`: make it also initialize
+    kagent the same way (WireBackedSoul.forward_initialize) before it answers. When its
+    client's input ends, kagent's input ends first (WireBackedSoul.client_gone)."""
+    global _wire_patched
+    if _wire_patched:
+        return
+    _wire_patched = True
+    from kimi_cli.wire.jsonrpc import JSONRPCSuccessResponse
+    from kimi_cli.wire.server import WireServer
+
+    from kimi_kernel._soul import WireBackedSoul
+
+    original = WireServer._handle_initialize
+
+    @functools.wraps(original)
+    async def handle_initialize(self: WireServer, msg: Any) -> Any:
+        response = await original(self, msg)
+        soul = getattr(self, "_soul", None)
+        if isinstance(soul, WireBackedSoul) and isinstance(
+            response, JSONRPCSuccessResponse
+        ):
+            await soul.forward_initialize(self, msg.params)
+        return response
+
+    WireServer._handle_initialize = handle_initialize  # type: ignore[method-assign]
+
+    original_shutdown = WireServer._shutdown
+
+    @functools.wraps(original_shutdown)
+    async def shutdown(self: WireServer) -> None:
+        soul = getattr(self, "_soul", None)
+        if isinstance(soul, WireBackedSoul):
+            soul.client_gone()
+        await original_shutdown(self)
+
+    WireServer._shutdown = shutdown  # type: ignore[method-assign]

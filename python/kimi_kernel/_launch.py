@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kimi_kernel._client import KagentClient, handshake, init_timeout
+from kimi_kernel._client import KagentClient, handshake, init_timeout, probe
 from kimi_kernel._locate import Located, locate
 
 
@@ -48,6 +48,7 @@ def kagent_args(
     thinking: bool | None = None,
     yolo: bool = False,
     afk: bool = False,
+    plan: bool = False,
     runtime_afk: bool = False,
     agent_file: Path | None = None,
     skills_dirs: Sequence[Any] | None = None,
@@ -72,6 +73,8 @@ def kagent_args(
         args.append("--yolo")
     if afk:  # saved into the session, as kimi-cli does
         args.append("--afk")
+    if plan:  # kimi-cli switched the session already (state.json): kagent schedules the reminder
+        args.append("--plan")
     if runtime_afk:  # print mode: nobody answers approvals or questions; not saved
         args.append("--runtime-afk")
     if agent_file is not None:
@@ -95,6 +98,10 @@ class KernelLauncher:
     cwd: str | None = None
     located: Located | None = None
     server: dict[str, Any] = field(default_factory=dict)
+    # False under kimi-cli's Wire server: its client's own `initialize` is forwarded to
+    # kagent (WireBackedSoul.forward_initialize), so kagent starts uninitialized, like the
+    # Python kernel before the client initializes (no hook events, no questions).
+    initialize: bool = True
 
     def locate(self) -> Located:
         if self.located is None:
@@ -111,14 +118,17 @@ class KernelLauncher:
         )
         _LIVE.add(client)
         try:
-            self.server = await handshake(client, version=__version__, timeout=timeout)
+            if self.initialize:
+                self.server = await handshake(
+                    client, version=__version__, timeout=timeout
+                )
+            else:
+                await probe(client, timeout=timeout)
         except BaseException:
             await self.stop(client)
             raise
-        _log(
-            "INFO",
-            f"kagent {located.path} ({located.source}) answered initialize: {self.server}",
-        )
+        answered = f"initialize: {self.server}" if self.initialize else "the probe"
+        _log("INFO", f"kagent {located.path} ({located.source}) answered {answered}")
         return client
 
     @staticmethod

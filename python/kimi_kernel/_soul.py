@@ -8,6 +8,7 @@ import contextvars
 import dataclasses
 import sys
 import uuid
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,8 @@ from kimi_cli.wire.types import (
     ApprovalRequest,
     ApprovalResponse,
     ContentPart,
+    HookRequest,
+    HookResponse,
     QuestionRequest,
     QuestionResponse,
     StatusUpdate,
@@ -35,7 +38,6 @@ from kimi_cli.wire.types import (
 from kosong.chat_provider import ChatProviderError
 
 from kimi_kernel._client import (
-    FULL_CAPABILITIES,
     KagentClient,
     KagentError,
     KagentExited,
@@ -77,11 +79,12 @@ class _KernelState:
     fell_back: bool = False
     status: dict[str, Any] = field(default_factory=dict)
     turn_running: bool = False
-    external_tools: list[dict[str, Any]] = field(default_factory=list)
-    # the capabilities kagent was last initialized with
-    capabilities: dict[str, bool] = field(
-        default_factory=lambda: dict(FULL_CAPABILITIES)
-    )
+    # what the Wire client's `initialize`s asked for (kimi-kernel --wire), forwarded to
+    # kagent; kept to initialize a restarted kagent the same way
+    client_initialized: bool = False
+    capabilities: dict[str, Any] = field(default_factory=dict)
+    hooks: list[dict[str, Any]] = field(default_factory=list)
+    wire_server: Any = None  # kimi-cli's WireServer whose client initialized
 
 
 class WireBackedSoul(KimiSoul):
@@ -161,13 +164,18 @@ class WireBackedSoul(KimiSoul):
         return result
 
     async def sync_plan_mode(self) -> None:
-        """Tell kagent the plan mode the Python side has (no-op after a fallback)."""
+        """Tell kagent the plan mode the Python side has (no-op after a fallback).
+
+        `silent`: kimi-cli's side already reported the change to its client and recorded it
+        in wire.jsonl (and saved state.json); kagent only adopts it, so nothing is doubled."""
         client = self._kk.client
         if self._kk.fell_back or client is None or not client.alive:
             return
         try:
             await client.request(
-                "set_plan_mode", {"enabled": self.plan_mode}, timeout=30
+                "set_plan_mode",
+                {"enabled": self.plan_mode, "silent": True},
+                timeout=30,
             )
         except (KagentError, TimeoutError) as e:
             logger.warning("kimi-kernel: set_plan_mode on kagent failed: {e}", e=e)
@@ -263,8 +271,8 @@ class WireBackedSoul(KimiSoul):
                 "kagent or run with --kernel python or auto."
             ) from e
         st.client = client
-        st.external_tools = []
-        st.capabilities = dict(FULL_CAPABILITIES)
+        if st.client_initialized:
+            await self._initialize_kagent(client, st.hooks)
         return client
 
     def _silence_python_wire_recorder(self) -> None:
@@ -323,7 +331,8 @@ class WireBackedSoul(KimiSoul):
                 )
             wire.soul_side.send(msg)
 
-        def on_request(rid: str, params: dict[str, Any]) -> None:
+        def on_request(rid: str, params: dict[str, Any]) -> Awaitable[Any] | None:
+            gate = None
             try:
                 msg = deserialize_wire_message(params)
             except Exception as e:  # noqa: BLE001 - answered as invalid params
@@ -332,20 +341,25 @@ class WireBackedSoul(KimiSoul):
                 )
                 task = loop.create_task(coro)
             else:
-                # shown to the UI right away, in kagent's order relative to its events
-                turn_context.run(self._announce, wire, msg)
+                if isinstance(msg, HookRequest):
+                    gate = loop.create_task(self._relay_hook_request(wire, msg))
+                else:
+                    # shown to the UI right away, in kagent's order relative to its events
+                    turn_context.run(self._announce, wire, msg)
                 task = loop.create_task(
-                    self._answer(client, rid, msg), context=turn_context
+                    self._answer(client, rid, msg, gate), context=turn_context
                 )
             answering.add(task)
             task.add_done_callback(answering.discard)
+            if gate is not None:  # kagent's later messages wait until the client has it
+                return asyncio.ensure_future(asyncio.wait([gate]))
+            return None
 
         payload: Any = (
             user_input
             if isinstance(user_input, str)
             else [p.model_dump(mode="json") for p in user_input]
         )
-        await self._sync_client_view(client)
         client.on_event, client.on_request = on_event, on_request
         st.turn_running = True
         prompt = loop.create_task(client.request("prompt", {"user_input": payload}))
@@ -382,42 +396,48 @@ class WireBackedSoul(KimiSoul):
                 "kimi-kernel: unexpected prompt result from kagent: {r}", r=result
             )
 
-    async def _sync_client_view(self, client: KagentClient) -> None:
-        """kagent must see the Wire client kimi-cli serves (kimi-kernel --wire): the external
-        tools it registered (kagent calls them with ToolCallRequest, which goes back to that
-        client) and its capabilities (kimi-cli hides AskUserQuestion and the plan tools from
-        a client without questions or plan mode). `initialize` is re-sent when they change."""
-        from kimi_cli.soul.toolset import WireExternalTool
-        from kimi_cli.tools.ask_user import NAME as ASK_USER
-        from kimi_cli.tools.plan.enter import NAME as ENTER_PLAN_MODE
-
-        from kimi_kernel import __version__
-        from kimi_kernel._client import handshake
-
-        toolset = self._agent.toolset
-        tools = [t for t in toolset.tools if isinstance(t, WireExternalTool)]
-        wanted = [
-            {"name": t.name, "description": t.description, "parameters": t.parameters}
-            for t in tools
-        ]
-        # kimi-cli's Wire server hides tools the client cannot serve; its other UIs hide none
-        hidden: set[str] = getattr(toolset, "_hidden_tools", set())
-        capabilities = {
-            "supports_question": ASK_USER not in hidden,
-            "supports_plan_mode": ENTER_PLAN_MODE not in hidden,
-        }
+    # ---- the Wire client's initialize (kimi-kernel --wire) ---------------------------
+    async def forward_initialize(self, server: Any, params: Any) -> None:
+        """kimi-cli's Wire server has handled its client's `initialize`; kagent gets the same
+        one: the client's hook subscriptions (kagent sends their HookRequests, relayed by
+        `_relay_hook_request`), its capabilities, and the external tools kimi-cli accepted. From then
+        on kagent reports hook activity, as the Python kernel does once initialized."""
         st = self._kk
-        if wanted == st.external_tools and capabilities == st.capabilities:
+        if st.fell_back or st.client is None or not st.client.alive:
             return
-        result = await handshake(
-            client,
-            version=__version__,
-            timeout=60,
-            external_tools=wanted,
-            capabilities=capabilities,
-        )
-        st.external_tools = wanted
-        st.capabilities = capabilities
+        hooks = [h.model_dump(mode="json") for h in params.hooks or ()]
+        # as kimi-cli's server: an initialize without capabilities keeps the previous ones
+        if params.capabilities is not None:
+            st.capabilities = params.capabilities.model_dump(mode="json")
+        st.client_initialized = True
+        st.wire_server = server
+        st.hooks.extend(hooks)
+        try:
+            await self._initialize_kagent(st.client, hooks)
+        except KagentError as e:
+            logger.warning("kimi-kernel: initialize on kagent failed: {e}", e=e)
+
+    async def _initialize_kagent(
+        self, client: KagentClient, hooks: list[dict[str, Any]]
+    ) -> None:
+        from kimi_cli.soul.toolset import WireExternalTool
+
+        from kimi_kernel._client import PROTOCOL_VERSION, initialize
+
+        st = self._kk
+        tools = [
+            {"name": t.name, "description": t.description, "parameters": t.parameters}
+            for t in self._agent.toolset.tools
+            if isinstance(t, WireExternalTool)
+        ]
+        params: dict[str, Any] = {
+            "protocol_version": PROTOCOL_VERSION,
+            "capabilities": st.capabilities,
+            "hooks": hooks,
+        }
+        if tools:
+            params["external_tools"] = tools
+        result = await initialize(client, params, timeout=60)
         rejected = (result.get("external_tools") or {}).get("rejected") or []
         if rejected:
             logger.warning(
@@ -440,10 +460,26 @@ class WireBackedSoul(KimiSoul):
         set_current_approval_source(source)
         return source
 
+    def client_gone(self) -> None:
+        """kimi-cli's Wire client closed its input mid-turn: kagent gets the same EOF, and
+        ends the turn the way kimi-cli does then (pending requests answered with errors,
+        TurnEnd recorded, nothing more on stdout). Nothing else is forwarded to it after."""
+        client = self._kk.client
+        if self._kk.turn_running and client is not None and client.alive:
+            client.close_stdin()
+
     async def _cancel_on_kagent(
         self, client: KagentClient, prompt: asyncio.Task[Any]
     ) -> None:
         """Forward the cancel; wait for kagent to close the turn, or stop kagent if it won't."""
+        if client.stdin_closed:  # client_gone: kagent ends the turn on EOF and exits
+            with contextlib.suppress(KagentError, TimeoutError):
+                await asyncio.wait_for(asyncio.shield(prompt), timeout=CANCEL_GRACE)
+            if not prompt.done():
+                prompt.cancel()
+            with contextlib.suppress(BaseException):
+                await prompt
+            return
         try:
             await asyncio.wait_for(client.request("cancel", {}), timeout=CANCEL_GRACE)
             await asyncio.wait_for(asyncio.shield(prompt), timeout=CANCEL_GRACE)
@@ -483,8 +519,30 @@ class WireBackedSoul(KimiSoul):
             )
         elif isinstance(msg, (ApprovalRequest, ToolCallRequest, QuestionRequest)):
             wire.soul_side.send(msg)
+        # a HookRequest is sent by `_relay_hook_request`
 
-    async def _answer(self, client: KagentClient, rid: str, msg: Any) -> None:
+    async def _relay_hook_request(self, wire: Any, msg: HookRequest) -> bool:
+        """Send kagent's HookRequest to the Wire client as kimi-cli's server sends its own
+        (registered with the server, which resolves it on the answer, on an error answer,
+        or when the turn is cancelled), after every event kagent sent before it. False:
+        no client initialized (kagent does not ask then)."""
+        from kimi_cli.wire.jsonrpc import JSONRPCRequestMessage
+
+        server = self._kk.wire_server
+        if server is None:
+            return False
+        await _taken_by_ui(wire)
+        server._pending_requests[msg.id] = msg
+        await server._send_msg(JSONRPCRequestMessage(id=msg.id, params=msg))
+        return True
+
+    async def _answer(
+        self,
+        client: KagentClient,
+        rid: str,
+        msg: Any,
+        relayed: asyncio.Task[bool] | None = None,
+    ) -> None:
         """Wait for the local answer to an announced request and send it back to kagent."""
         try:
             match msg:
@@ -508,6 +566,16 @@ class WireBackedSoul(KimiSoul):
                     answers = await msg.wait()
                     reply = QuestionResponse(request_id=msg.id, answers=answers)
                     await client.respond(rid, reply.model_dump(mode="json"))
+                case HookRequest():
+                    action, reason = (
+                        await msg.wait()
+                        if relayed is not None and await relayed
+                        else ("allow", "")
+                    )
+                    hook_reply = HookResponse(
+                        request_id=msg.id, action=action, reason=reason
+                    )
+                    await client.respond(rid, hook_reply.model_dump(mode="json"))
                 case _:
                     await client.respond_error(
                         rid,
@@ -526,6 +594,22 @@ class WireBackedSoul(KimiSoul):
                 await client.respond_error(
                     rid, -32603, f"kimi-kernel failed to answer: {e}"
                 )
+
+
+async def _taken_by_ui(wire: Any) -> None:
+    """Wait until the UI side (kimi-cli's Wire server) has taken every message sent on
+    `wire` so far: it forwards each one to its client as it takes it."""
+    raw = getattr(wire, "_raw_queue", None)
+    if raw is None:
+        return
+    loop = asyncio.get_running_loop()
+    left, since = -1, loop.time()
+    while (now := sum(q.qsize() for q in list(raw._queues))) > 0:
+        if now != left:
+            left, since = now, loop.time()
+        elif loop.time() - since > 2.0:  # nobody is taking them (UI gone): stop waiting
+            return
+        await asyncio.sleep(0)
 
 
 def _llm_not_supported(llm: Any, message: str) -> LLMNotSupported:

@@ -12,6 +12,7 @@ from runtime import fakes
 from runtime._kk import (
     HELLO,
     assert_gone,
+    kagent_bin,
     make_sandbox,
     process_state,
     require_installed,
@@ -21,7 +22,13 @@ from runtime._kk import (
 require_installed()
 
 from kimi_kernel._binfmt import host_arch
-from kimi_kernel._client import KagentClient, KagentError, KagentExited, handshake
+from kimi_kernel._client import (
+    KagentClient,
+    KagentError,
+    KagentExited,
+    handshake,
+    probe,
+)
 
 PY_ANSWER = "Hello from the kernel"
 
@@ -73,6 +80,37 @@ def test_never_answers_initialize(tmp_path: Path) -> None:
         "(set KIMI_KERNEL_INIT_TIMEOUT to wait longer)"
     )
     assert_gone(pid)
+
+
+def test_probe_without_initialize(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under kimi-cli's Wire server kagent is not initialized at start (its client's own
+    initialize is forwarded later): the start-up check is a request kagent must answer."""
+
+    monkeypatch.setenv(
+        "KIMI_SHARE_DIR", str(tmp_path / "share")
+    )  # its session goes there
+    work = tmp_path / "work"
+    work.mkdir()
+
+    async def go(exe: Path, timeout: float) -> str:
+        client = await KagentClient.spawn(
+            [str(exe), "--wire", "--work-dir", str(work)], log=lambda *_: None
+        )
+        try:
+            await probe(client, timeout=timeout)
+        except KagentError as e:
+            return f"{type(e).__name__}: {e}"
+        finally:
+            await client.close(grace=1.0)
+        return "answered"
+
+    assert asyncio.run(go(kagent_bin(), 30.0)) == "answered"
+    assert asyncio.run(go(fakes.never_answers(tmp_path), 1.0)) == (
+        "KagentError: kagent did not answer a request within 1s "
+        "(set KIMI_KERNEL_INIT_TIMEOUT to wait longer)"
+    )
 
 
 def test_dies_mid_turn_and_unknown_response_id_at_client_level(tmp_path: Path) -> None:

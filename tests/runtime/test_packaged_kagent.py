@@ -202,3 +202,35 @@ def test_packaged_kagent_runs_a_flow_skill_like_python(tmp_path: Path) -> None:
         ("assistant", "<choice>yes</choice>"),
     ], contexts[0]
     assert contexts[0] == contexts[1]
+
+
+def hooked_turn(root: Path, kernel: str) -> tuple[list[str], list[str]]:
+    """A print-mode turn with config hooks: the events they ran for, and wire.jsonl's types."""
+    sb = make_sandbox(root, ["text: hooked"])
+    with sb.config.open("a", encoding="utf-8") as f:
+        for event in ("SessionStart", "UserPromptSubmit", "Stop", "SessionEnd"):
+            f.write(
+                f'[[hooks]]\nevent = "{event}"\ncommand = "echo {event} >> hooks.log"\n'
+            )
+    proc = run_kk(sb, "--kernel", kernel, "--print", "-p", "hook me", timeout=120)
+    assert proc.returncode == 0, f"{proc.stdout}\n{proc.stderr}\n{sb.log()[-2000:]}"
+    ran = (sb.work / "hooks.log").read_text().split()
+    wire = [
+        json.loads(line)["message"]["type"]
+        for line in (sb.only_session() / "wire.jsonl").read_text().splitlines()
+        if '"message"' in line
+    ]
+    return ran, wire
+
+
+def test_print_mode_config_hooks_run_once_and_are_not_reported_like_python(
+    tmp_path: Path,
+) -> None:
+    """Each hook runs once (kagent runs them all, kimi-cli's engine none), and, as kimi-cli
+    reports hook activity only to an initialized Wire client, nothing of it is recorded."""
+    kagent_bin()
+    ran, wire = hooked_turn(tmp_path / "rust", "rust")
+    py_ran, py_wire = hooked_turn(tmp_path / "py", "python")
+    assert ran == py_ran == ["SessionStart", "UserPromptSubmit", "Stop", "SessionEnd"]
+    assert wire == py_wire
+    assert "HookTriggered" not in wire

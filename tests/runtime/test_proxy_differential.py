@@ -20,22 +20,9 @@ from runtime._kk import BIN_DIR, kagent_bin, require_installed, write_exe
 require_installed()
 
 # scenario -> why the proxy (kimi-cli's Wire server + WireBackedSoul + kagent) differs. Not
-# claimed as done: issue 4 keeps them listed until the proxy matches.
-PROXY_KNOWN_DIFFERENT = {
-    "afk_and_plan_reminders": "plan-mode StatusUpdate recorded in wire.jsonl by both sides",
-    "plan_flag_and_slash_plan": "plan-mode StatusUpdate recorded in wire.jsonl by both sides",
-    "session_plan_mode_persists": "plan-mode StatusUpdate sent/recorded by both sides",
-    "set_plan_mode": "plan-mode StatusUpdate recorded in wire.jsonl by both sides",
-    "set_plan_mode_without_capability": "plan-mode StatusUpdate recorded by both sides",
-    "hook_before_initialize": "config hooks run on both sides (kimi-cli's engine and kagent's)",
-    "hook_session_start_end": "config hooks run on both sides (kimi-cli's engine and kagent's)",
-    "hook_request_block": "client hook subscriptions are not forwarded to kagent",
-    "hook_request_cancelled": "client hook subscriptions are not forwarded to kagent",
-    "hook_request_error_and_post_tool": "client hook subscriptions are not forwarded to kagent",
-    "hook_request_timeout": "client hook subscriptions are not forwarded to kagent",
-    "hook_requests": "client hook subscriptions are not forwarded to kagent",
-    "stdin_closed_mid_turn": "the Python side ends the turn when its client goes away",
-}
+# claimed as done: issue 4 keeps them listed until the proxy matches. Empty: every scenario
+# of the catalogue runs through the proxy and matches the oracle.
+PROXY_KNOWN_DIFFERENT: dict[str, str] = {}
 PROXIED = sorted(set(SCENARIOS) - set(PROXY_KNOWN_DIFFERENT))
 
 

@@ -145,6 +145,29 @@ pub fn set_plan_mode(
     Ok(on)
 }
 
+/// A client that switched plan mode itself and saved it in state.json (kimi-kernel's proxy:
+/// kimi-cli's side already reported and recorded the change) tells kagent with a silent
+/// `set_plan_mode`: take the saved plan session instead of making a second one, schedule the
+/// activation reminder as a manual switch does, and save nothing (the file is already right).
+pub fn adopt_client_plan_mode(
+    state: &Mutex<SessionState>,
+    session_dir: &std::path::Path,
+    on: bool,
+) {
+    let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
+    if st.plan_mode() == on {
+        return;
+    }
+    let saved = SessionState::load(session_dir);
+    let plan_session = match (saved.plan_session_id(), saved.plan_slug()) {
+        (Some(id), Some(slug)) if on => Some((id.to_string(), slug.to_string())),
+        _ => None,
+    };
+    st.set_plan_session(plan_session.as_ref().map(|(i, s)| (i.as_str(), s.as_str())));
+    st.set_pending_plan_reminder(on);
+    st.set_plan_mode(on);
+}
+
 /// Schedule the activation reminder if plan mode is already on (`--plan` on a session
 /// restored in plan mode).
 pub fn schedule_activation_reminder(state: &Mutex<SessionState>) {

@@ -94,6 +94,10 @@ struct InitParams {
     supports_plan_mode: bool,
     /// Client hook subscriptions (shape-checked).
     hooks: Vec<Value>,
+    /// kimi-kernel's extension, `report_hooks: false`: its own handshake (kimi-cli's shell and
+    /// print UIs) must not make hook activity reported, as kimi-cli reports it only to an
+    /// initialized Wire client.
+    report_hooks: bool,
 }
 
 fn parse_initialize(params: &Value) -> Option<InitParams> {
@@ -155,11 +159,13 @@ fn parse_initialize(params: &Value) -> Option<InitParams> {
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
+    let report_hooks = p.get("report_hooks").and_then(lax_bool).unwrap_or(true);
     Some(InitParams {
         external_tools,
         supports_question,
         supports_plan_mode,
         hooks,
+        report_hooks,
     })
 }
 
@@ -461,6 +467,14 @@ impl Server {
                 let Some(on) = params.get("enabled").and_then(lax_bool) else {
                     return self.send(invalid_params(&id, method));
                 };
+                // kimi-kernel's extension: its client-facing side reports and records it
+                if params.get("silent").and_then(Value::as_bool) == Some(true) {
+                    crate::soul::plan::adopt_client_plan_mode(&self.state, &self.session.dir, on);
+                    return self.send(jsonrpc::success(
+                        &id,
+                        json!({"status": "ok", "plan_mode": on}),
+                    ));
+                }
                 if let Err(e) =
                     crate::soul::plan::set_plan_mode(&self.state, &self.session.dir, on, true)
                 {
@@ -557,10 +571,12 @@ impl Server {
         let (configured, flow_commands) = {
             let soul = self.soul.lock().await;
             soul.hooks.subscribe(&p.hooks);
-            soul.hooks.connect(crate::hooks::ClientLink {
-                outbox: self.outbox.clone(),
-                pending: self.pending.clone(),
-            });
+            if p.report_hooks {
+                soul.hooks.connect(crate::hooks::ClientLink {
+                    outbox: self.outbox.clone(),
+                    pending: self.pending.clone(),
+                });
+            }
             let flows: Vec<Value> = soul
                 .flows
                 .iter()
