@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::Context as _;
 
+use crate::agentspec;
 use crate::cli::Cli;
 use crate::config::{self, Config};
 use crate::hooks::{events as hook_events, HookEngine};
@@ -106,6 +107,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
                 &format!("Directory {shown} {problem}."),
             ));
         }
+    }
+
+    // never run another agent as the default one: its prompt and tools would silently change
+    if let Some(why) = agentspec::refusal(cli.agent.as_deref(), cli.agent_file.as_deref()) {
+        return Ok(fatal(&why, &share));
     }
 
     let loaded = match (&cli.config, &cli.config_file) {

@@ -79,7 +79,12 @@ pub struct Cli {
     pub continue_: bool,
 
     /// Built-in agent name.
-    #[arg(long = "agent", value_name = "NAME", conflicts_with = "agent_file")]
+    #[arg(
+        long = "agent",
+        value_name = "NAME",
+        conflicts_with = "agent_file",
+        value_parser = clap::builder::PossibleValuesParser::new(crate::agentspec::BUILTIN_AGENTS)
+    )]
     pub agent: Option<String>,
 
     /// Custom agent file.
@@ -136,9 +141,6 @@ impl Cli {
     /// Accepted flags whose feature is not built yet, for the log.
     pub fn unbuilt_flags(&self) -> Vec<&'static str> {
         let mut v = vec![];
-        if self.agent.is_some() || self.agent_file.is_some() {
-            v.push("--agent/--agent-file");
-        }
         if !self.mcp_config_file.is_empty() || !self.mcp_config.is_empty() {
             v.push("--mcp-config-file/--mcp-config");
         }
@@ -185,6 +187,9 @@ mod tests {
             Some(std::path::Path::new("/b"))
         );
         assert!(Cli::try_parse_from(["kagent", "--bogus"]).is_err());
+        assert!(Cli::try_parse_from(["kagent", "--agent", "nobody"]).is_err());
+        let c = Cli::try_parse_from(["kagent", "--agent", "okabe"]).unwrap();
+        assert_eq!(c.agent.as_deref(), Some("okabe"));
         assert!(Cli::try_parse_from(["kagent", "-C", "-S", "x"]).is_err());
         assert!(Cli::try_parse_from(["kagent", "--max-steps-per-turn", "0"]).is_err());
     }

@@ -2,7 +2,7 @@
 //! `kimi --wire` of kimi-cli 1.51.
 //!
 //! Architecture:
-//! - [`cli`]: command line; [`app`]: startup/shutdown wiring;
+//! - [`cli`]: command line; [`app`]: startup/shutdown wiring; [`agentspec`]: `--agent`/`--agent-file`;
 //! - [`wire`]: JSON-RPC framing, wire message types, the stdio server;
 //! - [`soul`]: the turn loop (steps, retries, cancellation, steer, compaction), context;
 //! - [`llm`]: the [`llm::ChatProvider`] trait, `_echo`/`_scripted_echo` and the echo DSL;
@@ -12,6 +12,7 @@
 //! - [`skills`]: skill discovery (system prompt listing, `/skill:<name>` commands).
 //! - [`workspace`]: the work dir and the additional directories the file tools accept.
 
+pub mod agentspec;
 pub mod app;
 pub mod cli;
 pub mod config;

@@ -109,6 +109,37 @@ fn invalid_config_is_reported() {
 }
 
 #[test]
+fn other_agents_are_refused_at_startup() {
+    let env = Env::new(&["text: never"]);
+    let spec = env.work.join("agent.yaml");
+    std::fs::write(&spec, "version: 1\nagent:\n  extend: default\n").unwrap();
+    let spec_arg = spec.to_string_lossy().into_owned();
+    let cases: [(&[&str], String); 2] = [
+        (
+            &["--agent", "okabe"],
+            "kagent runs only the default agent, not the built-in agent \"okabe\" (--agent okabe); \
+             run it on the Python kernel: kimi-kernel --kernel python\n"
+                .to_string(),
+        ),
+        (
+            &["--agent-file", &spec_arg],
+            format!(
+                "kagent does not load custom agent specs yet (--agent-file {spec_arg}); \
+                 run it on the Python kernel: kimi-kernel --kernel python\n"
+            ),
+        ),
+    ];
+    for (args, want) in cases {
+        let (status, stderr) = env.spawn(args).close();
+        assert_eq!(status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(stderr.starts_with(&want), "{args:?}: {stderr}");
+    }
+    // the default agent, named, still runs
+    let (status, stderr) = env.spawn(&["--agent", "default"]).close();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+}
+
+#[test]
 fn stdin_closed_mid_turn_finishes_session_files() {
     let env = Env::new(&["error: 503", "text: never"]);
     let mut k = env.spawn(&[]);
