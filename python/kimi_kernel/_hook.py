@@ -6,7 +6,12 @@ import functools
 from typing import Any
 
 from kimi_kernel._client import KagentError
-from kimi_kernel._launch import KernelLauncher, kagent_args, kimi_builtin_skills_dir
+from kimi_kernel._launch import (
+    KernelLauncher,
+    custom_agent_file,
+    kagent_args,
+    kimi_builtin_skills_dir,
+)
 from kimi_kernel._locate import KagentNotFoundError
 from kimi_kernel._select import Selection
 
@@ -38,13 +43,21 @@ def missing_features(kwargs: dict[str, Any]) -> KagentLacksFeatureError | None:
     """Why this session cannot run on kagent without losing something, or None.
 
     kagent has no MCP client yet: running an MCP session on it would silently drop the
-    servers' tools, so such a session stays on the Python kernel (auto) or fails (rust).
+    servers' tools; it runs no agent spec but the default one. Such a session stays on the
+    Python kernel (auto) or fails (rust).
     """
     servers = mcp_server_count(kwargs.get("mcp_configs"))
     if servers:
         return KagentLacksFeatureError(
             f"kagent does not run MCP servers yet ({servers} configured through "
             "--mcp-config-file, --mcp-config or the global mcp.json)"
+        )
+    # kagent runs kimi-cli's default agent only (and refuses others at startup): another
+    # agent's system prompt and tools would be silently swapped for the default ones
+    if (spec := custom_agent_file(kwargs.get("agent_file"))) is not None:
+        return KagentLacksFeatureError(
+            f"kagent runs only the default agent, not the agent spec {spec} "
+            "(--agent okabe or --agent-file)"
         )
     return None
 

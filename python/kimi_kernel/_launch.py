@@ -39,6 +39,22 @@ def kimi_builtin_skills_dir() -> str | None:
     return str(get_builtin_skills_dir())
 
 
+def custom_agent_file(agent_file: Path | str | None) -> Path | None:
+    """The agent spec when it is not kimi-cli's default agent (kimi-cli turns `--agent
+    default` into the default spec's path), else None: kagent runs the default agent only."""
+    if agent_file is None:
+        return None
+    from kimi_cli.agentspec import DEFAULT_AGENT_FILE
+
+    path = Path(agent_file)
+    try:
+        if path.resolve() == Path(DEFAULT_AGENT_FILE).resolve():
+            return None
+    except OSError:  # unresolvable: certainly not the bundled default spec
+        pass
+    return path
+
+
 def kagent_args(
     *,
     work_dir: str,
@@ -77,8 +93,9 @@ def kagent_args(
         args.append("--plan")
     if runtime_afk:  # print mode: nobody answers approvals or questions; not saved
         args.append("--runtime-afk")
-    if agent_file is not None:
-        args += ["--agent-file", str(Path(agent_file).absolute())]
+    # another agent's spec is refused by kagent at startup; the default one needs no flag
+    if (spec := custom_agent_file(agent_file)) is not None:
+        args += ["--agent-file", str(spec.absolute())]
     for d in skills_dirs or ():
         args += ["--skills-dir", str(Path(str(d)).absolute())]
     if builtin_skills_dir is not None:
