@@ -5,10 +5,13 @@ refuses such specs at startup (kagent/tests/robustness.rs)."""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
-from runtime._kk import make_sandbox, require_installed, run_kk, tool_call
+from support.wireclient import is_response_to
+
+from runtime._kk import kk_wire, make_sandbox, require_installed, run_kk, tool_call
 
 require_installed()
 
@@ -96,3 +99,32 @@ def test_rust_runs_the_named_default_agent_on_kagent(tmp_path: Path) -> None:
     assert "the default agent on kagent" in proc.stdout, proc.stdout
     assert "kimi-kernel:" not in proc.stderr, proc.stderr
     assert len(sb.kagent_pids()) == 1, sb.log()[-2000:]
+
+
+def test_auto_wire_mode_honours_the_spec_on_the_python_kernel(tmp_path: Path) -> None:
+    spec = no_shell_spec(tmp_path)
+    sb = make_sandbox(
+        tmp_path / "sb",
+        [
+            tool_call("s1", "Shell", {"command": "echo ran-$((40+2))"}),
+            "text: done without a shell",
+        ],
+    )
+    with kk_wire(
+        sb, "--kernel", "auto", "--agent-file", str(spec), env=sb.env()
+    ) as client:
+        resp, _ = client.call("initialize", {"protocol_version": "1.10"}, timeout=240)
+        assert "result" in resp, resp
+        pid = client.request("prompt", {"user_input": "hi"})
+        seen = client.recv_until(lambda m: is_response_to(m, pid), timeout=240)
+    results = [
+        m["params"]["payload"]
+        for m in seen
+        if m.get("method") == "event" and m["params"]["type"] == "ToolResult"
+    ]
+    assert len(results) == 1, seen
+    assert "Tool `Shell` not found" in json.dumps(results[0]), results
+    assert "ran-42" not in json.dumps(seen)
+    stderr = (sb.root / "kimi-kernel.stderr").read_text(encoding="utf-8")
+    assert stderr.count(NOTICE) == 1, stderr
+    assert sb.kagent_pids() == []
