@@ -170,8 +170,9 @@ def run_kernel(
             str(sandbox.config_path),
             "--work-dir",
             str(sandbox.work),
-            "--agent-file",
-            str(agent),
+            # only the oracle: kagent has this prompt and these tools already, and refuses
+            # agent files it cannot load (it runs the default agent only)
+            *(["--agent-file", str(agent)] if kernel_name == "oracle" else []),
         ],
         env=env,
         cwd=sandbox.work,
