@@ -321,6 +321,8 @@ class WireBackedSoul(KimiSoul):
                     "kimi-kernel: cannot decode kagent event {p}: {e}", p=params, e=e
                 )
                 return
+            if isinstance(msg, ApprovalResponse) and self._approvals_published():
+                return  # kimi-cli's approval runtime has published this answer itself
             if isinstance(msg, StatusUpdate):
                 st.status.update(
                     {
@@ -494,6 +496,13 @@ class WireBackedSoul(KimiSoul):
             prompt.cancel()
         with contextlib.suppress(BaseException):
             await prompt
+
+    def _approvals_published(self) -> bool:
+        """True when kimi-cli's approval runtime announces approval answers on the root wire
+        hub (as `resolve()` does for the requests `_announce` creates there): kagent's own
+        ApprovalResponse event would then reach the UI a second time."""
+        runtime = self._runtime.approval_runtime
+        return getattr(runtime, "_root_wire_hub", None) is not None
 
     def _announce(self, wire: Any, msg: Any) -> None:
         """Make a kagent request visible locally, as KimiSoul's own tools would: approvals

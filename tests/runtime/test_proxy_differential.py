@@ -14,6 +14,8 @@ from differential.catalogue import SCENARIOS
 from differential.compare import describe_failure, diff_lines
 from differential.reference import reference_lines
 from differential.runner import run_scenario
+from differential.test_tools_scenarios import _without_slash_commands
+from differential.tools_catalogue import TOOL_SCENARIOS
 
 from runtime._kk import BIN_DIR, kagent_bin, require_installed, write_exe
 
@@ -54,4 +56,32 @@ def test_scenario_through_the_proxy(
     plan = ("proxy",) * len(scenario.phases)
     subject = run_scenario(scenario, plan, tmp_path_factory.mktemp(f"proxy-{name}"))
     diff = diff_lines(reference, subject.normalized(), "oracle", "+".join(plan))
+    assert not diff, describe_failure(subject, diff)
+
+
+# tool scenario -> why the proxy differs (the same rule as PROXY_KNOWN_DIFFERENT)
+PROXY_TOOLS_KNOWN_DIFFERENT: dict[str, str] = {}
+PROXIED_TOOLS = sorted(set(TOOL_SCENARIOS) - set(PROXY_TOOLS_KNOWN_DIFFERENT))
+
+
+def test_known_proxy_tool_differences_name_real_scenarios() -> None:
+    assert set(PROXY_TOOLS_KNOWN_DIFFERENT) <= set(TOOL_SCENARIOS)
+
+
+@pytest.mark.parametrize("name", PROXIED_TOOLS)
+def test_tool_scenario_through_the_proxy(
+    name: str, proxy_kernel: None, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Tools, approvals, questions and external tools: the UI-facing requests go through
+    kimi-cli's approval runtime and Wire server, and must still look like the oracle's."""
+    scenario = TOOL_SCENARIOS[name]
+    reference = reference_lines(scenario, tmp_path_factory.mktemp(f"ref-{name}"))
+    plan = ("proxy",) * len(scenario.phases)
+    subject = run_scenario(scenario, plan, tmp_path_factory.mktemp(f"proxy-{name}"))
+    diff = diff_lines(
+        _without_slash_commands(reference),
+        _without_slash_commands(subject.normalized()),
+        "oracle",
+        "+".join(plan),
+    )
     assert not diff, describe_failure(subject, diff)
