@@ -23,6 +23,7 @@ pub mod logging;
 pub mod pyerr;
 pub mod pyjson;
 pub mod pyloads;
+pub mod pystr;
 pub mod session;
 pub mod skills;
 pub mod soul;

@@ -409,44 +409,7 @@ pub(crate) fn py_lstrip(s: &str) -> &str {
     s.trim_start_matches(py_isspace)
 }
 
-/// Python's `str.splitlines()`: splits on every line boundary Python knows, `\r\n` as one;
-/// no trailing empty line.
-pub(crate) fn py_splitlines(s: &str) -> Vec<&str> {
-    let is_break = |c: char| {
-        matches!(
-            c,
-            '\n' | '\r'
-                | '\u{0b}'
-                | '\u{0c}'
-                | '\u{1c}'
-                | '\u{1d}'
-                | '\u{1e}'
-                | '\u{85}'
-                | '\u{2028}'
-                | '\u{2029}'
-        )
-    };
-    let mut lines = vec![];
-    let mut start = 0;
-    let mut chars = s.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        if !is_break(c) {
-            continue;
-        }
-        lines.push(&s[start..i]);
-        start = i + c.len_utf8();
-        if c == '\r' {
-            if let Some((j, '\n')) = chars.peek().copied() {
-                chars.next();
-                start = j + 1;
-            }
-        }
-    }
-    if start < s.len() {
-        lines.push(&s[start..]);
-    }
-    lines
-}
+pub(crate) use crate::pystr::splitlines as py_splitlines;
 
 #[cfg(test)]
 mod tests;

@@ -98,10 +98,6 @@ fn choice_is_the_last_complete_tag_trimmed() {
 }
 
 #[test]
-fn python_line_splitting() {
-    assert_eq!(py_splitlines("a\r\nb\rc\n"), vec!["a", "b", "c"]);
-    assert_eq!(py_splitlines("a\n\nb"), vec!["a", "", "b"]);
-    assert_eq!(py_splitlines("a\u{2028}b\u{0c}c"), vec!["a", "b", "c"]);
-    assert!(py_splitlines("").is_empty());
+fn python_strip() {
     assert_eq!(py_strip("\u{1f} x \u{a0}"), "x");
 }

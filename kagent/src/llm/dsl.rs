@@ -22,41 +22,7 @@ fn fail<T>(msg: String) -> Result<T, ChatProviderError> {
     Err(ChatProviderError::Other(msg))
 }
 
-/// Python `str.splitlines()`.
-pub fn splitlines(s: &str) -> Vec<&str> {
-    let mut lines = Vec::new();
-    let mut start = 0;
-    let mut iter = s.char_indices().peekable();
-    while let Some((i, c)) = iter.next() {
-        let is_break = matches!(
-            c,
-            '\n' | '\r'
-                | '\u{0b}'
-                | '\u{0c}'
-                | '\u{1c}'
-                | '\u{1d}'
-                | '\u{1e}'
-                | '\u{85}'
-                | '\u{2028}'
-                | '\u{2029}'
-        );
-        if is_break {
-            lines.push(&s[start..i]);
-            let mut end = i + c.len_utf8();
-            if c == '\r' {
-                if let Some(&(j, '\n')) = iter.peek() {
-                    iter.next();
-                    end = j + 1;
-                }
-            }
-            start = end;
-        }
-    }
-    if start < s.len() {
-        lines.push(&s[start..]);
-    }
-    lines
-}
+use crate::pystr::splitlines;
 
 /// Parse a whole script.
 pub fn parse_script(script: &str) -> Result<Script, ChatProviderError> {

@@ -8,7 +8,7 @@
 //! kimi-cli then skips the skill. Other `!!` tags give opaque non-string values; complex
 //! (`? `) keys and directives are not read (the skill is skipped).
 
-use crate::llm::dsl::splitlines;
+use crate::pystr::{is_line_break, splitlines};
 
 /// A YAML node, reduced to what skill discovery looks at.
 #[derive(Debug, Clone, PartialEq)]
@@ -131,21 +131,6 @@ fn split_keepends(text: &str) -> Vec<&str> {
         rest = &rest[end..];
     }
     out
-}
-
-fn is_line_break(c: char) -> bool {
-    matches!(
-        c,
-        '\n' | '\r'
-            | '\u{0b}'
-            | '\u{0c}'
-            | '\u{1c}'
-            | '\u{1d}'
-            | '\u{1e}'
-            | '\u{85}'
-            | '\u{2028}'
-            | '\u{2029}'
-    )
 }
 
 type R<T> = Result<T, String>;

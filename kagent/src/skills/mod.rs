@@ -207,7 +207,7 @@ fn truncate(text: &str) -> String {
 
 /// The first non-empty body line that is not a stray `---`.
 fn first_meaningful_line(content: &str) -> Option<&str> {
-    crate::llm::dsl::splitlines(strip_frontmatter(content))
+    crate::pystr::splitlines(strip_frontmatter(content))
         .into_iter()
         .map(py_strip)
         .find(|l| !l.is_empty() && *l != "---")
