@@ -11,9 +11,9 @@ import pytest
 
 from . import kernels
 from .catalogue import SCENARIOS
-from .compare import describe_failure, diff_lines
+from .compare import describe_failure
 from .known_differences import SCENARIO_RUNS
-from .reference import fresh_reference_lines, reference_lines
+from .reference import diff_with_oracle
 from .runner import run_scenario
 
 
@@ -47,22 +47,12 @@ def test_scenario(
     kernels.oracle()  # fail loudly (never skip) when a kernel is missing
     kernels.kagent()
     scenario = SCENARIOS[name]
-    reference = reference_lines(scenario, tmp_path_factory.mktemp(f"ref-{name}"))
     subject = run_scenario(scenario, plan, tmp_path_factory.mktemp(f"sub-{name}"))
     panics = subject.panics()
     assert not panics, "kernel panicked:\n" + "\n".join(panics)
-    diff = diff_lines(reference, subject.normalized(), "oracle", "+".join(plan))
-    # The oracle itself is racy in a few places (the order of its asyncio tasks under load,
-    # e.g. a StatusUpdate around a HookResolved): kagent must equal one of its runs, so a
-    # mismatch is checked against up to two fresh oracle runs before it counts.
-    for attempt in range(2):
-        if not diff:
-            break
-        other = fresh_reference_lines(
-            scenario, tmp_path_factory.mktemp(f"ref{attempt + 2}-{name}")
-        )
-        if other != reference:
-            diff = diff_lines(other, subject.normalized(), "oracle", "+".join(plan))
+    diff = diff_with_oracle(
+        scenario, subject.normalized(), "+".join(plan), tmp_path_factory.mktemp(name)
+    )
     assert not diff, describe_failure(subject, diff)
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from . import kernels
-from .compare import describe_failure, diff_lines
-from .reference import reference_lines
+from .compare import describe_failure
+from .reference import diff_with_oracle
 from .runner import run_scenario
 from .tools_catalogue import (
     REJECT_EVERY_SIDE_EFFECT,
@@ -57,15 +57,15 @@ def test_tool_scenario(
     kernels.oracle()  # fail loudly (never skip) when a kernel is missing
     kernels.kagent()
     scenario = TOOL_SCENARIOS[name]
-    reference = reference_lines(scenario, tmp_path_factory.mktemp(f"ref-{name}"))
     subject = run_scenario(scenario, plan, tmp_path_factory.mktemp(f"sub-{name}"))
     panics = subject.panics()
     assert not panics, "kernel panicked:\n" + "\n".join(panics)
-    diff = diff_lines(
-        _without_slash_commands(reference),
-        _without_slash_commands(subject.normalized()),
-        "oracle",
+    diff = diff_with_oracle(
+        scenario,
+        subject.normalized(),
         "+".join(plan),
+        tmp_path_factory.mktemp(name),
+        view=_without_slash_commands,
     )
     assert not diff, describe_failure(subject, diff)
 

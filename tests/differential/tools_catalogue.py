@@ -1069,7 +1069,9 @@ def plan_scenario(
 PLAN_SCENARIOS: list[Scenario] = [
     # with usage, tool tasks start before the step's StatusUpdate: results of tools that
     # never await (SetTodoList, ExitPlanMode outside plan mode) come before it, results of
-    # tools with file access (ReadFile, Glob) after it
+    # tools with file access (ReadFile) after it.  Not Glob: its four thread hops race the
+    # three of the oracle's token-count write, and its result lands on either side (about
+    # 7 in 10 runs after the StatusUpdate here, before it in every run on the CI machine).
     tools_scenario(
         "tool_results_around_status_with_usage",
         initialize(capabilities=PLAN_CAPS),
@@ -1084,7 +1086,6 @@ PLAN_SCENARIOS: list[Scenario] = [
                 ),
                 tc("c2", "ReadFile", {"path": "a.txt"}),
                 tc("c3", "ExitPlanMode", {}),
-                tc("c4", "Glob", {"pattern": "*.txt"}),
             )
         )
         + (DONE,),

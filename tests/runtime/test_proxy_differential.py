@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from differential import kernels
 from differential.catalogue import SCENARIOS
-from differential.compare import describe_failure, diff_lines
-from differential.reference import reference_lines
+from differential.compare import describe_failure
+from differential.reference import diff_with_oracle
 from differential.runner import run_scenario
 from differential.test_tools_scenarios import _without_slash_commands
 from differential.tools_catalogue import TOOL_SCENARIOS
@@ -52,10 +52,11 @@ def test_scenario_through_the_proxy(
     name: str, proxy_kernel: None, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     scenario = SCENARIOS[name]
-    reference = reference_lines(scenario, tmp_path_factory.mktemp(f"ref-{name}"))
     plan = ("proxy",) * len(scenario.phases)
     subject = run_scenario(scenario, plan, tmp_path_factory.mktemp(f"proxy-{name}"))
-    diff = diff_lines(reference, subject.normalized(), "oracle", "+".join(plan))
+    diff = diff_with_oracle(
+        scenario, subject.normalized(), "proxy", tmp_path_factory.mktemp(name)
+    )
     assert not diff, describe_failure(subject, diff)
 
 
@@ -75,13 +76,13 @@ def test_tool_scenario_through_the_proxy(
     """Tools, approvals, questions and external tools: the UI-facing requests go through
     kimi-cli's approval runtime and Wire server, and must still look like the oracle's."""
     scenario = TOOL_SCENARIOS[name]
-    reference = reference_lines(scenario, tmp_path_factory.mktemp(f"ref-{name}"))
     plan = ("proxy",) * len(scenario.phases)
     subject = run_scenario(scenario, plan, tmp_path_factory.mktemp(f"proxy-{name}"))
-    diff = diff_lines(
-        _without_slash_commands(reference),
-        _without_slash_commands(subject.normalized()),
-        "oracle",
-        "+".join(plan),
+    diff = diff_with_oracle(
+        scenario,
+        subject.normalized(),
+        "proxy",
+        tmp_path_factory.mktemp(name),
+        view=_without_slash_commands,
     )
     assert not diff, describe_failure(subject, diff)
