@@ -16,8 +16,8 @@ from scripts.e2e.cli import parse_args
 from scripts.e2e.matrix import REPO_ROOT, load_matrix
 from scripts.e2e.wheel import find_wheel
 
-# What the runners import or call, installed in the e2e session's venv.
-E2E_REQUIREMENTS = ("uv", "lief>=0.15", "ziglang", "pip")
+# What the runners import or call, installed (pinned) in the e2e session's venv.
+E2E_REQUIREMENTS = REPO_ROOT / "ci" / "requirements-e2e.txt"
 
 
 def missing_wheels(names: list[str], dist: Path) -> list[str]:
@@ -28,7 +28,7 @@ def missing_wheels(names: list[str], dist: Path) -> list[str]:
 def run(session: Any) -> None:
     """`nox -s e2e [-- [TARGET...] [--dist DIR] [--keep] [--json FILE] [--native]]`."""
     args = parse_args(list(session.posargs))
-    session.install(*E2E_REQUIREMENTS)
+    session.install("-r", str(E2E_REQUIREMENTS))
     missing = missing_wheels(args.targets, args.dist)
     if missing:
         if args.dist.resolve() != (REPO_ROOT / "dist").resolve():

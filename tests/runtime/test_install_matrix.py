@@ -26,6 +26,7 @@ PROBE = (
     "'searched': [str(s) for s in r.searched]}))"
 )
 PYVER = f"python{sys.version_info.major}.{sys.version_info.minor}"
+E2E_REQUIREMENTS = Path(__file__).resolve().parents[2] / "ci" / "requirements-e2e.txt"
 
 
 def base_python() -> str:
@@ -44,15 +45,21 @@ def base_python() -> str:
 @functools.cache
 def uv() -> list[str]:
     """uv from the test venv or PATH; else installed from PyPI (its ordinary client) for
-    this run, so the uv install modes are always exercised, never skipped."""
+    this run (the version e2e pins), so the uv install modes are always exercised, never
+    skipped."""
     found = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which(
         "uv"
     )
     if found:
         return [found]
+    pin = next(
+        line.strip()
+        for line in E2E_REQUIREMENTS.read_text(encoding="utf-8").splitlines()
+        if line.startswith("uv==")
+    )
     target = Path(tempfile.mkdtemp(prefix="kk-uv-"))
     proc = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--target", str(target), "uv"],
+        [sys.executable, "-m", "pip", "install", "-q", "--target", str(target), pin],
         capture_output=True,
         text=True,
         timeout=600,
