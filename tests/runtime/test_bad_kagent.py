@@ -17,6 +17,7 @@ from runtime._kk import (
     process_state,
     require_installed,
     run_kk,
+    write_exe,
 )
 
 require_installed()
@@ -246,3 +247,24 @@ def test_response_to_unknown_request_id_is_logged_and_ignored(tmp_path: Path) ->
         "kagent sent a response to unknown request id 'no-such-id'; ignoring it"
         in sb.log()
     )
+
+
+def test_kagent_stderr_goes_to_kimi_clis_log_not_the_terminal(tmp_path: Path) -> None:
+    """Whatever kagent writes on stderr (warnings, a panic message) is kept in kimi-cli's log
+    line by line; the user's terminal sees only the answer."""
+    real = kagent_bin()
+    sb = make_sandbox(tmp_path, [HELLO])
+    (tmp_path / "bin").mkdir()
+    noisy = write_exe(
+        tmp_path / "bin" / "kagent",
+        f'#!/bin/sh\necho "kk-marker: first line" >&2\necho "kk-marker: second" >&2\n'
+        f'exec "{real}" "$@"\n',
+    )
+    env = sb.env(KIMI_KERNEL_BIN=str(noisy))
+    proc = run_kk(sb, "--kernel", "rust", "--print", "-p", "hi", env=env)
+    assert proc.returncode == 0, f"{proc.stdout}\n{proc.stderr}\n{sb.log()[-2000:]}"
+    assert PY_ANSWER in proc.stdout
+    log = sb.log()
+    assert "kagent stderr: kk-marker: first line" in log, log[-3000:]
+    assert "kagent stderr: kk-marker: second" in log, log[-3000:]
+    assert "kk-marker" not in proc.stdout + proc.stderr
