@@ -52,11 +52,16 @@ def uv() -> list[str]:
     )
     if found:
         return [found]
-    pin = next(
+    pins = [
         line.strip()
         for line in E2E_REQUIREMENTS.read_text(encoding="utf-8").splitlines()
         if line.startswith("uv==")
-    )
+    ]
+    if len(pins) != 1:
+        raise Missing(
+            f"{E2E_REQUIREMENTS} must pin uv exactly once (uv==X.Y.Z), found {pins}"
+        )
+    pin = pins[0]
     target = Path(tempfile.mkdtemp(prefix="kk-uv-"))
     proc = subprocess.run(
         [sys.executable, "-m", "pip", "install", "-q", "--target", str(target), pin],

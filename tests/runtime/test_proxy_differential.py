@@ -55,7 +55,7 @@ def test_scenario_through_the_proxy(
     plan = ("proxy",) * len(scenario.phases)
     subject = run_scenario(scenario, plan, tmp_path_factory.mktemp(f"proxy-{name}"))
     diff = diff_with_oracle(
-        scenario, subject.normalized(), "proxy", tmp_path_factory.mktemp(name)
+        scenario, subject.normalized(), "+".join(plan), tmp_path_factory.mktemp(name)
     )
     assert not diff, describe_failure(subject, diff)
 
@@ -81,7 +81,7 @@ def test_tool_scenario_through_the_proxy(
     diff = diff_with_oracle(
         scenario,
         subject.normalized(),
-        "proxy",
+        "+".join(plan),
         tmp_path_factory.mktemp(name),
         view=_without_slash_commands,
     )
