@@ -1,6 +1,7 @@
 """`python -m kk_bench` (PYTHONPATH=scripts): kagent against kimi-cli 1.51.0's Python kernel.
 
-  PYTHONPATH=scripts python -m kk_bench [--rounds N] [--only startup,shell20,replay,soul] [--dist DIR] [--out FILE]
+  PYTHONPATH=scripts python -m kk_bench [--rounds N] [--only startup,shell20,replay,soul]
+      [--dist DIR] [--out FILE]
                   [--kagent PATH] [--kimi PATH] [--kimi-kernel PATH] [--workdir DIR]
 
 Runs the measures of bench.measures for both kernels, alternating them round by round, writes

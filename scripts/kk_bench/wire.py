@@ -12,6 +12,7 @@ whatever the kernel itself uses.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
@@ -165,10 +166,8 @@ class Kernel:
         """Read VmHWM, close stdin (the kernel's normal way out), drain stdout, reap with wait4."""
         assert self.proc.stdin is not None
         self._hwm = self.hwm_kib()
-        try:
+        with contextlib.suppress(BrokenPipeError):
             self.proc.stdin.close()
-        except BrokenPipeError:
-            pass
         deadline = time.perf_counter() + self.timeout
         try:
             while self._line(deadline) is not None:

@@ -137,7 +137,10 @@ def build_one(
     start = time.monotonic()
     with stage(target.key, "build"):
         run(target.key, "build", maturin_command(target, tc, staging),
-            env=build_env(tc, target_dir, sde, repo), cwd=repo, log=LOG_DIR / f"{staging_name or target.key}-build.log")
+            env=build_env(tc, target_dir, sde, repo),
+            cwd=repo,
+            log=LOG_DIR / f"{staging_name or target.key}-build.log",
+        )
     seconds = round(time.monotonic() - start, 1)
     wheels = sorted(staging.glob("*.whl"))
     if len(wheels) != 1:

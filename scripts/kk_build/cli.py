@@ -85,7 +85,7 @@ def _reproducible(names: list[str]) -> int:
 
 
 def _tests(pytest_args: list[str], skip_cargo: bool, reproducible_check: bool) -> int:
-    from kk_build import build, rustchecks, testrun
+    from kk_build import build, lint, rustchecks, testrun
 
     failures = [] if skip_cargo else rustchecks.run_all()
     host = matrix.host_target()
@@ -94,6 +94,7 @@ def _tests(pytest_args: list[str], skip_cargo: bool, reproducible_check: bool) -
     built = build.build_and_verify(host, DIST, sde)
     venv = testrun.make_venv(built.wheel)
     env = testrun.test_env(venv, host, built.wheel)
+    failures += lint.run_all(testrun.venv_python(venv))
     code = testrun.run_pytest(venv, env, pytest_args)
     if reproducible_check:
         from kk_build import reproducible
@@ -118,7 +119,9 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("wheels")
     p.add_argument("targets", nargs="*")
-    p.add_argument("--no-sdist", action="store_true", help="skip the sdist (default: built when all targets are)")
+    p.add_argument(
+        "--no-sdist", action="store_true", help="skip the sdist (default: built when all targets are)"
+    )
     p.add_argument("--dist", type=Path, default=DIST)
     p.add_argument("--all-but-host", action="store_true",
                    help="every target except this machine's own (ci/run-tests.sh builds them while "

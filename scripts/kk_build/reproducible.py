@@ -30,7 +30,8 @@ def first_difference(a: Path, b: Path) -> str:
             if za.read(name) != zb.read(name):
                 return f"member {name} differs in content"
             y = ib[name]
-            if (x.date_time, x.external_attr, x.compress_type) != (y.date_time, y.external_attr, y.compress_type):
+            meta_x = (x.date_time, x.external_attr, x.compress_type)
+            if meta_x != (y.date_time, y.external_attr, y.compress_type):
                 return f"member {name} differs in metadata ({x.date_time} vs {y.date_time})"
     return "zip container bytes differ"
 

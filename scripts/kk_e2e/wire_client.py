@@ -6,6 +6,7 @@ qemu or wine (the command prefix differs, nothing else), or `kimi-kernel --wire`
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import subprocess
@@ -201,10 +202,8 @@ class WireClient:
     def close(self, timeout: float = 10.0) -> int | None:
         """Close stdin (the polite way to stop a Wire server), then terminate, then kill."""
         if self.proc.stdin and not self.proc.stdin.closed:
-            try:
+            with contextlib.suppress(OSError):
                 self.proc.stdin.close()
-            except OSError:
-                pass
         try:
             code: int | None = self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:

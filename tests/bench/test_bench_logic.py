@@ -224,7 +224,8 @@ FAKE_KERNEL = textwrap.dedent(
             sys.exit(3)
         else:
             for i in range(3):
-                print(json.dumps({"jsonrpc": "2.0", "method": "event", "params": {"type": "E", "payload": i}}))
+                event = {"type": "E", "payload": i}
+                print(json.dumps({"jsonrpc": "2.0", "method": "event", "params": event}))
             print(json.dumps({"jsonrpc": "2.0", "id": msg["id"], "result": {"status": "finished"}}))
         sys.stdout.flush()
     """

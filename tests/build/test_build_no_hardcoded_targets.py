@@ -36,7 +36,10 @@ def python_code_lines(text: str) -> dict[int, str]:
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
             lines[node.lineno] = lines.get(node.lineno, "") + " " + node.value
         elif isinstance(node, ast.Name | ast.Attribute | ast.arg):
-            ident = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else node.arg
+            if isinstance(node, ast.Name):
+                ident = node.id
+            else:
+                ident = node.attr if isinstance(node, ast.Attribute) else node.arg
             lines[node.lineno] = lines.get(node.lineno, "") + " " + ident
     return lines
 
@@ -105,7 +108,8 @@ def test_scanner_finds_a_planted_target(tmp_path: Path) -> None:
         f"runs-on: x\nwith:\n  target: {some.key}\n", encoding="utf-8"
     )
     (tmp_path / "noxfile.py").write_text(
-        f'"""Docstring may say {some.key}."""\n# so may a comment: {some.key}\nTAG = "{next(iter(some.platform_tags))}"\n',
+        f'"""Docstring may say {some.key}."""\n# so may a comment: {some.key}\n'
+        f'TAG = "{next(iter(some.platform_tags))}"\n',
         encoding="utf-8",
     )
     hits = scan(tmp_path, target_names(targets))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import time
@@ -150,12 +151,10 @@ class _PhaseRunner:
 
     def send_obj(self, obj: Any) -> None:
         self.record.lines.append((">", obj))
-        try:
+        # The kernel may already have exited (e.g. on an invalid config, before reading stdin);
+        # whether that was right is judged by its output and exit, not by this race.
+        with contextlib.suppress(BrokenPipeError):
             self.client.send_raw(json.dumps(obj, ensure_ascii=False))
-        except BrokenPipeError:
-            # The kernel already exited (e.g. on an invalid config, before reading stdin);
-            # whether that was right is judged by its output and exit, not by this race.
-            pass
 
     def step(self, step: Step) -> None:
         match step:

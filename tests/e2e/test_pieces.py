@@ -12,7 +12,6 @@ from pathlib import Path
 
 import lief
 import pytest
-
 from kk_e2e import host
 from kk_e2e.inspect import check_arch, macho_checks
 from kk_e2e.matrix import load_matrix

@@ -8,7 +8,6 @@ import tomllib
 from pathlib import Path
 
 import pytest
-
 from kk_release.check_version import REPO_ROOT, VersionError, check, to_pep440
 
 SCRIPT = REPO_ROOT / "scripts" / "kk_release" / "check_version.py"

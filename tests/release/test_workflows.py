@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from kk_e2e.matrix import MATRIX_PATH, load_matrix
 from kk_release import lint_workflows, workflows
 

@@ -8,6 +8,7 @@ so a test can see (and fail on) protocol pollution.  stderr is captured to a fil
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -180,10 +181,8 @@ class WireClient:
     # ---------------------------------------------------------------- lifecycle
     def close_stdin(self) -> None:
         if self.proc.stdin is not None and not self.proc.stdin.closed:
-            try:
+            with contextlib.suppress(BrokenPipeError):
                 self.proc.stdin.close()
-            except BrokenPipeError:
-                pass
 
     def signal(self, sig: signal.Signals) -> None:
         if self.proc.poll() is None:
