@@ -1,4 +1,4 @@
-"""The body of `nox -s bench`, kept here so that noxfile.py only registers it.
+"""`nox -s bench`'s body, run in the session's venv: `python -m kk_bench.session [BENCH ARGS]`.
 
 1. the host target's wheel from dist/ (built with `python -m kk_build wheels HOST`, the code of
    `nox -s wheels`, when dist/ has none; that also records its build seconds in the manifest);
@@ -6,14 +6,15 @@
    therefore kagent, kimi-kernel and kimi-cli 1.51 (`kimi`, the Python kernel);
 3. `python -m kk_bench` there: results to dist/bench.json, the table to stdout.
 
-Arguments after `--` go to `python -m kk_bench` (`nox -s bench -- --rounds 3 --only startup`).
+Arguments go to `python -m kk_bench` (`nox -s bench -- --rounds 3 --only startup`).
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
-from typing import Any
 
 from kk_build import matrix, pyfind
 from kk_build.matrix import REPO_ROOT, Target
@@ -23,7 +24,10 @@ from kk_build.verify.wheel import platform_tags_of
 SCRIPTS = REPO_ROOT / "scripts"
 DIST = REPO_ROOT / "dist"
 BENCH_VENV = REPO_ROOT / "build" / "bench-venv"
-BUILD_REQS = REPO_ROOT / "ci" / "requirements-build.txt"
+
+
+class BenchSetupError(RuntimeError):
+    """The bench could not be set up; the message names the fix."""
 
 
 def host_wheel(dist: Path, target: Target) -> Path | None:
@@ -42,38 +46,46 @@ def venv_bin(venv: Path) -> Path:
     return venv / ("Scripts" if os.name == "nt" else "bin")
 
 
-def run(session: Any) -> None:
+def _run(*cmd: str, env: dict[str, str] | None = None) -> None:
+    print(f"[bench] $ {' '.join(cmd)}", flush=True)
+    code = subprocess.run(cmd, env=env, check=False).returncode
+    if code != 0:
+        raise BenchSetupError(f"`{' '.join(cmd)}` exited {code}")
+
+
+def main(argv: list[str]) -> int:
+    env = {**os.environ, "PYTHONPATH": str(SCRIPTS)}
     host = matrix.host_target()
     wheel = host_wheel(DIST, host)
     if wheel is None:
-        session.log(f"bench: dist/ has no {host.key} wheel: building it with the wheels code")
-        session.install("-r", str(BUILD_REQS))
-        session.run("python", "-m", "kk_build", "wheels", host.key, env={"PYTHONPATH": str(SCRIPTS)})
+        print(f"[bench] dist/ has no {host.key} wheel: building it with the wheels code", flush=True)
+        _run(sys.executable, "-m", "kk_build", "wheels", host.key, env=env)
         wheel = host_wheel(DIST, host)
     if wheel is None:
-        session.error(f"bench: building the {host.key} wheel left none in {DIST}")
-        return
-    session.log(f"bench: host wheel {wheel.name}")
+        raise BenchSetupError(f"building the {host.key} wheel left none in {DIST}")
+    print(f"[bench] host wheel {wheel.name}", flush=True)
     bindir = venv_bin(BENCH_VENV)
     vpy = bindir / "python"
     if not vpy.is_file() or pyfind.probe(str(vpy)) is None:
-        python = pyfind.find()
-        session.run(python, "-m", "venv", "--clear", str(BENCH_VENV), external=True)
+        _run(pyfind.find(), "-m", "venv", "--clear", str(BENCH_VENV))
     pip = [str(vpy), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-    session.run(*pip, str(wheel), external=True)
-    session.run(*pip, "--force-reinstall", "--no-deps", str(wheel), external=True)
+    _run(*pip, str(wheel))
+    _run(*pip, "--force-reinstall", "--no-deps", str(wheel))
     exe = ".exe" if os.name == "nt" else ""
-    session.run(
-        str(vpy),
-        "-m",
-        "kk_bench",
-        "--kagent",
-        str(bindir / f"{host.binary}"),
-        "--kimi",
-        str(bindir / f"kimi{exe}"),
-        "--kimi-kernel",
-        str(bindir / f"kimi-kernel{exe}"),
-        *session.posargs,
-        env={"PYTHONPATH": str(SCRIPTS)},
-        external=True,
-    )
+    cmd = [
+        str(vpy), "-m", "kk_bench",
+        "--kagent", str(bindir / host.binary),
+        "--kimi", str(bindir / f"kimi{exe}"),
+        "--kimi-kernel", str(bindir / f"kimi-kernel{exe}"),
+        *argv,
+    ]
+    print(f"[bench] $ {' '.join(cmd)}", flush=True)
+    return subprocess.run(cmd, env=env, check=False).returncode
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except BenchSetupError as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        sys.exit(1)

@@ -2,13 +2,17 @@
 
 Runs each selected target's wheel from dist/ as platform-matrix.toml's `e2e` field says (or
 natively with --native, which the GitHub release workflow uses on each target's own runner),
-prints the target x check -> pass/fail table, and exits 1 if any check failed.
+prints the target x check -> pass/fail table, and exits 1 if any check failed. With
+--build-missing (what `nox -s e2e` passes), the wheels that dist/ lacks are built first with
+`python -m kk_build wheels TARGET...`, the code of `nox -s wheels`.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -37,6 +41,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="run the selected targets natively whatever their e2e mode (their own runner)",
     )
     p.add_argument("--keep", action="store_true", help="keep the scratch directory")
+    p.add_argument(
+        "--build-missing",
+        action="store_true",
+        help="first build the wheels dist/ lacks with `python -m kk_build wheels` (needs the "
+        "ci/requirements-build.txt tools; only for the repository's own dist/)",
+    )
     return p.parse_args(argv)
 
 
@@ -50,11 +60,25 @@ def select(targets: list[Target], names: list[str]) -> list[Target]:
     return [by_name[n] for n in names] if names else targets
 
 
+def build_missing(targets: list[Target], dist: Path) -> str | None:
+    """Build the selected targets' wheels that ``dist`` lacks; an error message, or None."""
+    missing = [t.name for t in targets if find_wheel(dist, t) is None]
+    if not missing:
+        return None
+    if dist.resolve() != (REPO_ROOT / "dist").resolve():
+        return f"e2e: {dist} lacks wheels for {missing} (only dist/ is built into)"
+    print(f"[e2e] dist/ lacks wheels for {missing}: building them with kk_build", flush=True)
+    scripts = str(REPO_ROOT / "scripts")
+    pythonpath = os.pathsep.join(p for p in (scripts, os.environ.get("PYTHONPATH", "")) if p)
+    cmd = [sys.executable, "-m", "kk_build", "wheels", *missing]
+    code = subprocess.run(cmd, env={**os.environ, "PYTHONPATH": pythonpath}, check=False).returncode
+    return f"e2e: `{' '.join(cmd)}` exited {code}" if code != 0 else None
+
+
 def run_target(
     target: Target, dist: Path, work: Path, native: bool, keep: bool
 ) -> TargetReport:
-    # Imported here: the runners need lief, which only the e2e session's venv has (this
-    # module is also imported by noxfile.py, through kk_e2e.session, for its parser).
+    # Imported here: the runners need lief, which only the e2e venv has; --help works without.
     from kk_e2e.runners import INSPECT_NOTE, RUNNERS
 
     mode = "native" if native else target.e2e
@@ -91,6 +115,11 @@ def run_target(
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     targets = select(load_matrix(), args.targets)
+    if args.build_missing:
+        error = build_missing(targets, args.dist)
+        if error is not None:
+            print(error, file=sys.stderr)
+            return 1
     work = args.work or Path(tempfile.mkdtemp(prefix="kk-e2e-"))
     work.mkdir(parents=True, exist_ok=True)
     reports = [
