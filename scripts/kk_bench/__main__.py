@@ -27,7 +27,7 @@ ALL = ("startup", "shell20", "replay", "soul")
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
-    from kk_build.matrix import REPO_ROOT
+    from kk_common.matrix import REPO_ROOT
 
     p = argparse.ArgumentParser(
         prog="python -m kk_bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter

@@ -16,10 +16,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from kk_build import matrix, pyfind
-from kk_build.matrix import REPO_ROOT, Target
+from kk_build import pyfind, toolchain
 from kk_build.verify import CheckFailed
 from kk_build.verify.wheel import platform_tags_of
+from kk_common.matrix import REPO_ROOT, Target
 
 SCRIPTS = REPO_ROOT / "scripts"
 DIST = REPO_ROOT / "dist"
@@ -55,7 +55,7 @@ def _run(*cmd: str, env: dict[str, str] | None = None) -> None:
 
 def main(argv: list[str]) -> int:
     env = {**os.environ, "PYTHONPATH": str(SCRIPTS)}
-    host = matrix.host_target()
+    host = toolchain.host_target()
     wheel = host_wheel(DIST, host)
     if wheel is None:
         print(f"[bench] dist/ has no {host.key} wheel: building it with the wheels code", flush=True)

@@ -9,9 +9,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from kk_build import matrix
 from kk_build.verify import CheckFailed
 from kk_build.verify.wheel import platform_tags_of
+from kk_common import matrix
 
 
 @dataclass(frozen=True)

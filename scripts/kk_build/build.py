@@ -9,9 +9,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from kk_common.matrix import REPO_ROOT, Target
+
 from kk_build import console_script, debian, sbom, toolchain
 from kk_build.manifest import Entry
-from kk_build.matrix import REPO_ROOT, Target
 from kk_build.progress import StageError, run, stage
 from kk_build.tools import VENV_BIN, tool
 from kk_build.verify import CheckFailed

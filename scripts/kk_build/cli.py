@@ -17,8 +17,10 @@ import sys
 import time
 from pathlib import Path
 
-from kk_build import matrix
-from kk_build.matrix import REPO_ROOT, MatrixError
+from kk_common import matrix
+from kk_common.matrix import REPO_ROOT, MatrixError
+
+from kk_build import toolchain
 from kk_build.progress import StageError
 from kk_build.toolchain import ToolchainError
 
@@ -29,7 +31,7 @@ def select(names: list[str], all_but_host: bool) -> list[matrix.Target]:
     """The named targets (default: all), less the host's own with ``all_but_host``."""
     targets = matrix.select(names)
     if all_but_host:
-        host = matrix.host_target()
+        host = toolchain.host_target()
         targets = [t for t in targets if t.key != host.key]
     return targets
 
@@ -75,7 +77,7 @@ def _verify(paths: list[str]) -> int:
 def _reproducible(names: list[str]) -> int:
     from kk_build import build, reproducible
 
-    targets = matrix.select(names) if names else [matrix.host_target()]
+    targets = matrix.select(names) if names else [toolchain.host_target()]
     sde = build.source_date_epoch()
     for target in targets:
         digest = reproducible.check(target, sde)
@@ -88,7 +90,7 @@ def _tests(pytest_args: list[str], skip_cargo: bool, reproducible_check: bool) -
     from kk_build import build, lint, rustchecks, testrun
 
     failures = [] if skip_cargo else rustchecks.run_all()
-    host = matrix.host_target()
+    host = toolchain.host_target()
     sde = build.source_date_epoch()
     # Into dist/, like `nox -s wheels -- HOST`: `nox -s e2e` after this reuses the wheel.
     built = build.build_and_verify(host, DIST, sde)

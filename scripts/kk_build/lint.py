@@ -10,8 +10,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from kk_common.matrix import REPO_ROOT
+
 from kk_build.build import LOG_DIR
-from kk_build.matrix import REPO_ROOT
 from kk_build.progress import StageError, run, stage
 
 REQUIREMENTS = REPO_ROOT / "ci" / "requirements-lint.txt"

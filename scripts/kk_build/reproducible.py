@@ -8,9 +8,10 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from kk_common.matrix import REPO_ROOT, Target
+
 from kk_build.build import TARGET_DIR, build_one
 from kk_build.manifest import sha256
-from kk_build.matrix import REPO_ROOT, Target
 from kk_build.progress import StageError, stage
 
 # The copy's directory name differs from any checkout's in length too: a path that leaks into

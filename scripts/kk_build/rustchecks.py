@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 
+from kk_common.matrix import REPO_ROOT
+
 from kk_build import toolchain
 from kk_build.build import BUILD_DIR, LOG_DIR
-from kk_build.matrix import REPO_ROOT
 from kk_build.progress import StageError, run, stage
 
 MANIFEST = REPO_ROOT / "kagent" / "Cargo.toml"

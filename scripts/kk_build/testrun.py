@@ -12,9 +12,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from kk_common.matrix import REPO_ROOT, Target
+
 from kk_build import pyfind
 from kk_build.build import BUILD_DIR, LOG_DIR
-from kk_build.matrix import REPO_ROOT, Target
 from kk_build.progress import StageError, run, stage
 
 TEST_VENV = BUILD_DIR / "test-venv"

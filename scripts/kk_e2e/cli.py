@@ -18,7 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from kk_e2e.matrix import REPO_ROOT, Target, load_matrix
+from kk_common.matrix import REPO_ROOT, Target, load_matrix
+
 from kk_e2e.results import Check, TargetReport, render_table, write_json
 from kk_e2e.wheel import find_wheel
 

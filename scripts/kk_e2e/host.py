@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import os
-import platform
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+from kk_common.arch import debian_arch
+
 WINE64 = Path("/usr/lib/wine/wine64")
-# Debian's name for an architecture, where it differs from the ELF/Rust one.
-DEBIAN_ARCH = {"aarch64": "arm64", "x86_64": "amd64"}
 
 
 def qemu_user(arch: str) -> Path:
@@ -29,7 +28,7 @@ def debian_packages(mode: str, arch: str) -> dict[str, Path]:
         loader = cross_sysroot(arch) / "lib"
         return {
             "qemu-user-static": qemu_user(arch),
-            f"libc6-{DEBIAN_ARCH.get(arch, arch)}-cross": loader,
+            f"libc6-{debian_arch(arch)}-cross": loader,
         }
     if mode == "wine":
         return {"wine64": WINE64}
@@ -83,11 +82,6 @@ def ensure_debian_packages(mode: str, arch: str, log: list[str]) -> None:
         raise HostError(
             f"after installing {missing}, these still lack their files: {still}"
         )
-
-
-def host_arch() -> str:
-    machine = platform.machine().lower()
-    return {"amd64": "x86_64", "arm64": "aarch64"}.get(machine, machine)
 
 
 def _python_version(exe: str) -> tuple[int, int] | None:

@@ -6,7 +6,8 @@ import stat
 import zipfile
 from pathlib import Path
 
-from kk_e2e.matrix import Target
+from kk_common.matrix import Target
+
 from kk_e2e.results import Check
 
 

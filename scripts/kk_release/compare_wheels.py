@@ -16,8 +16,8 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from kk_common.matrix import Target, target_by_name
 from kk_e2e.inspect import check_arch
-from kk_e2e.matrix import Target, target_by_name
 from kk_e2e.wheel import extract_binary, find_wheel
 
 

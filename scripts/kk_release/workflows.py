@@ -15,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-from kk_e2e.matrix import MATRIX_PATH, REPO_ROOT, Target, load_matrix
+from kk_common.matrix import MATRIX_PATH, REPO_ROOT, Target, load_matrix
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 WORKFLOWS = REPO_ROOT / ".github" / "workflows"

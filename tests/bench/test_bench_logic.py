@@ -17,7 +17,7 @@ from kk_bench.sandbox import Sandbox
 from kk_bench.session import host_wheel
 from kk_bench.stats import Summary, paired_differences, ratio
 from kk_bench.wire import Kernel, WireError
-from kk_build import matrix
+from kk_common import matrix
 
 # ------------------------------------------------------------------------------ stats
 

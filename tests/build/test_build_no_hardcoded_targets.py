@@ -8,7 +8,7 @@ import re
 import sys
 from pathlib import Path
 
-from kk_build import matrix
+from kk_common import matrix
 
 ROOT = matrix.REPO_ROOT
 SCANNED = ("noxfile.py", "scripts", "ci", ".github/workflows", ".ci")

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 from kk_build import reproducible, sbom
-from kk_build.matrix import REPO_ROOT
 from kk_build.verify import CheckFailed
 from kk_build.verify.wheel import check_record
+from kk_common.matrix import REPO_ROOT
 
 DIST_INFO = "kimi_kernel-0.1.0.dist-info"
 

@@ -10,9 +10,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from kk_build import matrix
 from kk_build.verify import CheckFailed, elf, macho, pe
 from kk_build.verify import wheel as verify_wheel
+from kk_common import matrix
 from support.build_host import host_target, host_wheel
 
 HELLO = '#include <stdio.h>\nint main(void){puts("hi");return 0;}\n'

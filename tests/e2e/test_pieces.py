@@ -12,9 +12,10 @@ from pathlib import Path
 
 import lief
 import pytest
+from kk_common.arch import host_arch
+from kk_common.matrix import load_matrix
 from kk_e2e import host
 from kk_e2e.inspect import check_arch, macho_checks
-from kk_e2e.matrix import load_matrix
 from kk_e2e.results import Check, TargetReport, render_table
 from kk_e2e.runners import build_wine_shim, run_inspect
 from kk_e2e.wheel import check_layout, extract_binary, find_wheel
@@ -106,8 +107,8 @@ def test_arch_check_reads_real_elf_files() -> None:
     me = Path(sys.executable).resolve()
     elf_targets = [TARGETS[n] for n in by_format("elf")]
     verdicts = {t.arch: check_arch(me, t).ok for t in elf_targets}
-    assert verdicts.get(host.host_arch()) is True
-    assert [a for a, ok in verdicts.items() if ok] == [host.host_arch()]
+    assert verdicts.get(host_arch()) is True
+    assert [a for a, ok in verdicts.items() if ok] == [host_arch()]
 
 
 def test_table_lists_every_check_and_fails_on_any_failure() -> None:

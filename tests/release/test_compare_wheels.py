@@ -6,8 +6,8 @@ import sys
 import zipfile
 from pathlib import Path
 
-from kk_e2e.host import host_arch
-from kk_e2e.matrix import load_matrix
+from kk_common.arch import host_arch
+from kk_common.matrix import load_matrix
 from kk_release.compare_wheels import compare, payload
 
 HOST = next(t for t in load_matrix() if t.format == "elf" and t.arch == host_arch())

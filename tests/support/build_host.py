@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from kk_build import matrix
+from kk_common import matrix
 
 
 def host_wheel() -> Path:

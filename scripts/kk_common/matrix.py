@@ -1,4 +1,4 @@
-"""Read ``platform-matrix.toml``: the only place that lists the targets."""
+"""Read ``platform-matrix.toml``: the only place that lists the targets (build, e2e, release, bench)."""
 
 from __future__ import annotations
 
@@ -143,11 +143,20 @@ def select(names: list[str], path: Path = MATRIX_PATH) -> list[Target]:
     return [targets[n] for n in dict.fromkeys(names)]
 
 
-def host_target(path: Path = MATRIX_PATH) -> Target:
-    """The matrix target whose rust triple is the host's (as rustc reports it)."""
-    from kk_build.toolchain import host_triple
+def load_matrix(path: Path = MATRIX_PATH) -> list[Target]:
+    """Every target, in file order."""
+    return list(load(path).values())
 
-    triple = host_triple()
+
+def target_by_name(name: str, path: Path = MATRIX_PATH) -> Target:
+    targets = load(path)
+    if name not in targets:
+        raise MatrixError(f"unknown target {name!r}; platform-matrix.toml lists {sorted(targets)}")
+    return targets[name]
+
+
+def target_for_triple(triple: str, path: Path = MATRIX_PATH) -> Target:
+    """The matrix target whose rust triple is ``triple`` (the host's, from kk_build.toolchain)."""
     for target in load(path).values():
         if target.rust_triple == triple:
             return target
