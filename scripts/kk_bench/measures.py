@@ -33,8 +33,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kk_common.sandbox import Sandbox
+
 from kk_bench.kernels import PYTHON, Binaries
-from kk_bench.sandbox import Sandbox
 from kk_bench.wire import JsonObj, Kernel, WireError
 
 INIT = {"protocol_version": "1.10"}

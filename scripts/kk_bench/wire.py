@@ -1,6 +1,6 @@
 """A minimal, synchronous, timed JSON-RPC-over-stdio driver for one kernel process.
 
-Unlike tests/support/wireclient.py it has no reader thread: the bench reads stdout on the
+Unlike kk_common/wire_client.py (the test client) it has no reader thread: the bench reads stdout on the
 calling thread so that the time between a request and its response carries no thread hand-off.
 
 Peak RSS: ``VmHWM`` of /proc/<pid>/status, read just before stdin is closed (the kernel's way

@@ -13,9 +13,7 @@ from pathlib import Path
 from kk_common.matrix import REPO_ROOT
 
 from kk_build.build import LOG_DIR
-from kk_build.progress import StageError, run, stage
-
-REQUIREMENTS = REPO_ROOT / "ci" / "requirements-lint.txt"
+from kk_build.progress import StageError, run_steps
 
 
 def steps(python: Path) -> dict[str, list[str]]:
@@ -29,16 +27,11 @@ def steps(python: Path) -> dict[str, list[str]]:
 def run_all(python: Path) -> list[StageError]:
     """Run every lint step with the test venv's ``python``; return the failures."""
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONHOME", "PYTHONPATH", "MYPYPATH")}
-    failures: list[StageError] = []
-    for name, cmd in steps(python).items():
-        try:
-            with stage("lint", name):
-                out = run("lint", name, cmd, env=env, cwd=REPO_ROOT,
-                          log=LOG_DIR / f"lint-{name.split()[0]}.log")
-        except StageError as exc:
-            print(f"ERROR: {exc}", flush=True)
-            failures.append(exc)
-            continue
+    outputs, failures = run_steps(
+        "lint", steps(python), env=env, cwd=REPO_ROOT,
+        log=lambda name: LOG_DIR / f"lint-{name.split()[0]}.log",
+    )
+    for name, out in outputs.items():
         last = out.strip().splitlines()[-1:] or ["(no output)"]
         print(f"[lint] {name}: {last[0]}", flush=True)
     return failures

@@ -17,8 +17,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kk_common.sandbox import render_toml, scripted_config
+from kk_common.wire_client import Exchange, JsonObj, WireClient, WireError
+
 from kk_e2e.results import Check
-from kk_e2e.wire_client import Exchange, JsonObj, WireClient, WireError
 
 PROTOCOL_VERSION = "1.10"
 HELLO_TEXT = "Hello from the kimi-kernel e2e scripted provider"
@@ -27,7 +29,6 @@ WRITE_CONTENT = "written after an approval round trip"
 WRITE_TOOL_CALL_ID = "e2e-write-1"
 AFTER_TOOL_TEXT = "The file is written."
 AFTER_CANCEL_TEXT = "Still serving after a cancel."
-MODEL_NAME = "e2e-scripted"
 
 
 @dataclass(frozen=True)
@@ -87,24 +88,8 @@ class Sandbox:
         self.config_file.write_text(self.config_toml(), encoding="utf-8")
 
     def config_toml(self) -> str:
-        scripts = json.dumps(self.launcher.path(self.scripts_file))
-        return "\n".join(
-            [
-                f'default_model = "{MODEL_NAME}"',
-                "",
-                f"[providers.{MODEL_NAME}]",
-                'type = "_scripted_echo"',
-                'base_url = ""',
-                'api_key = ""',
-                f"env = {{ KIMI_SCRIPTED_ECHO_SCRIPTS = {scripts} }}",
-                "",
-                f"[models.{MODEL_NAME}]",
-                f'provider = "{MODEL_NAME}"',
-                'model = "scripted_echo"',
-                "max_context_size = 100000",
-                "",
-            ]
-        )
+        # The scripts path as the launched program sees it (Z:\... under wine).
+        return render_toml(scripted_config(self.launcher.path(self.scripts_file)))
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -138,7 +123,7 @@ def expect(condition: bool, message: str) -> None:
 
 
 def initialize(client: WireClient, launcher: Launcher) -> JsonObj:
-    ex = client.request(
+    ex = client.exchange(
         "initialize",
         {
             "protocol_version": PROTOCOL_VERSION,
@@ -198,7 +183,7 @@ def prompt(
     text: str,
     on_request: Callable[[JsonObj], JsonObj | None] | None = None,
 ) -> Exchange:
-    return client.request(
+    return client.exchange(
         "prompt",
         {"user_input": text},
         timeout=launcher.timeout(60),

@@ -13,11 +13,11 @@ import pytest
 from kk_bench import measures, report, runner, sizes
 from kk_bench.kernels import KAGENT, PYTHON
 from kk_bench.measures import Plan
-from kk_bench.sandbox import Sandbox
 from kk_bench.session import host_wheel
 from kk_bench.stats import Summary, paired_differences, ratio
 from kk_bench.wire import Kernel, WireError
 from kk_common import matrix
+from kk_common.sandbox import Sandbox
 
 # ------------------------------------------------------------------------------ stats
 

@@ -12,7 +12,7 @@ import pytest
 from kk_bench import __main__ as bench_main
 from kk_bench import kernels, measures
 from kk_bench.kernels import KAGENT, PYTHON
-from kk_bench.sandbox import Sandbox
+from kk_common.sandbox import Sandbox
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from .sandbox import Sandbox
+from kk_common.sandbox import Sandbox
+
 from .scenario import Phase, Scenario, single
 from .slash_catalogue import SLASH_SCENARIOS
 from .steps import (

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from support.wireclient import WireClient, WireError
+from kk_common.sandbox import Sandbox, scripted_config
+from kk_common.wire_client import WireClient, WireError
 
 from . import kernels
 from .normalize import Normalizer
-from .sandbox import Sandbox, scripted_config
 from .scenario import Scenario
 from .steps import (
     Act,

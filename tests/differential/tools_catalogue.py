@@ -12,8 +12,9 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from kk_common.sandbox import Sandbox
+
 from . import kernels
-from .sandbox import Sandbox
 from .scenario import Phase, Scenario
 from .steps import (
     Ev,

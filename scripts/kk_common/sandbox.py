@@ -1,9 +1,15 @@
-"""An isolated directory tree for one kernel run: share dir, work dir, config, scripts."""
+"""The scripted-echo sandbox: an isolated directory tree for kernel runs (share dir, work dir,
+HOME, config, scripts), for the differential and provider suites and the bench.
+
+Its config selects kimi-cli's `_scripted_echo` provider, which plays the steps of the JSON list
+named by KIMI_SCRIPTED_ECHO_SCRIPTS, one per LLM call: no network, the same replies every run.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,8 +61,8 @@ def render_toml(data: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def scripted_config(scripts_path: Path, **overrides: Any) -> dict[str, Any]:
-    """The default config: one `_scripted_echo` model reading `scripts_path`."""
+def scripted_config(scripts_path: Path | str, **overrides: Any) -> dict[str, Any]:
+    """The default config: one `_scripted_echo` model reading `scripts_path` (as the kernel sees it)."""
     config: dict[str, Any] = {
         "default_model": "echo",
         "telemetry": False,
@@ -124,12 +130,26 @@ class Sandbox:
         text = config if isinstance(config, str) else render_toml(config)
         self.config_path.write_text(text, encoding="utf-8")
 
-    def env(self) -> dict[str, str]:
+    def write(self, scripts: list[str]) -> None:
+        """The scripted steps the echo model plays, and the default config that reads them."""
+        self.write_scripts(scripts)
+        self.write_config(scripted_config(self.scripts_path))
+
+    def reset_share(self, pristine: Path | None = None) -> None:
+        """Empty the share dir (or make it a copy of ``pristine``): each run starts the same."""
+        shutil.rmtree(self.share, ignore_errors=True)
+        if pristine is None:
+            self.share.mkdir(parents=True)
+        else:
+            shutil.copytree(pristine, self.share)
+
+    def env(self, extra: dict[str, str] | None = None) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(_DROP_PREFIXES)}
         env["HOME"] = str(self.home)
         env["KIMI_SHARE_DIR"] = str(self.share)
         env["NO_COLOR"] = "1"
         env.update(self.extra_env)
+        env.update(extra or {})
         return env
 
     def session_dirs(self) -> list[Path]:

@@ -1,9 +1,11 @@
-"""A small, reusable JSON-RPC 2.0 over stdio client for Wire-protocol kernels.
+"""The Wire (JSON-RPC 2.0 over stdio) test client, for the test suites and the e2e scenarios.
 
-It starts a kernel process (``kimi --wire`` or ``kagent --wire``), writes one JSON
-object per line to its stdin and reads one JSON object per line from its stdout on a
-background thread.  Lines on stdout that are not JSON are kept as ``{"__raw__": line}``
-so a test can see (and fail on) protocol pollution.  stderr is captured to a file.
+It starts a kernel process (``kimi --wire``, ``kagent --wire`` natively, under qemu or wine, or
+``kimi-kernel --wire``), writes one JSON object per line to its stdin and reads one JSON object
+per line from its stdout on a background thread.  Lines on stdout that are not JSON are kept as
+``{"__raw__": line}`` so a test can see (and fail on) protocol pollution.  stderr is captured to
+a file.  Two levels: ``request``/``recv``/``recv_until`` for tests that look at every message,
+``exchange``/``pump`` for scenarios that answer the kernel's requests and collect its events.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Self
 
@@ -27,6 +30,25 @@ _EOF = object()
 
 class WireError(AssertionError):
     """Raised when the kernel does not produce what the client waited for."""
+
+
+@dataclass
+class Exchange:
+    """Everything that arrived while one request was outstanding (see ``WireClient.pump``)."""
+
+    result: JsonObj | None = None
+    error: JsonObj | None = None
+    events: list[JsonObj] = field(default_factory=list)
+    requests: list[JsonObj] = field(default_factory=list)
+
+    def event_types(self) -> list[str]:
+        return [str(e.get("type")) for e in self.events]
+
+
+# A handler for agent->client requests: gets params {"type", "payload"}, returns the result
+# to send back, or None to leave the request unanswered.
+RequestHandler = Callable[[JsonObj], JsonObj | None]
+EventHandler = Callable[[JsonObj, Exchange], None]
 
 
 class WireClient:
@@ -64,6 +86,9 @@ class WireClient:
         self._reader.start()
         self._eof = False
         self._next_id = 0
+        # Seen by pump(): non-JSON stdout lines, and responses to other outstanding requests.
+        self.non_json_lines: list[str] = []
+        self.stray_responses: list[JsonObj] = []
 
     # ------------------------------------------------------------------ reading
     def _read_stdout(self) -> None:
@@ -178,6 +203,97 @@ class WireClient:
             }
         )
 
+    # ------------------------------------------------------------ exchanges
+    def describe(self) -> str:
+        return " ".join(self.argv[:3]) + (" ..." if len(self.argv) > 3 else "")
+
+    def stderr_tail(self, limit: int = 1500) -> str:
+        if self._stderr_path is None:
+            return "stderr not captured"
+        data = self.stderr_text().strip()
+        return f"stderr tail: {data[-limit:]!r}" if data else "stderr empty"
+
+    def _send_checked(self, message: JsonObj) -> None:
+        try:
+            self.send(message)
+        except OSError as exc:
+            raise WireError(
+                f"cannot write to {self.argv[0]}: it has exited ({self.proc.poll()}); "
+                f"{self.stderr_tail()}"
+            ) from exc
+
+    def exchange(
+        self,
+        method: str,
+        params: JsonObj | None = None,
+        *,
+        timeout: float,
+        on_request: RequestHandler | None = None,
+        on_event: EventHandler | None = None,
+    ) -> Exchange:
+        """Send a request and pump messages until its response arrives."""
+        msg_id = self.new_id()
+        msg: JsonObj = {"jsonrpc": "2.0", "method": method, "id": msg_id}
+        if params is not None:
+            msg["params"] = params
+        self._send_checked(msg)
+        return self.pump(msg_id, timeout=timeout, on_request=on_request, on_event=on_event)
+
+    def pump(
+        self,
+        msg_id: str,
+        *,
+        timeout: float,
+        on_request: RequestHandler | None = None,
+        on_event: EventHandler | None = None,
+    ) -> Exchange:
+        """Collect events and answer requests (with ``on_request``) until ``msg_id``'s response."""
+        deadline = time.monotonic() + timeout
+        exchange = Exchange()
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise WireError(f"timed out waiting for a message from {self.describe()}")
+            try:
+                msg = self.recv(timeout=left)
+            except WireError as exc:
+                raise WireError(f"{exc}; {self.stderr_tail()}") from None
+            if msg is None:
+                code = self.proc.wait(timeout=10)
+                raise WireError(
+                    f"{self.describe()} closed stdout (exit code {code}); {self.stderr_tail()}"
+                )
+            if "__raw__" in msg:
+                self.non_json_lines.append(str(msg["__raw__"]))
+                continue
+            if msg.get("jsonrpc") != "2.0":
+                raise WireError(f"message without jsonrpc 2.0: {msg!r}")
+            method = msg.get("method")
+            if method == "event":
+                params = msg.get("params") or {}
+                exchange.events.append(params)
+                if on_event is not None:
+                    on_event(params, exchange)
+                continue
+            if method == "request":
+                params = msg.get("params") or {}
+                exchange.requests.append(params)
+                answer = on_request(params) if on_request else None
+                if answer is not None:
+                    self._send_checked({"jsonrpc": "2.0", "id": msg.get("id"), "result": answer})
+                continue
+            if method is not None:
+                raise WireError(f"unexpected method from the server: {msg!r}")
+            if msg.get("id") != msg_id:
+                # A response to another outstanding request (e.g. cancel while a prompt runs).
+                self.stray_responses.append(msg)
+                continue
+            if "error" in msg:
+                exchange.error = msg["error"]
+            else:
+                exchange.result = msg.get("result")
+            return exchange
+
     # ---------------------------------------------------------------- lifecycle
     def close_stdin(self) -> None:
         if self.proc.stdin is not None and not self.proc.stdin.closed:
@@ -202,13 +318,17 @@ class WireClient:
         return self._stderr_path.read_text(encoding="utf-8", errors="replace")
 
     def terminate(self, timeout: float = 10.0) -> int:
-        """Close stdin and wait; escalate to SIGKILL if the process hangs."""
+        """Close stdin (the polite way to stop a Wire server) and wait; then SIGTERM, then SIGKILL."""
         self.close_stdin()
         try:
             return self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
-            return self.proc.wait(timeout=timeout)
+            self.proc.terminate()
+            try:
+                return self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                return self.proc.wait(timeout=timeout)
         finally:
             self._close_files()
 
