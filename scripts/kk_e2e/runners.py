@@ -78,6 +78,7 @@ def version_check(
 
 
 def _common(target: Target, wheel: Path, work: Path) -> tuple[list[Check], Path | None]:
+    """Layout, unpacked binary, architecture (and Mach-O structure): what every mode checks."""
     checks = [check_layout(wheel, target)]
     try:
         binary = extract_binary(wheel, target, work / "bin")
@@ -85,6 +86,8 @@ def _common(target: Target, wheel: Path, work: Path) -> tuple[list[Check], Path 
         checks.append(Check("unpack kagent", False, str(exc)))
         return checks, None
     checks.append(check_arch(binary, target))
+    if target.format == "macho":
+        checks += macho_checks(binary)
     return checks, binary
 
 
@@ -155,8 +158,6 @@ def run_native(
     checks, binary = _common(target, wheel, work)
     if binary is None:
         return checks
-    if target.format == "macho":
-        checks += macho_checks(binary)
     version = wheel_version(wheel)
     checks.append(version_check([], str(binary), version, env=None, timeout=60))
     checks += run_wire_scenarios(
@@ -366,8 +367,6 @@ def run_inspect(
     checks, binary = _common(target, wheel, work)
     if binary is None:
         return checks
-    if target.format == "macho":
-        checks += macho_checks(binary)
     log.append(f"{target.name}: {INSPECT_NOTE}")
     return checks
 
