@@ -230,3 +230,16 @@ def test_cli_fails_and_names_the_build_command_when_wheels_are_missing(
     assert (
         proc.stdout.strip().splitlines()[-1] == f"e2e: 0 passed, {len(TARGETS)} failed"
     )
+
+
+def test_build_missing_builds_only_into_the_repository_dist(tmp_path: Path) -> None:
+    """`nox -s e2e` passes --build-missing; a foreign --dist must not get wheels built into it."""
+    from kk_e2e.cli import build_missing
+
+    targets = list(TARGETS.values())
+    error = build_missing(targets, tmp_path)
+    assert error is not None
+    assert str(tmp_path) in error and "only dist/ is built into" in error
+    for name in TARGETS:
+        assert name in error
+    assert not any(tmp_path.iterdir()), "nothing may be built into a foreign dist"
