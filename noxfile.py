@@ -1,25 +1,27 @@
-"""nox sessions of kimi-kernel: thin wrappers; the logic lives in scripts/kk_build (tested).
+"""nox sessions of kimi-kernel: thin wrappers; the logic lives in scripts/ (one import root, tested).
+
+Each session installs its pinned tools into its own venv and runs `python -m <package>` there with
+PYTHONPATH=scripts; no session imports scripts/ into nox's interpreter or calls nox again.
 
   nox -s wheels [-- TARGET...]   all (or some) platform-matrix.toml wheels + sdist into dist/
-  nox -s tests [-- PYTEST ARGS]  cargo fmt/clippy/test, host wheel, Python>=3.12 venv, pytest tests/
-                                 (README's test command, ci/run-tests.sh, runs this, then e2e)
+  nox -s tests [-- PYTEST ARGS]  cargo fmt/clippy/test, host wheel, Python>=3.12 venv, ruff + mypy,
+                                 pytest tests/ (README's test command, ci/run-tests.sh, runs this,
+                                 then e2e)
   nox -s reproducible [-- TARGET] two builds (the second from a copy of the checkout at another
                                  path), same SOURCE_DATE_EPOCH, byte-identical (default host)
   nox -s verify [-- WHEEL...]    re-verify wheels in dist/
-  nox -s e2e [-- TARGET...]      run/inspect each dist/ wheel on its platform (scripts/e2e)
-  nox -s bench [-- BENCH ARGS]   kagent vs kimi-cli's Python kernel -> dist/bench.json (scripts/bench)
-  nox -s lint                    ruff + mypy on python/, scripts/, tests/build/, noxfile.py
+  nox -s e2e [-- TARGET...]      run/inspect each dist/ wheel on its platform (scripts/kk_e2e)
+  nox -s bench [-- BENCH ARGS]   kagent vs kimi-cli's Python kernel -> dist/bench.json (scripts/kk_bench)
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import nox
 
 ROOT = Path(__file__).resolve().parent
-SCRIPTS = ROOT / "scripts"
+SCRIPTS_ENV = {"PYTHONPATH": str(ROOT / "scripts")}
 BUILD_REQS = str(ROOT / "ci" / "requirements-build.txt")
 
 nox.options.default_venv_backend = "venv"
@@ -29,7 +31,7 @@ nox.options.sessions = ["wheels"]
 
 def _kk_build(session: nox.Session, *args: str) -> None:
     session.install("-r", BUILD_REQS)
-    session.run("python", "-m", "kk_build", *args, env={"PYTHONPATH": str(SCRIPTS)})
+    session.run("python", "-m", "kk_build", *args, env=SCRIPTS_ENV)
 
 
 @nox.session
@@ -40,7 +42,7 @@ def wheels(session: nox.Session) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """cargo checks, host wheel, pytest, reproducibility (ci/run-tests.sh runs it, then e2e)."""
+    """cargo checks, host wheel, ruff + mypy, pytest, reproducibility (ci/run-tests.sh: then e2e)."""
     _kk_build(session, "tests", "--", *session.posargs)
 
 
@@ -58,31 +60,14 @@ def verify(session: nox.Session) -> None:
 
 @nox.session
 def e2e(session: nox.Session) -> None:
-    """Prove each wheel of dist/ on its platform (native, qemu, wine, inspect): scripts/e2e."""
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    from scripts.e2e.session import run
-
-    run(session)
+    """Prove each wheel of dist/ on its platform (native, qemu, wine, inspect): scripts/kk_e2e."""
+    # The build tools too: the wheels dist/ lacks are built first (`--build-missing`).
+    session.install("-r", str(ROOT / "ci" / "requirements-e2e.txt"), "-r", BUILD_REQS)
+    session.run("python", "-m", "kk_e2e", "--build-missing", *session.posargs, env=SCRIPTS_ENV)
 
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """kagent against kimi-cli 1.51's `kimi --wire`, alternating, medians: scripts/bench."""
-    if str(SCRIPTS) not in sys.path:
-        sys.path.insert(0, str(SCRIPTS))
-    from bench.session import run
-
-    run(session)
-
-
-@nox.session
-def lint(session: nox.Session) -> None:
-    """ruff and mypy."""
-    session.install("-r", str(ROOT / "ci" / "requirements-lint.txt"), "-r", BUILD_REQS, "pytest")
-    paths = ["noxfile.py", "scripts/kk_build", "scripts/bench", "tests/build", "tests/bench", "python"]
-    session.run("ruff", "check", "--line-length", "110", *paths)
-    session.run(
-        "mypy", "--python-version", "3.12", "--ignore-missing-imports",
-        "scripts/kk_build", "scripts/bench", "python/kimi_kernel", env={"MYPYPATH": str(SCRIPTS)},
-    )
+    """kagent against kimi-cli 1.51's `kimi --wire`, alternating, medians: scripts/kk_bench."""
+    session.install("-r", str(ROOT / "ci" / "requirements-bench.txt"))
+    session.run("python", "-m", "kk_bench.session", *session.posargs, env=SCRIPTS_ENV)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # README's test command; `.ci/run` and .github/workflows/ci.yml both call it.
 #
-#   1. nox -s tests  cargo fmt/clippy/test; the host wheel, built and verified into dist/;
+#   1. nox -s tests  cargo fmt/clippy/test; the host wheel, built and verified into dist/; ruff
+#                    and mypy (pyproject.toml) from the test venv, where kimi-cli 1.51 is installed;
 #                    pytest tests/ against it (incl. the workflow linters actionlint + zizmor);
 #                    a second host build from a copy of the checkout at another path must be
 #                    byte-identical (reproducibility).

@@ -9,9 +9,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from kk_common.matrix import REPO_ROOT, Target
+
 from kk_build import console_script, debian, sbom, toolchain
 from kk_build.manifest import Entry
-from kk_build.matrix import REPO_ROOT, Target
 from kk_build.progress import StageError, run, stage
 from kk_build.tools import VENV_BIN, tool
 from kk_build.verify import CheckFailed
@@ -137,7 +138,10 @@ def build_one(
     start = time.monotonic()
     with stage(target.key, "build"):
         run(target.key, "build", maturin_command(target, tc, staging),
-            env=build_env(tc, target_dir, sde, repo), cwd=repo, log=LOG_DIR / f"{staging_name or target.key}-build.log")
+            env=build_env(tc, target_dir, sde, repo),
+            cwd=repo,
+            log=LOG_DIR / f"{staging_name or target.key}-build.log",
+        )
     seconds = round(time.monotonic() - start, 1)
     wheels = sorted(staging.glob("*.whl"))
     if len(wheels) != 1:

@@ -17,8 +17,10 @@ import sys
 import time
 from pathlib import Path
 
-from kk_build import matrix
-from kk_build.matrix import REPO_ROOT, MatrixError
+from kk_common import matrix
+from kk_common.matrix import REPO_ROOT, MatrixError
+
+from kk_build import toolchain
 from kk_build.progress import StageError
 from kk_build.toolchain import ToolchainError
 
@@ -29,7 +31,7 @@ def select(names: list[str], all_but_host: bool) -> list[matrix.Target]:
     """The named targets (default: all), less the host's own with ``all_but_host``."""
     targets = matrix.select(names)
     if all_but_host:
-        host = matrix.host_target()
+        host = toolchain.host_target()
         targets = [t for t in targets if t.key != host.key]
     return targets
 
@@ -75,7 +77,7 @@ def _verify(paths: list[str]) -> int:
 def _reproducible(names: list[str]) -> int:
     from kk_build import build, reproducible
 
-    targets = matrix.select(names) if names else [matrix.host_target()]
+    targets = matrix.select(names) if names else [toolchain.host_target()]
     sde = build.source_date_epoch()
     for target in targets:
         digest = reproducible.check(target, sde)
@@ -85,15 +87,16 @@ def _reproducible(names: list[str]) -> int:
 
 
 def _tests(pytest_args: list[str], skip_cargo: bool, reproducible_check: bool) -> int:
-    from kk_build import build, rustchecks, testrun
+    from kk_build import build, lint, rustchecks, testrun
 
     failures = [] if skip_cargo else rustchecks.run_all()
-    host = matrix.host_target()
+    host = toolchain.host_target()
     sde = build.source_date_epoch()
     # Into dist/, like `nox -s wheels -- HOST`: `nox -s e2e` after this reuses the wheel.
     built = build.build_and_verify(host, DIST, sde)
     venv = testrun.make_venv(built.wheel)
     env = testrun.test_env(venv, host, built.wheel)
+    failures += lint.run_all(testrun.venv_python(venv))
     code = testrun.run_pytest(venv, env, pytest_args)
     if reproducible_check:
         from kk_build import reproducible
@@ -118,7 +121,9 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("wheels")
     p.add_argument("targets", nargs="*")
-    p.add_argument("--no-sdist", action="store_true", help="skip the sdist (default: built when all targets are)")
+    p.add_argument(
+        "--no-sdist", action="store_true", help="skip the sdist (default: built when all targets are)"
+    )
     p.add_argument("--dist", type=Path, default=DIST)
     p.add_argument("--all-but-host", action="store_true",
                    help="every target except this machine's own (ci/run-tests.sh builds them while "

@@ -21,7 +21,7 @@ import zipfile
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 
-from kk_build.matrix import REPO_ROOT
+from kk_common.matrix import REPO_ROOT
 
 
 class ConsoleScriptError(RuntimeError):

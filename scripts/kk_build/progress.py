@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -87,3 +87,24 @@ def run(
             f"`{' '.join(argv)}` exited {proc.returncode}{where}; last lines:\n{tail(proc.stdout)}",
         )
     return proc.stdout
+
+
+def run_steps(
+    target: str,
+    steps: Mapping[str, Sequence[str | os.PathLike[str]]],
+    *,
+    env: Mapping[str, str],
+    cwd: Path,
+    log: Callable[[str], Path],
+) -> tuple[dict[str, str], list[StageError]]:
+    """Run every step even after one fails (CI learns more per run): (outputs, failures)."""
+    outputs: dict[str, str] = {}
+    failures: list[StageError] = []
+    for name, cmd in steps.items():
+        try:
+            with stage(target, name):
+                outputs[name] = run(target, name, cmd, env=env, cwd=cwd, log=log(name))
+        except StageError as exc:
+            print(f"ERROR: {exc}", flush=True)
+            failures.append(exc)
+    return outputs, failures

@@ -8,9 +8,10 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from kk_common.matrix import REPO_ROOT, Target
+
 from kk_build.build import TARGET_DIR, build_one
 from kk_build.manifest import sha256
-from kk_build.matrix import REPO_ROOT, Target
 from kk_build.progress import StageError, stage
 
 # The copy's directory name differs from any checkout's in length too: a path that leaks into
@@ -30,7 +31,8 @@ def first_difference(a: Path, b: Path) -> str:
             if za.read(name) != zb.read(name):
                 return f"member {name} differs in content"
             y = ib[name]
-            if (x.date_time, x.external_attr, x.compress_type) != (y.date_time, y.external_attr, y.compress_type):
+            meta_x = (x.date_time, x.external_attr, x.compress_type)
+            if meta_x != (y.date_time, y.external_attr, y.compress_type):
                 return f"member {name} differs in metadata ({x.date_time} vs {y.date_time})"
     return "zip container bytes differ"
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 
+from kk_common.matrix import REPO_ROOT
+
 from kk_build import toolchain
 from kk_build.build import BUILD_DIR, LOG_DIR
-from kk_build.matrix import REPO_ROOT
-from kk_build.progress import StageError, run, stage
+from kk_build.progress import StageError, run_steps
 
 MANIFEST = REPO_ROOT / "kagent" / "Cargo.toml"
 
@@ -27,18 +28,10 @@ def run_all() -> list[StageError]:
         "cargo clippy -D warnings": [cargo, "clippy", *manifest, "--all-targets", "--", "-D", "warnings"],
         "cargo test": [cargo, "test", *manifest],
     }
-    failures: list[StageError] = []
-    for name, cmd in steps.items():
-        try:
-            with stage("kagent", name):
-                out = run("kagent", name, cmd, env=env, cwd=REPO_ROOT,
-                          log=LOG_DIR / f"kagent-{name.split()[1]}.log")
-        except StageError as exc:
-            print(f"ERROR: {exc}", flush=True)
-            failures.append(exc)
-            continue
-        if name == "cargo test":
-            summary = [line for line in out.splitlines() if line.startswith("test result:")]
-            for line in summary:
-                print(f"[kagent] {line}", flush=True)
+    outputs, failures = run_steps(
+        "kagent", steps, env=env, cwd=REPO_ROOT, log=lambda name: LOG_DIR / f"kagent-{name.split()[1]}.log"
+    )
+    for line in outputs.get("cargo test", "").splitlines():
+        if line.startswith("test result:"):
+            print(f"[kagent] {line}", flush=True)
     return failures

@@ -1,4 +1,4 @@
-"""The test entry point: host wheel -> Python >= 3.12 venv with the oracle kimi -> pytest.
+"""The test entry point: host wheel -> Python >= 3.12 venv with the oracle kimi -> lint, pytest.
 
 Contract with tests/ (see tests/README.md): KAGENT_BIN is the kagent installed from the host
 wheel, the venv's bin dir (with the oracle `kimi` of kimi-cli 1.51) leads PATH, and
@@ -12,13 +12,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+from kk_common.matrix import REPO_ROOT, Target
+
 from kk_build import pyfind
 from kk_build.build import BUILD_DIR, LOG_DIR
-from kk_build.matrix import REPO_ROOT, Target
 from kk_build.progress import StageError, run, stage
 
 TEST_VENV = BUILD_DIR / "test-venv"
 REQUIREMENTS = REPO_ROOT / "ci" / "requirements-test.txt"
+LINT_REQUIREMENTS = REPO_ROOT / "ci" / "requirements-lint.txt"
 PYTEST_NO_TESTS = 5
 
 
@@ -38,9 +40,10 @@ def make_venv(wheel: Path, venv: Path = TEST_VENV) -> Path:
     with stage("tests", "create venv"):
         if not vpy.is_file():
             run("tests", "create venv", [python, "-m", "venv", str(venv)])
-    with stage("tests", "install wheel + kimi-cli + test deps"):
+    with stage("tests", "install wheel + kimi-cli + test and lint deps"):
         pip = [str(vpy), "-m", "pip", "install", "-q"]
-        run("tests", "pip install", [*pip, str(wheel), "-r", str(REQUIREMENTS)],
+        reqs = ["-r", str(REQUIREMENTS), "-r", str(LINT_REQUIREMENTS)]
+        run("tests", "pip install", [*pip, str(wheel), *reqs],
             log=LOG_DIR / "tests-pip.log")
         run("tests", "pip reinstall wheel", [*pip, "--force-reinstall", "--no-deps", str(wheel)],
             log=LOG_DIR / "tests-pip-wheel.log")
@@ -61,6 +64,10 @@ def test_env(venv: Path, target: Target, wheel: Path) -> dict[str, str]:
     env["KK_HOST_WHEEL"] = str(wheel)
     env["KK_HOST_TARGET"] = target.key
     return env
+
+
+def venv_python(venv: Path) -> Path:
+    return _venv_bin(venv) / "python"
 
 
 def run_pytest(venv: Path, env: dict[str, str], args: list[str]) -> int:

@@ -14,6 +14,8 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kk_common.matrix import Target, target_for_triple
+
 BUILD_STD_ARG = "-Zbuild-std=std,panic_abort"
 DEBIAN_PACKAGES = ("rustc-web", "cargo-web", "rust-web-src")
 DEBIAN_RUSTC = Path("/usr/bin/rustc")
@@ -135,6 +137,11 @@ def host_triple() -> str:
         "no rustc found; install Rust with rustup (https://rustup.rs) or, on Debian as root, "
         f"`apt-get install -y {' '.join(DEBIAN_PACKAGES)}`"
     )
+
+
+def host_target() -> Target:
+    """The platform-matrix.toml target of this machine (by rustc's host triple)."""
+    return target_for_triple(host_triple())
 
 
 def needs_libssp_stubs(rustc: Rustc, triple: str) -> bool:

@@ -10,14 +10,14 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from bench import measures, report, runner, sizes
-from bench.kernels import KAGENT, PYTHON
-from bench.measures import Plan
-from bench.sandbox import Sandbox
-from bench.session import host_wheel
-from bench.stats import Summary, paired_differences, ratio
-from bench.wire import Kernel, WireError
-from kk_build import matrix
+from kk_bench import measures, report, runner, sizes
+from kk_bench.kernels import KAGENT, PYTHON
+from kk_bench.measures import Plan
+from kk_bench.session import host_wheel
+from kk_bench.stats import Summary, paired_differences, ratio
+from kk_bench.wire import Kernel, WireError
+from kk_common import matrix
+from kk_common.sandbox import Sandbox
 
 # ------------------------------------------------------------------------------ stats
 
@@ -224,7 +224,8 @@ FAKE_KERNEL = textwrap.dedent(
             sys.exit(3)
         else:
             for i in range(3):
-                print(json.dumps({"jsonrpc": "2.0", "method": "event", "params": {"type": "E", "payload": i}}))
+                event = {"type": "E", "payload": i}
+                print(json.dumps({"jsonrpc": "2.0", "method": "event", "params": event}))
             print(json.dumps({"jsonrpc": "2.0", "id": msg["id"], "result": {"status": "finished"}}))
         sys.stdout.flush()
     """

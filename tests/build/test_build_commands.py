@@ -6,7 +6,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from kk_build import build, matrix, toolchain
+from kk_build import build, toolchain
+from kk_common import matrix
 
 
 def host_toolchain() -> toolchain.Toolchain:

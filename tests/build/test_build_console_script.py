@@ -15,15 +15,19 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path, PurePosixPath
+from typing import Literal
 
 import pytest
-from build_host import host_target, host_wheel
 from installer import install
 from installer.destinations import SchemeDictionaryDestination
 from installer.sources import WheelFile
 from kk_build import console_script
 from kk_build.verify import CheckFailed
 from kk_build.verify import wheel as verify_wheel
+from support.build_host import host_target, host_wheel
+
+# installer's script kinds (installer.scripts.LauncherKind, defined for type checkers only).
+LauncherKind = Literal["posix", "win-ia32", "win-amd64", "win-arm", "win-arm64"]
 
 
 def as_maturin_left_it(src: Path, dst: Path) -> Path:
@@ -38,7 +42,8 @@ def as_maturin_left_it(src: Path, dst: Path) -> Path:
             if info.filename.endswith(".dist-info/RECORD"):
                 script = zipfile.ZipInfo(f"{data_dir}/scripts/kimi-kernel", info.date_time)
                 script.external_attr = 0o100755 << 16
-                zout.writestr(script, b"#!python\nimport sys\nfrom kimi_kernel.cli import main\nsys.exit(main())\n")
+                launcher = b"#!python\nimport sys\nfrom kimi_kernel.cli import main\nsys.exit(main())\n"
+                zout.writestr(script, launcher)
             zout.writestr(info, zin.read(info))
     return dst
 
@@ -90,7 +95,7 @@ def test_existing_different_console_scripts_are_refused(tmp_path: Path) -> None:
         console_script.apply(Path(wheel), {"other": "kimi_kernel.cli:main"})
 
 
-def install_with_script_kind(wheel: Path, root: Path, kind: str) -> Path:
+def install_with_script_kind(wheel: Path, root: Path, kind: LauncherKind) -> Path:
     scheme = {k: str(root / k) for k in ("purelib", "platlib", "headers", "scripts", "data")}
     interpreter = "C:\\Python313\\python.exe" if kind.startswith("win") else sys.executable
     with WheelFile.open(wheel) as source:

@@ -9,8 +9,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from kk_build import build, debian, matrix, toolchain
+from kk_build import build, debian, toolchain
 from kk_build.toolchain import Rustc, Toolchain, ToolchainError
+from kk_common import matrix
 
 FAKE = Rustc(rustc=Path("/usr/bin/rustc"), sysroot=Path("/usr"), version="1.96.0",
              verbose_version="rustc 1.96.0")

@@ -3,8 +3,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from kk_build import matrix
-from kk_build.matrix import MatrixError
+from kk_common import matrix
+from kk_common.matrix import MatrixError
 
 GOOD = """
 [targets.a]
@@ -96,12 +96,12 @@ def test_missing_file_says_how_to_fix(tmp_path: Path) -> None:
 
 
 def test_all_but_host_leaves_out_only_the_host() -> None:
-    from kk_build import cli
+    from kk_build import cli, toolchain
 
     everything = [t.key for t in cli.select([], all_but_host=False)]
     rest = [t.key for t in cli.select([], all_but_host=True)]
     assert everything == list(matrix.load())
-    assert rest == [k for k in everything if k != matrix.host_target().key]
+    assert rest == [k for k in everything if k != toolchain.host_target().key]
     assert len(rest) == len(everything) - 1
 
 

@@ -8,7 +8,7 @@ import re
 import sys
 from pathlib import Path
 
-from kk_build import matrix
+from kk_common import matrix
 
 ROOT = matrix.REPO_ROOT
 SCANNED = ("noxfile.py", "scripts", "ci", ".github/workflows", ".ci")
@@ -36,7 +36,10 @@ def python_code_lines(text: str) -> dict[int, str]:
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
             lines[node.lineno] = lines.get(node.lineno, "") + " " + node.value
         elif isinstance(node, ast.Name | ast.Attribute | ast.arg):
-            ident = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else node.arg
+            if isinstance(node, ast.Name):
+                ident = node.id
+            else:
+                ident = node.attr if isinstance(node, ast.Attribute) else node.arg
             lines[node.lineno] = lines.get(node.lineno, "") + " " + ident
     return lines
 
@@ -47,17 +50,18 @@ def text_lines(text: str) -> dict[int, str]:
 
 
 def generated_in_sync(root: Path) -> set[Path]:
-    """Workflows generated from platform-matrix.toml by scripts/release/workflows.py, when
+    """Workflows generated from platform-matrix.toml by scripts/kk_release/workflows.py, when
     its own check says they are in sync: they read the matrix, through the generator."""
     if root != ROOT:
         return set()
-    sys.path.insert(0, str(root))
+    scripts = str(root / "scripts")
+    sys.path.insert(0, scripts)
     try:
-        workflows = importlib.import_module("scripts.release.workflows")
+        workflows = importlib.import_module("kk_release.workflows")
     except ImportError:
         return set()
     finally:
-        sys.path.remove(str(root))
+        sys.path.remove(scripts)
     if workflows.check():
         return set()
     return {root / ".github" / "workflows" / name for name in workflows.rendered()}
@@ -104,7 +108,8 @@ def test_scanner_finds_a_planted_target(tmp_path: Path) -> None:
         f"runs-on: x\nwith:\n  target: {some.key}\n", encoding="utf-8"
     )
     (tmp_path / "noxfile.py").write_text(
-        f'"""Docstring may say {some.key}."""\n# so may a comment: {some.key}\nTAG = "{next(iter(some.platform_tags))}"\n',
+        f'"""Docstring may say {some.key}."""\n# so may a comment: {some.key}\n'
+        f'TAG = "{next(iter(some.platform_tags))}"\n',
         encoding="utf-8",
     )
     hits = scan(tmp_path, target_names(targets))

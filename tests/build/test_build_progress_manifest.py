@@ -31,7 +31,10 @@ def test_failed_tool_names_target_stage_and_tail(tmp_path: Path, capsys: pytest.
 
 
 def test_other_exceptions_become_stage_errors() -> None:
-    with pytest.raises(StageError, match=r"\[t\] verify FAILED: ValueError: boom"), progress.stage("t", "verify"):
+    with (
+        pytest.raises(StageError, match=r"\[t\] verify FAILED: ValueError: boom"),
+        progress.stage("t", "verify"),
+    ):
         raise ValueError("boom")
 
 

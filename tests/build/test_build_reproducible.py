@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 from kk_build import reproducible, sbom
-from kk_build.matrix import REPO_ROOT
 from kk_build.verify import CheckFailed
 from kk_build.verify.wheel import check_record
+from kk_common.matrix import REPO_ROOT
 
 DIST_INFO = "kimi_kernel-0.1.0.dist-info"
 
@@ -26,7 +26,10 @@ def fake_wheel(path: Path, checkout: Path) -> Path:
     members = {
         "kimi_kernel/__init__.py": b"",
         f"{DIST_INFO}/sboms/kagent.cyclonedx.json":
-            f'{{"bom-ref": "path+file://{checkout}/kagent#0.1.0", "x": "path+file://{checkout}/kagent#0.1.0 bin"}}'.encode(),
+            (
+                f'{{"bom-ref": "path+file://{checkout}/kagent#0.1.0", '
+                f'"x": "path+file://{checkout}/kagent#0.1.0 bin"}}'
+            ).encode(),
     }
     record = "".join(f"{n},{_hash(d)},{len(d)}\n" for n, d in members.items()) + f"{DIST_INFO}/RECORD,,\n"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -41,7 +44,8 @@ def test_two_checkout_paths_give_the_same_wheel_after_normalizing(tmp_path: Path
     a = fake_wheel(tmp_path / "a.whl", Path("/work/one"))
     b = fake_wheel(tmp_path / "b.whl", Path("/tmp/kk-repro-x/a-much-longer-checkout-name"))
     assert a.read_bytes() != b.read_bytes()
-    assert sbom.normalize(a, Path("/work/one")) == [f"{DIST_INFO}/RECORD", f"{DIST_INFO}/sboms/kagent.cyclonedx.json"]
+    expected = [f"{DIST_INFO}/RECORD", f"{DIST_INFO}/sboms/kagent.cyclonedx.json"]
+    assert sbom.normalize(a, Path("/work/one")) == expected
     sbom.normalize(b, Path("/tmp/kk-repro-x/a-much-longer-checkout-name"))
     assert a.read_bytes() == b.read_bytes()
     with zipfile.ZipFile(a) as zf:

@@ -10,10 +10,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from build_host import host_target, host_wheel
-from kk_build import matrix
 from kk_build.verify import CheckFailed, elf, macho, pe
 from kk_build.verify import wheel as verify_wheel
+from kk_common import matrix
+from support.build_host import host_target, host_wheel
 
 HELLO = '#include <stdio.h>\nint main(void){puts("hi");return 0;}\n'
 FOREIGN = "int foreign(void);\nint main(void){return foreign();}\n"

@@ -6,7 +6,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from .sandbox import Sandbox
+from kk_common.sandbox import Sandbox
+
 from .scenario import Phase, Scenario, single
 from .slash_catalogue import SLASH_SCENARIOS
 from .steps import (
@@ -145,10 +146,17 @@ _FALLBACK_SKILLS = {
     "work/.kimi/skills/unclosed/SKILL.md": "---\nname: never-closed\n",
     "work/.kimi/skills/bool-name/SKILL.md": "---\nname: yes\ndescription: d\n---\n",
     "work/.kimi/skills/zero-name/SKILL.md": "---\nname: 0\ndescription: falls back to the dir\n---\n",
-    "work/.kimi/skills/blocks/SKILL.md": "---\nname: blocks\ndescription: >-\n  Folded\n  description\n\n  in two paragraphs\nmetadata:\n  author: someone\n  tags: [a, b]\nallowed-tools:\n  - Read\n  - Glob\n---\nBody\n",
+    "work/.kimi/skills/blocks/SKILL.md": (
+        "---\nname: blocks\ndescription: >-\n  Folded\n  description\n\n  in two paragraphs\n"
+        "metadata:\n  author: someone\n  tags: [a, b]\nallowed-tools:\n  - Read\n  - Glob\n---\nBody\n"
+    ),
     "work/.kimi/skills/literal/SKILL.md": "---\nname: literal\ndescription: |\n  Line one\n  Line two\n---\n",
-    "work/.kimi/skills/quoted/SKILL.md": "---\nname: \"quoted\"\ndescription: 'It''s quoted: with a colon'\n---\n",
-    "work/.kimi/skills/flow-no-diagram/SKILL.md": "---\nname: flow-no-diagram\ndescription: A flow without a diagram\ntype: flow\n---\nNo diagram.\n",
+    "work/.kimi/skills/quoted/SKILL.md": (
+        "---\nname: \"quoted\"\ndescription: 'It''s quoted: with a colon'\n---\n"
+    ),
+    "work/.kimi/skills/flow-no-diagram/SKILL.md": (
+        "---\nname: flow-no-diagram\ndescription: A flow without a diagram\ntype: flow\n---\nNo diagram.\n"
+    ),
     "work/.kimi/skills/Upper.MD": "---\ndescription: Upper-case suffix\n---\n",
     "work/.kimi/skills/SKILL.md": "---\nname: stray\ndescription: a stray marker\n---\n",
     "work/.kimi/skills/no-skill-file/README.md": "not a skill\n",
@@ -445,7 +453,8 @@ _ALL: list[Scenario] = [
         prompt("usage", id="p1"),
         prompt("again", id="p2"),
         scripts=(
-            "id: msg-001\ntext: one\nusage: input_other=100 output=20 input_cache_read=30 input_cache_creation=4",
+            "id: msg-001\ntext: one\n"
+            "usage: input_other=100 output=20 input_cache_read=30 input_cache_creation=4",
             "text: two",
         ),
     ),

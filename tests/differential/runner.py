@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import time
@@ -9,11 +10,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from support.wireclient import WireClient, WireError
+from kk_common.sandbox import Sandbox, scripted_config
+from kk_common.wire_client import WireClient, WireError
 
 from . import kernels
 from .normalize import Normalizer
-from .sandbox import Sandbox, scripted_config
 from .scenario import Scenario
 from .steps import (
     Act,
@@ -150,12 +151,10 @@ class _PhaseRunner:
 
     def send_obj(self, obj: Any) -> None:
         self.record.lines.append((">", obj))
-        try:
+        # The kernel may already have exited (e.g. on an invalid config, before reading stdin);
+        # whether that was right is judged by its output and exit, not by this race.
+        with contextlib.suppress(BrokenPipeError):
             self.client.send_raw(json.dumps(obj, ensure_ascii=False))
-        except BrokenPipeError:
-            # The kernel already exited (e.g. on an invalid config, before reading stdin);
-            # whether that was right is judged by its output and exit, not by this race.
-            pass
 
     def step(self, step: Step) -> None:
         match step:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from .steps import Step
 
 if TYPE_CHECKING:
-    from .sandbox import Sandbox
+    from kk_common.sandbox import Sandbox
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ import shutil
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .sandbox import Sandbox
+from kk_common.sandbox import Sandbox
+
 from .scenario import Phase, Scenario
 from .steps import (
     Ev,

@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.wireclient import WireClient, WireError
+from kk_common.sandbox import Sandbox, scripted_config
+from kk_common.wire_client import WireClient, WireError
 
 from . import kernels
 from .bad_cases import BARRIER_METHOD, CASES, Case, barrier_reply
 from .known_differences import BAD_INPUT_CASES
 from .runner import PANIC_MARKER, launch
-from .sandbox import Sandbox, scripted_config
 
 KERNEL_NAMES = ("oracle", "kagent")
 

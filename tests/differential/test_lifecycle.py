@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.wireclient import WireClient, is_event, is_request, is_response_to
+from kk_common.sandbox import Sandbox, scripted_config
+from kk_common.wire_client import WireClient, is_event, is_request, is_response_to
 
 from . import kernels
 from .runner import PANIC_MARKER, launch
-from .sandbox import Sandbox, scripted_config
 from .steps import external_tool
 
 KERNEL_NAMES = ("oracle", "kagent")

@@ -12,8 +12,9 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from kk_common.sandbox import Sandbox
+
 from . import kernels
-from .sandbox import Sandbox
 from .scenario import Phase, Scenario
 from .steps import (
     Ev,
@@ -39,7 +40,7 @@ PIXEL_PNG = bytes.fromhex(
 )
 
 
-def tc(tc_id: str, name: str, arguments: JsonObj | str) -> str:
+def tc(tc_id: str, name: str, arguments: JsonObj | list[Any] | str) -> str:
     """A scripted step that calls one tool."""
     args = arguments if isinstance(arguments, str) else json.dumps(arguments)
     return "tool_call: " + json.dumps({"id": tc_id, "name": name, "arguments": args})
@@ -152,7 +153,9 @@ WRITE_NEW = tc("c1", "WriteFile", {"path": "new.txt", "content": "hello\nworld\n
 READ_NEW = tc("c2", "ReadFile", {"path": "new.txt"})
 
 GREP_FILES: dict[str, str | bytes] = {
-    "src/app.py": "def main():\n    print('Hello')\n    return 0\n\n\nclass App:\n    def run(self):\n        main()\n",
+    "src/app.py": (
+        "def main():\n    print('Hello')\n    return 0\n\n\nclass App:\n    def run(self):\n        main()\n"
+    ),
     "notes.txt": "TODO: one\nnothing here\ntodo: two\n",
     ".env": "SECRET=todo\n",
     ".ignore": "build/\n",

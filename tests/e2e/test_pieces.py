@@ -3,6 +3,7 @@ lief's structural checks, the result table, and the Debian-package message."""
 
 from __future__ import annotations
 
+import os
 import stat
 import subprocess
 import sys
@@ -11,13 +12,13 @@ from pathlib import Path
 
 import lief
 import pytest
-
-from scripts.e2e import host
-from scripts.e2e.inspect import check_arch, macho_checks
-from scripts.e2e.matrix import load_matrix
-from scripts.e2e.results import Check, TargetReport, render_table
-from scripts.e2e.runners import build_wine_shim, run_inspect
-from scripts.e2e.wheel import check_layout, extract_binary, find_wheel
+from kk_common.arch import host_arch
+from kk_common.matrix import load_matrix
+from kk_e2e import host
+from kk_e2e.inspect import check_arch, macho_checks
+from kk_e2e.results import Check, TargetReport, render_table
+from kk_e2e.runners import build_wine_shim, run_inspect
+from kk_e2e.wheel import check_layout, extract_binary, find_wheel
 
 TARGETS = {t.name: t for t in load_matrix()}
 
@@ -106,8 +107,8 @@ def test_arch_check_reads_real_elf_files() -> None:
     me = Path(sys.executable).resolve()
     elf_targets = [TARGETS[n] for n in by_format("elf")]
     verdicts = {t.arch: check_arch(me, t).ok for t in elf_targets}
-    assert verdicts.get(host.host_arch()) is True
-    assert [a for a, ok in verdicts.items() if ok] == [host.host_arch()]
+    assert verdicts.get(host_arch()) is True
+    assert [a for a, ok in verdicts.items() if ok] == [host_arch()]
 
 
 def test_table_lists_every_check_and_fails_on_any_failure() -> None:
@@ -210,13 +211,14 @@ def test_cli_fails_and_names_the_build_command_when_wheels_are_missing(
         [
             sys.executable,
             "-m",
-            "scripts.e2e",
+            "kk_e2e",
             "--dist",
             str(tmp_path),
             "--work",
             str(tmp_path / "w"),
         ],
         cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root / "scripts")},
         capture_output=True,
         text=True,
         check=False,
@@ -228,3 +230,16 @@ def test_cli_fails_and_names_the_build_command_when_wheels_are_missing(
     assert (
         proc.stdout.strip().splitlines()[-1] == f"e2e: 0 passed, {len(TARGETS)} failed"
     )
+
+
+def test_build_missing_builds_only_into_the_repository_dist(tmp_path: Path) -> None:
+    """`nox -s e2e` passes --build-missing; a foreign --dist must not get wheels built into it."""
+    from kk_e2e.cli import build_missing
+
+    targets = list(TARGETS.values())
+    error = build_missing(targets, tmp_path)
+    assert error is not None
+    assert str(tmp_path) in error and "only dist/ is built into" in error
+    for name in TARGETS:
+        assert name in error
+    assert not any(tmp_path.iterdir()), "nothing may be built into a foreign dist"

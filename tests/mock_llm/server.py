@@ -8,6 +8,7 @@ the recorded requests and in the kernel's output instead of hanging a test.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -173,10 +174,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _drop(self) -> None:
         self.wfile.flush()
         self.close_connection = True
-        try:
+        with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
 
 class _Server(ThreadingHTTPServer):

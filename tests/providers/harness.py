@@ -18,9 +18,9 @@ from typing import Any
 
 from differential.compare import diff_lines
 from differential.normalize import Normalizer
-from differential.sandbox import Sandbox
+from kk_common.sandbox import Sandbox
+from kk_common.wire_client import WireClient
 from mock_llm import MockLLMServer, Reply
-from support.wireclient import WireClient
 
 # kagent's system prompt; the oracle gets it through the agent file so that both kernels send
 # the same system message (and the same token estimate for Kimi's completion cap).

@@ -12,11 +12,10 @@ from functools import partial
 from pathlib import Path
 
 import pytest
-
-from scripts.release.verify_release import read_sums, verify
+from kk_release.verify_release import read_sums, verify
 
 SCRIPT = (
-    Path(__file__).resolve().parents[2] / "scripts" / "release" / "verify_release.py"
+    Path(__file__).resolve().parents[2] / "scripts" / "kk_release" / "verify_release.py"
 )
 FILES = {
     "kimi_kernel-0.1.0-py3-none-win_amd64.whl": b"windows wheel bytes",
@@ -76,11 +75,8 @@ def test_all_files_match_on_release_and_index(
     base, root = server
     publish(root, FILES)
     sums = write_sums(tmp_path / "SHA256SUMS", FILES)
-    for kwargs in (
-        {"release": f"{base}/release/"},
-        {"index": f"{base}/simple/kimi-kernel/"},
-    ):
-        outcomes = verify(sums, **kwargs)
+    for index, release in ((None, f"{base}/release/"), (f"{base}/simple/kimi-kernel/", None)):
+        outcomes = verify(sums, index=index, release=release)
         assert [o.status for o in outcomes] == ["ok"] * len(FILES), outcomes
         assert {o.name for o in outcomes} == set(FILES)
 
@@ -94,11 +90,8 @@ def test_mismatch_and_missing_are_reported(
     del published["kimi_kernel-0.1.0.tar.gz"]
     publish(root, published)
     sums = write_sums(tmp_path / "SHA256SUMS", FILES)
-    for kwargs in (
-        {"release": f"{base}/release"},
-        {"index": f"{base}/simple/kimi-kernel/"},
-    ):
-        by_name = {o.name: o for o in verify(sums, **kwargs)}
+    for index, release in ((None, f"{base}/release"), (f"{base}/simple/kimi-kernel/", None)):
+        by_name = {o.name: o for o in verify(sums, index=index, release=release)}
         assert by_name["kimi_kernel-0.1.0-py3-none-win_amd64.whl"].status == "mismatch"
         assert (
             sha(b"tampered")

@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from scripts.e2e.matrix import MATRIX_PATH, load_matrix
-from scripts.release import lint_workflows, workflows
+from kk_common.matrix import MATRIX_PATH, load_matrix
+from kk_release import lint_workflows, workflows
 
 PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40} # \S+")
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from support.wireclient import WireClient
+from kk_common.wire_client import WireClient
 
 BIN_DIR = Path(sys.executable).parent
 WHEEL_ENV = "KK_HOST_WHEEL"  # set by `nox -s tests` (scripts/kk_build/testrun.py)

@@ -9,7 +9,7 @@ import json
 import sys
 from pathlib import Path
 
-from support.wireclient import is_response_to
+from kk_common.wire_client import is_response_to
 
 from runtime._kk import kk_wire, make_sandbox, require_installed, run_kk, tool_call
 

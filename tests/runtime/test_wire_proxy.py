@@ -9,7 +9,7 @@ import signal
 from pathlib import Path
 from typing import Any
 
-from support.wireclient import WireClient, is_request, is_response_to
+from kk_common.wire_client import WireClient, is_request, is_response_to
 
 from runtime._kk import (
     assert_gone,

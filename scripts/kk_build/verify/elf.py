@@ -9,19 +9,21 @@ from pathlib import Path
 
 from elftools.elf.elffile import ELFFile
 from elftools.elf.gnuversions import GNUVerNeedSection
+from kk_common import binfmt
+from kk_common.arch import known, normalise
 
 from kk_build.verify import CheckFailed
-from kk_build.verify.arch import normalise
-
-_MACHINES = {"EM_X86_64": "x86_64", "EM_AARCH64": "aarch64"}
 
 
 def machine(data: bytes) -> str:
-    elf = ELFFile(io.BytesIO(data))
-    raw = elf["e_machine"]
-    if raw not in _MACHINES:
+    try:
+        raw = binfmt.machine_names(data, "elf")[0]
+    except binfmt.BinaryFormatError as exc:
+        raise CheckFailed("elf-machine", str(exc)) from None
+    got = known(raw)
+    if got is None:
         raise CheckFailed("elf-machine", f"unexpected ELF machine {raw}")
-    return _MACHINES[raw]
+    return got
 
 
 def glibc_versions(data: bytes) -> list[tuple[int, ...]]:

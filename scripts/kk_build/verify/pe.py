@@ -1,15 +1,11 @@
-"""PE (Windows) checks with lief: machine and an allow-list of system DLL imports."""
+"""PE (Windows) checks: machine and an allow-list of system DLL imports."""
 
 from __future__ import annotations
 
-import lief
+from kk_common import binfmt
+from kk_common.arch import known, normalise
 
 from kk_build.verify import CheckFailed
-from kk_build.verify.arch import normalise
-
-lief.logging.disable()
-
-_MACHINES = {"AMD64": "x86_64", "ARM64": "aarch64"}
 
 # DLLs shipped with every Windows 10 and later (and the API-set contracts they resolve).
 SYSTEM_DLLS = frozenset(
@@ -51,19 +47,15 @@ def is_system_dll(name: str) -> bool:
     return lower in SYSTEM_DLLS or lower.startswith(API_SET_PREFIXES)
 
 
-def _text(name: str | bytes) -> str:
-    return name.decode("utf-8", "replace") if isinstance(name, bytes) else name
-
-
 def check_binary(data: bytes, arch: str) -> dict[str, str]:
-    binary = lief.PE.parse(list(data))
-    if binary is None:
-        raise CheckFailed("pe-parse", "lief could not parse the binary as PE")
-    raw = str(binary.header.machine).rsplit(".", 1)[-1]
-    got = _MACHINES.get(raw, raw)
+    try:
+        raw = binfmt.machine_names(data, "pe")[0]
+        dlls = binfmt.pe_imports(data)
+    except binfmt.BinaryFormatError as exc:
+        raise CheckFailed("pe-parse", str(exc)) from None
+    got = known(raw) or raw
     if got != normalise(arch):
         raise CheckFailed("pe-machine", f"PE machine {raw}, target wants {arch}")
-    dlls = sorted({_text(imp.name) for imp in binary.imports})
     foreign = [d for d in dlls if not is_system_dll(d)]
     if foreign:
         raise CheckFailed(

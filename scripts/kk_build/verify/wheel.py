@@ -12,10 +12,11 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from kk_common.arch import normalise, of_platform_tag
+from kk_common.matrix import Target
+
 from kk_build import console_script
-from kk_build.matrix import Target
 from kk_build.verify import CheckFailed
-from kk_build.verify.arch import normalise, of_platform_tag
 
 PACKAGE = "kimi_kernel"
 
