@@ -10,7 +10,8 @@ use crate::agentspec;
 use crate::cli::Cli;
 use crate::config::{self, Config};
 use crate::hooks::{events as hook_events, HookEngine};
-use crate::session::{canonical, Session, SessionState};
+use crate::llm;
+use crate::session::{Session, SessionState};
 use crate::skills::{self, RootOptions, Skills};
 use crate::soul::context::Context;
 use crate::soul::injection::Injections;
@@ -19,7 +20,8 @@ use crate::soul::{plan, Llm, Soul};
 use crate::tools::Toolset;
 use crate::wire::server::{spawn_stdout_writer, Exit, Server};
 use crate::workspace::{self, Workspace};
-use crate::{llm, logging};
+use kagent_base::logging;
+use kagent_base::paths::canonical;
 
 /// Exit status for usage errors (like click/typer).
 const USAGE_ERROR: u8 = 2;
@@ -66,7 +68,7 @@ fn builtin_skills_dir(cli: &Cli, share: &std::path::Path) -> Option<PathBuf> {
 /// Why an `--add-dir` value is refused, in click's words (`Path(exists=True, file_okay=False,
 /// readable=True)`), or `None` when it is a readable directory.
 fn add_dir_problem(dir: &std::path::Path) -> Option<String> {
-    let shown = crate::llm::pyrepr::repr_str(&dir.to_string_lossy());
+    let shown = kagent_base::py::repr::repr_str(&dir.to_string_lossy());
     let meta = match std::fs::metadata(dir) {
         Ok(m) => m,
         Err(_) => return Some(format!("Directory {shown} does not exist.")),
@@ -81,7 +83,7 @@ fn add_dir_problem(dir: &std::path::Path) -> Option<String> {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<u8> {
-    let share = config::share_dir();
+    let share = kagent_base::paths::share_dir();
     logging::init(&share);
     logging::info(&format!("kagent {} starting", env!("CARGO_PKG_VERSION")));
     if !cli.wire {
@@ -95,7 +97,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
 
     // click checks `--skills-dir` values (they must be existing directories) before anything
     for d in &cli.skills_dir {
-        let shown = crate::llm::pyrepr::repr_str(&d.to_string_lossy());
+        let shown = kagent_base::py::repr::repr_str(&d.to_string_lossy());
         let problem = match std::fs::metadata(d) {
             Err(_) => Some("does not exist"),
             Ok(m) if !m.is_dir() => Some("is a file"),
@@ -259,7 +261,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
 
     let skills = Arc::new(Skills::load(&RootOptions {
         work_dir: work_dir.clone(),
-        home: config::home_dir(),
+        home: kagent_base::paths::home_dir_or_dot(),
         share_dir: share.clone(),
         skills_dirs: cli.skills_dir.clone(),
         merge_brands: cfg.merge_all_available_skills,

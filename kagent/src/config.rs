@@ -4,6 +4,7 @@
 //! fields the kernel uses are checked with errors worded like kimi-cli's
 //! (`Invalid configuration file <path>: ...`, `Invalid TOML in configuration file ...`).
 
+use kagent_base::paths::{expand_user_path, share_dir};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -105,41 +106,13 @@ impl Default for Config {
     }
 }
 
-/// The share directory: `$KIMI_SHARE_DIR` or `~/.kimi` (created if missing).
-pub fn share_dir() -> PathBuf {
-    let dir = match std::env::var("KIMI_SHARE_DIR") {
-        Ok(s) if !s.is_empty() => PathBuf::from(s),
-        _ => home_dir().join(".kimi"),
-    };
-    let _ = std::fs::create_dir_all(&dir);
-    dir
-}
-
-pub(crate) fn home_dir() -> PathBuf {
-    std::env::var_os("HOME")
-        .or_else(|| std::env::var_os("USERPROFILE"))
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("."))
-}
-
-/// `~` expansion like Python's `Path.expanduser()`.
-pub fn expand_user(p: &str) -> PathBuf {
-    if p == "~" {
-        return home_dir();
-    }
-    if let Some(rest) = p.strip_prefix("~/") {
-        return home_dir().join(rest);
-    }
-    PathBuf::from(p)
-}
-
 const DEFAULT_CONFIG_TOML: &str = "default_model = \"\"\n\n[models]\n\n[providers]\n";
 
 /// Load the configuration file (default `<share>/config.toml`). A missing file is created with
 /// the default (empty) configuration, as kimi-cli does.
 pub fn load_config_file(path: Option<&Path>) -> Result<Config, ConfigError> {
     let path = match path {
-        Some(p) => expand_user(&p.to_string_lossy()),
+        Some(p) => expand_user_path(&p.to_string_lossy()),
         None => share_dir().join("config.toml"),
     };
     let shown = absolute(&path).display().to_string();
@@ -148,7 +121,7 @@ pub fn load_config_file(path: Option<&Path>) -> Result<Config, ConfigError> {
             let _ = std::fs::create_dir_all(parent);
         }
         if let Err(e) = std::fs::write(&path, DEFAULT_CONFIG_TOML) {
-            crate::logging::warn(&format!("could not write default config {shown}: {e}"));
+            kagent_base::logging::warn(&format!("could not write default config {shown}: {e}"));
         }
         return Ok(Config::default());
     }

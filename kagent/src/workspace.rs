@@ -8,7 +8,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
-use crate::session::{canonical, SessionState};
+use crate::session::SessionState;
+use kagent_base::paths::canonical;
 
 #[derive(Debug, Clone)]
 pub struct Workspace {
@@ -71,7 +72,7 @@ pub fn add_cli_dirs(state: &mut SessionState, work_dir: &Path, dirs: &[PathBuf])
     for d in dirs {
         let dir = canonical(d);
         if dir.starts_with(work_dir) {
-            crate::logging::info(&format!(
+            kagent_base::logging::info(&format!(
                 "Skipping --add-dir {}: already within working directory",
                 dir.display()
             ));
@@ -101,7 +102,7 @@ pub fn restore_dirs(state: &mut SessionState) -> (Vec<PathBuf>, bool) {
             dirs.push(dir);
             kept.push(text);
         } else {
-            crate::logging::warn(&format!(
+            kagent_base::logging::warn(&format!(
                 "Additional directory no longer exists, removing from state: {text}"
             ));
             pruned = true;

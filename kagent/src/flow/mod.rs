@@ -32,11 +32,14 @@ impl FlowCommand {
                 continue;
             }
             let Some(flow) = &skill.flow else {
-                crate::logging::warn(&format!("Flow skill {} has no flow; skipping", skill.name));
+                kagent_base::logging::warn(&format!(
+                    "Flow skill {} has no flow; skipping",
+                    skill.name
+                ));
                 continue;
             };
             if commands.iter().any(|c| c.name == skill.name) {
-                crate::logging::warn(&format!(
+                kagent_base::logging::warn(&format!(
                     "Skipping prompt flow slash command /{}{}: name already registered",
                     runner::COMMAND_PREFIX,
                     skill.name
@@ -394,22 +397,9 @@ fn code_lang(info: &str) -> String {
 }
 
 // Python `str` semantics the parsers depend on (kimi-cli's behaviour is defined by them).
-
-/// Python's `str.isspace` for one char: Unicode whitespace plus the ASCII separators
-/// U+001C..U+001F.
-pub(crate) fn py_isspace(c: char) -> bool {
-    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
-}
-
-pub(crate) fn py_strip(s: &str) -> &str {
-    s.trim_matches(py_isspace)
-}
-
-pub(crate) fn py_lstrip(s: &str) -> &str {
-    s.trim_start_matches(py_isspace)
-}
-
-pub(crate) use crate::pystr::splitlines as py_splitlines;
+pub(crate) use kagent_base::py::strings::{
+    is_py_space as py_isspace, py_lstrip, py_strip, splitlines as py_splitlines,
+};
 
 #[cfg(test)]
 mod tests;

@@ -41,7 +41,7 @@ async fn run_with_limit(
     max_moves: u64,
 ) -> Result<(), TurnError> {
     if !args.trim().is_empty() {
-        crate::logging::warn(&format!(
+        kagent_base::logging::warn(&format!(
             "Agent flow /{COMMAND_PREFIX}{name} ignores args: {args}"
         ));
         return Ok(());
@@ -58,12 +58,12 @@ async fn run_with_limit(
         let edges = flow.edges(&current);
         match node.kind {
             NodeKind::End => {
-                crate::logging::info(&format!("Agent flow reached END node {current}"));
+                kagent_base::logging::info(&format!("Agent flow reached END node {current}"));
                 return Ok(());
             }
             NodeKind::Begin => {
                 let Some(first) = edges.first() else {
-                    crate::logging::error(&format!(
+                    kagent_base::logging::error(&format!(
                         "Agent flow BEGIN node \"{current}\" has no outgoing edges; stopping."
                     ));
                     return Ok(());
@@ -95,7 +95,7 @@ async fn execute_node(
     cancel: &CancelToken,
 ) -> Result<(Option<String>, i64), TurnError> {
     let Some(first) = edges.first() else {
-        crate::logging::error(&format!(
+        kagent_base::logging::error(&format!(
             "Agent flow node \"{}\" has no outgoing edges; stopping.",
             node.id
         ));
@@ -108,7 +108,7 @@ async fn execute_node(
         let outcome = soul.nested_turn(&prompt, wire, cancel).await?;
         steps += outcome.step_count;
         if outcome.stop_reason == StopReason::ToolRejected {
-            crate::logging::error("Agent flow stopped after tool rejection.");
+            kagent_base::logging::error("Agent flow stopped after tool rejection.");
             return Ok((None, steps));
         }
         if node.kind != NodeKind::Decision {
@@ -125,7 +125,7 @@ async fn execute_node(
             .iter()
             .map(|e| e.label.as_deref().unwrap_or(""))
             .collect();
-        crate::logging::warn(&format!(
+        kagent_base::logging::warn(&format!(
             "Agent flow invalid choice. Got: {}. Available: {}.",
             choice
                 .filter(|c| !c.is_empty())

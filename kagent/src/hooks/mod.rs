@@ -24,10 +24,10 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Map, Value};
 use tokio::sync::oneshot;
 
-use crate::llm::BoxFuture;
 use crate::wire::types::WireMessage;
 use crate::wire::{jsonrpc, Outbox, Wire};
 pub use config::{HookDef, EVENT_TYPES};
+use kagent_base::BoxFuture;
 
 /// Responses to the kernel's own requests, by JSON-RPC id (shared with the wire server).
 pub type PendingMap = Arc<Mutex<HashMap<String, oneshot::Sender<Result<Value, String>>>>>;
@@ -127,7 +127,7 @@ fn matches(pattern: &str, value: &str) -> bool {
     match regex_automata::meta::Regex::new(pattern) {
         Ok(re) => re.is_match(value),
         Err(_) => {
-            crate::logging::warn(&format!("Invalid regex in hook matcher: {pattern}"));
+            kagent_base::logging::warn(&format!("Invalid regex in hook matcher: {pattern}"));
             false
         }
     }
@@ -164,7 +164,9 @@ impl HookEngine {
         for h in hooks {
             let event = h.get("event").and_then(Value::as_str).unwrap_or("");
             if !EVENT_TYPES.contains(&event) {
-                crate::logging::warn(&format!("Ignoring unknown hook event from client: {event}"));
+                kagent_base::logging::warn(&format!(
+                    "Ignoring unknown hook event from client: {event}"
+                ));
                 continue;
             }
             inner.subscriptions.push(Subscription {
@@ -187,7 +189,7 @@ impl HookEngine {
             added += 1;
         }
         if added > 0 {
-            crate::logging::info(&format!(
+            kagent_base::logging::info(&format!(
                 "Registered {added} wire hook subscriptions from client"
             ));
         }
@@ -292,7 +294,7 @@ impl HookEngine {
         if total == 0 {
             return None;
         }
-        crate::logging::info(&format!(
+        kagent_base::logging::info(&format!(
             "Triggering {total} hooks for {event} ({} server, {} wire)",
             commands.len(),
             subs.len()
@@ -310,7 +312,7 @@ impl HookEngine {
                 hook_count: total as i64,
             });
         }
-        let stdin = crate::pyjson::dumps(&input);
+        let stdin = kagent_base::py::json::dumps(&input);
         let mut tasks = Tasks(Vec::with_capacity(total));
         for h in commands {
             let stdin = stdin.clone();
@@ -389,7 +391,7 @@ impl Started {
                 match outcome {
                     Ok(r) => results.push(r),
                     Err(e) => {
-                        crate::logging::warn(&format!(
+                        kagent_base::logging::warn(&format!(
                             "Hook engine error for {}, failing open: {e}",
                             self.event
                         ));
@@ -400,7 +402,7 @@ impl Started {
             let duration_ms = self.t0.elapsed().as_millis() as i64;
             let (action, reason) = match first_block(&results) {
                 Some(b) => {
-                    crate::logging::warn(&format!(
+                    kagent_base::logging::warn(&format!(
                         "Hook blocked {} (matcher={}): {}",
                         self.event, self.target, b.reason
                     ));
@@ -473,7 +475,7 @@ impl WireRequest {
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
                     .remove(&req.id);
-                crate::logging::warn(&format!("Wire hook timed out: {}", req.id));
+                kagent_base::logging::warn(&format!("Wire hook timed out: {}", req.id));
                 return Ok(HookResult {
                     timed_out: true,
                     ..HookResult::allow()
@@ -493,7 +495,7 @@ impl WireRequest {
 /// A `HookResponse` (`request_id`, `action`, `reason`); anything invalid allows.
 fn parse_response(id: &str, v: &Value) -> HookResult {
     let Some(obj) = v.as_object() else {
-        crate::logging::error(&format!("Invalid hook response for request id={id}"));
+        kagent_base::logging::error(&format!("Invalid hook response for request id={id}"));
         return HookResult::allow();
     };
     let request_id = obj.get("request_id").and_then(Value::as_str);
@@ -509,11 +511,11 @@ fn parse_response(id: &str, v: &Value) -> HookResult {
         Some(_) => None,
     };
     let (Some(request_id), Some(action), Some(reason)) = (request_id, action, reason) else {
-        crate::logging::error(&format!("Invalid hook response for request id={id}"));
+        kagent_base::logging::error(&format!("Invalid hook response for request id={id}"));
         return HookResult::allow();
     };
     if request_id != id {
-        crate::logging::warn(&format!(
+        kagent_base::logging::warn(&format!(
             "Hook response id mismatch: request={id}, response={request_id}"
         ));
     }
@@ -547,7 +549,7 @@ mod tests {
             json!({"id": "c", "event": "Bogus"}),
         ]);
         assert_eq!(
-            crate::pyjson::compact(&engine.summary()),
+            kagent_base::py::json::compact(&engine.summary()),
             r#"{"Stop":3,"PreToolUse":1,"UserPromptSubmit":1}"#
         );
         assert!(engine.has_hooks_for("UserPromptSubmit"));

@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use super::{events, first_block, HookEngine};
-use crate::soul::message::UserInput;
 use crate::soul::TurnError;
 use crate::wire::Wire;
+use kagent_base::message::UserInput;
 
 /// Run UserPromptSubmit; `Some(text to show)` when a hook blocked the prompt. The target
 /// and `prompt` are the input text only when the input is a plain string.

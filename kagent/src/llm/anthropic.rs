@@ -20,7 +20,7 @@ use super::sse::{SseHandler, SseStream};
 use super::{
     BoxFuture, ChatProvider, ChatProviderError, StreamedMessage, StreamedPart, ToolDefinition,
 };
-use crate::soul::message::{ContentPart, Message, Role, TokenUsage, ToolCall, ToolCallPart};
+use kagent_base::message::{ContentPart, Message, Role, TokenUsage, ToolCall, ToolCallPart};
 
 pub const API_VERSION: &str = "2023-06-01";
 pub const DEFAULT_MAX_TOKENS: i64 = 50_000;

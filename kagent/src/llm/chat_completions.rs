@@ -26,7 +26,7 @@ use super::{
     estimate, BoxFuture, ChatProvider, ChatProviderError, StreamedMessage, StreamedPart,
     ToolDefinition,
 };
-use crate::soul::message::{ContentPart, Message, Role, TokenUsage, ToolCall, ToolCallPart};
+use kagent_base::message::{ContentPart, Message, Role, TokenUsage, ToolCall, ToolCallPart};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flavor {

@@ -7,8 +7,8 @@ use std::sync::Mutex;
 
 use crate::session::SessionState;
 
-use super::message::Message;
 use super::plan::PlanReminders;
+use kagent_base::message::Message;
 
 const AFK_REMINDER_FILE: &str = include_str!("data/afk_mode_reminder.txt");
 

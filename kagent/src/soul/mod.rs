@@ -12,7 +12,7 @@ pub mod context;
 pub mod export;
 pub mod init;
 pub mod injection;
-pub mod message;
+pub use kagent_base::message;
 pub mod plan;
 pub mod retry;
 pub mod slash;
@@ -194,7 +194,7 @@ impl Soul {
             return;
         }
         if let Err(e) = self.update_state(|s| s.set_custom_title(&title)) {
-            crate::logging::error(&format!("saving session state failed: {e}"));
+            kagent_base::logging::error(&format!("saving session state failed: {e}"));
         }
     }
 
@@ -366,7 +366,7 @@ impl Soul {
                         lc.compaction_trigger_ratio,
                         lc.reserved_context_size,
                     ) {
-                        crate::logging::info("Context too long, compacting...");
+                        kagent_base::logging::info("Context too long, compacting...");
                         self.compact_context(wire, "", false).await?;
                     }
                 }
@@ -377,7 +377,7 @@ impl Soul {
             let outcome = match outcome {
                 Ok(o) => o,
                 Err(e) => {
-                    crate::logging::error(&format!("Agent step {step_no} failed: {e}"));
+                    kagent_base::logging::error(&format!("Agent step {step_no} failed: {e}"));
                     wire.send(WireMessage::StepInterrupted);
                     crate::hooks::turn::stop_failure(&self.hooks, &e, wire);
                     return Err(e);
@@ -450,7 +450,7 @@ impl Soul {
                 &result
             {
                 if provider.recovers_connections() {
-                    crate::logging::info(&format!(
+                    kagent_base::logging::info(&format!(
                         "Recovered chat provider during step after {}: {e}; retrying once.",
                         e.type_name()
                     ));
@@ -467,7 +467,7 @@ impl Soul {
                 Ok(g) => break g,
                 Err(e) if e.is_retryable() && !recovery_exhausted && attempt < max_attempts => {
                     let wait_s = retry::backoff_seconds(attempt as u32);
-                    crate::logging::warn(&format!(
+                    kagent_base::logging::warn(&format!(
                         "Retrying step for the {attempt} time (last error: {}: {e}). Waiting {wait_s} seconds.",
                         e.type_name()
                     ));
@@ -503,7 +503,7 @@ impl Soul {
         // next real await. With usage that is the `_usage` write, before the StatusUpdate, so
         // an external tool's ToolCallRequest comes first; without usage they come after it.
         let mut results: Vec<ToolResult> = vec![];
-        let mut pending: Vec<crate::llm::BoxFuture<'static, ToolResult>> = vec![];
+        let mut pending: Vec<kagent_base::BoxFuture<'static, ToolResult>> = vec![];
         let tool_hooks = self.tool_hooks.as_ref().unwrap_or(&self.hooks);
         // Plan mode as the tools found it once the StatusUpdate was out (kimi-cli's
         // `plan_mode_before_tools`): tools started before then may have switched it already.
@@ -618,7 +618,7 @@ impl Soul {
     async fn generate_once(
         &self,
         provider: &dyn ChatProvider,
-        tools: &[crate::llm::ToolDefinition],
+        tools: &[kagent_base::tool::ToolDefinition],
         history: &[Message],
         wire: &Wire,
     ) -> Result<Generated, ChatProviderError> {
@@ -727,7 +727,7 @@ fn start_tools(
     toolset: &Toolset,
     wire: &Wire,
     results: &mut Vec<ToolResult>,
-    pending: &mut Vec<crate::llm::BoxFuture<'static, ToolResult>>,
+    pending: &mut Vec<kagent_base::BoxFuture<'static, ToolResult>>,
 ) {
     let mut done_at_start = vec![];
     for (idx, d) in dispatched.into_iter().enumerate() {
@@ -759,7 +759,7 @@ fn start_tools(
     // reported once the caller has sent its StatusUpdate (spawned tools report later still)
     let ready: Vec<_> = done_at_start
         .into_iter()
-        .map(|r| Box::pin(std::future::ready(r)) as crate::llm::BoxFuture<'static, ToolResult>)
+        .map(|r| Box::pin(std::future::ready(r)) as kagent_base::BoxFuture<'static, ToolResult>)
         .collect();
     pending.splice(0..0, ready);
 }
@@ -881,7 +881,7 @@ mod tests {
             return_value: crate::tools::ToolReturnValue::error("Tool `Nope` not found", "x"),
         };
         assert_eq!(
-            crate::pyjson::compact(&tool_result_to_message(&r).to_json()),
+            kagent_base::py::json::compact(&tool_result_to_message(&r).to_json()),
             r#"{"role":"tool","content":"<system>ERROR: Tool `Nope` not found</system>","tool_call_id":"c1"}"#
         );
     }

@@ -12,7 +12,7 @@ use std::sync::Mutex;
 
 use crate::session::{SessionError, SessionState};
 
-use super::message::{ContentPart, Message, Role};
+use kagent_base::message::{ContentPart, Message, Role};
 
 /// Assistant messages between two periodic reminders.
 const TURN_INTERVAL: usize = 5;
@@ -50,7 +50,9 @@ fn reminder_keys() -> [String; 2] {
 
 /// `$HOME/.kimi/plans` (kimi-cli keeps plans under the home directory, not the share dir).
 pub fn plans_dir() -> PathBuf {
-    crate::config::home_dir().join(".kimi").join("plans")
+    kagent_base::paths::home_dir_or_dot()
+        .join(".kimi")
+        .join("plans")
 }
 
 /// Random indexes from a fresh v4 UUID's bytes.
@@ -69,7 +71,7 @@ fn random_words(n: usize) -> Vec<&'static str> {
 fn new_slug(plan_session_id: &str) -> String {
     let dir = plans_dir();
     if let Err(e) = std::fs::create_dir_all(&dir) {
-        crate::logging::warn(&format!("cannot create {}: {e}", dir.display()));
+        kagent_base::logging::warn(&format!("cannot create {}: {e}", dir.display()));
     }
     let mut slug = String::new();
     for _ in 0..20 {

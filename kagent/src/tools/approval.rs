@@ -182,7 +182,7 @@ impl Approval {
         let mut st = self.state();
         st.add_auto_approve_action(action);
         if let Err(e) = st.save(&self.session_dir) {
-            crate::logging::error(&format!("saving approval state failed: {e}"));
+            kagent_base::logging::error(&format!("saving approval state failed: {e}"));
         }
     }
 

@@ -6,10 +6,11 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Value};
 
 use super::args::{self, Field, Get, Kind, STR};
-use super::util::{canonical, expand_user, is_within};
+use super::util::is_within;
 use super::{Tool, ToolContext, ToolOutput, ToolReturnValue};
-use crate::llm::BoxFuture;
 use crate::workspace::Workspace;
+use kagent_base::paths::{canonical_in, expand_user};
+use kagent_base::BoxFuture;
 
 pub const MAX_MATCHES: usize = 1000;
 
@@ -183,7 +184,7 @@ fn run(
         );
     }
     let user_dir = dir_path.clone();
-    let dir_path = canonical(&dir_path, work_dir);
+    let dir_path = canonical_in(&dir_path, work_dir);
     if !ws.contains(&dir_path) && !skills_dirs.iter().any(|d| is_within(&dir_path, d)) {
         return ToolReturnValue::error(
             format!("`{}` is outside the workspace. You can only search within the working directory, additional directories, and skills directories.", user_dir.display()),

@@ -14,9 +14,10 @@ use grep_searcher::{BinaryDetection, Searcher, SearcherBuilder, Sink, SinkContex
 use serde_json::{json, Value};
 
 use super::args::{self, Field, Get, Kind, STR};
-use super::util::{expand_user, is_sensitive_file, sensitive_file_warning, ResultBuilder};
+use super::util::{is_sensitive_file, sensitive_file_warning, ResultBuilder};
 use super::{Tool, ToolContext, ToolReturnValue};
-use crate::llm::BoxFuture;
+use kagent_base::paths::expand_user;
+use kagent_base::BoxFuture;
 
 const OPT_INT: Kind = Kind::Optional(&args::INT);
 

@@ -8,9 +8,9 @@ use serde_json::{json, Value};
 use super::args::{self, Field, Get, STR};
 use super::util::read_tool_file;
 use super::{Tool, ToolContext, ToolOutput, ToolReturnValue};
-use crate::llm::BoxFuture;
-use crate::soul::message::{ContentPart, MediaUrl};
 use crate::workspace::Workspace;
+use kagent_base::message::{ContentPart, MediaUrl};
+use kagent_base::BoxFuture;
 
 pub const MEDIA_SNIFF_BYTES: usize = 512;
 pub const MAX_MEDIA_MEGABYTES: u64 = 100;

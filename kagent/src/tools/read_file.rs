@@ -8,8 +8,8 @@ use super::args::{self, Field, Get, Kind, STR};
 use super::media::{detect_file_type, FileKind, MEDIA_SNIFF_BYTES};
 use super::util::{read_tool_file, truncate_line};
 use super::{Tool, ToolContext, ToolReturnValue};
-use crate::llm::BoxFuture;
 use crate::workspace::Workspace;
+use kagent_base::BoxFuture;
 
 pub const MAX_LINES: i64 = 1000;
 pub const MAX_LINE_LENGTH: usize = 2000;

@@ -9,8 +9,8 @@ use serde_json::{json, Value};
 use super::args::{self, Field, Kind};
 use super::util::{block, ok_with};
 use super::{Tool, ToolContext, ToolReturnValue};
-use crate::llm::BoxFuture;
 use crate::session::SessionState;
+use kagent_base::BoxFuture;
 
 const TODO_FIELDS: &[Field] = &[
     Field::required("title", Kind::Str { min_len: Some(1) }),
@@ -107,7 +107,7 @@ impl Tool for SetTodoList {
                         }
                         st.set_todos(Value::Array(items.clone()));
                         if let Err(e) = st.save(&dir) {
-                            crate::logging::error(&format!("saving todos failed: {e}"));
+                            kagent_base::logging::error(&format!("saving todos failed: {e}"));
                         }
                     }
                     ok_with(

@@ -13,10 +13,11 @@ use super::approval::Approval;
 use super::args::{self, false_, Field, Get, Kind, STR};
 use super::diff::diff_blocks;
 use super::plan::{EditTarget, PlanControl};
-use super::util::{canonical, expand_user, ok_with, show};
+use super::util::{ok_with, show};
 use super::{Tool, ToolContext, ToolReturnValue};
-use crate::llm::BoxFuture;
 use crate::workspace::Workspace;
+use kagent_base::paths::{canonical_in, expand_user};
+use kagent_base::BoxFuture;
 
 pub const ACTION_EDIT: &str = "edit file";
 pub const ACTION_EDIT_OUTSIDE: &str = "edit file outside of working directory";
@@ -32,7 +33,7 @@ const WRITE_FIELDS: &[Field] = &[
 /// Resolve a user path for editing: `Err` is the "not absolute" error.
 fn resolve(raw: &str, ws: &Workspace, verb: &str) -> Result<PathBuf, Box<ToolReturnValue>> {
     let user = PathBuf::from(expand_user(raw));
-    let path = canonical(&user, ws.work_dir());
+    let path = canonical_in(&user, ws.work_dir());
     if !ws.contains(&path) && !user.is_absolute() {
         return Err(Box::new(ToolReturnValue::error(
             format!("`{}` is not an absolute path. You must provide an absolute path to {verb} a file outside the working directory.", user.display()),

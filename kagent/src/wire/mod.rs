@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex};
 use serde_json::json;
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::pyjson;
 use crate::session::append_line;
+use kagent_base::py::json as pyjson;
 use types::WireMessage;
 
 /// The protocol version this kernel speaks.
@@ -35,7 +35,7 @@ pub fn record_envelope(path: &Path, envelope: &serde_json::Value) {
     if needs_header {
         let header = json!({"type": "metadata", "protocol_version": PROTOCOL_VERSION});
         if let Err(e) = append_line(path, &pyjson::dumps_utf8(&header)) {
-            crate::logging::error(&format!("wire file write failed: {e}"));
+            kagent_base::logging::error(&format!("wire file write failed: {e}"));
         }
     }
     let ts = std::time::SystemTime::now()
@@ -44,7 +44,7 @@ pub fn record_envelope(path: &Path, envelope: &serde_json::Value) {
         .unwrap_or(0.0);
     let rec = json!({"timestamp": ts, "message": envelope});
     if let Err(e) = append_line(path, &pyjson::dumps_utf8(&rec)) {
-        crate::logging::error(&format!("wire file write failed: {e}"));
+        kagent_base::logging::error(&format!("wire file write failed: {e}"));
     }
 }
 

@@ -14,11 +14,11 @@ use tokio::sync::{mpsc, oneshot};
 use super::jsonrpc::{self, codes, Inbound};
 use super::types::{StatusUpdate, WireMessage, REPLAYABLE_EVENTS, REPLAYABLE_REQUESTS};
 use super::{Outbox, Wire, PROTOCOL_VERSION};
-use crate::llm::BoxFuture;
 use crate::soul::cancel::CancelToken;
-use crate::soul::message::UserInput;
 use crate::soul::{slash, Soul, TurnError};
 use crate::tools::{Tool, ToolContext, ToolReturnValue};
+use kagent_base::message::UserInput;
+use kagent_base::BoxFuture;
 
 /// Tools kimi-cli's default agent always has that kagent does not implement: external
 /// tools may not take these names either. Built-ins kagent has are found in the toolset
@@ -246,8 +246,8 @@ impl Drop for RemoveOnDrop {
 }
 
 fn parse_return_value(v: &Value) -> Option<ToolReturnValue> {
-    use crate::soul::message::ContentPart;
     use crate::tools::{DisplayBlock, ToolOutput};
+    use kagent_base::message::ContentPart;
     let is_error = v.get("is_error")?.as_bool()?;
     let output = match v.get("output")? {
         Value::String(s) => ToolOutput::Text(s.clone()),
@@ -323,7 +323,7 @@ impl Server {
 
     /// Serve until stdin closes or a termination signal arrives.
     pub async fn serve(mut self) -> Exit {
-        crate::logging::info("Starting Wire server on stdio");
+        kagent_base::logging::info("Starting Wire server on stdio");
         let mut stdin = tokio::io::BufReader::with_capacity(1 << 16, tokio::io::stdin());
         let mut buf = Vec::new();
         let mut signals = Signals::new();
@@ -335,12 +335,12 @@ impl Server {
             };
             match read {
                 Ok(0) => {
-                    crate::logging::info("stdin closed, Wire server exiting");
+                    kagent_base::logging::info("stdin closed, Wire server exiting");
                     break Exit::StdinClosed;
                 }
                 Ok(_) => {}
                 Err(e) => {
-                    crate::logging::error(&format!("stdin read failed: {e}"));
+                    kagent_base::logging::error(&format!("stdin read failed: {e}"));
                     break Exit::StdinClosed;
                 }
             }
@@ -396,11 +396,11 @@ impl Server {
     async fn handle_line(&mut self, line: &str) {
         match jsonrpc::classify(line) {
             Inbound::Reject(Some(resp)) => {
-                crate::logging::error(&format!("Rejected JSON-RPC line: {}", truncate(line)));
+                kagent_base::logging::error(&format!("Rejected JSON-RPC line: {}", truncate(line)));
                 self.send(resp);
             }
             Inbound::Reject(None) => {
-                crate::logging::error(&format!("Ignored JSON-RPC line: {}", truncate(line)));
+                kagent_base::logging::error(&format!("Ignored JSON-RPC line: {}", truncate(line)));
             }
             Inbound::Response { id, result, error } => {
                 let waiter = self
@@ -409,9 +409,9 @@ impl Server {
                     .unwrap_or_else(|p| p.into_inner())
                     .remove(&id);
                 match waiter {
-                    None => {
-                        crate::logging::error(&format!("No pending request for response id={id}"))
-                    }
+                    None => kagent_base::logging::error(&format!(
+                        "No pending request for response id={id}"
+                    )),
                     Some(tx) => {
                         let outcome = match (result, error) {
                             (_, Some(e)) => Err(e
@@ -478,7 +478,7 @@ impl Server {
                 if let Err(e) =
                     crate::soul::plan::set_plan_mode(&self.state, &self.session.dir, on, true)
                 {
-                    crate::logging::error(&format!("saving plan mode failed: {e}"));
+                    kagent_base::logging::error(&format!("saving plan mode failed: {e}"));
                 }
                 let status = WireMessage::StatusUpdate(StatusUpdate {
                     plan_mode: Some(on),
@@ -526,7 +526,7 @@ impl Server {
                     rejected.push(json!({"name": name, "reason": "conflicts with builtin tool"}));
                     continue;
                 }
-                if let Err(reason) = crate::tools::schema_check::check(&parameters) {
+                if let Err(reason) = kagent_base::py::schema::check(&parameters) {
                     rejected.push(json!({"name": name, "reason": reason}));
                     continue;
                 }
@@ -659,7 +659,9 @@ impl Server {
                     jsonrpc::error(Some(&id), codes::CHAT_PROVIDER_ERROR, &e.to_string())
                 }
                 Err(TurnError::Internal(m)) => {
-                    crate::logging::error(&format!("Unexpected error in prompt handler: {m}"));
+                    kagent_base::logging::error(&format!(
+                        "Unexpected error in prompt handler: {m}"
+                    ));
                     jsonrpc::error(Some(&id), codes::INTERNAL_ERROR, &m)
                 }
             };
@@ -777,7 +779,7 @@ pub fn spawn_stdout_writer(
                         closing = true;
                         break;
                     }
-                    let mut line = crate::pyjson::compact(&v);
+                    let mut line = kagent_base::py::json::compact(&v);
                     line.push('\n');
                     ok = out.write_all(line.as_bytes()).is_ok();
                     if !ok {
@@ -786,7 +788,7 @@ pub fn spawn_stdout_writer(
                     burst = rx.try_recv().ok();
                 }
                 if !ok || out.flush().is_err() {
-                    crate::logging::error("stdout closed; dropping output");
+                    kagent_base::logging::error("stdout closed; dropping output");
                     break;
                 }
                 if closing {

@@ -17,9 +17,9 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
 
-use super::util::canonical;
 use super::ToolReturnValue;
 use crate::session::SessionState;
+use kagent_base::paths::canonical_in;
 
 /// Plan-mode state as the tools see it.
 #[derive(Clone)]
@@ -61,7 +61,7 @@ impl PlanControl {
             Ok(v) => v,
             Err(e) => {
                 // The mode is switched in memory even when state.json cannot be written.
-                crate::logging::error(&format!("saving plan mode failed: {e}"));
+                kagent_base::logging::error(&format!("saving plan mode failed: {e}"));
                 on
             }
         }
@@ -78,7 +78,7 @@ impl PlanControl {
                 "Plan file unavailable",
             )));
         };
-        let plan = canonical(&plan, Path::new("/"));
+        let plan = canonical_in(&plan, Path::new("/"));
         if path != plan {
             return Err(Box::new(ToolReturnValue::error(
                 format!(

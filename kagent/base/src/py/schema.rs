@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-use crate::llm::pyrepr::{repr_str, repr_value};
+use super::repr::{repr_str, repr_value};
 
 const BASE: &str = "https://json-schema.org/draft/2020-12/";
 

@@ -424,10 +424,10 @@ mod tests {
         let line = r#"{"role":"assistant","content":[],"tool_calls":[{"type":"function","id":"c1","function":{"name":"Nope","arguments":"{\"a\":1}"}}]}"#;
         let v: Value = serde_json::from_str(line).unwrap();
         let m = Message::from_json(&v).unwrap();
-        assert_eq!(crate::pyjson::compact(&m.to_json()), line);
+        assert_eq!(crate::py::json::compact(&m.to_json()), line);
         let single = Message::new(Role::User, vec![ContentPart::text("hi")]);
         assert_eq!(
-            crate::pyjson::compact(&single.to_json()),
+            crate::py::json::compact(&single.to_json()),
             r#"{"role":"user","content":"hi"}"#
         );
     }

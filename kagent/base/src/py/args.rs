@@ -7,7 +7,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::llm::pyrepr::{repr_value, type_name};
+use super::repr::{repr_value, type_name};
 
 const DOCS: &str = "https://errors.pydantic.dev/2.12/v/";
 
@@ -489,8 +489,8 @@ impl Get for Map<String, Value> {
 }
 
 /// kosong's `ToolValidateError`.
-pub fn validate_error(message: &str) -> crate::tools::ToolReturnValue {
-    crate::tools::ToolReturnValue::error(
+pub fn validate_error(message: &str) -> crate::tool::ToolReturnValue {
+    crate::tool::ToolReturnValue::error(
         format!("Error validating JSON arguments: {message}"),
         "Invalid arguments",
     )

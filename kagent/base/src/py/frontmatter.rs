@@ -8,7 +8,7 @@
 //! kimi-cli then skips the skill. Other `!!` tags give opaque non-string values; complex
 //! (`? `) keys and directives are not read (the skill is skipped).
 
-use crate::pystr::{is_line_break, splitlines};
+use super::strings::{is_line_break, splitlines};
 
 /// A YAML node, reduced to what skill discovery looks at.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,14 +62,7 @@ pub enum FrontmatterError {
     NotMapping,
 }
 
-/// Python's `str.strip()` whitespace (`str.isspace`).
-pub fn is_py_space(c: char) -> bool {
-    c.is_whitespace() || matches!(c, '\u{1c}'..='\u{1f}')
-}
-
-pub fn py_strip(s: &str) -> &str {
-    s.trim_matches(is_py_space)
-}
+pub use super::strings::{is_py_space, py_strip};
 
 /// kimi-cli's `parse_frontmatter`: `Ok(None)` when there is no (or an empty or unclosed)
 /// block, the mapping when there is one, an error when the YAML is invalid or not a mapping.

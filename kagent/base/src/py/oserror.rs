@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::llm::pyrepr::repr_str;
+use super::repr::repr_str;
 
 /// `str(OSError)` for an error about `path`: `[Errno 13] Permission denied: '/x'`.
 /// Errors without an OS code are shown as Rust words them.

@@ -49,7 +49,7 @@ pub fn repr_value(v: &Value) -> String {
         Value::Bool(false) => "False".into(),
         Value::Number(n) => {
             if n.is_f64() {
-                crate::pyjson::float_repr(n.as_f64().unwrap_or(0.0))
+                super::json::float_repr(n.as_f64().unwrap_or(0.0))
             } else {
                 n.to_string()
             }

@@ -15,7 +15,7 @@ pub fn init(share_dir: &std::path::Path) {
         .append(true)
         .open(dir.join("kagent.log"))
     {
-        *SINK.lock().unwrap_or_else(|p| p.into_inner()) = Some(f);
+        *crate::sync::lock(&SINK) = Some(f);
     }
 }
 
@@ -25,7 +25,7 @@ fn write(level: &str, msg: &str) {
         .map(|d| d.as_secs_f64())
         .unwrap_or(0.0);
     let line = format!("{ts:.3} | {level:<7} | {msg}\n");
-    let mut guard = SINK.lock().unwrap_or_else(|p| p.into_inner());
+    let mut guard = crate::sync::lock(&SINK);
     match guard.as_mut() {
         Some(f) => {
             let _ = f.write_all(line.as_bytes());

@@ -1,4 +1,5 @@
-//! Python `str` behaviours that kimi-cli's text handling depends on (line splitting).
+//! Python `str` behaviours that kimi-cli's text handling depends on (line splitting,
+//! `str.isspace`/`str.strip`).
 
 /// A line boundary for Python's `str.splitlines()`.
 pub fn is_line_break(c: char) -> bool {
@@ -39,6 +40,22 @@ pub fn splitlines(s: &str) -> Vec<&str> {
         lines.push(&s[start..]);
     }
     lines
+}
+
+/// Python's `str.isspace` for one char: Unicode whitespace plus the ASCII separators
+/// U+001C..U+001F.
+pub fn is_py_space(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '\u{1c}'..='\u{1f}')
+}
+
+/// Python's `str.strip()` (no argument).
+pub fn py_strip(s: &str) -> &str {
+    s.trim_matches(is_py_space)
+}
+
+/// Python's `str.lstrip()` (no argument).
+pub fn py_lstrip(s: &str) -> &str {
+    s.trim_start_matches(is_py_space)
 }
 
 #[cfg(test)]
