@@ -10,11 +10,9 @@
 //! wire gets `HookTriggered` before and `HookResolved` (aggregate action, first block reason,
 //! duration) after. Everything fails open: errors, bad answers and timeouts allow.
 
-pub mod config;
 pub mod events;
 pub mod runner;
 pub mod tools;
-pub mod turn;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -24,9 +22,9 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Map, Value};
 use tokio::sync::oneshot;
 
+pub use crate::config::hooks::{HookDef, EVENT_TYPES};
 use crate::wire::types::WireMessage;
 use crate::wire::{jsonrpc, Outbox, Wire};
-pub use config::{HookDef, EVENT_TYPES};
 use kagent_base::BoxFuture;
 
 /// Responses to the kernel's own requests, by JSON-RPC id (shared with the wire server).
@@ -184,7 +182,7 @@ impl HookEngine {
                 timeout: h
                     .get("timeout")
                     .and_then(Value::as_i64)
-                    .unwrap_or(config::DEFAULT_TIMEOUT as i64),
+                    .unwrap_or(crate::config::hooks::DEFAULT_TIMEOUT as i64),
             });
             added += 1;
         }

@@ -10,7 +10,9 @@
 //! JSON files are written atomically (tmp file + rename); JSONL files are appended one record
 //! per write, so a killed process can only lose the record being written.
 
+pub mod plan;
 pub mod state;
+pub mod workspace;
 
 pub use kagent_base::paths::canonical;
 use std::io::Write;

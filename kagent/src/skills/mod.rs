@@ -7,6 +7,7 @@
 //! commands are built by the flow module, not here.
 
 pub mod builtin;
+pub mod flow;
 pub use kagent_base::py::frontmatter;
 
 use std::collections::{HashMap, HashSet};
@@ -61,7 +62,7 @@ pub struct Skill {
     /// The file's text as read at discovery (what a flow skill's diagram is parsed from).
     pub content: String,
     /// A flow skill's flowchart, parsed at discovery.
-    pub flow: Option<std::sync::Arc<crate::flow::Flow>>,
+    pub flow: Option<std::sync::Arc<crate::skills::flow::Flow>>,
 }
 
 /// A skills root and the scope of what it holds.
@@ -224,7 +225,7 @@ pub enum SkillError {
     InvalidType(String),
     /// A flow diagram on which kimi-cli's parser crashes: the skill is skipped.
     #[error(transparent)]
-    Flow(crate::flow::FlowError),
+    Flow(crate::skills::flow::FlowError),
 }
 
 /// A frontmatter field read like kimi-cli: a falsy value is absent, a truthy one must be a
@@ -279,7 +280,7 @@ pub fn parse_skill_text(
     // As kimi-cli: a flow skill whose diagram does not parse is logged and kept as a
     // standard skill.
     let (kind, flow) = match kind {
-        SkillKind::Flow => match crate::flow::parse_flow_from_skill(content) {
+        SkillKind::Flow => match crate::skills::flow::parse_flow_from_skill(content) {
             Ok(flow) => (SkillKind::Flow, Some(std::sync::Arc::new(flow))),
             Err(e) if e.skips_skill() => return Err(SkillError::Flow(e)),
             Err(e) => {

@@ -81,9 +81,14 @@ impl Soul {
             return Err(TurnError::LlmNotSet);
         };
         let provider = llm.provider.clone();
-        let trigger = crate::hooks::turn::compaction_trigger(manual, custom);
-        crate::hooks::turn::pre_compact(&self.hooks, trigger, self.context.token_count(), wire)
-            .await;
+        let trigger = crate::soul::turn_hooks::compaction_trigger(manual, custom);
+        crate::soul::turn_hooks::pre_compact(
+            &self.hooks,
+            trigger,
+            self.context.token_count(),
+            wire,
+        )
+        .await;
         wire.send(WireMessage::CompactionBegin);
         let (request, preserved) = prepare(self.context.history(), custom);
         let mut messages = vec![];
@@ -134,7 +139,7 @@ impl Soul {
         self.context.update_token_count(tokens)?;
         self.injections.on_context_compacted();
         wire.send(WireMessage::CompactionEnd);
-        crate::hooks::turn::post_compact(&self.hooks, trigger, tokens, wire);
+        crate::soul::turn_hooks::post_compact(&self.hooks, trigger, tokens, wire);
         Ok(())
     }
 }

@@ -10,6 +10,7 @@ pub mod cancel;
 pub mod compaction;
 pub mod context;
 pub mod export;
+pub mod flow_runner;
 pub mod init;
 pub mod injection;
 pub use kagent_base::message;
@@ -17,6 +18,7 @@ pub mod plan;
 pub mod retry;
 pub mod slash;
 pub mod system_prompt;
+pub mod turn_hooks;
 pub mod workspace;
 
 use std::collections::VecDeque;
@@ -76,7 +78,7 @@ pub struct Soul {
     pub system_prompt: String,
     pub work_dir: PathBuf,
     /// The work dir and the additional directories (shared with the file tools).
-    pub workspace: crate::workspace::Workspace,
+    pub workspace: crate::session::workspace::Workspace,
     /// Steers queued by the server while a turn runs.
     pub steer_queue: Arc<Mutex<VecDeque<UserInput>>>,
     /// State of the dynamic injections (plan-mode and afk reminders).
@@ -89,7 +91,7 @@ pub struct Soul {
     /// (`/init`) has no turn hooks, but its tools are the agent's and keep theirs.
     pub tool_hooks: Option<Arc<crate::hooks::HookEngine>>,
     /// The `/flow:<name>` commands (flow skills with a valid diagram).
-    pub flows: Vec<crate::flow::FlowCommand>,
+    pub flows: Vec<crate::skills::flow::FlowCommand>,
 }
 
 /// Why a step ended the turn (kimi-cli's `StepStopReason`).
@@ -126,12 +128,12 @@ impl Soul {
 
     /// Switch plan mode from a manual entry point (slash command, wire request, `--plan`).
     pub fn set_plan_mode(&mut self, on: bool) -> Result<bool, SessionError> {
-        plan::set_plan_mode(&self.state, &self.session.dir, on, true)
+        crate::session::plan::set_plan_mode(&self.state, &self.session.dir, on, true)
     }
 
     /// The plan file of the current plan session, if any.
     pub fn plan_file_path(&self) -> Option<PathBuf> {
-        plan::plan_file_path(&self.state)
+        crate::session::plan::plan_file_path(&self.state)
     }
 
     /// Change the shared state and persist it (re-reading the title from disk first).
@@ -149,7 +151,7 @@ impl Soul {
         let blocked = tokio::select! {
             biased;
             _ = cancel.cancelled() => return Err(TurnError::Cancelled),
-            b = crate::hooks::turn::prompt_blocked(&self.hooks, &input, wire) => b,
+            b = crate::soul::turn_hooks::prompt_blocked(&self.hooks, &input, wire) => b,
         };
         if let Some(reason) = blocked {
             wire.send(WireMessage::TurnBegin { user_input: input });
@@ -212,7 +214,7 @@ impl Soul {
                 return self.run_skill(&skill, &args, wire, cancel).await;
             }
             if let Some(flow) = self.flow_command(&name) {
-                return crate::flow::runner::run_flow(
+                return crate::soul::flow_runner::run_flow(
                     self, &flow.flow, &flow.name, &args, wire, cancel,
                 )
                 .await;
@@ -288,14 +290,14 @@ impl Soul {
     }
 
     /// The flow command called `name` (`flow:<skill>`), if any.
-    fn flow_command(&self, name: &str) -> Option<crate::flow::FlowCommand> {
-        let skill = name.strip_prefix(crate::flow::runner::COMMAND_PREFIX)?;
+    fn flow_command(&self, name: &str) -> Option<crate::skills::flow::FlowCommand> {
+        let skill = name.strip_prefix(crate::soul::flow_runner::COMMAND_PREFIX)?;
         self.flows.iter().find(|f| f.name == skill).cloned()
     }
 
     /// The Stop hook: a block with a reason runs one more turn with the reason as input.
     async fn stop_hook(&mut self, wire: &Wire, cancel: &CancelToken) -> Result<(), TurnError> {
-        let Some(reason) = crate::hooks::turn::stop_blocked(&self.hooks, wire).await else {
+        let Some(reason) = crate::soul::turn_hooks::stop_blocked(&self.hooks, wire).await else {
             return Ok(());
         };
         self.context.checkpoint()?;
@@ -379,7 +381,7 @@ impl Soul {
                 Err(e) => {
                     kagent_base::logging::error(&format!("Agent step {step_no} failed: {e}"));
                     wire.send(WireMessage::StepInterrupted);
-                    crate::hooks::turn::stop_failure(&self.hooks, &e, wire);
+                    crate::soul::turn_hooks::stop_failure(&self.hooks, &e, wire);
                     return Err(e);
                 }
             };

@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::skills::project_root;
-use crate::tools::glob::{list_directory, try_list_directory};
+use crate::tools::file::glob::{list_directory, try_list_directory};
 use crate::tools::shell::ShellKind;
 
 const TEMPLATE_FILE: &str = include_str!("data/system_prompt.md");

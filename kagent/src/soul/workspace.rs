@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use super::{send_text, Soul, TurnError};
-use crate::tools::glob::try_list_directory;
+use crate::tools::file::glob::try_list_directory;
 use crate::wire::Wire;
 use kagent_base::message::{system_text, Message, Role};
 use kagent_base::paths::{canonical_in, expand_user};

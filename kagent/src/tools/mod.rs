@@ -9,18 +9,14 @@
 pub mod approval;
 pub use kagent_base::py::args;
 pub mod ask_user;
-pub mod diff;
-pub mod glob;
-pub mod grep;
-pub mod media;
+pub mod external;
+pub mod file;
 pub mod plan;
-pub mod read_file;
 pub mod repeat;
 pub mod shell;
 pub mod think;
 pub mod todo;
 pub mod util;
-pub mod write_file;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -214,7 +210,7 @@ pub struct BuiltinSetup {
     pub client: approval::Client,
     pub state: Arc<Mutex<crate::session::SessionState>>,
     pub session_dir: PathBuf,
-    pub workspace: crate::workspace::Workspace,
+    pub workspace: crate::session::workspace::Workspace,
     /// Skills roots outside the work directory (`Glob` may search them).
     pub skills_dirs: Vec<PathBuf>,
     /// Capabilities of the configured model (`image_in`, `video_in`, ...).
@@ -238,19 +234,22 @@ pub fn install_builtins(toolset: &mut Toolset, setup: BuiltinSetup) -> approval:
     toolset.register(Arc::new(ask_user::AskUserQuestion::new(approval.clone())));
     toolset.register(Arc::new(todo::SetTodoList::new(state, session_dir)));
     toolset.register(Arc::new(shell::Shell::new(approval.clone())));
-    toolset.register(Arc::new(read_file::ReadFile::new(workspace.clone())));
-    if let Some(t) = media::ReadMediaFile::new(workspace.clone(), &capabilities) {
+    toolset.register(Arc::new(file::read_file::ReadFile::new(workspace.clone())));
+    if let Some(t) = file::media::ReadMediaFile::new(workspace.clone(), &capabilities) {
         toolset.register(Arc::new(t));
     }
-    toolset.register(Arc::new(glob::Glob::new(workspace.clone(), skills_dirs)));
+    toolset.register(Arc::new(file::glob::Glob::new(
+        workspace.clone(),
+        skills_dirs,
+    )));
     // Grep searches any path (kimi-cli does not restrict it to the workspace)
-    toolset.register(Arc::new(grep::Grep::new(work_dir)));
-    toolset.register(Arc::new(write_file::WriteFile::new(
+    toolset.register(Arc::new(file::grep::Grep::new(work_dir)));
+    toolset.register(Arc::new(file::write_file::WriteFile::new(
         approval.clone(),
         plan.clone(),
         workspace.clone(),
     )));
-    toolset.register(Arc::new(write_file::StrReplaceFile::new(
+    toolset.register(Arc::new(file::write_file::StrReplaceFile::new(
         approval.clone(),
         plan.clone(),
         workspace,

@@ -268,7 +268,7 @@ pub fn block(v: Value) -> DisplayBlock {
 /// the work dir, a relative path may not leave it, `block_sensitive` refuses files that look
 /// like secrets; the error is the tool result to return.
 pub fn read_tool_file(
-    ws: &crate::workspace::Workspace,
+    ws: &crate::session::workspace::Workspace,
     raw: &str,
     block_sensitive: bool,
 ) -> Result<(PathBuf, Vec<u8>), Box<super::ToolReturnValue>> {

@@ -3,7 +3,7 @@
 //! to `wire.jsonl` (merged, like kimi-cli's recorder).
 
 pub mod jsonrpc;
-pub mod server;
+
 pub mod types;
 
 use std::path::{Path, PathBuf};

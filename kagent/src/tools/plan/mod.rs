@@ -51,13 +51,13 @@ impl PlanControl {
 
     /// The current plan file (none outside a plan session).
     pub fn path(&self) -> Option<PathBuf> {
-        crate::soul::plan::plan_file_path(&self.state)
+        crate::session::plan::plan_file_path(&self.state)
     }
 
     /// Flip plan mode as a tool does (no activation reminder); returns the new mode.
     pub fn toggle(&self) -> bool {
         let on = !self.is_on();
-        match crate::soul::plan::set_plan_mode(&self.state, &self.session_dir, on, false) {
+        match crate::session::plan::set_plan_mode(&self.state, &self.session_dir, on, false) {
             Ok(v) => v,
             Err(e) => {
                 // The mode is switched in memory even when state.json cannot be written.

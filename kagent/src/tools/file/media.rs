@@ -5,10 +5,10 @@ use std::path::Path;
 use base64::Engine as _;
 use serde_json::{json, Value};
 
-use super::args::{self, Field, Get, STR};
-use super::util::read_tool_file;
-use super::{Tool, ToolContext, ToolOutput, ToolReturnValue};
-use crate::workspace::Workspace;
+use crate::session::workspace::Workspace;
+use crate::tools::args::{self, Field, Get, STR};
+use crate::tools::util::read_tool_file;
+use crate::tools::{Tool, ToolContext, ToolOutput, ToolReturnValue};
 use kagent_base::message::{ContentPart, MediaUrl};
 use kagent_base::BoxFuture;
 

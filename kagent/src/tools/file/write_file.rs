@@ -3,19 +3,19 @@
 //! Paths resolve against the work dir; outside paths must be absolute and ask for the
 //! separate "edit file outside of working directory" action. Nothing is written before the
 //! approval, and only the named file is written. In plan mode only the plan file may be
-//! edited, without approval (see [`super::plan`]).
+//! edited, without approval (see [`crate::tools::plan`]).
 
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
-use super::approval::Approval;
-use super::args::{self, false_, Field, Get, Kind, STR};
-use super::diff::diff_blocks;
-use super::plan::{EditTarget, PlanControl};
-use super::util::{ok_with, show};
-use super::{Tool, ToolContext, ToolReturnValue};
-use crate::workspace::Workspace;
+use crate::session::workspace::Workspace;
+use crate::tools::approval::Approval;
+use crate::tools::args::{self, false_, Field, Get, Kind, STR};
+use crate::tools::file::diff::diff_blocks;
+use crate::tools::plan::{EditTarget, PlanControl};
+use crate::tools::util::{ok_with, show};
+use crate::tools::{Tool, ToolContext, ToolReturnValue};
 use kagent_base::paths::{canonical_in, expand_user};
 use kagent_base::BoxFuture;
 

@@ -3,7 +3,7 @@
 //! turn); a decision node lists its branches and asks for `<choice>LABEL</choice>`,
 //! re-asking until the answer names an edge; END stops. Log texts are kimi-cli's.
 
-use super::{parse_choice, Flow, FlowEdge, FlowNode, NodeKind};
+use crate::skills::flow::{parse_choice, Flow, FlowEdge, FlowNode, NodeKind};
 use crate::soul::cancel::CancelToken;
 use crate::soul::{Soul, StopReason, TurnError};
 use crate::wire::Wire;
@@ -11,8 +11,7 @@ use crate::wire::Wire;
 /// The most node visits of one run (kimi-cli's `DEFAULT_MAX_FLOW_MOVES`).
 pub const DEFAULT_MAX_MOVES: u64 = 1000;
 
-/// The slash command prefix of flow skills (kimi-cli's `FLOW_COMMAND_PREFIX`).
-pub const COMMAND_PREFIX: &str = "flow:";
+pub use crate::skills::flow::COMMAND_PREFIX;
 
 /// Appended to a decision prompt after an answer without a valid choice (kimi-cli's text).
 const INVALID_CHOICE_RETRY: &str = "Your last response did not include a valid choice. \

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::{events, first_block, HookEngine};
+use crate::hooks::{events, first_block, HookEngine};
 use crate::soul::TurnError;
 use crate::wire::Wire;
 use kagent_base::message::UserInput;
@@ -38,7 +38,7 @@ pub async fn stop_blocked(engine: &Arc<HookEngine>, wire: &Wire) -> Option<Strin
     let results = engine.trigger("Stop", "", payload, Some(wire)).await;
     results
         .iter()
-        .find(|r| r.action == super::Action::Block && !r.reason.is_empty())
+        .find(|r| r.action == crate::hooks::Action::Block && !r.reason.is_empty())
         .map(|r| r.reason.clone())
 }
 

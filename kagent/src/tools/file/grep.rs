@@ -13,9 +13,9 @@ use grep_regex::{RegexMatcher, RegexMatcherBuilder};
 use grep_searcher::{BinaryDetection, Searcher, SearcherBuilder, Sink, SinkContext, SinkMatch};
 use serde_json::{json, Value};
 
-use super::args::{self, Field, Get, Kind, STR};
-use super::util::{is_sensitive_file, sensitive_file_warning, ResultBuilder};
-use super::{Tool, ToolContext, ToolReturnValue};
+use crate::tools::args::{self, Field, Get, Kind, STR};
+use crate::tools::util::{is_sensitive_file, sensitive_file_warning, ResultBuilder};
+use crate::tools::{Tool, ToolContext, ToolReturnValue};
 use kagent_base::paths::expand_user;
 use kagent_base::BoxFuture;
 
@@ -528,7 +528,7 @@ mod tests {
         let r = grep(&d, &params("alpha", "content"));
         assert_eq!(
             r.output,
-            super::super::ToolOutput::Text("./a.txt:1:alpha\n./a.txt:3:alpha beta alpha".into())
+            crate::tools::ToolOutput::Text("./a.txt:1:alpha\n./a.txt:3:alpha beta alpha".into())
         );
         assert!(
             r.message.contains("Skipped 1 sensitive file(s) (.env)"),

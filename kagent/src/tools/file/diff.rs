@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use serde_json::json;
 
-use super::DisplayBlock;
+use crate::tools::DisplayBlock;
 
 const N_CONTEXT: usize = 3;
 const HUGE_FILE_THRESHOLD: usize = 10_000;
@@ -157,7 +157,7 @@ impl<'a> Matcher<'a> {
 
 /// Python's `str.splitlines()` (no line ends kept).
 fn split_lines(text: &str) -> Vec<&str> {
-    super::util::split_lines_keepends(text)
+    crate::tools::util::split_lines_keepends(text)
         .into_iter()
         .map(|l| l.trim_end_matches(['\n', '\r']))
         .collect()

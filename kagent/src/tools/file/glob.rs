@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
-use super::args::{self, Field, Get, Kind, STR};
-use super::util::is_within;
-use super::{Tool, ToolContext, ToolOutput, ToolReturnValue};
-use crate::workspace::Workspace;
+use crate::session::workspace::Workspace;
+use crate::tools::args::{self, Field, Get, Kind, STR};
+use crate::tools::util::is_within;
+use crate::tools::{Tool, ToolContext, ToolOutput, ToolReturnValue};
 use kagent_base::paths::{canonical_in, expand_user};
 use kagent_base::BoxFuture;
 

@@ -4,6 +4,8 @@
 //! fields the kernel uses are checked with errors worded like kimi-cli's
 //! (`Invalid configuration file <path>: ...`, `Invalid TOML in configuration file ...`).
 
+pub mod hooks;
+
 use kagent_base::paths::{expand_user_path, share_dir};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -80,7 +82,7 @@ pub struct Config {
     pub providers: BTreeMap<String, LlmProvider>,
     pub loop_control: LoopControl,
     /// `[[hooks]]`: commands run on lifecycle events.
-    pub hooks: Vec<crate::hooks::HookDef>,
+    pub hooks: Vec<hooks::HookDef>,
     /// Skills from every existing brand directory (`.kimi`, `.claude`, `.codex`), not only
     /// the first one.
     pub merge_all_available_skills: bool,
@@ -414,7 +416,7 @@ pub fn validate(data: &Value) -> Result<Config, String> {
             return Err(format!("Provider {} not found in providers", m.provider));
         }
     }
-    cfg.hooks = crate::hooks::config::parse_hooks(data.get("hooks"))?;
+    cfg.hooks = hooks::parse_hooks(data.get("hooks"))?;
     Ok(cfg)
 }
 

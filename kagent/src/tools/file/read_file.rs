@@ -4,11 +4,11 @@ use std::collections::VecDeque;
 
 use serde_json::{json, Value};
 
-use super::args::{self, Field, Get, Kind, STR};
-use super::media::{detect_file_type, FileKind, MEDIA_SNIFF_BYTES};
-use super::util::{read_tool_file, truncate_line};
-use super::{Tool, ToolContext, ToolReturnValue};
-use crate::workspace::Workspace;
+use crate::session::workspace::Workspace;
+use crate::tools::args::{self, Field, Get, Kind, STR};
+use crate::tools::file::media::{detect_file_type, FileKind, MEDIA_SNIFF_BYTES};
+use crate::tools::util::{read_tool_file, truncate_line};
+use crate::tools::{Tool, ToolContext, ToolReturnValue};
 use kagent_base::BoxFuture;
 
 pub const MAX_LINES: i64 = 1000;
@@ -290,7 +290,7 @@ mod tests {
         );
         assert_eq!(
             r.output,
-            super::super::ToolOutput::Text("     2\tline 2\n     3\tline 3\n".into())
+            crate::tools::ToolOutput::Text("     2\tline 2\n     3\tline 3\n".into())
         );
         let r = tail(&lines(5), -2, 1000);
         assert!(r

@@ -83,7 +83,7 @@ pub struct Cli {
         long = "agent",
         value_name = "NAME",
         conflicts_with = "agent_file",
-        value_parser = clap::builder::PossibleValuesParser::new(crate::agentspec::BUILTIN_AGENTS)
+        value_parser = clap::builder::PossibleValuesParser::new(crate::app::agentspec::BUILTIN_AGENTS)
     )]
     pub agent: Option<String>,
 

@@ -1,25 +1,28 @@
 //! Startup and shutdown: configuration, session, provider, soul, server.
 
+pub mod agentspec;
+pub mod cli;
+
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context as _;
 
-use crate::agentspec;
-use crate::cli::Cli;
+use crate::app::cli::Cli;
 use crate::config::{self, Config};
 use crate::hooks::{events as hook_events, HookEngine};
 use crate::llm;
+use crate::server::{spawn_stdout_writer, Exit, Server};
+use crate::session::plan;
+use crate::session::workspace::{self, Workspace};
 use crate::session::{Session, SessionState};
 use crate::skills::{self, RootOptions, Skills};
 use crate::soul::context::Context;
 use crate::soul::injection::Injections;
 use crate::soul::system_prompt::{self, PromptArgs};
-use crate::soul::{plan, Llm, Soul};
+use crate::soul::{Llm, Soul};
 use crate::tools::Toolset;
-use crate::wire::server::{spawn_stdout_writer, Exit, Server};
-use crate::workspace::{self, Workspace};
 use kagent_base::logging;
 use kagent_base::paths::canonical;
 
@@ -298,7 +301,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         steer_queue: Arc::new(Mutex::new(VecDeque::new())),
         injections: Injections::new(cfg.skip_afk_prompt_injection),
         hooks: hooks.clone(),
-        flows: crate::flow::FlowCommand::from_skills(&skills.list),
+        flows: crate::skills::flow::FlowCommand::from_skills(&skills.list),
         skills,
         tool_hooks: None,
     };

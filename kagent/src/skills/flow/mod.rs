@@ -8,10 +8,12 @@
 
 pub mod d2;
 pub mod mermaid;
-pub mod runner;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+
+/// The slash command prefix of flow skills (kimi-cli's `FLOW_COMMAND_PREFIX`).
+pub const COMMAND_PREFIX: &str = "flow:";
 
 /// A `/flow:<name>` command: a flow skill whose diagram parsed.
 #[derive(Debug, Clone)]
@@ -41,8 +43,7 @@ impl FlowCommand {
             if commands.iter().any(|c| c.name == skill.name) {
                 kagent_base::logging::warn(&format!(
                     "Skipping prompt flow slash command /{}{}: name already registered",
-                    runner::COMMAND_PREFIX,
-                    skill.name
+                    COMMAND_PREFIX, skill.name
                 ));
                 continue;
             }

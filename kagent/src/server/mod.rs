@@ -11,14 +11,13 @@ use serde_json::{json, Value};
 use tokio::io::AsyncBufReadExt;
 use tokio::sync::{mpsc, oneshot};
 
-use super::jsonrpc::{self, codes, Inbound};
-use super::types::{StatusUpdate, WireMessage, REPLAYABLE_EVENTS, REPLAYABLE_REQUESTS};
-use super::{Outbox, Wire, PROTOCOL_VERSION};
 use crate::soul::cancel::CancelToken;
 use crate::soul::{slash, Soul, TurnError};
-use crate::tools::{Tool, ToolContext, ToolReturnValue};
+use crate::wire::jsonrpc::{self, codes, Inbound};
+use crate::wire::types::{StatusUpdate, WireMessage, REPLAYABLE_EVENTS, REPLAYABLE_REQUESTS};
+use crate::wire::{Outbox, Wire, PROTOCOL_VERSION};
+
 use kagent_base::message::UserInput;
-use kagent_base::BoxFuture;
 
 /// Tools kimi-cli's default agent always has that kagent does not implement: external
 /// tools may not take these names either. Built-ins kagent has are found in the toolset
@@ -33,7 +32,7 @@ enum ActiveKind {
     Replay,
 }
 
-type PendingMap = Arc<Mutex<HashMap<String, oneshot::Sender<Result<Value, String>>>>>;
+use crate::tools::approval::PendingMap;
 
 /// Why the server stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -171,108 +170,6 @@ fn parse_initialize(params: &Value) -> Option<InitParams> {
 
 fn parse_user_input(params: &Value) -> Option<UserInput> {
     UserInput::from_json(params.get("user_input")?).ok()
-}
-
-/// A tool implemented by the wire client (`ToolCallRequest`).
-struct ExternalTool {
-    name: String,
-    description: String,
-    parameters: Value,
-    outbox: Outbox,
-    pending: PendingMap,
-}
-
-impl Tool for ExternalTool {
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn description(&self) -> &str {
-        &self.description
-    }
-    fn parameters(&self) -> Value {
-        self.parameters.clone()
-    }
-    fn call(&self, _arguments: Value, ctx: ToolContext) -> BoxFuture<'static, ToolReturnValue> {
-        let (tx, rx) = oneshot::channel();
-        let id = ctx.tool_call_id.clone();
-        self.pending
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(id.clone(), tx);
-        let payload = json!({
-            "id": id,
-            "name": self.name,
-            // verbatim, as kimi-cli forwards it (not re-serialized)
-            "arguments": ctx.raw_arguments.clone(),
-        });
-        if let Some(w) = &ctx.wire {
-            w.record_request("ToolCallRequest", payload.clone());
-        }
-        let _ = self.outbox.send(jsonrpc::request(
-            &id,
-            json!({"type": "ToolCallRequest", "payload": payload}),
-        ));
-        let pending = self.pending.clone();
-        Box::pin(async move {
-            let guard = RemoveOnDrop(pending, id.clone());
-            let out = match rx.await {
-                Ok(Ok(result)) => match result.get("return_value").and_then(parse_return_value) {
-                    Some(rv) => rv,
-                    None => ToolReturnValue::error(
-                        "Invalid tool result payload from client.",
-                        "Invalid tool result",
-                    ),
-                },
-                Ok(Err(msg)) => ToolReturnValue::error(msg, "External tool error"),
-                Err(_) => ToolReturnValue::error(
-                    "Wire connection closed before tool result was received.",
-                    "Wire closed",
-                ),
-            };
-            drop(guard);
-            out
-        })
-    }
-}
-
-struct RemoveOnDrop(PendingMap, String);
-impl Drop for RemoveOnDrop {
-    fn drop(&mut self) {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&self.1);
-    }
-}
-
-fn parse_return_value(v: &Value) -> Option<ToolReturnValue> {
-    use crate::tools::{DisplayBlock, ToolOutput};
-    use kagent_base::message::ContentPart;
-    let is_error = v.get("is_error")?.as_bool()?;
-    let output = match v.get("output")? {
-        Value::String(s) => ToolOutput::Text(s.clone()),
-        Value::Array(a) => ToolOutput::Parts(
-            a.iter()
-                .map(ContentPart::from_json)
-                .collect::<Result<_, _>>()
-                .ok()?,
-        ),
-        _ => return None,
-    };
-    let message = v.get("message")?.as_str()?.to_string();
-    let display = match v.get("display") {
-        None => vec![],
-        Some(Value::Array(a)) => a.iter().cloned().map(DisplayBlock).collect(),
-        _ => return None,
-    };
-    Some(ToolReturnValue {
-        is_error,
-        output,
-        message,
-        display,
-        extras: v.get("extras").and_then(Value::as_object).cloned(),
-        rejection: None,
-    })
 }
 
 impl Server {
@@ -469,14 +366,18 @@ impl Server {
                 };
                 // kimi-kernel's extension: its client-facing side reports and records it
                 if params.get("silent").and_then(Value::as_bool) == Some(true) {
-                    crate::soul::plan::adopt_client_plan_mode(&self.state, &self.session.dir, on);
+                    crate::session::plan::adopt_client_plan_mode(
+                        &self.state,
+                        &self.session.dir,
+                        on,
+                    );
                     return self.send(jsonrpc::success(
                         &id,
                         json!({"status": "ok", "plan_mode": on}),
                     ));
                 }
                 if let Err(e) =
-                    crate::soul::plan::set_plan_mode(&self.state, &self.session.dir, on, true)
+                    crate::session::plan::set_plan_mode(&self.state, &self.session.dir, on, true)
                 {
                     kagent_base::logging::error(&format!("saving plan mode failed: {e}"));
                 }
@@ -485,7 +386,7 @@ impl Server {
                     ..StatusUpdate::default()
                 });
                 self.send(jsonrpc::event(status.envelope()));
-                super::record(&self.session.wire_file, &status);
+                crate::wire::record(&self.session.wire_file, &status);
                 self.send(jsonrpc::success(
                     &id,
                     json!({"status": "ok", "plan_mode": on}),
@@ -530,17 +431,18 @@ impl Server {
                     rejected.push(json!({"name": name, "reason": reason}));
                     continue;
                 }
-                soul.toolset.register(Arc::new(ExternalTool {
-                    name: name.clone(),
-                    description: if description.is_empty() {
-                        "No description provided.".to_string()
-                    } else {
-                        description
-                    },
-                    parameters,
-                    outbox: self.outbox.clone(),
-                    pending: self.pending.clone(),
-                }));
+                soul.toolset
+                    .register(Arc::new(crate::tools::external::ExternalTool {
+                        name: name.clone(),
+                        description: if description.is_empty() {
+                            "No description provided.".to_string()
+                        } else {
+                            description
+                        },
+                        parameters,
+                        outbox: self.outbox.clone(),
+                        pending: self.pending.clone(),
+                    }));
                 self.external.insert(name.clone());
                 accepted.push(name);
             }
@@ -582,7 +484,7 @@ impl Server {
                 .iter()
                 .map(|f| {
                     json!({
-                        "name": format!("{}{}", crate::flow::runner::COMMAND_PREFIX, f.name),
+                        "name": format!("{}{}", crate::soul::flow_runner::COMMAND_PREFIX, f.name),
                         "description": f.description,
                         "aliases": [],
                     })
