@@ -14,21 +14,19 @@ pub mod events;
 pub mod runner;
 pub mod tools;
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Map, Value};
-use tokio::sync::oneshot;
 
 pub use crate::config::hooks::{HookDef, EVENT_TYPES};
+use crate::wire::outbound::{PendingReply, Reply, Requests};
 use crate::wire::types::WireMessage;
-use crate::wire::{jsonrpc, Outbox, Wire};
+use crate::wire::Wire;
 use kagent_base::BoxFuture;
 
 /// Responses to the kernel's own requests, by JSON-RPC id (shared with the wire server).
-pub type PendingMap = Arc<Mutex<HashMap<String, oneshot::Sender<Result<Value, String>>>>>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HookError {
@@ -94,8 +92,7 @@ struct Subscription {
 /// How to reach the wire client (set by `initialize`).
 #[derive(Clone)]
 pub struct ClientLink {
-    pub outbox: Outbox,
-    pub pending: PendingMap,
+    pub requests: Requests,
 }
 
 #[derive(Default)]
@@ -368,10 +365,10 @@ impl Started {
     /// `HookTriggered`s of the same moment).
     pub fn send_requests(&mut self) {
         for (req, timeout) in self.requests.drain(..) {
-            let rx = req.send();
+            let reply = req.send();
             self.tasks
                 .0
-                .push(tokio::spawn(WireRequest::wait(rx, req, timeout)));
+                .push(tokio::spawn(WireRequest::wait(reply, req, timeout)));
         }
     }
 
@@ -446,46 +443,33 @@ impl WireRequest {
     }
 
     /// Register the pending answer and send the request (not recorded in `wire.jsonl`).
-    fn send(&self) -> oneshot::Receiver<Result<Value, String>> {
-        let (tx, rx) = oneshot::channel();
+    fn send(&self) -> PendingReply {
         self.link
-            .pending
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(self.id.clone(), tx);
-        let _ = self
-            .link
-            .outbox
-            .send(jsonrpc::request(&self.id, self.envelope.clone()));
-        rx
+            .requests
+            .send_message(&self.id, self.envelope.clone())
     }
 
     async fn wait(
-        rx: oneshot::Receiver<Result<Value, String>>,
+        reply: PendingReply,
         req: WireRequest,
         timeout: i64,
     ) -> Result<HookResult, HookError> {
         let limit = Duration::from_secs(timeout.max(0) as u64);
-        let answer = match tokio::time::timeout(limit, rx).await {
+        // a timeout drops the reply, which forgets the request
+        let answer = match tokio::time::timeout(limit, reply.wait()).await {
             Err(_) => {
-                req.link
-                    .pending
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .remove(&req.id);
                 kagent_base::logging::warn(&format!("Wire hook timed out: {}", req.id));
                 return Ok(HookResult {
                     timed_out: true,
                     ..HookResult::allow()
                 });
             }
-            // the connection closed or the turn ended: allow
-            Ok(Err(_)) => return Ok(HookResult::allow()),
-            Ok(Ok(a)) => a,
+            Ok(a) => a,
         };
         Ok(match answer {
-            Ok(v) => parse_response(&req.id, &v),
-            Err(_) => HookResult::allow(),
+            Reply::Result(v) => parse_response(&req.id, &v),
+            // an error response, the connection closed or the turn ended: allow
+            Reply::Error(_) | Reply::Closed => HookResult::allow(),
         })
     }
 }

@@ -4,7 +4,6 @@
 //! responses to our own `request`s are served while a turn runs. Everything written to stdout
 //! goes through one queue, so lines never interleave.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
@@ -32,7 +31,7 @@ enum ActiveKind {
     Replay,
 }
 
-use crate::tools::approval::PendingMap;
+use crate::wire::outbound::Requests;
 
 /// Why the server stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,7 +45,7 @@ pub struct Server {
     soul: Arc<tokio::sync::Mutex<Soul>>,
     active: Arc<Mutex<Option<(ActiveKind, CancelToken)>>>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
-    pending: PendingMap,
+    requests: Requests,
     steer_queue: Arc<Mutex<std::collections::VecDeque<UserInput>>>,
     state: Arc<Mutex<crate::session::SessionState>>,
     session: crate::session::Session,
@@ -177,8 +176,8 @@ impl Server {
         let steer_queue = soul.steer_queue.clone();
         let state = soul.state.clone();
         let session = soul.session.clone();
-        let pending: PendingMap = Arc::new(Mutex::new(HashMap::new()));
-        let client = crate::tools::approval::Client::new(outbox.clone(), pending.clone());
+        let requests = Requests::new(outbox.clone());
+        let client = crate::tools::approval::Client::new(requests.clone());
         let setup = crate::tools::BuiltinSetup {
             client,
             state: state.clone(),
@@ -198,7 +197,7 @@ impl Server {
             soul: Arc::new(tokio::sync::Mutex::new(soul)),
             active: Arc::new(Mutex::new(None)),
             tasks: vec![],
-            pending,
+            requests,
             steer_queue,
             state,
             session,
@@ -268,10 +267,7 @@ impl Server {
             self.send(CLOSE_STDOUT);
         }
         // Pending client requests resolve as "connection closed".
-        self.pending
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clear();
+        self.requests.close_all();
         if let Some((kind, c)) = self
             .active
             .lock()
@@ -300,27 +296,19 @@ impl Server {
                 kagent_base::logging::error(&format!("Ignored JSON-RPC line: {}", truncate(line)));
             }
             Inbound::Response { id, result, error } => {
-                let waiter = self
-                    .pending
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .remove(&id);
-                match waiter {
-                    None => kagent_base::logging::error(&format!(
+                let answer = match (result, error) {
+                    (_, Some(e)) => Err(e
+                        .get("message")
+                        .and_then(Value::as_str)
+                        .unwrap_or("error")
+                        .to_string()),
+                    (Some(r), None) => Ok(r),
+                    (None, None) => Ok(Value::Null),
+                };
+                if !self.requests.resolve(&id, answer) {
+                    kagent_base::logging::error(&format!(
                         "No pending request for response id={id}"
-                    )),
-                    Some(tx) => {
-                        let outcome = match (result, error) {
-                            (_, Some(e)) => Err(e
-                                .get("message")
-                                .and_then(Value::as_str)
-                                .unwrap_or("error")
-                                .to_string()),
-                            (Some(r), None) => Ok(r),
-                            (None, None) => Ok(Value::Null),
-                        };
-                        let _ = tx.send(outcome);
-                    }
+                    ));
                 }
             }
             Inbound::Request { id, method, params } => {
@@ -440,8 +428,7 @@ impl Server {
                             description
                         },
                         parameters,
-                        outbox: self.outbox.clone(),
-                        pending: self.pending.clone(),
+                        requests: self.requests.clone(),
                     }));
                 self.external.insert(name.clone());
                 accepted.push(name);
@@ -475,8 +462,7 @@ impl Server {
             soul.hooks.subscribe(&p.hooks);
             if p.report_hooks {
                 soul.hooks.connect(crate::hooks::ClientLink {
-                    outbox: self.outbox.clone(),
-                    pending: self.pending.clone(),
+                    requests: self.requests.clone(),
                 });
             }
             let flows: Vec<Value> = soul

@@ -2,11 +2,9 @@
 //! call is a `ToolCallRequest` to the client whose response carries the tool's return value.
 
 use serde_json::{json, Value};
-use tokio::sync::oneshot;
 
-use super::approval::PendingMap;
 use super::{DisplayBlock, Tool, ToolContext, ToolOutput, ToolReturnValue};
-use crate::wire::{jsonrpc, Outbox};
+use crate::wire::outbound::{Reply, Requests};
 use kagent_base::message::ContentPart;
 use kagent_base::BoxFuture;
 
@@ -15,8 +13,7 @@ pub struct ExternalTool {
     pub name: String,
     pub description: String,
     pub parameters: Value,
-    pub outbox: Outbox,
-    pub pending: PendingMap,
+    pub requests: Requests,
 }
 
 impl Tool for ExternalTool {
@@ -30,12 +27,7 @@ impl Tool for ExternalTool {
         self.parameters.clone()
     }
     fn call(&self, _arguments: Value, ctx: ToolContext) -> BoxFuture<'static, ToolReturnValue> {
-        let (tx, rx) = oneshot::channel();
         let id = ctx.tool_call_id.clone();
-        self.pending
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(id.clone(), tx);
         let payload = json!({
             "id": id,
             "name": self.name,
@@ -45,40 +37,25 @@ impl Tool for ExternalTool {
         if let Some(w) = &ctx.wire {
             w.record_request("ToolCallRequest", payload.clone());
         }
-        let _ = self.outbox.send(jsonrpc::request(
-            &id,
-            json!({"type": "ToolCallRequest", "payload": payload}),
-        ));
-        let pending = self.pending.clone();
+        let reply = self.requests.send(&id, "ToolCallRequest", payload);
         Box::pin(async move {
-            let guard = RemoveOnDrop(pending, id.clone());
-            let out = match rx.await {
-                Ok(Ok(result)) => match result.get("return_value").and_then(parse_return_value) {
-                    Some(rv) => rv,
-                    None => ToolReturnValue::error(
-                        "Invalid tool result payload from client.",
-                        "Invalid tool result",
-                    ),
-                },
-                Ok(Err(msg)) => ToolReturnValue::error(msg, "External tool error"),
-                Err(_) => ToolReturnValue::error(
+            match reply.wait().await {
+                Reply::Result(result) => {
+                    match result.get("return_value").and_then(parse_return_value) {
+                        Some(rv) => rv,
+                        None => ToolReturnValue::error(
+                            "Invalid tool result payload from client.",
+                            "Invalid tool result",
+                        ),
+                    }
+                }
+                Reply::Error(msg) => ToolReturnValue::error(msg, "External tool error"),
+                Reply::Closed => ToolReturnValue::error(
                     "Wire connection closed before tool result was received.",
                     "Wire closed",
                 ),
-            };
-            drop(guard);
-            out
+            }
         })
-    }
-}
-
-struct RemoveOnDrop(PendingMap, String);
-impl Drop for RemoveOnDrop {
-    fn drop(&mut self) {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&self.1);
     }
 }
 

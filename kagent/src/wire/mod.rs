@@ -3,6 +3,7 @@
 //! to `wire.jsonl` (merged, like kimi-cli's recorder).
 
 pub mod jsonrpc;
+pub mod outbound;
 
 pub mod types;
 

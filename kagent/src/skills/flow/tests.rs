@@ -59,7 +59,10 @@ fn outcome(parser: &str, input: &str) -> Value {
 
 #[test]
 fn parsers_match_the_oracle_on_every_case() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/skills/flow/testdata/cases.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/src/skills/flow/testdata/cases.json"
+    );
     let cases: Vec<Value> =
         serde_json::from_str(&std::fs::read_to_string(path).expect("cases.json")).unwrap();
     assert!(cases.len() >= 60, "the case file lost cases");
