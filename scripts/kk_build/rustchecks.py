@@ -23,9 +23,9 @@ def run_all() -> list[StageError]:
     cargo = str(host.rustc.cargo)
     manifest = ["--manifest-path", str(MANIFEST)]
     steps = {
-        "cargo fmt --check": [cargo, "fmt", *manifest, "--check"],
-        "cargo clippy -D warnings": [cargo, "clippy", *manifest, "--all-targets", "--", "-D", "warnings"],
-        "cargo test": [cargo, "test", *manifest],
+        "cargo fmt --check": [cargo, "fmt", *manifest, "--all", "--check"],
+        "cargo clippy -D warnings": [cargo, "clippy", *manifest, "--workspace", "--all-targets", "--", "-D", "warnings"],
+        "cargo test": [cargo, "test", *manifest, "--workspace"],
     }
     failures: list[StageError] = []
     for name, cmd in steps.items():
