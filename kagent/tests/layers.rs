@@ -71,8 +71,7 @@ fn group_heads(body: &str) -> Vec<String> {
     let mut heads = vec![];
     let mut depth = 0usize;
     let mut expect = true;
-    let mut chars = body.char_indices();
-    while let Some((i, c)) = chars.next() {
+    for (i, c) in body.char_indices() {
         match c {
             '{' => depth += 1,
             '}' if depth == 0 => break,

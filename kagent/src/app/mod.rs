@@ -306,31 +306,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         tool_hooks: None,
     };
     // As kimi-cli: --afk is saved into the session; --runtime-afk (print mode) only lives here.
-    if cli.afk
-        && !state
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .persisted_afk()
-    {
+    if cli.afk && !kagent_base::sync::lock(&state).persisted_afk() {
         soul.update_state(|s| s.set_afk(true))?;
     }
     if cli.runtime_afk {
-        state
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .set_runtime_afk(true);
+        kagent_base::sync::lock(&state).set_runtime_afk(true);
     }
     if cli.yolo || cfg.default_yolo {
         // a runtime override: state.json keeps its saved value
-        soul.state
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .set_runtime_yolo(true);
+        kagent_base::sync::lock(&soul.state).set_runtime_yolo(true);
     }
     let mut soul = soul;
     {
         // a session restored in plan mode gets its plan session (id and slug) if it had none
-        let mut st = soul.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut st = kagent_base::sync::lock(&soul.state);
         if st.plan_mode() {
             plan::ensure_plan_session(&mut st, &session.dir)?;
         }

@@ -144,7 +144,7 @@ impl HookEngine {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+        kagent_base::sync::lock(&self.inner)
     }
 
     pub fn session_id(&self) -> &str {

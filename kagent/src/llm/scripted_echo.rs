@@ -21,7 +21,7 @@ impl ScriptedEchoProvider {
     }
 
     fn next_script(&self) -> Result<String, ChatProviderError> {
-        let mut guard = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut guard = kagent_base::sync::lock(&self.state);
         let (queue, turn) = &mut *guard;
         match queue.pop_front() {
             Some(s) => {

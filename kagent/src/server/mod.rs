@@ -210,9 +210,7 @@ impl Server {
     }
 
     fn active_kind(&self) -> Option<ActiveKind> {
-        self.active
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+        kagent_base::sync::lock(&self.active)
             .as_ref()
             .map(|(k, _)| *k)
     }
@@ -268,12 +266,7 @@ impl Server {
         }
         // Pending client requests resolve as "connection closed".
         self.requests.close_all();
-        if let Some((kind, c)) = self
-            .active
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_ref()
-        {
+        if let Some((kind, c)) = kagent_base::sync::lock(&self.active).as_ref() {
             match kind {
                 ActiveKind::Turn if eof => c.close(),
                 _ => c.cancel(),
@@ -342,10 +335,7 @@ impl Server {
                 if self.active_kind().is_none() {
                     return self.send(no_turn(&id));
                 }
-                self.steer_queue
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push_back(input);
+                kagent_base::sync::lock(&self.steer_queue).push_back(input);
                 self.send(jsonrpc::success(&id, json!({"status": "steered"})));
             }
             "set_plan_mode" => {
@@ -381,7 +371,7 @@ impl Server {
                 ));
             }
             "cancel" => {
-                let guard = self.active.lock().unwrap_or_else(|p| p.into_inner());
+                let guard = kagent_base::sync::lock(&self.active);
                 match guard.as_ref() {
                     Some((_, c)) => {
                         c.cancel();
@@ -512,7 +502,7 @@ impl Server {
 
     fn start_turn(&mut self, id: String, input: UserInput) {
         let cancel = {
-            let mut g = self.active.lock().unwrap_or_else(|p| p.into_inner());
+            let mut g = kagent_base::sync::lock(&self.active);
             if g.is_some() {
                 drop(g);
                 return self.send(in_progress(&id));
@@ -530,7 +520,7 @@ impl Server {
             let wire = Wire::new(outbox.clone(), Some(soul.session.wire_file.clone()));
             let result = soul.run(input, &wire, &cancel).await;
             drop(soul);
-            *active.lock().unwrap_or_else(|p| p.into_inner()) = None;
+            *kagent_base::sync::lock(&active) = None;
             let resp = match result {
                 Ok(()) => jsonrpc::success(&id, json!({"status": "finished"})),
                 Err(TurnError::Cancelled) => jsonrpc::success(&id, json!({"status": "cancelled"})),
@@ -559,7 +549,7 @@ impl Server {
 
     fn start_replay(&mut self, id: String) {
         let cancel = {
-            let mut g = self.active.lock().unwrap_or_else(|p| p.into_inner());
+            let mut g = kagent_base::sync::lock(&self.active);
             if g.is_some() {
                 drop(g);
                 return self.send(in_progress(&id));
@@ -607,7 +597,7 @@ impl Server {
             if cancel.is_cancelled() {
                 status = "cancelled";
             }
-            *active.lock().unwrap_or_else(|p| p.into_inner()) = None;
+            *kagent_base::sync::lock(&active) = None;
             let _ = outbox.send(jsonrpc::success(
                 &id,
                 json!({"status": status, "events": events, "requests": requests}),

@@ -83,7 +83,7 @@ pub fn ensure_plan_session(st: &mut SessionState, session_dir: &Path) -> Result<
 
 /// The plan file of the current plan session, if any.
 pub fn plan_file_path(state: &Mutex<SessionState>) -> Option<PathBuf> {
-    let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
+    let mut st = kagent_base::sync::lock(state);
     let id = st.plan_session_id()?.to_string();
     let slug = slug_for(&mut st, &id);
     Some(plans_dir().join(format!("{slug}.md")))
@@ -97,7 +97,7 @@ pub fn set_plan_mode(
     on: bool,
     manual: bool,
 ) -> Result<bool, SessionError> {
-    let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
+    let mut st = kagent_base::sync::lock(state);
     if st.plan_mode() == on {
         return Ok(on);
     }
@@ -126,7 +126,7 @@ pub fn adopt_client_plan_mode(
     session_dir: &std::path::Path,
     on: bool,
 ) {
-    let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
+    let mut st = kagent_base::sync::lock(state);
     if st.plan_mode() == on {
         return;
     }
@@ -143,7 +143,7 @@ pub fn adopt_client_plan_mode(
 /// Schedule the activation reminder if plan mode is already on (`--plan` on a session
 /// restored in plan mode).
 pub fn schedule_activation_reminder(state: &Mutex<SessionState>) {
-    let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
+    let mut st = kagent_base::sync::lock(state);
     if st.plan_mode() {
         st.set_pending_plan_reminder(true);
     }

@@ -120,10 +120,7 @@ enum StepOutcome {
 
 impl Soul {
     pub fn plan_mode(&self) -> bool {
-        self.state
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .plan_mode()
+        kagent_base::sync::lock(&self.state).plan_mode()
     }
 
     /// Switch plan mode from a manual entry point (slash command, wire request, `--plan`).
@@ -344,10 +341,7 @@ impl Soul {
         cancel: &CancelToken,
     ) -> Result<TurnOutcome, TurnError> {
         self.toolset.begin_turn();
-        self.steer_queue
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clear();
+        kagent_base::sync::lock(&self.steer_queue).clear();
         let max_steps = self.loop_control.max_steps_per_turn;
         let mut step_no: i64 = 0;
         loop {
@@ -405,11 +399,7 @@ impl Soul {
     fn consume_steers(&mut self, wire: &Wire) -> Result<bool, TurnError> {
         let mut any = false;
         loop {
-            let next = self
-                .steer_queue
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .pop_front();
+            let next = kagent_base::sync::lock(&self.steer_queue).pop_front();
             let Some(input) = next else { break };
             let parts = input.clone().into_parts();
             self.check_capabilities(&parts)?;
@@ -783,7 +773,7 @@ pub fn update_state(
     session: &Session,
     f: impl FnOnce(&mut SessionState),
 ) -> Result<(), SessionError> {
-    let mut g = state.lock().unwrap_or_else(|p| p.into_inner());
+    let mut g = kagent_base::sync::lock(state);
     let fresh = SessionState::load(&session.dir);
     if let Some(t) = fresh.custom_title() {
         g.set_custom_title(t);

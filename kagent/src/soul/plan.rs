@@ -54,7 +54,7 @@ fn is_plan_reminder(m: &Message, keys: &[String; 2]) -> bool {
 impl PlanReminders {
     /// The reminder to inject before the next step, if any.
     pub fn next(&mut self, state: &Mutex<SessionState>, history: &[Message]) -> Option<String> {
-        let plan_mode = state.lock().unwrap_or_else(|p| p.into_inner()).plan_mode();
+        let plan_mode = kagent_base::sync::lock(state).plan_mode();
         if !plan_mode {
             self.inject_count = 0;
             return None;
@@ -68,7 +68,7 @@ impl PlanReminders {
         let full = || reminder(if exists { "full_exists" } else { "full_new" }, &shown);
 
         let pending = {
-            let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
+            let mut st = kagent_base::sync::lock(state);
             let p = st.pending_plan_reminder();
             st.set_pending_plan_reminder(false);
             p

@@ -133,7 +133,7 @@ pub async fn run(
         }
         "yolo" => {
             let (on, afk) = {
-                let st = soul.state.lock().unwrap_or_else(|p| p.into_inner());
+                let st = kagent_base::sync::lock(&soul.state);
                 (!st.yolo(), st.afk())
             };
             soul.update_state(|s| s.set_yolo(on))?;
@@ -150,7 +150,7 @@ pub async fn run(
         }
         "afk" => {
             let (afk, yolo) = {
-                let st = soul.state.lock().unwrap_or_else(|p| p.into_inner());
+                let st = kagent_base::sync::lock(&soul.state);
                 (st.afk(), st.yolo())
             };
             soul.update_state(|s| s.set_afk(!afk))?;

@@ -119,12 +119,11 @@ impl Approval {
 
     /// A new turn starts: requests it makes carry a new `source_id`.
     pub fn new_turn(&self) {
-        *self.source_id.lock().unwrap_or_else(|p| p.into_inner()) =
-            uuid::Uuid::new_v4().simple().to_string();
+        *kagent_base::sync::lock(&self.source_id) = uuid::Uuid::new_v4().simple().to_string();
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, SessionState> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        kagent_base::sync::lock(&self.state)
     }
 
     pub fn is_yolo(&self) -> bool {
@@ -166,11 +165,7 @@ impl Approval {
             return Decision::Approved;
         }
         let id = uuid::Uuid::new_v4().to_string();
-        let source_id = self
-            .source_id
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
+        let source_id = kagent_base::sync::lock(&self.source_id).clone();
         let payload = json!({
             "id": id,
             "tool_call_id": tool_call_id,
@@ -184,10 +179,7 @@ impl Approval {
             "source_description": null,
             "display": display.iter().map(|d| d.0.clone()).collect::<Vec<_>>(),
         });
-        self.waiting
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(id.clone(), action.to_string());
+        kagent_base::sync::lock(&self.waiting).insert(id.clone(), action.to_string());
         // Dropped mid-wait (turn cancelled): the request is withdrawn as a reject.
         let guard = Withdraw {
             approval: self.clone(),
@@ -197,10 +189,7 @@ impl Approval {
         let reply = self.client.request(&id, "ApprovalRequest", payload).await;
         let mut guard = guard;
         guard.armed = false;
-        self.waiting
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&id);
+        kagent_base::sync::lock(&self.waiting).remove(&id);
         let (response, feedback) = match reply {
             Reply::Result(v) => parse_response(&v),
             Reply::Error(_) | Reply::Closed => ("reject".to_string(), String::new()),
@@ -231,11 +220,7 @@ impl Drop for Withdraw {
         if !self.armed {
             return;
         }
-        let was_waiting = self
-            .approval
-            .waiting
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+        let was_waiting = kagent_base::sync::lock(&self.approval.waiting)
             .remove(&self.id)
             .is_some();
         if was_waiting {

@@ -120,7 +120,7 @@ impl Toolset {
     }
 
     fn repeat_state(&self) -> std::sync::MutexGuard<'_, repeat::RepeatState> {
-        self.repeat.lock().unwrap_or_else(|p| p.into_inner())
+        kagent_base::sync::lock(&self.repeat)
     }
 
     /// A new turn starts (calls of earlier turns do not count as repeats).

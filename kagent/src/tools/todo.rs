@@ -100,7 +100,7 @@ impl Tool for SetTodoList {
                         .map(|t| json!({"title": t["title"], "status": t["status"]}))
                         .collect();
                     {
-                        let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
+                        let mut st = kagent_base::sync::lock(&state);
                         let fresh = SessionState::load(&dir);
                         if let Some(t) = fresh.custom_title() {
                             st.set_custom_title(t);

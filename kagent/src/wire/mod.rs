@@ -83,7 +83,7 @@ impl Wire {
 
     /// Send an event: to the client as is, to the wire file merged.
     pub fn send(&self, msg: WireMessage) {
-        let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let mut g = kagent_base::sync::lock(&self.inner);
         if g.closed {
             return;
         }
@@ -131,7 +131,7 @@ impl Wire {
 
     /// End of the turn: flush, then drop whatever is sent later.
     pub fn close(&self) {
-        let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let mut g = kagent_base::sync::lock(&self.inner);
         Self::flush_locked(&mut g);
         g.closed = true;
     }
@@ -140,7 +140,7 @@ impl Wire {
     /// `QuestionRequest`) in `wire.jsonl`, in order with the events. Sending it is up to the
     /// caller: kimi-cli records a question even when the client cannot be asked.
     pub fn record_request(&self, kind: &str, payload: serde_json::Value) {
-        let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let mut g = kagent_base::sync::lock(&self.inner);
         Self::flush_locked(&mut g);
         if let Some(f) = &g.file {
             record_envelope(f, &json!({"type": kind, "payload": payload}));
@@ -149,7 +149,7 @@ impl Wire {
 
     /// Record any pending merged message.
     pub fn flush(&self) {
-        let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let mut g = kagent_base::sync::lock(&self.inner);
         Self::flush_locked(&mut g);
     }
 }

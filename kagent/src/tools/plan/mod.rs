@@ -43,10 +43,7 @@ impl PlanControl {
     }
 
     pub fn is_on(&self) -> bool {
-        self.state
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .plan_mode()
+        kagent_base::sync::lock(&self.state).plan_mode()
     }
 
     /// The current plan file (none outside a plan session).
