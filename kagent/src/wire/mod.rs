@@ -1,10 +1,11 @@
-//! The Wire: JSON-RPC framing ([`jsonrpc`]), message types ([`types`]), the stdio server
-//! ([`server`]) and the per-turn [`Wire`] that fans soul events out to the client (raw) and
-//! to `wire.jsonl` (merged, like kimi-cli's recorder).
+//! The Wire: JSON-RPC framing ([`jsonrpc`]), message types ([`types`]), the outbound-request
+//! service ([`outbound`]: requests to the client and their pending answers), the [`Outbox`]
+//! and the per-turn [`Wire`] that fans soul events out to the client (raw) and to
+//! `wire.jsonl` (merged, like kimi-cli's recorder). The stdio server that reads the client is
+//! `crate::server`, a higher layer.
 
 pub mod jsonrpc;
 pub mod outbound;
-
 pub mod types;
 
 use std::path::{Path, PathBuf};
