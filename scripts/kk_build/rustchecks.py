@@ -24,7 +24,8 @@ def run_all() -> list[StageError]:
     manifest = ["--manifest-path", str(MANIFEST)]
     steps = {
         "cargo fmt --check": [cargo, "fmt", *manifest, "--all", "--check"],
-        "cargo clippy -D warnings": [cargo, "clippy", *manifest, "--workspace", "--all-targets", "--", "-D", "warnings"],
+        "cargo clippy -D warnings": [cargo, "clippy", *manifest, "--workspace", "--all-targets",
+                                     "--", "-D", "warnings"],
         "cargo test": [cargo, "test", *manifest, "--workspace"],
     }
     failures: list[StageError] = []
