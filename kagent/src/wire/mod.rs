@@ -2,7 +2,7 @@
 //! service ([`outbound`]: requests to the client and their pending answers), the [`Outbox`]
 //! and the per-turn [`Wire`] that fans soul events out to the client (raw) and to
 //! `wire.jsonl` (merged, like kimi-cli's recorder). The stdio server that reads the client is
-//! `crate::server`, a higher layer.
+//! in `src/server/`, a higher layer.
 
 pub mod jsonrpc;
 pub mod outbound;
