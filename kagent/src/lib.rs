@@ -1,32 +1,27 @@
 //! kagent: a Wire-protocol agent kernel (JSON-RPC 2.0 over stdio) compatible with
 //! `kimi --wire` of kimi-cli 1.51.
 //!
-//! Architecture:
-//! - [`cli`]: command line; [`app`]: startup/shutdown wiring; [`agentspec`]: `--agent`/`--agent-file`;
-//! - [`wire`]: JSON-RPC framing, wire message types, the stdio server;
-//! - [`soul`]: the turn loop (steps, retries, cancellation, steer, compaction), context;
-//! - [`llm`]: the [`llm::ChatProvider`] trait, `_echo`/`_scripted_echo` and the echo DSL;
-//! - [`tools`]: the [`tools::Tool`] trait and the [`tools::Toolset`] registry;
-//! - [`session`]: on-disk sessions (`context.jsonl`, `wire.jsonl`, `state.json`, `kimi.json`);
-//! - [`config`]: configuration files and inline config;
-//! - [`skills`]: skill discovery (system prompt listing, `/skill:<name>` commands).
-//! - [`workspace`]: the work dir and the additional directories the file tools accept.
+//! Layers, lowest first; a module may use only the layers before it (and `kagent_base`, the
+//! crate below them all). `tests/layers.rs` enforces the order on every `crate::` path.
+//!
+//! - [`config`]: configuration files, inline config, `[[hooks]]` definitions;
+//! - [`session`]: on-disk sessions, `state.json`, plan-session state, the workspace dirs;
+//! - [`wire`]: Wire, Outbox, JSON-RPC framing, wire types, the outbound-request service;
+//! - [`llm`]: the `ChatProvider` trait, HTTP providers, `_echo`/`_scripted_echo`, the DSL;
+//! - [`tools`]: the `Tool` trait, `Toolset`, built-in tools (`tools::file` for files), external tools;
+//! - [`hooks`]: the hook engine (server commands, client subscriptions), tool-call hooks;
+//! - [`skills`]: skill discovery and listing, flow skills (`skills::flow`);
+//! - [`soul`]: the turn loop, turn hooks, flow runner, context, compaction, slash commands;
+//! - [`server`]: the stdio Wire server (requests, prompts, replay, external tools);
+//! - [`app`]: command line, agent specs, startup and shutdown wiring.
 
-pub mod agentspec;
 pub mod app;
-pub mod cli;
 pub mod config;
-pub mod flow;
 pub mod hooks;
 pub mod llm;
-pub mod logging;
-pub mod pyerr;
-pub mod pyjson;
-pub mod pyloads;
-pub mod pystr;
+pub mod server;
 pub mod session;
 pub mod skills;
 pub mod soul;
 pub mod tools;
 pub mod wire;
-pub mod workspace;

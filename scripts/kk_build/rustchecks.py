@@ -24,9 +24,10 @@ def run_all() -> list[StageError]:
     cargo = str(host.rustc.cargo)
     manifest = ["--manifest-path", str(MANIFEST)]
     steps = {
-        "cargo fmt --check": [cargo, "fmt", *manifest, "--check"],
-        "cargo clippy -D warnings": [cargo, "clippy", *manifest, "--all-targets", "--", "-D", "warnings"],
-        "cargo test": [cargo, "test", *manifest],
+        "cargo fmt --check": [cargo, "fmt", *manifest, "--all", "--check"],
+        "cargo clippy -D warnings": [cargo, "clippy", *manifest, "--workspace", "--all-targets",
+                                     "--", "-D", "warnings"],
+        "cargo test": [cargo, "test", *manifest, "--workspace"],
     }
     outputs, failures = run_steps(
         "kagent", steps, env=env, cwd=REPO_ROOT, log=lambda name: LOG_DIR / f"kagent-{name.split()[1]}.log"

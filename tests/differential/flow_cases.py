@@ -1,6 +1,6 @@
 """Flowchart parser cases (flow skills): inputs, and kimi-cli's own parse of each.
 
-`kagent/src/flow/testdata/cases.json` holds every case with the oracle's result; kagent's
+`kagent/src/skills/flow/testdata/cases.json` holds every case with the oracle's result; kagent's
 `cargo test flow::` parses the same inputs and must produce exactly that, and
 `test_flow_parsers.py` checks that the file still equals what the oracle's parser says.
 Regenerate after editing CASES (from tests/): `python -m differential.flow_cases --write`.
@@ -20,6 +20,7 @@ CASES_FILE = (
     Path(__file__).resolve().parents[2]
     / "kagent"
     / "src"
+    / "skills"
     / "flow"
     / "testdata"
     / "cases.json"

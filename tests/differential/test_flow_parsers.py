@@ -1,6 +1,6 @@
 """The flowchart cases kagent's parsers are tested on still carry the oracle's results.
 
-kagent's `cargo test flow::` compares its parsers with `kagent/src/flow/testdata/cases.json`;
+kagent's `cargo test flow::` compares its parsers with `kagent/src/skills/flow/testdata/cases.json`;
 this test re-runs kimi-cli's own parsers on the same inputs and requires the file to match,
 so neither side can drift (or be edited by hand) unnoticed.
 """

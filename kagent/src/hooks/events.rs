@@ -132,7 +132,7 @@ mod tests {
     fn payload_key_order() {
         let v = pre_tool_use("s", "/w", "Glob", &json!({"pattern": "*"}), "tc");
         assert_eq!(
-            crate::pyjson::dumps(&v),
+            kagent_base::py::json::dumps(&v),
             r#"{"hook_event_name": "PreToolUse", "session_id": "s", "cwd": "/w", "tool_name": "Glob", "tool_input": {"pattern": "*"}, "tool_call_id": "tc"}"#
         );
     }

@@ -10,27 +10,23 @@
 //! wire gets `HookTriggered` before and `HookResolved` (aggregate action, first block reason,
 //! duration) after. Everything fails open: errors, bad answers and timeouts allow.
 
-pub mod config;
 pub mod events;
 pub mod runner;
 pub mod tools;
-pub mod turn;
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Map, Value};
-use tokio::sync::oneshot;
 
-use crate::llm::BoxFuture;
+pub use crate::config::hooks::{HookDef, EVENT_TYPES};
+use crate::wire::outbound::{PendingReply, Reply, Requests};
 use crate::wire::types::WireMessage;
-use crate::wire::{jsonrpc, Outbox, Wire};
-pub use config::{HookDef, EVENT_TYPES};
+use crate::wire::Wire;
+use kagent_base::BoxFuture;
 
 /// Responses to the kernel's own requests, by JSON-RPC id (shared with the wire server).
-pub type PendingMap = Arc<Mutex<HashMap<String, oneshot::Sender<Result<Value, String>>>>>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HookError {
@@ -96,8 +92,7 @@ struct Subscription {
 /// How to reach the wire client (set by `initialize`).
 #[derive(Clone)]
 pub struct ClientLink {
-    pub outbox: Outbox,
-    pub pending: PendingMap,
+    pub requests: Requests,
 }
 
 #[derive(Default)]
@@ -127,7 +122,7 @@ fn matches(pattern: &str, value: &str) -> bool {
     match regex_automata::meta::Regex::new(pattern) {
         Ok(re) => re.is_match(value),
         Err(_) => {
-            crate::logging::warn(&format!("Invalid regex in hook matcher: {pattern}"));
+            kagent_base::logging::warn(&format!("Invalid regex in hook matcher: {pattern}"));
             false
         }
     }
@@ -149,7 +144,7 @@ impl HookEngine {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+        kagent_base::sync::lock(&self.inner)
     }
 
     pub fn session_id(&self) -> &str {
@@ -164,7 +159,9 @@ impl HookEngine {
         for h in hooks {
             let event = h.get("event").and_then(Value::as_str).unwrap_or("");
             if !EVENT_TYPES.contains(&event) {
-                crate::logging::warn(&format!("Ignoring unknown hook event from client: {event}"));
+                kagent_base::logging::warn(&format!(
+                    "Ignoring unknown hook event from client: {event}"
+                ));
                 continue;
             }
             inner.subscriptions.push(Subscription {
@@ -182,12 +179,12 @@ impl HookEngine {
                 timeout: h
                     .get("timeout")
                     .and_then(Value::as_i64)
-                    .unwrap_or(config::DEFAULT_TIMEOUT as i64),
+                    .unwrap_or(crate::config::hooks::DEFAULT_TIMEOUT as i64),
             });
             added += 1;
         }
         if added > 0 {
-            crate::logging::info(&format!(
+            kagent_base::logging::info(&format!(
                 "Registered {added} wire hook subscriptions from client"
             ));
         }
@@ -292,7 +289,7 @@ impl HookEngine {
         if total == 0 {
             return None;
         }
-        crate::logging::info(&format!(
+        kagent_base::logging::info(&format!(
             "Triggering {total} hooks for {event} ({} server, {} wire)",
             commands.len(),
             subs.len()
@@ -310,7 +307,7 @@ impl HookEngine {
                 hook_count: total as i64,
             });
         }
-        let stdin = crate::pyjson::dumps(&input);
+        let stdin = kagent_base::py::json::dumps(&input);
         let mut tasks = Tasks(Vec::with_capacity(total));
         for h in commands {
             let stdin = stdin.clone();
@@ -368,10 +365,10 @@ impl Started {
     /// `HookTriggered`s of the same moment).
     pub fn send_requests(&mut self) {
         for (req, timeout) in self.requests.drain(..) {
-            let rx = req.send();
+            let reply = req.send();
             self.tasks
                 .0
-                .push(tokio::spawn(WireRequest::wait(rx, req, timeout)));
+                .push(tokio::spawn(WireRequest::wait(reply, req, timeout)));
         }
     }
 
@@ -389,7 +386,7 @@ impl Started {
                 match outcome {
                     Ok(r) => results.push(r),
                     Err(e) => {
-                        crate::logging::warn(&format!(
+                        kagent_base::logging::warn(&format!(
                             "Hook engine error for {}, failing open: {e}",
                             self.event
                         ));
@@ -400,7 +397,7 @@ impl Started {
             let duration_ms = self.t0.elapsed().as_millis() as i64;
             let (action, reason) = match first_block(&results) {
                 Some(b) => {
-                    crate::logging::warn(&format!(
+                    kagent_base::logging::warn(&format!(
                         "Hook blocked {} (matcher={}): {}",
                         self.event, self.target, b.reason
                     ));
@@ -446,46 +443,33 @@ impl WireRequest {
     }
 
     /// Register the pending answer and send the request (not recorded in `wire.jsonl`).
-    fn send(&self) -> oneshot::Receiver<Result<Value, String>> {
-        let (tx, rx) = oneshot::channel();
+    fn send(&self) -> PendingReply {
         self.link
-            .pending
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(self.id.clone(), tx);
-        let _ = self
-            .link
-            .outbox
-            .send(jsonrpc::request(&self.id, self.envelope.clone()));
-        rx
+            .requests
+            .send_message(&self.id, self.envelope.clone())
     }
 
     async fn wait(
-        rx: oneshot::Receiver<Result<Value, String>>,
+        reply: PendingReply,
         req: WireRequest,
         timeout: i64,
     ) -> Result<HookResult, HookError> {
         let limit = Duration::from_secs(timeout.max(0) as u64);
-        let answer = match tokio::time::timeout(limit, rx).await {
+        // a timeout drops the reply, which forgets the request
+        let answer = match tokio::time::timeout(limit, reply.wait()).await {
             Err(_) => {
-                req.link
-                    .pending
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .remove(&req.id);
-                crate::logging::warn(&format!("Wire hook timed out: {}", req.id));
+                kagent_base::logging::warn(&format!("Wire hook timed out: {}", req.id));
                 return Ok(HookResult {
                     timed_out: true,
                     ..HookResult::allow()
                 });
             }
-            // the connection closed or the turn ended: allow
-            Ok(Err(_)) => return Ok(HookResult::allow()),
-            Ok(Ok(a)) => a,
+            Ok(a) => a,
         };
         Ok(match answer {
-            Ok(v) => parse_response(&req.id, &v),
-            Err(_) => HookResult::allow(),
+            Reply::Result(v) => parse_response(&req.id, &v),
+            // an error response, the connection closed or the turn ended: allow
+            Reply::Error(_) | Reply::Closed => HookResult::allow(),
         })
     }
 }
@@ -493,7 +477,7 @@ impl WireRequest {
 /// A `HookResponse` (`request_id`, `action`, `reason`); anything invalid allows.
 fn parse_response(id: &str, v: &Value) -> HookResult {
     let Some(obj) = v.as_object() else {
-        crate::logging::error(&format!("Invalid hook response for request id={id}"));
+        kagent_base::logging::error(&format!("Invalid hook response for request id={id}"));
         return HookResult::allow();
     };
     let request_id = obj.get("request_id").and_then(Value::as_str);
@@ -509,11 +493,11 @@ fn parse_response(id: &str, v: &Value) -> HookResult {
         Some(_) => None,
     };
     let (Some(request_id), Some(action), Some(reason)) = (request_id, action, reason) else {
-        crate::logging::error(&format!("Invalid hook response for request id={id}"));
+        kagent_base::logging::error(&format!("Invalid hook response for request id={id}"));
         return HookResult::allow();
     };
     if request_id != id {
-        crate::logging::warn(&format!(
+        kagent_base::logging::warn(&format!(
             "Hook response id mismatch: request={id}, response={request_id}"
         ));
     }
@@ -547,7 +531,7 @@ mod tests {
             json!({"id": "c", "event": "Bogus"}),
         ]);
         assert_eq!(
-            crate::pyjson::compact(&engine.summary()),
+            kagent_base::py::json::compact(&engine.summary()),
             r#"{"Stop":3,"PreToolUse":1,"UserPromptSubmit":1}"#
         );
         assert!(engine.has_hooks_for("UserPromptSubmit"));

@@ -30,7 +30,7 @@ pub async fn run_command(
     let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => {
-            crate::logging::warn(&format!("Hook failed: {command}: {e}"));
+            kagent_base::logging::warn(&format!("Hook failed: {command}: {e}"));
             return Ok(HookResult::allow());
         }
     };
@@ -47,14 +47,14 @@ pub async fn run_command(
     let output = match tokio::time::timeout(Duration::from_secs(timeout_s), run).await {
         Err(_) => {
             // dropping the child kills it (kill_on_drop)
-            crate::logging::warn(&format!("Hook timed out after {timeout_s}s: {command}"));
+            kagent_base::logging::warn(&format!("Hook timed out after {timeout_s}s: {command}"));
             return Ok(HookResult {
                 timed_out: true,
                 ..HookResult::allow()
             });
         }
         Ok(Err(e)) => {
-            crate::logging::warn(&format!("Hook failed: {command}: {e}"));
+            kagent_base::logging::warn(&format!("Hook failed: {command}: {e}"));
             return Ok(HookResult::allow());
         }
         Ok(Ok(o)) => o,
@@ -95,7 +95,7 @@ pub fn decide(exit_code: i32, stdout: &str, stderr: &str) -> Result<HookResult, 
                     let reason = match out.get("permissionDecisionReason") {
                         None => String::new(),
                         Some(Value::String(s)) => s.clone(),
-                        Some(v) => crate::llm::pyrepr::repr_value(v),
+                        Some(v) => kagent_base::py::repr::repr_value(v),
                     };
                     return Ok(HookResult::block(&reason));
                 }

@@ -5,11 +5,11 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::{events, first_block, HookEngine, Started};
-use crate::llm::pyrepr::{repr_str, repr_value};
-use crate::llm::BoxFuture;
-use crate::soul::message::{ContentPart, ToolCall};
 use crate::tools::{Dispatch, ToolOutput, ToolResult, ToolReturnValue};
 use crate::wire::Wire;
+use kagent_base::message::{ContentPart, ToolCall};
+use kagent_base::py::repr::{repr_str, repr_value};
+use kagent_base::BoxFuture;
 
 /// Longest `tool_output` a PostToolUse hook gets (characters).
 const MAX_TOOL_OUTPUT: usize = 2000;

@@ -20,7 +20,7 @@ use super::sse::{SseHandler, SseStream};
 use super::{
     BoxFuture, ChatProvider, ChatProviderError, StreamedMessage, StreamedPart, ToolDefinition,
 };
-use crate::soul::message::{ContentPart, Message, Role, TokenUsage, ToolCall, ToolCallPart};
+use kagent_base::message::{ContentPart, Message, Role, TokenUsage, ToolCall, ToolCallPart};
 
 pub const API_VERSION: &str = "2023-06-01";
 pub const DEFAULT_MAX_TOKENS: i64 = 50_000;
@@ -175,12 +175,7 @@ impl Anthropic {
         body.insert("max_tokens".into(), json!(DEFAULT_MAX_TOKENS));
         body.insert("messages".into(), Value::Array(messages));
         body.insert("model".into(), json!(self.model));
-        if let Some(id) = self
-            .session_id
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-        {
+        if let Some(id) = kagent_base::sync::lock(&self.session_id).clone() {
             body.insert("metadata".into(), json!({"user_id": id}));
         }
         if !system_prompt.is_empty() {
@@ -329,7 +324,7 @@ impl ChatProvider for Anthropic {
     }
 
     fn bind_session(&self, session_id: &str) {
-        *self.session_id.lock().unwrap_or_else(|p| p.into_inner()) = Some(session_id.into());
+        *kagent_base::sync::lock(&self.session_id) = Some(session_id.into());
     }
 
     fn recovers_connections(&self) -> bool {

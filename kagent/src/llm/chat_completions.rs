@@ -26,7 +26,7 @@ use super::{
     estimate, BoxFuture, ChatProvider, ChatProviderError, StreamedMessage, StreamedPart,
     ToolDefinition,
 };
-use crate::soul::message::{ContentPart, Message, Role, TokenUsage, ToolCall, ToolCallPart};
+use kagent_base::message::{ContentPart, Message, Role, TokenUsage, ToolCall, ToolCallPart};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flavor {
@@ -134,12 +134,7 @@ impl ChatCompletions {
             }
             Flavor::Kimi => {
                 let k = &self.kimi;
-                if let Some(id) = self
-                    .session_id
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .clone()
-                {
+                if let Some(id) = kagent_base::sync::lock(&self.session_id).clone() {
                     body.insert("prompt_cache_key".into(), json!(id));
                 }
                 if let Some(t) = k.temperature {
@@ -371,7 +366,7 @@ impl ChatProvider for ChatCompletions {
     }
 
     fn bind_session(&self, session_id: &str) {
-        *self.session_id.lock().unwrap_or_else(|p| p.into_inner()) = Some(session_id.into());
+        *kagent_base::sync::lock(&self.session_id) = Some(session_id.into());
     }
 
     fn set_context_tokens(&self, tokens: i64) {

@@ -6,9 +6,9 @@
 
 use serde_json::{Map, Value};
 
-use super::pyrepr::{repr_str, repr_value, type_name};
 use super::{ChatProviderError, StreamedPart};
-use crate::soul::message::{ContentPart, MediaUrl, TokenUsage, ToolCall, ToolCallPart};
+use kagent_base::message::{ContentPart, MediaUrl, TokenUsage, ToolCall, ToolCallPart};
+use kagent_base::py::repr::{repr_str, repr_value, type_name};
 
 /// The result of parsing one script.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -22,7 +22,7 @@ fn fail<T>(msg: String) -> Result<T, ChatProviderError> {
     Err(ChatProviderError::Other(msg))
 }
 
-use crate::pystr::splitlines;
+use kagent_base::py::strings::splitlines;
 
 /// Parse a whole script.
 pub fn parse_script(script: &str) -> Result<Script, ChatProviderError> {
@@ -223,7 +223,7 @@ fn parse_tool_call_part(payload: &str) -> Result<ToolCallPart, ChatProviderError
 
 /// `json.dumps(v, separators=(",", ":"))` (ensure_ascii kept on, like Python).
 fn py_compact_dumps(v: &Value) -> String {
-    let spaced = crate::pyjson::dumps(v);
+    let spaced = kagent_base::py::json::dumps(v);
     // Re-serialize without spaces but with ASCII escapes: parse back and use ascii-compact.
     let reparsed: Value = serde_json::from_str(&spaced).unwrap_or(Value::Null);
     ascii_compact(&reparsed)
@@ -244,13 +244,13 @@ fn ascii_compact(v: &Value) -> String {
             m.iter()
                 .map(|(k, v)| format!(
                     "{}:{}",
-                    crate::pyjson::dumps(&Value::String(k.clone())),
+                    kagent_base::py::json::dumps(&Value::String(k.clone())),
                     ascii_compact(v)
                 ))
                 .collect::<Vec<_>>()
                 .join(",")
         ),
-        other => crate::pyjson::dumps(other),
+        other => kagent_base::py::json::dumps(other),
     }
 }
 

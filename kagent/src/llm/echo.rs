@@ -4,7 +4,7 @@ use super::dsl::parse_script;
 use super::{
     BoxFuture, ChatProvider, ChatProviderError, StreamedMessage, ToolDefinition, VecStream,
 };
-use crate::soul::message::{Message, Role};
+use kagent_base::message::{Message, Role};
 
 pub struct EchoProvider;
 

@@ -4,8 +4,8 @@
 use serde_json::Value;
 
 use super::ToolDefinition;
-use crate::pyjson;
-use crate::soul::message::{ContentPart, Message};
+use kagent_base::message::{ContentPart, Message};
+use kagent_base::py::json as pyjson;
 
 /// Head-room kept below the context window when clamping the completion budget.
 pub const COMPLETION_SAFETY_MARGIN: i64 = 1024;
@@ -80,7 +80,7 @@ pub fn max_completion_tokens(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::soul::message::Role;
+    use kagent_base::message::Role;
 
     #[test]
     fn estimates_like_kimi_cli() {

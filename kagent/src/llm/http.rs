@@ -18,8 +18,8 @@ use std::time::Duration;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 
-use super::pyrepr::repr_value;
 use super::ChatProviderError;
+use kagent_base::py::repr::repr_value;
 
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const READ_TIMEOUT: Duration = Duration::from_secs(600);
@@ -108,7 +108,7 @@ impl HttpClient {
                     return Err(ChatProviderError::Timeout("Request timed out.".into()));
                 }
                 Ok(Err(e)) => {
-                    crate::logging::warn(&format!("HTTP request to {url} failed: {e}"));
+                    kagent_base::logging::warn(&format!("HTTP request to {url} failed: {e}"));
                     if remaining > 0 {
                         self.backoff(retries_taken, None).await;
                         retries_taken += 1;
@@ -150,7 +150,7 @@ impl HttpClient {
 
     async fn backoff(&self, retries_taken: u32, headers: Option<&HeaderMap>) {
         let wait = retry_wait_seconds(retries_taken, headers, jitter_fraction());
-        crate::logging::info(&format!(
+        kagent_base::logging::info(&format!(
             "Retrying HTTP request in {wait:.3} seconds (retry {})",
             retries_taken + 1
         ));
@@ -223,7 +223,7 @@ impl Response {
             Err(_) => Err(ChatProviderError::Timeout("timed out".into())),
             Ok(Ok(c)) => Ok(c.map(|b| b.to_vec())),
             Ok(Err(e)) => {
-                crate::logging::warn(&format!("reading the response body failed: {e:?}"));
+                kagent_base::logging::warn(&format!("reading the response body failed: {e:?}"));
                 Err(if e.is_timeout() {
                     ChatProviderError::Timeout("timed out".into())
                 } else {

@@ -15,20 +15,14 @@ pub mod dsl;
 pub mod echo;
 pub mod estimate;
 pub mod http;
-pub mod pyrepr;
 pub mod scripted_echo;
 pub mod sse;
 
-use std::future::Future;
-use std::pin::Pin;
-
-use serde_json::Value;
-
 use crate::config::{LlmModel, LlmProvider};
-use crate::soul::message::{ContentPart, Message, TokenUsage, ToolCall, ToolCallPart};
+use kagent_base::message::{ContentPart, Message, TokenUsage, ToolCall, ToolCallPart};
 
 /// A boxed, sendable future (keeps the traits object-safe without extra crates).
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+pub use kagent_base::{tool::ToolDefinition, BoxFuture};
 
 /// One streamed piece of an assistant message.
 #[derive(Debug, Clone, PartialEq)]
@@ -89,15 +83,6 @@ impl ChatProviderError {
             ChatProviderError::Other(_) => false,
         }
     }
-}
-
-/// A tool as advertised to the model.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ToolDefinition {
-    pub name: String,
-    pub description: String,
-    /// JSON Schema of the arguments object.
-    pub parameters: Value,
 }
 
 /// An assistant message being streamed.
@@ -236,7 +221,7 @@ pub fn apply_env_overrides(
                 model.max_context_size = v.trim().parse().map_err(|_| {
                     ProviderSetupError::Invalid(format!(
                         "invalid literal for int() with base 10: {}",
-                        pyrepr::repr_str(&v)
+                        kagent_base::py::repr::repr_str(&v)
                     ))
                 })?;
             }
@@ -280,7 +265,7 @@ fn parse_env_f64(name: &str) -> Result<Option<f64>, ProviderSetupError> {
         Some(v) => v.trim().parse().map(Some).map_err(|_| {
             ProviderSetupError::Invalid(format!(
                 "could not convert string to float: {}",
-                pyrepr::repr_str(&v)
+                kagent_base::py::repr::repr_str(&v)
             ))
         }),
     }

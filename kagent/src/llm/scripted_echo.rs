@@ -7,7 +7,7 @@ use super::dsl::parse_script;
 use super::{
     BoxFuture, ChatProvider, ChatProviderError, StreamedMessage, ToolDefinition, VecStream,
 };
-use crate::soul::message::Message;
+use kagent_base::message::Message;
 
 pub struct ScriptedEchoProvider {
     state: Mutex<(VecDeque<String>, usize)>,
@@ -21,7 +21,7 @@ impl ScriptedEchoProvider {
     }
 
     fn next_script(&self) -> Result<String, ChatProviderError> {
-        let mut guard = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut guard = kagent_base::sync::lock(&self.state);
         let (queue, turn) = &mut *guard;
         match queue.pop_front() {
             Some(s) => {
@@ -42,7 +42,7 @@ pub fn load_scripts(path: Option<&str>) -> Result<Vec<String>, String> {
     let Some(path) = path else {
         return Err("KIMI_SCRIPTED_ECHO_SCRIPTS is required for _scripted_echo.".into());
     };
-    let path = crate::config::expand_user(path);
+    let path = kagent_base::paths::expand_user_path(path);
     let text = std::fs::read_to_string(&path)
         .map_err(|_| format!("Scripted echo file not found: {}", path.display()))?;
     match serde_json::from_str::<serde_json::Value>(&text) {

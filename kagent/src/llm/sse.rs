@@ -103,7 +103,7 @@ pub(crate) trait SseHandler: Send {
     /// Parts decoded but not yet handed out.
     fn parts(&mut self) -> &mut std::collections::VecDeque<super::StreamedPart>;
     fn id(&self) -> Option<String>;
-    fn usage(&self) -> Option<crate::soul::message::TokenUsage>;
+    fn usage(&self) -> Option<kagent_base::message::TokenUsage>;
 }
 
 /// A streamed HTTP response read as server-sent JSON events by a provider's handler: the
@@ -186,7 +186,7 @@ impl<H: SseHandler> super::StreamedMessage for SseStream<H> {
     fn id(&self) -> Option<String> {
         self.handler.id()
     }
-    fn usage(&self) -> Option<crate::soul::message::TokenUsage> {
+    fn usage(&self) -> Option<kagent_base::message::TokenUsage> {
         self.handler.usage()
     }
 }

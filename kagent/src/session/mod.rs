@@ -10,10 +10,13 @@
 //! JSON files are written atomically (tmp file + rename); JSONL files are appended one record
 //! per write, so a killed process can only lose the record being written.
 
+pub mod plan;
 pub mod state;
+pub mod workspace;
 
+pub use kagent_base::paths::canonical;
 use std::io::Write;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use serde_json::{json, Map, Value};
 
@@ -37,28 +40,6 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> SessionError + '_ {
         path: path.display().to_string(),
         source,
     }
-}
-
-/// Absolute, `.`/`..`-normalized path without resolving symlinks (kaos `canonical()`).
-pub fn canonical(p: &Path) -> PathBuf {
-    let abs = if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        std::env::current_dir()
-            .unwrap_or_else(|_| PathBuf::from("/"))
-            .join(p)
-    };
-    let mut out = PathBuf::new();
-    for c in abs.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
 }
 
 /// Write JSON atomically with `indent=2, ensure_ascii=False` formatting.

@@ -7,7 +7,8 @@
 //! commands are built by the flow module, not here.
 
 pub mod builtin;
-pub mod frontmatter;
+pub mod flow;
+pub use kagent_base::py::frontmatter;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -61,7 +62,7 @@ pub struct Skill {
     /// The file's text as read at discovery (what a flow skill's diagram is parsed from).
     pub content: String,
     /// A flow skill's flowchart, parsed at discovery.
-    pub flow: Option<std::sync::Arc<crate::flow::Flow>>,
+    pub flow: Option<std::sync::Arc<crate::skills::flow::Flow>>,
 }
 
 /// A skills root and the scope of what it holds.
@@ -125,7 +126,7 @@ pub struct RootOptions {
 
 /// Python's `Path.resolve()` (symlinks followed as far as the path exists).
 fn resolve(p: &Path) -> PathBuf {
-    std::fs::canonicalize(p).unwrap_or_else(|_| crate::session::canonical(p))
+    std::fs::canonicalize(p).unwrap_or_else(|_| kagent_base::paths::canonical(p))
 }
 
 /// The roots, highest priority first: Project > User (or `--skills-dir`) > Extra (config) >
@@ -167,7 +168,7 @@ pub fn resolve_roots(opts: &RootOptions) -> Vec<ScopedRoot> {
         if raw.is_empty() {
             continue;
         }
-        let p = crate::config::expand_user(raw);
+        let p = kagent_base::paths::expand_user_path(raw);
         let p = if p.is_absolute() { p } else { project.join(p) };
         if is_dir(&p) {
             append(&p, Scope::Extra);
@@ -207,7 +208,7 @@ fn truncate(text: &str) -> String {
 
 /// The first non-empty body line that is not a stray `---`.
 fn first_meaningful_line(content: &str) -> Option<&str> {
-    crate::pystr::splitlines(strip_frontmatter(content))
+    kagent_base::py::strings::splitlines(strip_frontmatter(content))
         .into_iter()
         .map(py_strip)
         .find(|l| !l.is_empty() && *l != "---")
@@ -224,7 +225,7 @@ pub enum SkillError {
     InvalidType(String),
     /// A flow diagram on which kimi-cli's parser crashes: the skill is skipped.
     #[error(transparent)]
-    Flow(crate::flow::FlowError),
+    Flow(crate::skills::flow::FlowError),
 }
 
 /// A frontmatter field read like kimi-cli: a falsy value is absent, a truthy one must be a
@@ -279,11 +280,11 @@ pub fn parse_skill_text(
     // As kimi-cli: a flow skill whose diagram does not parse is logged and kept as a
     // standard skill.
     let (kind, flow) = match kind {
-        SkillKind::Flow => match crate::flow::parse_flow_from_skill(content) {
+        SkillKind::Flow => match crate::skills::flow::parse_flow_from_skill(content) {
             Ok(flow) => (SkillKind::Flow, Some(std::sync::Arc::new(flow))),
             Err(e) if e.skips_skill() => return Err(SkillError::Flow(e)),
             Err(e) => {
-                crate::logging::error(&format!("Failed to parse flow skill {name}: {e}"));
+                kagent_base::logging::error(&format!("Failed to parse flow skill {name}: {e}"));
                 (SkillKind::Standard, None)
             }
         },
@@ -317,7 +318,7 @@ pub fn discover(root: &Path, scope: Scope) -> Vec<Skill> {
         match std::fs::read_dir(root) {
             Ok(it) => it.filter_map(Result::ok).map(|e| e.path()).collect(),
             Err(e) => {
-                crate::logging::warn(&format!(
+                kagent_base::logging::warn(&format!(
                     "Failed to iterate skills directory{what} {}: {e}",
                     root.display()
                 ));
@@ -338,9 +339,10 @@ pub fn discover(root: &Path, scope: Scope) -> Vec<Skill> {
             Ok(skill) => {
                 by_name.insert(normalize_name(&skill.name), skill);
             }
-            Err(e) => {
-                crate::logging::info(&format!("Skipping invalid skill at {}: {e}", md.display()))
-            }
+            Err(e) => kagent_base::logging::info(&format!(
+                "Skipping invalid skill at {}: {e}",
+                md.display()
+            )),
         }
     }
     for entry in entries(" for flat scan") {
@@ -362,7 +364,7 @@ pub fn discover(root: &Path, scope: Scope) -> Vec<Skill> {
         let skill = match parsed {
             Ok(s) => s,
             Err(e) => {
-                crate::logging::info(&format!(
+                kagent_base::logging::info(&format!(
                     "Skipping invalid flat skill at {}: {e}",
                     entry.display()
                 ));
@@ -371,7 +373,7 @@ pub fn discover(root: &Path, scope: Scope) -> Vec<Skill> {
         };
         let key = normalize_name(&skill.name);
         if let Some(existing) = by_name.get(&key) {
-            crate::logging::warn(&format!(
+            kagent_base::logging::warn(&format!(
                 "Flat skill {} shadowed by the skill of the same name at {}; that one is used.",
                 entry.display(),
                 existing.dir.display()
@@ -435,11 +437,11 @@ impl Skills {
     pub fn load(opts: &RootOptions) -> Skills {
         let roots = resolve_roots(opts);
         let list = discover_from_roots(&roots);
-        crate::logging::info(&format!("Discovered {} skill(s)", list.len()));
-        let work_dir = crate::session::canonical(&opts.work_dir);
+        kagent_base::logging::info(&format!("Discovered {} skill(s)", list.len()));
+        let work_dir = kagent_base::paths::canonical(&opts.work_dir);
         let outside_roots = roots
             .into_iter()
-            .map(|r| crate::session::canonical(&r.root))
+            .map(|r| kagent_base::paths::canonical(&r.root))
             .filter(|r| !r.starts_with(&work_dir))
             .collect();
         Skills {
@@ -476,7 +478,7 @@ pub fn read_skill_text(skill: &Skill) -> Option<String> {
     match read_utf8(&skill.skill_md_file) {
         Ok(t) => Some(py_strip(&t).to_string()),
         Err(e) => {
-            crate::logging::warn(&format!(
+            kagent_base::logging::warn(&format!(
                 "Failed to read skill file {}: {e}",
                 skill.skill_md_file.display()
             ));

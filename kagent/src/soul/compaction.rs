@@ -2,11 +2,11 @@
 //! part of the history is summarized by the model and replaced by that summary, keeping the
 //! last two user/assistant messages. Emits CompactionBegin/CompactionEnd around the work.
 
-use super::message::{system_text, ContentPart, Message, Role};
 use super::{retry, Soul, TurnError};
 use crate::llm::{ChatProviderError, StreamedPart};
 use crate::wire::types::WireMessage;
 use crate::wire::Wire;
+use kagent_base::message::{system_text, ContentPart, Message, Role};
 
 /// Prefix of the summary message that replaces the compacted history (same words as kimi-cli,
 /// so either kernel recognizes a compacted context).
@@ -81,9 +81,14 @@ impl Soul {
             return Err(TurnError::LlmNotSet);
         };
         let provider = llm.provider.clone();
-        let trigger = crate::hooks::turn::compaction_trigger(manual, custom);
-        crate::hooks::turn::pre_compact(&self.hooks, trigger, self.context.token_count(), wire)
-            .await;
+        let trigger = crate::soul::turn_hooks::compaction_trigger(manual, custom);
+        crate::soul::turn_hooks::pre_compact(
+            &self.hooks,
+            trigger,
+            self.context.token_count(),
+            wire,
+        )
+        .await;
         wire.send(WireMessage::CompactionBegin);
         let (request, preserved) = prepare(self.context.history(), custom);
         let mut messages = vec![];
@@ -108,7 +113,7 @@ impl Soul {
                     }
                     Err(e) if e.is_retryable() && attempt < max_attempts => {
                         let wait = retry::backoff_seconds(attempt as u32);
-                        crate::logging::warn(&format!(
+                        kagent_base::logging::warn(&format!(
                             "Retrying compaction (last error: {}: {e}). Waiting {wait} seconds.",
                             e.type_name()
                         ));
@@ -134,7 +139,7 @@ impl Soul {
         self.context.update_token_count(tokens)?;
         self.injections.on_context_compacted();
         wire.send(WireMessage::CompactionEnd);
-        crate::hooks::turn::post_compact(&self.hooks, trigger, tokens, wire);
+        crate::soul::turn_hooks::post_compact(&self.hooks, trigger, tokens, wire);
         Ok(())
     }
 }
@@ -155,7 +160,7 @@ fn text_estimate(messages: &[Message]) -> i64 {
 async fn summarize(
     provider: &dyn crate::llm::ChatProvider,
     request: &Message,
-) -> Result<(Vec<ContentPart>, Option<crate::soul::message::TokenUsage>), ChatProviderError> {
+) -> Result<(Vec<ContentPart>, Option<kagent_base::message::TokenUsage>), ChatProviderError> {
     let mut stream = provider
         .generate(SYSTEM_PROMPT, &[], std::slice::from_ref(request))
         .await?;

@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
-use super::message::Message;
-use crate::pyjson;
 use crate::session::{append_line, SessionError};
+use kagent_base::message::Message;
+use kagent_base::py::json as pyjson;
 
 #[derive(Debug)]
 pub struct Context {
@@ -64,7 +64,7 @@ impl Context {
                 continue;
             }
             let Ok(v) = serde_json::from_str::<Value>(line) else {
-                crate::logging::warn(&format!(
+                kagent_base::logging::warn(&format!(
                     "skipping unparsable line {} of {}",
                     i + 1,
                     self.file.display()
@@ -89,7 +89,7 @@ impl Context {
                         after_usage.push(m.clone());
                         self.history.push(m);
                     }
-                    Err(e) => crate::logging::warn(&format!(
+                    Err(e) => kagent_base::logging::warn(&format!(
                         "skipping invalid message at line {} of {}: {e}",
                         i + 1,
                         self.file.display()

@@ -7,13 +7,13 @@
 
 use std::path::{Path, PathBuf};
 
-use super::message::{system_text, ContentPart, Message, Role, ToolCall};
 use super::workspace::sanitize_cli_path;
 use super::{send_text, shorten, Soul, TurnError};
 use crate::session::Session;
 use crate::soul::context::Context;
-use crate::tools::util::{expand_user, home_dir};
 use crate::wire::Wire;
+use kagent_base::message::{system_text, ContentPart, Message, Role, ToolCall};
+use kagent_base::paths::{expand_user, home_dir};
 
 /// Largest file (or session transcript) `/import` takes, in bytes.
 const MAX_IMPORT_SIZE: u64 = 10 * 1024 * 1024;
@@ -145,7 +145,7 @@ fn parse_arguments(call: &ToolCall) -> (String, Option<serde_json::Value>) {
         .clone()
         .filter(|a| !a.is_empty())
         .unwrap_or_else(|| "{}".into());
-    let parsed = crate::pyloads::loads(&raw).ok();
+    let parsed = kagent_base::py::loads::loads(&raw).ok();
     (raw, parsed)
 }
 
@@ -202,7 +202,7 @@ fn tool_call_md(call: &ToolCall, hint: &str) -> String {
     }
     let (raw, parsed) = parse_arguments(call);
     let args = match parsed {
-        Some(v) => crate::pyjson::dumps_indented(&v, 2),
+        Some(v) => kagent_base::py::json::dumps_indented(&v, 2),
         None => raw,
     };
     format!(
@@ -421,10 +421,7 @@ pub fn export(soul: &Soul, args: &str, wire: &Wire) -> Result<(), TurnError> {
         send_text(wire, "No messages to export.");
         return Ok(());
     }
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    let (y, mo, d, h, mi, s) = super::system_prompt::utc_civil(now);
+    let (y, mo, d, h, mi, s) = kagent_base::time::utc_civil(kagent_base::time::unix_now());
     let short_id: String = soul.session.id.chars().take(8).collect();
     let default_name = format!("kimi-export-{short_id}-{y:04}{mo:02}{d:02}-{h:02}{mi:02}{s:02}.md");
     let exported_at = format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}+00:00");
@@ -461,7 +458,7 @@ pub fn export(soul: &Soul, args: &str, wire: &Wire) -> Result<(), TurnError> {
             wire,
             &format!(
                 "Failed to write export file: {}",
-                crate::pyerr::os_error(&e, &path)
+                kagent_base::py::oserror::os_error(&e, &path)
             ),
         );
         return Ok(());
@@ -504,7 +501,7 @@ fn stringify_tool_calls(calls: &[ToolCall]) -> String {
         .iter()
         .map(|c| {
             let (raw, parsed) = parse_arguments(c);
-            let args = parsed.map_or(raw, |v| crate::pyjson::dumps_utf8(&v));
+            let args = parsed.map_or(raw, |v| kagent_base::py::json::dumps_utf8(&v));
             format!("Tool Call: {}({args})", c.name)
         })
         .collect::<Vec<_>>()
@@ -562,8 +559,12 @@ fn size_mb(bytes: u64) -> String {
 /// Read a text file the way Python's `open(encoding="utf-8")` does: strict UTF-8, universal
 /// newlines.
 fn read_text_file(path: &Path, name: &str) -> Result<String, String> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| format!("Failed to read file: {}", crate::pyerr::os_error(&e, path)))?;
+    let bytes = std::fs::read(path).map_err(|e| {
+        format!(
+            "Failed to read file: {}",
+            kagent_base::py::oserror::os_error(&e, path)
+        )
+    })?;
     let text = String::from_utf8(bytes).map_err(|_| {
         format!("Cannot import '{name}': the file does not appear to be valid UTF-8 text.")
     })?;
@@ -589,7 +590,12 @@ fn resolve_source(soul: &Soul, target: &str) -> Result<(String, String), String>
             ));
         }
         let size = std::fs::metadata(&path)
-            .map_err(|e| format!("Failed to read file: {}", crate::pyerr::os_error(&e, &path)))?
+            .map_err(|e| {
+                format!(
+                    "Failed to read file: {}",
+                    kagent_base::py::oserror::os_error(&e, &path)
+                )
+            })?
             .len();
         if size > MAX_IMPORT_SIZE {
             return Err(format!(

@@ -12,12 +12,12 @@ use std::sync::{Arc, Mutex};
 
 use super::cancel::CancelToken;
 use super::context::Context;
-use super::message::{system_text, Message, Role, UserInput};
 use super::system_prompt::load_agents_md;
 use super::{Soul, TurnError};
 use crate::hooks::HookEngine;
 use crate::wire::types::WireMessage;
 use crate::wire::Wire;
+use kagent_base::message::{system_text, Message, Role, UserInput};
 
 const INIT_FILE: &str = include_str!("data/init_prompt.md");
 

@@ -7,8 +7,8 @@ use std::sync::Mutex;
 
 use crate::session::SessionState;
 
-use super::message::Message;
 use super::plan::PlanReminders;
+use kagent_base::message::Message;
 
 const AFK_REMINDER_FILE: &str = include_str!("data/afk_mode_reminder.txt");
 
@@ -56,10 +56,7 @@ impl Injections {
         }
         // as kimi-cli: only the session's saved afk flag brings the reminder, not print
         // mode's invocation-only afk
-        let afk = state
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .persisted_afk();
+        let afk = kagent_base::sync::lock(state).persisted_afk();
         if afk && !self.skip_afk && !self.afk_injected {
             self.afk_injected = true;
             out.push(data_section(AFK_REMINDER_FILE, "afk"));

@@ -10,13 +10,15 @@ pub mod cancel;
 pub mod compaction;
 pub mod context;
 pub mod export;
+pub mod flow_runner;
 pub mod init;
 pub mod injection;
-pub mod message;
+pub use kagent_base::message;
 pub mod plan;
 pub mod retry;
 pub mod slash;
 pub mod system_prompt;
+pub mod turn_hooks;
 pub mod workspace;
 
 use std::collections::VecDeque;
@@ -76,7 +78,7 @@ pub struct Soul {
     pub system_prompt: String,
     pub work_dir: PathBuf,
     /// The work dir and the additional directories (shared with the file tools).
-    pub workspace: crate::workspace::Workspace,
+    pub workspace: crate::session::workspace::Workspace,
     /// Steers queued by the server while a turn runs.
     pub steer_queue: Arc<Mutex<VecDeque<UserInput>>>,
     /// State of the dynamic injections (plan-mode and afk reminders).
@@ -89,7 +91,7 @@ pub struct Soul {
     /// (`/init`) has no turn hooks, but its tools are the agent's and keep theirs.
     pub tool_hooks: Option<Arc<crate::hooks::HookEngine>>,
     /// The `/flow:<name>` commands (flow skills with a valid diagram).
-    pub flows: Vec<crate::flow::FlowCommand>,
+    pub flows: Vec<crate::skills::flow::FlowCommand>,
 }
 
 /// Why a step ended the turn (kimi-cli's `StepStopReason`).
@@ -118,20 +120,17 @@ enum StepOutcome {
 
 impl Soul {
     pub fn plan_mode(&self) -> bool {
-        self.state
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .plan_mode()
+        kagent_base::sync::lock(&self.state).plan_mode()
     }
 
     /// Switch plan mode from a manual entry point (slash command, wire request, `--plan`).
     pub fn set_plan_mode(&mut self, on: bool) -> Result<bool, SessionError> {
-        plan::set_plan_mode(&self.state, &self.session.dir, on, true)
+        crate::session::plan::set_plan_mode(&self.state, &self.session.dir, on, true)
     }
 
     /// The plan file of the current plan session, if any.
     pub fn plan_file_path(&self) -> Option<PathBuf> {
-        plan::plan_file_path(&self.state)
+        crate::session::plan::plan_file_path(&self.state)
     }
 
     /// Change the shared state and persist it (re-reading the title from disk first).
@@ -149,7 +148,7 @@ impl Soul {
         let blocked = tokio::select! {
             biased;
             _ = cancel.cancelled() => return Err(TurnError::Cancelled),
-            b = crate::hooks::turn::prompt_blocked(&self.hooks, &input, wire) => b,
+            b = crate::soul::turn_hooks::prompt_blocked(&self.hooks, &input, wire) => b,
         };
         if let Some(reason) = blocked {
             wire.send(WireMessage::TurnBegin { user_input: input });
@@ -194,7 +193,7 @@ impl Soul {
             return;
         }
         if let Err(e) = self.update_state(|s| s.set_custom_title(&title)) {
-            crate::logging::error(&format!("saving session state failed: {e}"));
+            kagent_base::logging::error(&format!("saving session state failed: {e}"));
         }
     }
 
@@ -212,7 +211,7 @@ impl Soul {
                 return self.run_skill(&skill, &args, wire, cancel).await;
             }
             if let Some(flow) = self.flow_command(&name) {
-                return crate::flow::runner::run_flow(
+                return crate::soul::flow_runner::run_flow(
                     self, &flow.flow, &flow.name, &args, wire, cancel,
                 )
                 .await;
@@ -288,14 +287,14 @@ impl Soul {
     }
 
     /// The flow command called `name` (`flow:<skill>`), if any.
-    fn flow_command(&self, name: &str) -> Option<crate::flow::FlowCommand> {
-        let skill = name.strip_prefix(crate::flow::runner::COMMAND_PREFIX)?;
+    fn flow_command(&self, name: &str) -> Option<crate::skills::flow::FlowCommand> {
+        let skill = name.strip_prefix(crate::soul::flow_runner::COMMAND_PREFIX)?;
         self.flows.iter().find(|f| f.name == skill).cloned()
     }
 
     /// The Stop hook: a block with a reason runs one more turn with the reason as input.
     async fn stop_hook(&mut self, wire: &Wire, cancel: &CancelToken) -> Result<(), TurnError> {
-        let Some(reason) = crate::hooks::turn::stop_blocked(&self.hooks, wire).await else {
+        let Some(reason) = crate::soul::turn_hooks::stop_blocked(&self.hooks, wire).await else {
             return Ok(());
         };
         self.context.checkpoint()?;
@@ -342,10 +341,7 @@ impl Soul {
         cancel: &CancelToken,
     ) -> Result<TurnOutcome, TurnError> {
         self.toolset.begin_turn();
-        self.steer_queue
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clear();
+        kagent_base::sync::lock(&self.steer_queue).clear();
         let max_steps = self.loop_control.max_steps_per_turn;
         let mut step_no: i64 = 0;
         loop {
@@ -366,7 +362,7 @@ impl Soul {
                         lc.compaction_trigger_ratio,
                         lc.reserved_context_size,
                     ) {
-                        crate::logging::info("Context too long, compacting...");
+                        kagent_base::logging::info("Context too long, compacting...");
                         self.compact_context(wire, "", false).await?;
                     }
                 }
@@ -377,9 +373,9 @@ impl Soul {
             let outcome = match outcome {
                 Ok(o) => o,
                 Err(e) => {
-                    crate::logging::error(&format!("Agent step {step_no} failed: {e}"));
+                    kagent_base::logging::error(&format!("Agent step {step_no} failed: {e}"));
                     wire.send(WireMessage::StepInterrupted);
-                    crate::hooks::turn::stop_failure(&self.hooks, &e, wire);
+                    crate::soul::turn_hooks::stop_failure(&self.hooks, &e, wire);
                     return Err(e);
                 }
             };
@@ -403,11 +399,7 @@ impl Soul {
     fn consume_steers(&mut self, wire: &Wire) -> Result<bool, TurnError> {
         let mut any = false;
         loop {
-            let next = self
-                .steer_queue
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .pop_front();
+            let next = kagent_base::sync::lock(&self.steer_queue).pop_front();
             let Some(input) = next else { break };
             let parts = input.clone().into_parts();
             self.check_capabilities(&parts)?;
@@ -450,7 +442,7 @@ impl Soul {
                 &result
             {
                 if provider.recovers_connections() {
-                    crate::logging::info(&format!(
+                    kagent_base::logging::info(&format!(
                         "Recovered chat provider during step after {}: {e}; retrying once.",
                         e.type_name()
                     ));
@@ -467,7 +459,7 @@ impl Soul {
                 Ok(g) => break g,
                 Err(e) if e.is_retryable() && !recovery_exhausted && attempt < max_attempts => {
                     let wait_s = retry::backoff_seconds(attempt as u32);
-                    crate::logging::warn(&format!(
+                    kagent_base::logging::warn(&format!(
                         "Retrying step for the {attempt} time (last error: {}: {e}). Waiting {wait_s} seconds.",
                         e.type_name()
                     ));
@@ -503,7 +495,7 @@ impl Soul {
         // next real await. With usage that is the `_usage` write, before the StatusUpdate, so
         // an external tool's ToolCallRequest comes first; without usage they come after it.
         let mut results: Vec<ToolResult> = vec![];
-        let mut pending: Vec<crate::llm::BoxFuture<'static, ToolResult>> = vec![];
+        let mut pending: Vec<kagent_base::BoxFuture<'static, ToolResult>> = vec![];
         let tool_hooks = self.tool_hooks.as_ref().unwrap_or(&self.hooks);
         // Plan mode as the tools found it once the StatusUpdate was out (kimi-cli's
         // `plan_mode_before_tools`): tools started before then may have switched it already.
@@ -618,7 +610,7 @@ impl Soul {
     async fn generate_once(
         &self,
         provider: &dyn ChatProvider,
-        tools: &[crate::llm::ToolDefinition],
+        tools: &[kagent_base::tool::ToolDefinition],
         history: &[Message],
         wire: &Wire,
     ) -> Result<Generated, ChatProviderError> {
@@ -727,7 +719,7 @@ fn start_tools(
     toolset: &Toolset,
     wire: &Wire,
     results: &mut Vec<ToolResult>,
-    pending: &mut Vec<crate::llm::BoxFuture<'static, ToolResult>>,
+    pending: &mut Vec<kagent_base::BoxFuture<'static, ToolResult>>,
 ) {
     let mut done_at_start = vec![];
     for (idx, d) in dispatched.into_iter().enumerate() {
@@ -759,7 +751,7 @@ fn start_tools(
     // reported once the caller has sent its StatusUpdate (spawned tools report later still)
     let ready: Vec<_> = done_at_start
         .into_iter()
-        .map(|r| Box::pin(std::future::ready(r)) as crate::llm::BoxFuture<'static, ToolResult>)
+        .map(|r| Box::pin(std::future::ready(r)) as kagent_base::BoxFuture<'static, ToolResult>)
         .collect();
     pending.splice(0..0, ready);
 }
@@ -781,7 +773,7 @@ pub fn update_state(
     session: &Session,
     f: impl FnOnce(&mut SessionState),
 ) -> Result<(), SessionError> {
-    let mut g = state.lock().unwrap_or_else(|p| p.into_inner());
+    let mut g = kagent_base::sync::lock(state);
     let fresh = SessionState::load(&session.dir);
     if let Some(t) = fresh.custom_title() {
         g.set_custom_title(t);
@@ -881,7 +873,7 @@ mod tests {
             return_value: crate::tools::ToolReturnValue::error("Tool `Nope` not found", "x"),
         };
         assert_eq!(
-            crate::pyjson::compact(&tool_result_to_message(&r).to_json()),
+            kagent_base::py::json::compact(&tool_result_to_message(&r).to_json()),
             r#"{"role":"tool","content":"<system>ERROR: Tool `Nope` not found</system>","tool_call_id":"c1"}"#
         );
     }

@@ -1,18 +1,17 @@
-//! Plan mode: the per-session plan file and the reminders injected while plan mode is on.
+//! Plan mode: the reminders injected while plan mode is on (the plan session itself, its
+//! slug and plan file, is session state: `crate::session::plan`).
 //!
-//! Behaves like kimi-cli 1.51: turning plan mode on allocates a `plan_session_id` (32 hex
-//! digits) and a random slug, both saved in `state.json`; the plan file is
-//! `$HOME/.kimi/plans/<slug>.md`. A manual switch-on (wire `set_plan_mode`, `/plan`, `--plan`)
+//! Behaves like kimi-cli 1.51: a manual switch-on (wire `set_plan_mode`, `/plan`, `--plan`)
 //! schedules a one-shot reminder for the next step; otherwise the full reminder is injected
 //! when the history has none, and then again every few assistant messages (a sparse one
 //! mostly, a full one every fifth time). The reminder texts are kimi-cli's (data file).
 
-use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use crate::session::{SessionError, SessionState};
+use crate::session::plan::plan_file_path;
+use crate::session::SessionState;
 
-use super::message::{ContentPart, Message, Role};
+use kagent_base::message::{ContentPart, Message, Role};
 
 /// Assistant messages between two periodic reminders.
 const TURN_INTERVAL: usize = 5;
@@ -21,16 +20,6 @@ const FULL_EVERY_N: u32 = 5;
 
 const REMINDERS: &str = include_str!("data/plan_mode_reminders.txt");
 const PLAN_FILE: &str = "{plan_file}";
-
-/// Words for plan slugs (three of them, joined by `-`): kimi-cli's hero names (data file).
-const SLUG_WORDS_FILE: &str = include_str!("data/plan_slug_words.txt");
-
-fn slug_words() -> Vec<&'static str> {
-    SLUG_WORDS_FILE
-        .lines()
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .collect()
-}
 
 /// A section of the reminder data file, `{plan_file}` replaced by `path`.
 fn reminder(name: &str, path: &str) -> String {
@@ -46,135 +35,6 @@ fn reminder_keys() -> [String; 2] {
         full.lines().next().unwrap_or_default().to_string(),
         sparse.split('.').next().unwrap_or_default().to_string(),
     ]
-}
-
-/// `$HOME/.kimi/plans` (kimi-cli keeps plans under the home directory, not the share dir).
-pub fn plans_dir() -> PathBuf {
-    crate::config::home_dir().join(".kimi").join("plans")
-}
-
-/// Random indexes from a fresh v4 UUID's bytes.
-fn random_words(n: usize) -> Vec<&'static str> {
-    let words = slug_words();
-    let bytes = uuid::Uuid::new_v4().into_bytes();
-    (0..n)
-        .map(|i| {
-            let v = u16::from_le_bytes([bytes[2 * i], bytes[2 * i + 1]]) as usize;
-            words[v % words.len()]
-        })
-        .collect()
-}
-
-/// A slug whose plan file does not exist yet (20 tries, then the session id prefix is added).
-fn new_slug(plan_session_id: &str) -> String {
-    let dir = plans_dir();
-    if let Err(e) = std::fs::create_dir_all(&dir) {
-        crate::logging::warn(&format!("cannot create {}: {e}", dir.display()));
-    }
-    let mut slug = String::new();
-    for _ in 0..20 {
-        slug = random_words(3).join("-");
-        if !dir.join(format!("{slug}.md")).exists() {
-            return slug;
-        }
-    }
-    let prefix: String = plan_session_id.chars().take(8).collect();
-    format!("{slug}-{prefix}")
-}
-
-/// The slug of the state's plan session: the saved one, or one made up for this process
-/// (kimi-cli keeps a per-process cache and does not save it in that case either).
-fn slug_for(st: &mut SessionState, plan_session_id: &str) -> String {
-    if let Some(slug) = st.plan_slug() {
-        return slug.to_string();
-    }
-    if let Some((id, slug)) = st.plan_slug_cache() {
-        if id == plan_session_id {
-            return slug.to_string();
-        }
-    }
-    let slug = new_slug(plan_session_id);
-    st.set_plan_slug_cache(plan_session_id, &slug);
-    slug
-}
-
-/// Allocate the plan session (id and slug, saved) if there is none yet.
-pub fn ensure_plan_session(st: &mut SessionState, session_dir: &Path) -> Result<(), SessionError> {
-    if st.plan_session_id().is_some() {
-        return Ok(());
-    }
-    let id = uuid::Uuid::new_v4().simple().to_string();
-    let slug = new_slug(&id);
-    st.set_plan_session(Some((&id, &slug)));
-    st.save(session_dir)
-}
-
-/// The plan file of the current plan session, if any.
-pub fn plan_file_path(state: &Mutex<SessionState>) -> Option<PathBuf> {
-    let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
-    let id = st.plan_session_id()?.to_string();
-    let slug = slug_for(&mut st, &id);
-    Some(plans_dir().join(format!("{slug}.md")))
-}
-
-/// Switch plan mode. `manual` (wire request, slash command, `--plan`) schedules the
-/// activation reminder. Nothing changes (or is saved) when the mode is already `on`.
-pub fn set_plan_mode(
-    state: &Mutex<SessionState>,
-    session_dir: &Path,
-    on: bool,
-    manual: bool,
-) -> Result<bool, SessionError> {
-    let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
-    if st.plan_mode() == on {
-        return Ok(on);
-    }
-    let fresh = SessionState::load(session_dir);
-    if let Some(t) = fresh.custom_title() {
-        st.set_custom_title(t);
-    }
-    if on {
-        ensure_plan_session(&mut st, session_dir)?;
-        st.set_pending_plan_reminder(manual);
-    } else {
-        st.set_pending_plan_reminder(false);
-        st.set_plan_session(None);
-    }
-    st.set_plan_mode(on);
-    st.save(session_dir)?;
-    Ok(on)
-}
-
-/// A client that switched plan mode itself and saved it in state.json (kimi-kernel's proxy:
-/// kimi-cli's side already reported and recorded the change) tells kagent with a silent
-/// `set_plan_mode`: take the saved plan session instead of making a second one, schedule the
-/// activation reminder as a manual switch does, and save nothing (the file is already right).
-pub fn adopt_client_plan_mode(
-    state: &Mutex<SessionState>,
-    session_dir: &std::path::Path,
-    on: bool,
-) {
-    let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
-    if st.plan_mode() == on {
-        return;
-    }
-    let saved = SessionState::load(session_dir);
-    let plan_session = match (saved.plan_session_id(), saved.plan_slug()) {
-        (Some(id), Some(slug)) if on => Some((id.to_string(), slug.to_string())),
-        _ => None,
-    };
-    st.set_plan_session(plan_session.as_ref().map(|(i, s)| (i.as_str(), s.as_str())));
-    st.set_pending_plan_reminder(on);
-    st.set_plan_mode(on);
-}
-
-/// Schedule the activation reminder if plan mode is already on (`--plan` on a session
-/// restored in plan mode).
-pub fn schedule_activation_reminder(state: &Mutex<SessionState>) {
-    let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
-    if st.plan_mode() {
-        st.set_pending_plan_reminder(true);
-    }
 }
 
 /// Per-soul throttling state of the plan-mode reminders.
@@ -194,7 +54,7 @@ fn is_plan_reminder(m: &Message, keys: &[String; 2]) -> bool {
 impl PlanReminders {
     /// The reminder to inject before the next step, if any.
     pub fn next(&mut self, state: &Mutex<SessionState>, history: &[Message]) -> Option<String> {
-        let plan_mode = state.lock().unwrap_or_else(|p| p.into_inner()).plan_mode();
+        let plan_mode = kagent_base::sync::lock(state).plan_mode();
         if !plan_mode {
             self.inject_count = 0;
             return None;
@@ -208,7 +68,7 @@ impl PlanReminders {
         let full = || reminder(if exists { "full_exists" } else { "full_new" }, &shown);
 
         let pending = {
-            let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
+            let mut st = kagent_base::sync::lock(state);
             let p = st.pending_plan_reminder();
             st.set_pending_plan_reminder(false);
             p
@@ -269,17 +129,6 @@ mod tests {
             reminder_keys()[1],
             "Plan mode still active (see full instructions earlier)"
         );
-    }
-
-    #[test]
-    fn slugs_are_three_words() {
-        let w = random_words(3);
-        assert_eq!(w.len(), 3);
-        assert!(w.iter().all(|s| s
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')));
-        assert_eq!(slug_words().len(), 227);
-        assert_eq!(slug_words()[0], "iron-man");
     }
 
     #[test]

@@ -133,7 +133,7 @@ pub async fn run(
         }
         "yolo" => {
             let (on, afk) = {
-                let st = soul.state.lock().unwrap_or_else(|p| p.into_inner());
+                let st = kagent_base::sync::lock(&soul.state);
                 (!st.yolo(), st.afk())
             };
             soul.update_state(|s| s.set_yolo(on))?;
@@ -150,15 +150,15 @@ pub async fn run(
         }
         "afk" => {
             let (afk, yolo) = {
-                let st = soul.state.lock().unwrap_or_else(|p| p.into_inner());
+                let st = kagent_base::sync::lock(&soul.state);
                 (st.afk(), st.yolo())
             };
             soul.update_state(|s| s.set_afk(!afk))?;
             soul.injections.on_afk_changed();
             if afk {
-                soul.context.append(&[super::message::Message::new(
-                    super::message::Role::User,
-                    vec![super::message::ContentPart::text(format!(
+                soul.context.append(&[kagent_base::message::Message::new(
+                    kagent_base::message::Role::User,
+                    vec![kagent_base::message::ContentPart::text(format!(
                         "<system-reminder>\n{AFK_DISABLED_REMINDER}\n</system-reminder>"
                     ))],
                 )])?;
@@ -240,7 +240,10 @@ pub async fn run(
                 "clear" => {
                     if let Some(p) = soul.plan_file_path().filter(|p| p.exists()) {
                         if let Err(e) = std::fs::remove_file(&p) {
-                            crate::logging::warn(&format!("cannot remove {}: {e}", p.display()));
+                            kagent_base::logging::warn(&format!(
+                                "cannot remove {}: {e}",
+                                p.display()
+                            ));
                         }
                     }
                     send_text(wire, "Plan cleared.");
@@ -268,7 +271,7 @@ pub async fn run(
         "export" => super::export::export(soul, args, wire)?,
         "import" => super::export::import(soul, args, wire)?,
         other => {
-            crate::logging::warn(&format!(
+            kagent_base::logging::warn(&format!(
                 "slash command /{other} is not built in kagent yet"
             ));
             send_text(

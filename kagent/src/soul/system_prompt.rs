@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::skills::project_root;
-use crate::tools::glob::{list_directory, try_list_directory};
+use crate::tools::file::glob::{list_directory, try_list_directory};
 use crate::tools::shell::ShellKind;
 
 const TEMPLATE_FILE: &str = include_str!("data/system_prompt.md");
@@ -134,41 +134,7 @@ fn os_kind() -> String {
     }
 }
 
-/// Python's `datetime.isoformat()` of the current time in UTC.
-fn iso_now_utc() -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    iso_utc(now.as_secs() as i64, now.subsec_micros())
-}
-
-/// The UTC calendar date and time of a Unix timestamp: (year, month, day, hour, minute, second).
-pub fn utc_civil(secs: i64) -> (i64, i64, i64, i64, i64, i64) {
-    let days = secs.div_euclid(86_400);
-    let sod = secs.rem_euclid(86_400);
-    // days since 1970-01-01 -> civil date (Howard Hinnant's algorithm)
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day, sod / 3600, sod % 3600 / 60, sod % 60)
-}
-
-fn iso_utc(secs: i64, micros: u32) -> String {
-    let (year, month, day, h, m, sec) = utc_civil(secs);
-    let time = format!("{h:02}:{m:02}:{sec:02}");
-    let frac = if micros == 0 {
-        String::new()
-    } else {
-        format!(".{micros:06}")
-    };
-    format!("{year:04}-{month:02}-{day:02}T{time}{frac}+00:00")
-}
+use kagent_base::time::iso_now_utc;
 
 /// kimi-cli's `AGENTS.md` merge: from the project root down to `work_dir`, each directory's
 /// `.kimi/AGENTS.md` and then `AGENTS.md` (or else `agents.md`), annotated with their paths,
@@ -232,7 +198,7 @@ pub fn load_agents_md(work_dir: &Path) -> Option<String> {
                 Err(e) => &text[..e.valid_up_to()],
             };
             text = valid.trim().to_string();
-            crate::logging::warn(&format!(
+            kagent_base::logging::warn(&format!(
                 "AGENTS.md truncated due to size limit: {}",
                 path.display()
             ));
@@ -294,15 +260,6 @@ mod tests {
         let p = render(&a);
         assert!(p.contains("**. Use Unix shell syntax inside Shell commands"));
         assert!(p.contains("## Additional Directories\n\nThe following directories"));
-    }
-
-    #[test]
-    fn python_isoformat() {
-        assert_eq!(iso_utc(0, 0), "1970-01-01T00:00:00+00:00");
-        assert_eq!(
-            iso_utc(1_709_251_199, 5),
-            "2024-02-29T23:59:59.000005+00:00"
-        );
     }
 
     #[test]

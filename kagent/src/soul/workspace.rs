@@ -4,11 +4,11 @@
 
 use std::path::{Path, PathBuf};
 
-use super::message::{system_text, Message, Role};
 use super::{send_text, Soul, TurnError};
-use crate::tools::glob::try_list_directory;
-use crate::tools::util::{canonical, expand_user};
+use crate::tools::file::glob::try_list_directory;
 use crate::wire::Wire;
+use kagent_base::message::{system_text, Message, Role};
+use kagent_base::paths::{canonical_in, expand_user};
 
 /// kimi-cli's `sanitize_cli_path`: trim, then drop one pair of matching outer quotes (what a
 /// terminal adds to a dragged-in path).
@@ -64,7 +64,7 @@ pub fn add_dir(soul: &mut Soul, args: &str, wire: &Wire) -> Result<(), TurnError
         return Ok(());
     }
     // relative to the work dir, which is the oracle's current directory while it serves
-    let path = canonical(Path::new(&expand_user(arg)), &soul.work_dir);
+    let path = canonical_in(Path::new(&expand_user(arg)), &soul.work_dir);
     if let Some(text) = refusal(&path, &soul.work_dir, &added) {
         send_text(wire, &text);
         return Ok(());
@@ -78,7 +78,7 @@ pub fn add_dir(soul: &mut Soul, args: &str, wire: &Wire) -> Result<(), TurnError
                 &format!(
                     "Cannot read directory: {} ({})",
                     path.display(),
-                    crate::pyerr::os_error(&e, &path)
+                    kagent_base::py::oserror::os_error(&e, &path)
                 ),
             );
             return Ok(());
@@ -99,7 +99,7 @@ pub fn add_dir(soul: &mut Soul, args: &str, wire: &Wire) -> Result<(), TurnError
     soul.context
         .append(&[Message::new(Role::User, vec![system_text(&note)])])?;
     send_text(wire, &format!("Added directory to workspace: {text}"));
-    crate::logging::info(&format!("Added additional directory: {text}"));
+    kagent_base::logging::info(&format!("Added additional directory: {text}"));
     Ok(())
 }
 

@@ -1,7 +1,7 @@
 //! Human-in-the-loop requests to the wire client: approvals and questions.
 //!
-//! [`Client`] sends a JSON-RPC `request` and waits for the response the server routes back
-//! through the shared pending map. [`Approval`] decides whether a side-effecting action may
+//! [`Client`] sends a JSON-RPC `request` through the wire's outbound-request service and
+//! waits for the response the server routes back. [`Approval`] decides whether a side-effecting action may
 //! run: yolo / afk approve everything, `approve_for_session` remembers the action name in
 //! `state.json`, anything else asks the client with an `ApprovalRequest`. A reject, an error
 //! response, an invalid response and a closed connection all deny the action.
@@ -12,49 +12,25 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
-use tokio::sync::oneshot;
 
 use crate::session::SessionState;
-use crate::wire::{jsonrpc, Outbox};
+use crate::wire::jsonrpc;
+pub use crate::wire::outbound::Reply;
+use crate::wire::outbound::Requests;
 
 use super::{DisplayBlock, Rejection, ToolReturnValue};
-
-/// Waiters for responses to our requests, keyed by request id (shared with the server).
-pub type PendingMap = Arc<Mutex<HashMap<String, oneshot::Sender<Result<Value, String>>>>>;
-
-/// How the client answered a request.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Reply {
-    Result(Value),
-    /// A JSON-RPC error response (its message).
-    Error(String),
-    /// The connection closed before an answer.
-    Closed,
-}
 
 /// The wire client as seen by tools.
 #[derive(Clone)]
 pub struct Client {
-    outbox: Outbox,
-    pending: PendingMap,
+    requests: Requests,
     supports_question: Arc<AtomicBool>,
 }
 
-struct Unregister(PendingMap, String);
-impl Drop for Unregister {
-    fn drop(&mut self) {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&self.1);
-    }
-}
-
 impl Client {
-    pub fn new(outbox: Outbox, pending: PendingMap) -> Client {
+    pub fn new(requests: Requests) -> Client {
         Client {
-            outbox,
-            pending,
+            requests,
             supports_question: Arc::new(AtomicBool::new(false)),
         }
     }
@@ -69,29 +45,14 @@ impl Client {
 
     /// Send `{"type": kind, "payload": payload}` as request `id` and wait for the answer.
     pub async fn request(&self, id: &str, kind: &str, payload: Value) -> Reply {
-        let (tx, rx) = oneshot::channel();
-        self.pending
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(id.to_string(), tx);
-        let guard = Unregister(self.pending.clone(), id.to_string());
-        let _ = self.outbox.send(jsonrpc::request(
-            id,
-            json!({"type": kind, "payload": payload}),
-        ));
-        let out = match rx.await {
-            Ok(Ok(v)) => Reply::Result(v),
-            Ok(Err(m)) => Reply::Error(m),
-            Err(_) => Reply::Closed,
-        };
-        drop(guard);
-        out
+        self.requests.send(id, kind, payload).wait().await
     }
 
     /// Send an event that is not recorded in `wire.jsonl` (like kimi-cli's root hub events).
     pub fn event(&self, kind: &str, payload: Value) {
         let _ = self
-            .outbox
+            .requests
+            .outbox()
             .send(jsonrpc::event(json!({"type": kind, "payload": payload})));
     }
 }
@@ -158,12 +119,11 @@ impl Approval {
 
     /// A new turn starts: requests it makes carry a new `source_id`.
     pub fn new_turn(&self) {
-        *self.source_id.lock().unwrap_or_else(|p| p.into_inner()) =
-            uuid::Uuid::new_v4().simple().to_string();
+        *kagent_base::sync::lock(&self.source_id) = uuid::Uuid::new_v4().simple().to_string();
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, SessionState> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        kagent_base::sync::lock(&self.state)
     }
 
     pub fn is_yolo(&self) -> bool {
@@ -182,7 +142,7 @@ impl Approval {
         let mut st = self.state();
         st.add_auto_approve_action(action);
         if let Err(e) = st.save(&self.session_dir) {
-            crate::logging::error(&format!("saving approval state failed: {e}"));
+            kagent_base::logging::error(&format!("saving approval state failed: {e}"));
         }
     }
 
@@ -205,11 +165,7 @@ impl Approval {
             return Decision::Approved;
         }
         let id = uuid::Uuid::new_v4().to_string();
-        let source_id = self
-            .source_id
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
+        let source_id = kagent_base::sync::lock(&self.source_id).clone();
         let payload = json!({
             "id": id,
             "tool_call_id": tool_call_id,
@@ -223,10 +179,7 @@ impl Approval {
             "source_description": null,
             "display": display.iter().map(|d| d.0.clone()).collect::<Vec<_>>(),
         });
-        self.waiting
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(id.clone(), action.to_string());
+        kagent_base::sync::lock(&self.waiting).insert(id.clone(), action.to_string());
         // Dropped mid-wait (turn cancelled): the request is withdrawn as a reject.
         let guard = Withdraw {
             approval: self.clone(),
@@ -236,10 +189,7 @@ impl Approval {
         let reply = self.client.request(&id, "ApprovalRequest", payload).await;
         let mut guard = guard;
         guard.armed = false;
-        self.waiting
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&id);
+        kagent_base::sync::lock(&self.waiting).remove(&id);
         let (response, feedback) = match reply {
             Reply::Result(v) => parse_response(&v),
             Reply::Error(_) | Reply::Closed => ("reject".to_string(), String::new()),
@@ -270,11 +220,7 @@ impl Drop for Withdraw {
         if !self.armed {
             return;
         }
-        let was_waiting = self
-            .approval
-            .waiting
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+        let was_waiting = kagent_base::sync::lock(&self.approval.waiting)
             .remove(&self.id)
             .is_some();
         if was_waiting {

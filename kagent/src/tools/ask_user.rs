@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 use super::approval::{Approval, Client, Reply};
 use super::args::{self, false_, Field, Kind, STR};
 use super::{DisplayBlock, Tool, ToolContext, ToolReturnValue};
-use crate::llm::BoxFuture;
+use kagent_base::BoxFuture;
 
 pub const NAME: &str = "AskUserQuestion";
 
@@ -208,7 +208,7 @@ impl Tool for AskUserQuestion {
                     "User dismissed",
                 );
             }
-            let out = crate::pyjson::dumps_utf8(&json!({"answers": answers}));
+            let out = kagent_base::py::json::dumps_utf8(&json!({"answers": answers}));
             result(&out, "User has answered.", "User answered")
         })
     }

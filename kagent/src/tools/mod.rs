@@ -7,122 +7,27 @@
 //! registry. Unknown tools and unparsable arguments produce the same error results as kosong.
 
 pub mod approval;
-pub mod args;
+pub use kagent_base::py::args;
 pub mod ask_user;
-pub mod diff;
-pub mod glob;
-pub mod grep;
-pub mod media;
+pub mod external;
+pub mod file;
 pub mod plan;
-pub mod read_file;
 pub mod repeat;
-pub mod schema_check;
 pub mod shell;
 pub mod think;
 pub mod todo;
 pub mod util;
-pub mod write_file;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use crate::llm::{BoxFuture, ToolDefinition};
-use crate::soul::message::{ContentPart, ToolCall};
+use kagent_base::message::ToolCall;
+use kagent_base::{tool::ToolDefinition, BoxFuture};
 
-/// A display block shown to the user (`brief`, `diff`, `todo`, `shell`, or any other type).
-#[derive(Debug, Clone, PartialEq)]
-pub struct DisplayBlock(pub Value);
-
-impl DisplayBlock {
-    pub fn brief(text: &str) -> Self {
-        DisplayBlock(json!({"type": "brief", "text": text}))
-    }
-}
-
-/// Output of a tool for the model.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ToolOutput {
-    Text(String),
-    Parts(Vec<ContentPart>),
-}
-
-/// kosong's `ToolReturnValue`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ToolReturnValue {
-    pub is_error: bool,
-    pub output: ToolOutput,
-    /// Explanation for the model.
-    pub message: String,
-    pub display: Vec<DisplayBlock>,
-    pub extras: Option<serde_json::Map<String, Value>>,
-    /// Set when the user rejected the call (kimi-cli's `ToolRejectedError`); not sent on the
-    /// wire. A rejection without feedback ends the turn.
-    pub rejection: Option<Rejection>,
-}
-
-/// How a tool call was rejected by the user.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Rejection {
-    /// A plain "no": the turn stops after this step.
-    Plain,
-    /// A "no" with feedback for the model: the turn goes on.
-    WithFeedback,
-}
-
-impl ToolReturnValue {
-    /// A successful result.
-    pub fn ok(output: impl Into<String>, message: impl Into<String>) -> Self {
-        ToolReturnValue {
-            is_error: false,
-            output: ToolOutput::Text(output.into()),
-            message: message.into(),
-            display: vec![],
-            extras: None,
-            rejection: None,
-        }
-    }
-
-    /// An error result with a `brief` display block (kosong's `ToolError`).
-    pub fn error(message: impl Into<String>, brief: &str) -> Self {
-        ToolReturnValue {
-            is_error: true,
-            output: ToolOutput::Text(String::new()),
-            message: message.into(),
-            display: vec![DisplayBlock::brief(brief)],
-            extras: None,
-            rejection: None,
-        }
-    }
-
-    pub fn to_json(&self) -> Value {
-        json!({
-            "is_error": self.is_error,
-            "output": match &self.output {
-                ToolOutput::Text(s) => Value::String(s.clone()),
-                ToolOutput::Parts(p) => Value::Array(p.iter().map(ContentPart::to_json).collect()),
-            },
-            "message": self.message,
-            "display": self.display.iter().map(|d| d.0.clone()).collect::<Vec<_>>(),
-            "extras": self.extras,
-        })
-    }
-}
-
-/// The result of one tool call.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ToolResult {
-    pub tool_call_id: String,
-    pub return_value: ToolReturnValue,
-}
-
-impl ToolResult {
-    pub fn to_json(&self) -> Value {
-        json!({"tool_call_id": self.tool_call_id, "return_value": self.return_value.to_json()})
-    }
-}
+pub use kagent_base::tool::{DisplayBlock, Rejection, ToolOutput, ToolResult, ToolReturnValue};
 
 /// What a tool gets besides its arguments.
 #[derive(Debug, Clone)]
@@ -215,7 +120,7 @@ impl Toolset {
     }
 
     fn repeat_state(&self) -> std::sync::MutexGuard<'_, repeat::RepeatState> {
-        self.repeat.lock().unwrap_or_else(|p| p.into_inner())
+        kagent_base::sync::lock(&self.repeat)
     }
 
     /// A new turn starts (calls of earlier turns do not count as repeats).
@@ -255,7 +160,7 @@ impl Toolset {
         // kosong: `json.loads(arguments or "{}", strict=False)`
         let raw = call.arguments.as_deref().unwrap_or("");
         let raw = if raw.is_empty() { "{}" } else { raw };
-        let arguments: Value = match crate::pyloads::loads(raw) {
+        let arguments: Value = match kagent_base::py::loads::loads(raw) {
             Ok(v) => v,
             Err(e) => {
                 let msg = format!("Error parsing JSON arguments: {e}");
@@ -305,7 +210,7 @@ pub struct BuiltinSetup {
     pub client: approval::Client,
     pub state: Arc<Mutex<crate::session::SessionState>>,
     pub session_dir: PathBuf,
-    pub workspace: crate::workspace::Workspace,
+    pub workspace: crate::session::workspace::Workspace,
     /// Skills roots outside the work directory (`Glob` may search them).
     pub skills_dirs: Vec<PathBuf>,
     /// Capabilities of the configured model (`image_in`, `video_in`, ...).
@@ -329,19 +234,22 @@ pub fn install_builtins(toolset: &mut Toolset, setup: BuiltinSetup) -> approval:
     toolset.register(Arc::new(ask_user::AskUserQuestion::new(approval.clone())));
     toolset.register(Arc::new(todo::SetTodoList::new(state, session_dir)));
     toolset.register(Arc::new(shell::Shell::new(approval.clone())));
-    toolset.register(Arc::new(read_file::ReadFile::new(workspace.clone())));
-    if let Some(t) = media::ReadMediaFile::new(workspace.clone(), &capabilities) {
+    toolset.register(Arc::new(file::read_file::ReadFile::new(workspace.clone())));
+    if let Some(t) = file::media::ReadMediaFile::new(workspace.clone(), &capabilities) {
         toolset.register(Arc::new(t));
     }
-    toolset.register(Arc::new(glob::Glob::new(workspace.clone(), skills_dirs)));
+    toolset.register(Arc::new(file::glob::Glob::new(
+        workspace.clone(),
+        skills_dirs,
+    )));
     // Grep searches any path (kimi-cli does not restrict it to the workspace)
-    toolset.register(Arc::new(grep::Grep::new(work_dir)));
-    toolset.register(Arc::new(write_file::WriteFile::new(
+    toolset.register(Arc::new(file::grep::Grep::new(work_dir)));
+    toolset.register(Arc::new(file::write_file::WriteFile::new(
         approval.clone(),
         plan.clone(),
         workspace.clone(),
     )));
-    toolset.register(Arc::new(write_file::StrReplaceFile::new(
+    toolset.register(Arc::new(file::write_file::StrReplaceFile::new(
         approval.clone(),
         plan.clone(),
         workspace,
@@ -361,6 +269,7 @@ pub fn install_builtins(toolset: &mut Toolset, setup: BuiltinSetup) -> approval:
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     struct Upper;
     impl Tool for Upper {

@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use tokio::sync::watch;
 
 use super::{ToolOutput, ToolReturnValue};
-use crate::soul::message::ContentPart;
+use kagent_base::message::ContentPart;
 
 /// `(tool name, canonical arguments)`
 pub type CallKey = (String, String);
@@ -67,7 +67,7 @@ fn sorted(value: &Value) -> Value {
 
 /// Arguments with keys sorted, compact (`json.dumps(..., separators=(",", ":"))`).
 pub fn canonical_arguments(arguments: &Value) -> String {
-    crate::pyjson::compact(&sorted(arguments))
+    kagent_base::py::json::compact(&sorted(arguments))
 }
 
 /// Append a reminder to a result's output (a string, or the last text part).

@@ -13,7 +13,7 @@ use super::approval::Approval;
 use super::args::{self, false_, Field, Get, Kind, STR};
 use super::util::{block, ResultBuilder};
 use super::{Tool, ToolContext, ToolReturnValue};
-use crate::llm::BoxFuture;
+use kagent_base::BoxFuture;
 
 pub const MAX_FOREGROUND_TIMEOUT: i64 = 5 * 60;
 pub const MAX_BACKGROUND_TIMEOUT: i64 = 24 * 60 * 60;
@@ -227,7 +227,7 @@ async fn run(
     let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => {
-            crate::logging::error(&format!("Shell command execution failed: {command}: {e}"));
+            kagent_base::logging::error(&format!("Shell command execution failed: {command}: {e}"));
             return builder.error(
                 &format!("Command execution failed: {e}"),
                 "Execution failed",

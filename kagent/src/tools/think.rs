@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use super::args::{self, Field, STR};
 use super::{Tool, ToolContext, ToolReturnValue};
-use crate::llm::BoxFuture;
+use kagent_base::BoxFuture;
 
 const FIELDS: &[Field] = &[Field::required("thought", STR)];
 

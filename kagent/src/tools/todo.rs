@@ -9,8 +9,8 @@ use serde_json::{json, Value};
 use super::args::{self, Field, Kind};
 use super::util::{block, ok_with};
 use super::{Tool, ToolContext, ToolReturnValue};
-use crate::llm::BoxFuture;
 use crate::session::SessionState;
+use kagent_base::BoxFuture;
 
 const TODO_FIELDS: &[Field] = &[
     Field::required("title", Kind::Str { min_len: Some(1) }),
@@ -100,14 +100,14 @@ impl Tool for SetTodoList {
                         .map(|t| json!({"title": t["title"], "status": t["status"]}))
                         .collect();
                     {
-                        let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
+                        let mut st = kagent_base::sync::lock(&state);
                         let fresh = SessionState::load(&dir);
                         if let Some(t) = fresh.custom_title() {
                             st.set_custom_title(t);
                         }
                         st.set_todos(Value::Array(items.clone()));
                         if let Err(e) = st.save(&dir) {
-                            crate::logging::error(&format!("saving todos failed: {e}"));
+                            kagent_base::logging::error(&format!("saving todos failed: {e}"));
                         }
                     }
                     ok_with(

@@ -1,6 +1,7 @@
 //! Helpers shared by the built-in tools: output limits, path handling, sensitive files.
 
-use std::path::{Component, Path, PathBuf};
+use kagent_base::paths::{canonical_in, expand_user};
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
@@ -211,47 +212,6 @@ pub fn ok_with(
     }
 }
 
-/// `~` expansion as `Path.expanduser` does it.
-pub fn expand_user(raw: &str) -> String {
-    if raw == "~" || raw.starts_with("~/") || (cfg!(windows) && raw.starts_with("~\\")) {
-        if let Some(home) = home_dir() {
-            return format!("{}{}", home.display(), &raw[1..]);
-        }
-    }
-    raw.to_string()
-}
-
-pub fn home_dir() -> Option<PathBuf> {
-    let var = if cfg!(windows) { "USERPROFILE" } else { "HOME" };
-    std::env::var_os(var)
-        .filter(|h| !h.is_empty())
-        .map(PathBuf::from)
-}
-
-/// `normpath` of `path` made absolute against `base`; symlinks are not resolved (kaos'
-/// `canonical`).
-pub fn canonical(path: &Path, base: &Path) -> PathBuf {
-    let abs = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        base.join(path)
-    };
-    let mut out = PathBuf::new();
-    for c in abs.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                let at_root = out.parent().is_none();
-                if !at_root {
-                    out.pop();
-                }
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
-}
-
 /// Pure-path containment (both sides canonical).
 pub fn is_within(path: &Path, dir: &Path) -> bool {
     path.starts_with(dir)
@@ -308,7 +268,7 @@ pub fn block(v: Value) -> DisplayBlock {
 /// the work dir, a relative path may not leave it, `block_sensitive` refuses files that look
 /// like secrets; the error is the tool result to return.
 pub fn read_tool_file(
-    ws: &crate::workspace::Workspace,
+    ws: &crate::session::workspace::Workspace,
     raw: &str,
     block_sensitive: bool,
 ) -> Result<(PathBuf, Vec<u8>), Box<super::ToolReturnValue>> {
@@ -320,7 +280,7 @@ pub fn read_tool_file(
         )));
     }
     let user = PathBuf::from(expand_user(raw));
-    let path = canonical(&user, ws.work_dir());
+    let path = canonical_in(&user, ws.work_dir());
     if !ws.contains(&path) && !user.is_absolute() {
         return Err(Box::new(ToolReturnValue::error(
             format!("`{}` is not an absolute path. You must provide an absolute path to read a file outside the working directory.", user.display()),
@@ -374,9 +334,12 @@ mod tests {
     #[test]
     fn canonical_is_lexical() {
         let base = Path::new("/w/x");
-        assert_eq!(canonical(Path::new("../y/./z"), base), Path::new("/w/y/z"));
-        assert!(is_within(&canonical(Path::new("a"), base), base));
-        assert!(!is_within(&canonical(Path::new("../xy"), base), base));
+        assert_eq!(
+            canonical_in(Path::new("../y/./z"), base),
+            Path::new("/w/y/z")
+        );
+        assert!(is_within(&canonical_in(Path::new("a"), base), base));
+        assert!(!is_within(&canonical_in(Path::new("../xy"), base), base));
     }
 
     #[test]

@@ -1,9 +1,11 @@
-//! The Wire: JSON-RPC framing ([`jsonrpc`]), message types ([`types`]), the stdio server
-//! ([`server`]) and the per-turn [`Wire`] that fans soul events out to the client (raw) and
-//! to `wire.jsonl` (merged, like kimi-cli's recorder).
+//! The Wire: JSON-RPC framing ([`jsonrpc`]), message types ([`types`]), the outbound-request
+//! service ([`outbound`]: requests to the client and their pending answers), the [`Outbox`]
+//! and the per-turn [`Wire`] that fans soul events out to the client (raw) and to
+//! `wire.jsonl` (merged, like kimi-cli's recorder). The stdio server that reads the client is
+//! in `src/server/`, a higher layer.
 
 pub mod jsonrpc;
-pub mod server;
+pub mod outbound;
 pub mod types;
 
 use std::path::{Path, PathBuf};
@@ -12,8 +14,8 @@ use std::sync::{Arc, Mutex};
 use serde_json::json;
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::pyjson;
 use crate::session::append_line;
+use kagent_base::py::json as pyjson;
 use types::WireMessage;
 
 /// The protocol version this kernel speaks.
@@ -35,7 +37,7 @@ pub fn record_envelope(path: &Path, envelope: &serde_json::Value) {
     if needs_header {
         let header = json!({"type": "metadata", "protocol_version": PROTOCOL_VERSION});
         if let Err(e) = append_line(path, &pyjson::dumps_utf8(&header)) {
-            crate::logging::error(&format!("wire file write failed: {e}"));
+            kagent_base::logging::error(&format!("wire file write failed: {e}"));
         }
     }
     let ts = std::time::SystemTime::now()
@@ -44,7 +46,7 @@ pub fn record_envelope(path: &Path, envelope: &serde_json::Value) {
         .unwrap_or(0.0);
     let rec = json!({"timestamp": ts, "message": envelope});
     if let Err(e) = append_line(path, &pyjson::dumps_utf8(&rec)) {
-        crate::logging::error(&format!("wire file write failed: {e}"));
+        kagent_base::logging::error(&format!("wire file write failed: {e}"));
     }
 }
 
@@ -82,7 +84,7 @@ impl Wire {
 
     /// Send an event: to the client as is, to the wire file merged.
     pub fn send(&self, msg: WireMessage) {
-        let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let mut g = kagent_base::sync::lock(&self.inner);
         if g.closed {
             return;
         }
@@ -130,7 +132,7 @@ impl Wire {
 
     /// End of the turn: flush, then drop whatever is sent later.
     pub fn close(&self) {
-        let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let mut g = kagent_base::sync::lock(&self.inner);
         Self::flush_locked(&mut g);
         g.closed = true;
     }
@@ -139,7 +141,7 @@ impl Wire {
     /// `QuestionRequest`) in `wire.jsonl`, in order with the events. Sending it is up to the
     /// caller: kimi-cli records a question even when the client cannot be asked.
     pub fn record_request(&self, kind: &str, payload: serde_json::Value) {
-        let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let mut g = kagent_base::sync::lock(&self.inner);
         Self::flush_locked(&mut g);
         if let Some(f) = &g.file {
             record_envelope(f, &json!({"type": kind, "payload": payload}));
@@ -148,7 +150,7 @@ impl Wire {
 
     /// Record any pending merged message.
     pub fn flush(&self) {
-        let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let mut g = kagent_base::sync::lock(&self.inner);
         Self::flush_locked(&mut g);
     }
 }

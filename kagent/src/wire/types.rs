@@ -2,8 +2,8 @@
 
 use serde_json::{json, Value};
 
-use crate::soul::message::{ContentPart, TokenUsage, ToolCall, ToolCallPart, UserInput};
-use crate::tools::ToolResult;
+use kagent_base::message::{ContentPart, TokenUsage, ToolCall, ToolCallPart, UserInput};
+use kagent_base::tool::ToolResult;
 
 /// `StatusUpdate` payload; `None` fields serialize as `null`.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -3,10 +3,10 @@
 use serde_json::Value;
 
 use super::{done, option, question, show_opt, unsupported, values, PlanControl};
-use crate::llm::BoxFuture;
 use crate::tools::approval::Approval;
 use crate::tools::ask_user::{ask, Unsupported};
 use crate::tools::{args, Tool, ToolContext, ToolReturnValue};
+use kagent_base::BoxFuture;
 
 pub const NAME: &str = "EnterPlanMode";
 

@@ -5,12 +5,12 @@
 use serde_json::{json, Value};
 
 use super::{done, option, question, show_opt, unsupported, values, PlanControl};
-use crate::llm::BoxFuture;
 use crate::tools::approval::Approval;
 use crate::tools::args::{self, Field, Kind};
 use crate::tools::ask_user::{ask, Unsupported};
 use crate::tools::{Rejection, Tool, ToolContext, ToolReturnValue};
 use crate::wire::types::WireMessage;
+use kagent_base::BoxFuture;
 
 pub const NAME: &str = "ExitPlanMode";
 
@@ -32,7 +32,7 @@ fn label_not_reserved(label: &str) -> Result<(), String> {
     let shown = ["'Approve'", "'Reject'", "'Reject And Exit'", "'Revise'"].join(", ");
     Err(format!(
         "Option label {} is reserved. Do not use {shown} as option labels.",
-        crate::llm::pyrepr::repr_value(&Value::String(label.to_string()))
+        kagent_base::py::repr::repr_value(&Value::String(label.to_string()))
     ))
 }
 

@@ -17,9 +17,9 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
 
-use super::util::canonical;
 use super::ToolReturnValue;
 use crate::session::SessionState;
+use kagent_base::paths::canonical_in;
 
 /// Plan-mode state as the tools see it.
 #[derive(Clone)]
@@ -43,25 +43,22 @@ impl PlanControl {
     }
 
     pub fn is_on(&self) -> bool {
-        self.state
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .plan_mode()
+        kagent_base::sync::lock(&self.state).plan_mode()
     }
 
     /// The current plan file (none outside a plan session).
     pub fn path(&self) -> Option<PathBuf> {
-        crate::soul::plan::plan_file_path(&self.state)
+        crate::session::plan::plan_file_path(&self.state)
     }
 
     /// Flip plan mode as a tool does (no activation reminder); returns the new mode.
     pub fn toggle(&self) -> bool {
         let on = !self.is_on();
-        match crate::soul::plan::set_plan_mode(&self.state, &self.session_dir, on, false) {
+        match crate::session::plan::set_plan_mode(&self.state, &self.session_dir, on, false) {
             Ok(v) => v,
             Err(e) => {
                 // The mode is switched in memory even when state.json cannot be written.
-                crate::logging::error(&format!("saving plan mode failed: {e}"));
+                kagent_base::logging::error(&format!("saving plan mode failed: {e}"));
                 on
             }
         }
@@ -78,7 +75,7 @@ impl PlanControl {
                 "Plan file unavailable",
             )));
         };
-        let plan = canonical(&plan, Path::new("/"));
+        let plan = canonical_in(&plan, Path::new("/"));
         if path != plan {
             return Err(Box::new(ToolReturnValue::error(
                 format!(

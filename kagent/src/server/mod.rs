@@ -1,0 +1,729 @@
+//! The stdio JSON-RPC server: reads one JSON object per line from stdin, answers on stdout.
+//!
+//! `prompt` and `replay` run as background tasks so `cancel`/`steer`/`set_plan_mode` and
+//! responses to our own `request`s are served while a turn runs. Everything written to stdout
+//! goes through one queue, so lines never interleave.
+
+use std::sync::{Arc, Mutex};
+
+use serde_json::{json, Value};
+use tokio::io::AsyncBufReadExt;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::soul::cancel::CancelToken;
+use crate::soul::{slash, Soul, TurnError};
+use crate::wire::jsonrpc::{self, codes, Inbound};
+use crate::wire::types::{StatusUpdate, WireMessage, REPLAYABLE_EVENTS, REPLAYABLE_REQUESTS};
+use crate::wire::{Outbox, Wire, PROTOCOL_VERSION};
+
+use kagent_base::message::UserInput;
+
+/// Tools kimi-cli's default agent always has that kagent does not implement: external
+/// tools may not take these names either. Built-ins kagent has are found in the toolset
+/// (so `ReadMediaFile` is free for a model without image/video input, as in kimi-cli;
+/// `SearchWeb` exists there only with a search service, which kagent cannot configure).
+pub const UNIMPLEMENTED_BUILTIN_NAMES: &[&str] =
+    &["Agent", "TaskList", "TaskOutput", "TaskStop", "FetchURL"];
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum ActiveKind {
+    Turn,
+    Replay,
+}
+
+use crate::wire::outbound::Requests;
+
+/// Why the server stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    StdinClosed,
+    Signal(i32),
+}
+
+pub struct Server {
+    outbox: Outbox,
+    soul: Arc<tokio::sync::Mutex<Soul>>,
+    active: Arc<Mutex<Option<(ActiveKind, CancelToken)>>>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    requests: Requests,
+    steer_queue: Arc<Mutex<std::collections::VecDeque<UserInput>>>,
+    state: Arc<Mutex<crate::session::SessionState>>,
+    session: crate::session::Session,
+    /// Names of tools registered by the client (may be re-registered).
+    external: std::collections::HashSet<String>,
+    /// Approval policy and client handle shared by the built-in tools.
+    approval: crate::tools::approval::Approval,
+}
+
+fn invalid_params(id: &str, method: &str) -> Value {
+    jsonrpc::error(
+        Some(id),
+        codes::INVALID_PARAMS,
+        &format!("Invalid parameters for method `{method}`"),
+    )
+}
+
+/// pydantic's lax bool.
+fn lax_bool(v: &Value) -> Option<bool> {
+    match v {
+        Value::Bool(b) => Some(*b),
+        Value::Number(n) if n.as_f64() == Some(1.0) => Some(true),
+        Value::Number(n) if n.as_f64() == Some(0.0) => Some(false),
+        Value::String(s) => match s.to_lowercase().as_str() {
+            "1" | "on" | "t" | "true" | "y" | "yes" => Some(true),
+            "0" | "off" | "f" | "false" | "n" | "no" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn is_opt_type(v: Option<&Value>, check: fn(&Value) -> bool) -> bool {
+    match v {
+        None | Some(Value::Null) => true,
+        Some(x) => check(x),
+    }
+}
+
+/// Validated `initialize` params.
+struct InitParams {
+    external_tools: Vec<(String, String, Value)>,
+    supports_question: bool,
+    supports_plan_mode: bool,
+    /// Client hook subscriptions (shape-checked).
+    hooks: Vec<Value>,
+    /// kimi-kernel's extension, `report_hooks: false`: its own handshake (kimi-cli's shell and
+    /// print UIs) must not make hook activity reported, as kimi-cli reports it only to an
+    /// initialized Wire client.
+    report_hooks: bool,
+}
+
+fn parse_initialize(params: &Value) -> Option<InitParams> {
+    let p = params.as_object()?;
+    if !p.get("protocol_version").is_some_and(Value::is_string) {
+        return None;
+    }
+    if let Some(c) = p.get("client").filter(|v| !v.is_null()) {
+        if !c.get("name").is_some_and(Value::is_string)
+            || !is_opt_type(c.get("version"), Value::is_string)
+        {
+            return None;
+        }
+    }
+    if let Some(caps) = p.get("capabilities").filter(|v| !v.is_null()) {
+        let caps = caps.as_object()?;
+        for k in ["supports_question", "supports_plan_mode"] {
+            if let Some(v) = caps.get(k) {
+                lax_bool(v)?;
+            }
+        }
+    }
+    if let Some(hooks) = p.get("hooks").filter(|v| !v.is_null()) {
+        for h in hooks.as_array()? {
+            if !h.get("id").is_some_and(Value::is_string)
+                || !h.get("event").is_some_and(Value::is_string)
+                || !is_opt_type(h.get("matcher"), Value::is_string)
+                || !is_opt_type(h.get("timeout"), Value::is_i64)
+            {
+                return None;
+            }
+        }
+    }
+    let mut external_tools = vec![];
+    if let Some(tools) = p.get("external_tools").filter(|v| !v.is_null()) {
+        for t in tools.as_array()? {
+            let name = t.get("name")?.as_str()?;
+            let description = t.get("description")?.as_str()?;
+            let parameters = t.get("parameters").filter(|v| v.is_object())?;
+            external_tools.push((
+                name.to_string(),
+                description.to_string(),
+                parameters.clone(),
+            ));
+        }
+    }
+    let capability = |name: &str| {
+        p.get("capabilities")
+            .and_then(|c| c.get(name))
+            .and_then(lax_bool)
+            .unwrap_or(false)
+    };
+    let (supports_question, supports_plan_mode) = (
+        capability("supports_question"),
+        capability("supports_plan_mode"),
+    );
+    let hooks = p
+        .get("hooks")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let report_hooks = p.get("report_hooks").and_then(lax_bool).unwrap_or(true);
+    Some(InitParams {
+        external_tools,
+        supports_question,
+        supports_plan_mode,
+        hooks,
+        report_hooks,
+    })
+}
+
+fn parse_user_input(params: &Value) -> Option<UserInput> {
+    UserInput::from_json(params.get("user_input")?).ok()
+}
+
+impl Server {
+    pub fn new(mut soul: Soul, outbox: Outbox) -> Server {
+        let steer_queue = soul.steer_queue.clone();
+        let state = soul.state.clone();
+        let session = soul.session.clone();
+        let requests = Requests::new(outbox.clone());
+        let client = crate::tools::approval::Client::new(requests.clone());
+        let setup = crate::tools::BuiltinSetup {
+            client,
+            state: state.clone(),
+            session_dir: session.dir.clone(),
+            workspace: soul.workspace.clone(),
+            skills_dirs: soul.skills.outside_roots.clone(),
+            capabilities: soul
+                .llm
+                .as_ref()
+                .map(|l| l.capabilities.clone())
+                .unwrap_or_default(),
+        };
+        let approval = crate::tools::install_builtins(&mut soul.toolset, setup);
+        Server {
+            approval,
+            outbox,
+            soul: Arc::new(tokio::sync::Mutex::new(soul)),
+            active: Arc::new(Mutex::new(None)),
+            tasks: vec![],
+            requests,
+            steer_queue,
+            state,
+            session,
+            external: Default::default(),
+        }
+    }
+
+    fn send(&self, v: Value) {
+        let _ = self.outbox.send(v);
+    }
+
+    fn active_kind(&self) -> Option<ActiveKind> {
+        kagent_base::sync::lock(&self.active)
+            .as_ref()
+            .map(|(k, _)| *k)
+    }
+
+    /// Serve until stdin closes or a termination signal arrives.
+    pub async fn serve(mut self) -> Exit {
+        kagent_base::logging::info("Starting Wire server on stdio");
+        let mut stdin = tokio::io::BufReader::with_capacity(1 << 16, tokio::io::stdin());
+        let mut buf = Vec::new();
+        let mut signals = Signals::new();
+        let exit = loop {
+            buf.clear();
+            let read = tokio::select! {
+                r = stdin.read_until(b'\n', &mut buf) => r,
+                sig = signals.recv() => break Exit::Signal(sig),
+            };
+            match read {
+                Ok(0) => {
+                    kagent_base::logging::info("stdin closed, Wire server exiting");
+                    break Exit::StdinClosed;
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    kagent_base::logging::error(&format!("stdin read failed: {e}"));
+                    break Exit::StdinClosed;
+                }
+            }
+            let line = String::from_utf8_lossy(&buf);
+            let line = line.trim();
+            if line.is_empty() {
+                // kimi-cli answers a blank line like any other invalid JSON
+                self.send(jsonrpc::error(
+                    None,
+                    codes::PARSE_ERROR,
+                    "Invalid JSON format",
+                ));
+                continue;
+            }
+            self.handle_line(line).await;
+            self.tasks.retain(|t| !t.is_finished());
+        };
+        self.shutdown(exit).await;
+        exit
+    }
+
+    async fn shutdown(&mut self, exit: Exit) {
+        // Like kimi-cli, nothing more reaches stdout once the connection is closed: what is
+        // already queued is written, later lines (the TurnEnd and the prompt's response of a
+        // turn still running) are recorded in the session only.
+        let eof = exit == Exit::StdinClosed;
+        if eof {
+            self.send(CLOSE_STDOUT);
+        }
+        // Pending client requests resolve as "connection closed".
+        self.requests.close_all();
+        if let Some((kind, c)) = kagent_base::sync::lock(&self.active).as_ref() {
+            match kind {
+                ActiveKind::Turn if eof => c.close(),
+                _ => c.cancel(),
+            }
+        }
+        for t in self.tasks.drain(..) {
+            let _ = t.await;
+        }
+        // Make sure nothing else holds the soul (the turn recorded its TurnEnd).
+        let _soul = self.soul.lock().await;
+    }
+
+    async fn handle_line(&mut self, line: &str) {
+        match jsonrpc::classify(line) {
+            Inbound::Reject(Some(resp)) => {
+                kagent_base::logging::error(&format!("Rejected JSON-RPC line: {}", truncate(line)));
+                self.send(resp);
+            }
+            Inbound::Reject(None) => {
+                kagent_base::logging::error(&format!("Ignored JSON-RPC line: {}", truncate(line)));
+            }
+            Inbound::Response { id, result, error } => {
+                let answer = match (result, error) {
+                    (_, Some(e)) => Err(e
+                        .get("message")
+                        .and_then(Value::as_str)
+                        .unwrap_or("error")
+                        .to_string()),
+                    (Some(r), None) => Ok(r),
+                    (None, None) => Ok(Value::Null),
+                };
+                if !self.requests.resolve(&id, answer) {
+                    kagent_base::logging::error(&format!(
+                        "No pending request for response id={id}"
+                    ));
+                }
+            }
+            Inbound::Request { id, method, params } => {
+                self.handle_request(id, &method, params).await
+            }
+        }
+    }
+
+    async fn handle_request(&mut self, id: String, method: &str, params: Value) {
+        match method {
+            "initialize" => {
+                let Some(p) = parse_initialize(&params) else {
+                    return self.send(invalid_params(&id, method));
+                };
+                if self.active_kind().is_some() {
+                    return self.send(in_progress(&id));
+                }
+                let result = self.initialize(p).await;
+                self.send(jsonrpc::success(&id, result));
+            }
+            "prompt" => {
+                let Some(input) = parse_user_input(&params) else {
+                    return self.send(invalid_params(&id, method));
+                };
+                self.start_turn(id, input);
+            }
+            "steer" => {
+                let Some(input) = parse_user_input(&params) else {
+                    return self.send(invalid_params(&id, method));
+                };
+                if self.active_kind().is_none() {
+                    return self.send(no_turn(&id));
+                }
+                kagent_base::sync::lock(&self.steer_queue).push_back(input);
+                self.send(jsonrpc::success(&id, json!({"status": "steered"})));
+            }
+            "set_plan_mode" => {
+                let Some(on) = params.get("enabled").and_then(lax_bool) else {
+                    return self.send(invalid_params(&id, method));
+                };
+                // kimi-kernel's extension: its client-facing side reports and records it
+                if params.get("silent").and_then(Value::as_bool) == Some(true) {
+                    crate::session::plan::adopt_client_plan_mode(
+                        &self.state,
+                        &self.session.dir,
+                        on,
+                    );
+                    return self.send(jsonrpc::success(
+                        &id,
+                        json!({"status": "ok", "plan_mode": on}),
+                    ));
+                }
+                if let Err(e) =
+                    crate::session::plan::set_plan_mode(&self.state, &self.session.dir, on, true)
+                {
+                    kagent_base::logging::error(&format!("saving plan mode failed: {e}"));
+                }
+                let status = WireMessage::StatusUpdate(StatusUpdate {
+                    plan_mode: Some(on),
+                    ..StatusUpdate::default()
+                });
+                self.send(jsonrpc::event(status.envelope()));
+                crate::wire::record(&self.session.wire_file, &status);
+                self.send(jsonrpc::success(
+                    &id,
+                    json!({"status": "ok", "plan_mode": on}),
+                ));
+            }
+            "cancel" => {
+                let guard = kagent_base::sync::lock(&self.active);
+                match guard.as_ref() {
+                    Some((_, c)) => {
+                        c.cancel();
+                        drop(guard);
+                        self.send(jsonrpc::success(&id, json!({})));
+                    }
+                    None => {
+                        drop(guard);
+                        self.send(no_turn(&id));
+                    }
+                }
+            }
+            "replay" => self.start_replay(id),
+            _ => self.send(jsonrpc::error(
+                Some(&id),
+                codes::METHOD_NOT_FOUND,
+                &format!("Unexpected method received: {method}"),
+            )),
+        }
+    }
+
+    async fn initialize(&mut self, p: InitParams) -> Value {
+        let mut accepted = vec![];
+        let mut rejected = vec![];
+        if !p.external_tools.is_empty() {
+            let mut soul = self.soul.lock().await;
+            for (name, description, parameters) in p.external_tools {
+                let builtin = UNIMPLEMENTED_BUILTIN_NAMES.contains(&name.as_str())
+                    || (soul.toolset.find(&name).is_some() && !self.external.contains(&name));
+                if builtin {
+                    rejected.push(json!({"name": name, "reason": "conflicts with builtin tool"}));
+                    continue;
+                }
+                if let Err(reason) = kagent_base::py::schema::check(&parameters) {
+                    rejected.push(json!({"name": name, "reason": reason}));
+                    continue;
+                }
+                soul.toolset
+                    .register(Arc::new(crate::tools::external::ExternalTool {
+                        name: name.clone(),
+                        description: if description.is_empty() {
+                            "No description provided.".to_string()
+                        } else {
+                            description
+                        },
+                        parameters,
+                        requests: self.requests.clone(),
+                    }));
+                self.external.insert(name.clone());
+                accepted.push(name);
+            }
+        }
+        {
+            // AskUserQuestion is offered only to clients that can answer questions.
+            self.approval
+                .client()
+                .set_supports_question(p.supports_question);
+            let mut soul = self.soul.lock().await;
+            if p.supports_question {
+                soul.toolset.unhide(crate::tools::ask_user::NAME);
+            } else {
+                soul.toolset.hide(crate::tools::ask_user::NAME);
+            }
+            // The plan-mode tools likewise only for clients that support plan mode.
+            for name in [
+                crate::tools::plan::enter::NAME,
+                crate::tools::plan::exit::NAME,
+            ] {
+                if p.supports_plan_mode {
+                    soul.toolset.unhide(name);
+                } else {
+                    soul.toolset.hide(name);
+                }
+            }
+        }
+        let (configured, flow_commands) = {
+            let soul = self.soul.lock().await;
+            soul.hooks.subscribe(&p.hooks);
+            if p.report_hooks {
+                soul.hooks.connect(crate::hooks::ClientLink {
+                    requests: self.requests.clone(),
+                });
+            }
+            let flows: Vec<Value> = soul
+                .flows
+                .iter()
+                .map(|f| {
+                    json!({
+                        "name": format!("{}{}", crate::soul::flow_runner::COMMAND_PREFIX, f.name),
+                        "description": f.description,
+                        "aliases": [],
+                    })
+                })
+                .collect();
+            (soul.hooks.summary(), flows)
+        };
+        // built-ins, then one `skill:<name>` per skill, then the flow skills' `flow:<name>`
+        // (kimi-cli's `_build_slash_commands`)
+        let mut commands: Vec<Value> = slash::COMMANDS
+            .iter()
+            .map(|c| json!({"name": c.name, "description": c.description, "aliases": c.aliases}))
+            .collect();
+        let skill_commands = self.soul.lock().await.skills.slash_commands();
+        commands.extend(skill_commands.into_iter().map(
+            |(name, description)| json!({"name": name, "description": description, "aliases": []}),
+        ));
+        commands.extend(flow_commands);
+        let mut result = serde_json::Map::new();
+        result.insert("protocol_version".into(), json!(PROTOCOL_VERSION));
+        result.insert(
+            "server".into(),
+            json!({"name": "kagent", "version": env!("CARGO_PKG_VERSION")}),
+        );
+        result.insert("slash_commands".into(), Value::Array(commands));
+        if !accepted.is_empty() || !rejected.is_empty() {
+            result.insert(
+                "external_tools".into(),
+                json!({"accepted": accepted, "rejected": rejected}),
+            );
+        }
+        result.insert(
+            "hooks".into(),
+            json!({"supported_events": crate::hooks::EVENT_TYPES, "configured": configured}),
+        );
+        result.insert("capabilities".into(), json!({"supports_question": true}));
+        Value::Object(result)
+    }
+
+    fn start_turn(&mut self, id: String, input: UserInput) {
+        let cancel = {
+            let mut g = kagent_base::sync::lock(&self.active);
+            if g.is_some() {
+                drop(g);
+                return self.send(in_progress(&id));
+            }
+            let c = CancelToken::new();
+            *g = Some((ActiveKind::Turn, c.clone()));
+            c
+        };
+        self.approval.new_turn();
+        let soul = self.soul.clone();
+        let outbox = self.outbox.clone();
+        let active = self.active.clone();
+        self.tasks.push(tokio::spawn(async move {
+            let mut soul = soul.lock().await;
+            let wire = Wire::new(outbox.clone(), Some(soul.session.wire_file.clone()));
+            let result = soul.run(input, &wire, &cancel).await;
+            drop(soul);
+            *kagent_base::sync::lock(&active) = None;
+            let resp = match result {
+                Ok(()) => jsonrpc::success(&id, json!({"status": "finished"})),
+                Err(TurnError::Cancelled) => jsonrpc::success(&id, json!({"status": "cancelled"})),
+                Err(TurnError::MaxStepsReached(n)) => {
+                    jsonrpc::success(&id, json!({"status": "max_steps_reached", "steps": n}))
+                }
+                Err(TurnError::LlmNotSet) => {
+                    jsonrpc::error(Some(&id), codes::LLM_NOT_SET, "LLM is not set")
+                }
+                Err(TurnError::LlmNotSupported(m)) => {
+                    jsonrpc::error(Some(&id), codes::LLM_NOT_SUPPORTED, &m)
+                }
+                Err(TurnError::Provider(e)) => {
+                    jsonrpc::error(Some(&id), codes::CHAT_PROVIDER_ERROR, &e.to_string())
+                }
+                Err(TurnError::Internal(m)) => {
+                    kagent_base::logging::error(&format!(
+                        "Unexpected error in prompt handler: {m}"
+                    ));
+                    jsonrpc::error(Some(&id), codes::INTERNAL_ERROR, &m)
+                }
+            };
+            let _ = outbox.send(resp);
+        }));
+    }
+
+    fn start_replay(&mut self, id: String) {
+        let cancel = {
+            let mut g = kagent_base::sync::lock(&self.active);
+            if g.is_some() {
+                drop(g);
+                return self.send(in_progress(&id));
+            }
+            let c = CancelToken::new();
+            *g = Some((ActiveKind::Replay, c.clone()));
+            c
+        };
+        let path = self.session.wire_file.clone();
+        let outbox = self.outbox.clone();
+        let active = self.active.clone();
+        self.tasks.push(tokio::spawn(async move {
+            let (mut events, mut requests) = (0u64, 0u64);
+            let mut status = "finished";
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            for line in text.lines() {
+                if cancel.is_cancelled() {
+                    status = "cancelled";
+                    break;
+                }
+                let Ok(rec) = serde_json::from_str::<Value>(line.trim()) else {
+                    continue;
+                };
+                let Some(msg) = rec.get("message") else {
+                    continue;
+                };
+                let kind = msg.get("type").and_then(Value::as_str).unwrap_or("");
+                if !msg.get("payload").is_some_and(Value::is_object) {
+                    continue;
+                }
+                if REPLAYABLE_EVENTS.contains(&kind) {
+                    let _ = outbox.send(jsonrpc::event(msg.clone()));
+                    events += 1;
+                } else if REPLAYABLE_REQUESTS.contains(&kind) {
+                    let rid = msg["payload"]
+                        .get("id")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string();
+                    let _ = outbox.send(jsonrpc::request(&rid, msg.clone()));
+                    requests += 1;
+                }
+                tokio::task::yield_now().await;
+            }
+            if cancel.is_cancelled() {
+                status = "cancelled";
+            }
+            *kagent_base::sync::lock(&active) = None;
+            let _ = outbox.send(jsonrpc::success(
+                &id,
+                json!({"status": status, "events": events, "requests": requests}),
+            ));
+        }));
+    }
+}
+
+fn in_progress(id: &str) -> Value {
+    jsonrpc::error(
+        Some(id),
+        codes::INVALID_STATE,
+        "An agent turn is already in progress",
+    )
+}
+
+fn no_turn(id: &str) -> Value {
+    jsonrpc::error(
+        Some(id),
+        codes::INVALID_STATE,
+        "No agent turn is in progress",
+    )
+}
+
+fn truncate(line: &str) -> String {
+    line.chars().take(200).collect()
+}
+
+/// Queued instead of a message: stdout takes nothing after it.
+const CLOSE_STDOUT: Value = Value::Null;
+
+/// The protocol writer: one OS thread doing plain blocking writes to stdout. Messages queued
+/// while it writes go out together with a single flush, and the runtime thread never waits for
+/// stdout. (`tokio::io::stdout` would hand every write and flush to a blocking-pool thread:
+/// two thread wake-ups per message, which under load cost more than the turn itself.)
+/// It ends when every sender is gone, [`CLOSE_STDOUT`] comes or stdout is closed; the
+/// returned receiver resolves then.
+pub fn spawn_stdout_writer(
+    mut rx: mpsc::UnboundedReceiver<Value>,
+) -> std::io::Result<oneshot::Receiver<()>> {
+    use std::io::Write as _;
+
+    let (done_tx, done_rx) = oneshot::channel();
+    std::thread::Builder::new()
+        .name("kagent-stdout".into())
+        .stack_size(256 * 1024)
+        .spawn(move || {
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::with_capacity(64 * 1024, stdout.lock());
+            let mut next = rx.blocking_recv();
+            while let Some(first) = next.take() {
+                // this message and whatever is already queued behind it, then one flush
+                let (mut closing, mut ok) = (false, true);
+                let mut burst = Some(first);
+                while let Some(v) = burst.take() {
+                    if v == CLOSE_STDOUT {
+                        closing = true;
+                        break;
+                    }
+                    let mut line = kagent_base::py::json::compact(&v);
+                    line.push('\n');
+                    ok = out.write_all(line.as_bytes()).is_ok();
+                    if !ok {
+                        break;
+                    }
+                    burst = rx.try_recv().ok();
+                }
+                if !ok || out.flush().is_err() {
+                    kagent_base::logging::error("stdout closed; dropping output");
+                    break;
+                }
+                if closing {
+                    break;
+                }
+                next = rx.blocking_recv();
+            }
+            drop(rx);
+            let _ = done_tx.send(());
+        })?;
+    Ok(done_rx)
+}
+
+/// SIGTERM / SIGINT (Ctrl-C on Windows).
+struct Signals {
+    #[cfg(unix)]
+    term: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    int: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn new() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Signals {
+                term: signal(SignalKind::terminate()).ok(),
+                int: signal(SignalKind::interrupt()).ok(),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            Signals {}
+        }
+    }
+
+    async fn recv(&mut self) -> i32 {
+        #[cfg(unix)]
+        {
+            async fn wait(s: &mut Option<tokio::signal::unix::Signal>) {
+                match s {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            }
+            tokio::select! {
+                _ = wait(&mut self.term) => 15,
+                _ = wait(&mut self.int) => 2,
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            2
+        }
+    }
+}

@@ -1,0 +1,208 @@
+//! Running a flow (`/flow:<name>`), as kimi-cli 1.51's `FlowRunner` does: from BEGIN, each
+//! task node's label is sent as a user turn (its own TurnBegin/TurnEnd inside the command's
+//! turn); a decision node lists its branches and asks for `<choice>LABEL</choice>`,
+//! re-asking until the answer names an edge; END stops. Log texts are kimi-cli's.
+
+use crate::skills::flow::{parse_choice, Flow, FlowEdge, FlowNode, NodeKind};
+use crate::soul::cancel::CancelToken;
+use crate::soul::{Soul, StopReason, TurnError};
+use crate::wire::Wire;
+
+/// The most node visits of one run (kimi-cli's `DEFAULT_MAX_FLOW_MOVES`).
+pub const DEFAULT_MAX_MOVES: u64 = 1000;
+
+pub use crate::skills::flow::COMMAND_PREFIX;
+
+/// Appended to a decision prompt after an answer without a valid choice (kimi-cli's text).
+const INVALID_CHOICE_RETRY: &str = "Your last response did not include a valid choice. \
+Reply with one of the choices using <choice>...</choice>.";
+
+/// Run `flow` for `/flow:<name> <args>`. Arguments are not supported: kimi-cli logs them and
+/// runs nothing.
+pub async fn run_flow(
+    soul: &mut Soul,
+    flow: &Flow,
+    name: &str,
+    args: &str,
+    wire: &Wire,
+    cancel: &CancelToken,
+) -> Result<(), TurnError> {
+    run_with_limit(soul, flow, name, args, wire, cancel, DEFAULT_MAX_MOVES).await
+}
+
+async fn run_with_limit(
+    soul: &mut Soul,
+    flow: &Flow,
+    name: &str,
+    args: &str,
+    wire: &Wire,
+    cancel: &CancelToken,
+    max_moves: u64,
+) -> Result<(), TurnError> {
+    if !args.trim().is_empty() {
+        kagent_base::logging::warn(&format!(
+            "Agent flow /{COMMAND_PREFIX}{name} ignores args: {args}"
+        ));
+        return Ok(());
+    }
+    let mut current = flow.begin_id.clone();
+    let mut moves = 0u64;
+    let mut total_steps = 0i64;
+    loop {
+        let Some(node) = flow.node(&current) else {
+            return Err(TurnError::Internal(format!(
+                "flow node \"{current}\" does not exist"
+            )));
+        };
+        let edges = flow.edges(&current);
+        match node.kind {
+            NodeKind::End => {
+                kagent_base::logging::info(&format!("Agent flow reached END node {current}"));
+                return Ok(());
+            }
+            NodeKind::Begin => {
+                let Some(first) = edges.first() else {
+                    kagent_base::logging::error(&format!(
+                        "Agent flow BEGIN node \"{current}\" has no outgoing edges; stopping."
+                    ));
+                    return Ok(());
+                };
+                current = first.dst.clone();
+                continue;
+            }
+            NodeKind::Task | NodeKind::Decision => {}
+        }
+        if moves >= max_moves {
+            return Err(TurnError::MaxStepsReached(total_steps));
+        }
+        let (next, steps) = execute_node(soul, node, edges, wire, cancel).await?;
+        total_steps += steps;
+        let Some(next) = next else {
+            return Ok(());
+        };
+        moves += 1;
+        current = next;
+    }
+}
+
+/// One node: its turn(s). Returns the next node (`None`: stop the flow) and the steps used.
+async fn execute_node(
+    soul: &mut Soul,
+    node: &FlowNode,
+    edges: &[FlowEdge],
+    wire: &Wire,
+    cancel: &CancelToken,
+) -> Result<(Option<String>, i64), TurnError> {
+    let Some(first) = edges.first() else {
+        kagent_base::logging::error(&format!(
+            "Agent flow node \"{}\" has no outgoing edges; stopping.",
+            node.id
+        ));
+        return Ok((None, 0));
+    };
+    let base_prompt = node_prompt(node, edges);
+    let mut prompt = base_prompt.clone();
+    let mut steps = 0;
+    loop {
+        let outcome = soul.nested_turn(&prompt, wire, cancel).await?;
+        steps += outcome.step_count;
+        if outcome.stop_reason == StopReason::ToolRejected {
+            kagent_base::logging::error("Agent flow stopped after tool rejection.");
+            return Ok((None, steps));
+        }
+        if node.kind != NodeKind::Decision {
+            return Ok((Some(first.dst.clone()), steps));
+        }
+        let choice = outcome
+            .final_message
+            .as_ref()
+            .and_then(|m| parse_choice(&m.extract_text(" ")));
+        if let Some(dst) = match_edge(edges, choice.as_deref()) {
+            return Ok((Some(dst), steps));
+        }
+        let options: Vec<&str> = edges
+            .iter()
+            .map(|e| e.label.as_deref().unwrap_or(""))
+            .collect();
+        kagent_base::logging::warn(&format!(
+            "Agent flow invalid choice. Got: {}. Available: {}.",
+            choice
+                .filter(|c| !c.is_empty())
+                .as_deref()
+                .unwrap_or("<missing>"),
+            options.join(", ")
+        ));
+        prompt = format!("{base_prompt}\n\n{INVALID_CHOICE_RETRY}");
+    }
+}
+
+/// A task's prompt is its label; a decision's lists the branches (kimi-cli's wording).
+pub fn node_prompt(node: &FlowNode, edges: &[FlowEdge]) -> String {
+    if node.kind != NodeKind::Decision {
+        return node.label.clone();
+    }
+    let mut lines = vec![
+        node.label.clone(),
+        String::new(),
+        "Available branches:".into(),
+    ];
+    lines.extend(
+        edges
+            .iter()
+            .filter_map(|e| e.label.as_deref().filter(|l| !l.is_empty()))
+            .map(|l| format!("- {l}")),
+    );
+    lines.push(String::new());
+    lines.push("Reply with a choice using <choice>...</choice>.".into());
+    lines.join("\n")
+}
+
+/// The destination of the edge labelled exactly `choice`.
+fn match_edge(edges: &[FlowEdge], choice: Option<&str>) -> Option<String> {
+    let choice = choice.filter(|c| !c.is_empty())?;
+    edges
+        .iter()
+        .find(|e| e.label.as_deref() == Some(choice))
+        .map(|e| e.dst.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn edge(dst: &str, label: Option<&str>) -> FlowEdge {
+        FlowEdge {
+            src: "q".into(),
+            dst: dst.into(),
+            label: label.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn decision_prompt_lists_labelled_branches() {
+        let node = FlowNode {
+            id: "q".into(),
+            label: "Is it done?".into(),
+            kind: NodeKind::Decision,
+        };
+        let edges = [edge("e", Some("yes")), edge("f", Some("no"))];
+        assert_eq!(
+            node_prompt(&node, &edges),
+            "Is it done?\n\nAvailable branches:\n- yes\n- no\n\nReply with a choice using <choice>...</choice>."
+        );
+        let task = FlowNode {
+            kind: NodeKind::Task,
+            ..node
+        };
+        assert_eq!(node_prompt(&task, &edges), "Is it done?");
+    }
+
+    #[test]
+    fn choices_match_labels_exactly() {
+        let edges = [edge("e", Some("yes")), edge("f", Some("no"))];
+        assert_eq!(match_edge(&edges, Some("no")), Some("f".into()));
+        assert_eq!(match_edge(&edges, Some("No")), None);
+        assert_eq!(match_edge(&edges, Some("")), None);
+        assert_eq!(match_edge(&edges, None), None);
+    }
+}

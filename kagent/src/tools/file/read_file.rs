@@ -1,0 +1,311 @@
+//! `ReadFile`: numbered lines of a text file, with line, line-length and byte limits.
+
+use std::collections::VecDeque;
+
+use serde_json::{json, Value};
+
+use crate::session::workspace::Workspace;
+use crate::tools::args::{self, Field, Get, Kind, STR};
+use crate::tools::file::media::{detect_file_type, FileKind, MEDIA_SNIFF_BYTES};
+use crate::tools::util::{read_tool_file, truncate_line};
+use crate::tools::{Tool, ToolContext, ToolReturnValue};
+use kagent_base::BoxFuture;
+
+pub const MAX_LINES: i64 = 1000;
+pub const MAX_LINE_LENGTH: usize = 2000;
+pub const MAX_BYTES: usize = 100 << 10;
+
+const FIELDS: &[Field] = &[
+    Field::required("path", STR),
+    Field::optional("line_offset", args::INT, || json!(1)),
+    Field::optional(
+        "n_lines",
+        Kind::Int {
+            ge: Some(1),
+            le: None,
+        },
+        || json!(MAX_LINES),
+    ),
+];
+
+pub struct ReadFile {
+    ws: Workspace,
+}
+
+impl ReadFile {
+    pub fn new(ws: impl Into<Workspace>) -> Self {
+        ReadFile { ws: ws.into() }
+    }
+}
+
+impl Tool for ReadFile {
+    fn name(&self) -> &str {
+        "ReadFile"
+    }
+
+    fn description(&self) -> &str {
+        "Read a text file and return its lines prefixed with line numbers (like `cat -n`).\n\n\
+         - Relative paths resolve against the working directory; files outside it need an absolute path.\n\
+         - At most 1000 lines or 102400 bytes are returned per call; lines longer than 2000 characters are truncated.\n\
+         - Use `line_offset` and `n_lines` to page through large files; a negative `line_offset` reads from the end (e.g. -100 for the last 100 lines).\n\
+         - Images, videos and binary files cannot be read with this tool.\n\
+         - Files that may hold secrets (e.g. `.env`, private keys) are refused."
+    }
+
+    fn parameters(&self) -> Value {
+        json!({
+            "properties": {
+                "path": {
+                    "description": "The path to the file to read. Absolute paths are required when reading files outside the working directory.",
+                    "type": "string"
+                },
+                "line_offset": {
+                    "default": 1,
+                    "description": "The line number to start reading from. By default read from the beginning of the file. Set this when the file is too large to read at once. Negative values read from the end of the file (e.g. -100 reads the last 100 lines). The absolute value of negative offset cannot exceed 1000.",
+                    "type": "integer"
+                },
+                "n_lines": {
+                    "default": MAX_LINES,
+                    "description": "The number of lines to read. By default read up to 1000 lines, which is the max allowed value. Set this value when the file is too large to read at once.",
+                    "minimum": 1,
+                    "type": "integer"
+                }
+            },
+            "required": ["path"],
+            "type": "object"
+        })
+    }
+
+    fn call(&self, arguments: Value, ctx: ToolContext) -> BoxFuture<'static, ToolReturnValue> {
+        let ws = self.ws.clone();
+        let _ = ctx;
+        Box::pin(async move {
+            let p = match args::validate(&arguments, FIELDS) {
+                Ok(p) => p,
+                Err(e) => return args::validate_error(&e),
+            };
+            let offset = p.int_of("line_offset");
+            if offset == 0 {
+                return args::validate_error(&args::value_error(
+                    "Params",
+                    &arguments,
+                    "line_offset cannot be 0; use 1 for the first line or -1 for the last line",
+                ));
+            }
+            if offset < -MAX_LINES {
+                return args::validate_error(&args::value_error(
+                    "Params",
+                    &arguments,
+                    &format!("line_offset cannot be less than -{MAX_LINES}. Use a positive line_offset with the total line count to read from a specific position."),
+                ));
+            }
+            let raw = p.str_of("path");
+            read(&ws, &raw, offset, p.int_of("n_lines"))
+        })
+    }
+}
+
+fn read(ws: &Workspace, raw: &str, offset: i64, n_lines: i64) -> ToolReturnValue {
+    let (path, data) = match read_tool_file(ws, raw, true) {
+        Ok(found) => found,
+        Err(result) => return *result,
+    };
+    let header = &data[..data.len().min(MEDIA_SNIFF_BYTES)];
+    match detect_file_type(&path, Some(header)).kind {
+        FileKind::Image | FileKind::Video => {
+            let kind = if detect_file_type(&path, Some(header)).kind == FileKind::Image {
+                "image"
+            } else {
+                "video"
+            };
+            return ToolReturnValue::error(
+                format!("`{raw}` is a {kind} file. Use other appropriate tools to read image or video files."),
+                "Unsupported file type",
+            );
+        }
+        FileKind::Unknown => {
+            return ToolReturnValue::error(
+                format!("`{raw}` seems not readable. You may need to read it with proper shell commands, Python tools or MCP tools if available. If you read/operate it with Python, you MUST ensure that any third-party packages are installed in a virtual environment (venv)."),
+                "File not readable",
+            );
+        }
+        FileKind::Text => {}
+    }
+    let text = String::from_utf8_lossy(&data);
+    let lines = read_lines(&text);
+    if offset < 0 {
+        tail(&lines, offset, n_lines)
+    } else {
+        forward(&lines, offset, n_lines)
+    }
+}
+
+/// Lines as Python's text-mode file iteration yields them (universal newlines: `\r\n` and
+/// `\r` become `\n`).
+fn read_lines(text: &str) -> Vec<String> {
+    let normalized = text.replace("\r\n", "\n").replace('\r', "\n");
+    let mut out = vec![];
+    let mut rest = normalized.as_str();
+    while !rest.is_empty() {
+        match rest.find('\n') {
+            Some(i) => {
+                out.push(rest[..=i].to_string());
+                rest = &rest[i + 1..];
+            }
+            None => {
+                out.push(rest.to_string());
+                rest = "";
+            }
+        }
+    }
+    out
+}
+
+fn finish(
+    lines: &[(usize, String)],
+    total: usize,
+    n_lines: i64,
+    max_lines_reached: bool,
+    max_bytes_reached: bool,
+    truncated: &[usize],
+    start_line: usize,
+) -> ToolReturnValue {
+    let output: String = lines.iter().map(|(no, l)| format!("{no:6}\t{l}")).collect();
+    let mut message = if lines.is_empty() {
+        "No lines read from file.".to_string()
+    } else {
+        format!(
+            "{} lines read from file starting from line {start_line}.",
+            lines.len()
+        )
+    };
+    message.push_str(&format!(" Total lines in file: {total}."));
+    if max_lines_reached {
+        message.push_str(&format!(" Max {MAX_LINES} lines reached."));
+    } else if max_bytes_reached {
+        message.push_str(&format!(" Max {MAX_BYTES} bytes reached."));
+    } else if (lines.len() as i64) < n_lines {
+        message.push_str(" End of file reached.");
+    }
+    if !truncated.is_empty() {
+        let list: Vec<String> = truncated.iter().map(|n| n.to_string()).collect();
+        message.push_str(&format!(" Lines [{}] were truncated.", list.join(", ")));
+    }
+    ToolReturnValue::ok(output, message)
+}
+
+fn forward(all: &[String], offset: i64, n_lines: i64) -> ToolReturnValue {
+    let start = offset as usize;
+    let mut lines = vec![];
+    let mut truncated = vec![];
+    let mut n_bytes = 0usize;
+    let (mut max_lines_reached, mut max_bytes_reached) = (false, false);
+    for (i, line) in all.iter().enumerate().skip(start.saturating_sub(1)) {
+        let no = i + 1;
+        let cut = truncate_line(line, MAX_LINE_LENGTH, "...");
+        if cut != *line {
+            truncated.push(no);
+        }
+        n_bytes += cut.len();
+        lines.push((no, cut));
+        if lines.len() as i64 >= n_lines {
+            break;
+        } else if lines.len() as i64 >= MAX_LINES {
+            max_lines_reached = true;
+            break;
+        } else if n_bytes >= MAX_BYTES {
+            max_bytes_reached = true;
+            break;
+        }
+    }
+    finish(
+        &lines,
+        all.len(),
+        n_lines,
+        max_lines_reached,
+        max_bytes_reached,
+        &truncated,
+        start,
+    )
+}
+
+fn tail(all: &[String], offset: i64, n_lines: i64) -> ToolReturnValue {
+    let count = offset.unsigned_abs() as usize;
+    let mut buf: VecDeque<(usize, String, bool)> = VecDeque::new();
+    for (i, line) in all.iter().enumerate() {
+        let cut = truncate_line(line, MAX_LINE_LENGTH, "...");
+        let was = cut != *line;
+        buf.push_back((i + 1, cut, was));
+        if buf.len() > count {
+            buf.pop_front();
+        }
+    }
+    let entries: Vec<_> = buf.into_iter().collect();
+    let limit = n_lines.min(MAX_LINES) as usize;
+    let mut candidates: Vec<_> = entries.iter().take(limit).cloned().collect();
+    let max_lines_reached =
+        entries.len() > MAX_LINES as usize && candidates.len() == MAX_LINES as usize;
+    let total_bytes: usize = candidates.iter().map(|e| e.1.len()).sum();
+    let max_bytes_reached = total_bytes > MAX_BYTES;
+    if max_bytes_reached {
+        let mut kept = 0;
+        let mut n = 0;
+        for e in candidates.iter().rev() {
+            n += e.1.len();
+            if n > MAX_BYTES {
+                break;
+            }
+            kept += 1;
+        }
+        candidates = candidates.split_off(candidates.len() - kept);
+    }
+    let truncated: Vec<usize> = candidates.iter().filter(|e| e.2).map(|e| e.0).collect();
+    let start = candidates.first().map_or(all.len() + 1, |e| e.0);
+    let lines: Vec<(usize, String)> = candidates.into_iter().map(|e| (e.0, e.1)).collect();
+    finish(
+        &lines,
+        all.len(),
+        n_lines,
+        max_lines_reached,
+        max_bytes_reached,
+        &truncated,
+        start,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(n: usize) -> Vec<String> {
+        (1..=n).map(|i| format!("line {i}\n")).collect()
+    }
+
+    #[test]
+    fn forward_and_tail_messages() {
+        let r = forward(&lines(3), 2, 1000);
+        assert_eq!(
+            r.message,
+            "2 lines read from file starting from line 2. Total lines in file: 3. End of file reached."
+        );
+        assert_eq!(
+            r.output,
+            crate::tools::ToolOutput::Text("     2\tline 2\n     3\tline 3\n".into())
+        );
+        let r = tail(&lines(5), -2, 1000);
+        assert!(r
+            .message
+            .starts_with("2 lines read from file starting from line 4."));
+        let r = forward(&lines(1200), 1, 1000);
+        assert!(
+            r.message.ends_with("Total lines in file: 1200."),
+            "{}",
+            r.message
+        );
+    }
+
+    #[test]
+    fn universal_newlines() {
+        assert_eq!(read_lines("a\r\nb\rc"), vec!["a\n", "b\n", "c"]);
+    }
+}

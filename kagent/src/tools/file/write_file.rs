@@ -1,0 +1,436 @@
+//! `WriteFile` (overwrite / append) and `StrReplaceFile`, both approved with a diff.
+//!
+//! Paths resolve against the work dir; outside paths must be absolute and ask for the
+//! separate "edit file outside of working directory" action. Nothing is written before the
+//! approval, and only the named file is written. In plan mode only the plan file may be
+//! edited, without approval (see [`crate::tools::plan`]).
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Value};
+
+use crate::session::workspace::Workspace;
+use crate::tools::approval::Approval;
+use crate::tools::args::{self, false_, Field, Get, Kind, STR};
+use crate::tools::file::diff::diff_blocks;
+use crate::tools::plan::{EditTarget, PlanControl};
+use crate::tools::util::{ok_with, show};
+use crate::tools::{Tool, ToolContext, ToolReturnValue};
+use kagent_base::paths::{canonical_in, expand_user};
+use kagent_base::BoxFuture;
+
+pub const ACTION_EDIT: &str = "edit file";
+pub const ACTION_EDIT_OUTSIDE: &str = "edit file outside of working directory";
+
+const WRITE_FIELDS: &[Field] = &[
+    Field::required("path", STR),
+    Field::required("content", STR),
+    Field::optional("mode", Kind::Literal(&["overwrite", "append"]), || {
+        json!("overwrite")
+    }),
+];
+
+/// Resolve a user path for editing: `Err` is the "not absolute" error.
+fn resolve(raw: &str, ws: &Workspace, verb: &str) -> Result<PathBuf, Box<ToolReturnValue>> {
+    let user = PathBuf::from(expand_user(raw));
+    let path = canonical_in(&user, ws.work_dir());
+    if !ws.contains(&path) && !user.is_absolute() {
+        return Err(Box::new(ToolReturnValue::error(
+            format!("`{}` is not an absolute path. You must provide an absolute path to {verb} a file outside the working directory.", user.display()),
+            "Invalid path",
+        )));
+    }
+    Ok(path)
+}
+
+fn action_for(path: &Path, ws: &Workspace) -> &'static str {
+    if ws.contains(path) {
+        ACTION_EDIT
+    } else {
+        ACTION_EDIT_OUTSIDE
+    }
+}
+
+/// Python's `read_text(errors="replace")` with universal newlines.
+fn read_text(path: &Path) -> std::io::Result<String> {
+    let data = std::fs::read(path)?;
+    Ok(String::from_utf8_lossy(&data)
+        .replace("\r\n", "\n")
+        .replace('\r', "\n"))
+}
+
+pub struct WriteFile {
+    approval: Approval,
+    plan: PlanControl,
+    ws: Workspace,
+}
+
+impl WriteFile {
+    pub fn new(approval: Approval, plan: PlanControl, ws: impl Into<Workspace>) -> Self {
+        WriteFile {
+            approval,
+            plan,
+            ws: ws.into(),
+        }
+    }
+}
+
+impl Tool for WriteFile {
+    fn name(&self) -> &str {
+        "WriteFile"
+    }
+
+    fn description(&self) -> &str {
+        "Write content to a file, creating it or replacing it (`overwrite`, the default) or adding to its end (`append`).\n\n\
+         - Relative paths resolve against the working directory; files outside it need an absolute path.\n\
+         - The parent directory must already exist.\n\
+         - Every write is shown to the user as a diff and needs approval.\n\
+         - For small changes to an existing file prefer StrReplaceFile; for large content, write in several appends."
+    }
+
+    fn parameters(&self) -> Value {
+        json!({
+            "properties": {
+                "path": {
+                    "description": "The path to the file to write. Absolute paths are required when writing files outside the working directory.",
+                    "type": "string"
+                },
+                "content": {"description": "The content to write to the file", "type": "string"},
+                "mode": {
+                    "default": "overwrite",
+                    "description": "The mode to use to write to the file. Two modes are supported: `overwrite` for overwriting the whole file and `append` for appending to the end of an existing file.",
+                    "enum": ["overwrite", "append"],
+                    "type": "string"
+                }
+            },
+            "required": ["path", "content"],
+            "type": "object"
+        })
+    }
+
+    fn call(&self, arguments: Value, ctx: ToolContext) -> BoxFuture<'static, ToolReturnValue> {
+        let approval = self.approval.clone();
+        let plan = self.plan.clone();
+        let ws = self.ws.clone();
+        Box::pin(async move {
+            let p = match args::validate(&arguments, WRITE_FIELDS) {
+                Ok(p) => p,
+                Err(e) => return args::validate_error(&e),
+            };
+            let raw = p.str_of("path");
+            if raw.is_empty() {
+                return ToolReturnValue::error("File path cannot be empty.", "Empty file path");
+            }
+            let path = match resolve(&raw, &ws, "write") {
+                Ok(p) => p,
+                Err(e) => return *e,
+            };
+            let target = match plan.edit_target(&path) {
+                Ok(t) => t,
+                Err(e) => return *e,
+            };
+            if target == EditTarget::PlanFile {
+                if let Some(dir) = path.parent() {
+                    // like kimi-cli, a failure here surfaces as the missing-parent error
+                    let _ = std::fs::create_dir_all(dir);
+                }
+            }
+            let fail = |e: &dyn std::fmt::Display| {
+                ToolReturnValue::error(
+                    format!("Failed to write to {raw}. Error: {e}"),
+                    "Failed to write file",
+                )
+            };
+            if !path.parent().is_some_and(Path::exists) {
+                return ToolReturnValue::error(
+                    format!("`{raw}` parent directory does not exist."),
+                    "Parent directory not found",
+                );
+            }
+            let (content, append) = (p.str_of("content"), p.str_of("mode") == "append");
+            let old = if path.exists() {
+                match read_text(&path) {
+                    Ok(t) => Some(t),
+                    Err(e) => return fail(&e),
+                }
+            } else {
+                None
+            };
+            let new_text = if append {
+                format!("{}{content}", old.as_deref().unwrap_or(""))
+            } else {
+                content.clone()
+            };
+            let display = diff_blocks(&show(&path), old.as_deref().unwrap_or(""), &new_text);
+            // Plan-file writes in plan mode need no approval.
+            if target != EditTarget::PlanFile {
+                let decision = approval
+                    .request(
+                        &ctx.tool_call_id,
+                        "WriteFile",
+                        action_for(&path, &ws),
+                        &format!("Write file `{}`", show(&path)),
+                        display.clone(),
+                    )
+                    .await;
+                if !decision.approved() {
+                    return decision.rejection();
+                }
+            }
+            let written = if append {
+                use std::io::Write;
+                std::fs::OpenOptions::new()
+                    .append(true)
+                    .create(true)
+                    .open(&path)
+                    .and_then(|mut f| f.write_all(content.as_bytes()))
+            } else {
+                std::fs::write(&path, content.as_bytes())
+            };
+            if let Err(e) = written {
+                return fail(&e);
+            }
+            let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+            ok_with(
+                "",
+                &format!(
+                    "File successfully {}. Current size: {size} bytes.",
+                    if append { "appended to" } else { "overwritten" }
+                ),
+                display,
+            )
+        })
+    }
+}
+
+const EDIT_FIELDS: &[Field] = &[
+    Field::required("old", STR),
+    Field::required("new", STR),
+    Field::optional("replace_all", Kind::Bool, false_),
+];
+
+const REPLACE_FIELDS: &[Field] = &[
+    Field::required("path", STR),
+    Field::required(
+        "edit",
+        Kind::ModelOrList {
+            model: "Edit",
+            fields: EDIT_FIELDS,
+        },
+    ),
+];
+
+pub struct StrReplaceFile {
+    approval: Approval,
+    plan: PlanControl,
+    ws: Workspace,
+}
+
+impl StrReplaceFile {
+    pub fn new(approval: Approval, plan: PlanControl, ws: impl Into<Workspace>) -> Self {
+        StrReplaceFile {
+            approval,
+            plan,
+            ws: ws.into(),
+        }
+    }
+}
+
+struct Edit {
+    old: String,
+    new: String,
+    replace_all: bool,
+}
+
+/// The validated `edit` value: one edit or a list of them.
+fn parse_edits(edit: &Value) -> Vec<Edit> {
+    let to_edit = |m: &Value| Edit {
+        old: m["old"].as_str().unwrap_or_default().to_string(),
+        new: m["new"].as_str().unwrap_or_default().to_string(),
+        replace_all: m["replace_all"].as_bool().unwrap_or(false),
+    };
+    match edit {
+        Value::Array(items) => items.iter().map(to_edit).collect(),
+        one => vec![to_edit(one)],
+    }
+}
+
+fn replace_once(hay: &str, old: &str, new: &str) -> String {
+    match hay.find(old) {
+        Some(i) => format!("{}{new}{}", &hay[..i], &hay[i + old.len()..]),
+        None => hay.to_string(),
+    }
+}
+
+impl Tool for StrReplaceFile {
+    fn name(&self) -> &str {
+        "StrReplaceFile"
+    }
+
+    fn description(&self) -> &str {
+        "Edit an existing file by replacing strings.\n\n\
+         - `edit` is one edit or a list of edits, applied in order; each replaces the first occurrence of `old` with `new`, or every occurrence when `replace_all` is true.\n\
+         - `old` must match the file content exactly, including whitespace and indentation; include enough context to make it unique.\n\
+         - Relative paths resolve against the working directory; files outside it need an absolute path.\n\
+         - The change is shown to the user as a diff and needs approval."
+    }
+
+    fn parameters(&self) -> Value {
+        let edit = json!({
+            "properties": {
+                "old": {"description": "The old string to replace. Can be multi-line.", "type": "string"},
+                "new": {"description": "The new string to replace with. Can be multi-line.", "type": "string"},
+                "replace_all": {"default": false, "description": "Whether to replace all occurrences.", "type": "boolean"}
+            },
+            "required": ["old", "new"],
+            "type": "object"
+        });
+        json!({
+            "properties": {
+                "path": {
+                    "description": "The path to the file to edit. Absolute paths are required when editing files outside the working directory.",
+                    "type": "string"
+                },
+                "edit": {
+                    "anyOf": [edit.clone(), {"items": edit, "type": "array"}],
+                    "description": "The edit(s) to apply to the file. You can provide a single edit or a list of edits here."
+                }
+            },
+            "required": ["path", "edit"],
+            "type": "object"
+        })
+    }
+
+    fn call(&self, arguments: Value, ctx: ToolContext) -> BoxFuture<'static, ToolReturnValue> {
+        let approval = self.approval.clone();
+        let plan = self.plan.clone();
+        let ws = self.ws.clone();
+        Box::pin(async move {
+            let p = match args::validate(&arguments, REPLACE_FIELDS) {
+                Ok(p) => p,
+                Err(e) => return args::validate_error(&e),
+            };
+            let edits = parse_edits(p.get("edit").unwrap_or(&Value::Null));
+            let raw = p.str_of("path");
+            if raw.is_empty() {
+                return ToolReturnValue::error("File path cannot be empty.", "Empty file path");
+            }
+            let path = match resolve(&raw, &ws, "edit") {
+                Ok(p) => p,
+                Err(e) => return *e,
+            };
+            let target = match plan.edit_target(&path) {
+                Ok(t) => t,
+                Err(e) => return *e,
+            };
+            let fail = |e: &dyn std::fmt::Display| {
+                ToolReturnValue::error(format!("Failed to edit. Error: {e}"), "Failed to edit file")
+            };
+            if !path.exists() {
+                if target == EditTarget::PlanFile {
+                    return ToolReturnValue::error(
+                        "The current plan file does not exist yet. Use WriteFile to create it before calling StrReplaceFile.",
+                        "Plan file not created",
+                    );
+                }
+                return ToolReturnValue::error(
+                    format!("`{raw}` does not exist."),
+                    "File not found",
+                );
+            }
+            if !path.is_file() {
+                return ToolReturnValue::error(format!("`{raw}` is not a file."), "Invalid path");
+            }
+            let original = match read_text(&path) {
+                Ok(t) => t,
+                Err(e) => return fail(&e),
+            };
+            let mut content = original.clone();
+            for e in &edits {
+                content = if e.replace_all {
+                    content.replace(&e.old, &e.new)
+                } else {
+                    replace_once(&content, &e.old, &e.new)
+                };
+            }
+            if content == original {
+                return ToolReturnValue::error(
+                    "No replacements were made. The old string was not found in the file.",
+                    "No replacements made",
+                );
+            }
+            let display = diff_blocks(&show(&path), &original, &content);
+            // Plan-file edits in plan mode need no approval.
+            if target != EditTarget::PlanFile {
+                let decision = approval
+                    .request(
+                        &ctx.tool_call_id,
+                        "StrReplaceFile",
+                        action_for(&path, &ws),
+                        &format!("Edit file `{}`", show(&path)),
+                        display.clone(),
+                    )
+                    .await;
+                if !decision.approved() {
+                    return decision.rejection();
+                }
+            }
+            if let Err(e) = std::fs::write(&path, content.as_bytes()) {
+                return fail(&e);
+            }
+            let total: usize = edits
+                .iter()
+                .map(|e| {
+                    if e.replace_all {
+                        if e.old.is_empty() {
+                            original.chars().count() + 1
+                        } else {
+                            original.matches(&e.old).count()
+                        }
+                    } else {
+                        usize::from(original.contains(&e.old))
+                    }
+                })
+                .sum();
+            ok_with(
+                "",
+                &format!(
+                    "File successfully edited. Applied {} edit(s) with {total} total replacement(s).",
+                    edits.len()
+                ),
+                display,
+            )
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replace_first_only() {
+        assert_eq!(replace_once("a a a", "a", "b"), "b a a");
+        assert_eq!(replace_once("xyz", "q", "b"), "xyz");
+    }
+
+    #[test]
+    fn outside_relative_paths_are_refused() {
+        let wd = &Workspace::from(PathBuf::from("/tmp/wd"));
+        let e = resolve("../x.txt", wd, "write").unwrap_err();
+        assert_eq!(e.message, "`../x.txt` is not an absolute path. You must provide an absolute path to write a file outside the working directory.");
+        assert_eq!(
+            action_for(&resolve("/tmp/x", wd, "write").unwrap(), wd),
+            ACTION_EDIT_OUTSIDE
+        );
+        assert_eq!(
+            action_for(&resolve("a/b", wd, "write").unwrap(), wd),
+            ACTION_EDIT
+        );
+        // an added directory is inside: relative paths reach it, edits are plain edits
+        wd.add(PathBuf::from("/tmp/other"));
+        let p = resolve("../other/x.txt", wd, "write").unwrap();
+        assert_eq!(p, Path::new("/tmp/other/x.txt"));
+        assert_eq!(action_for(&p, wd), ACTION_EDIT);
+    }
+}
