@@ -80,7 +80,7 @@ def test_all_files_match_on_release_and_index(
         {"release": f"{base}/release/"},
         {"index": f"{base}/simple/kimi-kernel/"},
     ):
-        outcomes = verify(sums, **kwargs)
+        outcomes = verify(sums, index=kwargs.get("index"), release=kwargs.get("release"))
         assert [o.status for o in outcomes] == ["ok"] * len(FILES), outcomes
         assert {o.name for o in outcomes} == set(FILES)
 
@@ -98,7 +98,8 @@ def test_mismatch_and_missing_are_reported(
         {"release": f"{base}/release"},
         {"index": f"{base}/simple/kimi-kernel/"},
     ):
-        by_name = {o.name: o for o in verify(sums, **kwargs)}
+        outcomes = verify(sums, index=kwargs.get("index"), release=kwargs.get("release"))
+        by_name = {o.name: o for o in outcomes}
         assert by_name["kimi_kernel-0.1.0-py3-none-win_amd64.whl"].status == "mismatch"
         assert (
             sha(b"tampered")
