@@ -12,6 +12,8 @@ commit) and fails, naming the pin and the right commit, when the SHA is not that
     python -m scripts.release.pins --verify             online, against https://github.com/OWNER/REPO
     python -m scripts.release.pins --verify --mirror DIR
                                                         offline, against bare mirrors DIR/OWNER+REPO/repo
+    python -m scripts.release.pins --sync-templates     copy the workflows' pins into the templates
+                                                        (after dependabot updated the workflows)
 
 Files or directories given as arguments replace the default (.github/workflows and the
 templates).
@@ -228,16 +230,53 @@ def verify(pins: list[Pin], mirror: Path | None = None) -> tuple[list[str], list
     return report, problems
 
 
+def sync_templates(workflows: Path = WORKFLOWS, templates: Path = TEMPLATES) -> list[str]:
+    """Carry the workflows' pins (say, a dependabot update) into the templates they come from."""
+    generated = find_pins(workflow_files([workflows]))
+    problems = check(generated)
+    if problems:
+        raise PinError("fix the workflows' pins first: " + "; ".join(problems))
+    wanted = {pin.repo: pin for pin in generated if pin.repo is not None}
+    changes: list[str] = []
+    for path in workflow_files([templates]):
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        for pin in find_pins([path]):
+            new = wanted.get(pin.repo) if pin.repo is not None else None
+            if new is None or (new.rev, new.comment) == (pin.rev, pin.comment):
+                continue
+            line = lines[pin.line - 1]
+            action = pin.uses.split("@", 1)[0]
+            lines[pin.line - 1] = f"{line[: line.index('uses:')]}uses: {action}@{new.rev} # {new.comment}\n"
+            changes.append(f"{pin.where}: {pin} -> {action}@{new.rev} # {new.comment}")
+        path.write_text("".join(lines), encoding="utf-8")
+    return changes
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("paths", nargs="*", type=Path, help="workflow files or directories")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true", help="offline: the form of every pin")
     mode.add_argument("--verify", action="store_true", help="each SHA against its tag (git ls-remote)")
+    mode.add_argument(
+        "--sync-templates",
+        action="store_true",
+        help="copy the workflows' pins into the templates (after a dependabot update)",
+    )
     p.add_argument("--mirror", type=Path, help="with --verify: bare mirrors DIR/OWNER+REPO/repo")
     args = p.parse_args(argv)
     if args.mirror is not None and not args.verify:
         p.error("--mirror only goes with --verify")
+    if args.sync_templates:
+        if args.paths:
+            p.error("--sync-templates works on .github/workflows and the templates only")
+        try:
+            changes = sync_templates()
+        except PinError as exc:
+            print(f"pins: {exc}", file=sys.stderr)
+            return 1
+        print("\n".join(changes) or "pins: the templates already carry the workflows' pins")
+        return 0
     try:
         pins = find_pins(workflow_files(args.paths or [WORKFLOWS, TEMPLATES]))
         if args.verify:

@@ -100,7 +100,9 @@ def check(workflows: Path = WORKFLOWS, matrix: Path = MATRIX_PATH) -> list[str]:
             )
             problems.append(
                 f"{path} differs from its template + platform-matrix.toml; run "
-                f"`python -m scripts.release.workflows --write`:\n{diff}"
+                f"`python -m scripts.release.workflows --write` (if dependabot updated an action "
+                f"pin, first `python -m scripts.release.pins --sync-templates`, which carries "
+                f"it into the template):\n{diff}"
             )
     for path in sorted(workflows.glob("*.y*ml")):
         if path.name not in want:

@@ -158,3 +158,32 @@ def test_committed_workflows_and_templates_pin_every_action_by_commit_and_tag() 
         text = path.read_text().splitlines()
         lines = [n for n, line in enumerate(text, 1) if "uses:" in line.split("#", 1)[0]]
         assert lines == [p.line for p in found if p.path == path], path
+
+
+def test_sync_templates_carries_a_dependabot_update_into_the_templates(tmp_path: Path) -> None:
+    wf, tpl = tmp_path / "workflows", tmp_path / "templates"
+    shutil.copytree(pins.WORKFLOWS, wf)
+    shutil.copytree(pins.TEMPLATES, tpl)
+    checkout = next(p for p in pins.find_pins(pins.workflow_files([wf])) if p.repo == "actions/checkout")
+    new_sha = "0123456789abcdef0123456789abcdef01234567"
+    for path in wf.iterdir():  # as dependabot does: every use of the action, commit and comment
+        path.write_text(path.read_text().replace(str(checkout), f"actions/checkout@{new_sha} # v99.0.0"))
+    changes = pins.sync_templates(wf, tpl)
+    in_templates = [p for p in pins.find_pins(pins.workflow_files([tpl])) if p.repo == "actions/checkout"]
+    assert in_templates and len(changes) == len(in_templates)
+    assert {str(p) for p in in_templates} == {f"actions/checkout@{new_sha} # v99.0.0"}
+    assert pins.sync_templates(wf, tpl) == []  # nothing left to carry
+    others = {str(p) for p in pins.find_pins(pins.workflow_files([tpl])) if p.repo != "actions/checkout"}
+    assert others == {str(p) for p in pins.find_pins(pins.workflow_files([pins.TEMPLATES]))
+                      if p.repo != "actions/checkout"}
+
+
+def test_sync_templates_refuses_inconsistent_workflows(tmp_path: Path) -> None:
+    wf, tpl = tmp_path / "workflows", tmp_path / "templates"
+    shutil.copytree(pins.WORKFLOWS, wf)
+    shutil.copytree(pins.TEMPLATES, tpl)
+    ci = wf / "ci.yml"
+    first = pins.find_pins([ci])[0]
+    ci.write_text(ci.read_text().replace(str(first), f"{first.uses} # main", 1))
+    with pytest.raises(pins.PinError, match="fix the workflows' pins first"):
+        pins.sync_templates(wf, tpl)

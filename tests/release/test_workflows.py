@@ -148,3 +148,30 @@ def test_missing_actionlint_is_named_with_its_install_command(
     with pytest.raises(lint_workflows.LintError, match="ACTIONLINT=.*is not a file"):
         lint_workflows.run_actionlint(workflows.WORKFLOWS)
     assert os.environ["PATH"] == str(tmp_path)
+
+
+def test_dependabot_keeps_actions_tools_and_crates_current_but_not_the_oracle() -> None:
+    config = yaml.safe_load((workflows.WORKFLOWS.parent / "dependabot.yml").read_text())
+    by_ecosystem = {u["package-ecosystem"]: u for u in config["updates"]}
+    assert by_ecosystem["github-actions"]["directory"] == "/"
+    root = workflows.WORKFLOWS.parents[1]
+    pip_dirs = {root / d.lstrip("/") for d in by_ecosystem["pip"]["directories"]}
+    requirement_files = {
+        *root.glob("ci/requirements-*.txt"),
+        *pins.TEMPLATES.parent.glob("requirements*.txt"),
+    }
+    assert requirement_files and {f.parent for f in requirement_files} == pip_dirs
+    assert {"dependency-name": "kimi-cli"} in by_ecosystem["pip"]["ignore"]
+    assert (root / by_ecosystem["cargo"]["directory"].lstrip("/") / "Cargo.lock").is_file()
+    assert all(u["cooldown"]["default-days"] >= 7 for u in config["updates"])
+
+
+def test_zizmor_also_lints_the_dependabot_config(tmp_path: Path) -> None:
+    github = tmp_path / ".github"
+    shutil.copytree(workflows.WORKFLOWS, github / "workflows")
+    (github / "dependabot.yml").write_text(
+        "version: 2\nupdates:\n  - package-ecosystem: pip\n    directory: /\n"
+        "    schedule:\n      interval: daily\n"
+    )
+    problems = lint_workflows.run_zizmor(github / "workflows")
+    assert problems and "dependabot-cooldown" in problems[0]
