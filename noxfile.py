@@ -6,8 +6,8 @@
   nox -s reproducible [-- TARGET] two builds (the second from a copy of the checkout at another
                                  path), same SOURCE_DATE_EPOCH, byte-identical (default host)
   nox -s verify [-- WHEEL...]    re-verify wheels in dist/
-  nox -s e2e [-- TARGET...]      run/inspect each dist/ wheel on its platform (scripts/e2e)
-  nox -s bench [-- BENCH ARGS]   kagent vs kimi-cli's Python kernel -> dist/bench.json (scripts/bench)
+  nox -s e2e [-- TARGET...]      run/inspect each dist/ wheel on its platform (scripts/kk_e2e)
+  nox -s bench [-- BENCH ARGS]   kagent vs kimi-cli's Python kernel -> dist/bench.json (scripts/kk_bench)
   nox -s lint                    ruff + mypy on python/, scripts/, tests/build/, noxfile.py
 """
 
@@ -58,20 +58,20 @@ def verify(session: nox.Session) -> None:
 
 @nox.session
 def e2e(session: nox.Session) -> None:
-    """Prove each wheel of dist/ on its platform (native, qemu, wine, inspect): scripts/e2e."""
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    from scripts.e2e.session import run
+    """Prove each wheel of dist/ on its platform (native, qemu, wine, inspect): scripts/kk_e2e."""
+    if str(SCRIPTS) not in sys.path:
+        sys.path.insert(0, str(SCRIPTS))
+    from kk_e2e.session import run
 
     run(session)
 
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """kagent against kimi-cli 1.51's `kimi --wire`, alternating, medians: scripts/bench."""
+    """kagent against kimi-cli 1.51's `kimi --wire`, alternating, medians: scripts/kk_bench."""
     if str(SCRIPTS) not in sys.path:
         sys.path.insert(0, str(SCRIPTS))
-    from bench.session import run
+    from kk_bench.session import run
 
     run(session)
 
@@ -80,9 +80,9 @@ def bench(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff and mypy."""
     session.install("-r", str(ROOT / "ci" / "requirements-lint.txt"), "-r", BUILD_REQS, "pytest")
-    paths = ["noxfile.py", "scripts/kk_build", "scripts/bench", "tests/build", "tests/bench", "python"]
+    paths = ["noxfile.py", "scripts/kk_build", "scripts/kk_bench", "tests/build", "tests/bench", "python"]
     session.run("ruff", "check", "--line-length", "110", *paths)
     session.run(
         "mypy", "--python-version", "3.12", "--ignore-missing-imports",
-        "scripts/kk_build", "scripts/bench", "python/kimi_kernel", env={"MYPYPATH": str(SCRIPTS)},
+        "scripts/kk_build", "scripts/kk_bench", "python/kimi_kernel", env={"MYPYPATH": str(SCRIPTS)},
     )

@@ -10,13 +10,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from bench import measures, report, runner, sizes
-from bench.kernels import KAGENT, PYTHON
-from bench.measures import Plan
-from bench.sandbox import Sandbox
-from bench.session import host_wheel
-from bench.stats import Summary, paired_differences, ratio
-from bench.wire import Kernel, WireError
+from kk_bench import measures, report, runner, sizes
+from kk_bench.kernels import KAGENT, PYTHON
+from kk_bench.measures import Plan
+from kk_bench.sandbox import Sandbox
+from kk_bench.session import host_wheel
+from kk_bench.stats import Summary, paired_differences, ratio
+from kk_bench.wire import Kernel, WireError
 from kk_build import matrix
 
 # ------------------------------------------------------------------------------ stats

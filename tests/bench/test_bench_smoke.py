@@ -9,10 +9,10 @@ import os
 from pathlib import Path
 
 import pytest
-from bench import __main__ as bench_main
-from bench import kernels, measures
-from bench.kernels import KAGENT, PYTHON
-from bench.sandbox import Sandbox
+from kk_bench import __main__ as bench_main
+from kk_bench import kernels, measures
+from kk_bench.kernels import KAGENT, PYTHON
+from kk_bench.sandbox import Sandbox
 
 
 @pytest.fixture(scope="module")

@@ -47,17 +47,18 @@ def text_lines(text: str) -> dict[int, str]:
 
 
 def generated_in_sync(root: Path) -> set[Path]:
-    """Workflows generated from platform-matrix.toml by scripts/release/workflows.py, when
+    """Workflows generated from platform-matrix.toml by scripts/kk_release/workflows.py, when
     its own check says they are in sync: they read the matrix, through the generator."""
     if root != ROOT:
         return set()
-    sys.path.insert(0, str(root))
+    scripts = str(root / "scripts")
+    sys.path.insert(0, scripts)
     try:
-        workflows = importlib.import_module("scripts.release.workflows")
+        workflows = importlib.import_module("kk_release.workflows")
     except ImportError:
         return set()
     finally:
-        sys.path.remove(str(root))
+        sys.path.remove(scripts)
     if workflows.check():
         return set()
     return {root / ".github" / "workflows" / name for name in workflows.rendered()}

@@ -3,6 +3,7 @@ lief's structural checks, the result table, and the Debian-package message."""
 
 from __future__ import annotations
 
+import os
 import stat
 import subprocess
 import sys
@@ -12,12 +13,12 @@ from pathlib import Path
 import lief
 import pytest
 
-from scripts.e2e import host
-from scripts.e2e.inspect import check_arch, macho_checks
-from scripts.e2e.matrix import load_matrix
-from scripts.e2e.results import Check, TargetReport, render_table
-from scripts.e2e.runners import build_wine_shim, run_inspect
-from scripts.e2e.wheel import check_layout, extract_binary, find_wheel
+from kk_e2e import host
+from kk_e2e.inspect import check_arch, macho_checks
+from kk_e2e.matrix import load_matrix
+from kk_e2e.results import Check, TargetReport, render_table
+from kk_e2e.runners import build_wine_shim, run_inspect
+from kk_e2e.wheel import check_layout, extract_binary, find_wheel
 
 TARGETS = {t.name: t for t in load_matrix()}
 
@@ -210,13 +211,14 @@ def test_cli_fails_and_names_the_build_command_when_wheels_are_missing(
         [
             sys.executable,
             "-m",
-            "scripts.e2e",
+            "kk_e2e",
             "--dist",
             str(tmp_path),
             "--work",
             str(tmp_path / "w"),
         ],
         cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root / "scripts")},
         capture_output=True,
         text=True,
         check=False,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from differential.kernels import oracle
 
-from scripts.e2e.scenarios import SCENARIOS, Launcher, run_wire_scenarios
+from kk_e2e.scenarios import SCENARIOS, Launcher, run_wire_scenarios
 
 FAKE = Path(__file__).resolve().parent / "fake_wire_server.py"
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from scripts.release.check_version import REPO_ROOT, VersionError, check, to_pep440
+from kk_release.check_version import REPO_ROOT, VersionError, check, to_pep440
 
-SCRIPT = REPO_ROOT / "scripts" / "release" / "check_version.py"
+SCRIPT = REPO_ROOT / "scripts" / "kk_release" / "check_version.py"
 
 
 def tree(tmp_path: Path, cargo: str, pyproject_version: str | None) -> Path:

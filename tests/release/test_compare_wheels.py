@@ -6,9 +6,9 @@ import sys
 import zipfile
 from pathlib import Path
 
-from scripts.e2e.host import host_arch
-from scripts.e2e.matrix import load_matrix
-from scripts.release.compare_wheels import compare, payload
+from kk_e2e.host import host_arch
+from kk_e2e.matrix import load_matrix
+from kk_release.compare_wheels import compare, payload
 
 HOST = next(t for t in load_matrix() if t.format == "elf" and t.arch == host_arch())
 

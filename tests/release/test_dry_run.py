@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from scripts.e2e.matrix import load_matrix
-from scripts.release import dry_run
+from kk_e2e.matrix import load_matrix
+from kk_release import dry_run
 
 
 def sha(data: bytes) -> str:

@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from scripts.release.loopback_index import LoopbackIndex, normalize, parse_upload
-from scripts.release.verify_release import verify
+from kk_release.loopback_index import LoopbackIndex, normalize, parse_upload
+from kk_release.verify_release import verify
 
 FILES = {
     "kimi_kernel-0.1.0-py3-none-manylinux_2_17_x86_64.whl": b"linux wheel",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.release import pins
+from kk_release import pins
 
 GIT = shutil.which("git")
 

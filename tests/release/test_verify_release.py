@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from scripts.release.verify_release import read_sums, verify
+from kk_release.verify_release import read_sums, verify
 
 SCRIPT = (
-    Path(__file__).resolve().parents[2] / "scripts" / "release" / "verify_release.py"
+    Path(__file__).resolve().parents[2] / "scripts" / "kk_release" / "verify_release.py"
 )
 FILES = {
     "kimi_kernel-0.1.0-py3-none-win_amd64.whl": b"windows wheel bytes",

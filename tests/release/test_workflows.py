@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scripts.e2e.matrix import MATRIX_PATH, load_matrix
-from scripts.release import lint_workflows, pins, workflows
+from kk_e2e.matrix import MATRIX_PATH, load_matrix
+from kk_release import lint_workflows, pins, workflows
 
 
 def matrix_literals() -> set[str]:

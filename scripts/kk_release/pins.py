@@ -7,13 +7,14 @@ dependabot reads to propose the next release). `--verify` proves the claim: it r
 tag in the action's own repository with `git ls-remote` (peeling annotated tags to their
 commit) and fails, naming the pin and the right commit, when the SHA is not that tag's.
 
-    python -m scripts.release.pins                      list every pin
-    python -m scripts.release.pins --check              offline: every `uses:` is such a pin
-    python -m scripts.release.pins --verify             online, against https://github.com/OWNER/REPO
-    python -m scripts.release.pins --verify --mirror DIR
-                                                        offline, against bare mirrors DIR/OWNER+REPO/repo
-    python -m scripts.release.pins --sync-templates     copy the workflows' pins into the templates
-                                                        (after dependabot updated the workflows)
+    PYTHONPATH=scripts python -m kk_release.pins                   list every pin
+    PYTHONPATH=scripts python -m kk_release.pins --check           offline: the form of each pin
+    PYTHONPATH=scripts python -m kk_release.pins --verify          online (github.com/OWNER/REPO)
+    PYTHONPATH=scripts python -m kk_release.pins --verify --mirror DIR
+                                           offline, against bare mirrors DIR/OWNER+REPO/repo
+    PYTHONPATH=scripts python -m kk_release.pins --sync-templates
+                                           copy the workflows' pins into the templates (after
+                                           dependabot updated the workflows)
 
 Files or directories given as arguments replace the default (.github/workflows and the
 templates).

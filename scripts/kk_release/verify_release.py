@@ -5,8 +5,8 @@ https://pypi.org/simple/kimi-kernel/) or from a release download base URL (file 
 e.g. https://github.com/OWNER/REPO/releases/download/vX.Y.Z/). Reports every file whose
 bytes differ and every file that is not published; exits 1 if there is any.
 
-    python scripts/release/verify_release.py --sums dist/SHA256SUMS --index URL
-    python scripts/release/verify_release.py --sums dist/SHA256SUMS --release URL
+    python scripts/kk_release/verify_release.py --sums dist/SHA256SUMS --index URL
+    python scripts/kk_release/verify_release.py --sums dist/SHA256SUMS --release URL
 """
 
 from __future__ import annotations

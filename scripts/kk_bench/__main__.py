@@ -1,6 +1,6 @@
-"""`python -m bench` (PYTHONPATH=scripts): kagent against kimi-cli 1.51.0's Python kernel.
+"""`python -m kk_bench` (PYTHONPATH=scripts): kagent against kimi-cli 1.51.0's Python kernel.
 
-  python -m bench [--rounds N] [--only startup,shell20,replay,soul] [--dist DIR] [--out FILE]
+  PYTHONPATH=scripts python -m kk_bench [--rounds N] [--only startup,shell20,replay,soul] [--dist DIR] [--out FILE]
                   [--kagent PATH] [--kimi PATH] [--kimi-kernel PATH] [--workdir DIR]
 
 Runs the measures of bench.measures for both kernels, alternating them round by round, writes
@@ -19,8 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import kernels, report, runner, sizes
-from bench.measures import Plan
+from kk_bench import kernels, report, runner, sizes
+from kk_bench.measures import Plan
 
 ALL = ("startup", "shell20", "replay", "soul")
 
@@ -29,7 +29,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     from kk_build.matrix import REPO_ROOT
 
     p = argparse.ArgumentParser(
-        prog="bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m kk_bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     p.add_argument("--rounds", type=int, default=7)
     p.add_argument("--only", default="", help=f"comma-separated subset of {','.join(ALL)}")

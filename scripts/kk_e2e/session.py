@@ -1,7 +1,7 @@
 """The body of `nox -s e2e`, kept here so that noxfile.py only registers it.
 
 It installs the tools the runners need into the session's venv, builds the wheels that dist/
-lacks (through `nox -s wheels -- TARGET...`), then runs `python -m scripts.e2e` there.
+lacks (through `nox -s wheels -- TARGET...`), then runs `python -m kk_e2e` there.
 Positional arguments select targets: `nox -s e2e -- TARGET...` (names from the matrix).
 """
 
@@ -12,9 +12,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from scripts.e2e.cli import parse_args
-from scripts.e2e.matrix import REPO_ROOT, load_matrix
-from scripts.e2e.wheel import find_wheel
+from kk_e2e.cli import parse_args
+from kk_e2e.matrix import REPO_ROOT, load_matrix
+from kk_e2e.wheel import find_wheel
 
 # What the runners import or call, installed (pinned) in the e2e session's venv.
 E2E_REQUIREMENTS = REPO_ROOT / "ci" / "requirements-e2e.txt"
@@ -48,6 +48,6 @@ def run(session: Any) -> None:
             *missing,
             external=True,
         )
-    pythonpath = [str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]
+    pythonpath = [str(REPO_ROOT / "scripts"), os.environ.get("PYTHONPATH", "")]
     env = {"PYTHONPATH": os.pathsep.join(p for p in pythonpath if p)}
-    session.run("python", "-m", "scripts.e2e", *session.posargs, env=env)
+    session.run("python", "-m", "kk_e2e", *session.posargs, env=env)

@@ -4,7 +4,7 @@ The version is single-sourced in kagent/Cargo.toml; pyproject.toml declares it d
 maturin takes it from Cargo. So: tag (minus a leading `v`) == Cargo version (as PEP 440),
 and pyproject.toml either has `version` in `dynamic` or a static version equal to Cargo's.
 
-    python scripts/release/check_version.py --tag v0.1.0
+    python scripts/kk_release/check_version.py --tag v0.1.0
 """
 
 from __future__ import annotations

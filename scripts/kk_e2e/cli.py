@@ -1,4 +1,4 @@
-"""Command line of the e2e runner: `python -m scripts.e2e [TARGET...]`.
+"""Command line of the e2e runner: `python -m kk_e2e [TARGET...]`.
 
 Runs each selected target's wheel from dist/ as platform-matrix.toml's `e2e` field says (or
 natively with --native, which the GitHub release workflow uses on each target's own runner),
@@ -14,13 +14,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from scripts.e2e.matrix import REPO_ROOT, Target, load_matrix
-from scripts.e2e.results import Check, TargetReport, render_table, write_json
-from scripts.e2e.wheel import find_wheel
+from kk_e2e.matrix import REPO_ROOT, Target, load_matrix
+from kk_e2e.results import Check, TargetReport, render_table, write_json
+from kk_e2e.wheel import find_wheel
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m scripts.e2e", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m kk_e2e", description=__doc__)
     p.add_argument(
         "targets", nargs="*", help="targets from platform-matrix.toml (default: all)"
     )
@@ -54,8 +54,8 @@ def run_target(
     target: Target, dist: Path, work: Path, native: bool, keep: bool
 ) -> TargetReport:
     # Imported here: the runners need lief, which only the e2e session's venv has (this
-    # module is also imported by noxfile.py, through scripts.e2e.session, for its parser).
-    from scripts.e2e.runners import INSPECT_NOTE, RUNNERS
+    # module is also imported by noxfile.py, through kk_e2e.session, for its parser).
+    from kk_e2e.runners import INSPECT_NOTE, RUNNERS
 
     mode = "native" if native else target.e2e
     wheel = find_wheel(dist, target)

@@ -8,8 +8,8 @@ from typing import Any
 
 import lief
 
-from scripts.e2e.matrix import Target
-from scripts.e2e.results import Check
+from kk_e2e.matrix import Target
+from kk_e2e.results import Check
 
 # Names lief gives each architecture, per binary format.
 ARCH_NAMES: dict[tuple[str, str], str] = {

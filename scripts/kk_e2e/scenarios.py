@@ -17,8 +17,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scripts.e2e.results import Check
-from scripts.e2e.wire_client import Exchange, JsonObj, WireClient, WireError
+from kk_e2e.results import Check
+from kk_e2e.wire_client import Exchange, JsonObj, WireClient, WireError
 
 PROTOCOL_VERSION = "1.10"
 HELLO_TEXT = "Hello from the kimi-kernel e2e scripted provider"

@@ -15,13 +15,13 @@ import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from scripts.e2e import host
-from scripts.e2e.inspect import check_arch, macho_checks
-from scripts.e2e.kimi_kernel_smoke import doctor, installed_smoke, print_mode
-from scripts.e2e.matrix import Target
-from scripts.e2e.results import Check
-from scripts.e2e.scenarios import Launcher, run_wire_scenarios
-from scripts.e2e.wheel import check_layout, extract_binary, wheel_version
+from kk_e2e import host
+from kk_e2e.inspect import check_arch, macho_checks
+from kk_e2e.kimi_kernel_smoke import doctor, installed_smoke, print_mode
+from kk_e2e.matrix import Target
+from kk_e2e.results import Check
+from kk_e2e.scenarios import Launcher, run_wire_scenarios
+from kk_e2e.wheel import check_layout, extract_binary, wheel_version
 
 SHIM_SOURCE = Path(__file__).resolve().parent / "wine_shim" / "processprng.c"
 SHIM_DLL = "bcryptprimitives.dll"

@@ -7,9 +7,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.kernels import KERNELS
-from bench.measures import Metrics, Plan
-from bench.sandbox import Sandbox
+from kk_bench.kernels import KERNELS
+from kk_bench.measures import Metrics, Plan
+from kk_bench.sandbox import Sandbox
 
 # samples[metric][kernel] = one value per round
 Samples = dict[str, dict[str, list[float]]]

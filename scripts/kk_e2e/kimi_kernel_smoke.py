@@ -12,8 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-from scripts.e2e.results import Check
-from scripts.e2e.scenarios import (
+from kk_e2e.results import Check
+from kk_e2e.scenarios import (
     HELLO_TEXT,
     SCRIPTS,
     Launcher,

@@ -1,6 +1,6 @@
 """Compare the zig-built wheel of a target with the one a native toolchain built (parity lane).
 
-    python -m scripts.release.compare_wheels --target NAME DIST_DIR WHEELHOUSE_DIR
+    PYTHONPATH=scripts python -m kk_release.compare_wheels --target NAME DIST_DIR WHEELHOUSE_DIR
 
 Fails when the two wheels hold different files (outside .dist-info) or kagent binaries of
 different architecture; prints platform-tag differences (expected: toolchains pick their own
@@ -16,9 +16,9 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from scripts.e2e.inspect import check_arch
-from scripts.e2e.matrix import Target, target_by_name
-from scripts.e2e.wheel import extract_binary, find_wheel
+from kk_e2e.inspect import check_arch
+from kk_e2e.matrix import Target, target_by_name
+from kk_e2e.wheel import extract_binary, find_wheel
 
 
 def payload(wheel: Path) -> set[str]:

@@ -33,9 +33,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.kernels import PYTHON, Binaries
-from bench.sandbox import Sandbox
-from bench.wire import JsonObj, Kernel, WireError
+from kk_bench.kernels import PYTHON, Binaries
+from kk_bench.sandbox import Sandbox
+from kk_bench.wire import JsonObj, Kernel, WireError
 
 INIT = {"protocol_version": "1.10"}
 SHELL_STEPS = 20

@@ -6,8 +6,8 @@ import stat
 import zipfile
 from pathlib import Path
 
-from scripts.e2e.matrix import Target
-from scripts.e2e.results import Check
+from kk_e2e.matrix import Target
+from kk_e2e.results import Check
 
 
 class WheelError(RuntimeError):

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.kernels import KAGENT, PYTHON
-from bench.sizes import TargetSize
-from bench.stats import Summary, paired_differences, ratio
+from kk_bench.kernels import KAGENT, PYTHON
+from kk_bench.sizes import TargetSize
+from kk_bench.stats import Summary, paired_differences, ratio
 
 SCHEMA = 1
 

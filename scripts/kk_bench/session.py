@@ -4,9 +4,9 @@
    `nox -s wheels`, when dist/ has none; that also records its build seconds in the manifest);
 2. build/bench-venv/ with a Python >= 3.12 (scripts/kk_build/pyfind.py) holding that wheel, and
    therefore kagent, kimi-kernel and kimi-cli 1.51 (`kimi`, the Python kernel);
-3. `python -m bench` there: results to dist/bench.json, the table to stdout.
+3. `python -m kk_bench` there: results to dist/bench.json, the table to stdout.
 
-Arguments after `--` go to `python -m bench` (`nox -s bench -- --rounds 3 --only startup`).
+Arguments after `--` go to `python -m kk_bench` (`nox -s bench -- --rounds 3 --only startup`).
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def run(session: Any) -> None:
     session.run(
         str(vpy),
         "-m",
-        "bench",
+        "kk_bench",
         "--kagent",
         str(bindir / f"{host.binary}"),
         "--kimi",

@@ -4,7 +4,7 @@ cibuildwheel's test command (pyproject.toml [tool.cibuildwheel]) runs this insid
 venv, where the freshly built wheel is installed: the same scenarios as `nox -s e2e` runs on
 the zig-built wheels (kagent --wire directly, then kimi-kernel print/wire mode and doctor).
 
-    python scripts/e2e/installed_smoke.py
+    python scripts/kk_e2e/installed_smoke.py
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sysconfig
 import tempfile
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+SCRIPTS = Path(__file__).resolve().parents[1]
 
 
 def installed_executable(name: str) -> Path | None:
@@ -27,12 +27,12 @@ def installed_executable(name: str) -> Path | None:
 
 
 def main() -> int:
-    # Run as a file by cibuildwheel: make `scripts.e2e` importable from the sdist/checkout.
-    if str(REPO_ROOT) not in sys.path:
-        sys.path.insert(0, str(REPO_ROOT))
-    from scripts.e2e.kimi_kernel_smoke import doctor, installed_smoke
-    from scripts.e2e.results import Check, TargetReport, render_table
-    from scripts.e2e.scenarios import Launcher, run_wire_scenarios
+    # Run as a file by cibuildwheel: make `kk_e2e` importable from the sdist/checkout.
+    if str(SCRIPTS) not in sys.path:
+        sys.path.insert(0, str(SCRIPTS))
+    from kk_e2e.kimi_kernel_smoke import doctor, installed_smoke
+    from kk_e2e.results import Check, TargetReport, render_table
+    from kk_e2e.scenarios import Launcher, run_wire_scenarios
 
     work = Path(tempfile.mkdtemp(prefix="kk-installed-smoke-"))
     checks: list[Check] = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scripts.kk_build.matrix import (
+from kk_build.matrix import (
     E2E_MODES,
     MATRIX_PATH,
     REPO_ROOT,

@@ -45,11 +45,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from scripts.e2e.matrix import MATRIX_PATH, Target, load_matrix
-from scripts.e2e.wheel import find_wheel
-from scripts.release.check_version import to_pep440
-from scripts.release.loopback_index import LoopbackIndex, normalize, sha256_of
-from scripts.release.workflows import host_target
+from kk_e2e.matrix import MATRIX_PATH, Target, load_matrix
+from kk_e2e.wheel import find_wheel
+from kk_release.check_version import to_pep440
+from kk_release.loopback_index import LoopbackIndex, normalize, sha256_of
+from kk_release.workflows import host_target
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RELEASE_SCRIPTS = Path(__file__).resolve().parent
@@ -174,7 +174,8 @@ class DryRun:
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
+        scripts = str(REPO_ROOT / "scripts")
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (scripts, env.get("PYTHONPATH", "")) if p)
         env["PATH"] = os.pathsep.join([str(Path(self.python).parent), env.get("PATH", "")])
         env.pop("VIRTUAL_ENV", None)
         return env
