@@ -183,15 +183,24 @@ class DryRun:
     def run(self, job: str, argv: Sequence[str], *, expect: int = 0, timeout: float = 1800) -> str:
         """Run one command of a job from the repository root; its output streams through."""
         say(job, "$ " + " ".join(argv))
-        proc = subprocess.run(
-            list(argv), cwd=REPO_ROOT, env=self.env(), timeout=timeout, check=False,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )
-        sys.stdout.write(proc.stdout)
+        lines: list[str] = []
+        deadline = time.monotonic() + timeout
+        with subprocess.Popen(
+            list(argv), cwd=REPO_ROOT, env=self.env(), text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        ) as proc:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                sys.stdout.write(line)
+                lines.append(line)
+                if time.monotonic() > deadline:
+                    proc.kill()
+                    raise DryRunError(f"`{' '.join(argv)}` took over {timeout:.0f}s")
+            code = proc.wait()
         sys.stdout.flush()
-        if proc.returncode != expect:
-            raise DryRunError(f"`{' '.join(argv)}` exited {proc.returncode}, want {expect}")
-        return proc.stdout
+        if code != expect:
+            raise DryRunError(f"`{' '.join(argv)}` exited {code}, want {expect}")
+        return "".join(lines)
 
     def job(self, name: str, body: Callable[[], str]) -> None:
         t0 = time.monotonic()
@@ -240,7 +249,8 @@ class DryRun:
             raise DryRunError(
                 "; ".join(problems) + ": build them with `nox -s wheels` (or run with --build)"
             )
-        self.run("build", [self.python, "-m", "nox", "-s", "verify"], timeout=1800)
+        wheels = [str(w) for w in sorted(self.dist.glob("*.whl"))]
+        self.run("build", [self.python, "-m", "nox", "-s", "verify", "--", *wheels], timeout=1800)
         problems = manifest_problems(self.dist)
         if problems:
             raise DryRunError("; ".join(problems))
@@ -325,7 +335,7 @@ class DryRun:
                     return "the uploaded files and the release's == SHA256SUMS"
 
                 self.job("verify", verify_job)
-            victim = sorted(release_files)[0]
+            victim = distributions(self.dist)[0].name  # a file verify_release downloads
             with LoopbackIndex(self.project, release_files, tag=tag, altered=victim) as bad:
 
                 def control() -> str:
