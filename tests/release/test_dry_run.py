@@ -111,3 +111,21 @@ def test_every_tool_the_dry_run_and_the_release_install_is_pinned() -> None:
     release = (dry_run.REPO_ROOT / ".github" / "workflows" / "release.yml").read_text()
     installs = [ln.strip() for ln in release.splitlines() if "pip install" in ln]
     assert installs and all(" -r " in ln for ln in installs), installs
+
+
+def test_reusing_ci_dist_the_host_wheel_may_be_unlisted_and_is_added(dist: Path, tmp_path: Path) -> None:
+    """`nox -s tests` builds the host wheel into dist/ without a SHA256SUMS / manifest entry."""
+    host = next(dist.glob("*manylinux*x86_64.whl"))
+    sums = dist / "SHA256SUMS"
+    full = sums.read_text()
+    sums.write_text("".join(ln + "\n" for ln in full.splitlines() if host.name not in ln))
+    manifest = json.loads((dist / "manifest.json").read_text())
+    manifest["wheels"] = [w for w in manifest["wheels"] if w["file"] != host.name]
+    (dist / "manifest.json").write_text(json.dumps(manifest))
+    assert dry_run.sums_problems(dist) == [f"{host.name} is in {dist} but not in SHA256SUMS"]
+    assert dry_run.sums_problems(dist, frozenset({host.name})) == []
+    assert dry_run.manifest_problems(dist, frozenset({host.name})) == []
+    other = next(w for w in dist.glob("*.whl") if w != host)
+    assert dry_run.sums_problems(dist, frozenset({other.name})) != []  # only the named file may lack
+    completed = dry_run.complete_sums(dist, tmp_path / "work")
+    assert completed.read_text() == full  # the same lines, the same order as kk_build writes
