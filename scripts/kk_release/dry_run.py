@@ -343,7 +343,7 @@ class DryRun:
             self.job("publish", publish)
             self.job("attest", lambda: "skipped: needs GitHub's OIDC token and attestation API")
             with LoopbackIndex(self.project, release_files, tag=tag) as release:
-                served = f"{len(release_files)} files served at {release.release_url}"
+                served = f"{len(release_files)} files at {release.release_url} (no gh release create)"
                 self.job("github-release", lambda: served)
 
                 def verify_job() -> str:
