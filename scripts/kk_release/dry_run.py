@@ -405,9 +405,10 @@ class DryRun:
         )
 
     def summary(self) -> None:
-        print("\n[dry-run] job               result   seconds  detail")
+        width = max([len("job"), *(len(r.job) for r in self.results)])
+        print(f"\n[dry-run] {'job':{width}} result   seconds  detail")
         for r in self.results:
-            print(f"[dry-run] {r.job:17} {r.outcome:8} {r.seconds:7.1f}  {r.detail}")
+            print(f"[dry-run] {r.job:{width}} {r.outcome:8} {r.seconds:7.1f}  {r.detail}")
         total = sum(r.seconds for r in self.results)
         print(f"[dry-run] {len(self.results)} jobs in {total:.0f}s; not covered here: the native runners "
               "of the non-host targets, PyPI (trusted publishing) and the attestations", flush=True)
