@@ -58,6 +58,7 @@ echo "ci: nox -s wheels -- --all-but-host: exit ${cross_rc} after $(( $(date +%s
 [ "$cross_rc" -eq 0 ] || failed+=("nox -s wheels -- --all-but-host")
 
 stage "nox -s e2e" python3 -m nox -s e2e
+stage "release dry run" env PYTHONPATH=scripts python3 -m kk_release.dry_run  # README: Release
 echo "ci: CPU time (user, system) of this script, then of everything it ran:"
 times
 echo "ci: finished in $(( $(date +%s) - start ))s (load average now: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo n/a))"

@@ -62,7 +62,10 @@ def workflow_files(workflows: Path) -> list[str]:
 
 
 def run_zizmor(workflows: Path) -> list[str]:
+    """zizmor over the workflows, and over the Dependabot config beside them when there is one."""
     exe = find_tool("zizmor", "ZIZMOR", ZIZMOR_HELP)
+    dependabot = workflows.parent / "dependabot.yml"
+    extra = [str(dependabot)] if dependabot.is_file() else []
     proc = subprocess.run(
         [
             exe,
@@ -71,6 +74,7 @@ def run_zizmor(workflows: Path) -> list[str]:
             "--format",
             "plain",
             *workflow_files(workflows),
+            *extra,
         ],
         capture_output=True,
         text=True,

@@ -100,7 +100,9 @@ def check(workflows: Path = WORKFLOWS, matrix: Path = MATRIX_PATH) -> list[str]:
             )
             problems.append(
                 f"{path} differs from its template + platform-matrix.toml; run "
-                f"`PYTHONPATH=scripts python -m kk_release.workflows --write`:\n{diff}"
+                f"`PYTHONPATH=scripts python -m kk_release.workflows --write` (if dependabot updated "
+                f"an action pin, first `PYTHONPATH=scripts python -m kk_release.pins --sync-templates`, "
+                f"which carries it into the template):\n{diff}"
             )
     for path in sorted(workflows.glob("*.y*ml")):
         if path.name not in want:

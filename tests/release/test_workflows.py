@@ -4,7 +4,6 @@ the pinning/permission rules, and neither zizmor nor actionlint finds anything i
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import tomllib
 from pathlib import Path
@@ -12,9 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 from kk_common.matrix import MATRIX_PATH, load_matrix
-from kk_release import lint_workflows, workflows
-
-PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40} # \S+")
+from kk_release import lint_workflows, pins, workflows
 
 
 def matrix_literals() -> set[str]:
@@ -87,12 +84,10 @@ def test_actions_pinned_permissions_minimal_no_persisted_credentials() -> None:
         assert doc["permissions"] == {}, (
             f"{path.name}: top-level permissions must be empty"
         )
-        for line in text.splitlines():
-            if "uses:" in line:
-                ref = line.split("uses:", 1)[1].strip()
-                assert PINNED.match(ref), (
-                    f"{path.name}: not pinned by SHA + comment: {ref}"
-                )
+        found = pins.find_pins([path])
+        assert pins.check(found) == [], f"{path.name}: see kk_release/pins.py"
+        # the line parser of pins.py saw every action YAML sees (none slips past --verify)
+        assert [p.uses for p in found if not p.uses.startswith("./")] == _uses(doc)
         for name, job in doc["jobs"].items():
             assert "permissions" in job, (
                 f"{path.name}: job {name} lacks its own permissions"
@@ -152,3 +147,30 @@ def test_missing_actionlint_is_named_with_its_install_command(
     with pytest.raises(lint_workflows.LintError, match="ACTIONLINT=.*is not a file"):
         lint_workflows.run_actionlint(workflows.WORKFLOWS)
     assert os.environ["PATH"] == str(tmp_path)
+
+
+def test_dependabot_keeps_actions_tools_and_crates_current_but_not_the_oracle() -> None:
+    config = yaml.safe_load((workflows.WORKFLOWS.parent / "dependabot.yml").read_text())
+    by_ecosystem = {u["package-ecosystem"]: u for u in config["updates"]}
+    assert by_ecosystem["github-actions"]["directory"] == "/"
+    root = workflows.WORKFLOWS.parents[1]
+    pip_dirs = {root / d.lstrip("/") for d in by_ecosystem["pip"]["directories"]}
+    requirement_files = {
+        *root.glob("ci/requirements-*.txt"),
+        *pins.TEMPLATES.parent.glob("requirements*.txt"),
+    }
+    assert requirement_files and {f.parent for f in requirement_files} == pip_dirs
+    assert {"dependency-name": "kimi-cli"} in by_ecosystem["pip"]["ignore"]
+    assert (root / by_ecosystem["cargo"]["directory"].lstrip("/") / "Cargo.lock").is_file()
+    assert all(u["cooldown"]["default-days"] >= 7 for u in config["updates"])
+
+
+def test_zizmor_also_lints_the_dependabot_config(tmp_path: Path) -> None:
+    github = tmp_path / ".github"
+    shutil.copytree(workflows.WORKFLOWS, github / "workflows")
+    (github / "dependabot.yml").write_text(
+        "version: 2\nupdates:\n  - package-ecosystem: pip\n    directory: /\n"
+        "    schedule:\n      interval: daily\n"
+    )
+    problems = lint_workflows.run_zizmor(github / "workflows")
+    assert problems and "dependabot-cooldown" in problems[0]
