@@ -10,6 +10,7 @@ prints the target x check -> pass/fail table, and exits 1 if any check failed. W
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import shutil
 import subprocess
@@ -110,7 +111,8 @@ def run_target(
         )
     print(f"[e2e] {target.name}: done in {time.monotonic() - start:.1f}s", flush=True)
     note = INSPECT_NOTE if mode == "inspect-only" else ""
-    return TargetReport(target.name, mode, checks, note)
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    return TargetReport(target.name, mode, checks, note, wheel.name, digest)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,6 +22,8 @@ class TargetReport:
     mode: str
     checks: list[Check]
     note: str = ""
+    wheel: str = ""  # file name of the wheel proved
+    wheel_sha256: str = ""  # its hash: a report vouches for these bytes only
 
     @property
     def ok(self) -> bool:
@@ -75,6 +77,8 @@ def write_json(reports: Iterable[TargetReport], path: Path) -> None:
             "mode": r.mode,
             "ok": r.ok,
             "note": r.note,
+            "wheel": r.wheel,
+            "wheel_sha256": r.wheel_sha256,
             "checks": [asdict(c) for c in r.checks],
         }
         for r in reports

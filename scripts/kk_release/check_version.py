@@ -29,9 +29,15 @@ class VersionError(RuntimeError):
 
 
 def cargo_version(root: Path) -> str:
+    """kagent's version as cargo resolves it: `[package] version`, or, with
+    `version.workspace = true`, the `[workspace.package] version` of the same file (the root)."""
     path = root / "kagent" / "Cargo.toml"
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     version = data.get("package", {}).get("version")
+    if isinstance(version, dict) and version.get("workspace") is True:
+        version = data.get("workspace", {}).get("package", {}).get("version")
+        if not isinstance(version, str):
+            raise VersionError(f"{path}: [package] inherits the version, but [workspace.package] has none")
     if not isinstance(version, str):
         raise VersionError(f"{path}: [package] version is missing")
     return version

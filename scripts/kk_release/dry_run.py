@@ -14,8 +14,11 @@ failing job, as the workflow would:
                   it runs `nox -s wheels` as the job does
   SHA256SUMS      dist/SHA256SUMS lists every distribution with its hash (reusing CI's dist/, the
                   host wheel of `nox -s tests` is unlisted: it is added to the dry run's copy)
-  test-wheel      the host's wheel natively (`kk_e2e --native`); the other targets' runners are
-                  out of reach (`nox -s e2e` proved their wheels under qemu / wine / inspection)
+  test-wheel      the host's wheel natively (`kk_e2e --native`); with --e2e-report, a report of
+                  this CI run's `nox -s e2e` that proved these very bytes (same sha256, all checks
+                  passed, natively) stands for that run instead of repeating it; the other
+                  targets' runners are out of reach (`nox -s e2e` proved their wheels under qemu /
+                  wine / inspection)
   parity          with --parity: the host's wheel built from the sdist by pip + maturin with the
                   native toolchain (no zig), then compare_wheels; skipped by default (a full
                   cargo release build, over the CI budget), saying so
@@ -27,6 +30,7 @@ failing job, as the workflow would:
                   release base; control: one served file altered must fail
 
     PYTHONPATH=scripts python -m kk_release.dry_run [--build] [--parity] [--dist DIR]
+                                                    [--e2e-report FILE]
 
 Standard library only: it runs with any Python >= 3.11 and makes its own venv for the tools.
 """
@@ -50,7 +54,7 @@ from pathlib import Path
 from kk_common.matrix import MATRIX_PATH, Target, load_matrix
 from kk_e2e.wheel import find_wheel
 
-from kk_release.check_version import to_pep440
+from kk_release.check_version import VersionError, cargo_version, to_pep440
 from kk_release.loopback_index import LoopbackIndex, normalize, sha256_of
 from kk_release.workflows import host_target
 
@@ -81,11 +85,10 @@ def say(job: str, text: str) -> None:
 
 def release_version(root: Path = REPO_ROOT) -> str:
     """kagent/Cargo.toml's version: the one version source (check_version.py maps it to PEP 440)."""
-    data = tomllib.loads((root / "kagent" / "Cargo.toml").read_text(encoding="utf-8"))
-    version = data.get("package", {}).get("version")
-    if not isinstance(version, str):
-        raise DryRunError("kagent/Cargo.toml has no [package] version")
-    return version
+    try:
+        return cargo_version(root)
+    except VersionError as exc:
+        raise DryRunError(str(exc)) from exc
 
 
 def project_name(root: Path = REPO_ROOT) -> str:
@@ -169,9 +172,27 @@ def inventory_problems(dist: Path, targets: Sequence[Target], version: str, proj
     return problems
 
 
+def native_proof(report: Path, target: str, wheel: Path) -> str:
+    """What a `kk_e2e --json` report says for ``wheel`` of ``target``: a sentence when it proved
+    these very bytes natively with every check passed, else "" (then the dry run tests it)."""
+    if not report.is_file():
+        return ""
+    entries = json.loads(report.read_text(encoding="utf-8"))
+    digest = sha256_of(wheel)
+    for entry in entries:
+        if (entry.get("target") == target and entry.get("mode") == "native" and entry.get("ok")
+                and entry.get("wheel") == wheel.name and entry.get("wheel_sha256") == digest):
+            passed = sum(1 for c in entry.get("checks", []) if c.get("ok"))
+            return f"{report} proved {wheel.name} (sha256 {digest[:12]}...) natively: {passed} checks passed"
+    return ""
+
+
 class DryRun:
-    def __init__(self, dist: Path, work: Path, *, build: bool, parity: bool) -> None:
+    def __init__(
+        self, dist: Path, work: Path, *, build: bool, parity: bool, e2e_report: Path | None = None
+    ) -> None:
         self.dist = dist.resolve()
+        self.e2e_report = e2e_report
         self.work = work.resolve()
         self.build = build
         self.parity = parity
@@ -276,15 +297,22 @@ class DryRun:
         return f"{len(self.targets)} wheels + sdist {how}, each re-verified by `nox -s verify`"
 
     def test_wheel(self) -> str:
-        self.run(
-            "test-wheel",
-            [self.python, "-m", "kk_e2e", "--native", "--dist", str(self.dist), self.host.name],
-            timeout=1800,
-        )
+        wheel = find_wheel(self.dist, self.host)
+        proved = None
+        if self.e2e_report is not None and wheel is not None:
+            proved = native_proof(self.e2e_report, self.host.name, wheel)
+            say("test-wheel", proved or f"{self.e2e_report} does not vouch for {wheel.name}: running it")
+        if not proved:
+            self.run(
+                "test-wheel",
+                [self.python, "-m", "kk_e2e", "--native", "--dist", str(self.dist), self.host.name],
+                timeout=1800,
+            )
         others = [f"{t.name} ({t.gh_runner})" for t in self.targets if t is not self.host]
         say("test-wheel", f"not run here, their runners are out of reach: {', '.join(others)}; "
                           "`nox -s e2e` proves their wheels under qemu / wine / inspection instead")
-        return f"{self.host.name} natively (as on {self.host.gh_runner}); {len(others)} on GitHub only"
+        how = "natively, by this run's nox -s e2e" if proved else "natively"
+        return f"{self.host.name} {how} (as on {self.host.gh_runner}); {len(others)} on GitHub only"
 
     def parity_job(self) -> str:
         if not self.parity:
@@ -421,8 +449,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--work", type=Path, default=REPO_ROOT / "build" / "release-dry-run", help="scratch dir")
     p.add_argument("--build", action="store_true", help="run `nox -s wheels` instead of reusing dist/")
     p.add_argument("--parity", action="store_true", help="also build the host wheel from the sdist natively")
+    p.add_argument("--e2e-report", type=Path, help="a `kk_e2e --json` report of this run (see test-wheel)")
     args = p.parse_args(argv)
-    return DryRun(args.dist, args.work, build=args.build, parity=args.parity).run_all()
+    dry = DryRun(args.dist, args.work, build=args.build, parity=args.parity, e2e_report=args.e2e_report)
+    return dry.run_all()
 
 
 if __name__ == "__main__":

@@ -60,10 +60,23 @@ def test_unmappable_cargo_version_is_refused(tmp_path: Path) -> None:
         check("v1.2.3", root)
 
 
+def test_a_version_inherited_from_the_workspace_is_read_there(tmp_path: Path) -> None:
+    root = tree(tmp_path, "0.0.0", None)
+    (root / "kagent" / "Cargo.toml").write_text(
+        '[workspace]\nmembers = [".", "base"]\n[workspace.package]\nversion = "2.3.4"\n'
+        '[package]\nname = "kagent"\nversion.workspace = true\n'
+    )
+    assert check("v2.3.4", root) == "2.3.4"
+    (root / "kagent" / "Cargo.toml").write_text('[package]\nname = "kagent"\nversion.workspace = true\n')
+    with pytest.raises(VersionError, match=r"\[workspace.package\] has none"):
+        check("v2.3.4", root)
+
+
 def test_cli_on_the_real_repository() -> None:
-    cargo = tomllib.loads((REPO_ROOT / "kagent" / "Cargo.toml").read_text())["package"][
-        "version"
-    ]
+    # The kagent workspace root carries the version; the kagent package inherits it.
+    manifest = tomllib.loads((REPO_ROOT / "kagent" / "Cargo.toml").read_text())
+    assert manifest["package"]["version"] == {"workspace": True}
+    cargo = manifest["workspace"]["package"]["version"]
     ok = subprocess.run(
         [sys.executable, str(SCRIPT), "--tag", f"v{cargo}"],
         capture_output=True,

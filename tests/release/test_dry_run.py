@@ -128,3 +128,31 @@ def test_reusing_ci_dist_the_host_wheel_may_be_unlisted_and_is_added(dist: Path,
     assert dry_run.sums_problems(dist, frozenset({other.name})) != []  # only the named file may lack
     completed = dry_run.complete_sums(dist, tmp_path / "work")
     assert completed.read_text() == full  # the same lines, the same order as kk_build writes
+
+
+def e2e_report(path: Path, wheel: Path, *, mode: str = "native", ok: bool = True, digest: str = "") -> Path:
+    """A report as `kk_e2e --json` writes it, for one target."""
+    entry = {
+        "target": "linux-x86_64", "mode": mode, "ok": ok, "note": "",
+        "wheel": wheel.name, "wheel_sha256": digest or sha(wheel.read_bytes()),
+        "checks": [{"name": "wire scenarios", "ok": ok, "detail": "", "seconds": 1.0}],
+    }
+    path.write_text(json.dumps([entry]))
+    return path
+
+
+def test_an_e2e_report_stands_for_the_native_run_only_for_the_same_bytes(tmp_path: Path) -> None:
+    wheel = tmp_path / "kimi_kernel-0.1.0-py3-none-manylinux_2_17_x86_64.whl"
+    wheel.write_bytes(b"the wheel e2e proved")
+    report = e2e_report(tmp_path / "e2e.json", wheel)
+    proof = dry_run.native_proof(report, "linux-x86_64", wheel)
+    assert "proved" in proof and "1 checks passed" in proof, proof
+    # Each of these must make the dry run test the wheel itself.
+    assert dry_run.native_proof(report, "linux-aarch64", wheel) == ""
+    assert dry_run.native_proof(tmp_path / "missing.json", "linux-x86_64", wheel) == ""
+    failed = e2e_report(tmp_path / "f.json", wheel, ok=False)
+    assert dry_run.native_proof(failed, "linux-x86_64", wheel) == ""
+    emulated = e2e_report(tmp_path / "q.json", wheel, mode="qemu")
+    assert dry_run.native_proof(emulated, "linux-x86_64", wheel) == ""
+    wheel.write_bytes(b"other bytes under the same name")
+    assert dry_run.native_proof(report, "linux-x86_64", wheel) == ""
