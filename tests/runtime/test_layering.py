@@ -95,5 +95,6 @@ def test_private_kimi_cli_names_are_reached_through_one_module() -> None:
             ):
                 name = f"{node.value!r} (getattr)"
             if name is not None:
-                offending.append(f"{path.relative_to(PACKAGE)}:{node.lineno}: {name}")
+                line = getattr(node, "lineno", 0)
+                offending.append(f"{path.relative_to(PACKAGE)}:{line}: {name}")
     assert offending == [], offending
