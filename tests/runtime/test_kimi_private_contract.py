@@ -38,26 +38,31 @@ def test_the_create_keyword_table_matches_kimi_cli() -> None:
     assert kimi_private.CREATE_KEYWORDS["max_ralph_iterations"].how == "refused"
 
 
-def renamed_soul_kimi_cli(root: Path) -> Path:
-    """A copy of the installed kimi_cli package in which WireServer keeps its soul under
-    another name (every `._soul` in wire/server.py becomes `._soul_v2`): kimi-cli itself
-    still works, kimi-kernel's adapter would not find `WireServer._soul`."""
+def stand_in_kimi_cli(root: Path, file: str, pattern: str, replacement: str) -> Path:
+    """A copy of the installed kimi_cli package with one edit (`pattern` -> `replacement`
+    in `file`), to be put first on PYTHONPATH."""
     import kimi_cli
 
     source = Path(kimi_cli.__path__[0])
     target = root / "kimi_cli"
     shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
-    server = target / "wire" / "server.py"
-    text = server.read_text(encoding="utf-8")
-    renamed, count = re.subn(r"\._soul\b", "._soul_v2", text)
-    assert count > 3, "wire/server.py no longer uses self._soul: rebuild this stand-in"
-    server.write_text(renamed, encoding="utf-8")
+    edited = target / file
+    text, count = re.subn(pattern, replacement, edited.read_text(encoding="utf-8"))
+    assert count > 0, f"{file} no longer matches {pattern!r}: rebuild this stand-in"
+    edited.write_text(text, encoding="utf-8")
     return root
 
 
-def test_verify_names_a_renamed_private_name_and_the_version(tmp_path: Path) -> None:
-    stand_in = renamed_soul_kimi_cli(tmp_path / "stand-in")
-    proc = subprocess.run(
+def renamed_soul_kimi_cli(root: Path) -> Path:
+    """WireServer keeps its soul under another name (every `._soul` in wire/server.py
+    becomes `._soul_v2`): kimi-cli itself still works, kimi-kernel's adapter would not
+    find `WireServer._soul`."""
+    return stand_in_kimi_cli(root, "wire/server.py", r"\._soul\b", "._soul_v2")
+
+
+def require_in(stand_in: Path) -> subprocess.CompletedProcess[str]:
+    """kimi_private.require() in a fresh interpreter that imports kimi_cli from `stand_in`."""
+    return subprocess.run(
         [
             sys.executable,
             "-c",
@@ -72,6 +77,10 @@ def test_verify_names_a_renamed_private_name_and_the_version(tmp_path: Path) -> 
         check=False,
         env={**os.environ, "PYTHONPATH": str(stand_in)},
     )
+
+
+def test_verify_names_a_renamed_private_name_and_the_version(tmp_path: Path) -> None:
+    proc = require_in(renamed_soul_kimi_cli(tmp_path / "stand-in"))
     assert proc.returncode == 1, proc
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith("kimi_kernel.host.kimi_private.KimiCliMismatchError: "), proc.stderr
@@ -79,6 +88,20 @@ def test_verify_names_a_renamed_private_name_and_the_version(tmp_path: Path) -> 
     assert f"kimi-cli {VERSION} " in last, last
     # only the renamed name is reported
     assert last.count(" is missing") == 1, last
+
+
+def test_verify_names_a_new_kimi_cli_create_keyword(tmp_path: Path) -> None:
+    stand_in = stand_in_kimi_cli(
+        tmp_path / "stand-in",
+        "app.py",
+        r"(\n        defer_mcp_loading: bool = False,\n)",
+        r"\1        turbo_mode: bool = False,\n",
+    )
+    proc = require_in(stand_in)
+    assert proc.returncode == 1, proc
+    last = proc.stderr.strip().splitlines()[-1]
+    assert "KimiCLI.create keyword 'turbo_mode' is new" in last, last
+    assert last.count("KimiCLI.create keyword") == 1, last
 
 
 def test_rust_refuses_a_kimi_cli_that_does_not_fit(tmp_path: Path) -> None:

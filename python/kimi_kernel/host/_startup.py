@@ -32,11 +32,15 @@ def checked_selection(selection: Selection) -> Selection:
 
 
 def start(selection: Selection) -> Selection:
-    """Check, then make every KimiCLI.create honour the selection; returns the one in force."""
+    """Check, then make every KimiCLI.create honour the selection; returns the one in force.
+
+    After an auto fallback nothing is installed: the mismatch may be in the very names the
+    installation patches (KimiCLI.create, the web runner), and kimi-cli runs untouched."""
     from kimi_kernel.host._hook import install
 
     effective = checked_selection(selection)
-    install(effective)
+    if effective.kernel == selection.kernel:
+        install(effective)
     return effective
 
 

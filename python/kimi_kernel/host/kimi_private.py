@@ -158,10 +158,14 @@ class KimiCliMismatchError(RuntimeError):
     def __init__(self, problems: list[str], version: str) -> None:
         self.problems = problems
         self.version = version
+        fix = (
+            f"reinstall kimi-cli=={TESTED_KIMI_CLI} (this copy differs from the released one)"
+            if version == TESTED_KIMI_CLI
+            else f"install kimi-cli=={TESTED_KIMI_CLI}, the version kimi-kernel is tested with"
+        )
         super().__init__(
             f"the installed kimi-cli {version} does not have what kimi-kernel's kagent adapter "
-            f"uses: {'; '.join(problems)}. kimi-kernel is tested with kimi-cli {TESTED_KIMI_CLI}: "
-            f"install kimi-cli=={TESTED_KIMI_CLI}, or run with --kernel python."
+            f"uses: {'; '.join(problems)}. Fix: {fix}, or run with --kernel python."
         )
 
 
