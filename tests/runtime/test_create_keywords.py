@@ -109,3 +109,38 @@ def test_ralph_zero_is_the_default_and_not_refused(tmp_path: Path) -> None:
     assert proc.returncode == 1, proc
     assert "kimi-kernel: the rust kernel was requested (--kernel)" in proc.stderr, proc.stderr
     assert "Ralph" not in proc.stderr, proc.stderr
+
+
+def test_every_forwarded_keyword_reaches_kagents_command_line(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from kimi_kernel.host import kimi_private
+    from kimi_kernel.host._hook import make_launcher, missing_features
+
+    values: dict[str, object] = {
+        "config": tmp_path / "config.toml",
+        "model_name": "echo",
+        "thinking": True,
+        "yolo": True,
+        "afk": True,
+        "runtime_afk": True,
+        "plan_mode": True,
+        "skills_dirs": [tmp_path / "skills"],
+        "max_steps_per_turn": 5,
+        "max_retries_per_step": 2,
+    }
+    forwarded = {k for k, v in kimi_private.CREATE_KEYWORDS.items() if v.how == "flag"}
+    assert forwarded == set(values), forwarded ^ set(values)
+    assert missing_features(dict(values)) is None
+    session = SimpleNamespace(work_dir=tmp_path, id="s-1")
+    args = make_launcher(session, dict(values)).args
+    for keyword in sorted(forwarded):
+        flag = kimi_private.CREATE_KEYWORDS[keyword].detail.split()[0]
+        assert flag in args, (keyword, flag, args)
+    assert args[args.index("--max-steps-per-turn") + 1] == "5"
+    assert args[args.index("--max-retries-per-step") + 1] == "2"
+    # what is refused is named, never dropped
+    refused = missing_features({"max_ralph_iterations": 3})
+    assert refused is not None and "--max-ralph-iterations 3" in str(refused)
+    unknown = missing_features({"turbo_mode": True})
+    assert unknown is not None and "turbo_mode" in str(unknown)
