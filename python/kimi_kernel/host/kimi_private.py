@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 TESTED_KIMI_CLI = "1.51.0"
 
-Kind = Literal["method", "attribute", "keywords", "class-swap", "source"]
+Kind = Literal["method", "attribute", "keywords", "class-swap", "source", "name"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +43,7 @@ class Need:
 
     @property
     def label(self) -> str:
-        qual = self.owner.partition(":")[2]
+        qual = self.owner.partition(":")[2] or self.owner
         if self.kind == "keywords":
             return f"{qual}({self.name})"
         if self.kind == "source":
@@ -99,6 +99,18 @@ NEEDS: tuple[Need, ...] = (
     Need("kimi_cli.app:KimiCLI.create", "", "keywords", "see CREATE_KEYWORDS"),
     Need("kimi_cli.app:KimiCLI", "shutdown_background_tasks", "method",
          "chained so kagent stops with the session"),
+    # public names of internal modules the adapter imports (checked so that a move is
+    # reported at start-up like a rename)
+    Need("kimi_cli.session_state", "load_session_state", "name", "reads the plan mode kagent saved"),
+    Need("kimi_cli.tools.plan.heroes", "seed_slug_cache", "name", "kagent's plan file name"),
+    Need("kimi_cli.soul.toolset", "WireExternalTool", "name", "the Wire client's tools"),
+    Need("kimi_cli.utils.logging", "open_original_stderr", "name", "one-line notices"),
+    Need("kimi_cli.approval_runtime", "get_current_approval_source_or_none", "name",
+         "the approval source of a turn"),
+    Need("kimi_cli.approval_runtime", "set_current_approval_source", "name",
+         "the approval source of a turn"),
+    Need("kimi_cli.skill", "get_builtin_skills_dir", "name", "kagent lists the same skills"),
+    Need("kimi_cli.agentspec", "DEFAULT_AGENT_FILE", "name", "the one agent kagent runs"),
 )
 
 
@@ -230,6 +242,8 @@ def _check(need: Need) -> str | None:
         obj = _resolve(need.owner)
     except (ImportError, AttributeError) as e:
         return f"{need.owner} is missing: {e} (needed for {need.label}: {need.why})"
+    if need.kind == "name":
+        return None if hasattr(obj, need.name) else f"{need.label} is missing ({need.why})"
     if need.kind == "method":
         ok = callable(getattr(obj, need.name, None)) or isinstance(
             inspect.getattr_static(obj, need.name, None), property
