@@ -15,9 +15,12 @@ kagent is found (module `_locate`) from `$KIMI_KERNEL_BIN`, then the binary this
 distribution ships (its RECORD), then `PATH` (absolute entries only). `$KIMI_KERNEL_INIT_TIMEOUT`
 is how long to wait for `initialize` (seconds, default 15).
 
-Modules: `_locate`/`_binfmt` (finding and checking the binary), `_select`/`_argv` (choosing the
-kernel), `_client` (JSON-RPC over kagent's stdio), `_launch` (its command line and lifetime),
-`_soul` (WireBackedSoul), `_hook` (wiring into KimiCLI.create), `_doctor`, `cli`.
+Packages: `core` never imports kimi-cli (`_locate`/`_binfmt`: finding and checking the
+binary; `_select`/`_argv`: choosing the kernel; `_client`: JSON-RPC over kagent's stdio;
+`_launch`: its command line and lifetime; `_doctor`). `host` adapts kimi-cli (`_startup`,
+`_hook`: wiring into KimiCLI.create; `_soul`: WireBackedSoul and its parts; `_web`), and
+reaches kimi-cli's private names only through `host.kimi_private`, checked at start-up.
+`cli` is the entry point.
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ import os
 import sys
 from collections.abc import Sequence
 
-from kimi_kernel._argv import UsageError, split_args
-from kimi_kernel._select import KernelSelectionError, select_kernel
+from kimi_kernel.core._argv import UsageError, split_args
+from kimi_kernel.core._select import KernelSelectionError, select_kernel
 
 KERNEL_HELP = (
     # "\\[" keeps rich markup (kimi-cli's help renderer) from eating the brackets.
@@ -48,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int | str | None:
 
     doctor = _first_command(split.kimi_args)
     if doctor is not None:
-        from kimi_kernel._doctor import run_doctor
+        from kimi_kernel.core._doctor import run_doctor
 
         index, _ = doctor
         return run_doctor(
@@ -61,9 +61,14 @@ def main(argv: Sequence[str] | None = None) -> int | str | None:
     from kimi_cli.__main__ import main as kimi_main
     from kimi_cli.cli import cli
 
-    from kimi_kernel._hook import install
+    from kimi_kernel.host._startup import mismatch_message, start
+    from kimi_kernel.host.kimi_private import KimiCliMismatchError
 
-    install(selection)
+    try:
+        start(selection)
+    except KimiCliMismatchError as e:
+        print(mismatch_message(selection, e), file=sys.stderr)
+        return 1
     epilog = cli.info.epilog or ""
     if KERNEL_HELP not in str(epilog):
         cli.info.epilog = f"{KERNEL_HELP}\n\n{epilog}"

@@ -22,8 +22,8 @@ from runtime._kk import (
 
 require_installed()
 
-from kimi_kernel._binfmt import host_arch
-from kimi_kernel._client import (
+from kimi_kernel.core._binfmt import host_arch  # noqa: E402
+from kimi_kernel.core._client import (  # noqa: E402
     KagentClient,
     KagentError,
     KagentExited,

@@ -20,7 +20,7 @@ import pytest
 from runtime._kk import Missing, wheel_path, write_exe
 
 PROBE = (
-    "import json, sys, kimi_kernel; from kimi_kernel._locate import locate; r = locate(); "
+    "import json, sys, kimi_kernel; from kimi_kernel.core._locate import locate; r = locate(); "
     "print(json.dumps({'path': str(r.path), 'source': r.source, 'prefix': sys.prefix, "
     "'module': kimi_kernel.__file__, "
     "'searched': [str(s) for s in r.searched]}))"

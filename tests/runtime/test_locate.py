@@ -12,8 +12,8 @@ from runtime._kk import require_installed, write_exe
 
 require_installed()
 
-from kimi_kernel._binfmt import BinaryFormat, host_arch, host_kind, read_format
-from kimi_kernel._locate import (
+from kimi_kernel.core._binfmt import BinaryFormat, host_arch, host_kind, read_format  # noqa: E402
+from kimi_kernel.core._locate import (  # noqa: E402
     KagentNotFoundError,
     check_runnable,
     locate,

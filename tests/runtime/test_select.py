@@ -13,8 +13,8 @@ from runtime._kk import kk_argv, require_installed
 
 require_installed()
 
-from kimi_kernel._argv import UsageError, split_args
-from kimi_kernel._select import KernelSelectionError, Selection, select_kernel
+from kimi_kernel.core._argv import UsageError, split_args  # noqa: E402
+from kimi_kernel.core._select import KernelSelectionError, Selection, select_kernel  # noqa: E402
 
 
 def cfg(path: Path, kernel: str) -> Path:

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import functools
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
-from kimi_kernel._client import KagentError
-from kimi_kernel._launch import (
-    KernelLauncher,
-    custom_agent_file,
-    kagent_args,
-    kimi_builtin_skills_dir,
-)
-from kimi_kernel._locate import KagentNotFoundError
-from kimi_kernel._select import Selection
+from kimi_kernel.core._client import KagentError
+from kimi_kernel.core._launch import KernelLauncher, kagent_args
+from kimi_kernel.core._locate import KagentNotFoundError
+from kimi_kernel.core._select import Selection
+from kimi_kernel.host import kimi_private
+from kimi_kernel.host._notice import kimi_log, notice
 
 _installed: Selection | None = None
+
+type Create = Callable[..., Awaitable[Any]]
 
 
 class KernelUnavailableError(RuntimeError):
@@ -24,6 +24,32 @@ class KernelUnavailableError(RuntimeError):
 
 class KagentLacksFeatureError(RuntimeError):
     """The session needs something kagent does not do yet (e.g. MCP servers)."""
+
+
+def kimi_builtin_skills_dir() -> str | None:
+    """kimi-cli's bundled skills directory: kagent is told to list it as its built-in skills,
+    so both kernels name the same files (kagent otherwise writes its own copies)."""
+    try:
+        from kimi_cli.skill import get_builtin_skills_dir
+    except ImportError:
+        return None
+    return str(get_builtin_skills_dir())
+
+
+def custom_agent_file(agent_file: Path | str | None) -> Path | None:
+    """The agent spec when it is not kimi-cli's default agent (kimi-cli turns `--agent
+    default` into the default spec's path), else None: kagent runs the default agent only."""
+    if agent_file is None:
+        return None
+    from kimi_cli.agentspec import DEFAULT_AGENT_FILE
+
+    path = Path(agent_file)
+    try:
+        if path.resolve() == Path(DEFAULT_AGENT_FILE).resolve():
+            return None
+    except OSError:  # unresolvable: certainly not the bundled default spec
+        pass
+    return path
 
 
 def mcp_server_count(mcp_configs: Any) -> int:
@@ -59,6 +85,31 @@ def missing_features(kwargs: dict[str, Any]) -> KagentLacksFeatureError | None:
             f"kagent runs only the default agent, not the agent spec {spec} "
             "(--agent okabe or --agent-file)"
         )
+    ralph = kwargs.get("max_ralph_iterations")
+    if ralph is not None and ralph != 0:
+        return ralph_refused(f"--max-ralph-iterations {ralph}")
+    unknown = sorted(set(kwargs) - kimi_private.CREATE_KEYWORDS.keys())
+    if unknown:  # a newer kimi-cli's keyword: kagent might not honour it
+        return KagentLacksFeatureError(
+            f"KimiCLI.create got {', '.join(unknown)}, which kimi-kernel does not know how to "
+            "run on kagent"
+        )
+    return None
+
+
+def ralph_refused(where: str) -> KagentLacksFeatureError:
+    return KagentLacksFeatureError(
+        f"kagent does not run Ralph mode yet ({where}); --kernel python runs it"
+    )
+
+
+def ralph_in_config(instance: Any) -> KagentLacksFeatureError | None:
+    """Ralph mode asked for by the config kimi-cli loaded ([loop_control]
+    max_ralph_iterations), which kagent would silently ignore."""
+    loop_control = getattr(instance.soul.runtime.config, "loop_control", None)
+    ralph = getattr(loop_control, "max_ralph_iterations", 0)
+    if ralph:
+        return ralph_refused(f"max_ralph_iterations = {ralph} in [loop_control] of the config")
     return None
 
 
@@ -69,42 +120,42 @@ def _headline(e: Exception) -> str:
 def install(selection: Selection) -> None:
     """Make every KimiCLI.create (shell, print, wire, ACP sessions) honour `selection`."""
     global _installed
-    from kimi_cli.app import KimiCLI
-
     if _installed is not None:
         _installed = selection
         return
     _installed = selection
-    from kimi_kernel._web import install_web_patch
+    from kimi_kernel.host._web import install_web_patch
 
     install_web_patch()  # web UI workers (`kimi-kernel web`, /web) honour the selection too
-    original = KimiCLI.create
+    kimi_private.wrap_create(honour_selection)
 
-    @functools.wraps(original)
-    async def create(session: Any, **kwargs: Any) -> KimiCLI:
+
+def honour_selection(original: Create) -> Create:
+    """KimiCLI.create as kimi-kernel runs it: the session on kagent, unless it cannot be."""
+
+    async def create(session: Any, **kwargs: Any) -> Any:
         current = _installed
         if current is None or current.kernel == "python":
-            plain: KimiCLI = await original(session, **kwargs)
-            return plain
+            return await original(session, **kwargs)
         if kwargs.get("ui_mode", "shell") == "shell":
             # the shell has one session at a time: a reload (/new, /model, ...) replaces it
             await stop_shell_kagents()
         if (lacking := missing_features(kwargs)) is not None:
             unavailable(current, lacking)
-            without: KimiCLI = await original(session, **kwargs)
-            return without
+            return await original(session, **kwargs)
         launcher = make_launcher(session, kwargs)
         try:  # find kagent before kimi-cli loads the agent: a strict failure is then quick
             launcher.locate()
         except KagentNotFoundError as e:
             unavailable(current, e)
-            fallback: KimiCLI = await original(session, **kwargs)
-            return fallback
+            return await original(session, **kwargs)
         instance = await original(session, **kwargs)
-        attached: KimiCLI = await attach_kagent(instance, session, launcher, current)
-        return attached
+        if (lacking := ralph_in_config(instance)) is not None:
+            unavailable(current, lacking)
+            return instance
+        return await attach_kagent(instance, session, launcher, current)
 
-    KimiCLI.create = staticmethod(create)  # type: ignore[method-assign]
+    return create
 
 
 _shell_clients: list[Any] = []
@@ -127,12 +178,13 @@ def make_launcher(session: Any, kwargs: dict[str, Any]) -> KernelLauncher:
             afk=bool(kwargs.get("afk")),
             plan=bool(kwargs.get("plan_mode")),
             runtime_afk=bool(kwargs.get("runtime_afk")),
-            agent_file=kwargs.get("agent_file"),
+            agent_spec=custom_agent_file(kwargs.get("agent_file")),
             skills_dirs=kwargs.get("skills_dirs"),
             builtin_skills_dir=kimi_builtin_skills_dir(),
             max_steps_per_turn=kwargs.get("max_steps_per_turn"),
             max_retries_per_step=kwargs.get("max_retries_per_step"),
         ),
+        log=kimi_log,
         cwd=str(session.work_dir),
         initialize=kwargs.get("ui_mode", "shell") != "wire",
     )
@@ -141,8 +193,6 @@ def make_launcher(session: Any, kwargs: dict[str, Any]) -> KernelLauncher:
 def unavailable(sel: Selection, e: Exception) -> None:
     """rust: raise a clear error (kimi-cli prints it and exits 1); auto: one-line notice."""
     from kimi_cli import logger
-
-    from kimi_kernel._soul import notice
 
     if sel.kernel == "rust":
         raise KernelUnavailableError(
@@ -160,7 +210,7 @@ async def attach_kagent(
 ) -> Any:
     from kimi_cli import logger
 
-    from kimi_kernel._soul import WireBackedSoul
+    from kimi_kernel.host._soul import WireBackedSoul
 
     try:
         client = await launcher.start()
@@ -180,16 +230,11 @@ async def attach_kagent(
         pid=client.pid,
     )
 
-    shutdown = instance.shutdown_background_tasks
+    async def stop_kagent() -> None:
+        if soul.kagent_client is not None:
+            await KernelLauncher.stop(soul.kagent_client)
 
-    async def shutdown_with_kagent() -> None:
-        try:
-            await shutdown()
-        finally:
-            if soul.kagent_client is not None:
-                await KernelLauncher.stop(soul.kagent_client)
-
-    instance.shutdown_background_tasks = shutdown_with_kagent
+    kimi_private.also_on_shutdown(instance, stop_kagent)
     if getattr(instance.soul.runtime, "ui_mode", "shell") == "shell":
         _shell_clients.append(client)
     return instance
@@ -215,7 +260,7 @@ def divert_session_hooks(soul: Any) -> None:
             )
             return results
 
-    engine.__class__ = KagentFiresSessionHooks
+    kimi_private.swap_class(engine, KagentFiresSessionHooks)
 
 
 _wire_patched = False
@@ -230,31 +275,17 @@ def patch_wire_server() -> None:
         return
     _wire_patched = True
     from kimi_cli.wire.jsonrpc import JSONRPCSuccessResponse
-    from kimi_cli.wire.server import WireServer
 
-    from kimi_kernel._soul import WireBackedSoul
+    from kimi_kernel.host._soul import WireBackedSoul
 
-    original = WireServer._handle_initialize
+    async def after_initialize(server: Any, msg: Any, response: Any) -> None:
+        soul = kimi_private.wire_server_soul(server)
+        if isinstance(soul, WireBackedSoul) and isinstance(response, JSONRPCSuccessResponse):
+            await soul.forward_initialize(server, msg.params)
 
-    @functools.wraps(original)
-    async def handle_initialize(self: WireServer, msg: Any) -> Any:
-        response = await original(self, msg)
-        soul = getattr(self, "_soul", None)
-        if isinstance(soul, WireBackedSoul) and isinstance(
-            response, JSONRPCSuccessResponse
-        ):
-            await soul.forward_initialize(self, msg.params)
-        return response
-
-    WireServer._handle_initialize = handle_initialize  # type: ignore[method-assign]
-
-    original_shutdown = WireServer._shutdown
-
-    @functools.wraps(original_shutdown)
-    async def shutdown(self: WireServer) -> None:
-        soul = getattr(self, "_soul", None)
+    def before_shutdown(server: Any) -> None:
+        soul = kimi_private.wire_server_soul(server)
         if isinstance(soul, WireBackedSoul):
             soul.client_gone()
-        await original_shutdown(self)
 
-    WireServer._shutdown = shutdown  # type: ignore[method-assign]
+    kimi_private.wrap_wire_server(after_initialize, before_shutdown)

@@ -12,9 +12,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from kimi_kernel._client import KagentClient, KagentError, handshake, init_timeout
-from kimi_kernel._locate import KagentNotFoundError, Located, locate
-from kimi_kernel._select import Selection, default_config_file
+from kimi_kernel.core._client import KagentClient, KagentError, handshake, init_timeout
+from kimi_kernel.core._locate import KagentNotFoundError, Located, locate
+from kimi_kernel.core._select import Selection, default_config_file
 
 USAGE = (
     "usage: kimi-kernel [--kernel rust|python|auto] doctor [--json] "

@@ -1,4 +1,4 @@
-"""`python -m kimi_kernel._web_worker <session_id>`: kimi-cli's web session worker, with the
+"""`python -m kimi_kernel.host._web_worker <session_id>`: kimi-cli's web session worker, with the
 kernel selection installed first.
 
 `kimi-kernel web` serves kimi-cli's web UI; its runner starts one worker process per session
@@ -11,8 +11,9 @@ import sys
 
 
 def main() -> None:
-    from kimi_kernel._hook import install
-    from kimi_kernel._select import KernelSelectionError, select_kernel
+    from kimi_kernel.core._select import KernelSelectionError, select_kernel
+    from kimi_kernel.host._startup import mismatch_message, start
+    from kimi_kernel.host.kimi_private import KimiCliMismatchError
 
     try:
         # --kernel of the parent is in $KIMI_KERNEL (cli.main sets it for children); the
@@ -21,7 +22,11 @@ def main() -> None:
     except KernelSelectionError as e:
         print(f"kimi-kernel: error: {e}", file=sys.stderr)
         raise SystemExit(2) from None
-    install(selection)
+    try:
+        start(selection)
+    except KimiCliMismatchError as e:
+        print(mismatch_message(selection, e), file=sys.stderr)
+        raise SystemExit(1) from None
 
     from kimi_cli.web.runner.worker import main as worker_main
 

@@ -11,7 +11,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Literal
 
-from kimi_kernel._binfmt import incompatibility, read_format
+from kimi_kernel.core._binfmt import incompatibility, read_format
 
 ENV_BIN = "KIMI_KERNEL_BIN"
 DIST_NAME = "kimi-kernel"
@@ -98,7 +98,7 @@ def _owning_distribution() -> metadata.Distribution | None:
     for dist in metadata.distributions(name=DIST_NAME):
         fallback = fallback or dist
         for f in dist.files or ():
-            if f.name == Path(__file__).name and f.parent.name == "kimi_kernel":
+            if tuple(f.parts[-3:]) == ("kimi_kernel", "core", Path(__file__).name):
                 try:
                     if Path(str(dist.locate_file(f))).resolve() == me:
                         return dist

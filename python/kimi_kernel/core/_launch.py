@@ -1,4 +1,7 @@
-"""Turn what kimi-cli resolved for a session into a `kagent --wire` command line, and start it."""
+"""Turn a session's settings into a `kagent --wire` command line, and start it.
+
+Knows nothing of kimi-cli: the host (kimi_kernel.host) maps what kimi-cli resolved onto
+these parameters."""
 
 from __future__ import annotations
 
@@ -9,15 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kimi_kernel._client import KagentClient, handshake, init_timeout, probe
-from kimi_kernel._locate import Located, locate
-
-
-def _log(level: str, message: str) -> None:
-    from kimi_cli import logger
-
-    logger.log(level, "{message}", message=message)
-
+from kimi_kernel.core._client import KagentClient, Log, handshake, init_timeout, probe
+from kimi_kernel.core._locate import Located, locate
 
 _LIVE: set[KagentClient] = set()
 
@@ -27,32 +23,6 @@ def _kill_leftovers() -> None:
     """Last line of defence: no kagent outlives the Python process that started it."""
     for client in list(_LIVE):
         client.kill_now()
-
-
-def kimi_builtin_skills_dir() -> str | None:
-    """kimi-cli's bundled skills directory: kagent is told to list it as its built-in skills,
-    so both kernels name the same files (kagent otherwise writes its own copies)."""
-    try:
-        from kimi_cli.skill import get_builtin_skills_dir
-    except ImportError:
-        return None
-    return str(get_builtin_skills_dir())
-
-
-def custom_agent_file(agent_file: Path | str | None) -> Path | None:
-    """The agent spec when it is not kimi-cli's default agent (kimi-cli turns `--agent
-    default` into the default spec's path), else None: kagent runs the default agent only."""
-    if agent_file is None:
-        return None
-    from kimi_cli.agentspec import DEFAULT_AGENT_FILE
-
-    path = Path(agent_file)
-    try:
-        if path.resolve() == Path(DEFAULT_AGENT_FILE).resolve():
-            return None
-    except OSError:  # unresolvable: certainly not the bundled default spec
-        pass
-    return path
 
 
 def kagent_args(
@@ -66,7 +36,7 @@ def kagent_args(
     afk: bool = False,
     plan: bool = False,
     runtime_afk: bool = False,
-    agent_file: Path | None = None,
+    agent_spec: Path | None = None,
     skills_dirs: Sequence[Any] | None = None,
     builtin_skills_dir: str | None = None,
     max_steps_per_turn: int | None = None,
@@ -93,9 +63,10 @@ def kagent_args(
         args.append("--plan")
     if runtime_afk:  # print mode: nobody answers approvals or questions; not saved
         args.append("--runtime-afk")
-    # another agent's spec is refused by kagent at startup; the default one needs no flag
-    if (spec := custom_agent_file(agent_file)) is not None:
-        args += ["--agent-file", str(spec.absolute())]
+    # `agent_spec`: a spec other than kimi-cli's default agent (the host decides which is
+    # the default; kagent refuses other specs at startup); the default one needs no flag
+    if agent_spec is not None:
+        args += ["--agent-file", str(agent_spec.absolute())]
     for d in skills_dirs or ():
         args += ["--skills-dir", str(Path(str(d)).absolute())]
     if builtin_skills_dir is not None:
@@ -112,6 +83,7 @@ class KernelLauncher:
     """Knows how to (re)start kagent for one session; remembers the server info it reported."""
 
     args: list[str]
+    log: Log  # where kagent's lifecycle and stderr lines go (kimi-cli's log under the host)
     cwd: str | None = None
     located: Located | None = None
     server: dict[str, Any] = field(default_factory=dict)
@@ -131,7 +103,7 @@ class KernelLauncher:
         located = self.locate()
         timeout = init_timeout()
         client = await KagentClient.spawn(
-            [str(located.path), *self.args], log=_log, cwd=self.cwd
+            [str(located.path), *self.args], log=self.log, cwd=self.cwd
         )
         _LIVE.add(client)
         try:
@@ -145,7 +117,7 @@ class KernelLauncher:
             await self.stop(client)
             raise
         answered = f"initialize: {self.server}" if self.initialize else "the probe"
-        _log("INFO", f"kagent {located.path} ({located.source}) answered {answered}")
+        self.log("INFO", f"kagent {located.path} ({located.source}) answered {answered}")
         return client
 
     @staticmethod

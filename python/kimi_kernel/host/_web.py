@@ -5,7 +5,7 @@ kimi-cli's web runner (kimi_cli.web.runner.process) starts each session's worker
 `asyncio.create_subprocess_exec(sys.executable, "-m", "kimi_cli.web.runner.worker", id)`.
 That module is imported only when the web UI starts, so an import hook patches it then:
 its `asyncio` name is given a stand-in whose create_subprocess_exec runs
-`kimi_kernel._web_worker` instead of kimi-cli's worker (same interpreter, same arguments)."""
+`kimi_kernel.host._web_worker` instead of kimi-cli's worker (same interpreter, same arguments)."""
 
 from __future__ import annotations
 
@@ -17,9 +17,11 @@ import types
 from collections.abc import Sequence
 from typing import Any
 
+from kimi_kernel.host import kimi_private
+
 RUNNER = "kimi_cli.web.runner.process"
-KIMI_WORKER = "kimi_cli.web.runner.worker"
-KERNEL_WORKER = "kimi_kernel._web_worker"
+KIMI_WORKER = kimi_private.WEB_WORKER_MODULE
+KERNEL_WORKER = "kimi_kernel.host._web_worker"
 
 
 def worker_command(argv: Sequence[Any]) -> list[Any]:
@@ -51,8 +53,7 @@ class _RunnerAsyncio(types.ModuleType):
 
 
 def patch_runner(module: types.ModuleType) -> None:
-    if getattr(module, "asyncio", None) is asyncio:
-        module.asyncio = _RunnerAsyncio()  # type: ignore[attr-defined]
+    kimi_private.patch_web_runner(module, _RunnerAsyncio())
 
 
 class _PatchOnImport(importlib.abc.MetaPathFinder, importlib.abc.Loader):

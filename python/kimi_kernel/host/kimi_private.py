@@ -1,0 +1,416 @@
+"""The one door into kimi-cli's private parts.
+
+kimi-kernel adapts kimi-cli 1.51 from the outside. Where kimi-cli has no public way to do
+what the adapter needs (reach the soul a Wire server serves, swap the soul's context after
+kagent wrote the turn, silence the Wire recorder, patch the web runner's worker command...),
+the adapter touches a private name. Every such name is reached here, one small function
+each, and nowhere else; `NEEDS` lists them all with why, and `verify()` checks them against
+the kimi-cli that is installed, so a kimi-cli that renamed one is caught at start-up (naming
+the name and the kimi-cli version) instead of failing in the middle of a turn.
+
+`CREATE_KEYWORDS` says, for every keyword of `KimiCLI.create`, what happens to it when a
+session runs on kagent: forwarded as a kagent flag, honoured on the Python side, or refused
+(the session then stays on the Python kernel under `auto`, fails under `rust`). `verify()`
+also checks that this table covers exactly the keywords the installed `KimiCLI.create` has.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import importlib.util
+import inspect
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Literal
+
+TESTED_KIMI_CLI = "1.51.0"
+
+Kind = Literal["method", "attribute", "keywords", "class-swap", "source", "name"]
+
+
+@dataclass(frozen=True, slots=True)
+class Need:
+    """One thing of kimi-cli's the adapter relies on."""
+
+    owner: str  # "module:Class" or "module" (kind "source")
+    name: str  # attribute/method name; for "keywords": comma-separated parameter names
+    kind: Kind
+    why: str
+
+    @property
+    def label(self) -> str:
+        qual = self.owner.partition(":")[2] or self.owner
+        if self.kind == "keywords":
+            return f"{qual}({self.name})"
+        if self.kind == "source":
+            return f"{self.owner}: {self.name}"
+        return f"{qual}.{self.name}"
+
+
+_SERVER = "kimi_cli.wire.server:WireServer"
+_SOUL = "kimi_cli.soul.kimisoul:KimiSoul"
+_WIRE = "kimi_cli.wire:Wire"
+_WEB_RUNNER = "kimi_cli.web.runner.process"
+WEB_WORKER_MODULE = "kimi_cli.web.runner.worker"
+
+NEEDS: tuple[Need, ...] = (
+    Need(_SERVER, "_handle_initialize", "method",
+         "wrapped so kagent is initialized like the Wire client's own initialize"),
+    Need(_SERVER, "_shutdown", "method", "wrapped so kagent's input ends when the client's does"),
+    Need(_SERVER, "_soul", "attribute", "the soul a Wire server serves"),
+    Need(_SERVER, "_pending_requests", "attribute",
+         "kagent's HookRequests are registered there so the server resolves them"),
+    Need(_SERVER, "_send_msg", "method", "sends kagent's HookRequests to the Wire client"),
+    Need(_SOUL, "_context", "attribute", "replaced by the context kagent wrote"),
+    Need(_SOUL, "_plan_mode", "attribute", "takes over the plan mode kagent switched"),
+    Need(_SOUL, "_plan_session_id", "attribute", "takes over kagent's plan session"),
+    Need(_SOUL, "_pending_plan_activation_injection", "attribute",
+         "kagent already told the model about plan mode"),
+    Need(_SOUL, "__class__", "class-swap", "an existing KimiSoul becomes a WireBackedSoul"),
+    Need(_SOUL, "runtime", "method", "the session's runtime (public)"),
+    Need(_SOUL, "agent", "method", "the agent and its toolset (public)"),
+    Need(_SOUL, "context", "method", "the soul's context (public, read side)"),
+    Need(_SOUL + ".run", "user_input, skip_user_prompt_hook", "keywords", "WireBackedSoul.run overrides run"),
+    Need("kimi_cli.hooks.engine:HookEngine", "__class__", "class-swap",
+         "the hook engine skips SessionStart/SessionEnd, which kagent fires"),
+    Need("kimi_cli.hooks.engine:HookEngine.trigger", "event, matcher_value, input_data", "keywords",
+         "the swapped engine's trigger overrides it"),
+    Need(_WIRE, "_recorder", "attribute", "kagent records the turn in wire.jsonl itself"),
+    Need("kimi_cli.wire:_WireRecorder", "_record", "method", "silenced while kagent runs a turn"),
+    Need(_WIRE, "_raw_queue", "attribute",
+         "a relayed HookRequest waits until the UI took kagent's earlier events"),
+    Need("kimi_cli.utils.broadcast:BroadcastQueue", "_queues", "attribute",
+         "the subscriber queues of the Wire's raw queue"),
+    Need("kimi_cli.approval_runtime.runtime:ApprovalRuntime", "_root_wire_hub", "attribute",
+         "whether approval answers are already announced on the root wire hub"),
+    Need("kimi_cli.soul:LLMNotSupported", "llm", "attribute", "kagent's -32002 as kimi-cli's error"),
+    Need("kimi_cli.soul:LLMNotSupported", "capabilities", "attribute",
+         "kagent's -32002 as kimi-cli's error"),
+    Need(_WEB_RUNNER, "asyncio", "source",
+         "the web runner's `asyncio` is patched so it starts kimi-kernel's worker"),
+    Need(_WEB_RUNNER, "asyncio.create_subprocess_exec", "source",
+         "how the web runner starts a session worker"),
+    Need(_WEB_RUNNER, WEB_WORKER_MODULE, "source", "the worker module the runner starts"),
+    Need("kimi_cli.app:KimiCLI", "create", "method", "wrapped so sessions honour --kernel"),
+    Need("kimi_cli.app:KimiCLI.create", "", "keywords", "see CREATE_KEYWORDS"),
+    Need("kimi_cli.app:KimiCLI", "shutdown_background_tasks", "method",
+         "chained so kagent stops with the session"),
+    # public names of internal modules the adapter imports (checked so that a move is
+    # reported at start-up like a rename)
+    Need("kimi_cli.session_state", "load_session_state", "name", "reads the plan mode kagent saved"),
+    Need("kimi_cli.tools.plan.heroes", "seed_slug_cache", "name", "kagent's plan file name"),
+    Need("kimi_cli.soul.toolset", "WireExternalTool", "name", "the Wire client's tools"),
+    Need("kimi_cli.utils.logging", "open_original_stderr", "name", "one-line notices"),
+    Need("kimi_cli.approval_runtime", "get_current_approval_source_or_none", "name",
+         "the approval source of a turn"),
+    Need("kimi_cli.approval_runtime", "set_current_approval_source", "name",
+         "the approval source of a turn"),
+    Need("kimi_cli.skill", "get_builtin_skills_dir", "name", "kagent lists the same skills"),
+    Need("kimi_cli.agentspec", "DEFAULT_AGENT_FILE", "name", "the one agent kagent runs"),
+)
+
+
+# ---- KimiCLI.create keywords under kagent -------------------------------------------------
+
+How = Literal["flag", "python", "refused"]
+
+
+@dataclass(frozen=True, slots=True)
+class CreateKeyword:
+    how: How
+    detail: str  # the kagent flag, or why the Python side is enough, or when it is refused
+
+
+CREATE_KEYWORDS: dict[str, CreateKeyword] = {
+    "config": CreateKeyword("flag", "--config-file PATH or --config JSON"),
+    "model_name": CreateKeyword("flag", "--model"),
+    "thinking": CreateKeyword("flag", "--thinking / --no-thinking"),
+    "yolo": CreateKeyword("flag", "--yolo"),
+    "afk": CreateKeyword("flag", "--afk"),
+    "runtime_afk": CreateKeyword("flag", "--runtime-afk"),
+    "plan_mode": CreateKeyword("flag", "--plan"),
+    "resumed": CreateKeyword(
+        "python", "kagent opens the session by --session; kimi-cli's create uses it itself"
+    ),
+    "ui_mode": CreateKeyword(
+        "python", "decides how kagent is started (initialized or not) and shell reloads"
+    ),
+    "agent_file": CreateKeyword("refused", "any spec but the default agent (--agent-file)"),
+    "mcp_configs": CreateKeyword("refused", "any MCP server (kagent has no MCP client yet)"),
+    "skills_dirs": CreateKeyword("flag", "--skills-dir (repeated)"),
+    "max_steps_per_turn": CreateKeyword("flag", "--max-steps-per-turn"),
+    "max_retries_per_step": CreateKeyword("flag", "--max-retries-per-step"),
+    "max_ralph_iterations": CreateKeyword(
+        "refused", "any value but 0 (kagent does not run Ralph mode yet)"
+    ),
+    "startup_progress": CreateKeyword("python", "progress of kimi-cli's own create (UI only)"),
+    "defer_mcp_loading": CreateKeyword(
+        "python", "only matters with MCP servers, which are refused"
+    ),
+}
+
+
+# ---- verify ---------------------------------------------------------------------------
+
+
+def kimi_cli_version() -> str:
+    try:
+        return metadata.version("kimi-cli")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+class KimiCliMismatchError(RuntimeError):
+    """The installed kimi-cli lacks something kimi-kernel's kagent adapter uses."""
+
+    def __init__(self, problems: list[str], version: str) -> None:
+        self.problems = problems
+        self.version = version
+        fix = (
+            f"reinstall kimi-cli=={TESTED_KIMI_CLI} (this copy differs from the released one)"
+            if version == TESTED_KIMI_CLI
+            else f"install kimi-cli=={TESTED_KIMI_CLI}, the version kimi-kernel is tested with"
+        )
+        super().__init__(
+            f"the installed kimi-cli {version} does not have what kimi-kernel's kagent adapter "
+            f"uses: {'; '.join(problems)}. Fix: {fix}, or run with --kernel python."
+        )
+
+
+def _resolve(owner: str) -> Any:
+    module_name, _, qual = owner.partition(":")
+    obj: Any = importlib.import_module(module_name)
+    for part in qual.split(".") if qual else ():
+        obj = getattr(obj, part)
+    return obj
+
+
+def _assigns(cls: type, name: str) -> bool:
+    """Whether some class in `cls`'s MRO assigns `self.<name>` (instance attributes exist
+    only once an instance is built; their assignment in the source is what can be checked)."""
+    pattern = re.compile(rf"\bself\.{re.escape(name)}\s*(:[^=\n]+)?=(?!=)")
+    for klass in cls.__mro__:
+        if klass is object:
+            continue
+        if name in getattr(klass, "__annotations__", {}):
+            return True
+        try:
+            source = inspect.getsource(klass)
+        except (OSError, TypeError):
+            continue
+        if pattern.search(source):
+            return True
+    return False
+
+
+def _module_file(dotted: str) -> Path | None:
+    """The source file of a kimi_cli module, found without importing it (importing the web
+    runner's package pulls in the whole web stack)."""
+    top, *rest = dotted.split(".")
+    spec = importlib.util.find_spec(top)
+    for base in (spec.submodule_search_locations or []) if spec is not None else []:
+        path = Path(base, *rest).with_suffix(".py")
+        if path.is_file():
+            return path
+    return None
+
+
+def _parameters(func: Any) -> set[str]:
+    target = func.__func__ if isinstance(func, (staticmethod, classmethod)) else func
+    target = inspect.unwrap(target)
+    return {p for p in inspect.signature(target).parameters if p != "self"}
+
+
+def _check(need: Need) -> str | None:
+    """None when `need` holds in the installed kimi-cli, else what is missing."""
+    if need.kind == "source":
+        path = _module_file(need.owner)
+        if path is None:
+            return f"module {need.owner} is missing ({need.why})"
+        text = path.read_text(encoding="utf-8")
+        found = (
+            re.search(r"^import asyncio\b", text, re.MULTILINE) is not None
+            if need.name == "asyncio"
+            else need.name in text
+        )
+        return None if found else f"{need.owner} no longer uses {need.name} ({need.why})"
+    try:
+        obj = _resolve(need.owner)
+    except (ImportError, AttributeError) as e:
+        return f"{need.owner} is missing: {e} (needed for {need.label}: {need.why})"
+    if need.kind == "name":
+        return None if hasattr(obj, need.name) else f"{need.label} is missing ({need.why})"
+    if need.kind == "method":
+        ok = callable(getattr(obj, need.name, None)) or isinstance(
+            inspect.getattr_static(obj, need.name, None), property
+        )
+        return None if ok else f"{need.label} is missing ({need.why})"
+    if need.kind == "attribute":
+        return None if _assigns(obj, need.name) else f"{need.label} is missing ({need.why})"
+    if need.kind == "class-swap":
+        ok = isinstance(obj, type) and obj.__dictoffset__ != 0 and "__slots__" not in vars(obj)
+        return None if ok else f"{need.label} cannot be swapped any more ({need.why})"
+    params = _parameters(obj)
+    if need.owner.endswith("KimiCLI.create"):
+        unknown = sorted(params - {"session"} - CREATE_KEYWORDS.keys())
+        gone = sorted(CREATE_KEYWORDS.keys() - params)
+        problems = [
+            f"KimiCLI.create keyword {k!r} is new: kimi-kernel does not know whether kagent can "
+            "honour it" for k in unknown
+        ] + [f"KimiCLI.create keyword {k!r} is missing" for k in gone]
+        return "; ".join(problems) or None
+    missing = [p.strip() for p in need.name.split(",") if p.strip() not in params]
+    return f"{need.label}: parameter {', '.join(missing)} is missing" if missing else None
+
+
+def verify() -> list[str]:
+    """What the installed kimi-cli lacks of `NEEDS` (empty: everything is there)."""
+    return [problem for need in NEEDS if (problem := _check(need)) is not None]
+
+
+def require() -> None:
+    """Raise KimiCliMismatchError (naming each missing name and the version) unless verify() is clean."""
+    problems = verify()
+    if problems:
+        raise KimiCliMismatchError(problems, kimi_cli_version())
+
+
+# ---- the accessors: one small function per private name --------------------------------
+
+
+def wire_server_soul(server: Any) -> Any:
+    """The soul a kimi-cli WireServer serves (WireServer._soul)."""
+    return getattr(server, "_soul", None)
+
+
+def register_wire_request(server: Any, request: Any) -> None:
+    """Make the WireServer resolve `request` when its client answers (WireServer._pending_requests)."""
+    server._pending_requests[request.id] = request
+
+
+async def send_to_wire_client(server: Any, message: Any) -> None:
+    """Send a JSON-RPC message to the WireServer's client (WireServer._send_msg)."""
+    await server._send_msg(message)
+
+
+def wrap_create(make: Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]) -> None:
+    """Replace KimiCLI.create by `make(original create)`."""
+    from kimi_cli.app import KimiCLI
+
+    original = KimiCLI.create
+    wrapped = functools.wraps(original)(make(original))
+    KimiCLI.create = staticmethod(wrapped)  # type: ignore[method-assign,assignment]
+
+
+def also_on_shutdown(instance: Any, stop: Callable[[], Awaitable[None]]) -> None:
+    """Run `stop` after the KimiCLI instance's shutdown_background_tasks, however it ends."""
+    shutdown = instance.shutdown_background_tasks
+
+    async def shutdown_then_stop() -> None:
+        try:
+            await shutdown()
+        finally:
+            await stop()
+
+    instance.shutdown_background_tasks = shutdown_then_stop
+
+
+def wrap_wire_server(
+    after_initialize: Callable[[Any, Any, Any], Awaitable[None]],
+    before_shutdown: Callable[[Any], None],
+) -> None:
+    """Wrap WireServer._handle_initialize (then `after_initialize(server, msg, response)`)
+    and WireServer._shutdown (first `before_shutdown(server)`)."""
+    from kimi_cli.wire.server import WireServer
+
+    original_init = WireServer._handle_initialize
+
+    @functools.wraps(original_init)
+    async def handle_initialize(self: WireServer, msg: Any) -> Any:
+        response = await original_init(self, msg)
+        await after_initialize(self, msg, response)
+        return response
+
+    original_shutdown = WireServer._shutdown
+
+    @functools.wraps(original_shutdown)
+    async def shutdown(self: WireServer) -> None:
+        before_shutdown(self)
+        await original_shutdown(self)
+
+    WireServer._handle_initialize = handle_initialize  # type: ignore[method-assign]
+    WireServer._shutdown = shutdown  # type: ignore[method-assign]
+
+
+def replace_soul_context(soul: Any, context: Any) -> None:
+    """Give the soul another Context (KimiSoul._context; `soul.context` is read-only)."""
+    soul._context = context
+
+
+def adopt_plan_state(soul: Any, *, plan_mode: bool, plan_session_id: str | None) -> None:
+    """Set the soul's plan mode as kagent left it, its activation already announced
+    (KimiSoul._plan_mode, _plan_session_id, _pending_plan_activation_injection)."""
+    soul._plan_mode = plan_mode
+    soul._plan_session_id = plan_session_id
+    soul._pending_plan_activation_injection = False
+
+
+def swap_class(obj: Any, cls: type) -> None:
+    """Turn an existing kimi-cli object into an instance of `cls`, a subclass of its class
+    (KimiSoul into WireBackedSoul; the hook engine into one that skips kagent's events)."""
+    assert isinstance(obj, cls.__mro__[1]), (type(obj), cls)
+    obj.__class__ = cls
+
+
+def silence_wire_recorder(wire: Any) -> None:
+    """Stop the Wire from appending to wire.jsonl (Wire._recorder, _WireRecorder._record)."""
+    recorder = getattr(wire, "_recorder", None)
+    if recorder is None:
+        return
+
+    async def _skip(_msg: object) -> None:
+        return None
+
+    recorder._record = _skip
+
+
+def ui_backlog(wire: Any) -> int | None:
+    """How many messages sent on `wire` the UI side has not taken yet; None when unknown
+    (Wire._raw_queue, BroadcastQueue._queues)."""
+    raw = getattr(wire, "_raw_queue", None)
+    if raw is None:
+        return None
+    return sum(q.qsize() for q in list(raw._queues))
+
+
+def approvals_announced(approval_runtime: Any) -> bool:
+    """Whether kimi-cli's approval runtime announces answers on the root wire hub
+    (ApprovalRuntime._root_wire_hub)."""
+    return getattr(approval_runtime, "_root_wire_hub", None) is not None
+
+
+def llm_not_supported(llm: Any, message: str) -> Exception:
+    """kimi-cli's LLMNotSupported carrying `message` (kagent's text names the model and the
+    missing capabilities; kimi-cli's constructor would build its own)."""
+    from kimi_cli.soul import LLMNotSupported
+
+    exc = LLMNotSupported.__new__(LLMNotSupported)
+    Exception.__init__(exc, message)
+    exc.llm = llm
+    exc.capabilities = []
+    return exc
+
+
+def patch_web_runner(module: Any, stand_in: Any) -> bool:
+    """Give kimi-cli's web runner module `stand_in` as its `asyncio` (the runner's global
+    `asyncio` name); False when it is not the real asyncio (patched already or changed)."""
+    import asyncio
+
+    if getattr(module, "asyncio", None) is not asyncio:
+        return False
+    module.asyncio = stand_in
+    return True
