@@ -6,6 +6,7 @@ into the Python running pytest, kimi-cli 1.51 installed with it, and kagent bina
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -277,10 +278,8 @@ def wait_for(predicate: object, timeout: float, what: str) -> None:
 
 
 def kill(pid: int, sig: signal.Signals = signal.SIGKILL) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def write_scripts(path: Path, scripts: Sequence[str]) -> Path:
