@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+from kk_common import sandbox as common
 from kk_common.wire_client import WireClient
 
 BIN_DIR = Path(sys.executable).parent
@@ -182,34 +183,16 @@ class Sandbox:
 def make_sandbox(
     root: Path, scripts: Sequence[str], *, scripts_in_config: bool = True
 ) -> Sandbox:
-    share, work = root / "share", root / "work"
-    share.mkdir(parents=True)
-    work.mkdir(parents=True)
-    scripts_file = root / "scripts.json"
-    scripts_file.write_text(json.dumps(list(scripts)), encoding="utf-8")
-    config = root / "config.toml"
-    config.write_text(
-        textwrap.dedent(
-            """\
-            default_model = "echo"
-            [models.echo]
-            provider = "scripted"
-            model = "echo"
-            max_context_size = 100000
-            [providers.scripted]
-            type = "_scripted_echo"
-            base_url = ""
-            api_key = ""
-            """
-        )
-        + (
-            f'[providers.scripted.env]\nKIMI_SCRIPTED_ECHO_SCRIPTS = "{scripts_file}"\n'
-            if scripts_in_config
-            else ""
-        ),
-        encoding="utf-8",
-    )
-    return Sandbox(root, share, work, config, scripts_file)
+    """A sandbox laid out and configured by kk_common's scripted-echo sandbox (one echo model
+    playing ``scripts``); ``scripts_in_config=False`` leaves the scripts path out of the
+    config, so the process environment must carry it (see `Sandbox.env`)."""
+    base = common.Sandbox(root)
+    base.write_scripts(list(scripts))
+    config = common.scripted_config(base.scripts_path)
+    if not scripts_in_config:
+        del config["providers"]["scripted"]["env"]
+    base.write_config(config)
+    return Sandbox(base.root, base.share, base.work, base.config_path, base.scripts_path)
 
 
 def kk_argv(*args: str) -> list[str]:
