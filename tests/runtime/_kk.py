@@ -187,6 +187,9 @@ def make_sandbox(
     playing ``scripts``); ``scripts_in_config=False`` leaves the scripts path out of the
     config, so the process environment must carry it (see `Sandbox.env`)."""
     base = common.Sandbox(root)
+    # The runtime tests run with the real HOME; those that need a home of their own make
+    # `root/home` themselves, so the shared sandbox's empty one is not kept.
+    base.home.rmdir()
     base.write_scripts(list(scripts))
     config = common.scripted_config(base.scripts_path)
     if not scripts_in_config:
