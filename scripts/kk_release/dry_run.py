@@ -177,7 +177,14 @@ def native_proof(report: Path, target: str, wheel: Path) -> str:
     these very bytes natively with every check passed, else "" (then the dry run tests it)."""
     if not report.is_file():
         return ""
-    entries = json.loads(report.read_text(encoding="utf-8"))
+    try:
+        entries = json.loads(report.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DryRunError(f"{report} is not a `kk_e2e --json` report ({exc}): "
+                          "delete it or pass the report this run's `nox -s e2e -- --json` wrote") from exc
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise DryRunError(f"{report} is not a `kk_e2e --json` report (want a list of target objects): "
+                          "delete it or pass the report this run's `nox -s e2e -- --json` wrote")
     digest = sha256_of(wheel)
     for entry in entries:
         if (entry.get("target") == target and entry.get("mode") == "native" and entry.get("ok")

@@ -156,3 +156,14 @@ def test_an_e2e_report_stands_for_the_native_run_only_for_the_same_bytes(tmp_pat
     assert dry_run.native_proof(emulated, "linux-x86_64", wheel) == ""
     wheel.write_bytes(b"other bytes under the same name")
     assert dry_run.native_proof(report, "linux-x86_64", wheel) == ""
+
+
+@pytest.mark.parametrize("text", ["{not json", '{"target": "linux-x86_64"}', "[1, 2]"])
+def test_a_report_that_is_not_one_is_a_clear_error(tmp_path: Path, text: str) -> None:
+    wheel = tmp_path / "kimi_kernel-0.1.0-py3-none-manylinux_2_17_x86_64.whl"
+    wheel.write_bytes(b"bytes")
+    report = tmp_path / "e2e.json"
+    report.write_text(text)
+    with pytest.raises(dry_run.DryRunError, match=r"is not a `kk_e2e --json` report.*delete it"):
+        dry_run.native_proof(report, "linux-x86_64", wheel)
+    assert report.read_text() == text  # the report is left as it was
