@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tarfile
 import time
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -207,4 +209,24 @@ def build_sdist(dist: Path) -> Path:
     found = sorted(dist.glob("*.tar.gz"))
     if len(found) != 1:
         raise StageError("sdist", "build", f"expected one sdist in {dist}, found {found}")
+    missing = sdist_missing_data(found[0])
+    if missing:
+        raise StageError(
+            "sdist", "verify",
+            f"{found[0].name} lacks {missing}: maturin cannot build a wheel from it; list them "
+            "in [tool.maturin] include (format = \"sdist\") of pyproject.toml",
+        )
     return found[0]
+
+
+def sdist_missing_data(sdist: Path, root: Path = REPO_ROOT) -> list[str]:
+    """The files of `[tool.maturin] data` (the wheel's data dir) that ``sdist`` does not carry:
+    maturin leaves that dir out of its sdist unless `include` names it."""
+    maturin = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["maturin"]
+    data = maturin.get("data")
+    if not data:
+        return []
+    wanted = sorted(p.relative_to(root).as_posix() for p in (root / data).rglob("*") if p.is_file())
+    with tarfile.open(sdist) as tar:
+        have = {name.partition("/")[2] for name in tar.getnames()}
+    return [w for w in wanted if w not in have]

@@ -72,3 +72,28 @@ def test_source_date_epoch_defaults_to_last_commit(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
     with pytest.raises(ValueError, match="digits only"):
         build.source_date_epoch()
+
+
+def test_the_sdist_must_carry_the_wheel_data_dir(tmp_path: Path) -> None:
+    """A maturin sdist without `[tool.maturin] data` cannot build a wheel: named, with the fix."""
+    import io
+    import tarfile
+
+    from kk_build.build import sdist_missing_data
+
+    root = tmp_path / "proj"
+    (root / "python" / "wheel-data" / "scripts").mkdir(parents=True)
+    (root / "python" / "wheel-data" / "scripts" / "tool").write_text("#!/bin/sh\n")
+    (root / "pyproject.toml").write_text('[tool.maturin]\ndata = "python/wheel-data"\n')
+
+    def sdist(names: list[str]) -> Path:
+        path = tmp_path / f"p-{len(names)}.tar.gz"
+        with tarfile.open(path, "w:gz") as tar:
+            for name in names:
+                info = tarfile.TarInfo(f"p-1.0/{name}")
+                info.size = 1
+                tar.addfile(info, io.BytesIO(b"x"))
+        return path
+
+    assert sdist_missing_data(sdist(["pyproject.toml"]), root) == ["python/wheel-data/scripts/tool"]
+    assert sdist_missing_data(sdist(["pyproject.toml", "python/wheel-data/scripts/tool"]), root) == []
