@@ -51,6 +51,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from kk_build import pyfind
 from kk_common.matrix import MATRIX_PATH, Target, load_matrix
 from kk_e2e.wheel import find_wheel
 
@@ -338,10 +339,19 @@ class DryRun:
         (top,) = list(src.iterdir())
         env_target = self.work / "target-parity"
         os.environ["CARGO_TARGET_DIR"] = str(env_target)  # kept between local dry runs: warm
+        # kimi-kernel requires Python >= 3.12 (kimi-cli 1.51 does); the tools venv may be older.
+        builder = self.work / "parity-venv"
+        builder_py = builder / ("Scripts" if os.name == "nt" else "bin") / "python"
+        if not builder_py.is_file():
+            try:
+                python = pyfind.find()
+            except RuntimeError as exc:  # names every interpreter tried and the fix
+                raise DryRunError(str(exc)) from exc
+            self.run("parity", [python, "-m", "venv", str(builder)])
         try:
             self.run(
                 "parity",
-                [self.python, "-m", "pip", "wheel", "--no-deps", "-w", str(wheelhouse), str(top)],
+                [str(builder_py), "-m", "pip", "wheel", "--no-deps", "-w", str(wheelhouse), str(top)],
                 timeout=3600,
             )
         finally:
