@@ -62,7 +62,7 @@ echo "ci: nox -s wheels -- --all-but-host: exit ${cross_rc} after $(( $(date +%s
 e2e_report=build/logs/e2e-report.json
 rm -f "$e2e_report"
 stage "nox -s e2e" python3 -m nox -s e2e -- --json "$e2e_report"
-stage "release dry run" env PYTHONPATH=scripts python3 -m kk_release.dry_run --e2e-report "$e2e_report"
+stage "release dry run" env PYTHONPATH=scripts python3 -m kk_release.dry_run --parity --e2e-report "$e2e_report"
 echo "ci: CPU time (user, system) of this script, then of everything it ran:"
 times
 echo "ci: finished in $(( $(date +%s) - start ))s (load average now: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo n/a))"
