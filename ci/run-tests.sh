@@ -3,15 +3,18 @@
 #
 #   1. nox -s tests  cargo fmt/clippy/test; the host wheel, built and verified into dist/; ruff
 #                    and mypy (pyproject.toml) from the test venv, where kimi-cli 1.51 is installed;
-#                    pytest tests/ against it (incl. the workflow linters actionlint + zizmor);
-#                    a second host build from a copy of the checkout at another path must be
-#                    byte-identical (reproducibility).
+#                    pytest tests/ against it (incl. the workflow linters actionlint + zizmor).
+#                    Here without its last step (KK_SKIP_REPRODUCIBLE=1): that is 1c.
 #   1b. meanwhile, in the background: nox -s wheels -- --all-but-host, every other
 #                    platform-matrix.toml target's wheel (and the sdist) into dist/, in its own
 #                    cargo target dir (cargo locks a target dir per build). Their single-threaded
 #                    phases (LTO, the final link) and pytest's waits overlap on 2 cores. As root on
 #                    Debian it apt-installs rustc-web cargo-web rust-web-src when rustup has no
 #                    std for a target.
+#   1c. after 1b, in the background too: nox -s reproducible -- --against-dist, a second host
+#                    build from a copy of the checkout at another path, fresh target dir, must be
+#                    byte-identical to the host wheel step 1 put in dist/ (it overlaps pytest
+#                    instead of following it).
 #   2. nox -s e2e    proves every wheel of dist/ here as its `e2e` field says: native, under qemu,
 #                    under wine, inspect-only (the host wheel of step 1 is reused, not rebuilt;
 #                    a wheel still missing would be built). As root on Debian it apt-installs
@@ -41,13 +44,35 @@ stage() {  # stage NAME CMD...: run, time, remember failures
 failed=()
 mkdir -p build/logs
 cross_log=build/logs/ci-wheels-all-but-host.log
+repro_log=build/logs/ci-reproducible.log
+host_ready=build/logs/ci-host-wheel-ready
+rm -f "$host_ready"
 cross_t0=$(date +%s)
 python3 -m nox -s wheels -- --all-but-host --target-dir build/target-cross \
     > "$cross_log" 2>&1 < /dev/null &
 cross_pid=$!
 echo "ci: nox -s wheels -- --all-but-host started in the background (pid ${cross_pid}, log ${cross_log})"
+# 1c. then, still in the background, the host wheel's reproducibility (one more build from a copy
+#     of the checkout, compared with dist/'s): it waits for the cross builds (cargo would share the
+#     2 cores three ways) and for `nox -s tests` to have built and verified the host wheel, then
+#     overlaps the rest of pytest instead of running after it.
+(
+    while kill -0 "$cross_pid" 2>/dev/null; do sleep 5; done
+    while [ ! -e "$host_ready" ]; do
+        kill -0 "$$" 2>/dev/null || exit 1
+        sleep 5
+    done
+    if [ "$(cat "$host_ready")" != "ok" ]; then
+        echo "ci: no verified host wheel from nox -s tests; reproducibility not checked"
+        exit 1
+    fi
+    exec python3 -m nox -s reproducible -- --against-dist
+) > "$repro_log" 2>&1 < /dev/null &
+repro_pid=$!
 
-stage "nox -s tests" python3 -m nox -s tests -- "$@"
+stage "nox -s tests" env KK_SKIP_REPRODUCIBLE=1 KK_HOST_WHEEL_READY_FILE="$host_ready" \
+    python3 -m nox -s tests -- "$@"
+[ -e "$host_ready" ] || echo "failed" > "$host_ready"
 
 echo "ci: waiting for the background wheel builds ..."
 wait "$cross_pid"
@@ -56,6 +81,12 @@ echo "ci: ---- ${cross_log} ----"
 cat "$cross_log"
 echo "ci: nox -s wheels -- --all-but-host: exit ${cross_rc} after $(( $(date +%s) - cross_t0 ))s (started with nox -s tests)"
 [ "$cross_rc" -eq 0 ] || failed+=("nox -s wheels -- --all-but-host")
+wait "$repro_pid"
+repro_rc=$?
+echo "ci: ---- ${repro_log} ----"
+cat "$repro_log"
+echo "ci: nox -s reproducible -- --against-dist: exit ${repro_rc} (finished $(( $(date +%s) - cross_t0 ))s after the start)"
+[ "$repro_rc" -eq 0 ] || failed+=("nox -s reproducible -- --against-dist")
 
 # e2e's report names each wheel it proved by sha256: the dry run's test-wheel job reuses the
 # host's native proof instead of repeating it (README: Release).

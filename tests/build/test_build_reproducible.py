@@ -88,3 +88,21 @@ def test_the_copy_is_the_work_tree_at_another_path(tmp_path: Path) -> None:
     reproducible.copy_checkout(copy)
     for name in sources:
         assert (copy / name).read_bytes() == (REPO_ROOT / name).read_bytes()
+
+
+def test_against_dist_picks_the_one_host_wheel_or_names_the_fix(tmp_path: Path) -> None:
+    """ci/run-tests.sh's background check compares with the host wheel of dist/: it must find
+    exactly that one wheel among the other targets' and say how to get it when it is missing."""
+    from kk_build import cli, toolchain
+    from kk_common import matrix
+
+    host = toolchain.host_target()
+    others = [t for t in matrix.load().values() if t.key != host.key]
+    for t in others:
+        (tmp_path / f"kimi_kernel-0.1.0-py3-none-{'.'.join(sorted(t.platform_tags))}.whl").touch()
+    with pytest.raises(matrix.MatrixError, match=rf"exactly one {host.key} wheel .* found none; "
+                       rf"build it first \(`nox -s wheels -- {host.key}`\)"):
+        cli._host_wheel_in(tmp_path)
+    wheel = tmp_path / f"kimi_kernel-0.1.0-py3-none-{'.'.join(sorted(host.platform_tags))}.whl"
+    wheel.touch()
+    assert cli._host_wheel_in(tmp_path) == wheel
