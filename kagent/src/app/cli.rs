@@ -100,6 +100,12 @@ pub struct Cli {
     #[arg(long = "builtin-skills-dir", value_name = "DIR", hide = true)]
     pub builtin_skills_dir: Option<PathBuf>,
 
+    /// kimi-cli profile (JSON written by kimi-kernel from the installed kimi-cli): kimi-cli's
+    /// agents, skills, tool definitions and texts (env KAGENT_PROFILE is the same). Without one
+    /// kagent uses its own texts.
+    #[arg(long = "profile", value_name = "PATH")]
+    pub profile: Option<PathBuf>,
+
     /// MCP config file (repeatable).
     #[arg(long = "mcp-config-file", value_name = "PATH")]
     pub mcp_config_file: Vec<PathBuf>,

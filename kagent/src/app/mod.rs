@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use anyhow::Context as _;
 
 use crate::app::cli::Cli;
+use crate::config::profile::{self, Profile};
 use crate::config::{self, Config};
 use crate::hooks::{events as hook_events, HookEngine};
 use crate::llm;
@@ -43,9 +44,9 @@ fn fatal(msg: &str, share: &std::path::Path) -> u8 {
     1
 }
 
-/// The built-in skills' directory: `--builtin-skills-dir`, else kagent's own copies written
-/// under the share directory. A failure to write them costs the built-in skills, nothing more.
-fn builtin_skills_dir(cli: &Cli, share: &std::path::Path) -> Option<PathBuf> {
+/// The built-in skills' directory: `--builtin-skills-dir`, else the profile's (kimi-cli's
+/// installed skills). kagent has no built-in skills of its own: kimi-cli's are kimi-cli's.
+fn builtin_skills_dir(cli: &Cli, profile: &Profile) -> Option<PathBuf> {
     if let Some(d) = &cli.builtin_skills_dir {
         if !d.is_dir() {
             logging::warn(&format!(
@@ -55,17 +56,12 @@ fn builtin_skills_dir(cli: &Cli, share: &std::path::Path) -> Option<PathBuf> {
         }
         return Some(d.clone());
     }
-    let dir = skills::builtin::default_dir(share);
-    match skills::builtin::materialize(&dir) {
-        Ok(()) => Some(dir),
-        Err(e) => {
-            logging::error(&format!(
-                "cannot write the built-in skills to {}: {e}; they are left out",
-                dir.display()
-            ));
-            None
-        }
+    if profile.skills_dir.is_none() {
+        logging::info(
+            "no built-in skills: kagent has none of its own (a kimi-cli profile brings kimi-cli's)",
+        );
     }
+    profile.skills_dir.clone()
 }
 
 /// Why an `--add-dir` value is refused, in click's words (`Path(exists=True, file_okay=False,
@@ -92,6 +88,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
     if !cli.wire {
         logging::info("no --wire given; kagent only has the Wire mode and runs it");
     }
+    // the profile first: every text kagent injects comes from it
+    let requested = profile::requested_path(cli.profile.as_deref(), std::env::var_os(profile::ENV));
+    let profile: &'static Profile = match profile::load_requested(requested.as_deref()) {
+        Ok(p) => profile::install(p),
+        Err(e) => return Ok(fatal(&e.to_string(), &share)),
+    };
+    logging::info(&profile.log_line());
     for flag in cli.unbuilt_flags() {
         logging::warn(&format!(
             "{flag}: accepted, but not built in kagent yet; ignored"
@@ -269,7 +272,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         skills_dirs: cli.skills_dir.clone(),
         merge_brands: cfg.merge_all_available_skills,
         extra_skill_dirs: cfg.extra_skill_dirs.clone(),
-        builtin_dir: builtin_skills_dir(&cli, &share),
+        builtin_dir: builtin_skills_dir(&cli, profile),
     }));
 
     let mut context = Context::new(&session.context_file);

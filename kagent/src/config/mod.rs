@@ -5,6 +5,7 @@
 //! (`Invalid configuration file <path>: ...`, `Invalid TOML in configuration file ...`).
 
 pub mod hooks;
+pub mod profile;
 
 use kagent_base::paths::{expand_user_path, share_dir};
 use std::collections::BTreeMap;

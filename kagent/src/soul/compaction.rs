@@ -8,14 +8,12 @@ use crate::wire::types::WireMessage;
 use crate::wire::Wire;
 use kagent_base::message::{system_text, ContentPart, Message, Role};
 
-/// Prefix of the summary message that replaces the compacted history (same words as kimi-cli,
-/// so either kernel recognizes a compacted context).
-pub const OUTPUT_PREFIX: &str =
-    "Previous context has been compacted. Here is the compaction output:";
+use crate::config::profile::{self, Text};
 
-const SYSTEM_PROMPT: &str = "You summarize conversations between a user and a coding agent so the agent can continue the work with a much shorter context.";
-
-const INSTRUCTIONS: &str = "Summarize the conversation above for the agent that will continue it. Keep: the user's goals and constraints, decisions taken and why, files and commands involved, the current state of the work and what remains to do. Drop small talk and anything already superseded. Be concise and factual.";
+/// First text of the summary message that replaces the compacted history.
+pub fn output_prefix() -> &'static str {
+    profile::active().text(Text::CompactionOutputPrefix)
+}
 
 const PRESERVED: usize = 2;
 
@@ -55,7 +53,7 @@ pub fn prepare(history: &[Message], custom: &str) -> (Option<Message>, Vec<Messa
                 .cloned(),
         );
     }
-    let mut prompt = format!("\n{INSTRUCTIONS}");
+    let mut prompt = format!("\n{}", profile::active().text(Text::Compact));
     if !custom.is_empty() {
         prompt.push_str(&format!(
             "\n\n**User's Custom Compaction Instruction:**\nPrioritize this above everything else:\n{custom}"
@@ -96,7 +94,7 @@ impl Soul {
         if let Some(request) = request {
             // Kimi clamps the summary's completion budget with the size of the context the
             // agent will continue with as the input floor (as kimi-cli does).
-            let mut after = vec![Message::new(Role::User, vec![system_text(OUTPUT_PREFIX)])];
+            let mut after = vec![Message::new(Role::User, vec![system_text(output_prefix())])];
             after.extend(preserved.iter().cloned());
             provider.set_context_tokens(crate::llm::estimate::request_tokens(
                 &self.system_prompt,
@@ -123,7 +121,7 @@ impl Soul {
                     Err(e) => return Err(e.into()),
                 }
             };
-            let mut content = vec![system_text(OUTPUT_PREFIX)];
+            let mut content = vec![system_text(output_prefix())];
             content.extend(summary);
             messages.push(Message::new(Role::User, content));
         }
@@ -162,7 +160,11 @@ async fn summarize(
     request: &Message,
 ) -> Result<(Vec<ContentPart>, Option<kagent_base::message::TokenUsage>), ChatProviderError> {
     let mut stream = provider
-        .generate(SYSTEM_PROMPT, &[], std::slice::from_ref(request))
+        .generate(
+            profile::active().text(Text::CompactionSystem),
+            &[],
+            std::slice::from_ref(request),
+        )
         .await?;
     let mut out: Vec<ContentPart> = vec![];
     while let Some(part) = stream.next_part().await {
