@@ -189,6 +189,7 @@ impl Server {
                 .as_ref()
                 .map(|l| l.capabilities.clone())
                 .unwrap_or_default(),
+            tool_paths: soul.agent.spec.tool_paths(),
         };
         let approval = crate::tools::install_builtins(&mut soul.toolset, setup);
         Server {

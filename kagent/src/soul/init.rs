@@ -67,6 +67,7 @@ impl Soul {
             workspace: self.workspace.clone(),
             skills: self.skills.clone(),
             flows: self.flows.clone(),
+            agent: self.agent.clone(),
             steer_queue: Arc::new(Mutex::new(VecDeque::new())),
             injections: self.injections.fresh(),
             hooks: HookEngine::empty(),

@@ -92,6 +92,8 @@ pub struct Soul {
     pub tool_hooks: Option<Arc<crate::hooks::HookEngine>>,
     /// The `/flow:<name>` commands (flow skills with a valid diagram).
     pub flows: Vec<crate::skills::flow::FlowCommand>,
+    /// The agent spec it runs (and its subagents' specs, kept for the `Agent` tool).
+    pub agent: Arc<crate::config::agentspec::LoadedAgent>,
 }
 
 /// Why a step ended the turn (kimi-cli's `StepStopReason`).
