@@ -220,6 +220,11 @@ impl Soul {
             }
             return slash::run(self, &name, &args, wire, cancel).await;
         }
+        let iterations = self.loop_control.max_ralph_iterations;
+        if iterations != 0 {
+            return crate::soul::flow_runner::run_ralph(self, input, iterations, wire, cancel)
+                .await;
+        }
         self.user_turn(input.into_parts(), wire, cancel).await
     }
 
@@ -273,13 +278,24 @@ impl Soul {
         wire: &Wire,
         cancel: &CancelToken,
     ) -> Result<TurnOutcome, TurnError> {
+        self.nested_turn_input(UserInput::Text(prompt.to_string()), wire, cancel)
+            .await
+    }
+
+    /// [`Soul::nested_turn`] with any user input (text or content parts).
+    pub async fn nested_turn_input(
+        &mut self,
+        input: UserInput,
+        wire: &Wire,
+        cancel: &CancelToken,
+    ) -> Result<TurnOutcome, TurnError> {
         wire.send(WireMessage::TurnBegin {
-            user_input: UserInput::Text(prompt.to_string()),
+            user_input: input.clone(),
         });
         if self.llm.is_none() {
             return Err(TurnError::LlmNotSet);
         }
-        let parts = vec![ContentPart::text(prompt)];
+        let parts = input.into_parts();
         self.check_capabilities(&parts)?;
         self.context.checkpoint()?;
         self.context.append(&[Message::new(Role::User, parts)])?;
