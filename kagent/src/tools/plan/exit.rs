@@ -138,10 +138,10 @@ impl Tool for ExitPlanMode {
                     "anyOf": [
                         {
                             "items": {
-                                "description": "A selectable approach/option within the plan.",
+                                "description": "One of the plan's alternative approaches, offered for the user to pick.",
                                 "properties": {
-                                    "label": {"description": "Short name for this option (1-8 words). Append '(Recommended)' if you recommend this option.", "type": "string"},
-                                    "description": {"default": "", "description": "Brief summary of this approach and its trade-offs.", "type": "string"}
+                                    "label": {"description": "Name of the approach in one to eight words; add '(Recommended)' to the one you suggest.", "type": "string"},
+                                    "description": {"default": "", "description": "What this approach does and what it costs, briefly.", "type": "string"}
                                 },
                                 "required": ["label"],
                                 "type": "object"
@@ -152,7 +152,7 @@ impl Tool for ExitPlanMode {
                         {"type": "null"}
                     ],
                     "default": null,
-                    "description": "When the plan contains multiple alternative approaches, list them here so the user can choose which one to execute. 2-3 options. Each option represents a distinct approach from the plan. Do not use 'Reject', 'Revise', 'Approve', or 'Reject and Exit' as labels."
+                    "description": "The plan's alternative approaches, two or three, so the user can choose which one is carried out. Leave it out for a plan with one approach. 'Approve', 'Reject', 'Revise' and 'Reject and Exit' are reserved labels."
                 }
             },
             "type": "object"
