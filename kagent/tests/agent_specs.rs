@@ -127,6 +127,7 @@ fn write_profile(root: &Path) -> PathBuf {
             "kimi_cli.tools.file:ReadFile": def("ReadFile"),
             "kimi_cli.tools.file:Glob": def("Glob"),
             "kimi_cli.tools.web:FetchURL": def("FetchURL"),
+            "kimi_cli.tools.dmail:SendDMail": def("SendDMail"),
         },
         "texts": texts,
         "plan_slug_words": ["alpha"],
@@ -169,6 +170,19 @@ fn profile_agent_spec_reaches_the_model_exactly() {
     let (url, bodies) = serve_text();
     http_config(&env, &url);
     let profile_arg = profile.display().to_string();
+    // okabe has SendDMail: its injected text must be in the profile
+    let (status, stderr) = env
+        .spawn(&["--profile", &profile_arg, "--agent", "okabe"])
+        .close();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.starts_with(&format!(
+        "kimi-cli profile {profile_arg}: missing key \"texts\".\"dmail.injection\" (the agent uses SendDMail); \
+         rewrite it with `kimi-kernel profile --refresh`\n"
+    )), "{stderr}");
+    let mut data: Value =
+        serde_json::from_str(&std::fs::read_to_string(&profile).unwrap()).unwrap();
+    data["texts"]["dmail.injection"] = json!("PROFILE DMAIL {message}");
+    std::fs::write(&profile, data.to_string()).unwrap();
     let mut k = env.spawn(&["--profile", &profile_arg, "--agent", "okabe"]);
     let init = k.initialize();
     assert_eq!(
@@ -183,12 +197,13 @@ fn profile_agent_spec_reaches_the_model_exactly() {
     assert!(status.success(), "{stderr}");
 
     let body = bodies.lock().unwrap()[0].clone();
-    // okabe's own order, ReadFile excluded, SendDMail (not implemented) left out; the
-    // profile's definitions exactly, key order of the schema kept
+    // okabe's own order, ReadFile excluded; the profile's definitions exactly, key order of
+    // the schema kept
     assert_eq!(
         tools_seen(&body),
         [
-            ("Glob".to_string(), "PROFILE Glob".to_string()),
+            ("SendDMail".to_string(), "PROFILE SendDMail".to_string()),
+            ("Glob".into(), "PROFILE Glob".into()),
             ("Shell".into(), "PROFILE Shell".into()),
         ]
     );
@@ -209,8 +224,16 @@ fn profile_agent_spec_reaches_the_model_exactly() {
         log.contains(&format!("profile: kimi-cli 9.9.9 ({profile_arg})")),
         "{log}"
     );
-    assert!(log
-        .contains("Skipping tool: kimi_cli.tools.dmail:SendDMail (not implemented in kagent yet)"));
+    // with SendDMail, checkpoints are announced to the model
+    // (consecutive user messages are sent merged)
+    assert_eq!(
+        body["messages"][1]["content"],
+        json!([
+            {"type": "text", "text": "<system>CHECKPOINT 0</system>"},
+            {"type": "text", "text": "hi"},
+            {"type": "text", "text": "<system>CHECKPOINT 1</system>"},
+        ])
+    );
 }
 
 #[test]
@@ -415,4 +438,77 @@ fn ralph_loop_runs_until_stop_or_the_iteration_limit() {
     // out of range, as kimi-cli's `min=-1`
     let (status, _) = env.spawn(&["--max-ralph-iterations", "-2"]).close();
     assert_eq!(status.code(), Some(2));
+}
+
+#[test]
+fn send_dmail_reverts_the_context_to_a_checkpoint() {
+    let env = Env::new(&[
+        r#"tool_call: {"id": "c1", "name": "SendDMail", "arguments": "{\"message\": \" found it \", \"checkpoint_id\": 0}"}"#,
+        r#"tool_call: {"id": "c2", "name": "SendDMail", "arguments": "{\"message\": \"x\", \"checkpoint_id\": 9}"}"#,
+        "text: done",
+    ]);
+    let spec = env.root.join("dmail.yaml");
+    std::fs::write(
+        &spec,
+        "agent:\n  extend: default\n  tools: [\"kimi_cli.tools.dmail:SendDMail\", \"kimi_cli.tools.file:Glob\"]\n",
+    )
+    .unwrap();
+    let spec_arg = spec.display().to_string();
+    let mut k = env.spawn(&["--agent-file", &spec_arg]);
+    k.initialize();
+    k.request("p", "prompt", json!({"user_input": "go"}));
+    let (msgs, resp) = k.response("p");
+    assert_eq!(resp["result"]["status"], "finished", "{resp}");
+    let results: Vec<Value> = events(&msgs)
+        .into_iter()
+        .filter(|(t, _)| t == "ToolResult")
+        .map(|(_, p)| p["return_value"]["message"].clone())
+        .collect();
+    assert_eq!(
+        results,
+        [
+            json!("If you see this message, the D-Mail was NOT sent successfully. This may be because some other tool that needs approval was rejected."),
+            json!("Failed to send D-Mail. Error: There is no checkpoint with the given ID"),
+        ]
+    );
+    k.close();
+    let dir = env.session_dir();
+    let context = read_lines(&dir.join("context.jsonl"));
+    let roles: Vec<String> = context
+        .iter()
+        .map(|r| match r["role"].as_str().unwrap() {
+            "_checkpoint" => format!("_checkpoint {}", r["id"]),
+            "user" => format!(
+                "user {}",
+                r["content"]
+                    .as_str()
+                    .map_or_else(|| r["content"][0]["text"].to_string(), str::to_string)
+            ),
+            other => other.to_string(),
+        })
+        .filter(|r| !r.starts_with("_usage"))
+        .collect();
+    let injection = "<system>A message from your own future reached you: you already went further in this \
+                     conversation and came back to this point. Some work in the working directory may \
+                     already be done. Read the message below and decide how to go on; do not tell the user \
+                     about it. The message:\n\nfound it</system>";
+    assert_eq!(
+        roles,
+        [
+            "_system_prompt".to_string(),
+            "_checkpoint 0".into(),
+            "user <system>CHECKPOINT 0</system>".into(),
+            format!("user {injection}"),
+            "_checkpoint 1".into(),
+            "user <system>CHECKPOINT 1</system>".into(),
+            "assistant".into(),
+            "tool".into(),
+            "_checkpoint 2".into(),
+            "user <system>CHECKPOINT 2</system>".into(),
+            "assistant".into(),
+        ]
+    );
+    // the reverted-from file is kept, rotated
+    let old = read_lines(&dir.join("context_1.jsonl"));
+    assert!(old.iter().any(|r| r["content"] == "go"));
 }

@@ -122,8 +122,13 @@ pub struct Profile {
     /// Tool definitions by import path (empty for the built-in profile: the tools' own).
     pub tools: BTreeMap<String, ToolDefinition>,
     texts: Vec<String>,
+    /// `texts."dmail.injection"`: needed only by agents with `SendDMail`.
+    pub dmail_injection: Option<String>,
     pub plan_slug_words: Vec<String>,
 }
+
+/// The optional text key of the D-Mail injection (`{message}`: the D-Mail's text).
+pub const DMAIL_INJECTION_KEY: &str = "dmail.injection";
 
 impl Profile {
     /// kagent's own profile.
@@ -140,6 +145,7 @@ impl Profile {
             skills_dir: None,
             tools: BTreeMap::new(),
             texts,
+            dmail_injection: section(BUILTIN_TEXTS, DMAIL_INJECTION_KEY),
             plan_slug_words: BUILTIN_SLUG_WORDS
                 .lines()
                 .map(str::trim)
@@ -276,6 +282,15 @@ impl Profile {
             }
         }
 
+        let dmail_injection = match texts_o.get(DMAIL_INJECTION_KEY) {
+            None => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(_) => {
+                return Err(format!(
+                    "key \"texts\".\"{DMAIL_INJECTION_KEY}\" must be a string"
+                ))
+            }
+        };
         let words = match top.get("plan_slug_words") {
             None => return Err("missing key \"plan_slug_words\"".into()),
             Some(Value::Array(a)) => a
@@ -296,6 +311,7 @@ impl Profile {
             skills_dir: Some(skills_dir),
             tools,
             texts,
+            dmail_injection,
             plan_slug_words,
         })
     }

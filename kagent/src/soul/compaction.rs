@@ -127,7 +127,7 @@ impl Soul {
         }
         messages.extend(preserved);
         self.context.clear()?;
-        self.context.checkpoint()?;
+        self.checkpoint()?;
         self.context.append(&messages)?;
         // the summary's real size when the provider reported usage, the rest estimated
         let tokens = match summary_tokens {

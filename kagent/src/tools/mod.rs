@@ -9,6 +9,7 @@
 pub mod approval;
 pub use kagent_base::py::args;
 pub mod ask_user;
+pub mod dmail;
 pub mod external;
 pub mod file;
 pub mod plan;
@@ -75,6 +76,8 @@ pub struct Toolset {
     hidden: BTreeSet<String>,
     /// Repeated-call tracking of the current turn.
     repeat: Arc<Mutex<repeat::RepeatState>>,
+    /// The D-Mail state `SendDMail` shares with the soul.
+    denwa: dmail::Denwa,
 }
 
 impl Toolset {
@@ -117,6 +120,16 @@ impl Toolset {
                 parameters: t.parameters(),
             })
             .collect()
+    }
+
+    /// The D-Mail state (checkpoints, pending D-Mail) of `SendDMail`.
+    pub fn denwa(&self) -> &dmail::Denwa {
+        &self.denwa
+    }
+
+    /// Whether checkpoints are announced to the model (`SendDMail` is among the tools).
+    pub fn has_dmail(&self) -> bool {
+        self.tools.contains_key(dmail::NAME)
     }
 
     fn repeat_state(&self) -> std::sync::MutexGuard<'_, repeat::RepeatState> {
@@ -219,11 +232,12 @@ pub const IMPLEMENTED: &[(&str, &str)] = &[
     ("kimi_cli.tools.plan:ExitPlanMode", "ExitPlanMode"),
     ("kimi_cli.tools.plan.enter:EnterPlanMode", "EnterPlanMode"),
     ("kimi_cli.tools.think:Think", "Think"),
+    ("kimi_cli.tools.dmail:SendDMail", "SendDMail"),
 ];
 
 /// kimi-cli's tools kagent does not implement yet: an agent listing them runs without them
 /// (logged). `Agent` and the background tasks are issue 15's; the web tools need services
-/// kagent cannot configure; `SendDMail` needs checkpoint travel.
+/// kagent cannot configure.
 pub const NOT_IMPLEMENTED: &[&str] = &[
     "kimi_cli.tools.agent:Agent",
     "kimi_cli.tools.background:TaskList",
@@ -231,7 +245,6 @@ pub const NOT_IMPLEMENTED: &[&str] = &[
     "kimi_cli.tools.background:TaskStop",
     "kimi_cli.tools.web:SearchWeb",
     "kimi_cli.tools.web:FetchURL",
-    "kimi_cli.tools.dmail:SendDMail",
 ];
 
 fn implemented(path: &str) -> Option<&'static str> {
@@ -261,6 +274,21 @@ pub fn check_tool_paths(
         return Err(format!("Invalid tools: [{}]", bad.join(", ")));
     }
     if !profile.is_builtin() {
+        if paths.iter().any(|p| implemented(p) == Some(dmail::NAME))
+            && profile.dmail_injection.is_none()
+        {
+            return Err(crate::config::profile::ProfileError {
+                path: match &profile.origin {
+                    crate::config::profile::Origin::File(f) => f.display().to_string(),
+                    crate::config::profile::Origin::Builtin => String::new(),
+                },
+                problem: format!(
+                    "missing key \"texts\".\"{}\" (the agent uses SendDMail)",
+                    crate::config::profile::DMAIL_INJECTION_KEY
+                ),
+            }
+            .to_string());
+        }
         if let Some(p) = paths
             .iter()
             .find(|p| implemented(p).is_some() && profile.tool(p).is_none())
@@ -370,6 +398,7 @@ pub fn install_builtins(toolset: &mut Toolset, setup: BuiltinSetup) -> approval:
         approval.clone(),
     )));
     all.push(Arc::new(think::Think));
+    all.push(Arc::new(dmail::SendDMail::new(toolset.denwa().clone())));
     let profile = crate::config::profile::active();
     for path in &tool_paths {
         let Some(name) = implemented(path) else {
