@@ -150,6 +150,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         Err(e) => return Ok(fatal(&e.to_string(), &share)),
     };
     logging::info(&profile.log_line());
+    if !profile.is_builtin() && profile.compaction_custom.is_none() {
+        logging::warn(&format!(
+            "the profile has no texts.\"{}\": `/compact <focus>` uses kagent's own wording",
+            profile::COMPACTION_CUSTOM_KEY
+        ));
+    }
     for flag in cli.unbuilt_flags() {
         logging::warn(&format!(
             "{flag}: accepted, but not built in kagent yet; ignored"

@@ -124,8 +124,15 @@ pub struct Profile {
     texts: Vec<String>,
     /// `texts."dmail.injection"`: needed only by agents with `SendDMail`.
     pub dmail_injection: Option<String>,
+    /// `texts."compaction_custom"`: appended to the compaction instruction for `/compact
+    /// <focus>` (`{custom}`: the focus). Optional: without it kagent's own wording is used
+    /// (logged at start-up).
+    pub compaction_custom: Option<String>,
     pub plan_slug_words: Vec<String>,
 }
+
+/// The optional text key of the custom compaction focus.
+pub const COMPACTION_CUSTOM_KEY: &str = "compaction_custom";
 
 /// The optional text key of the D-Mail injection (`{message}`: the D-Mail's text).
 pub const DMAIL_INJECTION_KEY: &str = "dmail.injection";
@@ -146,6 +153,7 @@ impl Profile {
             tools: BTreeMap::new(),
             texts,
             dmail_injection: section(BUILTIN_TEXTS, DMAIL_INJECTION_KEY),
+            compaction_custom: section(BUILTIN_TEXTS, COMPACTION_CUSTOM_KEY),
             plan_slug_words: BUILTIN_SLUG_WORDS
                 .lines()
                 .map(str::trim)
@@ -178,6 +186,17 @@ impl Profile {
             Origin::Builtin => "profile: kagent built-in (no kimi-cli profile)".into(),
             Origin::File(p) => format!("profile: {} ({})", self.source, p.display()),
         }
+    }
+
+    /// The text appended for a `/compact <focus>`, `{custom}` replaced by the focus: the
+    /// profile's, else kagent's own.
+    pub fn compaction_custom(&self, custom: &str) -> String {
+        let text = self
+            .compaction_custom
+            .clone()
+            .or_else(|| section(BUILTIN_TEXTS, COMPACTION_CUSTOM_KEY))
+            .unwrap_or_default();
+        fill(&text, &[("{custom}", custom)])
     }
 
     /// The profile's tool definition for an import path (`None` for the built-in profile).
@@ -282,15 +301,13 @@ impl Profile {
             }
         }
 
-        let dmail_injection = match texts_o.get(DMAIL_INJECTION_KEY) {
-            None => None,
-            Some(Value::String(s)) => Some(s.clone()),
-            Some(_) => {
-                return Err(format!(
-                    "key \"texts\".\"{DMAIL_INJECTION_KEY}\" must be a string"
-                ))
-            }
+        let optional = |key: &str| match texts_o.get(key) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(format!("key \"texts\".\"{key}\" must be a string")),
         };
+        let dmail_injection = optional(DMAIL_INJECTION_KEY)?;
+        let compaction_custom = optional(COMPACTION_CUSTOM_KEY)?;
         let words = match top.get("plan_slug_words") {
             None => return Err("missing key \"plan_slug_words\"".into()),
             Some(Value::Array(a)) => a
@@ -312,6 +329,7 @@ impl Profile {
             tools,
             texts,
             dmail_injection,
+            compaction_custom,
             plan_slug_words,
         })
     }

@@ -55,9 +55,7 @@ pub fn prepare(history: &[Message], custom: &str) -> (Option<Message>, Vec<Messa
     }
     let mut prompt = format!("\n{}", profile::active().text(Text::Compact));
     if !custom.is_empty() {
-        prompt.push_str(&format!(
-            "\n\n**User's Custom Compaction Instruction:**\nPrioritize this above everything else:\n{custom}"
-        ));
+        prompt.push_str(&profile::active().compaction_custom(custom));
     }
     parts.push(ContentPart::Text(prompt));
     (
@@ -202,5 +200,18 @@ mod tests {
             .contains("## Message 1\nRole: user\nContent:\na"));
         let (none, all) = prepare(&h[..1], "");
         assert!(none.is_none() && all.len() == 1);
+        // the instruction, then the user's focus
+        let (req, _) = prepare(&h, "keep the db notes");
+        let ContentPart::Text(last) = req.unwrap().content.last().cloned().unwrap() else {
+            panic!("the instruction is text");
+        };
+        let compact = profile::active().text(Text::Compact);
+        assert_eq!(
+            last,
+            format!(
+                "\n{compact}\n\nThe user asked this compaction to focus on the following; \
+                 give it priority over the points above:\nkeep the db notes"
+            )
+        );
     }
 }
