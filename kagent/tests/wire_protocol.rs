@@ -13,7 +13,40 @@ fn initialize_reports_protocol_and_capabilities() {
     let r = k.initialize();
     let res = &r["result"];
     assert_eq!(res["protocol_version"], "1.10");
-    assert_eq!(res["server"]["name"], "kagent");
+    assert_eq!(
+        res["server"],
+        json!({"name": "Kimi Code CLI", "version": "1.51.0"})
+    );
+    let kernel = &res["kernel"];
+    assert_eq!(kernel["name"], "kagent");
+    assert_eq!(kernel["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(kernel["profile"], "kagent built-in");
+    assert!(kernel["agent_file"]
+        .as_str()
+        .unwrap()
+        .ends_with("/default/agent.yaml"));
+    assert_eq!(
+        kernel["capabilities"],
+        json!([
+            "profile",
+            "agent_specs",
+            "ralph_loop",
+            "report_hooks",
+            "silent_set_plan_mode"
+        ])
+    );
+    let keys: Vec<&String> = res.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "protocol_version",
+            "server",
+            "slash_commands",
+            "hooks",
+            "capabilities",
+            "kernel"
+        ]
+    );
     assert_eq!(res["capabilities"], json!({"supports_question": true}));
     assert!(res["slash_commands"]
         .as_array()

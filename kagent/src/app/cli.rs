@@ -83,7 +83,7 @@ pub struct Cli {
         long = "agent",
         value_name = "NAME",
         conflicts_with = "agent_file",
-        value_parser = clap::builder::PossibleValuesParser::new(crate::app::agentspec::BUILTIN_AGENTS)
+        value_parser = clap::builder::PossibleValuesParser::new(crate::config::agentspec::BUILTIN_AGENTS)
     )]
     pub agent: Option<String>,
 
@@ -99,6 +99,12 @@ pub struct Cli {
     /// share directory). kimi-kernel passes kimi-cli's, so both kernels name the same files.
     #[arg(long = "builtin-skills-dir", value_name = "DIR", hide = true)]
     pub builtin_skills_dir: Option<PathBuf>,
+
+    /// kimi-cli profile (JSON written by kimi-kernel from the installed kimi-cli): kimi-cli's
+    /// agents, skills, tool definitions and texts (env KAGENT_PROFILE is the same). Without one
+    /// kagent uses its own texts.
+    #[arg(long = "profile", value_name = "PATH")]
+    pub profile: Option<PathBuf>,
 
     /// MCP config file (repeatable).
     #[arg(long = "mcp-config-file", value_name = "PATH")]
@@ -120,11 +126,13 @@ pub struct Cli {
     #[arg(long = "max-retries-per-step", value_name = "N", value_parser = clap::value_parser!(i64).range(1..))]
     pub max_retries_per_step: Option<i64>,
 
-    /// Ralph loop iterations (not built in kagent; accepted and logged).
+    /// Extra iterations after the first turn in Ralph mode; -1 for unlimited (overrides
+    /// loop_control.max_ralph_iterations).
     #[arg(
         long = "max-ralph-iterations",
         value_name = "N",
-        allow_negative_numbers = true
+        allow_negative_numbers = true,
+        value_parser = clap::value_parser!(i64).range(-1..)
     )]
     pub max_ralph_iterations: Option<i64>,
 
@@ -143,9 +151,6 @@ impl Cli {
         let mut v = vec![];
         if !self.mcp_config_file.is_empty() || !self.mcp_config.is_empty() {
             v.push("--mcp-config-file/--mcp-config");
-        }
-        if self.max_ralph_iterations.is_some_and(|n| n != 0) {
-            v.push("--max-ralph-iterations");
         }
         v
     }

@@ -1,6 +1,5 @@
 //! Startup and shutdown: configuration, session, provider, soul, server.
 
-pub mod agentspec;
 pub mod cli;
 
 use std::collections::VecDeque;
@@ -10,7 +9,8 @@ use std::sync::{Arc, Mutex};
 use anyhow::Context as _;
 
 use crate::app::cli::Cli;
-use crate::config::{self, Config};
+use crate::config::profile::{self, Profile};
+use crate::config::{self, agentspec, Config};
 use crate::hooks::{events as hook_events, HookEngine};
 use crate::llm;
 use crate::server::{spawn_stdout_writer, Exit, Server};
@@ -43,9 +43,9 @@ fn fatal(msg: &str, share: &std::path::Path) -> u8 {
     1
 }
 
-/// The built-in skills' directory: `--builtin-skills-dir`, else kagent's own copies written
-/// under the share directory. A failure to write them costs the built-in skills, nothing more.
-fn builtin_skills_dir(cli: &Cli, share: &std::path::Path) -> Option<PathBuf> {
+/// The built-in skills' directory: `--builtin-skills-dir`, else the profile's (kimi-cli's
+/// installed skills). kagent has no built-in skills of its own: kimi-cli's are kimi-cli's.
+fn builtin_skills_dir(cli: &Cli, profile: &Profile) -> Option<PathBuf> {
     if let Some(d) = &cli.builtin_skills_dir {
         if !d.is_dir() {
             logging::warn(&format!(
@@ -55,17 +55,68 @@ fn builtin_skills_dir(cli: &Cli, share: &std::path::Path) -> Option<PathBuf> {
         }
         return Some(d.clone());
     }
-    let dir = skills::builtin::default_dir(share);
-    match skills::builtin::materialize(&dir) {
-        Ok(()) => Some(dir),
-        Err(e) => {
-            logging::error(&format!(
-                "cannot write the built-in skills to {}: {e}; they are left out",
-                dir.display()
-            ));
-            None
-        }
+    if profile.skills_dir.is_none() {
+        logging::info(
+            "no built-in skills: kagent has none of its own (a kimi-cli profile brings kimi-cli's)",
+        );
     }
+    profile.skills_dir.clone()
+}
+
+/// Why an `--agent-file` value is refused, in click's words (`Path(exists=True,
+/// dir_okay=False, readable=True)`), or `None` when it is a readable file.
+fn agent_file_problem(file: &std::path::Path) -> Option<String> {
+    let shown = kagent_base::py::repr::repr_str(&file.to_string_lossy());
+    let meta = match std::fs::metadata(file) {
+        Ok(m) => m,
+        Err(_) => return Some(format!("File {shown} does not exist.")),
+    };
+    if meta.is_dir() {
+        return Some(format!("File {shown} is a directory."));
+    }
+    if std::fs::File::open(file).is_err() {
+        return Some(format!("File {shown} is not readable."));
+    }
+    None
+}
+
+/// The agent spec to run: `--agent-file`, else `<agents_dir>/<--agent or default>/agent.yaml`
+/// of the profile (kagent's own agents without a kimi-cli profile). Err: the message.
+fn load_agent(
+    cli: &Cli,
+    profile: &Profile,
+    share: &std::path::Path,
+) -> Result<agentspec::LoadedAgent, String> {
+    let agents_dir = match &profile.agents_dir {
+        Some(d) => d.clone(),
+        None => agentspec::builtin_agents_dir(share).map_err(|e| {
+            format!(
+                "cannot write kagent's built-in agent under {}: {e}",
+                share.display()
+            )
+        })?,
+    };
+    let default_file = agents_dir.join("default").join("agent.yaml");
+    let file = match (&cli.agent_file, cli.agent.as_deref()) {
+        (Some(f), _) => f.clone(),
+        (None, None) => default_file.clone(),
+        (None, Some(name)) => {
+            let f = agents_dir.join(name).join("agent.yaml");
+            if profile.is_builtin() && !f.exists() {
+                return Err(format!(
+                    "the agent {name:?} (--agent {name}) is kimi-cli's and is read from the installed \
+                     kimi-cli, but kagent runs without a kimi-cli profile; run it under kimi-kernel, \
+                     or pass --profile PATH (`kimi-kernel profile` prints the path), or give its spec \
+                     with --agent-file PATH"
+                ));
+            }
+            f
+        }
+    };
+    logging::info(&format!("Loading agent: {}", file.display()));
+    let agent = agentspec::load_agent(&file, &default_file).map_err(|e| e.to_string())?;
+    crate::tools::check_tool_paths(&agent.spec.tool_paths(), profile)?;
+    Ok(agent)
 }
 
 /// Why an `--add-dir` value is refused, in click's words (`Path(exists=True, file_okay=False,
@@ -92,6 +143,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
     if !cli.wire {
         logging::info("no --wire given; kagent only has the Wire mode and runs it");
     }
+    // the profile first: every text kagent injects comes from it
+    let requested = profile::requested_path(cli.profile.as_deref(), std::env::var_os(profile::ENV));
+    let profile: &'static Profile = match profile::load_requested(requested.as_deref()) {
+        Ok(p) => profile::install(p),
+        Err(e) => return Ok(fatal(&e.to_string(), &share)),
+    };
+    logging::info(&profile.log_line());
+    if !profile.is_builtin() && profile.compaction_custom.is_none() {
+        logging::warn(&format!(
+            "the profile has no texts.\"{}\": `/compact <focus>` uses kagent's own wording",
+            profile::COMPACTION_CUSTOM_KEY
+        ));
+    }
     for flag in cli.unbuilt_flags() {
         logging::warn(&format!(
             "{flag}: accepted, but not built in kagent yet; ignored"
@@ -114,9 +178,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         }
     }
 
-    // never run another agent as the default one: its prompt and tools would silently change
-    if let Some(why) = agentspec::refusal(cli.agent.as_deref(), cli.agent_file.as_deref()) {
-        return Ok(fatal(&why, &share));
+    if let Some(problem) = cli.agent_file.as_deref().and_then(agent_file_problem) {
+        return Ok(usage_error("'--agent-file'", &problem));
     }
 
     let loaded = match (&cli.config, &cli.config_file) {
@@ -133,6 +196,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
     if let Some(n) = cli.max_retries_per_step {
         cfg.loop_control.max_retries_per_step = n;
     }
+    if let Some(n) = cli.max_ralph_iterations {
+        cfg.loop_control.max_ralph_iterations = n;
+    }
+    // the agent spec before the session, so a bad spec leaves no empty session behind
+    let agent = match load_agent(&cli, profile, &share) {
+        Ok(a) => Arc::new(a),
+        Err(e) => return Ok(fatal(&e, &share)),
+    };
 
     let work_dir: PathBuf = match &cli.work_dir {
         Some(w) => w.clone(),
@@ -269,20 +340,34 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         skills_dirs: cli.skills_dir.clone(),
         merge_brands: cfg.merge_all_available_skills,
         extra_skill_dirs: cfg.extra_skill_dirs.clone(),
-        builtin_dir: builtin_skills_dir(&cli, &share),
+        builtin_dir: builtin_skills_dir(&cli, profile),
     }));
 
     let mut context = Context::new(&session.context_file);
     context.restore();
-    // A resumed session keeps the system prompt it started with.
+    // Rendered for every start, as kimi-cli does (a bad template is an error even on resume);
+    // a resumed session keeps the system prompt it started with.
+    let rendered = {
+        let mut args = PromptArgs::detect(&work_dir, &workspace.additional_dirs());
+        args.skills = skills::format_for_prompt(&skills.list);
+        system_prompt::render(
+            &agent.spec.system_prompt_path,
+            &agent.spec.system_prompt_args,
+            &args,
+        )
+    };
+    let rendered = match rendered {
+        Ok(p) => p,
+        Err(e) => {
+            let _ = session.finish();
+            return Ok(fatal(&e.to_string(), &share));
+        }
+    };
     let system_prompt = match context.system_prompt() {
         Some(p) => p.to_string(),
         None => {
-            let mut args = PromptArgs::detect(&work_dir, &workspace.additional_dirs());
-            args.skills = skills::format_for_prompt(&skills.list);
-            let prompt = system_prompt::render(&args);
-            context.write_system_prompt(&prompt)?;
-            prompt
+            context.write_system_prompt(&rendered)?;
+            rendered
         }
     };
 
@@ -304,6 +389,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         flows: crate::skills::flow::FlowCommand::from_skills(&skills.list),
         skills,
         tool_hooks: None,
+        agent,
     };
     // As kimi-cli: --afk is saved into the session; --runtime-afk (print mode) only lives here.
     if cli.afk && !kagent_base::sync::lock(&state).persisted_afk() {

@@ -4,7 +4,9 @@
 //! fields the kernel uses are checked with errors worded like kimi-cli's
 //! (`Invalid configuration file <path>: ...`, `Invalid TOML in configuration file ...`).
 
+pub mod agentspec;
 pub mod hooks;
+pub mod profile;
 
 use kagent_base::paths::{expand_user_path, share_dir};
 use std::collections::BTreeMap;
@@ -54,6 +56,8 @@ pub struct LlmModel {
 pub struct LoopControl {
     pub max_steps_per_turn: i64,
     pub max_retries_per_step: i64,
+    /// Extra iterations of a prompt in Ralph mode (0: off, -1: unlimited).
+    pub max_ralph_iterations: i64,
     pub reserved_context_size: i64,
     pub compaction_trigger_ratio: f64,
 }
@@ -63,6 +67,7 @@ impl Default for LoopControl {
         LoopControl {
             max_steps_per_turn: 1000,
             max_retries_per_step: 3,
+            max_ralph_iterations: 0,
             reserved_context_size: 50_000,
             compaction_trigger_ratio: 0.85,
         }
@@ -398,6 +403,7 @@ pub fn validate(data: &Value) -> Result<Config, String> {
         cfg.loop_control = LoopControl {
             max_steps_per_turn: get_int(lc, steps_key, ctx, 1000, 1)?,
             max_retries_per_step: get_int(lc, "max_retries_per_step", ctx, 3, 1)?,
+            max_ralph_iterations: get_int(lc, "max_ralph_iterations", ctx, 0, -1)?,
             reserved_context_size: get_int(lc, "reserved_context_size", ctx, 50_000, 1000)?,
             compaction_trigger_ratio: lc
                 .get("compaction_trigger_ratio")

@@ -25,6 +25,19 @@ use kagent_base::message::UserInput;
 pub const UNIMPLEMENTED_BUILTIN_NAMES: &[&str] =
     &["Agent", "TaskList", "TaskOutput", "TaskStop", "FetchURL"];
 
+/// The server name `initialize` answers: kimi-cli's, whose Wire protocol kagent speaks.
+pub const SERVER_NAME: &str = "Kimi Code CLI";
+
+/// What `initialize`'s `kernel.capabilities` lists: kagent's features and extensions of the
+/// Wire protocol (kagent/README.md, "initialize").
+pub const KERNEL_CAPABILITIES: &[&str] = &[
+    "profile",
+    "agent_specs",
+    "ralph_loop",
+    "report_hooks",
+    "silent_set_plan_mode",
+];
+
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum ActiveKind {
     Turn,
@@ -189,6 +202,7 @@ impl Server {
                 .as_ref()
                 .map(|l| l.capabilities.clone())
                 .unwrap_or_default(),
+            tool_paths: soul.agent.spec.tool_paths(),
         };
         let approval = crate::tools::install_builtins(&mut soul.toolset, setup);
         Server {
@@ -481,9 +495,12 @@ impl Server {
         commands.extend(flow_commands);
         let mut result = serde_json::Map::new();
         result.insert("protocol_version".into(), json!(PROTOCOL_VERSION));
+        // kimi-cli's identity, as its clients expect; kagent's own in `kernel` (last, so the
+        // oracle's keys keep their order)
+        let profile = crate::config::profile::active();
         result.insert(
             "server".into(),
-            json!({"name": "kagent", "version": env!("CARGO_PKG_VERSION")}),
+            json!({"name": SERVER_NAME, "version": profile.kimi_cli_version()}),
         );
         result.insert("slash_commands".into(), Value::Array(commands));
         if !accepted.is_empty() || !rejected.is_empty() {
@@ -497,6 +514,17 @@ impl Server {
             json!({"supported_events": crate::hooks::EVENT_TYPES, "configured": configured}),
         );
         result.insert("capabilities".into(), json!({"supports_question": true}));
+        let agent_file = self.soul.lock().await.agent.file.display().to_string();
+        result.insert(
+            "kernel".into(),
+            json!({
+                "name": "kagent",
+                "version": env!("CARGO_PKG_VERSION"),
+                "profile": profile.source,
+                "agent_file": agent_file,
+                "capabilities": KERNEL_CAPABILITIES,
+            }),
+        );
         Value::Object(result)
     }
 

@@ -8,14 +8,10 @@ use std::sync::Mutex;
 
 use super::{SessionError, SessionState};
 
-/// Words for plan slugs (three of them, joined by `-`): kimi-cli's hero names (data file).
-const SLUG_WORDS_FILE: &str = include_str!("data/plan_slug_words.txt");
-
-fn slug_words() -> Vec<&'static str> {
-    SLUG_WORDS_FILE
-        .lines()
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .collect()
+/// Words for plan slugs (three of them, joined by `-`): the profile's (kimi-cli's hero names
+/// under kimi-kernel, kagent's own word list otherwise).
+fn slug_words() -> &'static [String] {
+    &crate::config::profile::active().plan_slug_words
 }
 
 /// `$HOME/.kimi/plans` (kimi-cli keeps plans under the home directory, not the share dir).
@@ -32,7 +28,7 @@ fn random_words(n: usize) -> Vec<&'static str> {
     (0..n)
         .map(|i| {
             let v = u16::from_le_bytes([bytes[2 * i], bytes[2 * i + 1]]) as usize;
-            words[v % words.len()]
+            words[v % words.len()].as_str()
         })
         .collect()
 }
@@ -160,7 +156,7 @@ mod tests {
         assert!(w.iter().all(|s| s
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')));
-        assert_eq!(slug_words().len(), 227);
-        assert_eq!(slug_words()[0], "iron-man");
+        assert_eq!(slug_words().len(), 113);
+        assert_eq!(slug_words()[0], "acorn");
     }
 }

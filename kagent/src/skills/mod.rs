@@ -6,7 +6,6 @@
 //! Flow skills (`type: flow`) keep their kind and raw text here; their `/flow:<name>`
 //! commands are built by the flow module, not here.
 
-pub mod builtin;
 pub mod flow;
 pub use kagent_base::py::frontmatter;
 

@@ -8,14 +8,12 @@ use crate::wire::types::WireMessage;
 use crate::wire::Wire;
 use kagent_base::message::{system_text, ContentPart, Message, Role};
 
-/// Prefix of the summary message that replaces the compacted history (same words as kimi-cli,
-/// so either kernel recognizes a compacted context).
-pub const OUTPUT_PREFIX: &str =
-    "Previous context has been compacted. Here is the compaction output:";
+use crate::config::profile::{self, Text};
 
-const SYSTEM_PROMPT: &str = "You summarize conversations between a user and a coding agent so the agent can continue the work with a much shorter context.";
-
-const INSTRUCTIONS: &str = "Summarize the conversation above for the agent that will continue it. Keep: the user's goals and constraints, decisions taken and why, files and commands involved, the current state of the work and what remains to do. Drop small talk and anything already superseded. Be concise and factual.";
+/// First text of the summary message that replaces the compacted history.
+pub fn output_prefix() -> &'static str {
+    profile::active().text(Text::CompactionOutputPrefix)
+}
 
 const PRESERVED: usize = 2;
 
@@ -55,11 +53,9 @@ pub fn prepare(history: &[Message], custom: &str) -> (Option<Message>, Vec<Messa
                 .cloned(),
         );
     }
-    let mut prompt = format!("\n{INSTRUCTIONS}");
+    let mut prompt = format!("\n{}", profile::active().text(Text::Compact));
     if !custom.is_empty() {
-        prompt.push_str(&format!(
-            "\n\n**User's Custom Compaction Instruction:**\nPrioritize this above everything else:\n{custom}"
-        ));
+        prompt.push_str(&profile::active().compaction_custom(custom));
     }
     parts.push(ContentPart::Text(prompt));
     (
@@ -96,7 +92,7 @@ impl Soul {
         if let Some(request) = request {
             // Kimi clamps the summary's completion budget with the size of the context the
             // agent will continue with as the input floor (as kimi-cli does).
-            let mut after = vec![Message::new(Role::User, vec![system_text(OUTPUT_PREFIX)])];
+            let mut after = vec![Message::new(Role::User, vec![system_text(output_prefix())])];
             after.extend(preserved.iter().cloned());
             provider.set_context_tokens(crate::llm::estimate::request_tokens(
                 &self.system_prompt,
@@ -123,13 +119,13 @@ impl Soul {
                     Err(e) => return Err(e.into()),
                 }
             };
-            let mut content = vec![system_text(OUTPUT_PREFIX)];
+            let mut content = vec![system_text(output_prefix())];
             content.extend(summary);
             messages.push(Message::new(Role::User, content));
         }
         messages.extend(preserved);
         self.context.clear()?;
-        self.context.checkpoint()?;
+        self.checkpoint()?;
         self.context.append(&messages)?;
         // the summary's real size when the provider reported usage, the rest estimated
         let tokens = match summary_tokens {
@@ -162,7 +158,11 @@ async fn summarize(
     request: &Message,
 ) -> Result<(Vec<ContentPart>, Option<kagent_base::message::TokenUsage>), ChatProviderError> {
     let mut stream = provider
-        .generate(SYSTEM_PROMPT, &[], std::slice::from_ref(request))
+        .generate(
+            profile::active().text(Text::CompactionSystem),
+            &[],
+            std::slice::from_ref(request),
+        )
         .await?;
     let mut out: Vec<ContentPart> = vec![];
     while let Some(part) = stream.next_part().await {
@@ -200,5 +200,18 @@ mod tests {
             .contains("## Message 1\nRole: user\nContent:\na"));
         let (none, all) = prepare(&h[..1], "");
         assert!(none.is_none() && all.len() == 1);
+        // the instruction, then the user's focus
+        let (req, _) = prepare(&h, "keep the db notes");
+        let ContentPart::Text(last) = req.unwrap().content.last().cloned().unwrap() else {
+            panic!("the instruction is text");
+        };
+        let compact = profile::active().text(Text::Compact);
+        assert_eq!(
+            last,
+            format!(
+                "\n{compact}\n\nThe user asked this compaction to focus on the following; \
+                 give it priority over the points above:\nkeep the db notes"
+            )
+        );
     }
 }

@@ -137,13 +137,82 @@ impl Context {
         Ok(())
     }
 
-    pub fn checkpoint(&mut self) -> Result<(), SessionError> {
+    /// Record a checkpoint; returns its id.
+    pub fn checkpoint(&mut self) -> Result<i64, SessionError> {
         let id = self.next_checkpoint_id;
         self.next_checkpoint_id += 1;
         append_line(
             &self.file,
             &pyjson::dumps(&json!({"role": "_checkpoint", "id": id})),
-        )
+        )?;
+        Ok(id)
+    }
+
+    /// How many checkpoints the context has.
+    pub fn n_checkpoints(&self) -> i64 {
+        self.next_checkpoint_id
+    }
+
+    /// Go back to checkpoint `id`: the file is rotated away and rewritten up to (not
+    /// including) that checkpoint's record, the state rebuilt from it (kimi-cli's `revert_to`).
+    pub fn revert_to(&mut self, id: i64) -> Result<(), SessionError> {
+        if id >= self.next_checkpoint_id {
+            return Err(SessionError::Io {
+                path: self.file.display().to_string(),
+                source: std::io::Error::other(format!("Checkpoint {id} does not exist")),
+            });
+        }
+        let rotated = self.rotate()?;
+        let old = std::fs::read_to_string(&rotated).unwrap_or_default();
+        let mut kept = String::new();
+        for line in old.lines() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            if let Ok(v) = serde_json::from_str::<Value>(line) {
+                if v.get("role").and_then(Value::as_str) == Some("_checkpoint")
+                    && v.get("id").and_then(Value::as_i64) == Some(id)
+                {
+                    break;
+                }
+            }
+            kept.push_str(line);
+            kept.push('\n');
+        }
+        std::fs::write(&self.file, kept).map_err(|source| SessionError::Io {
+            path: self.file.display().to_string(),
+            source,
+        })?;
+        self.history.clear();
+        self.token_count = 0;
+        self.pending_estimate = 0;
+        self.next_checkpoint_id = 0;
+        self.system_prompt = None;
+        self.restore();
+        Ok(())
+    }
+
+    /// Move the file to the next free `<stem>_<n>.jsonl` (kimi-cli's rotation).
+    fn rotate(&self) -> Result<PathBuf, SessionError> {
+        let mut n = 1;
+        let rotated = loop {
+            let candidate = self.file.with_file_name(format!(
+                "{}_{n}.jsonl",
+                self.file
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .unwrap_or("context")
+            ));
+            if !candidate.exists() {
+                break candidate;
+            }
+            n += 1;
+        };
+        std::fs::rename(&self.file, &rotated).map_err(|source| SessionError::Io {
+            path: self.file.display().to_string(),
+            source,
+        })?;
+        Ok(rotated)
     }
 
     pub fn append(&mut self, messages: &[Message]) -> Result<(), SessionError> {
@@ -166,24 +235,7 @@ impl Context {
 
     /// `/clear`: rotate the file away and start empty (keeping the system prompt).
     pub fn clear(&mut self) -> Result<(), SessionError> {
-        let mut n = 1;
-        let rotated = loop {
-            let candidate = self.file.with_file_name(format!(
-                "{}_{n}.jsonl",
-                self.file
-                    .file_stem()
-                    .and_then(|s| s.to_str())
-                    .unwrap_or("context")
-            ));
-            if !candidate.exists() {
-                break candidate;
-            }
-            n += 1;
-        };
-        std::fs::rename(&self.file, &rotated).map_err(|source| SessionError::Io {
-            path: self.file.display().to_string(),
-            source,
-        })?;
+        self.rotate()?;
         std::fs::File::create(&self.file).map_err(|source| SessionError::Io {
             path: self.file.display().to_string(),
             source,

@@ -1,4 +1,4 @@
-//! `/init`: kimi-cli's INIT prompt runs as a turn of a throw-away soul (same agent, same
+//! `/init`: the profile's `init` prompt runs as a turn of a throw-away soul (same agent, same
 //! wire, a temporary context), which is expected to write `AGENTS.md`; then the real context
 //! gets a system message with the merged `AGENTS.md` content.
 //!
@@ -19,14 +19,9 @@ use crate::wire::types::WireMessage;
 use crate::wire::Wire;
 use kagent_base::message::{system_text, Message, Role, UserInput};
 
-const INIT_FILE: &str = include_str!("data/init_prompt.md");
-
-/// The prompt proper (after the attribution header).
+/// The `/init` prompt of the profile (kimi-cli's under kimi-kernel, else kagent's own).
 fn init_prompt() -> &'static str {
-    match INIT_FILE.find("\n-->\n") {
-        Some(i) => &INIT_FILE[i + "\n-->\n".len()..],
-        None => INIT_FILE,
-    }
+    crate::config::profile::active().text(crate::config::profile::Text::Init)
 }
 
 /// A directory removed when dropped (also when the turn is cancelled).
@@ -72,6 +67,7 @@ impl Soul {
             workspace: self.workspace.clone(),
             skills: self.skills.clone(),
             flows: self.flows.clone(),
+            agent: self.agent.clone(),
             steer_queue: Arc::new(Mutex::new(VecDeque::new())),
             injections: self.injections.fresh(),
             hooks: HookEngine::empty(),
@@ -128,10 +124,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn prompt_is_kimi_clis_verbatim_text() {
+    fn prompt_is_the_profiles() {
         let p = init_prompt();
-        assert!(p.starts_with("You are a software engineering expert"));
-        assert!(p.ends_with("- Security considerations\n"));
-        assert!(!p.contains("-->"));
+        assert!(p.starts_with("Look through this repository and write a file named `AGENTS.md`"));
+        assert!(p.contains("update it rather than starting over"));
     }
 }

@@ -8,23 +8,8 @@ use std::sync::Mutex;
 use crate::session::SessionState;
 
 use super::plan::PlanReminders;
+use crate::config::profile::{self, Text};
 use kagent_base::message::Message;
-
-const AFK_REMINDER_FILE: &str = include_str!("data/afk_mode_reminder.txt");
-
-/// Section `name` of one of the reminder data files (`=== name ===` up to the next section,
-/// final newline excluded).
-pub fn data_section(file: &str, name: &str) -> String {
-    let marker = format!("=== {name} ===\n");
-    let Some(start) = file.find(&marker).map(|i| i + marker.len()) else {
-        return String::new();
-    };
-    let rest = &file[start..];
-    let end = rest
-        .find("\n=== ")
-        .unwrap_or(rest.trim_end_matches('\n').len());
-    rest[..end].to_string()
-}
 
 /// State of the injection providers of one soul.
 #[derive(Debug, Default)]
@@ -59,7 +44,7 @@ impl Injections {
         let afk = kagent_base::sync::lock(state).persisted_afk();
         if afk && !self.skip_afk && !self.afk_injected {
             self.afk_injected = true;
-            out.push(data_section(AFK_REMINDER_FILE, "afk"));
+            out.push(profile::active().text(Text::AfkMode).to_string());
         }
         out
     }
@@ -87,8 +72,7 @@ mod tests {
         state.lock().unwrap().set_afk(true);
         let first = inj.collect(&state, &[]);
         assert_eq!(first.len(), 1);
-        assert!(first[0].starts_with("You are running in afk mode."));
-        assert!(first[0].ends_with("Do not defer decisions to a human."));
+        assert_eq!(first[0], profile::active().text(Text::AfkMode));
         assert!(inj.collect(&state, &[]).is_empty());
         inj.on_context_compacted();
         assert_eq!(inj.collect(&state, &[]).len(), 1);

@@ -92,6 +92,8 @@ pub struct Soul {
     pub tool_hooks: Option<Arc<crate::hooks::HookEngine>>,
     /// The `/flow:<name>` commands (flow skills with a valid diagram).
     pub flows: Vec<crate::skills::flow::FlowCommand>,
+    /// The agent spec it runs (and its subagents' specs, kept for the `Agent` tool).
+    pub agent: Arc<crate::config::agentspec::LoadedAgent>,
 }
 
 /// Why a step ended the turn (kimi-cli's `StepStopReason`).
@@ -116,6 +118,8 @@ pub struct TurnOutcome {
 enum StepOutcome {
     Stop(StopReason, Message),
     Continue,
+    /// `SendDMail` sent the context back to a checkpoint.
+    BackToTheFuture(crate::tools::dmail::DMail),
 }
 
 impl Soul {
@@ -131,6 +135,18 @@ impl Soul {
     /// The plan file of the current plan session, if any.
     pub fn plan_file_path(&self) -> Option<PathBuf> {
         crate::session::plan::plan_file_path(&self.state)
+    }
+
+    /// A checkpoint of the context; with `SendDMail` among the tools it is announced to the
+    /// model as a `CHECKPOINT <id>` user message (kimi-cli's `_checkpoint`).
+    pub fn checkpoint(&mut self) -> Result<(), SessionError> {
+        let id = self.context.checkpoint()?;
+        if self.toolset.has_dmail() {
+            let text = kagent_base::message::system_text(&format!("CHECKPOINT {id}"));
+            self.context
+                .append(&[Message::new(Role::User, vec![text])])?;
+        }
+        Ok(())
     }
 
     /// Change the shared state and persist it (re-reading the title from disk first).
@@ -218,6 +234,11 @@ impl Soul {
             }
             return slash::run(self, &name, &args, wire, cancel).await;
         }
+        let iterations = self.loop_control.max_ralph_iterations;
+        if iterations != 0 {
+            return crate::soul::flow_runner::run_ralph(self, input, iterations, wire, cancel)
+                .await;
+        }
         self.user_turn(input.into_parts(), wire, cancel).await
     }
 
@@ -257,7 +278,7 @@ impl Soul {
             return Err(TurnError::LlmNotSet);
         }
         self.check_capabilities(&parts)?;
-        self.context.checkpoint()?;
+        self.checkpoint()?;
         self.context.append(&[Message::new(Role::User, parts)])?;
         self.agent_loop(wire, cancel).await.map(drop)
     }
@@ -271,15 +292,26 @@ impl Soul {
         wire: &Wire,
         cancel: &CancelToken,
     ) -> Result<TurnOutcome, TurnError> {
+        self.nested_turn_input(UserInput::Text(prompt.to_string()), wire, cancel)
+            .await
+    }
+
+    /// [`Soul::nested_turn`] with any user input (text or content parts).
+    pub async fn nested_turn_input(
+        &mut self,
+        input: UserInput,
+        wire: &Wire,
+        cancel: &CancelToken,
+    ) -> Result<TurnOutcome, TurnError> {
         wire.send(WireMessage::TurnBegin {
-            user_input: UserInput::Text(prompt.to_string()),
+            user_input: input.clone(),
         });
         if self.llm.is_none() {
             return Err(TurnError::LlmNotSet);
         }
-        let parts = vec![ContentPart::text(prompt)];
+        let parts = input.into_parts();
         self.check_capabilities(&parts)?;
-        self.context.checkpoint()?;
+        self.checkpoint()?;
         self.context.append(&[Message::new(Role::User, parts)])?;
         let outcome = self.agent_loop(wire, cancel).await?;
         wire.send(WireMessage::TurnEnd);
@@ -297,7 +329,7 @@ impl Soul {
         let Some(reason) = crate::soul::turn_hooks::stop_blocked(&self.hooks, wire).await else {
             return Ok(());
         };
-        self.context.checkpoint()?;
+        self.checkpoint()?;
         self.context
             .append(&[Message::new(Role::User, vec![ContentPart::text(reason)])])?;
         self.agent_loop(wire, cancel).await.map(drop)
@@ -366,7 +398,9 @@ impl Soul {
                         self.compact_context(wire, "", false).await?;
                     }
                 }
-                self.context.checkpoint()?;
+                self.checkpoint()?;
+                let n = self.context.n_checkpoints();
+                kagent_base::sync::lock(self.toolset.denwa()).set_n_checkpoints(n);
                 self.step(step_no, wire).await
             }
             .await;
@@ -379,6 +413,26 @@ impl Soul {
                     return Err(e);
                 }
             };
+            if let StepOutcome::BackToTheFuture(dmail) = outcome {
+                // back to the checkpoint, the D-Mail added after it; the next step starts
+                // with a clean repeated-call state
+                self.context.revert_to(dmail.checkpoint_id)?;
+                self.toolset.begin_turn();
+                self.checkpoint()?;
+                let text = crate::config::profile::fill(
+                    crate::config::profile::active()
+                        .dmail_injection
+                        .as_deref()
+                        .unwrap_or_default(),
+                    &[("{message}", dmail.message.trim())],
+                );
+                self.context.append(&[Message::new(
+                    Role::User,
+                    vec![kagent_base::message::system_text(&text)],
+                )])?;
+                self.consume_steers(wire)?;
+                continue;
+            }
             let steered = self.consume_steers(wire)?;
             match outcome {
                 StepOutcome::Stop(..) if !steered && cancel.is_stopping() => {
@@ -593,7 +647,11 @@ impl Soul {
             .filter_map(|r| r.return_value.rejection)
             .collect();
         if !rejections.is_empty() && !rejections.contains(&Rejection::WithFeedback) {
+            let _ = kagent_base::sync::lock(self.toolset.denwa()).take_pending();
             return Ok(StepOutcome::Stop(StopReason::ToolRejected, message));
+        }
+        if let Some(dmail) = kagent_base::sync::lock(self.toolset.denwa()).take_pending() {
+            return Ok(StepOutcome::BackToTheFuture(dmail));
         }
         // The same call over and over: stop the turn (kimi-cli's `tool_call_repeat`).
         if self.toolset.force_stop_turn() {

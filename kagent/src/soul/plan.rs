@@ -4,13 +4,15 @@
 //! Behaves like kimi-cli 1.51: a manual switch-on (wire `set_plan_mode`, `/plan`, `--plan`)
 //! schedules a one-shot reminder for the next step; otherwise the full reminder is injected
 //! when the history has none, and then again every few assistant messages (a sparse one
-//! mostly, a full one every fifth time). The reminder texts are kimi-cli's (data file).
+//! mostly, a full one every fifth time). The reminder texts are the profile's
+//! (kimi-cli's under kimi-kernel, kagent's own otherwise).
 
 use std::sync::Mutex;
 
 use crate::session::plan::plan_file_path;
 use crate::session::SessionState;
 
+use crate::config::profile::{self, Text};
 use kagent_base::message::{ContentPart, Message, Role};
 
 /// Assistant messages between two periodic reminders.
@@ -18,12 +20,15 @@ const TURN_INTERVAL: usize = 5;
 /// Every n-th periodic reminder is a full one.
 const FULL_EVERY_N: u32 = 5;
 
-const REMINDERS: &str = include_str!("data/plan_mode_reminders.txt");
-const PLAN_FILE: &str = "{plan_file}";
-
-/// A section of the reminder data file, `{plan_file}` replaced by `path`.
+/// A reminder text of the profile, `{plan_file}` replaced by `path`.
 fn reminder(name: &str, path: &str) -> String {
-    super::injection::data_section(REMINDERS, name).replace(PLAN_FILE, path)
+    let text = match name {
+        "full_new" => Text::PlanFullNew,
+        "full_exists" => Text::PlanFullExists,
+        "sparse" => Text::PlanSparse,
+        _ => Text::PlanReentry,
+    };
+    profile::fill(profile::active().text(text), &[("{plan_file}", path)])
 }
 
 /// Texts that mark a message as a plan-mode reminder: the first line of the full reminder
@@ -117,18 +122,13 @@ mod tests {
     #[test]
     fn reminder_sections() {
         let full = reminder("full_new", "/h/.kimi/plans/a-b-c.md");
-        assert!(full.starts_with("Plan mode is active. You MUST NOT make any edits"));
-        assert!(full.contains("\nPlan file: /h/.kimi/plans/a-b-c.md (create it with WriteFile;"));
-        assert!(full.ends_with("until you call ExitPlanMode."));
+        assert!(full.starts_with("You are in plan mode: investigate and design"));
+        assert!(full.contains("\nPlan file: /h/.kimi/plans/a-b-c.md (it does not exist yet;"));
         let sparse = reminder("sparse", "P");
-        assert!(sparse.starts_with("Plan mode still active (see full instructions earlier). Read-only except plan file (P)."));
+        assert!(sparse.contains("the plan file (P)"));
         assert!(!sparse.contains('\n'));
-        let reentry = reminder("reentry", "P");
-        assert!(reentry.ends_with("(to request plan approval)."));
-        assert_eq!(
-            reminder_keys()[1],
-            "Plan mode still active (see full instructions earlier)"
-        );
+        assert!(reminder("reentry", "P").contains("an earlier plan is already in P."));
+        assert_eq!(reminder_keys()[1], "Reminder: plan mode is still on");
     }
 
     #[test]
@@ -145,7 +145,7 @@ mod tests {
             )));
         }
         let first = r.next(&state, &[]).unwrap();
-        assert!(first.contains("plans/orion-vega-lyra.md (create it"));
+        assert!(first.contains("plans/orion-vega-lyra.md (it does not exist yet"));
         let mut history = vec![Message::new(
             Role::User,
             vec![ContentPart::text(format!(
@@ -160,6 +160,6 @@ mod tests {
         assert!(r
             .next(&state, &history)
             .unwrap()
-            .starts_with("Plan mode still active"));
+            .starts_with("Reminder: plan mode is still on."));
     }
 }

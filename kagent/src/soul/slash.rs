@@ -60,9 +60,6 @@ pub const COMMANDS: &[SlashCommandInfo] = &[
     },
 ];
 
-/// Appended to the context when afk mode is switched off (kimi-cli's wording).
-const AFK_DISABLED_REMINDER: &str = "Afk mode is now disabled. The user is back at the terminal and CAN answer AskUserQuestion.\n- Ignore any earlier afk mode reminders that said no user is present or that you must not call AskUserQuestion.\n- AskUserQuestion is available again when a decision genuinely changes your next action. Do not ask routine confirmations or progress check-ins.\n- Tool calls are no longer auto-approved by afk. They may still be auto-approved if yolo mode remains active.";
-
 /// Parse `/name args` (name: `[A-Za-z0-9_-]+(:[A-Za-z0-9_-]+)*`, then whitespace or end).
 pub fn parse(input: &str) -> Option<(String, String)> {
     let input = input.trim();
@@ -159,7 +156,9 @@ pub async fn run(
                 soul.context.append(&[kagent_base::message::Message::new(
                     kagent_base::message::Role::User,
                     vec![kagent_base::message::ContentPart::text(format!(
-                        "<system-reminder>\n{AFK_DISABLED_REMINDER}\n</system-reminder>"
+                        "<system-reminder>\n{}\n</system-reminder>",
+                        crate::config::profile::active()
+                            .text(crate::config::profile::Text::AfkDisabled)
                     ))],
                 )])?;
                 send_text(

@@ -1,7 +1,10 @@
-//! The system prompt of new sessions: kimi-cli's default agent prompt (shipped as the data
-//! file `data/system_prompt.md`, see its header), filled in like kimi-cli fills it: OS and
-//! shell, current time, work directory and its two-level listing, the merged `AGENTS.md`
-//! files, additional workspace directories, and the skills list.
+//! The system prompt of new sessions: the agent spec's template (`system_prompt_path`),
+//! rendered as kimi-cli renders it. Jinja (minijinja) configured like kimi-cli's environment:
+//! `${ ... }` variables, `trim_blocks`, `lstrip_blocks`, `keep_trailing_newline`, strict
+//! undefined, includes relative to the template's directory, the template text `.strip()`ped
+//! first; the arguments are kimi-cli's builtin ones (OS and shell, current time, work directory
+//! and its two-level listing, the merged `AGENTS.md` files, additional workspace directories,
+//! the skills list) and then the spec's `system_prompt_args`.
 //!
 //! The skills section is filled in by the caller (`crate::skills::format_for_prompt`).
 //! Differences, by design: the time is given in UTC (`+00:00`, the same instant kimi-cli
@@ -13,64 +16,13 @@ use crate::skills::project_root;
 use crate::tools::file::glob::{list_directory, try_list_directory};
 use crate::tools::shell::ShellKind;
 
-const TEMPLATE_FILE: &str = include_str!("data/system_prompt.md");
-
 /// Upper bound for the merged `AGENTS.md` text, in bytes (annotations included).
 const AGENTS_MD_MAX_BYTES: usize = 32 * 1024;
 
-/// The template proper (after the attribution header).
-fn template() -> &'static str {
-    match TEMPLATE_FILE.find("\n-->\n") {
-        Some(i) => &TEMPLATE_FILE[i + "\n-->\n".len()..],
-        None => TEMPLATE_FILE,
-    }
-}
-
-/// Keep (`on`) or drop each `{{#name}}...{{/name}}` span.
-fn conditional(text: &str, name: &str, on: bool) -> String {
-    let (open, close) = (format!("{{{{#{name}}}}}"), format!("{{{{/{name}}}}}"));
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find(&open) {
-        out.push_str(&rest[..start]);
-        let inner = &rest[start + open.len()..];
-        let Some(end) = inner.find(&close) else {
-            out.push_str(&rest[start..]);
-            return out;
-        };
-        if on {
-            out.push_str(&inner[..end]);
-        }
-        rest = &inner[end + close.len()..];
-    }
-    out.push_str(rest);
-    out
-}
-
-/// Replace `${NAME}` by its value in one pass (values are not scanned again).
-fn substitute(text: &str, value: impl Fn(&str) -> Option<String>) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find("${") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        match after
-            .find('}')
-            .and_then(|end| value(&after[..end]).map(|v| (end, v)))
-        {
-            Some((end, v)) => {
-                out.push_str(&v);
-                rest = &after[end + 1..];
-            }
-            None => {
-                out.push_str("${");
-                rest = after;
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
+/// A template that cannot be rendered, in kimi-cli's words (`SystemPromptTemplateError`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct SystemPromptError(pub String);
 
 /// What the prompt says about the machine and the workspace.
 #[derive(Debug, Clone)]
@@ -102,27 +54,97 @@ impl PromptArgs {
     }
 }
 
-/// Render the prompt.
-pub fn render(args: &PromptArgs) -> String {
-    let text = conditional(template(), "windows", args.os == "Windows");
-    let text = conditional(
-        &text,
-        "additional_dirs",
-        !args.additional_dirs_info.is_empty(),
-    );
-    substitute(&text, |name| {
-        Some(match name {
-            "KIMI_OS" => args.os.clone(),
-            "KIMI_SHELL" => args.shell.clone(),
-            "KIMI_NOW" => args.now.clone(),
-            "KIMI_WORK_DIR" => args.work_dir.clone(),
-            "KIMI_WORK_DIR_LS" => args.work_dir_ls.clone(),
-            "KIMI_AGENTS_MD" => args.agents_md.clone(),
-            "KIMI_ADDITIONAL_DIRS_INFO" => args.additional_dirs_info.clone(),
-            "KIMI_SKILLS" => args.skills.clone(),
-            _ => return None,
+impl PromptArgs {
+    /// kimi-cli's `BuiltinSystemPromptArgs`, by name.
+    fn builtin(&self) -> [(&'static str, &str); 8] {
+        [
+            ("KIMI_NOW", &self.now),
+            ("KIMI_WORK_DIR", &self.work_dir),
+            ("KIMI_WORK_DIR_LS", &self.work_dir_ls),
+            ("KIMI_AGENTS_MD", &self.agents_md),
+            ("KIMI_SKILLS", &self.skills),
+            ("KIMI_ADDITIONAL_DIRS_INFO", &self.additional_dirs_info),
+            ("KIMI_OS", &self.os),
+            ("KIMI_SHELL", &self.shell),
+        ]
+    }
+}
+
+/// Render the template at `path` with the builtin arguments and the spec's (which win).
+pub fn render(
+    path: &Path,
+    spec_args: &[(String, String)],
+    args: &PromptArgs,
+) -> Result<String, SystemPromptError> {
+    kagent_base::logging::info(&format!("Loading system prompt: {}", path.display()));
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| SystemPromptError(kagent_base::py::oserror::os_error(&e, path)))?;
+    render_text(
+        kagent_base::py::strings::py_strip(&text),
+        path,
+        spec_args,
+        args,
+    )
+}
+
+fn render_text(
+    text: &str,
+    path: &Path,
+    spec_args: &[(String, String)],
+    args: &PromptArgs,
+) -> Result<String, SystemPromptError> {
+    use minijinja::syntax::SyntaxConfig;
+    let invalid = |e: &dyn std::fmt::Display| {
+        SystemPromptError(format!(
+            "Invalid system prompt template: {}: {e}",
+            path.display()
+        ))
+    };
+    let mut env = minijinja::Environment::new();
+    let syntax = SyntaxConfig::builder()
+        .variable_delimiters("${", "}")
+        .trim_blocks(true)
+        .lstrip_blocks(true)
+        .keep_trailing_newline(true)
+        .build()
+        .map_err(|e| invalid(&e))?;
+    env.set_syntax(syntax);
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    if let Some(dir) = path.parent() {
+        env.set_loader(minijinja::path_loader(dir));
+    }
+    let mut ctx: std::collections::BTreeMap<String, minijinja::Value> = args
+        .builtin()
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), minijinja::Value::from(v)))
+        .collect();
+    for (k, v) in spec_args {
+        ctx.insert(k.clone(), minijinja::Value::from(v.as_str()));
+    }
+    let names: std::collections::BTreeSet<String> = ctx.keys().cloned().collect();
+    let template = env.template_from_str(text).map_err(|e| invalid(&e))?;
+    template
+        .render(minijinja::Value::from_object(ctx))
+        .map_err(|e| {
+            if e.kind() != minijinja::ErrorKind::UndefinedError {
+                return invalid(&e);
+            }
+            // name the missing argument as Jinja does (the first one the template uses)
+            let missing = template
+                .undeclared_variables(false)
+                .into_iter()
+                .filter(|n| !names.contains(n))
+                .min_by_key(|n| text.find(n.as_str()).unwrap_or(usize::MAX));
+            let detail = match missing {
+                Some(name) => format!("'{name}' is undefined"),
+                None => e.to_string(),
+            };
+            SystemPromptError(format!(
+                "Missing system prompt arg in {}: {detail}",
+                path.display()
+            ))
         })
-    })
 }
 
 fn os_kind() -> String {
@@ -243,23 +265,91 @@ mod tests {
         }
     }
 
+    fn tmp(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("kagent-prompt-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(d.join("parts")).unwrap();
+        d
+    }
+
     #[test]
-    fn renders_the_template() {
-        let p = render(&args());
-        assert!(p.starts_with(
-            "You are Kimi Code CLI, an interactive general AI agent running on a user's computer.\n"
-        ));
-        assert!(p.contains("You are running on **Linux**. The Shell tool executes commands using **bash (`/bin/bash`)**.\n"));
-        assert!(p.contains("The current working directory is `/w`."));
+    fn renders_like_kimi_clis_jinja() {
+        let d = tmp("render");
+        std::fs::write(d.join("parts/os.md"), "OS is ${KIMI_OS}\n").unwrap();
+        let path = d.join("system.md");
+        std::fs::write(
+            &path,
+            "\n  Role: ${ROLE}.\n{% include 'parts/os.md' %}\n    {% if KIMI_ADDITIONAL_DIRS_INFO %}\nextra\n    {% endif %}\nMD: ${KIMI_AGENTS_MD} <b>${KIMI_NOW}</b>\n\n",
+        )
+        .unwrap();
+        let spec = [("ROLE".to_string(), "tester".to_string())];
+        let p = render(&path, &spec, &args()).unwrap();
+        // stripped first, blocks trimmed, values not re-rendered nor escaped
+        assert_eq!(
+            p,
+            "Role: tester.\nOS is Linux\nMD: note ${KIMI_OS} <b>2026-01-01T00:00:00+00:00</b>"
+        );
+        // spec arguments win over builtin ones
+        let spec = [
+            ("ROLE".to_string(), "r".to_string()),
+            ("KIMI_OS".to_string(), "Plan9".to_string()),
+        ];
+        assert!(render(&path, &spec, &args())
+            .unwrap()
+            .contains("OS is Plan9\n"));
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn errors_are_worded_as_kimi_cli_words_them() {
+        let d = tmp("errors");
+        let path = d.join("system.md");
+        std::fs::write(&path, "Hi ${KIMI_OS} ${ROLE_ADDITIONAL} ${OTHER}").unwrap();
+        assert_eq!(
+            render(&path, &[], &args()).unwrap_err().0,
+            format!(
+                "Missing system prompt arg in {}: 'ROLE_ADDITIONAL' is undefined",
+                path.display()
+            )
+        );
+        std::fs::write(&path, "Hi {% if %}").unwrap();
+        let e = render(&path, &[], &args()).unwrap_err().0;
+        assert!(
+            e.starts_with(&format!(
+                "Invalid system prompt template: {}: ",
+                path.display()
+            )),
+            "{e}"
+        );
+        std::fs::write(&path, "{% include 'parts/none.md' %}").unwrap();
+        let e = render(&path, &[], &args()).unwrap_err().0;
+        assert!(e.starts_with("Invalid system prompt template: "), "{e}");
+        let gone = d.join("gone.md");
+        let e = render(&gone, &[], &args()).unwrap_err().0;
+        assert!(e.contains("No such file or directory"), "{e}");
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn builtin_default_prompt_renders() {
+        let d = tmp("builtin");
+        let dir = crate::config::agentspec::builtin_agents_dir(&d).unwrap();
+        let path = dir.join("default/system.md");
+        let spec = [("ROLE_ADDITIONAL".to_string(), String::new())];
+        let p = render(&path, &spec, &args()).unwrap();
+        assert!(p.starts_with("You are a coding agent working in a terminal"));
+        assert!(p.contains("Operating system: **Linux**. The Shell tool runs commands with **bash (`/bin/bash`)**.\n"));
+        assert!(p.contains("The working directory is `/w`."));
         assert!(p.contains("`````````\nnote ${KIMI_OS}\n`````````"));
-        assert!(!p.contains("{{") && !p.contains("Additional Directories"));
-        assert!(p.ends_with("actually writing it to the file system."));
+        assert!(!p.contains("{%") && !p.contains("Additional directories"));
+        assert!(p.ends_with("No skills found."));
         let mut a = args();
         a.os = "Windows".into();
         a.additional_dirs_info = "### `/x`".into();
-        let p = render(&a);
-        assert!(p.contains("**. Use Unix shell syntax inside Shell commands"));
-        assert!(p.contains("## Additional Directories\n\nThe following directories"));
+        let p = render(&path, &spec, &a).unwrap();
+        assert!(p.contains("**. Write Unix shell syntax in Shell commands"));
+        assert!(p.contains("## Additional directories\n\nThese directories"));
+        std::fs::remove_dir_all(&d).unwrap();
     }
 
     #[test]

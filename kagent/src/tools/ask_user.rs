@@ -122,17 +122,17 @@ impl Tool for AskUserQuestion {
         json!({
             "properties": {
                 "questions": {
-                    "description": "The questions to ask the user (1-4 questions).",
+                    "description": "One to four questions for the user.",
                     "items": {
                         "properties": {
-                            "question": {"description": "A specific, actionable question. End with '?'.", "type": "string"},
-                            "header": {"default": "", "description": "Short category tag (max 12 chars, e.g. 'Auth', 'Style').", "type": "string"},
+                            "question": {"description": "The question itself, concrete and ending with '?'.", "type": "string"},
+                            "header": {"default": "", "description": "A tag of at most 12 characters shown above the question (e.g. 'Tests', 'Naming').", "type": "string"},
                             "options": {
-                                "description": "2-4 meaningful, distinct options. Do NOT include an 'Other' option — the system adds one automatically.",
+                                "description": "Two to four clearly different answers. An 'Other' answer is added automatically; do not add one.",
                                 "items": {
                                     "properties": {
-                                        "label": {"description": "Concise display text (1-5 words). If recommended, append '(Recommended)'.", "type": "string"},
-                                        "description": {"default": "", "description": "Brief explanation of trade-offs or implications of choosing this option.", "type": "string"}
+                                        "label": {"description": "The answer as shown, in one to five words; add '(Recommended)' to the one you suggest.", "type": "string"},
+                                        "description": {"default": "", "description": "What choosing this answer means, briefly.", "type": "string"}
                                     },
                                     "required": ["label"],
                                     "type": "object"
@@ -141,7 +141,7 @@ impl Tool for AskUserQuestion {
                                 "minItems": 2,
                                 "type": "array"
                             },
-                            "multi_select": {"default": false, "description": "Whether the user can select multiple options.", "type": "boolean"}
+                            "multi_select": {"default": false, "description": "Allow the user to pick more than one answer.", "type": "boolean"}
                         },
                         "required": ["question", "options"],
                         "type": "object"

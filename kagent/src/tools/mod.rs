@@ -9,6 +9,7 @@
 pub mod approval;
 pub use kagent_base::py::args;
 pub mod ask_user;
+pub mod dmail;
 pub mod external;
 pub mod file;
 pub mod plan;
@@ -75,6 +76,8 @@ pub struct Toolset {
     hidden: BTreeSet<String>,
     /// Repeated-call tracking of the current turn.
     repeat: Arc<Mutex<repeat::RepeatState>>,
+    /// The D-Mail state `SendDMail` shares with the soul.
+    denwa: dmail::Denwa,
 }
 
 impl Toolset {
@@ -117,6 +120,16 @@ impl Toolset {
                 parameters: t.parameters(),
             })
             .collect()
+    }
+
+    /// The D-Mail state (checkpoints, pending D-Mail) of `SendDMail`.
+    pub fn denwa(&self) -> &dmail::Denwa {
+        &self.denwa
+    }
+
+    /// Whether checkpoints are announced to the model (`SendDMail` is among the tools).
+    pub fn has_dmail(&self) -> bool {
+        self.tools.contains_key(dmail::NAME)
     }
 
     fn repeat_state(&self) -> std::sync::MutexGuard<'_, repeat::RepeatState> {
@@ -205,6 +218,119 @@ impl Toolset {
     }
 }
 
+/// kimi-cli's import paths of the tools kagent implements, with the tool's name.
+pub const IMPLEMENTED: &[(&str, &str)] = &[
+    ("kimi_cli.tools.ask_user:AskUserQuestion", "AskUserQuestion"),
+    ("kimi_cli.tools.todo:SetTodoList", "SetTodoList"),
+    ("kimi_cli.tools.shell:Shell", "Shell"),
+    ("kimi_cli.tools.file:ReadFile", "ReadFile"),
+    ("kimi_cli.tools.file:ReadMediaFile", "ReadMediaFile"),
+    ("kimi_cli.tools.file:Glob", "Glob"),
+    ("kimi_cli.tools.file:Grep", "Grep"),
+    ("kimi_cli.tools.file:WriteFile", "WriteFile"),
+    ("kimi_cli.tools.file:StrReplaceFile", "StrReplaceFile"),
+    ("kimi_cli.tools.plan:ExitPlanMode", "ExitPlanMode"),
+    ("kimi_cli.tools.plan.enter:EnterPlanMode", "EnterPlanMode"),
+    ("kimi_cli.tools.think:Think", "Think"),
+    ("kimi_cli.tools.dmail:SendDMail", "SendDMail"),
+];
+
+/// kimi-cli's tools kagent does not implement yet: an agent listing them runs without them
+/// (logged). `Agent` and the background tasks are issue 15's; the web tools need services
+/// kagent cannot configure.
+pub const NOT_IMPLEMENTED: &[&str] = &[
+    "kimi_cli.tools.agent:Agent",
+    "kimi_cli.tools.background:TaskList",
+    "kimi_cli.tools.background:TaskOutput",
+    "kimi_cli.tools.background:TaskStop",
+    "kimi_cli.tools.web:SearchWeb",
+    "kimi_cli.tools.web:FetchURL",
+];
+
+fn implemented(path: &str) -> Option<&'static str> {
+    IMPLEMENTED
+        .iter()
+        .find(|(p, _)| *p == path)
+        .map(|(_, name)| *name)
+}
+
+/// Check an agent's tool list before anything starts, as kimi-cli's `load_tools` does:
+/// paths no kimi-cli tool has are `Invalid tools: [...]`; a tool kagent implements must have
+/// its definition in a kimi-cli profile (the model is to see kimi-cli's exact words).
+pub fn check_tool_paths(
+    paths: &[String],
+    profile: &crate::config::profile::Profile,
+) -> Result<(), String> {
+    let bad: Vec<String> = paths
+        .iter()
+        .filter(|p| {
+            implemented(p).is_none()
+                && !NOT_IMPLEMENTED.contains(&p.as_str())
+                && profile.tool(p).is_none()
+        })
+        .map(|p| kagent_base::py::repr::repr_str(p))
+        .collect();
+    if !bad.is_empty() {
+        return Err(format!("Invalid tools: [{}]", bad.join(", ")));
+    }
+    if !profile.is_builtin() {
+        if paths.iter().any(|p| implemented(p) == Some(dmail::NAME))
+            && profile.dmail_injection.is_none()
+        {
+            return Err(crate::config::profile::ProfileError {
+                path: match &profile.origin {
+                    crate::config::profile::Origin::File(f) => f.display().to_string(),
+                    crate::config::profile::Origin::Builtin => String::new(),
+                },
+                problem: format!(
+                    "missing key \"texts\".\"{}\" (the agent uses SendDMail)",
+                    crate::config::profile::DMAIL_INJECTION_KEY
+                ),
+            }
+            .to_string());
+        }
+        if let Some(p) = paths
+            .iter()
+            .find(|p| implemented(p).is_some() && profile.tool(p).is_none())
+        {
+            return Err(crate::config::profile::ProfileError {
+                path: match &profile.origin {
+                    crate::config::profile::Origin::File(f) => f.display().to_string(),
+                    crate::config::profile::Origin::Builtin => String::new(),
+                },
+                problem: format!("missing key \"tools\".\"{p}\" (the agent uses it)"),
+            }
+            .to_string());
+        }
+    }
+    Ok(())
+}
+
+/// A built-in tool advertised with the definition of the profile (kimi-cli's name,
+/// description and parameter schema, exactly), run by kagent's implementation.
+struct Profiled {
+    inner: Arc<dyn Tool>,
+    def: ToolDefinition,
+}
+
+impl Tool for Profiled {
+    fn name(&self) -> &str {
+        &self.def.name
+    }
+    fn description(&self) -> &str {
+        &self.def.description
+    }
+    fn parameters(&self) -> Value {
+        self.def.parameters.clone()
+    }
+    fn call(&self, arguments: Value, ctx: ToolContext) -> BoxFuture<'static, ToolReturnValue> {
+        self.inner.call(arguments, ctx)
+    }
+    fn reports_at_once(&self) -> bool {
+        self.inner.reports_at_once()
+    }
+}
+
 /// Everything the built-in tools need from the session.
 pub struct BuiltinSetup {
     pub client: approval::Client,
@@ -215,10 +341,13 @@ pub struct BuiltinSetup {
     pub skills_dirs: Vec<PathBuf>,
     /// Capabilities of the configured model (`image_in`, `video_in`, ...).
     pub capabilities: Vec<String>,
+    /// The agent's tools (import paths, checked by [`check_tool_paths`]), in its order.
+    pub tool_paths: Vec<String>,
 }
 
-/// Register the tools of kimi-cli's default agent that kagent implements, in the agent
-/// spec's order. Returns the approval handle the tools share.
+/// Register the agent's tools that kagent implements, in the agent spec's order, each with
+/// the profile's definition when the profile has one. Returns the approval handle the tools
+/// share.
 pub fn install_builtins(toolset: &mut Toolset, setup: BuiltinSetup) -> approval::Approval {
     let BuiltinSetup {
         client,
@@ -227,42 +356,69 @@ pub fn install_builtins(toolset: &mut Toolset, setup: BuiltinSetup) -> approval:
         workspace,
         skills_dirs,
         capabilities,
+        tool_paths,
     } = setup;
     let work_dir = workspace.work_dir().to_path_buf();
     let approval = approval::Approval::new(client, state.clone(), session_dir.clone());
     let plan = plan::PlanControl::new(state.clone(), session_dir.clone());
-    toolset.register(Arc::new(ask_user::AskUserQuestion::new(approval.clone())));
-    toolset.register(Arc::new(todo::SetTodoList::new(state, session_dir)));
-    toolset.register(Arc::new(shell::Shell::new(approval.clone())));
-    toolset.register(Arc::new(file::read_file::ReadFile::new(workspace.clone())));
+    let mut all: Vec<Arc<dyn Tool>> = vec![
+        Arc::new(ask_user::AskUserQuestion::new(approval.clone())),
+        Arc::new(todo::SetTodoList::new(state, session_dir)),
+        Arc::new(shell::Shell::new(approval.clone())),
+        Arc::new(file::read_file::ReadFile::new(workspace.clone())),
+    ];
+    // like kimi-cli's SkipThisTool: no media tool for a model without image/video input
     if let Some(t) = file::media::ReadMediaFile::new(workspace.clone(), &capabilities) {
-        toolset.register(Arc::new(t));
+        all.push(Arc::new(t));
     }
-    toolset.register(Arc::new(file::glob::Glob::new(
+    all.push(Arc::new(file::glob::Glob::new(
         workspace.clone(),
         skills_dirs,
     )));
     // Grep searches any path (kimi-cli does not restrict it to the workspace)
-    toolset.register(Arc::new(file::grep::Grep::new(work_dir)));
-    toolset.register(Arc::new(file::write_file::WriteFile::new(
+    all.push(Arc::new(file::grep::Grep::new(work_dir)));
+    all.push(Arc::new(file::write_file::WriteFile::new(
         approval.clone(),
         plan.clone(),
         workspace.clone(),
     )));
-    toolset.register(Arc::new(file::write_file::StrReplaceFile::new(
+    all.push(Arc::new(file::write_file::StrReplaceFile::new(
         approval.clone(),
         plan.clone(),
         workspace,
     )));
-    // Offered to the model only if the client declares `supports_plan_mode` at initialize.
-    toolset.register(Arc::new(plan::exit::ExitPlanMode::new(
+    // The plan tools are offered to the model only if the client declares
+    // `supports_plan_mode` at initialize.
+    all.push(Arc::new(plan::exit::ExitPlanMode::new(
         plan.clone(),
         approval.clone(),
     )));
-    toolset.register(Arc::new(plan::enter::EnterPlanMode::new(
+    all.push(Arc::new(plan::enter::EnterPlanMode::new(
         plan,
         approval.clone(),
     )));
+    all.push(Arc::new(think::Think));
+    all.push(Arc::new(dmail::SendDMail::new(toolset.denwa().clone())));
+    let profile = crate::config::profile::active();
+    for path in &tool_paths {
+        let Some(name) = implemented(path) else {
+            kagent_base::logging::info(&format!(
+                "Skipping tool: {path} (not implemented in kagent yet)"
+            ));
+            continue;
+        };
+        let Some(tool) = all.iter().find(|t| t.name() == name) else {
+            kagent_base::logging::info(&format!("Skipping tool: {path}"));
+            continue;
+        };
+        match profile.tool(path) {
+            Some(def) => toolset.register(Arc::new(Profiled {
+                inner: tool.clone(),
+                def: def.clone(),
+            })),
+            None => toolset.register(tool.clone()),
+        }
+    }
     approval
 }
 

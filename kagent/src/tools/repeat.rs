@@ -24,26 +24,38 @@ const REMINDER_2_START: usize = 5;
 const REMINDER_3_START: usize = 8;
 const FORCE_STOP_STREAK: usize = 12;
 
-const REMINDER_1: &str = "\n\n<system-reminder>\nYou are repeating the exact same tool call with identical parameters. Please carefully analyze the previous result. If the task is not yet complete, try a different method or parameters instead of repeating the same call.\n</system-reminder>";
+use crate::config::profile::{self, Text};
 
-const REMINDER_3: &str = "\n\n<system-reminder>\nYou are stuck in a dead end and have repeatedly made the same function call without progress.\nStop all function calls immediately. Do not call any tool in your next response.\nIn analysis, review the current execution state and identify why progress is blocked.\nThen return a text-only summary to the user that reports the current problem, what has already been tried, and what information or decision is needed next.\n</system-reminder>";
+fn reminder_1() -> String {
+    profile::active().text(Text::RepeatSameCall).to_string()
+}
+
+fn reminder_3() -> String {
+    profile::active().text(Text::RepeatStop).to_string()
+}
 
 fn reminder_2(tool: &str, times: usize, args: &str) -> String {
-    format!(
-        "\n\n<system-reminder>\nYou have repeatedly called the same tool with identical parameters many times.\nRepeated tool call detected:\n- tool: {tool}\n- repeated_times: {times}\n- arguments: {args}\nThe previous repeated calls did not make progress. Do not call this exact same tool with the exact same arguments again.\nCarefully inspect the latest tool result and choose a different next action, different parameters, or finish the task if enough evidence has been gathered.\n</system-reminder>"
+    // one pass, so a placeholder inside the tool name or the arguments stays as it is
+    profile::fill(
+        profile::active().text(Text::RepeatManyTimes),
+        &[
+            ("{tool}", tool),
+            ("{times}", &times.to_string()),
+            ("{args}", args),
+        ],
     )
 }
 
 /// The reminder for a streak, and whether the turn must stop.
 fn reminder(streak: usize, tool: &str, args: &str) -> (Option<String>, bool) {
     if streak >= FORCE_STOP_STREAK {
-        (Some(REMINDER_3.to_string()), true)
+        (Some(reminder_3()), true)
     } else if streak >= REMINDER_3_START {
-        (Some(REMINDER_3.to_string()), false)
+        (Some(reminder_3()), false)
     } else if streak >= REMINDER_2_START {
         (Some(reminder_2(tool, streak, args)), false)
     } else if streak >= REMINDER_1_START {
-        (Some(REMINDER_1.to_string()), false)
+        (Some(reminder_1()), false)
     } else {
         (None, false)
     }
@@ -233,12 +245,12 @@ mod tests {
             st.end_step();
         }
         assert!(texts[..2].iter().all(Option::is_none));
-        assert_eq!(texts[2].as_deref(), Some(REMINDER_1));
+        assert_eq!(texts[2], Some(reminder_1()));
         assert!(texts[4]
             .as_deref()
             .unwrap()
-            .contains("- repeated_times: 5\n"));
-        assert_eq!(texts[7].as_deref(), Some(REMINDER_3));
+            .contains("- repeated_times: 5\n- arguments: {\"path\":\"a\"}\n"));
+        assert_eq!(texts[7], Some(reminder_3()));
         assert!(st.force_stop());
     }
 

@@ -129,22 +129,22 @@ impl Tool for Shell {
     fn parameters(&self) -> Value {
         json!({
             "properties": {
-                "command": {"description": "The command to execute.", "type": "string"},
+                "command": {"description": "Shell command line to run.", "type": "string"},
                 "timeout": {
                     "default": 60,
-                    "description": "The timeout in seconds for the command to execute. If the command takes longer than this, it will be killed.",
+                    "description": "Seconds the command may run before it is stopped.",
                     "maximum": MAX_BACKGROUND_TIMEOUT,
                     "minimum": 1,
                     "type": "integer"
                 },
                 "run_in_background": {
                     "default": false,
-                    "description": "Whether to run the command as a background task.",
+                    "description": "Run the command in the background instead of waiting for it.",
                     "type": "boolean"
                 },
                 "description": {
                     "default": "",
-                    "description": "A short description for the background task. Required when run_in_background=true.",
+                    "description": "What the background command does, in a few words (needed with run_in_background=true).",
                     "type": "string"
                 }
             },

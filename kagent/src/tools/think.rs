@@ -23,7 +23,7 @@ impl Tool for Think {
 
     fn parameters(&self) -> Value {
         json!({
-            "properties": {"thought": {"description": "A thought to think about.", "type": "string"}},
+            "properties": {"thought": {"description": "What you are thinking through.", "type": "string"}},
             "required": ["thought"],
             "type": "object"
         })

@@ -67,8 +67,8 @@ impl Tool for SetTodoList {
                         {
                             "items": {
                                 "properties": {
-                                    "title": {"description": "The title of the todo", "minLength": 1, "type": "string"},
-                                    "status": {"description": "The status of the todo", "enum": ["pending", "in_progress", "done"], "type": "string"}
+                                    "title": {"description": "What the item is about", "minLength": 1, "type": "string"},
+                                    "status": {"description": "Where the item stands", "enum": ["pending", "in_progress", "done"], "type": "string"}
                                 },
                                 "required": ["title", "status"],
                                 "type": "object"
@@ -78,7 +78,7 @@ impl Tool for SetTodoList {
                         {"type": "null"}
                     ],
                     "default": null,
-                    "description": "The updated todo list. If not provided, returns the current todo list without making changes."
+                    "description": "The whole todo list as it should be now. Leave it out to get the current list unchanged."
                 }
             },
             "type": "object"

@@ -116,15 +116,15 @@ impl Tool for Glob {
     fn parameters(&self) -> Value {
         json!({
             "properties": {
-                "pattern": {"description": "Glob pattern to match files/directories.", "type": "string"},
+                "pattern": {"description": "Pattern the file or directory paths must match.", "type": "string"},
                 "directory": {
                     "anyOf": [{"type": "string"}, {"type": "null"}],
                     "default": null,
-                    "description": "Absolute path to the directory to search in (defaults to working directory)."
+                    "description": "Absolute path of the directory to search (the working directory if left out)."
                 },
                 "include_dirs": {
                     "default": true,
-                    "description": "Whether to include directories in results.",
+                    "description": "Also list matching directories, not only files.",
                     "type": "boolean"
                 }
             },

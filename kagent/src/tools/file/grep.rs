@@ -102,20 +102,20 @@ impl Tool for Grep {
         let opt_int = |d: &str| json!({"anyOf": [{"type": "integer"}, {"type": "null"}], "default": null, "description": d});
         json!({
             "properties": {
-                "pattern": {"description": "The regular expression pattern to search for in file contents", "type": "string"},
-                "path": {"default": ".", "description": "File or directory to search in. Defaults to current working directory. If specified, it must be an absolute path.", "type": "string"},
-                "glob": {"anyOf": [{"type": "string"}, {"type": "null"}], "default": null, "description": "Glob pattern to filter files (e.g. `*.js`, `*.{ts,tsx}`). No filter by default."},
-                "output_mode": {"default": "files_with_matches", "description": "`content`: Show matching lines (supports `-B`, `-A`, `-C`, `-n`, `head_limit`); `files_with_matches`: Show file paths (supports `head_limit`); `count_matches`: Show total number of matches. Defaults to `files_with_matches`.", "type": "string"},
-                "-B": opt_int("Number of lines to show before each match (the `-B` option). Requires `output_mode` to be `content`."),
-                "-A": opt_int("Number of lines to show after each match (the `-A` option). Requires `output_mode` to be `content`."),
-                "-C": opt_int("Number of lines to show before and after each match (the `-C` option). Requires `output_mode` to be `content`."),
-                "-n": {"default": true, "description": "Show line numbers in output (the `-n` option). Requires `output_mode` to be `content`. Defaults to true.", "type": "boolean"},
-                "-i": {"default": false, "description": "Case insensitive search (the `-i` option).", "type": "boolean"},
-                "type": {"anyOf": [{"type": "string"}, {"type": "null"}], "default": null, "description": "File type to search. Examples: py, rust, js, ts, go, java, etc. More efficient than `glob` for standard file types."},
-                "head_limit": {"anyOf": [{"minimum": 0, "type": "integer"}, {"type": "null"}], "default": 250, "description": "Limit output to first N lines/entries, equivalent to `| head -N`. Works across all output modes: content (limits output lines), files_with_matches (limits file paths), count_matches (limits count entries). Defaults to 250. Pass 0 for unlimited (use sparingly — large result sets waste context)."},
-                "offset": {"default": 0, "description": "Skip first N lines/entries before applying head_limit, equivalent to `| tail -n +N | head -N`. Works across all output modes. Defaults to 0.", "minimum": 0, "type": "integer"},
-                "multiline": {"default": false, "description": "Enable multiline mode where `.` matches newlines and patterns can span lines (the `-U` and `--multiline-dotall` options). By default, multiline mode is disabled.", "type": "boolean"},
-                "include_ignored": {"default": false, "description": "Include files that are ignored by `.gitignore`, `.ignore`, and other ignore rules. Useful for searching gitignored artifacts such as build outputs (e.g. `dist/`, `build/`) or `node_modules`. Sensitive files (like `.env`) remain filtered by the sensitive-file protection layer. Defaults to false.", "type": "boolean"}
+                "pattern": {"description": "Regular expression to look for in the files' contents", "type": "string"},
+                "path": {"default": ".", "description": "Absolute path of a file or directory to search; the working directory by default.", "type": "string"},
+                "glob": {"anyOf": [{"type": "string"}, {"type": "null"}], "default": null, "description": "Only search files whose names match this glob (e.g. `*.py`, `*.{c,h}`); all files by default."},
+                "output_mode": {"default": "files_with_matches", "description": "What to return: `content` the matching lines (with `-A`, `-B`, `-C`, `-n`, `head_limit`), `files_with_matches` the paths of matching files (with `head_limit`), `count_matches` the number of matches. Default `files_with_matches`.", "type": "string"},
+                "-B": opt_int("Lines of context before each match (`-B`); only with `output_mode` `content`."),
+                "-A": opt_int("Lines of context after each match (`-A`); only with `output_mode` `content`."),
+                "-C": opt_int("Lines of context on both sides of each match (`-C`); only with `output_mode` `content`."),
+                "-n": {"default": true, "description": "Prefix lines with their line numbers (`-n`); only with `output_mode` `content`. On by default.", "type": "boolean"},
+                "-i": {"default": false, "description": "Ignore letter case (`-i`).", "type": "boolean"},
+                "type": {"anyOf": [{"type": "string"}, {"type": "null"}], "default": null, "description": "Only search files of this type (py, rust, js, ts, go, java, ...); quicker than `glob` for common types."},
+                "head_limit": {"anyOf": [{"minimum": 0, "type": "integer"}, {"type": "null"}], "default": 250, "description": "Return at most this many lines or entries, whatever the output mode (like `| head -N`); 250 by default, 0 for no limit (only when really needed, output can get large)."},
+                "offset": {"default": 0, "description": "Skip this many lines or entries first, then apply head_limit (like `| tail -n +N | head -N`); 0 by default.", "minimum": 0, "type": "integer"},
+                "multiline": {"default": false, "description": "Let patterns span lines and `.` match newlines (`-U --multiline-dotall`); off by default.", "type": "boolean"},
+                "include_ignored": {"default": false, "description": "Also search files that `.gitignore`, `.ignore` and similar rules exclude, such as build output (`dist/`, `build/`) or `node_modules`. Sensitive files such as `.env` stay excluded. Off by default.", "type": "boolean"}
             },
             "required": ["pattern"],
             "type": "object"

@@ -224,7 +224,7 @@ impl Tool for ReadMediaFile {
         json!({
             "properties": {
                 "path": {
-                    "description": "The path to the file to read. Absolute paths are required when reading files outside the working directory.",
+                    "description": "Path of the file to read; absolute when the file is outside the working directory.",
                     "type": "string"
                 }
             },

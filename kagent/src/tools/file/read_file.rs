@@ -56,17 +56,17 @@ impl Tool for ReadFile {
         json!({
             "properties": {
                 "path": {
-                    "description": "The path to the file to read. Absolute paths are required when reading files outside the working directory.",
+                    "description": "Path of the file to read; absolute when the file is outside the working directory.",
                     "type": "string"
                 },
                 "line_offset": {
                     "default": 1,
-                    "description": "The line number to start reading from. By default read from the beginning of the file. Set this when the file is too large to read at once. Negative values read from the end of the file (e.g. -100 reads the last 100 lines). The absolute value of negative offset cannot exceed 1000.",
+                    "description": "First line to read (from 1). Leave it out to start at the top; use it for files too long to read at once. A negative value counts from the end (-100: the last 100 lines), at most 1000 back.",
                     "type": "integer"
                 },
                 "n_lines": {
                     "default": MAX_LINES,
-                    "description": "The number of lines to read. By default read up to 1000 lines, which is the max allowed value. Set this value when the file is too large to read at once.",
+                    "description": "How many lines to read, at most 1000 (also the default); lower it for files too long to read at once.",
                     "minimum": 1,
                     "type": "integer"
                 }

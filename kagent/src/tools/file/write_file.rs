@@ -92,13 +92,13 @@ impl Tool for WriteFile {
         json!({
             "properties": {
                 "path": {
-                    "description": "The path to the file to write. Absolute paths are required when writing files outside the working directory.",
+                    "description": "Path of the file to write; absolute when the file is outside the working directory.",
                     "type": "string"
                 },
-                "content": {"description": "The content to write to the file", "type": "string"},
+                "content": {"description": "Text to put into the file", "type": "string"},
                 "mode": {
                     "default": "overwrite",
-                    "description": "The mode to use to write to the file. Two modes are supported: `overwrite` for overwriting the whole file and `append` for appending to the end of an existing file.",
+                    "description": "`overwrite` replaces the whole file, `append` adds the content at the end of an existing file.",
                     "enum": ["overwrite", "append"],
                     "type": "string"
                 }
@@ -278,9 +278,9 @@ impl Tool for StrReplaceFile {
     fn parameters(&self) -> Value {
         let edit = json!({
             "properties": {
-                "old": {"description": "The old string to replace. Can be multi-line.", "type": "string"},
-                "new": {"description": "The new string to replace with. Can be multi-line.", "type": "string"},
-                "replace_all": {"default": false, "description": "Whether to replace all occurrences.", "type": "boolean"}
+                "old": {"description": "Exact text to find (may span lines).", "type": "string"},
+                "new": {"description": "Text to put in its place (may span lines).", "type": "string"},
+                "replace_all": {"default": false, "description": "Replace every occurrence, not only one.", "type": "boolean"}
             },
             "required": ["old", "new"],
             "type": "object"
@@ -288,12 +288,12 @@ impl Tool for StrReplaceFile {
         json!({
             "properties": {
                 "path": {
-                    "description": "The path to the file to edit. Absolute paths are required when editing files outside the working directory.",
+                    "description": "Path of the file to edit; absolute when the file is outside the working directory.",
                     "type": "string"
                 },
                 "edit": {
                     "anyOf": [edit.clone(), {"items": edit, "type": "array"}],
-                    "description": "The edit(s) to apply to the file. You can provide a single edit or a list of edits here."
+                    "description": "One edit, or a list of edits applied in order."
                 }
             },
             "required": ["path", "edit"],

@@ -10,9 +10,15 @@ use kagent_base::BoxFuture;
 
 pub const NAME: &str = "EnterPlanMode";
 
-/// kimi-cli 1.51.0 `kimi_cli/tools/plan/enter_description.md` (Copyright Moonshot AI, Apache
-/// License 2.0), verbatim: the model sees the same tool prose as with the oracle.
-const DESCRIPTION: &str = include_str!("data/enter_description.md");
+/// kagent's own description, advertised without a kimi-cli profile (with one, the model sees
+/// kimi-cli's description from the profile).
+const DESCRIPTION: &str = "Switch to plan mode before a larger change, so the user can agree on the approach before any code is written.\n\
+\n\
+Worth it when the task adds a feature, touches several files, allows more than one reasonable design, changes the architecture, or is not yet clear enough to start. Not worth it for small fixes, for instructions that already say exactly what to do, or for questions that only need reading.\n\
+\n\
+In plan mode you read the code (Glob, Grep, ReadFile), decide on an approach, write it into the plan file, and then call ExitPlanMode to show the plan to the user.\n\
+\n\
+Approval: normally the user confirms the switch. In yolo mode the switch is approved automatically (ExitPlanMode still asks the user); in afk mode nobody is present, so both plan tools are approved automatically and AskUserQuestion must not be used.";
 
 /// The steps the model is given once plan mode is on (kimi-cli's wording).
 const WORKFLOW: &str = "Workflow: identify key questions about the codebase → use Agent(subagent_type='explore') to investigate if needed → design approach → modify the plan file with WriteFile or StrReplaceFile (create it with WriteFile first if it does not exist) → call ExitPlanMode.\n";
@@ -113,11 +119,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn description_is_kimi_clis() {
-        assert!(DESCRIPTION.starts_with("Use this tool proactively when you're about to start"));
-        assert!(
-            DESCRIPTION.ends_with("Present your plan to the user via ExitPlanMode for approval\n")
-        );
-        assert_eq!(DESCRIPTION.chars().count(), 2086);
+    fn description_is_kagents_own() {
+        assert!(DESCRIPTION.starts_with("Switch to plan mode before a larger change"));
+        assert!(DESCRIPTION.contains("\n\nIn plan mode you read the code (Glob, Grep, ReadFile)"));
+        assert!(DESCRIPTION.ends_with("AskUserQuestion must not be used."));
     }
 }

@@ -14,9 +14,13 @@ use kagent_base::BoxFuture;
 
 pub const NAME: &str = "ExitPlanMode";
 
-/// kimi-cli 1.51.0 `kimi_cli/tools/plan/description.md` (Copyright Moonshot AI, Apache
-/// License 2.0), verbatim: the model sees the same tool prose as with the oracle.
-const DESCRIPTION: &str = include_str!("data/exit_description.md");
+/// kagent's own description, advertised without a kimi-cli profile (with one, the model sees
+/// kimi-cli's description from the profile).
+const DESCRIPTION: &str = "Finish plan mode: show the plan you wrote to the plan file to the user and ask for approval. Call it only in plan mode, once the plan file holds the finished plan; the tool reads the plan from that file, so do not pass the plan text.\n\
+\n\
+If the plan describes alternative approaches, list them in `options` (two or three, each with a short label and a description of its trade-offs; mark the one you recommend with \"(Recommended)\" in its label). The labels \"Approve\", \"Reject\" and \"Revise\" are reserved. The user approves, picks an option, or rejects with feedback; after a rejection, revise the plan and call this tool again.\n\
+\n\
+This tool is the way to ask for approval: do not ask \"is this plan OK?\" with AskUserQuestion or in text. Settle open questions with AskUserQuestion before calling it, except in afk mode, where nobody answers and this tool is approved automatically. Yolo mode does not approve it: the user still reviews the plan.";
 
 /// Labels the user's choices use; the model may not take them for its options.
 const RESERVED: &[&str] = &["approve", "reject", "reject and exit", "revise"];
@@ -134,10 +138,10 @@ impl Tool for ExitPlanMode {
                     "anyOf": [
                         {
                             "items": {
-                                "description": "A selectable approach/option within the plan.",
+                                "description": "One of the plan's alternative approaches, offered for the user to pick.",
                                 "properties": {
-                                    "label": {"description": "Short name for this option (1-8 words). Append '(Recommended)' if you recommend this option.", "type": "string"},
-                                    "description": {"default": "", "description": "Brief summary of this approach and its trade-offs.", "type": "string"}
+                                    "label": {"description": "Name of the approach in one to eight words; add '(Recommended)' to the one you suggest.", "type": "string"},
+                                    "description": {"default": "", "description": "What this approach does and what it costs, briefly.", "type": "string"}
                                 },
                                 "required": ["label"],
                                 "type": "object"
@@ -148,7 +152,7 @@ impl Tool for ExitPlanMode {
                         {"type": "null"}
                     ],
                     "default": null,
-                    "description": "When the plan contains multiple alternative approaches, list them here so the user can choose which one to execute. 2-3 options. Each option represents a distinct approach from the plan. Do not use 'Reject', 'Revise', 'Approve', or 'Reject and Exit' as labels."
+                    "description": "The plan's alternative approaches, two or three, so the user can choose which one is carried out. Leave it out for a plan with one approach. 'Approve', 'Reject', 'Revise' and 'Reject and Exit' are reserved labels."
                 }
             },
             "type": "object"
@@ -293,10 +297,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn description_is_kimi_clis() {
-        assert!(DESCRIPTION.starts_with("Use this tool when you are in plan mode"));
-        assert!(DESCRIPTION.ends_with("revise based on feedback and call ExitPlanMode again.\n"));
-        assert_eq!(DESCRIPTION.chars().count(), 2087);
+    fn description_is_kagents_own() {
+        assert!(DESCRIPTION.starts_with("Finish plan mode: show the plan you wrote"));
+        assert!(DESCRIPTION
+            .contains("\n\nIf the plan describes alternative approaches, list them in `options`"));
+        assert!(DESCRIPTION.ends_with("the user still reviews the plan."));
     }
 
     #[test]
