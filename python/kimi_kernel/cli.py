@@ -94,9 +94,10 @@ def run_profile(args: Sequence[str]) -> int:
         )
         return 2
     from kimi_kernel.host._profile import ProfileError, ensure_profile
-    from kimi_kernel.host.kimi_private import KimiCliMismatchError
+    from kimi_kernel.host.kimi_private import KimiCliMismatchError, require
 
     try:
+        require()  # the names the exporter uses are there (the hook's start-up checks them too)
         path = ensure_profile(refresh="--refresh" in args)
     except (ProfileError, KimiCliMismatchError) as e:
         print(f"kimi-kernel: error: {e}", file=sys.stderr)

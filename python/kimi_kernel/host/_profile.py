@@ -121,10 +121,10 @@ def profile_path() -> Path:
 
 
 def build_profile() -> dict[str, Any]:
-    """The profile of the installed kimi-cli, rendered by kimi-cli's own code."""
+    """The profile of the installed kimi-cli, rendered by kimi-cli's own code (the names it
+    uses are checked by kimi_private.verify() at start-up, and by `kimi-kernel profile`)."""
     from kimi_kernel.host import kimi_private
 
-    kimi_private.require()
     return {
         "format": PROFILE_FORMAT,
         "source": f"kimi-cli {kimi_private.kimi_cli_version()}",
@@ -178,19 +178,19 @@ async def _tool_definitions() -> dict[str, dict[str, Any]]:
     from kimi_kernel.host import kimi_private
 
     environment = await kimi_private.detect_environment()
+    dependencies = {
+        caps: kimi_private.tool_dependencies(environment, caps) for caps in MEDIA_CAPABILITY_SETS
+    }
     definitions: dict[str, dict[str, Any]] = {}
     for path in tool_paths():
-        definition = kimi_private.tool_definition(
-            path, environment=environment, capabilities=MEDIA_CAPABILITY_SETS[0]
-        )
+        definition = kimi_private.tool_definition(path, dependencies[MEDIA_CAPABILITY_SETS[0]])
         if definition is None:
             continue
         if path.endswith(":ReadMediaFile"):
+            # its description says which media the model takes: kagent picks the variant
             definition["variants"] = {
-                "+".join(caps): kimi_private.tool_definition(
-                    path, environment=environment, capabilities=caps
-                )
-                for caps in MEDIA_CAPABILITY_SETS
+                "+".join(caps): kimi_private.tool_definition(path, deps)
+                for caps, deps in dependencies.items()
             }
         definitions[path] = definition
     return definitions

@@ -512,7 +512,7 @@ async def detect_environment() -> Any:
     return await Environment.detect()
 
 
-def _tool_dependencies(environment: Any, capabilities: tuple[str, ...]) -> dict[type[Any], Any]:
+def tool_dependencies(environment: Any, capabilities: tuple[str, ...]) -> dict[type[Any], Any]:
     """What kimi-cli's agent loader injects into tool constructors, for a root agent whose
     model has `capabilities` and with a search service configured. The runtime holds what
     the constructors read; nothing here runs a tool."""
@@ -563,19 +563,17 @@ def _tool_dependencies(environment: Any, capabilities: tuple[str, ...]) -> dict[
     }
 
 
-def tool_definition(
-    path: str, *, environment: Any, capabilities: tuple[str, ...]
-) -> dict[str, Any] | None:
+def tool_definition(path: str, dependencies: dict[type[Any], Any]) -> dict[str, Any] | None:
     """The definition kimi-cli sends the model for the tool at `path` (name, description,
     parameters: kosong's OpenAI conversion of the built tool), or None when kimi-cli would not
-    build it (skipped, or not a tool)."""
+    build it (skipped, or not a tool). `dependencies`: tool_dependencies(...)."""
     from kimi_cli.exception import InvalidToolError
     from kimi_cli.soul.toolset import KimiToolset
     from kosong.chat_provider.openai_common import tool_to_openai
 
     toolset = KimiToolset()
     try:
-        toolset.load_tools([path], _tool_dependencies(environment, capabilities))
+        toolset.load_tools([path], dependencies)
     except (InvalidToolError, ValueError):
         return None
     tools = toolset.tools
