@@ -112,11 +112,15 @@ def _stand_in_runtime(capabilities: set[str]) -> Any:
 
 def test_texts_are_kimi_clis_with_the_placeholders_filled(profile: dict[str, Any]) -> None:
     from kimi_cli.prompts import COMPACT, INIT
-    from kimi_cli.soul.compaction import COMPACTION_OUTPUT_PREFIX, COMPACTION_SYSTEM_PROMPT
+    from kimi_cli.soul.compaction import (
+        COMPACTION_OUTPUT_PREFIX,
+        COMPACTION_SYSTEM_PROMPT,
+        SimpleCompaction,
+    )
     from kimi_cli.soul.dynamic_injections import afk_mode, plan_mode
     from kimi_cli.soul.kimisoul import FlowRunner
     from kimi_cli.soul.toolset import _build_repeat_reminder
-    from kosong.message import Message
+    from kosong.message import Message, TextPart
 
     texts = profile["texts"]
     assert tuple(texts) == _profile.TEXT_KEYS
@@ -149,6 +153,29 @@ def test_texts_are_kimi_clis_with_the_placeholders_filled(profile: dict[str, Any
     assert filled("ralph.decision_prompt", prompt="fix the bug") == (
         FlowRunner._build_flow_prompt(flow.nodes["R2"], flow.outgoing["R2"])
     )
+    history = [Message(role="user", content="q"), Message(role="assistant", content="a")] * 3
+    prepared = SimpleCompaction().prepare(history, custom_instruction="keep the db talk")
+    assert prepared.compact_message is not None
+    last = prepared.compact_message.content[-1]
+    assert isinstance(last, TextPart)
+    assert "\n" + COMPACT + filled("compaction_custom", custom="keep the db talk") == last.text
+
+
+def test_the_dmail_injection_is_read_from_kimi_clis_step() -> None:
+    """kimi-cli builds it inline (an f-string in KimiSoul._step): every literal piece of the
+    exported text is in that function's source, in order, and the message comes last."""
+    import inspect
+
+    from kimi_cli.soul.kimisoul import KimiSoul
+
+    text = _profile.texts()["dmail.injection"]
+    assert text.count("{message}") == 1 and text.endswith("\n\n{message}"), text
+    source = inspect.getsource(KimiSoul._step)
+    position = 0
+    for word in text.removesuffix("{message}").split():
+        found = source.find(word, position)
+        assert found >= 0, (word, text)
+        position = found + len(word)
 
 
 def test_directories_and_slug_words_are_the_installed_kimi_clis(profile: dict[str, Any]) -> None:

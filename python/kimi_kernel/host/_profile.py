@@ -33,6 +33,8 @@ PROFILE_FORMAT = 1
 PLAN_FILE = "{plan_file}"
 RALPH_PROMPT = "{prompt}"
 REPEAT_TOOL, REPEAT_TIMES, REPEAT_ARGS = "{tool}", "{times}", "{args}"
+COMPACT_CUSTOM = "{custom}"
+DMAIL_MESSAGE = "{message}"
 
 # The `texts` keys every profile carries: docs/profile.md's required keys, and more.
 TEXT_KEYS: tuple[str, ...] = (
@@ -51,6 +53,8 @@ TEXT_KEYS: tuple[str, ...] = (
     "repeat.stop",
     "ralph.decision",
     "ralph.decision_prompt",
+    "compaction_custom",
+    "dmail.injection",
 )
 
 # Tools that are issue 15's (their definition depends on the agent spec at run time).
@@ -159,6 +163,9 @@ def texts() -> dict[str, str]:
         "ralph.decision": kimi_private.ralph_decision_label(RALPH_PROMPT),
         # not required by kagent (docs/profile.md): the decision text with its branches
         "ralph.decision_prompt": kimi_private.ralph_decision_prompt(RALPH_PROMPT),
+        # optional for kagent (docs/profile.md)
+        "compaction_custom": kimi_private.compaction_custom_instruction(COMPACT_CUSTOM),
+        "dmail.injection": kimi_private.dmail_injection(DMAIL_MESSAGE),
     }
     assert tuple(rendered) == TEXT_KEYS, "TEXT_KEYS lists every text"
     return rendered

@@ -146,6 +146,12 @@ NEEDS: tuple[Need, ...] = (
     Need("kimi_cli.soul.toolset", "_REMINDER_TEXT_1", "name", "the repeated-call reminder"),
     Need("kimi_cli.soul.toolset", "_make_reminder_text_2", "name", "the repeated-call reminder"),
     Need("kimi_cli.soul.toolset", "_REMINDER_TEXT_3", "name", "the repeated-call reminder"),
+    Need("kimi_cli.soul.compaction", "SimpleCompaction", "name", "the /compact <focus> wording"),
+    Need("kimi_cli.soul.compaction:SimpleCompaction", "prepare", "method",
+         "the /compact <focus> wording"),
+    Need(_SOUL, "_step", "method", "the D-Mail injection is an f-string in KimiSoul._step"),
+    Need("kimi_cli.soul.kimisoul", "dmail.message.strip()", "source",
+         "the D-Mail injection is an f-string in KimiSoul._step"),
 )
 
 
@@ -694,6 +700,52 @@ def repeat_reminder_stop() -> str:
     from kimi_cli.soul.toolset import _REMINDER_TEXT_3
 
     return _REMINDER_TEXT_3
+
+
+def compaction_custom_instruction(custom: str) -> str:
+    """What kimi-cli's compaction appends after its instruction for `/compact <custom>`
+    (SimpleCompaction.prepare on a history long enough to compact), without the instruction."""
+    from kimi_cli.prompts import COMPACT
+    from kimi_cli.soul.compaction import SimpleCompaction
+    from kosong.message import Message, TextPart
+
+    history = [Message(role="user", content="q"), Message(role="assistant", content="a")] * 2
+    prepared = SimpleCompaction().prepare(history, custom_instruction=custom).compact_message
+    assert prepared is not None
+    last = prepared.content[-1]
+    assert isinstance(last, TextPart)
+    text = last.text
+    lead = "\n" + COMPACT
+    if not text.startswith(lead):
+        raise KimiCliMismatchError(
+            ["SimpleCompaction.prepare no longer appends the custom instruction after COMPACT"],
+            kimi_cli_version(),
+        )
+    return text[len(lead) :]
+
+
+def dmail_injection(message: str) -> str:
+    """The text KimiSoul._step injects for a pending D-Mail, with `message` where kimi-cli puts
+    the D-Mail's text. kimi-cli builds it in an f-string inside _step: it is read from that
+    f-string in the installed kimi-cli's source (its literal parts, in order)."""
+    import ast
+    import textwrap
+
+    from kimi_cli.soul.kimisoul import KimiSoul
+
+    tree = ast.parse(textwrap.dedent(inspect.getsource(KimiSoul._step)))
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.JoinedStr):
+            continue
+        values = [v for v in node.values if isinstance(v, ast.FormattedValue)]
+        if len(values) == 1 and ast.unparse(values[0].value) == "dmail.message.strip()":
+            return "".join(
+                str(v.value) if isinstance(v, ast.Constant) else message for v in node.values
+            )
+    raise KimiCliMismatchError(
+        ["KimiSoul._step no longer builds the D-Mail injection from dmail.message.strip()"],
+        kimi_cli_version(),
+    )
 
 
 def plan_slug_words() -> list[str]:
