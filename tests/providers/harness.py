@@ -290,18 +290,22 @@ def normalized_bodies(record: RunRecord) -> Bodies:
     """
     norm = Normalizer([str(record.root)])
     out = Bodies([])
+    lacked = 0  # the estimate of the lacked tools, from the agent's requests
     for body in record.bodies:
         body = json.loads(json.dumps(body))
-        if isinstance(body, dict) and record.kernel == "oracle" and body.get("tools"):
-            kept, lacked = [], 0
-            for tool in body["tools"]:
-                fn = tool.get("function", tool)
-                if fn.get("name") in KAGENT_LACKS:
-                    out.missing.add(fn["name"])
-                    lacked += tool_tokens(fn)
-                else:
-                    kept.append(tool)
-            body["tools"] = kept
+        if isinstance(body, dict) and record.kernel == "oracle":
+            if body.get("tools"):
+                kept, lacked = [], 0
+                for tool in body["tools"]:
+                    fn = tool.get("function", tool)
+                    if fn.get("name") in KAGENT_LACKS:
+                        out.missing.add(fn["name"])
+                        lacked += tool_tokens(fn)
+                    else:
+                        kept.append(tool)
+                body["tools"] = kept
+            # a compaction request sends no tools, but its cap comes from the size of the
+            # context the agent continues with, which counts the agent's tools
             if isinstance(body.get("max_completion_tokens"), int):
                 body["max_completion_tokens"] += lacked
         out.lines.append(json.dumps(norm.value(body), ensure_ascii=False, sort_keys=True))
