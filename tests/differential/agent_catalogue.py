@@ -108,7 +108,9 @@ AGENT_SCENARIOS: list[Scenario] = [
             "work/AGENTS.md": "Run the tests first.\n",
             "work/notes.txt": "x\n",
         },
-        _shell_call(),
+        # a tool of the spec's list that needs no approval
+        "tool_call: "
+        + json.dumps({"id": "tc-r", "name": "ReadFile", "arguments": json.dumps({"path": "notes.txt"})}),
         "text: done",
     ),
     _spec_run(
