@@ -1,4 +1,5 @@
-"""`kimi-kernel`: kimi-cli's own command line, plus --kernel and the `doctor` subcommand."""
+"""`kimi-kernel`: kimi-cli's own command line, plus --kernel and the `doctor` and `profile`
+subcommands."""
 
 from __future__ import annotations
 
@@ -14,17 +15,21 @@ KERNEL_HELP = (
     "--kernel \\[rust|python|auto]  Agent kernel (kimi-kernel). rust: kagent, strict; "
     "python: kimi-cli's KimiSoul; auto: kagent if it starts, else python. Default: "
     "$KIMI_KERNEL, else \\[runtime] kernel in the config file, else auto. "
-    "`kimi-kernel doctor [--json]` checks the setup."
+    "`kimi-kernel doctor [--json]` checks the setup; `kimi-kernel profile [--refresh]` "
+    "prints (or rewrites) the kimi-cli profile kagent runs with."
 )
+
+_SUBCOMMANDS = ("doctor", "profile")
 
 
 def _first_command(args: Sequence[str]) -> tuple[int, str] | None:
-    """Index and name of `doctor` when it is the subcommand (first non-option argument)."""
+    """Index and name of `doctor` or `profile` when it is the subcommand (first non-option
+    argument)."""
     for i, arg in enumerate(args):
         if arg == "--":
             return None
         if not arg.startswith("-"):
-            return (i, arg) if arg == "doctor" else None
+            return (i, arg) if arg in _SUBCOMMANDS else None
     return None
 
 
@@ -46,11 +51,13 @@ def main(argv: Sequence[str] | None = None) -> int | str | None:
         # select the same kernel.
         os.environ["KIMI_KERNEL"] = selection.kernel
 
-    doctor = _first_command(split.kimi_args)
-    if doctor is not None:
+    command = _first_command(split.kimi_args)
+    if command is not None and command[1] == "profile":
+        return run_profile(split.kimi_args[command[0] + 1 :])
+    if command is not None:
         from kimi_kernel.core._doctor import run_doctor
 
-        index, _ = doctor
+        index, _ = command
         return run_doctor(
             selection,
             split.kimi_args[index + 1 :],
@@ -73,6 +80,30 @@ def main(argv: Sequence[str] | None = None) -> int | str | None:
     if KERNEL_HELP not in str(epilog):
         cli.info.epilog = f"{KERNEL_HELP}\n\n{epilog}"
     return kimi_main(split.kimi_args)
+
+
+def run_profile(args: Sequence[str]) -> int:
+    """`kimi-kernel profile [--refresh]`: print the path of the kimi-cli profile (writing it
+    when there is none yet, or with --refresh)."""
+    if any(a not in ("--refresh",) for a in args):
+        bad = next(a for a in args if a != "--refresh")
+        print(
+            f"kimi-kernel: error: `profile` takes only --refresh, not {bad!r}. "
+            "Usage: kimi-kernel profile [--refresh]",
+            file=sys.stderr,
+        )
+        return 2
+    from kimi_kernel.host._profile import ProfileError, ensure_profile
+    from kimi_kernel.host.kimi_private import KimiCliMismatchError, require
+
+    try:
+        require()  # the names the exporter uses are there (the hook's start-up checks them too)
+        path = ensure_profile(refresh="--refresh" in args)
+    except (ProfileError, KimiCliMismatchError) as e:
+        print(f"kimi-kernel: error: {e}", file=sys.stderr)
+        return 1
+    print(path)
+    return 0
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from typing import Any
 
 from kk_common.sandbox import Sandbox
 
+from .agent_catalogue import AGENT_SCENARIOS
 from .scenario import Phase, Scenario, single
 from .slash_catalogue import SLASH_SCENARIOS
 from .steps import (
@@ -1295,6 +1296,7 @@ _FLOW_ALL = [
 _ALL.extend(_FLOW_ALL)
 
 _ALL += SLASH_SCENARIOS
+_ALL += AGENT_SCENARIOS
 
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in _ALL}
 assert len(SCENARIOS) == len(_ALL), "duplicate scenario names"

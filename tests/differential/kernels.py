@@ -1,12 +1,19 @@
-"""Locating the two kernels under test: the oracle (`kimi`) and kagent."""
+"""Locating the two kernels under test: the oracle (`kimi`) and kagent.
+
+A native kagent runs with the kimi-cli profile exported from the kimi-cli installed beside
+the python running the tests (`kimi-kernel profile`, once per test process), as it does
+under kimi-kernel: its prompts, tool definitions and built-in skills are that kimi-cli's."""
 
 from __future__ import annotations
 
+import atexit
 import functools
+import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,9 +33,39 @@ class KernelMissing(AssertionError):
 class Kernel:
     name: str  # "oracle" or "kagent"
     binary: str
+    flags: tuple[str, ...] = ()  # given to every run (a native kagent: --profile PATH)
 
     def argv(self, *extra: str) -> list[str]:
-        return [self.binary, "--wire", *extra]
+        return [self.binary, "--wire", *self.flags, *extra]
+
+
+def is_script(binary: str) -> bool:
+    """A `#!` script (the oracle's entry point, a kimi-kernel proxy), not a native kagent."""
+    return Path(binary).read_bytes()[:2] == b"#!"
+
+
+@functools.cache
+def profile() -> Path:
+    """The kimi-cli profile of the test venv's kimi-cli, written by its `kimi-kernel profile`
+    into a share dir of this test process (removed at exit)."""
+    share = tempfile.mkdtemp(prefix="kk-profile-")
+    atexit.register(shutil.rmtree, share, True)
+    kimi_kernel = Path(sys.executable).parent / "kimi-kernel"
+    if not kimi_kernel.is_file():
+        raise KernelMissing(
+            f"{kimi_kernel} is missing: kagent runs with the profile `kimi-kernel profile` "
+            "exports; install the host wheel into the test venv"
+        )
+    out = subprocess.run(
+        [str(kimi_kernel), "profile"],
+        env={**os.environ, "KIMI_SHARE_DIR": share},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if out.returncode != 0:
+        raise KernelMissing(f"`kimi-kernel profile` failed ({out.returncode}): {out.stderr}")
+    return Path(out.stdout.strip())
 
 
 def oracle() -> Kernel:
@@ -59,7 +96,9 @@ def kagent() -> Kernel:
         )
     if not Path(explicit).is_file():
         raise KernelMissing(f"{KAGENT_ENV}={explicit!r} does not exist")
-    return Kernel("kagent", explicit)
+    if is_script(explicit):  # a wrapper (kimi-kernel proxy) gives its kagent the profile
+        return Kernel("kagent", explicit)
+    return Kernel("kagent", explicit, ("--profile", str(profile())))
 
 
 def by_name(name: str) -> Kernel:
@@ -115,18 +154,10 @@ def _kimi_cli_builtin_skills_dir(python: str) -> str:
     return out.stdout.strip()
 
 
-@functools.cache
-def _kagent_version(binary: str) -> str:
-    out = subprocess.run(
-        [binary, "--version"], capture_output=True, text=True, check=True
-    )
-    return out.stdout.split()[-1]
-
-
 def builtin_skills_dir(name: str, share_dir: Path) -> str:
     """Where kernel ``name`` keeps the built-in skills for a run with ``share_dir``.
 
-    kagent (a native binary): the copies it writes under the share dir. A Python entry
+    kagent (a native binary): the profile's skills_dir (kimi-cli's own). A Python entry
     script (the oracle; also "kagent" in the oracle-vs-oracle self-check): its kimi-cli's
     skills dir. Another script (a wrapper such as runtime's kimi-kernel proxy, whose kagent
     is given kimi-cli's dir): the kimi-cli of the python running the tests, if it has one
@@ -134,8 +165,7 @@ def builtin_skills_dir(name: str, share_dir: Path) -> str:
     binary = by_name(name).binary
     first = Path(binary).read_bytes()[:512].split(b"\n", 1)[0]
     if not first.startswith(b"#!"):
-        version = _kagent_version(binary)
-        return str(share_dir / "kagent" / "builtin-skills" / version)
+        return str(json.loads(profile().read_text(encoding="utf-8"))["skills_dir"])
     interpreter = first[2:].decode(errors="replace").split()
     if interpreter and Path(interpreter[0]).name.startswith("python"):
         return _kimi_cli_builtin_skills_dir(interpreter[0])

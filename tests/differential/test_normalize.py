@@ -49,14 +49,16 @@ def test_timestamps_durations_and_server_info() -> None:
         {
             "protocol_version": "1.10",
             "server": {"name": "Kimi Code CLI", "version": "1.51.0"},
+            "kernel": {"name": "kagent", "version": "0.1.0"},
         }
     )
     assert result == {
         "protocol_version": "1.10",
         "server": {"name": "<SERVER_NAME>", "version": "<SERVER_VERSION>"},
     }
-    # a "version" elsewhere (state.json) is data, not normalized
+    # a "version" elsewhere (state.json) is data, not normalized; so is a "kernel" key
     assert norm.value({"version": 1}) == {"version": 1}
+    assert norm.value({"kernel": "rust"}) == {"kernel": "rust"}
 
 
 def test_step_retry_wait_window() -> None:

@@ -1,10 +1,11 @@
 """Run one kernel against the mock model server and record what it did.
 
 A run: a fresh sandbox (share dir, work dir, HOME), a config whose only model points at a
-mock-server lane, the agent file (same system prompt and built-in tools for both kernels),
-``initialize`` with the external tool ``lookup``, then the prompts of the case one after the
-other.  External tool calls are answered with a deterministic result.  The run records every
-message after ``initialize`` and every request body the lane received.
+mock-server lane, ``initialize`` with the external tool ``lookup``, then the prompts of the
+case one after the other.  Both kernels run their default agent: the oracle its own, kagent
+the one of the kimi-cli profile exported from the same kimi-cli (differential.kernels).
+External tool calls are answered with a deterministic result.  The run records every message
+after ``initialize`` and every request body the lane received.
 """
 
 from __future__ import annotations
@@ -16,32 +17,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from differential import kernels
 from differential.compare import diff_lines
 from differential.normalize import Normalizer
 from kk_common.sandbox import Sandbox
 from kk_common.wire_client import WireClient
 from mock_llm import MockLLMServer, Reply
 
-# kagent's system prompt; the oracle gets it through the agent file so that both kernels send
-# the same system message (and the same token estimate for Kimi's completion cap).
-SYSTEM_PROMPT = (
-    "You are Kimi Code CLI, an interactive general AI agent running on a user's computer "
-    "(served by kagent)."
-)
-# The built-in tools kagent registers, in its order; the oracle's agent file lists the same.
-BUILTIN_TOOLS = (
-    "kimi_cli.tools.ask_user:AskUserQuestion",
-    "kimi_cli.tools.todo:SetTodoList",
-    "kimi_cli.tools.shell:Shell",
-    "kimi_cli.tools.file:ReadFile",
-    "kimi_cli.tools.file:ReadMediaFile",
-    "kimi_cli.tools.file:Glob",
-    "kimi_cli.tools.file:Grep",
-    "kimi_cli.tools.file:WriteFile",
-    "kimi_cli.tools.file:StrReplaceFile",
-    "kimi_cli.tools.plan:ExitPlanMode",
-    "kimi_cli.tools.plan.enter:EnterPlanMode",
-)
+# The tools the oracle's default agent offers that kagent does not have yet (issue 15); the
+# comparison lists exactly these as missing (SearchWeb: only with a search service, which
+# the config here has not).
+KAGENT_LACKS = ("Agent", "TaskList", "TaskOutput", "TaskStop", "FetchURL")
 EXTERNAL_TOOL = {
     "name": "lookup",
     "description": "Look a word up in the team glossary.",
@@ -81,27 +67,6 @@ class RunRecord:
     stderr: str = ""
     exit_code: int | None = None
     root: Path = Path()
-
-
-def text_tokens(text: str) -> int:
-    """kimi-cli's estimate: a quarter token per ASCII character (rounded up), one per other."""
-    ascii_count = sum(1 for c in text if c.isascii())
-    return (ascii_count + 3) // 4 + (len(text) - ascii_count)
-
-
-def _write_agent(root: Path) -> Path:
-    (root / "system.md").write_text(SYSTEM_PROMPT, encoding="utf-8")
-    lines = [
-        "version: 1",
-        "agent:",
-        '  name: ""',
-        "  system_prompt_path: ./system.md",
-        "  tools:",
-    ]
-    lines += [f'    - "{t}"' for t in BUILTIN_TOOLS]
-    agent = root / "agent.yaml"
-    agent.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return agent
 
 
 def base_url(kind: str, lane_url: str) -> str:
@@ -145,7 +110,6 @@ def run_kernel(
         },
     }
     sandbox.write_config(config)
-    agent = _write_agent(sandbox.root)
     env = sandbox.env()
     # never route the loopback mock through a proxy of the developer's environment
     for key in (
@@ -166,13 +130,12 @@ def run_kernel(
         [
             binary,
             "--wire",
+            # kagent: kimi-cli's texts and tool definitions, from the profile
+            *(["--profile", str(kernels.profile())] if kernel_name == "kagent" else []),
             "--config-file",
             str(sandbox.config_path),
             "--work-dir",
             str(sandbox.work),
-            # only the oracle: kagent has this prompt and these tools already, and refuses
-            # agent files it cannot load (it runs the default agent only)
-            *(["--agent-file", str(agent)] if kernel_name == "oracle" else []),
         ],
         env=env,
         cwd=sandbox.work,
@@ -297,80 +260,56 @@ def normalized_messages(record: RunRecord) -> list[str]:
     ]
 
 
-def _builtin_description_tokens(bodies: list[Any]) -> int:
-    for body in bodies:
-        tools = body.get("tools") if isinstance(body, dict) else None
-        if tools:
-            return sum(
-                text_tokens(t.get("function", t).get("description", ""))
-                for t in tools
-                if t.get("function", t).get("name") != EXTERNAL_TOOL["name"]
-            )
-    return 0
+def tool_tokens(function: dict[str, Any]) -> int:
+    """kimi-cli's request-token estimate of one tool definition (what Kimi's
+    ``max_completion_tokens`` is computed from), by kimi-cli's own estimator."""
+    from kimi_cli.llm import estimate_request_tokens
+    from kosong.tooling import Tool
+
+    return estimate_request_tokens("", [Tool(**function)], [])
 
 
-def normalized_bodies(record: RunRecord) -> list[str]:
-    """Request bodies, ids normalized.
+@dataclass
+class Bodies:
+    """Request bodies ready to compare, and the oracle tools kagent lacks (KAGENT_LACKS)
+    that were taken out of the oracle's bodies."""
 
-    Built-in tool descriptions are kagent's own wording by design (same names, same
-    parameter schemas, different prose), and so are the compaction request's system prompt
-    and instructions: they are masked.  Kimi's ``max_completion_tokens`` depends on the tool
-    prose through the request token estimate (for the compaction request through its input
-    floor, the size of the context the agent continues with), so the masked descriptions'
-    tokens are added back: what remains is the prose-independent part of the cap, which must
-    be equal. The agent's system prompt is masked the same way: kagent renders kimi-cli's
-    default prompt for its work dir (compared verbatim by the differential suite), the oracle
-    gets a fixed one through the agent file.
+    lines: list[str]
+    missing: set[str] = field(default_factory=set)
+
+
+def normalized_bodies(record: RunRecord) -> Bodies:
+    """Request bodies with ids and times normalized, nothing else.
+
+    Both kernels run their default agent from the same kimi-cli, so tool names, descriptions,
+    parameter schemas and the system prompt must be equal. The oracle's bodies also offer the
+    tools kagent does not have yet (KAGENT_LACKS): they are taken out and named in
+    ``missing``. Kimi's ``max_completion_tokens`` is what remains of the context after the
+    request's token estimate, which counts those tools: their estimate is added back, so the
+    cap compares as if the oracle had not offered them.
     """
     norm = Normalizer([str(record.root)])
-    main_system = _system_text(record.bodies[0]) if record.bodies else None
-    prose_tokens = _builtin_description_tokens(record.bodies) + text_tokens(
-        main_system or ""
-    )
-    desc_tokens = prose_tokens
-    out = []
+    out = Bodies([])
+    lacked = 0  # the estimate of the lacked tools, from the agent's requests
     for body in record.bodies:
         body = json.loads(json.dumps(body))
-        if isinstance(body, dict):
-            for tool in body.get("tools", []):
-                fn = tool.get("function", tool)
-                if fn.get("name") != EXTERNAL_TOOL["name"] and "description" in fn:
-                    fn["description"] = "<built-in tool description>"
-            _mask_system_prose(body, main_system)
+        if isinstance(body, dict) and record.kernel == "oracle":
+            if body.get("tools"):
+                kept, lacked = [], 0
+                for tool in body["tools"]:
+                    fn = tool.get("function", tool)
+                    if fn.get("name") in KAGENT_LACKS:
+                        out.missing.add(fn["name"])
+                        lacked += tool_tokens(fn)
+                    else:
+                        kept.append(tool)
+                body["tools"] = kept
+            # a compaction request sends no tools, but its cap comes from the size of the
+            # context the agent continues with, which counts the agent's tools
             if isinstance(body.get("max_completion_tokens"), int):
-                body["max_completion_tokens"] = (
-                    f"<cap without tool prose: {body['max_completion_tokens'] + desc_tokens}>"
-                )
-        out.append(json.dumps(norm.value(body), ensure_ascii=False, sort_keys=True))
+                body["max_completion_tokens"] += lacked
+        out.lines.append(json.dumps(norm.value(body), ensure_ascii=False, sort_keys=True))
     return out
-
-
-def _system_text(body: Any) -> str | None:
-    messages = body.get("messages") if isinstance(body, dict) else None
-    if (
-        messages
-        and messages[0].get("role") == "system"
-        and isinstance(messages[0].get("content"), str)
-    ):
-        return str(messages[0]["content"])
-    return None
-
-
-def _mask_system_prose(body: dict[str, Any], main_system: str | None) -> None:
-    """The agent's system prompt; and the summary request: its own system prompt, then one
-    user message whose last text part is the instruction (the parts before it, "## Message N
-    / Role / Content", are compared)."""
-    messages = body.get("messages") or []
-    system = _system_text(body)
-    if system is None:
-        return
-    if system == main_system:
-        messages[0]["content"] = "<system prompt>"
-        return
-    messages[0]["content"] = "<compaction system prompt>"
-    last = messages[-1].get("content")
-    if isinstance(last, list) and last and last[-1].get("type") == "text":
-        last[-1]["text"] = "<compaction instructions>"
 
 
 def compare(reference: list[str], subject: list[str], what: str) -> str:

@@ -103,13 +103,14 @@ def oracle_kagent(directory: Path, scripts: Path | None = None) -> Path:
         else ""
     )
     # `kimi --wire` has no flag for print mode's invocation-only afk (kagent's --runtime-afk)
-    # nor for kagent's --builtin-skills-dir (it lists its own built-in skills anyway): the
-    # stand-in drops them, so tests that need unattended approvals use the real kagent.
+    # nor for kagent's --builtin-skills-dir and --profile (it lists its own built-in skills
+    # and has its own texts anyway): the stand-in drops them, so tests that need unattended
+    # approvals use the real kagent.
     drop_runtime_afk = (
         "skip=\n"
         'for a in "$@"; do shift\n'
         '  if [ -n "$skip" ]; then skip=; continue; fi\n'
-        '  case "$a" in --runtime-afk) ;; --builtin-skills-dir) skip=1 ;;'
+        '  case "$a" in --runtime-afk) ;; --builtin-skills-dir|--profile) skip=1 ;;'
         ' *) set -- "$@" "$a" ;; esac\n'
         "done\n"
     )

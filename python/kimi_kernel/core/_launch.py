@@ -41,6 +41,8 @@ def kagent_args(
     builtin_skills_dir: str | None = None,
     max_steps_per_turn: int | None = None,
     max_retries_per_step: int | None = None,
+    max_ralph_iterations: int | None = None,
+    profile: Path | None = None,
 ) -> list[str]:
     """The kimi-compatible wire-mode flags for the settings kimi-cli resolved."""
     args = ["--wire", "--work-dir", work_dir, "--session", session_id]
@@ -64,7 +66,7 @@ def kagent_args(
     if runtime_afk:  # print mode: nobody answers approvals or questions; not saved
         args.append("--runtime-afk")
     # `agent_spec`: a spec other than kimi-cli's default agent (the host decides which is
-    # the default; kagent refuses other specs at startup); the default one needs no flag
+    # the default); the default one needs no flag
     if agent_spec is not None:
         args += ["--agent-file", str(agent_spec.absolute())]
     for d in skills_dirs or ():
@@ -75,6 +77,12 @@ def kagent_args(
         args += ["--max-steps-per-turn", str(max_steps_per_turn)]
     if max_retries_per_step is not None:
         args += ["--max-retries-per-step", str(max_retries_per_step)]
+    if max_ralph_iterations is not None:
+        args += ["--max-ralph-iterations", str(max_ralph_iterations)]
+    # the installed kimi-cli's texts and tool definitions (host/_profile.py); without it
+    # kagent speaks its own prose
+    if profile is not None:
+        args += ["--profile", str(profile.absolute())]
     return args
 
 

@@ -12,6 +12,7 @@ from kimi_kernel.core._locate import KagentNotFoundError
 from kimi_kernel.core._select import Selection
 from kimi_kernel.host import kimi_private
 from kimi_kernel.host._notice import kimi_log, notice
+from kimi_kernel.host._profile import ProfileError, ensure_profile
 
 _installed: Selection | None = None
 
@@ -38,7 +39,9 @@ def kimi_builtin_skills_dir() -> str | None:
 
 def custom_agent_file(agent_file: Path | str | None) -> Path | None:
     """The agent spec when it is not kimi-cli's default agent (kimi-cli turns `--agent
-    default` into the default spec's path), else None: kagent runs the default agent only."""
+    default` into the default spec's path), else None: kagent runs the default agent of
+    the profile by itself, and any other spec from the path it is given (`--agent okabe`
+    reaches here as the bundled okabe spec's path)."""
     if agent_file is None:
         return None
     from kimi_cli.agentspec import DEFAULT_AGENT_FILE
@@ -69,8 +72,8 @@ def missing_features(kwargs: dict[str, Any]) -> KagentLacksFeatureError | None:
     """Why this session cannot run on kagent without losing something, or None.
 
     kagent has no MCP client yet: running an MCP session on it would silently drop the
-    servers' tools; it runs no agent spec but the default one. Such a session stays on the
-    Python kernel (auto) or fails (rust).
+    servers' tools. Such a session stays on the Python kernel (auto) or fails (rust).
+    Agent specs (--agent, --agent-file) and Ralph mode run on kagent.
     """
     servers = mcp_server_count(kwargs.get("mcp_configs"))
     if servers:
@@ -78,38 +81,12 @@ def missing_features(kwargs: dict[str, Any]) -> KagentLacksFeatureError | None:
             f"kagent does not run MCP servers yet ({servers} configured through "
             "--mcp-config-file, --mcp-config or the global mcp.json)"
         )
-    # kagent runs kimi-cli's default agent only (and refuses others at startup): another
-    # agent's system prompt and tools would be silently swapped for the default ones
-    if (spec := custom_agent_file(kwargs.get("agent_file"))) is not None:
-        return KagentLacksFeatureError(
-            f"kagent runs only the default agent, not the agent spec {spec} "
-            "(--agent okabe or --agent-file)"
-        )
-    ralph = kwargs.get("max_ralph_iterations")
-    if ralph is not None and ralph != 0:
-        return ralph_refused(f"--max-ralph-iterations {ralph}")
     unknown = sorted(set(kwargs) - kimi_private.CREATE_KEYWORDS.keys())
     if unknown:  # a newer kimi-cli's keyword: kagent might not honour it
         return KagentLacksFeatureError(
             f"KimiCLI.create got {', '.join(unknown)}, which kimi-kernel does not know how to "
             "run on kagent"
         )
-    return None
-
-
-def ralph_refused(where: str) -> KagentLacksFeatureError:
-    return KagentLacksFeatureError(
-        f"kagent does not run Ralph mode yet ({where}); --kernel python runs it"
-    )
-
-
-def ralph_in_config(instance: Any) -> KagentLacksFeatureError | None:
-    """Ralph mode asked for by the config kimi-cli loaded ([loop_control]
-    max_ralph_iterations), which kagent would silently ignore."""
-    loop_control = getattr(instance.soul.runtime.config, "loop_control", None)
-    ralph = getattr(loop_control, "max_ralph_iterations", 0)
-    if ralph:
-        return ralph_refused(f"max_ralph_iterations = {ralph} in [loop_control] of the config")
     return None
 
 
@@ -143,16 +120,18 @@ def honour_selection(original: Create) -> Create:
         if (lacking := missing_features(kwargs)) is not None:
             unavailable(current, lacking)
             return await original(session, **kwargs)
-        launcher = make_launcher(session, kwargs)
+        try:
+            profile = ensure_profile()
+        except (ProfileError, kimi_private.KimiCliMismatchError) as e:
+            unavailable(current, e)
+            return await original(session, **kwargs)
+        launcher = make_launcher(session, kwargs, profile=profile)
         try:  # find kagent before kimi-cli loads the agent: a strict failure is then quick
             launcher.locate()
         except KagentNotFoundError as e:
             unavailable(current, e)
             return await original(session, **kwargs)
         instance = await original(session, **kwargs)
-        if (lacking := ralph_in_config(instance)) is not None:
-            unavailable(current, lacking)
-            return instance
         return await attach_kagent(instance, session, launcher, current)
 
     return create
@@ -166,7 +145,9 @@ async def stop_shell_kagents() -> None:
         await KernelLauncher.stop(_shell_clients.pop())
 
 
-def make_launcher(session: Any, kwargs: dict[str, Any]) -> KernelLauncher:
+def make_launcher(
+    session: Any, kwargs: dict[str, Any], *, profile: Path | None = None
+) -> KernelLauncher:
     return KernelLauncher(
         args=kagent_args(
             work_dir=str(session.work_dir),
@@ -183,6 +164,10 @@ def make_launcher(session: Any, kwargs: dict[str, Any]) -> KernelLauncher:
             builtin_skills_dir=kimi_builtin_skills_dir(),
             max_steps_per_turn=kwargs.get("max_steps_per_turn"),
             max_retries_per_step=kwargs.get("max_retries_per_step"),
+            # [loop_control] of the config reaches kagent with the config; the flag wins, as
+            # kimi-cli's create lets it
+            max_ralph_iterations=kwargs.get("max_ralph_iterations"),
+            profile=profile,
         ),
         log=kimi_log,
         cwd=str(session.work_dir),

@@ -55,6 +55,8 @@ _SERVER = "kimi_cli.wire.server:WireServer"
 _SOUL = "kimi_cli.soul.kimisoul:KimiSoul"
 _WIRE = "kimi_cli.wire:Wire"
 _WEB_RUNNER = "kimi_cli.web.runner.process"
+_PLAN_INJECTION = "kimi_cli.soul.dynamic_injections.plan_mode"
+_AFK_INJECTION = "kimi_cli.soul.dynamic_injections.afk_mode"
 WEB_WORKER_MODULE = "kimi_cli.web.runner.worker"
 
 NEEDS: tuple[Need, ...] = (
@@ -110,7 +112,46 @@ NEEDS: tuple[Need, ...] = (
     Need("kimi_cli.approval_runtime", "set_current_approval_source", "name",
          "the approval source of a turn"),
     Need("kimi_cli.skill", "get_builtin_skills_dir", "name", "kagent lists the same skills"),
-    Need("kimi_cli.agentspec", "DEFAULT_AGENT_FILE", "name", "the one agent kagent runs"),
+    Need("kimi_cli.agentspec", "DEFAULT_AGENT_FILE", "name", "the default agent's spec"),
+    # the profile (host/_profile.py): kimi-cli's texts and tool definitions, rendered by its code
+    Need("kimi_cli.agentspec", "load_agent_spec", "name", "the tools the bundled agent specs name"),
+    Need("kimi_cli.soul.toolset", "KimiToolset", "name", "builds the tools as an agent would"),
+    Need("kimi_cli.soul.toolset:KimiToolset", "load_tools", "method", "builds the tools"),
+    Need("kimi_cli.soul.toolset:KimiToolset", "tools", "method", "the built tools' definitions"),
+    Need("kimi_cli.exception", "InvalidToolError", "name", "a tool kimi-cli cannot build"),
+    Need("kimi_cli.soul.agent", "BuiltinSystemPromptArgs", "name", "a tool dependency"),
+    Need("kimi_cli.soul.agent", "Runtime", "name", "a tool dependency"),
+    Need("kimi_cli.soul.approval", "Approval", "name", "a tool dependency"),
+    Need("kimi_cli.soul.denwarenji", "DenwaRenji", "name", "a tool dependency"),
+    Need("kimi_cli.subagents.registry", "LaborMarket", "name", "a tool dependency"),
+    Need("kimi_cli.session", "Session", "name", "a tool dependency"),
+    Need("kimi_cli.config", "Config", "name", "a tool dependency (services decide SearchWeb)"),
+    Need("kimi_cli.config", "MoonshotSearchConfig", "name", "SearchWeb is built with a service"),
+    Need("kimi_cli.utils.environment:Environment", "detect", "method",
+         "the shell and OS the Shell and Glob descriptions name"),
+    Need("kimi_cli.prompts", "INIT", "name", "the /init prompt"),
+    Need("kimi_cli.prompts", "COMPACT", "name", "the compaction instruction"),
+    Need("kimi_cli.soul.compaction", "COMPACTION_SYSTEM_PROMPT", "name", "compaction"),
+    Need("kimi_cli.soul.compaction", "COMPACTION_OUTPUT_PREFIX", "name", "compaction"),
+    Need(_PLAN_INJECTION, "_full_reminder", "name", "the full plan-mode reminder"),
+    Need(_PLAN_INJECTION, "_sparse_reminder", "name", "the sparse plan-mode reminder"),
+    Need(_PLAN_INJECTION, "_reentry_reminder", "name", "the plan-mode re-entry reminder"),
+    Need(_AFK_INJECTION, "_AFK_PROMPT_ROOT", "name", "the afk-mode reminder"),
+    Need(_AFK_INJECTION, "AFK_DISABLED_REMINDER", "name", "the afk-disabled reminder"),
+    Need(_SOUL.replace("KimiSoul", "FlowRunner"), "ralph_loop", "method", "the Ralph loop's prompt"),
+    Need(_SOUL.replace("KimiSoul", "FlowRunner"), "_flow", "attribute", "the Ralph loop's flow"),
+    Need(_SOUL.replace("KimiSoul", "FlowRunner"), "_build_flow_prompt", "method",
+         "the Ralph loop's decision prompt"),
+    Need("kimi_cli.tools.plan.heroes", "HERO_NAMES", "name", "the plan-slug words"),
+    Need("kimi_cli.soul.toolset", "_REMINDER_TEXT_1", "name", "the repeated-call reminder"),
+    Need("kimi_cli.soul.toolset", "_make_reminder_text_2", "name", "the repeated-call reminder"),
+    Need("kimi_cli.soul.toolset", "_REMINDER_TEXT_3", "name", "the repeated-call reminder"),
+    Need("kimi_cli.soul.compaction", "SimpleCompaction", "name", "the /compact <focus> wording"),
+    Need("kimi_cli.soul.compaction:SimpleCompaction", "prepare", "method",
+         "the /compact <focus> wording"),
+    Need(_SOUL, "_step", "method", "the D-Mail injection is an f-string in KimiSoul._step"),
+    Need("kimi_cli.soul.kimisoul", "dmail.message.strip()", "source",
+         "the D-Mail injection is an f-string in KimiSoul._step"),
 )
 
 
@@ -139,14 +180,12 @@ CREATE_KEYWORDS: dict[str, CreateKeyword] = {
     "ui_mode": CreateKeyword(
         "python", "decides how kagent is started (initialized or not) and shell reloads"
     ),
-    "agent_file": CreateKeyword("refused", "any spec but the default agent (--agent-file)"),
+    "agent_file": CreateKeyword("flag", "--agent-file (any spec but the default agent)"),
     "mcp_configs": CreateKeyword("refused", "any MCP server (kagent has no MCP client yet)"),
     "skills_dirs": CreateKeyword("flag", "--skills-dir (repeated)"),
     "max_steps_per_turn": CreateKeyword("flag", "--max-steps-per-turn"),
     "max_retries_per_step": CreateKeyword("flag", "--max-retries-per-step"),
-    "max_ralph_iterations": CreateKeyword(
-        "refused", "any value but 0 (kagent does not run Ralph mode yet)"
-    ),
+    "max_ralph_iterations": CreateKeyword("flag", "--max-ralph-iterations"),
     "startup_progress": CreateKeyword("python", "progress of kimi-cli's own create (UI only)"),
     "defer_mcp_loading": CreateKeyword(
         "python", "only matters with MCP servers, which are refused"
@@ -414,3 +453,302 @@ def patch_web_runner(module: Any, stand_in: Any) -> bool:
         return False
     module.asyncio = stand_in
     return True
+
+
+# ---- the profile: kimi-cli's texts and tool definitions (host/_profile.py) -----------------
+
+
+def agents_dir() -> Path:
+    """The installed kimi-cli's bundled agents (<dir>/NAME/agent.yaml; "default" is the default)."""
+    from kimi_cli.agentspec import DEFAULT_AGENT_FILE
+
+    return Path(DEFAULT_AGENT_FILE).resolve().parent.parent
+
+
+def builtin_skills_dir() -> Path:
+    from kimi_cli.skill import get_builtin_skills_dir
+
+    return Path(get_builtin_skills_dir()).resolve()
+
+
+def bundled_tool_paths() -> list[str]:
+    """The tools the bundled agent specs (every *.yaml under agents_dir) name, resolved by
+    kimi-cli's own spec loader (extend chains included)."""
+    from kimi_cli.agentspec import load_agent_spec
+
+    paths: set[str] = set()
+    for spec_file in sorted(agents_dir().glob("*/*.yaml")):
+        spec = load_agent_spec(spec_file)
+        paths.update(spec.tools or ())
+        paths.update(spec.allowed_tools or ())
+    return sorted(paths)
+
+
+def exposed_tool_paths() -> list[str]:
+    """`module:Class` of every tool class the modules under kimi_cli.tools expose (what an
+    --agent-file may name besides the bundled specs' tools)."""
+    import pkgutil
+
+    import kimi_cli.tools
+    from kosong.tooling import CallableTool, CallableTool2
+
+    found: set[str] = set()
+    modules = ["kimi_cli.tools"] + [
+        m.name for m in pkgutil.walk_packages(kimi_cli.tools.__path__, "kimi_cli.tools.")
+    ]
+    for name in modules:
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue  # kimi-cli's loader reports such a module as an invalid tool, too
+        for attr, value in vars(module).items():
+            if (
+                inspect.isclass(value)
+                and issubclass(value, (CallableTool, CallableTool2))
+                and value.__module__.startswith("kimi_cli.tools")
+                and not inspect.isabstract(value)
+            ):
+                found.add(f"{name}:{attr}")
+    return sorted(found)
+
+
+async def detect_environment() -> Any:
+    from kimi_cli.utils.environment import Environment
+
+    return await Environment.detect()
+
+
+def tool_dependencies(environment: Any, capabilities: tuple[str, ...]) -> dict[type[Any], Any]:
+    """What kimi-cli's agent loader injects into tool constructors, for a root agent whose
+    model has `capabilities` and with a search service configured. The runtime holds what
+    the constructors read; nothing here runs a tool."""
+    from types import SimpleNamespace
+
+    from kimi_cli.config import Config, MoonshotSearchConfig
+    from kimi_cli.session import Session
+    from kimi_cli.soul.agent import BuiltinSystemPromptArgs, Runtime
+    from kimi_cli.soul.approval import Approval
+    from kimi_cli.soul.denwarenji import DenwaRenji
+    from kimi_cli.soul.toolset import KimiToolset
+    from kimi_cli.subagents.registry import LaborMarket
+    from kimi_cli.utils.environment import Environment
+    from pydantic import SecretStr
+
+    config = Config()
+    config.services.moonshot_search = MoonshotSearchConfig(
+        base_url="http://search.invalid", api_key=SecretStr("")
+    )
+    builtin_args = SimpleNamespace(KIMI_WORK_DIR=None)
+    approval = SimpleNamespace()
+    denwa_renji = DenwaRenji()
+    labor_market = LaborMarket()
+    runtime = SimpleNamespace(
+        config=config,
+        llm=SimpleNamespace(capabilities=set(capabilities)),
+        builtin_args=builtin_args,
+        additional_dirs=[],
+        skills_dirs=[],
+        environment=environment,
+        approval=approval,
+        denwa_renji=denwa_renji,
+        labor_market=labor_market,
+        oauth=None,
+        session=None,
+        role="root",
+    )
+    return {
+        KimiToolset: KimiToolset(),
+        Runtime: runtime,
+        Config: config,
+        BuiltinSystemPromptArgs: builtin_args,
+        Session: None,
+        DenwaRenji: denwa_renji,
+        Approval: approval,
+        LaborMarket: labor_market,
+        Environment: environment,
+    }
+
+
+def tool_definition(path: str, dependencies: dict[type[Any], Any]) -> dict[str, Any] | None:
+    """The definition kimi-cli sends the model for the tool at `path` (name, description,
+    parameters: kosong's OpenAI conversion of the built tool), or None when kimi-cli would not
+    build it (skipped, or not a tool). `dependencies`: tool_dependencies(...)."""
+    from kimi_cli.exception import InvalidToolError
+    from kimi_cli.soul.toolset import KimiToolset
+    from kosong.chat_provider.openai_common import tool_to_openai
+
+    toolset = KimiToolset()
+    try:
+        toolset.load_tools([path], dependencies)
+    except (InvalidToolError, ValueError):
+        return None
+    tools = toolset.tools
+    if len(tools) != 1:
+        return None
+    function = tool_to_openai(tools[0])["function"]
+    return {
+        "name": function["name"],
+        "description": function.get("description", ""),
+        "parameters": function.get("parameters", {}),
+    }
+
+
+def init_prompt() -> str:
+    from kimi_cli.prompts import INIT
+
+    return INIT
+
+
+def compact_prompt() -> str:
+    from kimi_cli.prompts import COMPACT
+
+    return COMPACT
+
+
+def compaction_system_prompt() -> str:
+    from kimi_cli.soul.compaction import COMPACTION_SYSTEM_PROMPT
+
+    return COMPACTION_SYSTEM_PROMPT
+
+
+def compaction_output_prefix() -> str:
+    from kimi_cli.soul.compaction import COMPACTION_OUTPUT_PREFIX
+
+    return COMPACTION_OUTPUT_PREFIX
+
+
+def plan_full_reminder(plan_file: str, *, plan_exists: bool) -> str:
+    """The full plan-mode reminder (plan_mode._full_reminder)."""
+    from kimi_cli.soul.dynamic_injections.plan_mode import _full_reminder
+
+    return _full_reminder(plan_file, plan_exists)
+
+
+def plan_sparse_reminder(plan_file: str) -> str:
+    """The sparse plan-mode reminder (plan_mode._sparse_reminder)."""
+    from kimi_cli.soul.dynamic_injections.plan_mode import _sparse_reminder
+
+    return _sparse_reminder(plan_file)
+
+
+def plan_reentry_reminder(plan_file: str) -> str:
+    """The plan-mode re-entry reminder (plan_mode._reentry_reminder)."""
+    from kimi_cli.soul.dynamic_injections.plan_mode import _reentry_reminder
+
+    return _reentry_reminder(plan_file)
+
+
+def afk_mode_reminder() -> str:
+    """The afk-mode reminder of a root agent (afk_mode._AFK_PROMPT_ROOT)."""
+    from kimi_cli.soul.dynamic_injections.afk_mode import _AFK_PROMPT_ROOT
+
+    return _AFK_PROMPT_ROOT
+
+
+def afk_disabled_reminder() -> str:
+    from kimi_cli.soul.dynamic_injections.afk_mode import AFK_DISABLED_REMINDER
+
+    return AFK_DISABLED_REMINDER
+
+
+def _ralph_decision_node(prompt: str) -> tuple[Any, list[Any]]:
+    """The decision node (and its edges) of kimi-cli's Ralph flow for the user prompt
+    `prompt` (FlowRunner.ralph_loop, FlowRunner._flow)."""
+    from kimi_cli.soul.kimisoul import FlowRunner
+    from kosong.message import Message
+
+    flow = FlowRunner.ralph_loop(Message(role="user", content=prompt), 1)._flow
+    decision = next(node for node in flow.nodes.values() if node.kind == "decision")
+    return decision, flow.outgoing[decision.id]
+
+
+def ralph_decision_label(prompt: str) -> str:
+    """The Ralph loop's decision text for the user prompt `prompt`."""
+    node, _ = _ralph_decision_node(prompt)
+    assert isinstance(node.label, str)
+    return node.label
+
+
+def ralph_decision_prompt(prompt: str) -> str:
+    """The whole prompt of the Ralph loop's decision step (the decision text with its
+    branches), built by kimi-cli's flow runner (FlowRunner._build_flow_prompt)."""
+    from kimi_cli.soul.kimisoul import FlowRunner
+
+    node, edges = _ralph_decision_node(prompt)
+    built = FlowRunner._build_flow_prompt(node, edges)
+    assert isinstance(built, str)
+    return built
+
+
+def repeat_reminder_same_call() -> str:
+    """Appended to a tool result repeated a few times (toolset._REMINDER_TEXT_1)."""
+    from kimi_cli.soul.toolset import _REMINDER_TEXT_1
+
+    return _REMINDER_TEXT_1
+
+
+def repeat_reminder_many_times(tool: str, times: str, args: str) -> str:
+    """Appended from the 5th repeat on (toolset._make_reminder_text_2), with placeholders."""
+    from kimi_cli.soul.toolset import _make_reminder_text_2
+
+    count: Any = times  # rendered with a placeholder where kimi-cli puts the count
+    return _make_reminder_text_2(tool, count, args)
+
+
+def repeat_reminder_stop() -> str:
+    """Appended from the 8th repeat on (toolset._REMINDER_TEXT_3)."""
+    from kimi_cli.soul.toolset import _REMINDER_TEXT_3
+
+    return _REMINDER_TEXT_3
+
+
+def compaction_custom_instruction(custom: str) -> str:
+    """What kimi-cli's compaction appends after its instruction for `/compact <custom>`
+    (SimpleCompaction.prepare on a history long enough to compact), without the instruction."""
+    from kimi_cli.prompts import COMPACT
+    from kimi_cli.soul.compaction import SimpleCompaction
+    from kosong.message import Message, TextPart
+
+    history = [Message(role="user", content="q"), Message(role="assistant", content="a")] * 2
+    prepared = SimpleCompaction().prepare(history, custom_instruction=custom).compact_message
+    assert prepared is not None
+    last = prepared.content[-1]
+    assert isinstance(last, TextPart)
+    text = last.text
+    lead = "\n" + COMPACT
+    if not text.startswith(lead):
+        raise KimiCliMismatchError(
+            ["SimpleCompaction.prepare no longer appends the custom instruction after COMPACT"],
+            kimi_cli_version(),
+        )
+    return text[len(lead) :]
+
+
+def dmail_injection(message: str) -> str:
+    """The text KimiSoul._step injects for a pending D-Mail, with `message` where kimi-cli puts
+    the D-Mail's text. kimi-cli builds it in an f-string inside _step: it is read from that
+    f-string in the installed kimi-cli's source (its literal parts, in order)."""
+    import ast
+    import textwrap
+
+    from kimi_cli.soul.kimisoul import KimiSoul
+
+    tree = ast.parse(textwrap.dedent(inspect.getsource(KimiSoul._step)))
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.JoinedStr):
+            continue
+        values = [v for v in node.values if isinstance(v, ast.FormattedValue)]
+        if len(values) == 1 and ast.unparse(values[0].value) == "dmail.message.strip()":
+            return "".join(
+                str(v.value) if isinstance(v, ast.Constant) else message for v in node.values
+            )
+    raise KimiCliMismatchError(
+        ["KimiSoul._step no longer builds the D-Mail injection from dmail.message.strip()"],
+        kimi_cli_version(),
+    )
+
+
+def plan_slug_words() -> list[str]:
+    from kimi_cli.tools.plan.heroes import HERO_NAMES
+
+    return list(HERO_NAMES)

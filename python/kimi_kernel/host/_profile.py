@@ -1,0 +1,274 @@
+"""The kimi-cli profile: what the installed kimi-cli would say, written down for kagent.
+
+kagent ships none of kimi-cli's prose. When it runs under kimi-kernel it is given a profile
+file (`kagent --profile PATH`) holding the installed kimi-cli's agents and skills
+directories, its tool definitions exactly as kimi-cli sends them to the model, its injected
+texts (the /init and compaction prompts, the plan-mode, afk and Ralph-loop texts) and the
+plan-slug word list. Everything is rendered here by kimi-cli's own code (its tool classes,
+its reminder builders, its constants), never re-typed.
+
+Building the profile imports kimi-cli's whole tool stack, so it is cached under the share
+dir (`kimi-kernel/profiles/kimi-cli-<version>-<key>.json`, <key> hashing what the content
+depends on) and written atomically; a start-up with a cached profile reads only that file.
+The file format is docs/profile.md's (written with kagent's reader).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import hashlib
+import importlib.util
+import json
+import os
+import platform
+import tempfile
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+PROFILE_FORMAT = 1
+
+# The placeholders kagent substitutes in texts kimi-cli builds with run-time values.
+PLAN_FILE = "{plan_file}"
+RALPH_PROMPT = "{prompt}"
+REPEAT_TOOL, REPEAT_TIMES, REPEAT_ARGS = "{tool}", "{times}", "{args}"
+COMPACT_CUSTOM = "{custom}"
+DMAIL_MESSAGE = "{message}"
+
+# The `texts` keys every profile carries: docs/profile.md's required keys, and more.
+TEXT_KEYS: tuple[str, ...] = (
+    "init",
+    "compact",
+    "compaction_system",
+    "compaction_output_prefix",
+    "plan_mode.full_new",
+    "plan_mode.full_exists",
+    "plan_mode.sparse",
+    "plan_mode.reentry",
+    "afk_mode",
+    "afk_disabled",
+    "repeat.same_call",
+    "repeat.many_times",
+    "repeat.stop",
+    "ralph.decision",
+    "ralph.decision_prompt",
+    "compaction_custom",
+    "dmail.injection",
+)
+
+# Tools that are issue 15's (their definition depends on the agent spec at run time).
+_LEFT_OUT_MODULES = ("kimi_cli.tools.agent",)
+
+# The model capabilities ReadMediaFile's description depends on: one variant per set.
+MEDIA_CAPABILITY_SETS: tuple[tuple[str, ...], ...] = (
+    ("image_in", "video_in"),
+    ("image_in",),
+    ("video_in",),
+)
+
+
+class ProfileError(RuntimeError):
+    """The profile cannot be written or read; the message names the file and the fix."""
+
+
+# ---- where the profile lives ------------------------------------------------------------
+
+
+def share_dir() -> Path:
+    """kimi-cli's share dir ($KIMI_SHARE_DIR, else ~/.kimi), by kimi-cli's own function."""
+    from kimi_cli.share import get_share_dir
+
+    return get_share_dir()
+
+
+def _kimi_cli_location() -> str:
+    spec = importlib.util.find_spec("kimi_cli")
+    if spec is None or not spec.submodule_search_locations:
+        raise ProfileError("kimi-cli is not installed: no profile can be built. Fix: pip install kimi-cli")
+    return str(Path(next(iter(spec.submodule_search_locations))).resolve())
+
+
+def _shell_marker() -> str:
+    """What kimi-cli's shell detection would find (the Shell tool's description names it),
+    checked without running the detection."""
+    if platform.system() == "Windows":
+        return "git-bash:" + os.environ.get("KIMI_CLI_GIT_BASH_PATH", "")
+    for candidate in ("/bin/bash", "/usr/bin/bash", "/usr/local/bin/bash"):
+        if Path(candidate).is_file():
+            return candidate
+    return "/bin/sh"
+
+
+def profile_key() -> str:
+    """Hash of what a profile's content depends on."""
+    from kimi_kernel import __version__
+
+    parts = [
+        f"format={PROFILE_FORMAT}",
+        f"kimi-cli={metadata.version('kimi-cli')}",
+        f"at={_kimi_cli_location()}",
+        f"kimi-kernel={__version__}",
+        f"exporter={hashlib.sha256(Path(__file__).read_bytes()).hexdigest()}",
+        f"platform={platform.system()}/{platform.machine()}",
+        f"shell={_shell_marker()}",
+    ]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+def profile_path() -> Path:
+    version = metadata.version("kimi-cli")
+    return share_dir() / "kimi-kernel" / "profiles" / f"kimi-cli-{version}-{profile_key()}.json"
+
+
+# ---- building ---------------------------------------------------------------------------
+
+
+def build_profile() -> dict[str, Any]:
+    """The profile of the installed kimi-cli, rendered by kimi-cli's own code (the names it
+    uses are checked by kimi_private.verify() at start-up, and by `kimi-kernel profile`)."""
+    from kimi_kernel.host import kimi_private
+
+    return {
+        "format": PROFILE_FORMAT,
+        "source": f"kimi-cli {kimi_private.kimi_cli_version()}",
+        "kimi_cli_version": kimi_private.kimi_cli_version(),
+        "agents_dir": str(kimi_private.agents_dir()),
+        "skills_dir": str(kimi_private.builtin_skills_dir()),
+        "tools": _run_async(_tool_definitions()),
+        "texts": texts(),
+        "plan_slug_words": list(kimi_private.plan_slug_words()),
+    }
+
+
+def texts() -> dict[str, str]:
+    from kimi_kernel.host import kimi_private
+
+    rendered = {
+        "init": kimi_private.init_prompt(),
+        "compact": kimi_private.compact_prompt(),
+        "compaction_system": kimi_private.compaction_system_prompt(),
+        "compaction_output_prefix": kimi_private.compaction_output_prefix(),
+        "plan_mode.full_new": kimi_private.plan_full_reminder(PLAN_FILE, plan_exists=False),
+        "plan_mode.full_exists": kimi_private.plan_full_reminder(PLAN_FILE, plan_exists=True),
+        "plan_mode.sparse": kimi_private.plan_sparse_reminder(PLAN_FILE),
+        "plan_mode.reentry": kimi_private.plan_reentry_reminder(PLAN_FILE),
+        "afk_mode": kimi_private.afk_mode_reminder(),
+        "afk_disabled": kimi_private.afk_disabled_reminder(),
+        "repeat.same_call": kimi_private.repeat_reminder_same_call(),
+        "repeat.many_times": kimi_private.repeat_reminder_many_times(
+            REPEAT_TOOL, REPEAT_TIMES, REPEAT_ARGS
+        ),
+        "repeat.stop": kimi_private.repeat_reminder_stop(),
+        "ralph.decision": kimi_private.ralph_decision_label(RALPH_PROMPT),
+        # not required by kagent (docs/profile.md): the decision text with its branches
+        "ralph.decision_prompt": kimi_private.ralph_decision_prompt(RALPH_PROMPT),
+        # optional for kagent (docs/profile.md)
+        "compaction_custom": kimi_private.compaction_custom_instruction(COMPACT_CUSTOM),
+        "dmail.injection": kimi_private.dmail_injection(DMAIL_MESSAGE),
+    }
+    assert tuple(rendered) == TEXT_KEYS, "TEXT_KEYS lists every text"
+    return rendered
+
+
+def tool_paths() -> list[str]:
+    """Every `module:Class` an agent spec can name for a built-in tool: the ones the bundled
+    agent specs name, and every tool class the modules under kimi_cli.tools expose."""
+    from kimi_kernel.host import kimi_private
+
+    paths = set(kimi_private.bundled_tool_paths())
+    paths.update(kimi_private.exposed_tool_paths())
+    return sorted(p for p in paths if not p.startswith(_LEFT_OUT_MODULES))
+
+
+async def _tool_definitions() -> dict[str, dict[str, Any]]:
+    from kimi_kernel.host import kimi_private
+
+    environment = await kimi_private.detect_environment()
+    dependencies = {
+        caps: kimi_private.tool_dependencies(environment, caps) for caps in MEDIA_CAPABILITY_SETS
+    }
+    definitions: dict[str, dict[str, Any]] = {}
+    for path in tool_paths():
+        definition = kimi_private.tool_definition(path, dependencies[MEDIA_CAPABILITY_SETS[0]])
+        if definition is None:
+            continue
+        if path.endswith(":ReadMediaFile"):
+            # its description says which media the model takes: kagent picks the variant
+            definition["variants"] = {
+                "+".join(caps): kimi_private.tool_definition(path, deps)
+                for caps, deps in dependencies.items()
+            }
+        definitions[path] = definition
+    return definitions
+
+
+def _run_async(coro: Any) -> Any:
+    """Run `coro` to the end, also from inside a running event loop (KimiCLI.create)."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+# ---- the cache --------------------------------------------------------------------------
+
+
+def problem_with(path: Path) -> str | None:
+    """Why the profile file at `path` cannot be used, or None."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        return f"unreadable ({e})"
+    if not isinstance(data, dict):
+        return "not a JSON object"
+    if data.get("format") != PROFILE_FORMAT:
+        return f"format {data.get('format')!r}, not {PROFILE_FORMAT}"
+    if data.get("kimi_cli_version") != metadata.version("kimi-cli"):
+        return f"made for kimi-cli {data.get('kimi_cli_version')!r}"
+    for key in ("agents_dir", "skills_dir"):
+        if not isinstance(data.get(key), str) or not Path(data[key]).is_dir():
+            return f"{key} is not a directory"
+    tools = data.get("tools")
+    if not isinstance(tools, dict) or not tools:
+        return "no tools"
+    text = data.get("texts")
+    if not isinstance(text, dict) or (missing := [k for k in TEXT_KEYS if k not in text]):
+        return f"texts lack {', '.join(missing) if isinstance(text, dict) else 'everything'}"
+    words = data.get("plan_slug_words")
+    if not isinstance(words, list) or not words:
+        return "no plan_slug_words"
+    return None
+
+
+def write_profile(path: Path, profile: dict[str, Any]) -> None:
+    """Write atomically: a reader sees the old file or the whole new one, never a part."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(profile, f, ensure_ascii=False, indent=1)  # key order kept: schemas are sent as is
+                f.write("\n")
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as e:
+        raise ProfileError(
+            f"cannot write the kimi-cli profile {path}: {e}. Fix: make {path.parent} writable "
+            "(or point KIMI_SHARE_DIR elsewhere), then run `kimi-kernel profile --refresh`"
+        ) from e
+
+
+def ensure_profile(*, refresh: bool = False) -> Path:
+    """The path of a usable profile of the installed kimi-cli: the cached one, or one
+    written now (first use, --refresh, or a cached file that is broken)."""
+    path = profile_path()
+    if not refresh and path.is_file() and problem_with(path) is None:
+        return path
+    write_profile(path, build_profile())
+    if (problem := problem_with(path)) is not None:
+        raise ProfileError(
+            f"the kimi-cli profile {path} just written is not usable: {problem}. "
+            "Fix: run `kimi-kernel profile --refresh`; if that fails, reinstall kimi-cli"
+        )
+    return path

@@ -1,0 +1,293 @@
+"""The kimi-cli profile (kimi_kernel.host._profile) against the installed kimi-cli 1.51.
+
+What the exporter writes must be what kimi-cli itself uses: every tool definition equals the
+one kimi-cli's own agent loader builds for its default agent in a real session, and every
+text, its placeholders filled, equals what kimi-cli's builder returns for the same values.
+The cache is reused (without importing kimi-cli's tool stack), rewritten on --refresh or
+when broken, and an unwritable share dir is a clear error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from runtime._kk import require_installed
+
+require_installed()
+
+from kimi_kernel.host import _profile  # noqa: E402
+
+ALL_MEDIA = ("image_in", "video_in")
+
+
+@pytest.fixture()
+def share(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    share_dir = tmp_path / "share"
+    monkeypatch.setenv("KIMI_SHARE_DIR", str(share_dir))
+    return share_dir
+
+
+@pytest.fixture(scope="module")
+def profile() -> dict[str, Any]:
+    return _profile.build_profile()
+
+
+async def kimi_cli_default_agent_tools(work_dir: Path) -> tuple[list[str], dict[str, Any]]:
+    """The default agent's tool paths, and the definitions kimi-cli's own load_agent builds
+    for them in a real session (model with image and video input; a search service)."""
+    from types import SimpleNamespace
+
+    from kaos.path import KaosPath
+    from kimi_cli.agentspec import DEFAULT_AGENT_FILE, load_agent_spec
+    from kimi_cli.auth.oauth import OAuthManager
+    from kimi_cli.config import Config, MoonshotSearchConfig
+    from kimi_cli.session import Session
+    from kimi_cli.soul.agent import Runtime, load_agent
+    from kosong.chat_provider.openai_common import tool_to_openai
+    from pydantic import SecretStr
+
+    config = Config()
+    config.services.moonshot_search = MoonshotSearchConfig(
+        base_url="http://search.invalid", api_key=SecretStr("")
+    )
+    session = await Session.create(KaosPath(str(work_dir)))
+    runtime = await Runtime.create(config, OAuthManager(config), None, session, yolo=False)
+    runtime.llm = SimpleNamespace(capabilities=set(ALL_MEDIA))  # type: ignore[assignment]
+    agent = await load_agent(Path(DEFAULT_AGENT_FILE), runtime, mcp_configs=[])
+    built = {t.name: tool_to_openai(t)["function"] for t in agent.toolset.tools}
+    return list(load_agent_spec(Path(DEFAULT_AGENT_FILE)).tools), built
+
+
+def test_tool_definitions_are_kimi_clis_own(
+    profile: dict[str, Any], share: Path, tmp_path: Path
+) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    paths, built = asyncio.run(kimi_cli_default_agent_tools(work))
+    compared = []
+    for path in paths:
+        if path.startswith("kimi_cli.tools.agent:"):
+            assert path not in profile["tools"], "issue 15's Agent is left out"
+            continue
+        exported = profile["tools"][path]
+        ours = built[exported["name"]]
+        assert exported["description"] == ours["description"], path
+        assert exported["parameters"] == ours["parameters"], path
+        # key order is part of the request body kimi-cli sends
+        assert json.dumps(exported["parameters"]) == json.dumps(ours["parameters"]), path
+        compared.append(exported["name"])
+    assert len(compared) == len(paths) - 1 >= 15, compared
+
+
+def test_media_variants_follow_the_models_capabilities(profile: dict[str, Any]) -> None:
+    from kimi_cli.tools.file.read_media import ReadMediaFile
+
+    entry = profile["tools"]["kimi_cli.tools.file:ReadMediaFile"]
+    variants = entry["variants"]
+    assert set(variants) == {"image_in+video_in", "image_in", "video_in"}
+    for key, variant in variants.items():
+        runtime = _stand_in_runtime(set(key.split("+")))
+        assert variant["description"] == ReadMediaFile(runtime).base.description, key
+    assert len({v["description"] for v in variants.values()}) == 3
+    assert entry["description"] == variants["image_in+video_in"]["description"]
+
+
+def _stand_in_runtime(capabilities: set[str]) -> Any:
+    from types import SimpleNamespace
+
+    return SimpleNamespace(
+        llm=SimpleNamespace(capabilities=capabilities),
+        builtin_args=SimpleNamespace(KIMI_WORK_DIR=None),
+        additional_dirs=[],
+    )
+
+
+def test_texts_are_kimi_clis_with_the_placeholders_filled(profile: dict[str, Any]) -> None:
+    from kimi_cli.prompts import COMPACT, INIT
+    from kimi_cli.soul.compaction import (
+        COMPACTION_OUTPUT_PREFIX,
+        COMPACTION_SYSTEM_PROMPT,
+        SimpleCompaction,
+    )
+    from kimi_cli.soul.dynamic_injections import afk_mode, plan_mode
+    from kimi_cli.soul.kimisoul import FlowRunner
+    from kimi_cli.soul.toolset import _build_repeat_reminder
+    from kosong.message import Message, TextPart
+
+    texts = profile["texts"]
+    assert tuple(texts) == _profile.TEXT_KEYS
+    plan = "/home/u/.kimi/plans/iron-man-thor-hulk.md"
+
+    def filled(key: str, **values: str) -> str:
+        text = texts[key]
+        for name, value in values.items():
+            assert "{" + name + "}" in text, (key, name)
+            text = text.replace("{" + name + "}", value)
+        return text
+
+    assert texts["init"] == INIT and texts["compact"] == COMPACT
+    assert texts["compaction_system"] == COMPACTION_SYSTEM_PROMPT
+    assert texts["compaction_output_prefix"] == COMPACTION_OUTPUT_PREFIX
+    assert filled("plan_mode.full_new", plan_file=plan) == plan_mode._full_reminder(plan, False)
+    assert filled("plan_mode.full_exists", plan_file=plan) == plan_mode._full_reminder(plan, True)
+    assert filled("plan_mode.sparse", plan_file=plan) == plan_mode._sparse_reminder(plan)
+    assert filled("plan_mode.reentry", plan_file=plan) == plan_mode._reentry_reminder(plan)
+    assert texts["afk_mode"] == afk_mode._AFK_PROMPT_ROOT
+    assert texts["afk_disabled"] == afk_mode.AFK_DISABLED_REMINDER
+    args = '{"command":"ls"}'
+    assert texts["repeat.same_call"] == _build_repeat_reminder(3, "Shell", args)[1]
+    assert filled("repeat.many_times", tool="Shell", times="6", args=args) == (
+        _build_repeat_reminder(6, "Shell", args)[1]
+    )
+    assert texts["repeat.stop"] == _build_repeat_reminder(9, "Shell", args)[1]
+    flow = FlowRunner.ralph_loop(Message(role="user", content="fix the bug"), 2)._flow
+    assert filled("ralph.decision", prompt="fix the bug") == flow.nodes["R2"].label
+    assert filled("ralph.decision_prompt", prompt="fix the bug") == (
+        FlowRunner._build_flow_prompt(flow.nodes["R2"], flow.outgoing["R2"])
+    )
+    history = [Message(role="user", content="q"), Message(role="assistant", content="a")] * 3
+    prepared = SimpleCompaction().prepare(history, custom_instruction="keep the db talk")
+    assert prepared.compact_message is not None
+    last = prepared.compact_message.content[-1]
+    assert isinstance(last, TextPart)
+    assert "\n" + COMPACT + filled("compaction_custom", custom="keep the db talk") == last.text
+
+
+def test_the_dmail_injection_is_read_from_kimi_clis_step() -> None:
+    """kimi-cli builds it inline (an f-string in KimiSoul._step): every literal piece of the
+    exported text is in that function's source, in order, and the message comes last."""
+    import inspect
+
+    from kimi_cli.soul.kimisoul import KimiSoul
+
+    text = _profile.texts()["dmail.injection"]
+    assert text.count("{message}") == 1 and text.endswith("\n\n{message}"), text
+    source = inspect.getsource(KimiSoul._step)
+    position = 0
+    for word in text.removesuffix("{message}").split():
+        found = source.find(word, position)
+        assert found >= 0, (word, text)
+        position = found + len(word)
+
+
+def test_directories_and_slug_words_are_the_installed_kimi_clis(profile: dict[str, Any]) -> None:
+    from kimi_cli.agentspec import DEFAULT_AGENT_FILE
+    from kimi_cli.skill import get_builtin_skills_dir
+    from kimi_cli.tools.plan.heroes import HERO_NAMES
+
+    assert Path(profile["agents_dir"], "default", "agent.yaml") == Path(DEFAULT_AGENT_FILE).resolve()
+    assert Path(profile["agents_dir"], "okabe", "agent.yaml").is_file()
+    assert Path(profile["skills_dir"]) == Path(get_builtin_skills_dir()).resolve()
+    assert profile["plan_slug_words"] == HERO_NAMES
+    assert profile["format"] == 1 and profile["kimi_cli_version"] == "1.51.0"
+    assert profile["source"] == "kimi-cli 1.51.0"
+
+
+def test_the_cache_is_written_once_reused_and_refreshed(
+    share: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _profile.ensure_profile()
+    assert path.parent == share / "kimi-kernel" / "profiles"
+    assert path.name.startswith("kimi-cli-1.51.0-") and path.suffix == ".json"
+    assert _profile.problem_with(path) is None
+    assert list(path.parent.iterdir()) == [path]  # no temp file left behind
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["kagent_ignores_this"] = "marker"
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+    def no_rebuild() -> dict[str, Any]:
+        raise AssertionError("a usable cached profile was rebuilt")
+
+    with monkeypatch.context() as m:
+        m.setattr(_profile, "build_profile", no_rebuild)
+        assert _profile.ensure_profile() == path
+    assert "marker" in path.read_text(encoding="utf-8")
+    assert _profile.ensure_profile(refresh=True) == path
+    assert "marker" not in path.read_text(encoding="utf-8")
+    assert _profile.problem_with(path) is None
+
+
+@pytest.mark.parametrize(
+    ("broken", "problem"),
+    [
+        ("{not json", "unreadable"),
+        ('{"format": 2}', "format 2, not 1"),
+        ('{"format": 1, "kimi_cli_version": "1.51.0"}', "agents_dir is not a directory"),
+    ],
+)
+def test_a_broken_cached_profile_is_rewritten(share: Path, broken: str, problem: str) -> None:
+    path = _profile.profile_path()
+    path.parent.mkdir(parents=True)
+    path.write_text(broken, encoding="utf-8")
+    found = _profile.problem_with(path)
+    assert found is not None and found.startswith(problem), found
+    assert _profile.ensure_profile() == path
+    assert _profile.problem_with(path) is None
+
+
+def test_an_unwritable_share_dir_is_a_clear_error(share: Path) -> None:
+    share.mkdir()
+    (share / "kimi-kernel").write_text("a file where the directory should be", encoding="utf-8")
+    with pytest.raises(_profile.ProfileError) as e:
+        _profile.ensure_profile()
+    message = str(e.value)
+    assert "cannot write the kimi-cli profile " + str(_profile.profile_path()) in message
+    assert "kimi-kernel profile --refresh" in message and "KIMI_SHARE_DIR" in message
+
+
+def test_the_key_changes_with_what_the_content_depends_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    key = _profile.profile_key()
+    assert key == _profile.profile_key()
+    monkeypatch.setattr(_profile, "_shell_marker", lambda: "/opt/other/bash")
+    assert _profile.profile_key() != key
+    monkeypatch.undo()
+    monkeypatch.setattr(_profile, "_kimi_cli_location", lambda: "/elsewhere/kimi_cli")
+    assert _profile.profile_key() != key
+
+
+def test_the_command_and_a_cached_start_up(share: Path) -> None:
+    """`kimi-kernel profile` prints the path (creating it), --refresh rewrites it, a bad
+    argument is a usage error; with the cache in place, ensure_profile imports none of
+    kimi-cli's tool stack."""
+    env = {**os.environ, "KIMI_SHARE_DIR": str(share)}
+    kk = str(Path(sys.executable).parent / "kimi-kernel")
+    first = subprocess.run([kk, "profile"], env=env, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr
+    path = Path(first.stdout.strip())
+    assert path.is_file() and _profile.problem_with(path) is None
+    stamp = path.stat().st_mtime_ns
+    os.utime(path, ns=(stamp - 10**9, stamp - 10**9))
+    cached = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys\nfrom kimi_kernel.host._profile import ensure_profile\n"
+            "print(ensure_profile())\n"
+            "print(sorted(m for m in sys.modules if m.startswith(('kimi_cli.soul', 'kimi_cli.tools'))))",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert cached.returncode == 0, cached.stderr
+    assert cached.stdout.splitlines() == [str(path), "[]"], cached.stdout
+    assert path.stat().st_mtime_ns == stamp - 10**9  # reused, not rewritten
+    again = subprocess.run(
+        [kk, "profile", "--refresh"], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert again.returncode == 0 and again.stdout.strip() == str(path), again.stderr
+    assert path.stat().st_mtime_ns != stamp - 10**9
+    bad = subprocess.run(
+        [kk, "profile", "--fresh"], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert bad.returncode == 2, bad
+    assert "`profile` takes only --refresh, not '--fresh'" in bad.stderr, bad.stderr
