@@ -141,9 +141,6 @@ impl Cli {
     /// Accepted flags whose feature is not built yet, for the log.
     pub fn unbuilt_flags(&self) -> Vec<&'static str> {
         let mut v = vec![];
-        if !self.mcp_config_file.is_empty() || !self.mcp_config.is_empty() {
-            v.push("--mcp-config-file/--mcp-config");
-        }
         if self.max_ralph_iterations.is_some_and(|n| n != 0) {
             v.push("--max-ralph-iterations");
         }

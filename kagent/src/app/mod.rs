@@ -134,6 +134,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         cfg.loop_control.max_retries_per_step = n;
     }
 
+    // MCP servers as kimi-cli reads them; a bad config stops here, before any session
+    let mcp_servers = match crate::mcp::load_configs(&cli.mcp_config_file, &cli.mcp_config, &share)
+    {
+        Ok(s) => s,
+        Err(e) => match e.option() {
+            Some(option) => return Ok(usage_error(option, &e.to_string())),
+            None => return Ok(fatal(&e.to_string(), &share)),
+        },
+    };
+
     let work_dir: PathBuf = match &cli.work_dir {
         Some(w) => w.clone(),
         None => std::env::current_dir().context("cannot determine the current directory")?,
@@ -288,6 +298,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
 
     let state = Arc::new(Mutex::new(state));
     let hooks = HookEngine::new(cfg.hooks.clone(), work_dir.clone(), &session.id);
+    // started now, in the background; the first turn waits for them
+    let mcp = (!mcp_servers.is_empty()).then(|| {
+        crate::mcp::McpSession::start(
+            mcp_servers,
+            share.clone(),
+            std::time::Duration::from_millis(cfg.mcp_tool_call_timeout_ms.max(0) as u64),
+        )
+    });
     let soul = Soul {
         llm,
         context,
@@ -304,6 +322,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         flows: crate::skills::flow::FlowCommand::from_skills(&skills.list),
         skills,
         tool_hooks: None,
+        mcp,
     };
     // As kimi-cli: --afk is saved into the session; --runtime-afk (print mode) only lives here.
     if cli.afk && !kagent_base::sync::lock(&state).persisted_afk() {

@@ -191,6 +191,9 @@ impl Server {
                 .unwrap_or_default(),
         };
         let approval = crate::tools::install_builtins(&mut soul.toolset, setup);
+        if let Some(mcp) = &soul.mcp {
+            mcp.set_approval(approval.clone());
+        }
         Server {
             approval,
             outbox,
@@ -276,7 +279,11 @@ impl Server {
             let _ = t.await;
         }
         // Make sure nothing else holds the soul (the turn recorded its TurnEnd).
-        let _soul = self.soul.lock().await;
+        let soul = self.soul.lock().await;
+        // no MCP server outlives kagent
+        if let Some(mcp) = &soul.mcp {
+            mcp.shutdown().await;
+        }
     }
 
     async fn handle_line(&mut self, line: &str) {

@@ -72,6 +72,8 @@ impl Soul {
             workspace: self.workspace.clone(),
             skills: self.skills.clone(),
             flows: self.flows.clone(),
+            // the agent's MCP tools are in the cloned toolset already
+            mcp: None,
             steer_queue: Arc::new(Mutex::new(VecDeque::new())),
             injections: self.injections.fresh(),
             hooks: HookEngine::empty(),

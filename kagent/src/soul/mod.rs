@@ -92,6 +92,8 @@ pub struct Soul {
     pub tool_hooks: Option<Arc<crate::hooks::HookEngine>>,
     /// The `/flow:<name>` commands (flow skills with a valid diagram).
     pub flows: Vec<crate::skills::flow::FlowCommand>,
+    /// The configured MCP servers, if any (their tools join `toolset` before the first turn).
+    pub mcp: Option<crate::mcp::McpSession>,
 }
 
 /// Why a step ended the turn (kimi-cli's `StepStopReason`).
@@ -340,6 +342,12 @@ impl Soul {
         wire: &Wire,
         cancel: &CancelToken,
     ) -> Result<TurnOutcome, TurnError> {
+        if let Some(mcp) = self.mcp.clone() {
+            tokio::select! {
+                r = mcp.before_turn(&mut self.toolset, wire) => r.map_err(TurnError::Internal)?,
+                _ = cancel.cancelled() => return Err(TurnError::Cancelled),
+            }
+        }
         self.toolset.begin_turn();
         kagent_base::sync::lock(&self.steer_queue).clear();
         let max_steps = self.loop_control.max_steps_per_turn;

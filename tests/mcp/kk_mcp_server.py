@@ -1,0 +1,126 @@
+"""A real MCP server (fastmcp) for the MCP tests, over stdio or streamable HTTP.
+
+Tools: `kk_echo` (text), `kk_image` (a 1x1 PNG), `kk_audio`, `kk_blob` (an embedded image
+resource), `kk_structured` (structured content), `kk_fail` (an isError result), `kk_sleep`
+(hangs past a short call timeout), `kk_crash` (the process dies mid-call), `kk_pid` (the
+server's process id, for the orphan checks).
+
+Usage: kk_mcp_server.py stdio | kk_mcp_server.py http PORT_FILE [BEARER_TOKEN]
+(http binds 127.0.0.1 on a free port and writes the port to PORT_FILE once listening).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import sys
+
+from fastmcp import FastMCP
+from fastmcp.tools.tool import ToolResult
+from mcp.types import AudioContent, BlobResourceContents, EmbeddedResource, ImageContent
+
+PNG_1X1 = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
+
+mcp = FastMCP("kk-test")
+
+
+@mcp.tool
+def kk_echo(text: str) -> str:
+    """Echo `text` back, prefixed."""
+    return f"kk-echo: {text}"
+
+
+@mcp.tool
+def kk_image() -> ImageContent:
+    """A tiny PNG image."""
+    return ImageContent(type="image", data=base64.b64encode(PNG_1X1).decode(), mimeType="image/png")
+
+
+@mcp.tool
+def kk_audio() -> AudioContent:
+    """A few bytes of audio."""
+    return AudioContent(type="audio", data=base64.b64encode(b"RIFF0000").decode(), mimeType="audio/wav")
+
+
+@mcp.tool
+def kk_blob() -> EmbeddedResource:
+    """An embedded image resource."""
+    blob = BlobResourceContents(
+        uri="kk://pixel.png", mimeType="image/png", blob=base64.b64encode(PNG_1X1).decode()
+    )
+    return EmbeddedResource(type="resource", resource=blob)
+
+
+@mcp.tool
+def kk_structured(n: int) -> ToolResult:
+    """Structured content next to a text block."""
+    return ToolResult(content=f"n is {n}", structured_content={"n": n, "double": 2 * n})
+
+
+@mcp.tool
+def kk_fail(why: str) -> str:
+    """Always fails with `why`."""
+    raise ValueError(f"kk_fail failed: {why}")
+
+
+@mcp.tool
+async def kk_sleep(seconds: float) -> str:
+    """Sleep, then answer."""
+    await asyncio.sleep(seconds)
+    return "slept"
+
+
+@mcp.tool
+def kk_crash() -> str:
+    """The server process dies during the call."""
+    os._exit(3)
+
+
+@mcp.tool
+def kk_pid() -> str:
+    """The server's process id."""
+    return str(os.getpid())
+
+
+def main() -> None:
+    if sys.argv[1:2] == ["stdio"]:
+        mcp.run(show_banner=False)
+        return
+    port_file, token = sys.argv[2], (sys.argv[3] if len(sys.argv) > 3 else None)
+    import socket
+
+    import uvicorn
+
+    app = mcp.http_app(path="/mcp")
+    if token:
+        from starlette.middleware.base import BaseHTTPMiddleware
+        from starlette.responses import JSONResponse
+
+        async def require_bearer(request, call_next):  # type: ignore[no-untyped-def]
+            if request.headers.get("authorization") != f"Bearer {token}":
+                return JSONResponse({"error": "unauthorized"}, status_code=401)
+            return await call_next(request)
+
+        app.add_middleware(BaseHTTPMiddleware, dispatch=require_bearer)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_level="warning")
+    server = uvicorn.Server(config)
+
+    async def serve() -> None:
+        task = asyncio.create_task(server.serve(sockets=[sock]))
+        while not server.started:
+            await asyncio.sleep(0.02)
+        with open(port_file, "w", encoding="utf-8") as f:
+            f.write(str(port))
+        await task
+
+    asyncio.run(serve())
+
+
+if __name__ == "__main__":
+    main()
