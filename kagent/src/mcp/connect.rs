@@ -242,7 +242,7 @@ async fn connect_one(
             let (transport, stderr) = rmcp::transport::TokioChildProcess::builder(cmd)
                 .stderr(std::process::Stdio::piped())
                 .spawn()
-                .map_err(|e| format!("cannot start `{command}`: {e}"))?;
+                .map_err(|e| spawn_error(command, &e))?;
             if let Some(stderr) = stderr {
                 let name = name.to_string();
                 tokio::spawn(async move {
@@ -253,7 +253,7 @@ async fn connect_one(
                     }
                 });
             }
-            ().serve(transport).await.map_err(|e| e.to_string())?
+            ().serve(transport).await.map_err(|e| init_error(&e.to_string()))?
         }
         ServerConfig::Remote {
             url,
@@ -293,13 +293,13 @@ async fn connect_one(
                 reqwest13::Client::new(),
                 config,
             );
-            ().serve(transport).await.map_err(|e| e.to_string())?
+            ().serve(transport).await.map_err(|e| init_error(&e.to_string()))?
         }
     };
     let tools = client
         .list_all_tools()
         .await
-        .map_err(|e| format!("listing tools failed: {e}"))?;
+        .map_err(|e| init_error(&e.to_string()))?;
     let tools = tools
         .iter()
         .filter_map(|t| serde_json::to_value(t).ok())
@@ -309,4 +309,40 @@ async fn connect_one(
         client: Arc::new(client),
         tools,
     })
+}
+
+/// A server that cannot be spawned, worded as kimi-cli reports it (the repr of its
+/// `RuntimeError`): `RuntimeError("Client failed to connect: [Errno 2] No such file or
+/// directory: '/bin/nope'")`.
+fn spawn_error(command: &str, e: &std::io::Error) -> String {
+    let text = e.to_string();
+    let detail = match e.raw_os_error() {
+        Some(n) => {
+            let strerror = text
+                .strip_suffix(&format!(" (os error {n})"))
+                .unwrap_or(&text);
+            format!(
+                "[Errno {n}] {strerror}: {}",
+                kagent_base::py::repr::repr_str(command)
+            )
+        }
+        None => text,
+    };
+    format!("RuntimeError({})", py_str_repr(&format!("Client failed to connect: {detail}")))
+}
+
+/// A server that started but did not complete the MCP handshake (kimi-cli: `McpError`).
+fn init_error(detail: &str) -> String {
+    let lower = detail.to_ascii_lowercase();
+    let text = if lower.contains("connection closed") || lower.contains("transport closed") {
+        "Connection closed".to_string()
+    } else {
+        detail.to_string()
+    };
+    format!("McpError({})", py_str_repr(&text))
+}
+
+/// Python's repr of a str (double quotes when it holds a single quote and no double one).
+fn py_str_repr(s: &str) -> String {
+    kagent_base::py::repr::repr_str(s)
 }

@@ -587,11 +587,16 @@ impl Soul {
 
         // Grow the context.
         let has_tool_calls = message.tool_calls.as_ref().is_some_and(|c| !c.is_empty());
+        let tool_messages: Vec<Message> = results.iter().map(tool_result_to_message).collect();
+        // as kimi-cli: a tool result the model cannot take (an MCP image for a model without
+        // `image_in`) ends the turn before the step joins the context
+        for tm in &tool_messages {
+            self.check_capabilities(&tm.content)?;
+        }
         self.context.append(std::slice::from_ref(&message))?;
         if let Some(u) = usage {
             self.context.update_token_count(u.total())?;
         }
-        let tool_messages: Vec<Message> = results.iter().map(tool_result_to_message).collect();
         self.context.append(&tool_messages)?;
 
         self.toolset.end_step();

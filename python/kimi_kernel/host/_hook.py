@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -52,32 +53,22 @@ def custom_agent_file(agent_file: Path | str | None) -> Path | None:
     return path
 
 
-def mcp_server_count(mcp_configs: Any) -> int:
-    """MCP servers in what kimi-cli loaded from --mcp-config-file/--mcp-config/mcp.json."""
-    count = 0
+def mcp_config_args(mcp_configs: Any) -> list[str]:
+    """kagent's `--mcp-config` flags for what kimi-cli loaded from --mcp-config-file,
+    --mcp-config or the global mcp.json (kagent reads them as kimi-cli does)."""
+    args: list[str] = []
     for conf in mcp_configs or ():
-        servers = (
-            conf.get("mcpServers")
-            if isinstance(conf, dict)
-            else getattr(conf, "mcpServers", None)
-        )
-        count += len(servers or {})
-    return count
+        data = conf if isinstance(conf, dict) else conf.model_dump(mode="json", exclude_none=True)
+        args += ["--mcp-config", json.dumps(data, ensure_ascii=False)]
+    return args
 
 
 def missing_features(kwargs: dict[str, Any]) -> KagentLacksFeatureError | None:
     """Why this session cannot run on kagent without losing something, or None.
 
-    kagent has no MCP client yet: running an MCP session on it would silently drop the
-    servers' tools; it runs no agent spec but the default one. Such a session stays on the
-    Python kernel (auto) or fails (rust).
+    kagent runs no agent spec but the default one. Such a session stays on the Python kernel
+    (auto) or fails (rust). MCP servers run on kagent (its own MCP client).
     """
-    servers = mcp_server_count(kwargs.get("mcp_configs"))
-    if servers:
-        return KagentLacksFeatureError(
-            f"kagent does not run MCP servers yet ({servers} configured through "
-            "--mcp-config-file, --mcp-config or the global mcp.json)"
-        )
     # kagent runs kimi-cli's default agent only (and refuses others at startup): another
     # agent's system prompt and tools would be silently swapped for the default ones
     if (spec := custom_agent_file(kwargs.get("agent_file"))) is not None:
@@ -149,11 +140,17 @@ def honour_selection(original: Create) -> Create:
         except KagentNotFoundError as e:
             unavailable(current, e)
             return await original(session, **kwargs)
-        instance = await original(session, **kwargs)
+        # kagent starts the MCP servers: kimi-cli's own soul must not start them a second time
+        mcp_configs = kwargs.get("mcp_configs")
+        instance = await original(session, **{**kwargs, "mcp_configs": []})
         if (lacking := ralph_in_config(instance)) is not None:
             unavailable(current, lacking)
-            return instance
-        return await attach_kagent(instance, session, launcher, current)
+            return await original(session, **kwargs) if mcp_configs else instance
+        attached = await attach_kagent(instance, session, launcher, current)
+        if mcp_configs and not kagent_attached(attached):
+            # kagent did not start (auto): the Python kernel runs the session with its servers
+            return await original(session, **kwargs)
+        return attached
 
     return create
 
@@ -168,7 +165,7 @@ async def stop_shell_kagents() -> None:
 
 def make_launcher(session: Any, kwargs: dict[str, Any]) -> KernelLauncher:
     return KernelLauncher(
-        args=kagent_args(
+        args=[*kagent_args(
             work_dir=str(session.work_dir),
             session_id=session.id,
             config=kwargs.get("config"),
@@ -183,7 +180,7 @@ def make_launcher(session: Any, kwargs: dict[str, Any]) -> KernelLauncher:
             builtin_skills_dir=kimi_builtin_skills_dir(),
             max_steps_per_turn=kwargs.get("max_steps_per_turn"),
             max_retries_per_step=kwargs.get("max_retries_per_step"),
-        ),
+        ), *mcp_config_args(kwargs.get("mcp_configs"))],
         log=kimi_log,
         cwd=str(session.work_dir),
         initialize=kwargs.get("ui_mode", "shell") != "wire",
@@ -203,6 +200,12 @@ def unavailable(sel: Selection, e: Exception) -> None:
     notice(
         f"kimi-kernel: kagent unavailable ({_headline(e)}); using the Python kernel."
     )
+
+
+def kagent_attached(instance: Any) -> bool:
+    from kimi_kernel.host._soul import WireBackedSoul
+
+    return isinstance(instance.soul, WireBackedSoul)
 
 
 async def attach_kagent(

@@ -140,7 +140,7 @@ CREATE_KEYWORDS: dict[str, CreateKeyword] = {
         "python", "decides how kagent is started (initialized or not) and shell reloads"
     ),
     "agent_file": CreateKeyword("refused", "any spec but the default agent (--agent-file)"),
-    "mcp_configs": CreateKeyword("refused", "any MCP server (kagent has no MCP client yet)"),
+    "mcp_configs": CreateKeyword("flag", "--mcp-config JSON (repeated; kagent starts the servers)"),
     "skills_dirs": CreateKeyword("flag", "--skills-dir (repeated)"),
     "max_steps_per_turn": CreateKeyword("flag", "--max-steps-per-turn"),
     "max_retries_per_step": CreateKeyword("flag", "--max-retries-per-step"),
@@ -149,7 +149,7 @@ CREATE_KEYWORDS: dict[str, CreateKeyword] = {
     ),
     "startup_progress": CreateKeyword("python", "progress of kimi-cli's own create (UI only)"),
     "defer_mcp_loading": CreateKeyword(
-        "python", "only matters with MCP servers, which are refused"
+        "python", "kimi-cli's shell defers its own MCP start-up; kagent starts the servers itself"
     ),
 }
 
