@@ -93,12 +93,11 @@ TOOL_ARGS: dict[str, tuple[str, JsonObj]] = {
     "blob": ("kk_blob", {}),
     "structured": ("kk_structured", {"n": 21}),
     "fail": ("kk_fail", {"why": "on purpose"}),
-    "bad_args": ("kk_echo", {"text": 5, "extra": True}),
     "k2_echo": ("k2_echo", {"text": "from two"}),
 }
 
 _RESULTS_STEPS, _RESULTS_SCRIPTS = results_turn(
-    "echo", "image", "audio", "blob", "structured", "fail", "bad_args", "k2_echo"
+    "echo", "image", "audio", "blob", "structured", "fail", "k2_echo"
 )
 
 MCP_SCENARIOS_LIST: list[Scenario] = [

@@ -253,7 +253,9 @@ async fn connect_one(
                     }
                 });
             }
-            ().serve(transport).await.map_err(|e| init_error(&e.to_string()))?
+            ().serve(transport)
+                .await
+                .map_err(|e| init_error(&e.to_string()))?
         }
         ServerConfig::Remote {
             url,
@@ -293,7 +295,9 @@ async fn connect_one(
                 reqwest13::Client::new(),
                 config,
             );
-            ().serve(transport).await.map_err(|e| init_error(&e.to_string()))?
+            ().serve(transport)
+                .await
+                .map_err(|e| init_error(&e.to_string()))?
         }
     };
     let tools = client
@@ -328,7 +332,10 @@ fn spawn_error(command: &str, e: &std::io::Error) -> String {
         }
         None => text,
     };
-    format!("RuntimeError({})", py_str_repr(&format!("Client failed to connect: {detail}")))
+    format!(
+        "RuntimeError({})",
+        py_str_repr(&format!("Client failed to connect: {detail}"))
+    )
 }
 
 /// A server that started but did not complete the MCP handshake (kimi-cli: `McpError`).

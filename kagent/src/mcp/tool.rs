@@ -99,7 +99,17 @@ impl Tool for McpTool {
                 }
                 Ok(Err(e)) => {
                     kagent_base::logging::error(&format!("MCP tool call failed: {name}: {e}"));
-                    ToolReturnValue::error(format!("Error running tool: {e}"), "Tool runtime error")
+                    // the server went away mid-call: worded as kimi-cli's client says it
+                    let why = match e {
+                        rmcp::service::ServiceError::TransportClosed => {
+                            "Connection closed".to_string()
+                        }
+                        other => other.to_string(),
+                    };
+                    ToolReturnValue::error(
+                        format!("Error running tool: {why}"),
+                        "Tool runtime error",
+                    )
                 }
                 Ok(Ok(result)) => match serde_json::to_value(&result) {
                     Ok(v) => {

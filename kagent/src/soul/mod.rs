@@ -824,7 +824,15 @@ pub fn tool_result_to_message(r: &ToolResult) -> Message {
     };
     let mut content = vec![];
     if rv.is_error {
-        content.push(system_text(&format!("ERROR: {}", rv.message)));
+        // kosong's ToolRuntimeError (a tool that raised): its message and brief say which
+        let runtime_error = rv.message.starts_with("Error running tool: ")
+            && rv.display == [kagent_base::tool::DisplayBlock::brief("Tool runtime error")];
+        let note = if runtime_error {
+            "\nThis is an unexpected error and the tool is probably not working."
+        } else {
+            ""
+        };
+        content.push(system_text(&format!("ERROR: {}{note}", rv.message)));
         content.extend(output_parts(&rv.output));
     } else {
         if !rv.message.is_empty() {
