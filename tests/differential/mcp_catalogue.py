@@ -42,9 +42,7 @@ def without_mcp_loading(lines: list[str]) -> list[str]:
     return [
         line
         for line in lines
-        if '"mcp_status": {' not in line
-        and "MCPLoadingBegin" not in line
-        and "MCPLoadingEnd" not in line
+        if '"mcp_status": {' not in line and "MCPLoadingBegin" not in line and "MCPLoadingEnd" not in line
     ]
 
 

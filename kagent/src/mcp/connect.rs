@@ -33,7 +33,10 @@ pub struct ServerStatus {
 /// inputSchema, ...).
 pub struct LiveServer {
     pub name: String,
-    pub client: Arc<Client>,
+    /// The connection; owned here alone, so shutdown can close it and stop the child.
+    pub client: Client,
+    /// What the tools call through.
+    pub peer: rmcp::service::Peer<RoleClient>,
     pub tools: Vec<Value>,
 }
 
@@ -191,17 +194,11 @@ impl McpServers {
             task.abort();
             let _ = task.await;
         }
-        for live in std::mem::take(&mut self.live) {
-            match Arc::try_unwrap(live.client) {
-                Ok(client) => {
-                    let _ = client.cancel().await;
-                }
-                Err(shared) => {
-                    // a call still holds it: its cancellation token stops it all the same
-                    shared.cancellation_token().cancel();
-                }
-            }
-        }
+        // all at once: each may take a few seconds to exit
+        let stops = std::mem::take(&mut self.live)
+            .into_iter()
+            .map(|live| live.client.cancel());
+        futures::future::join_all(stops).await;
     }
 }
 
@@ -310,7 +307,8 @@ async fn connect_one(
         .collect();
     Ok(LiveServer {
         name: name.to_string(),
-        client: Arc::new(client),
+        peer: client.peer().clone(),
+        client,
         tools,
     })
 }

@@ -10,7 +10,6 @@ use serde_json::Value;
 
 use kagent_base::BoxFuture;
 
-use super::connect::Client;
 use crate::tools::approval::Approval;
 use crate::tools::{Tool, ToolContext, ToolReturnValue};
 
@@ -18,7 +17,7 @@ pub struct McpTool {
     name: String,
     description: String,
     parameters: Value,
-    client: Arc<Client>,
+    client: rmcp::service::Peer<rmcp::RoleClient>,
     approval: Approval,
     timeout: Duration,
 }
@@ -28,7 +27,7 @@ impl McpTool {
     pub fn new(
         server: &str,
         spec: &Value,
-        client: Arc<Client>,
+        client: rmcp::service::Peer<rmcp::RoleClient>,
         approval: Approval,
         timeout: Duration,
     ) -> Option<McpTool> {
