@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from kk_common.sandbox import Sandbox, scripted_config
 from kk_common.wire_client import WireClient, is_event
 

@@ -20,8 +20,9 @@ import sys
 import time
 
 from fastmcp import FastMCP
-from fastmcp.tools.tool import ToolResult
+from fastmcp.tools import ToolResult
 from mcp.types import AudioContent, BlobResourceContents, EmbeddedResource, ImageContent
+from pydantic import AnyUrl
 
 PNG_1X1 = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
@@ -51,7 +52,7 @@ def build(prefix: str) -> FastMCP:
     def kk_blob() -> EmbeddedResource:
         """An embedded image resource."""
         blob = BlobResourceContents(
-            uri="kk://pixel.png", mimeType="image/png", blob=base64.b64encode(PNG_1X1).decode()
+            uri=AnyUrl("kk://pixel.png"), mimeType="image/png", blob=base64.b64encode(PNG_1X1).decode()
         )
         return EmbeddedResource(type="resource", resource=blob)
 
@@ -99,10 +100,11 @@ def main() -> None:
 
     app = mcp.http_app(path="/mcp")
     if token:
-        from starlette.middleware.base import BaseHTTPMiddleware
-        from starlette.responses import JSONResponse
+        from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+        from starlette.requests import Request
+        from starlette.responses import JSONResponse, Response
 
-        async def require_bearer(request, call_next):  # type: ignore[no-untyped-def]
+        async def require_bearer(request: Request, call_next: RequestResponseEndpoint) -> Response:
             if request.headers.get("authorization") != f"Bearer {token}":
                 return JSONResponse({"error": "unauthorized"}, status_code=401)
             return await call_next(request)
