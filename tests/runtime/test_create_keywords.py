@@ -128,6 +128,7 @@ def test_every_forwarded_keyword_reaches_kagents_command_line(tmp_path: Path) ->
         "skills_dirs": [tmp_path / "skills"],
         "max_steps_per_turn": 5,
         "max_retries_per_step": 2,
+        "mcp_configs": [{"mcpServers": {"kk": {"command": "kk-server", "args": ["stdio"]}}}],
     }
     forwarded = {k for k, v in kimi_private.CREATE_KEYWORDS.items() if v.how == "flag"}
     assert forwarded == set(values), forwarded ^ set(values)
@@ -139,6 +140,8 @@ def test_every_forwarded_keyword_reaches_kagents_command_line(tmp_path: Path) ->
         assert flag in args, (keyword, flag, args)
     assert args[args.index("--max-steps-per-turn") + 1] == "5"
     assert args[args.index("--max-retries-per-step") + 1] == "2"
+    # the MCP servers kimi-cli loaded reach kagent as they were read
+    assert json.loads(args[args.index("--mcp-config") + 1]) == values["mcp_configs"][0]  # type: ignore[index]
     # what is refused is named, never dropped
     refused = missing_features({"max_ralph_iterations": 3})
     assert refused is not None and "--max-ralph-iterations 3" in str(refused)
