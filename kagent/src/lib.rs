@@ -9,6 +9,7 @@
 //! - [`wire`]: Wire, Outbox, JSON-RPC framing, wire types, the outbound-request service;
 //! - [`llm`]: the `ChatProvider` trait, HTTP providers, `_echo`/`_scripted_echo`, the DSL;
 //! - [`tools`]: the `Tool` trait, `Toolset`, built-in tools (`tools::file` for files), external tools;
+//! - [`mcp`]: MCP servers (rmcp): config, start-up, their tools, result conversion, OAuth tokens;
 //! - [`hooks`]: the hook engine (server commands, client subscriptions), tool-call hooks;
 //! - [`skills`]: skill discovery and listing, flow skills (`skills::flow`);
 //! - [`soul`]: the turn loop, turn hooks, flow runner, context, compaction, slash commands;
@@ -19,6 +20,7 @@ pub mod app;
 pub mod config;
 pub mod hooks;
 pub mod llm;
+pub mod mcp;
 pub mod server;
 pub mod session;
 pub mod skills;

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 /// The folders of `src/`, lowest layer first.
 const LAYERS: &[&str] = &[
-    "config", "session", "wire", "llm", "tools", "hooks", "skills", "soul", "server", "app",
+    "config", "session", "wire", "llm", "tools", "mcp", "hooks", "skills", "soul", "server", "app",
 ];
 
 /// Files of `src/` that are the crate's roots, not a layer.

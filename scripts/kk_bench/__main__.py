@@ -23,7 +23,7 @@ from pathlib import Path
 from kk_bench import kernels, report, runner, sizes
 from kk_bench.measures import Plan
 
-ALL = ("startup", "shell20", "replay", "soul")
+ALL = ("startup", "shell20", "replay", "soul", "mcp")
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:

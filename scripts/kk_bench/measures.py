@@ -21,12 +21,16 @@ Metrics (names are the keys of dist/bench.json):
                     of SOUL_PARTS text parts after a warm-up turn
   soul_us_per_event soul_turn_ms / events of that turn (WireBackedSoul for kagent, KimiSoul for
                     python)
+  mcp_ready_ms      with 2 stdio MCP servers configured (tests/mcp/kk_mcp_server.py, fastmcp):
+                    spawn -> the response of a first one-step turn, which waits for both servers
+  mcp_call_ms       the next turn: one MCP tool call (`kk_echo`, --yolo) and a text step
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -211,6 +215,43 @@ def soul(bins: Binaries, name: str, sb: Sandbox) -> Metrics:
     return {"soul_turn_ms": seconds * 1e3, "soul_events": float(n), "soul_us_per_event": seconds * 1e6 / n}
 
 
+MCP_SERVER = Path(__file__).resolve().parents[2] / "tests" / "mcp" / "kk_mcp_server.py"
+
+
+def mcp_config() -> str:
+    """Two stdio servers (distinct tool names), run by the bench's Python (fastmcp comes
+    with kimi-cli)."""
+    servers = {
+        name: {
+            "command": sys.executable,
+            "args": [str(MCP_SERVER), "stdio"],
+            "env": {"KK_MCP_PREFIX": prefix},
+        }
+        for name, prefix in (("kk", "kk_"), ("k2", "k2_"))
+    }
+    return json.dumps({"mcpServers": servers})
+
+
+def mcp(bins: Binaries, name: str, sb: Sandbox) -> Metrics:
+    if not MCP_SERVER.is_file():
+        raise WireError(f"the MCP bench server {MCP_SERVER} is missing (run the bench from the repository)")
+    sb.write(["text: ready", tool_call("m1", "kk_echo", {"text": "bench"}), "text: done"])
+    sb.reset_share()
+    with _spawn(bins.wire_argv(name), sb, "--yolo", "--mcp-config", mcp_config()) as k:
+        k.call("initialize", INIT)
+        first, _, _ = k.call("prompt", {"user_input": "hi"})
+        ready = time.perf_counter() - k.started
+        _finished(k, first, "the first turn (after the MCP start-up)")
+        response, seen, seconds = k.call("prompt", {"user_input": "call the MCP tool"})
+        _finished(k, response, "the MCP tool turn")
+        results = events(seen, "ToolResult")
+        output = json.dumps([r["params"]["payload"].get("return_value") for r in results])
+        if len(results) != 1 or "kk-echo: bench" not in output:
+            raise WireError(f"{k.argv[0]}: the MCP call did not answer: {output[:400]}")
+        _close(k)
+    return {"mcp_ready_ms": ready * 1e3, "mcp_call_ms": seconds * 1e3}
+
+
 Measure = Callable[[str, Sandbox], Metrics]
 
 
@@ -227,8 +268,9 @@ class Plan:
             "startup": lambda n, sb: startup(bins, n, sb),
             "shell20": lambda n, sb: shell20(bins, n, sb),
             "soul": lambda n, sb: soul(bins, n, sb),
+            "mcp": lambda n, sb: mcp(bins, n, sb),
         }
-        wanted = [m for m in ("startup", "shell20", "replay", "soul") if not only or m in only]
+        wanted = [m for m in ("startup", "shell20", "replay", "soul", "mcp") if not only or m in only]
         if "replay" in wanted:
             session = make_replay_session(bins, Sandbox(workdir / "replay"))
 

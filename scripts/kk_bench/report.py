@@ -35,6 +35,8 @@ ROWS: tuple[Row, ...] = (
     Row("shell20_rss_mb", "peak RSS: 20-step Shell turn (MB)"),
     Row("replay_rss_mb", "peak RSS: replay (MB)"),
     Row("soul_us_per_event", "through kimi-cli, per event (us): WireBackedSoul vs KimiSoul"),
+    Row("mcp_ready_ms", "2 stdio MCP servers: spawn -> first turn done (ms)"),
+    Row("mcp_call_ms", "one MCP tool call round trip, turn with a text step (ms)"),
 )
 
 

@@ -53,3 +53,10 @@ def test_replay_and_soul_kagent(bins: kernels.Binaries, tmp_path: Path) -> None:
     assert got["replay_ms"] > 0 and got["replay_rss_mb"] > 0
     got = measures.soul(bins, KAGENT, Sandbox(tmp_path / "soul"))
     assert got["soul_events"] >= measures.SOUL_PARTS and got["soul_us_per_event"] > 0
+
+
+@pytest.mark.parametrize("kernel", [KAGENT, PYTHON])
+def test_mcp_rows_both_kernels(bins: kernels.Binaries, kernel: str, tmp_path: Path) -> None:
+    # mcp() itself fails unless the kernel answers the MCP call through the real server
+    got = measures.mcp(bins, kernel, Sandbox(tmp_path / "mcp"))
+    assert got["mcp_ready_ms"] > 0 and got["mcp_call_ms"] > 0

@@ -109,6 +109,7 @@ def test_every_forwarded_keyword_reaches_kagents_command_line(tmp_path: Path) ->
         "max_retries_per_step": 2,
         "agent_file": tmp_path / "spec.yaml",
         "max_ralph_iterations": 3,
+        "mcp_configs": [{"mcpServers": {"kk": {"command": "kk-server", "args": ["stdio"]}}}],
     }
     forwarded = {k for k, v in kimi_private.CREATE_KEYWORDS.items() if v.how == "flag"}
     assert forwarded == set(values), forwarded ^ set(values)
@@ -124,8 +125,12 @@ def test_every_forwarded_keyword_reaches_kagents_command_line(tmp_path: Path) ->
     assert args[args.index("--agent-file") + 1] == str(tmp_path / "spec.yaml")
     assert args[args.index("--max-ralph-iterations") + 1] == "3"
     assert args[args.index("--profile") + 1] == str(profile)
-    # what is refused is named, never dropped
-    refused = missing_features({"mcp_configs": [{"mcpServers": {"a": {}, "b": {}}}]})
-    assert refused is not None and "(2 configured" in str(refused)
+    # the MCP servers kimi-cli loaded reach kagent as they were read
+    assert json.loads(args[args.index("--mcp-config") + 1]) == values["mcp_configs"][0]  # type: ignore[index]
+    # what is refused is named, never dropped: kagent's MCP client (rmcp) has no SSE transport
+    for sse in ({"url": "http://127.0.0.1:9/mcp", "transport": "sse"}, {"url": "http://127.0.0.1:9/sse/"}):
+        refused = missing_features({"mcp_configs": [{"mcpServers": {"old": sse}}]})
+        assert refused is not None and "`old`" in str(refused) and "SSE" in str(refused), refused
+    assert missing_features({"mcp_configs": [{"mcpServers": {"new": {"url": "http://h/mcp"}}}]}) is None
     unknown = missing_features({"turbo_mode": True})
     assert unknown is not None and "turbo_mode" in str(unknown)

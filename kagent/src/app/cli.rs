@@ -145,17 +145,6 @@ pub struct Cli {
     pub debug: bool,
 }
 
-impl Cli {
-    /// Accepted flags whose feature is not built yet, for the log.
-    pub fn unbuilt_flags(&self) -> Vec<&'static str> {
-        let mut v = vec![];
-        if !self.mcp_config_file.is_empty() || !self.mcp_config.is_empty() {
-            v.push("--mcp-config-file/--mcp-config");
-        }
-        v
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,7 +174,6 @@ mod tests {
         assert_eq!(c.session.as_deref(), Some("abc"));
         assert_eq!(c.max_steps_per_turn, Some(3));
         assert_eq!(c.skills_dir.len(), 2);
-        assert!(c.unbuilt_flags().is_empty());
         let c = Cli::try_parse_from(["kagent", "--builtin-skills-dir", "/b"]).unwrap();
         assert_eq!(
             c.builtin_skills_dir.as_deref(),

@@ -156,11 +156,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             profile::COMPACTION_CUSTOM_KEY
         ));
     }
-    for flag in cli.unbuilt_flags() {
-        logging::warn(&format!(
-            "{flag}: accepted, but not built in kagent yet; ignored"
-        ));
-    }
 
     // click checks `--skills-dir` values (they must be existing directories) before anything
     for d in &cli.skills_dir {
@@ -203,6 +198,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
     let agent = match load_agent(&cli, profile, &share) {
         Ok(a) => Arc::new(a),
         Err(e) => return Ok(fatal(&e, &share)),
+    };
+
+    // MCP servers as kimi-cli reads them; a bad config stops here, before any session
+    let mcp_servers = match crate::mcp::load_configs(&cli.mcp_config_file, &cli.mcp_config, &share)
+    {
+        Ok(s) => s,
+        Err(e) => match e.option() {
+            Some(option) => return Ok(usage_error(option, &e.to_string())),
+            None => return Ok(fatal(&e.to_string(), &share)),
+        },
     };
 
     let work_dir: PathBuf = match &cli.work_dir {
@@ -373,6 +378,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
 
     let state = Arc::new(Mutex::new(state));
     let hooks = HookEngine::new(cfg.hooks.clone(), work_dir.clone(), &session.id);
+    // started now, in the background; the first turn waits for them
+    let mcp = (!mcp_servers.is_empty()).then(|| {
+        crate::mcp::McpSession::start(
+            mcp_servers,
+            share.clone(),
+            std::time::Duration::from_millis(cfg.mcp_tool_call_timeout_ms.max(0) as u64),
+        )
+    });
     let soul = Soul {
         llm,
         context,
@@ -390,6 +403,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         skills,
         tool_hooks: None,
         agent,
+        mcp,
     };
     // As kimi-cli: --afk is saved into the session; --runtime-afk (print mode) only lives here.
     if cli.afk && !kagent_base::sync::lock(&state).persisted_afk() {

@@ -93,6 +93,8 @@ pub struct Config {
     pub merge_all_available_skills: bool,
     /// More skills roots (absolute, `~/...`, or relative to the project root).
     pub extra_skill_dirs: Vec<String>,
+    /// `mcp.client.tool_call_timeout_ms`: how long one MCP tool call may take.
+    pub mcp_tool_call_timeout_ms: i64,
 }
 
 impl Default for Config {
@@ -109,6 +111,7 @@ impl Default for Config {
             hooks: vec![],
             merge_all_available_skills: true,
             extra_skill_dirs: vec![],
+            mcp_tool_call_timeout_ms: 60_000,
         }
     }
 }
@@ -388,6 +391,23 @@ pub fn validate(data: &Value) -> Result<Config, String> {
                     custom_headers: string_map(p, "custom_headers", &ctx)?,
                 },
             );
+        }
+    }
+    if let Some(mcp) = data.get("mcp") {
+        if !mcp.is_object() {
+            return Err("mcp: Input should be a valid dictionary".into());
+        }
+        if let Some(client) = mcp.get("client") {
+            if !client.is_object() {
+                return Err("mcp.client: Input should be a valid dictionary".into());
+            }
+            cfg.mcp_tool_call_timeout_ms = get_int(
+                client,
+                "tool_call_timeout_ms",
+                "mcp.client.",
+                60_000,
+                i64::MIN,
+            )?;
         }
     }
     if let Some(lc) = data.get("loop_control") {

@@ -205,6 +205,9 @@ impl Server {
             tool_paths: soul.agent.spec.tool_paths(),
         };
         let approval = crate::tools::install_builtins(&mut soul.toolset, setup);
+        if let Some(mcp) = &soul.mcp {
+            mcp.set_approval(approval.clone());
+        }
         Server {
             approval,
             outbox,
@@ -290,7 +293,11 @@ impl Server {
             let _ = t.await;
         }
         // Make sure nothing else holds the soul (the turn recorded its TurnEnd).
-        let _soul = self.soul.lock().await;
+        let soul = self.soul.lock().await;
+        // no MCP server outlives kagent
+        if let Some(mcp) = &soul.mcp {
+            mcp.shutdown().await;
+        }
     }
 
     async fn handle_line(&mut self, line: &str) {

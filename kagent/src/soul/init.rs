@@ -68,6 +68,8 @@ impl Soul {
             skills: self.skills.clone(),
             flows: self.flows.clone(),
             agent: self.agent.clone(),
+            // the agent's MCP tools are in the cloned toolset already
+            mcp: None,
             steer_queue: Arc::new(Mutex::new(VecDeque::new())),
             injections: self.injections.fresh(),
             hooks: HookEngine::empty(),

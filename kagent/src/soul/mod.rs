@@ -94,6 +94,8 @@ pub struct Soul {
     pub flows: Vec<crate::skills::flow::FlowCommand>,
     /// The agent spec it runs (and its subagents' specs, kept for the `Agent` tool).
     pub agent: Arc<crate::config::agentspec::LoadedAgent>,
+    /// The configured MCP servers, if any (their tools join `toolset` before the first turn).
+    pub mcp: Option<crate::mcp::McpSession>,
 }
 
 /// Why a step ended the turn (kimi-cli's `StepStopReason`).
@@ -372,6 +374,12 @@ impl Soul {
         wire: &Wire,
         cancel: &CancelToken,
     ) -> Result<TurnOutcome, TurnError> {
+        if let Some(mcp) = self.mcp.clone() {
+            tokio::select! {
+                r = mcp.before_turn(&mut self.toolset, wire) => r.map_err(TurnError::Internal)?,
+                _ = cancel.cancelled() => return Err(TurnError::Cancelled),
+            }
+        }
         self.toolset.begin_turn();
         kagent_base::sync::lock(&self.steer_queue).clear();
         let max_steps = self.loop_control.max_steps_per_turn;
@@ -633,11 +641,16 @@ impl Soul {
 
         // Grow the context.
         let has_tool_calls = message.tool_calls.as_ref().is_some_and(|c| !c.is_empty());
+        let tool_messages: Vec<Message> = results.iter().map(tool_result_to_message).collect();
+        // as kimi-cli: a tool result the model cannot take (an MCP image for a model without
+        // `image_in`) ends the turn before the step joins the context
+        for tm in &tool_messages {
+            self.check_capabilities(&tm.content)?;
+        }
         self.context.append(std::slice::from_ref(&message))?;
         if let Some(u) = usage {
             self.context.update_token_count(u.total())?;
         }
-        let tool_messages: Vec<Message> = results.iter().map(tool_result_to_message).collect();
         self.context.append(&tool_messages)?;
 
         self.toolset.end_step();
@@ -869,7 +882,15 @@ pub fn tool_result_to_message(r: &ToolResult) -> Message {
     };
     let mut content = vec![];
     if rv.is_error {
-        content.push(system_text(&format!("ERROR: {}", rv.message)));
+        // kosong's ToolRuntimeError (a tool that raised): its message and brief say which
+        let runtime_error = rv.message.starts_with("Error running tool: ")
+            && rv.display == [kagent_base::tool::DisplayBlock::brief("Tool runtime error")];
+        let note = if runtime_error {
+            "\nThis is an unexpected error and the tool is probably not working."
+        } else {
+            ""
+        };
+        content.push(system_text(&format!("ERROR: {}{note}", rv.message)));
         content.extend(output_parts(&rv.output));
     } else {
         if !rv.message.is_empty() {

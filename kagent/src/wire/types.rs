@@ -14,6 +14,8 @@ pub struct StatusUpdate {
     pub token_usage: Option<TokenUsage>,
     pub message_id: Option<String>,
     pub plan_mode: Option<bool>,
+    /// The MCP start-up snapshot (kimi-cli's `MCPStatusSnapshot`); `None`: no change.
+    pub mcp_status: Option<Value>,
 }
 
 /// `StepRetry` payload.
@@ -66,6 +68,9 @@ pub enum WireMessage {
         content: String,
         file_path: String,
     },
+    /// The first turn waits for the MCP servers to start.
+    McpLoadingBegin,
+    McpLoadingEnd,
 }
 
 /// Event type names the kernel can replay from a `wire.jsonl` (anything else is skipped).
@@ -123,6 +128,8 @@ impl WireMessage {
             WireMessage::HookTriggered { .. } => "HookTriggered",
             WireMessage::HookResolved { .. } => "HookResolved",
             WireMessage::PlanDisplay { .. } => "PlanDisplay",
+            WireMessage::McpLoadingBegin => "MCPLoadingBegin",
+            WireMessage::McpLoadingEnd => "MCPLoadingEnd",
         }
     }
 
@@ -132,6 +139,8 @@ impl WireMessage {
                 json!({"user_input": user_input.to_json()})
             }
             WireMessage::TurnEnd
+            | WireMessage::McpLoadingBegin
+            | WireMessage::McpLoadingEnd
             | WireMessage::StepInterrupted
             | WireMessage::CompactionBegin
             | WireMessage::CompactionEnd => json!({}),
@@ -151,7 +160,7 @@ impl WireMessage {
                 "token_usage": s.token_usage.map(|u| u.to_json()),
                 "message_id": s.message_id,
                 "plan_mode": s.plan_mode,
-                "mcp_status": null,
+                "mcp_status": s.mcp_status,
             }),
             WireMessage::ContentPart(p) => p.to_json(),
             WireMessage::ToolCall(c) => c.to_json(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -55,31 +56,42 @@ def custom_agent_file(agent_file: Path | str | None) -> Path | None:
     return path
 
 
-def mcp_server_count(mcp_configs: Any) -> int:
-    """MCP servers in what kimi-cli loaded from --mcp-config-file/--mcp-config/mcp.json."""
-    count = 0
+def mcp_config_args(mcp_configs: Any) -> list[str]:
+    """kagent's `--mcp-config` flags for what kimi-cli loaded from --mcp-config-file,
+    --mcp-config or the global mcp.json (kagent reads them as kimi-cli does)."""
+    args: list[str] = []
     for conf in mcp_configs or ():
-        servers = (
-            conf.get("mcpServers")
-            if isinstance(conf, dict)
-            else getattr(conf, "mcpServers", None)
-        )
-        count += len(servers or {})
-    return count
+        data = conf if isinstance(conf, dict) else conf.model_dump(mode="json", exclude_none=True)
+        args += ["--mcp-config", json.dumps(data, ensure_ascii=False)]
+    return args
+
+
+def sse_server_name(mcp_configs: Any) -> str | None:
+    """The first configured MCP server that kimi-cli would reach over SSE (its `transport`,
+    else a URL path ending in /sse, as fastmcp infers it), or None."""
+    for conf in mcp_configs or ():
+        data = conf if isinstance(conf, dict) else conf.model_dump(mode="json", exclude_none=True)
+        for name, server in (data.get("mcpServers") or {}).items():
+            if not isinstance(server, dict) or not isinstance(server.get("url"), str):
+                continue
+            transport = server.get("transport")
+            if transport == "sse" or (
+                transport is None and server["url"].split("?")[0].rstrip("/").endswith("/sse")
+            ):
+                return str(name)
+    return None
 
 
 def missing_features(kwargs: dict[str, Any]) -> KagentLacksFeatureError | None:
     """Why this session cannot run on kagent without losing something, or None.
 
-    kagent has no MCP client yet: running an MCP session on it would silently drop the
-    servers' tools. Such a session stays on the Python kernel (auto) or fails (rust).
-    Agent specs (--agent, --agent-file) and Ralph mode run on kagent.
+    Agent specs (--agent, --agent-file), Ralph mode and MCP servers run on kagent, but for
+    servers on the SSE transport: kagent's MCP client (rmcp) has none.
     """
-    servers = mcp_server_count(kwargs.get("mcp_configs"))
-    if servers:
+    if (sse := sse_server_name(kwargs.get("mcp_configs"))) is not None:
         return KagentLacksFeatureError(
-            f"kagent does not run MCP servers yet ({servers} configured through "
-            "--mcp-config-file, --mcp-config or the global mcp.json)"
+            f"kagent's MCP client has no SSE transport, and the MCP server `{sse}` uses SSE "
+            "(switch it to \"transport\": \"http\" if the server speaks streamable HTTP)"
         )
     unknown = sorted(set(kwargs) - kimi_private.CREATE_KEYWORDS.keys())
     if unknown:  # a newer kimi-cli's keyword: kagent might not honour it
@@ -131,8 +143,14 @@ def honour_selection(original: Create) -> Create:
         except KagentNotFoundError as e:
             unavailable(current, e)
             return await original(session, **kwargs)
-        instance = await original(session, **kwargs)
-        return await attach_kagent(instance, session, launcher, current)
+        # kagent starts the MCP servers: kimi-cli's own soul must not start them a second time
+        mcp_configs = kwargs.get("mcp_configs")
+        instance = await original(session, **{**kwargs, "mcp_configs": []})
+        attached = await attach_kagent(instance, session, launcher, current)
+        if mcp_configs and not kagent_attached(attached):
+            # kagent did not start (auto): the Python kernel runs the session with its servers
+            return await original(session, **kwargs)
+        return attached
 
     return create
 
@@ -149,7 +167,7 @@ def make_launcher(
     session: Any, kwargs: dict[str, Any], *, profile: Path | None = None
 ) -> KernelLauncher:
     return KernelLauncher(
-        args=kagent_args(
+        args=[*kagent_args(
             work_dir=str(session.work_dir),
             session_id=session.id,
             config=kwargs.get("config"),
@@ -168,7 +186,7 @@ def make_launcher(
             # kimi-cli's create lets it
             max_ralph_iterations=kwargs.get("max_ralph_iterations"),
             profile=profile,
-        ),
+        ), *mcp_config_args(kwargs.get("mcp_configs"))],
         log=kimi_log,
         cwd=str(session.work_dir),
         initialize=kwargs.get("ui_mode", "shell") != "wire",
@@ -188,6 +206,12 @@ def unavailable(sel: Selection, e: Exception) -> None:
     notice(
         f"kimi-kernel: kagent unavailable ({_headline(e)}); using the Python kernel."
     )
+
+
+def kagent_attached(instance: Any) -> bool:
+    from kimi_kernel.host._soul import WireBackedSoul
+
+    return isinstance(instance.soul, WireBackedSoul)
 
 
 async def attach_kagent(

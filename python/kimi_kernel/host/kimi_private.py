@@ -181,14 +181,14 @@ CREATE_KEYWORDS: dict[str, CreateKeyword] = {
         "python", "decides how kagent is started (initialized or not) and shell reloads"
     ),
     "agent_file": CreateKeyword("flag", "--agent-file (any spec but the default agent)"),
-    "mcp_configs": CreateKeyword("refused", "any MCP server (kagent has no MCP client yet)"),
+    "mcp_configs": CreateKeyword("flag", "--mcp-config JSON (repeated; kagent starts the servers)"),
     "skills_dirs": CreateKeyword("flag", "--skills-dir (repeated)"),
     "max_steps_per_turn": CreateKeyword("flag", "--max-steps-per-turn"),
     "max_retries_per_step": CreateKeyword("flag", "--max-retries-per-step"),
     "max_ralph_iterations": CreateKeyword("flag", "--max-ralph-iterations"),
     "startup_progress": CreateKeyword("python", "progress of kimi-cli's own create (UI only)"),
     "defer_mcp_loading": CreateKeyword(
-        "python", "only matters with MCP servers, which are refused"
+        "python", "kimi-cli's shell defers its own MCP start-up; kagent starts the servers itself"
     ),
 }
 

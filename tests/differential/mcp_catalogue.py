@@ -1,0 +1,193 @@
+"""Differential scenarios for MCP servers (issue 16): real fastmcp servers started by the kernels
+from `--mcp-config` (stdio) or by the test (streamable HTTP on 127.0.0.1), tool calls with
+approvals, every kind of result, and the failure cases (a server that cannot start, one that
+speaks garbage, a call past the timeout, a server that dies mid-call).
+
+The test server is tests/mcp/kk_mcp_server.py; its tools are `kk_<name>` (`k2_<name>` for the
+second server). Whether the first turn still has to wait for the servers (the MCP loading
+events) depends on how fast each kernel starts, so most scenarios leave those events out of
+the comparison ([`without_mcp_loading`]); `mcp_loading_events` delays its server so that both
+kernels surely wait, and compares them.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .scenario import Phase, Scenario
+from .steps import Expect, Resp, Step, initialize, prompt
+from .tools_catalogue import APPROVAL_PENDING, DONE, approve, approved_turn, tc
+
+JsonObj = dict[str, Any]
+SERVER = Path(__file__).resolve().parent.parent / "mcp" / "kk_mcp_server.py"
+
+
+def stdio_server(prefix: str = "kk_", delay: float = 0.0) -> JsonObj:
+    env = {"KK_MCP_PREFIX": prefix}
+    if delay:
+        env["KK_MCP_START_DELAY"] = str(delay)
+    return {"command": sys.executable, "args": [str(SERVER), "stdio"], "env": env}
+
+
+def mcp_args(servers: JsonObj) -> tuple[str, ...]:
+    return ("--mcp-config", json.dumps({"mcpServers": servers}))
+
+
+def without_mcp_loading(lines: list[str]) -> list[str]:
+    """The transcript without the start-up wait (its StatusUpdates and MCPLoading events)."""
+    return [
+        line
+        for line in lines
+        if '"mcp_status": {' not in line and "MCPLoadingBegin" not in line and "MCPLoadingEnd" not in line
+    ]
+
+
+def mcp_scenario(
+    name: str,
+    *steps: Step,
+    scripts: tuple[str, ...],
+    servers: JsonObj,
+    **kwargs: Any,
+) -> Scenario:
+    return Scenario(name, (Phase(tuple(steps), scripts, mcp_args(servers), timeout=90.0),), **kwargs)
+
+
+# the echo model with the capabilities MCP media results need (else the turn stops, as in
+# kimi-cli: "LLM model ... does not support required capability: image_in.")
+MEDIA_MODEL = {
+    "models": {
+        "echo": {
+            "provider": "scripted",
+            "model": "echo",
+            "max_context_size": 100000,
+            "capabilities": ["image_in", "video_in"],
+        }
+    }
+}
+
+TWO_SERVERS = {"kk": stdio_server(), "k2": stdio_server("k2_")}
+
+
+def results_turn(*names: str) -> tuple[tuple[Step, ...], tuple[str, ...]]:
+    """One turn calling each tool in turn (each approved), then "done"."""
+    steps: list[Step] = [prompt("go", id="p1", wait=False)]
+    scripts: list[str] = []
+    for i, (name, args) in enumerate(TOOL_ARGS[n] for n in names):
+        scripts.append(tc(f"c{i}", name, args))
+        steps += [APPROVAL_PENDING, approve()]
+    steps.append(Expect(Resp("p1")))
+    scripts.append(DONE)
+    return tuple(steps), tuple(scripts)
+
+
+TOOL_ARGS: dict[str, tuple[str, JsonObj]] = {
+    "echo": ("kk_echo", {"text": "hi"}),
+    "image": ("kk_image", {}),
+    "audio": ("kk_audio", {}),
+    "blob": ("kk_blob", {}),
+    "structured": ("kk_structured", {"n": 21}),
+    "fail": ("kk_fail", {"why": "on purpose"}),
+    "k2_echo": ("k2_echo", {"text": "from two"}),
+}
+
+_RESULTS_STEPS, _RESULTS_SCRIPTS = results_turn(
+    "echo", "image", "audio", "blob", "structured", "fail", "k2_echo"
+)
+
+MCP_SCENARIOS_LIST: list[Scenario] = [
+    mcp_scenario(
+        "mcp_loading_events",
+        initialize(),
+        *approved_turn("p1", approve()),
+        scripts=(tc("c1", "kk_echo", {"text": "hi"}), DONE),
+        servers={"kk": stdio_server(delay=6.0)},
+    ),
+    mcp_scenario(
+        "mcp_results",
+        initialize(),
+        *_RESULTS_STEPS,
+        scripts=_RESULTS_SCRIPTS,
+        servers=TWO_SERVERS,
+        config=MEDIA_MODEL,
+    ),
+    mcp_scenario(
+        "mcp_approvals",
+        initialize(),
+        # for the session: the same tool asks no more (this turn and the next), another does
+        *approved_turn("p1", approve("approve_for_session")),
+        prompt("again", id="p2", wait=False),
+        APPROVAL_PENDING,
+        approve("reject"),
+        Expect(Resp("p2")),
+        scripts=(
+            tc("c1", "kk_echo", {"text": "one"}),
+            tc("c2", "kk_echo", {"text": "two"}),
+            DONE,
+            tc("c3", "kk_echo", {"text": "three"}),
+            tc("c4", "kk_image", {}),
+            DONE,
+        ),
+        servers={"kk": stdio_server()},
+    ),
+    Scenario(
+        "mcp_session_continued",
+        (
+            Phase(
+                (initialize(), *approved_turn("p1", approve("approve_for_session"))),
+                (tc("c1", "kk_echo", {"text": "one"}), DONE),
+                mcp_args({"kk": stdio_server()}),
+                timeout=90.0,
+            ),
+            # the next kernel remembers the approval for the session (state.json)
+            Phase(
+                (initialize(), prompt("again", id="p2")),
+                (tc("c2", "kk_echo", {"text": "two"}), DONE),
+                ("-S", "{session}", *mcp_args({"kk": stdio_server()})),
+                timeout=90.0,
+            ),
+        ),
+        cross_plans=(("oracle", "kagent"), ("kagent", "oracle")),
+    ),
+    mcp_scenario(
+        "mcp_failures",
+        initialize(),
+        # servers that cannot start fail the first turn (kimi-cli's MCPRuntimeError) ...
+        prompt("first", id="p1"),
+        # ... the others serve the next turns: a call past the timeout, then a server dying
+        # mid-call, each a tool error; the other server goes on
+        prompt("go", id="p2", wait=False),
+        APPROVAL_PENDING,
+        approve("approve_for_session"),
+        APPROVAL_PENDING,
+        approve(),
+        APPROVAL_PENDING,
+        approve(),
+        Expect(Resp("p2")),
+        scripts=(
+            tc("c1", "kk_sleep", {"seconds": 30}),
+            tc("c2", "kk_sleep", {"seconds": 0}),
+            tc("c3", "kk_crash", {}),
+            tc("c4", "k2_echo", {"text": "still here"}),
+            DONE,
+        ),
+        servers={
+            **TWO_SERVERS,
+            "missing": {"command": "/nonexistent/kk-mcp-server"},
+            "garbage": {"command": "sh", "args": ["-c", "echo 'not json-rpc'; sleep 2"]},
+        },
+        config={"mcp": {"client": {"tool_call_timeout_ms": 2500}}},
+    ),
+]
+
+MCP_SCENARIOS: dict[str, Scenario] = {s.name: s for s in MCP_SCENARIOS_LIST}
+
+# compared with the loading events (the others without them)
+WITH_LOADING = frozenset({"mcp_loading_events"})
+
+
+def view_for(name: str) -> Callable[[list[str]], list[str]]:
+    return (lambda lines: lines) if name in WITH_LOADING else without_mcp_loading

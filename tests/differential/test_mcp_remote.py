@@ -1,0 +1,129 @@
+"""Remote MCP servers over streamable HTTP on 127.0.0.1 (issue 16), oracle vs kagent: one
+server takes the OAuth token `kimi mcp auth` stored (written here by kimi-cli's own token
+storage into the sandbox's share dir, so both kernels read the same files), one a bearer
+header from the config; an OAuth server without stored tokens is skipped as unauthorized.
+Both servers (tests/mcp/kk_mcp_server.py, fastmcp) refuse requests without their token."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from kk_common.sandbox import Sandbox
+
+from . import kernels
+from .compare import describe_failure
+from .mcp_catalogue import SERVER, mcp_args, without_mcp_loading
+from .reference import diff_with_oracle
+from .runner import run_scenario
+from .scenario import Phase, Scenario
+from .steps import initialize
+from .test_tools_scenarios import _without_slash_commands
+from .tools_catalogue import DONE, approve, approved_turn, tc
+
+OAUTH_TOKEN = "kk-oauth-token-1"
+HEADER_TOKEN = "kk-header-token-2"
+
+
+def start_http(tmp: Path, prefix: str, token: str) -> tuple[subprocess.Popen[bytes], str]:
+    port_file = tmp / f"{prefix}port"
+    proc = subprocess.Popen(
+        [sys.executable, str(SERVER), "http", str(port_file), token],
+        env={**os.environ, "KK_MCP_PREFIX": prefix},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while not port_file.exists() or not port_file.read_text():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError(f"the HTTP MCP server did not start (exit {proc.poll()})")
+        time.sleep(0.05)
+    return proc, f"http://127.0.0.1:{port_file.read_text()}/mcp"
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    tmp = tmp_path_factory.mktemp("mcp-http")
+    oauth, oauth_url = start_http(tmp, "w_", OAUTH_TOKEN)
+    header, header_url = start_http(tmp, "h_", HEADER_TOKEN)
+    try:
+        yield oauth_url, header_url
+    finally:
+        for proc in (oauth, header):
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
+def store_oauth_token(url: str) -> object:
+    """Write the token as `kimi mcp auth` stores it (kimi-cli's own storage code)."""
+
+    def mutate(sandbox: Sandbox) -> None:
+        from kimi_cli.mcp_oauth import create_mcp_oauth_token_storage
+        from mcp.shared.auth import OAuthToken
+
+        saved = os.environ.get("KIMI_SHARE_DIR")
+        os.environ["KIMI_SHARE_DIR"] = str(sandbox.share)
+        try:
+            storage = create_mcp_oauth_token_storage(url)
+            token = OAuthToken(access_token=OAUTH_TOKEN, token_type="Bearer", expires_in=3600)
+            asyncio.run(storage.set_tokens(token))
+        finally:
+            if saved is None:
+                os.environ.pop("KIMI_SHARE_DIR", None)
+            else:
+                os.environ["KIMI_SHARE_DIR"] = saved
+
+    return mutate
+
+
+def test_remote_mcp_servers(servers: tuple[str, str], tmp_path_factory: pytest.TempPathFactory) -> None:
+    kernels.oracle()
+    kernels.kagent()
+    oauth_url, header_url = servers
+    config = {
+        "web": {"url": oauth_url, "auth": "oauth"},
+        "hdr": {
+            "url": header_url,
+            "transport": "http",
+            "headers": {"Authorization": f"Bearer {HEADER_TOKEN}"},
+        },
+        "nologin": {"url": oauth_url.replace("/mcp", "/elsewhere"), "auth": "oauth"},
+    }
+    scenario = Scenario(
+        "mcp_remote_http",
+        (
+            Phase(
+                (
+                    initialize(),
+                    *approved_turn("p1", approve(), approve(), approve()),
+                ),
+                (
+                    tc("c1", "w_echo", {"text": "over http"}),
+                    tc("c2", "h_structured", {"n": 2}),
+                    tc("c3", "w_fail", {"why": "remote"}),
+                    DONE,
+                ),
+                mcp_args(config),
+                timeout=90.0,
+                mutate=store_oauth_token(oauth_url),  # type: ignore[arg-type]
+            ),
+        ),
+    )
+    subject = run_scenario(scenario, ("kagent",), tmp_path_factory.mktemp("sub-remote"))
+    transcript = "\n".join(subject.normalized())
+    assert "kk-echo: over http" in transcript and "n is 2" in transcript, transcript
+    diff = diff_with_oracle(
+        scenario,
+        subject.normalized(),
+        "kagent",
+        tmp_path_factory.mktemp("remote"),
+        view=lambda lines: without_mcp_loading(_without_slash_commands(lines)),
+    )
+    assert not diff, describe_failure(subject, diff)

@@ -1,0 +1,131 @@
+"""A real MCP server (fastmcp) for the MCP tests, over stdio or streamable HTTP.
+
+Tools: `kk_echo` (text), `kk_image` (a 1x1 PNG), `kk_audio`, `kk_blob` (an embedded image
+resource), `kk_structured` (structured content), `kk_fail` (an isError result), `kk_sleep`
+(hangs past a short call timeout), `kk_crash` (the process dies mid-call), `kk_pid` (the
+server's process id, for the orphan checks).
+
+Usage: kk_mcp_server.py stdio | kk_mcp_server.py http PORT_FILE [BEARER_TOKEN]
+(http binds 127.0.0.1 on a free port and writes the port to PORT_FILE once listening).
+$KK_MCP_PREFIX replaces the `kk_` of the tool names; $KK_MCP_START_DELAY (seconds) delays
+the start (so a kernel's first turn surely waits for it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import sys
+import time
+
+from fastmcp import FastMCP
+from fastmcp.tools import ToolResult
+from mcp.types import AudioContent, BlobResourceContents, EmbeddedResource, ImageContent
+from pydantic import AnyUrl
+
+PNG_1X1 = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
+
+
+def build(prefix: str) -> FastMCP:
+    """The server; every tool name starts with `prefix` (two servers need distinct names)."""
+    mcp = FastMCP("kk-test")
+
+    @mcp.tool(name=prefix + "echo")
+    def kk_echo(text: str) -> str:
+        """Echo `text` back, prefixed."""
+        return f"kk-echo: {text}"
+
+    @mcp.tool(name=prefix + "image")
+    def kk_image() -> ImageContent:
+        """A tiny PNG image."""
+        return ImageContent(type="image", data=base64.b64encode(PNG_1X1).decode(), mimeType="image/png")
+
+    @mcp.tool(name=prefix + "audio")
+    def kk_audio() -> AudioContent:
+        """A few bytes of audio."""
+        return AudioContent(type="audio", data=base64.b64encode(b"RIFF0000").decode(), mimeType="audio/wav")
+
+    @mcp.tool(name=prefix + "blob")
+    def kk_blob() -> EmbeddedResource:
+        """An embedded image resource."""
+        blob = BlobResourceContents(
+            uri=AnyUrl("kk://pixel.png"), mimeType="image/png", blob=base64.b64encode(PNG_1X1).decode()
+        )
+        return EmbeddedResource(type="resource", resource=blob)
+
+    @mcp.tool(name=prefix + "structured")
+    def kk_structured(n: int) -> ToolResult:
+        """Structured content next to a text block."""
+        return ToolResult(content=f"n is {n}", structured_content={"n": n, "double": 2 * n})
+
+    @mcp.tool(name=prefix + "fail")
+    def kk_fail(why: str) -> str:
+        """Always fails with `why`."""
+        raise ValueError(f"kk_fail failed: {why}")
+
+    @mcp.tool(name=prefix + "sleep")
+    async def kk_sleep(seconds: float) -> str:
+        """Sleep, then answer."""
+        await asyncio.sleep(seconds)
+        return "slept"
+
+    @mcp.tool(name=prefix + "crash")
+    def kk_crash() -> str:
+        """The server process dies during the call."""
+        os._exit(3)
+
+    @mcp.tool(name=prefix + "pid")
+    def kk_pid() -> str:
+        """The server's process id."""
+        return str(os.getpid())
+
+    return mcp
+
+
+def main() -> None:
+    mode, rest = sys.argv[1], sys.argv[2:]
+    prefix = os.environ.get("KK_MCP_PREFIX", "kk_")
+    time.sleep(float(os.environ.get("KK_MCP_START_DELAY", "0")))
+    mcp = build(prefix)
+    if mode == "stdio":
+        mcp.run(show_banner=False)
+        return
+    port_file, token = rest[0], (rest[1] if len(rest) > 1 else None)
+    import socket
+
+    import uvicorn
+
+    app = mcp.http_app(path="/mcp")
+    if token:
+        from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+        from starlette.requests import Request
+        from starlette.responses import JSONResponse, Response
+
+        async def require_bearer(request: Request, call_next: RequestResponseEndpoint) -> Response:
+            if request.headers.get("authorization") != f"Bearer {token}":
+                return JSONResponse({"error": "unauthorized"}, status_code=401)
+            return await call_next(request)
+
+        app.add_middleware(BaseHTTPMiddleware, dispatch=require_bearer)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_level="warning")
+    server = uvicorn.Server(config)
+
+    async def serve() -> None:
+        task = asyncio.create_task(server.serve(sockets=[sock]))
+        while not server.started:
+            await asyncio.sleep(0.02)
+        with open(port_file, "w", encoding="utf-8") as f:
+            f.write(str(port))
+        await task
+
+    asyncio.run(serve())
+
+
+if __name__ == "__main__":
+    main()
