@@ -25,11 +25,19 @@ reaches kimi-cli's private names only through `host.kimi_private`, checked at st
 
 from __future__ import annotations
 
-from importlib import metadata as _metadata
-
-try:
-    __version__ = _metadata.version("kimi-kernel")
-except _metadata.PackageNotFoundError:  # running from a source tree
-    __version__ = "0+unknown"
-
 __all__ = ["__version__"]
+
+
+def __getattr__(name: str) -> str:
+    # computed on first use: importlib.metadata costs a start-up that `--wire` (an exec of
+    # kagent) must not pay
+    if name != "__version__":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import metadata
+
+    try:
+        version = metadata.version("kimi-kernel")
+    except metadata.PackageNotFoundError:  # running from a source tree
+        version = "0+unknown"
+    globals()["__version__"] = version
+    return version

@@ -46,6 +46,15 @@ def main(argv: Sequence[str] | None = None) -> int | str | None:
         # select the same kernel.
         os.environ["KIMI_KERNEL"] = selection.kernel
 
+    from kimi_kernel.core import _door
+
+    if _door.asks_version(split.kimi_args):
+        print(_door.versions_text())
+        return 0
+    if (argv_kagent := _door.wire_exec_argv(split.kimi_args, selection)) is not None:
+        # kagent serves the Wire client itself: same stdio, same pid
+        os.execv(argv_kagent[0], argv_kagent)
+
     doctor = _first_command(split.kimi_args)
     if doctor is not None:
         from kimi_kernel.core._doctor import run_doctor
@@ -61,14 +70,15 @@ def main(argv: Sequence[str] | None = None) -> int | str | None:
     from kimi_cli.__main__ import main as kimi_main
     from kimi_cli.cli import cli
 
-    from kimi_kernel.host._startup import mismatch_message, start
-    from kimi_kernel.host.kimi_private import KimiCliMismatchError
+    if not _door.asks_help(split.kimi_args):  # --help needs no agent stack
+        from kimi_kernel.host._startup import mismatch_message, start
+        from kimi_kernel.host.kimi_private import KimiCliMismatchError
 
-    try:
-        start(selection)
-    except KimiCliMismatchError as e:
-        print(mismatch_message(selection, e), file=sys.stderr)
-        return 1
+        try:
+            start(selection)
+        except KimiCliMismatchError as e:
+            print(mismatch_message(selection, e), file=sys.stderr)
+            return 1
     epilog = cli.info.epilog or ""
     if KERNEL_HELP not in str(epilog):
         cli.info.epilog = f"{KERNEL_HELP}\n\n{epilog}"

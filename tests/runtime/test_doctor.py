@@ -100,11 +100,23 @@ def test_console_script_keeps_kimi_cli_commands(tmp_path: Path) -> None:
     sb = make_sandbox(tmp_path, [])
     env = sb.env(COLUMNS="200")
     version = doctor("--version", env=env, cwd=tmp_path)
-    assert (version.returncode, version.stdout.strip()) == (0, "kimi, version 1.51.0")
-    helped = doctor("--kernel", "python", "--help", env=env, cwd=tmp_path)
-    assert helped.returncode == 0, helped
-    assert "--kernel [rust|python|auto]" in helped.stdout
-    assert "--print" in helped.stdout and "--wire" in helped.stdout
+    assert version.returncode == 0, version
+    ours, kagent, kimi_cli = version.stdout.strip().splitlines()
+    assert ours.startswith("kimi-kernel 0.") and kimi_cli == "kimi-cli 1.51.0", version.stdout
+    assert kagent.startswith("kagent 0.") and kagent.endswith(f"({BIN_DIR / 'kagent'})"), kagent
+    # answered from package metadata and `kagent --version`: kimi-cli is not imported
+    traced = doctor("--version", env={**env, "PYTHONPROFILEIMPORTTIME": "1"}, cwd=tmp_path)
+    assert "kimi_cli" not in traced.stderr and "kimi_kernel.cli" in traced.stderr, traced.stderr[-2000:]
+    for kernel in ("python", "rust"):
+        helped = doctor(
+            "--kernel", kernel, "--help", env={**env, "PYTHONPROFILEIMPORTTIME": "1"}, cwd=tmp_path
+        )
+        assert helped.returncode == 0, helped
+        assert "--kernel [rust|python|auto]" in helped.stdout
+        assert "--print" in helped.stdout and "--wire" in helped.stdout
+        # kimi-cli's command line only: neither its agent stack nor kimi-kernel's hook
+        for module in ("kimi_cli.app", "kimi_cli.soul", "kimi_kernel.host"):
+            assert f" {module}\n" not in helped.stderr, (kernel, module)
     info = doctor("info", env=env, cwd=tmp_path)
     assert info.returncode == 0, info
     assert "1.51.0" in info.stdout
