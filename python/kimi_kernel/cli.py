@@ -28,6 +28,24 @@ def _first_command(args: Sequence[str]) -> tuple[int, str] | None:
     return None
 
 
+_NOT_SHELL = frozenset({"--print", "--quiet", "--wire", "--acp", "-p", "--prompt", "-c", "--command"})
+
+
+def _install_door_ui(kimi_args: Sequence[str]) -> None:
+    """kimi-cli's hints and banner under our command (host._door_ui); a kimi-cli without the
+    names it patches keeps its own texts."""
+    from kimi_kernel.core._door import scan_options
+    from kimi_kernel.host import _door_ui
+
+    options, end = scan_options(kimi_args)
+    try:
+        _door_ui.install_hints()
+        if end == len(kimi_args) and not {name for name, _ in options} & _NOT_SHELL:
+            _door_ui.install_shell()
+    except (ImportError, AttributeError):
+        return
+
+
 def main(argv: Sequence[str] | None = None) -> int | str | None:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -79,6 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int | str | None:
         except KimiCliMismatchError as e:
             print(mismatch_message(selection, e), file=sys.stderr)
             return 1
+        _install_door_ui(split.kimi_args)
     epilog = cli.info.epilog or ""
     if KERNEL_HELP not in str(epilog):
         cli.info.epilog = f"{KERNEL_HELP}\n\n{epilog}"

@@ -112,6 +112,10 @@ def test_shell_prompt_approval_answer(tmp_path: Path) -> None:
     term = Pty(argv, env, tmp_path)
     try:
         at = term.expect(r"Session")
+        # the banner names the kernel (here the oracle's Wire server stands in for kagent)
+        # and offers no other product
+        at = term.expect(r"Kernel: rust \(Kimi Code CLI 1\.51\.0, pid \d+\)", since=0)
+        assert "/upgrade" not in term.screen(), term.screen()[-3000:]
         time.sleep(2)  # let prompt_toolkit take the terminal
         term.type("run the echo")
         at = term.expect(r"Shell is requesting approval to run command", since=at)
@@ -126,6 +130,8 @@ def test_shell_prompt_approval_answer(tmp_path: Path) -> None:
             f"shell did not exit cleanly ({code}):\n{term.screen()[-2000:]}"
         )
         assert "Bye!" in term.screen()
+        assert "/upgrade" not in term.screen() and "install" not in term.screen().split("Bye!")[-1]
+        assert "To resume this session: kimi-kernel -r " in term.screen(), term.screen()[-2000:]
     finally:
         term.close()
     assert_gone(pid)
