@@ -91,6 +91,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
     logging::info(&format!("kagent {} starting", env!("CARGO_PKG_VERSION")));
     if !cli.wire {
         logging::info("no --wire given; kagent only has the Wire mode and runs it");
+        if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+            // a person typed `kagent`: say what it waits for rather than wait silently
+            eprintln!(
+                "kagent serves the Wire protocol (JSON-RPC lines on stdin) to kimi-kernel and Wire clients; to chat, run `kimi-kernel`. Ctrl-D quits."
+            );
+        }
     }
     for flag in cli.unbuilt_flags() {
         logging::warn(&format!(
