@@ -393,6 +393,9 @@ async def handshake(
         # kagent's extension: kimi-cli reports hook activity to initialized Wire clients
         # only, never to these UIs; hooks still run
         "report_hooks": False,
+        # kagent's extension: a provider error names its class and status (error.data), so
+        # print mode's exit code is kimi-cli's (75 for a retryable failure)
+        "provider_error_data": True,
     }
     if external_tools:
         params["external_tools"] = external_tools
