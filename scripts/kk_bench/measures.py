@@ -21,6 +21,7 @@ Metrics (names are the keys of dist/bench.json):
                     of SOUL_PARTS text parts after a warm-up turn
   soul_us_per_event soul_turn_ms / events of that turn (WireBackedSoul for kagent, KimiSoul for
                     python)
+  door_*            the commands a user types, `kimi-kernel` against `kimi` (see bench.door)
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from typing import Any
 
 from kk_common.sandbox import Sandbox
 
+from kk_bench import door
 from kk_bench.kernels import PYTHON, Binaries
 from kk_bench.wire import JsonObj, Kernel, WireError
 
@@ -227,8 +229,9 @@ class Plan:
             "startup": lambda n, sb: startup(bins, n, sb),
             "shell20": lambda n, sb: shell20(bins, n, sb),
             "soul": lambda n, sb: soul(bins, n, sb),
+            "door": lambda n, sb: door.door(bins, n, sb),
         }
-        wanted = [m for m in ("startup", "shell20", "replay", "soul") if not only or m in only]
+        wanted = [m for m in ("startup", "shell20", "replay", "soul", "door") if not only or m in only]
         if "replay" in wanted:
             session = make_replay_session(bins, Sandbox(workdir / "replay"))
 

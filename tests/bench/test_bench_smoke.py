@@ -53,3 +53,14 @@ def test_replay_and_soul_kagent(bins: kernels.Binaries, tmp_path: Path) -> None:
     assert got["replay_ms"] > 0 and got["replay_rss_mb"] > 0
     got = measures.soul(bins, KAGENT, Sandbox(tmp_path / "soul"))
     assert got["soul_events"] >= measures.SOUL_PARTS and got["soul_us_per_event"] > 0
+
+
+def test_door_both_commands(bins: kernels.Binaries, tmp_path: Path) -> None:
+    """`kimi-kernel` and `kimi` through every door measure: print turn, tree RSS (kimi-kernel's
+    counts kagent too), wire ready, --version, shell to its input box in a pty."""
+    from kk_bench import door, report
+
+    got = {name: door.door(bins, name, Sandbox(tmp_path / name)) for name in (KAGENT, PYTHON)}
+    for name, metrics in got.items():
+        assert set(metrics) == {row.metric for row in report.DOOR_ROWS}, name
+        assert all(v > 0 for v in metrics.values()), (name, metrics)
