@@ -19,12 +19,13 @@ KERNEL_HELP = (
 
 
 def _first_command(args: Sequence[str]) -> tuple[int, str] | None:
-    """Index and name of `doctor` when it is the subcommand (first non-option argument)."""
-    for i, arg in enumerate(args):
-        if arg == "--":
-            return None
-        if not arg.startswith("-"):
-            return (i, arg) if arg == "doctor" else None
+    """Index and name of `doctor` when it is the subcommand (the first argument that is not
+    a global option or an option's value: `kimi-kernel --config-file F doctor` works)."""
+    from kimi_kernel.core._door import scan_options
+
+    _, end = scan_options(args)
+    if end < len(args) and args[end] == "doctor":
+        return end, "doctor"
     return None
 
 

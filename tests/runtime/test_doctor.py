@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 from runtime._kk import (
     BIN_DIR,
     Missing,
+    kagent_bin,
     make_sandbox,
     oracle_kagent,
     require_installed,
@@ -80,6 +82,11 @@ def test_doctor_text_reports_a_strict_failure(tmp_path: Path) -> None:
             "KIMI_KERNEL_BIN at a kagent executable built for this machine, or unset it."
         ),
         "effect:    kimi-kernel will refuse to start (rust is strict)",
+        "versions:  kimi-kernel 0.1.0, kagent unknown, kimi-cli 1.51.0, "
+        f"Python {sys.version.split()[0]}",
+        f"PROBLEM:   no model is configured ({sb.share / 'config.toml'} does not exist); fix: "
+        "run `kimi-kernel` and send /login, or write default_model and [models] into that file",
+        "next run:  none: kimi-kernel refuses to start (rust is strict and kagent cannot run)",
     ]
 
 
@@ -120,3 +127,41 @@ def test_console_script_keeps_kimi_cli_commands(tmp_path: Path) -> None:
     info = doctor("info", env=env, cwd=tmp_path)
     assert info.returncode == 0, info
     assert "1.51.0" in info.stdout
+
+
+def test_doctor_predicts_the_next_run(tmp_path: Path) -> None:
+    """After global options; the four versions; one line on the kernel of the next run; a
+    failure with the fix for no model, an unusable share dir, a session refused under rust."""
+    sb = make_sandbox(tmp_path, [])
+    env = sb.env(KIMI_KERNEL_BIN=str(kagent_bin()))
+
+    def run(*args: str, **extra: str) -> tuple[int, dict[str, object], str]:
+        proc = doctor(*args, "doctor", "--json", env={**env, **extra}, cwd=tmp_path)
+        text = doctor(*args, "doctor", env={**env, **extra}, cwd=tmp_path).stdout
+        return proc.returncode, json.loads(proc.stdout), text
+
+    code, report, text = run("--kernel", "rust", "--config-file", str(sb.config))
+    assert code == 0 and report["problems"] == [], report
+    assert report["next_run"] == "rust (kagent 0.1.0)", report
+    versions = report["versions"]
+    assert isinstance(versions, dict) and set(versions) == {"kimi-kernel", "kagent", "kimi-cli", "python"}
+    assert versions["kimi-cli"] == "1.51.0", versions
+    assert "next run:  rust (kagent 0.1.0)" in text and "versions:  kimi-kernel " in text, text
+
+    no_model = tmp_path / "no-model.toml"
+    no_model.write_text("telemetry = false\n", encoding="utf-8")
+    code, report, text = run("--config-file", str(no_model))
+    assert code == 1, report
+    assert any("no model is configured" in str(p) and "fix:" in str(p) for p in report["problems"]), report  # type: ignore[attr-defined]
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("", encoding="utf-8")
+    code, report, _ = run("--config-file", str(sb.config), KIMI_SHARE_DIR=str(blocker / "share"))
+    assert code == 1, report
+    assert any("share dir" in str(p) and "fix:" in str(p) for p in report["problems"]), report  # type: ignore[attr-defined]
+
+    (sb.share / "mcp.json").write_text('{"mcpServers": {"x": {"command": "true"}}}', encoding="utf-8")
+    code, report, _ = run("--kernel", "rust", "--config-file", str(sb.config))
+    assert code == 1 and str(report["next_run"]).startswith("none: the session is refused"), report
+    code, report, _ = run("--kernel", "auto", "--config-file", str(sb.config))
+    assert code == 0 and str(report["next_run"]).startswith("python (auto: kagent does not run"), report
