@@ -3,9 +3,11 @@ kimi-cli 1.51's `kimi` (the Python slot), each from process start, in fresh sand
 
 Metrics (keys of dist/bench.json):
   door_print_ms       `--print -p hi`, one scripted turn: start -> exit
-  door_print_rss_mb   peak RSS of that run's process tree: the sum over its processes (the
-                      command and every descendant, e.g. kagent) of each one's VmHWM, sampled
-                      every few milliseconds until it exits (Linux only)
+  door_print_rss_mb   peak memory of that run's process tree: the largest sum, over the
+                      command and its live descendants (e.g. kagent), of each one's PSS
+                      (resident pages, shared ones split between their users: a child forked
+                      before exec does not count the parent's pages twice), sampled every few
+                      milliseconds until it exits (Linux only)
   door_wire_ms        `--wire`: start -> the `initialize` response is read
   door_version_ms     `--version`: start -> exit
   door_shell_ms       the interactive shell in a pty (120x40): start -> its input box
@@ -60,19 +62,19 @@ def _tree(root: int) -> list[int]:
     return out
 
 
-def _hwm_kib(pid: int) -> int | None:
+def _pss_kib(pid: int) -> int:
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
                 return int(line.split()[1])
     except (OSError, ValueError):
-        return None
-    return None
+        return 0
+    return 0
 
 
 def run_tree(argv: list[str], sb: Sandbox, timeout: float = 240.0) -> tuple[float, float, int, str]:
-    """Run `argv` to its exit: (seconds, peak tree RSS in MB, exit code, stderr tail)."""
-    peaks: dict[int, int] = {}
+    """Run `argv` to its exit: (seconds, peak tree PSS in MB, exit code, stderr tail)."""
+    peak = 0
     err_path = sb.root / "door-stderr.txt"
     started = time.perf_counter()
     with err_path.open("wb") as err:
@@ -85,14 +87,11 @@ def run_tree(argv: list[str], sb: Sandbox, timeout: float = 240.0) -> tuple[floa
             if time.monotonic() > deadline:
                 proc.kill()
                 raise WireError(f"{argv[0]} did not exit within {timeout:g}s")
-            for pid in _tree(proc.pid):
-                hwm = _hwm_kib(pid)
-                if hwm is not None:
-                    peaks[pid] = max(peaks.get(pid, 0), hwm)
+            peak = max(peak, sum(_pss_kib(pid) for pid in _tree(proc.pid)))
             time.sleep(0.003)
     seconds = time.perf_counter() - started
     tail = err_path.read_text(encoding="utf-8", errors="replace")[-2000:]
-    return seconds, round(sum(peaks.values()) * 1024 / 1e6, 2), proc.returncode, tail
+    return seconds, round(peak * 1024 / 1e6, 2), proc.returncode, tail
 
 
 def print_turn(bins: Binaries, name: str, sb: Sandbox) -> Metrics:

@@ -43,7 +43,7 @@ DOOR_ROWS: tuple[Row, ...] = (
     Row("door_wire_ms", "`--wire`: start -> `initialize` response (ms)"),
     Row("door_version_ms", "`--version`: start -> exit (ms)"),
     Row("door_shell_ms", "shell in a pty: start -> input box (ms)"),
-    Row("door_print_rss_mb", "peak RSS of the process tree, `--print -p hi` (MB)"),
+    Row("door_print_rss_mb", "peak memory (PSS) of the process tree, `--print -p hi` (MB)"),
 )
 
 
