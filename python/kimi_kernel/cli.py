@@ -41,8 +41,11 @@ def _install_door_ui(kimi_args: Sequence[str]) -> None:
     options, end = scan_options(kimi_args)
     try:
         _door_ui.install_hints()
-        if end == len(kimi_args) and not {name for name, _ in options} & _NOT_SHELL:
+        names = {name for name, _ in options}
+        if end == len(kimi_args) and not names & _NOT_SHELL:
             _door_ui.install_shell()
+        if "--verbose" in names and names & {"--print", "--quiet"}:
+            _door_ui.install_kernel_line()
     except (ImportError, AttributeError):
         return
 

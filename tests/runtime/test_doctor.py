@@ -137,10 +137,10 @@ def test_doctor_predicts_the_next_run(tmp_path: Path) -> None:
 
     def run(*args: str, **extra: str) -> tuple[int, dict[str, object], str]:
         proc = doctor(*args, "doctor", "--json", env={**env, **extra}, cwd=tmp_path)
-        text = doctor(*args, "doctor", env={**env, **extra}, cwd=tmp_path).stdout
-        return proc.returncode, json.loads(proc.stdout), text
+        return proc.returncode, json.loads(proc.stdout), ""
 
-    code, report, text = run("--kernel", "rust", "--config-file", str(sb.config))
+    code, report, _ = run("--kernel", "rust", "--config-file", str(sb.config))
+    text = doctor("--kernel", "rust", "--config-file", str(sb.config), "doctor", env=env, cwd=tmp_path).stdout
     assert code == 0 and report["problems"] == [], report
     assert report["next_run"] == "rust (kagent 0.1.0)", report
     versions = report["versions"]
@@ -150,7 +150,7 @@ def test_doctor_predicts_the_next_run(tmp_path: Path) -> None:
 
     no_model = tmp_path / "no-model.toml"
     no_model.write_text("telemetry = false\n", encoding="utf-8")
-    code, report, text = run("--config-file", str(no_model))
+    code, report, _ = run("--config-file", str(no_model))
     assert code == 1, report
     assert any("no model is configured" in str(p) and "fix:" in str(p) for p in report["problems"]), report  # type: ignore[attr-defined]
 

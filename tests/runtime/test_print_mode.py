@@ -8,6 +8,7 @@ real kagent binary."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -87,3 +88,18 @@ def test_exit_codes_of_provider_failures_are_kimi_clis(tmp_path: Path) -> None:
                 env=sb.env(), capture_output=True, text=True, timeout=240, check=False,
             )
             assert oracle.returncode == expected, oracle
+
+
+def test_verbose_print_names_the_kernel(tmp_path: Path) -> None:
+    """--print --verbose: one stderr line says which kernel ran the session."""
+    sb = make_sandbox(tmp_path, [HELLO])
+    rust = run_kk(sb, "--kernel", "rust", "--print", "--verbose", "-p", "hi", env=sb.env())
+    assert rust.returncode == 0, rust
+    assert re.search(r"^kimi-kernel: kernel rust \(kagent \d+\.\d+\.\d+, pid \d+\)$", rust.stderr, re.M), (
+        rust.stderr
+    )
+    py = run_kk(sb, "--kernel", "python", "--print", "--verbose", "-p", "hi", env=sb.env())
+    assert py.returncode == 0, py
+    assert "kimi-kernel: kernel python (kimi-cli's KimiSoul)\n" in py.stderr, py.stderr
+    quiet = run_kk(sb, "--kernel", "rust", "--print", "-p", "hi", env=sb.env())
+    assert "kimi-kernel: kernel" not in quiet.stderr, quiet.stderr

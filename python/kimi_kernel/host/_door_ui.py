@@ -6,7 +6,8 @@ other product, and the shell's welcome banner says which kernel runs the session
 * kimi-cli's update check and its migration tips (KIMI_CLI_NO_AUTO_UPDATE, kimi-cli's own
   switch, unless the user set it), the welcome card and the goodbye that offer to install
   another product are left out;
-* the banner gains a `Kernel:` line (rust: kagent and its version; python).
+* the banner gains a `Kernel:` line (rust: kagent and its version; python), and print mode
+  with --verbose says the same on stderr.
 
 Every kimi-cli name is reached through kimi_private (DOOR_NEEDS)."""
 
@@ -66,3 +67,19 @@ def install_shell() -> None:
     """The interactive shell: the banner names the kernel, the goodbye nudges to nothing."""
     kimi_private.edit_shell_welcome(shell_welcome)
     kimi_private.replace_shell_goodbye(goodbye)
+
+
+def install_kernel_line() -> None:
+    """Print mode with --verbose (which kimi-cli 1.51 accepts and ignores): one line on stderr
+    naming the kernel each session runs on."""
+    from kimi_kernel.host._notice import notice
+
+    def make(original: Any) -> Any:
+        async def create(session: Any, **kwargs: Any) -> Any:
+            instance = await original(session, **kwargs)
+            notice(f"kimi-kernel: kernel {kernel_line(instance.soul)}")
+            return instance
+
+        return create
+
+    kimi_private.wrap_create(make)
