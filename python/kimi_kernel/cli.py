@@ -73,7 +73,12 @@ def main(argv: Sequence[str] | None = None) -> int | str | None:
     if _door.asks_version(split.kimi_args):
         print(_door.versions_text())
         return 0
-    if (argv_kagent := _door.wire_exec_argv(split.kimi_args, selection)) is not None:
+    from kimi_kernel.host._skills_dir import bundled_skills_dir
+
+    argv_kagent = _door.wire_exec_argv(
+        split.kimi_args, selection, builtin_skills_dir=bundled_skills_dir
+    )
+    if argv_kagent is not None:
         # kagent serves the Wire client itself: same stdio, same pid
         os.execv(argv_kagent[0], argv_kagent)
 

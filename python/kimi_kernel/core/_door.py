@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import subprocess
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -183,10 +183,15 @@ def _needs_the_hook(config_path: Path, share: Path) -> str | None:
 
 
 def wire_exec_argv(
-    args: Sequence[str], selection: Selection, env: Mapping[str, str] | None = None
+    args: Sequence[str],
+    selection: Selection,
+    env: Mapping[str, str] | None = None,
+    *,
+    builtin_skills_dir: Callable[[], str | None] = lambda: None,
 ) -> list[str] | None:
     """The kagent command line that serves this `kimi-kernel --wire` run itself, or None when
-    the run takes the usual path through kimi-cli."""
+    the run takes the usual path through kimi-cli. `builtin_skills_dir` gives kimi-cli's
+    bundled skills (the host knows where; kagent lists them as its built-in skills)."""
     from kimi_kernel.core._launch import kagent_args
     from kimi_kernel.core._locate import KagentNotFoundError, locate
 
@@ -204,6 +209,8 @@ def wire_exec_argv(
         return None  # kimi-cli's parser words the error
     if "config" in kw and not kw["config"].is_file():
         return None
+    if not all(Path(d).is_dir() for d in kw["skills_dirs"]):
+        return None
     share_raw = env.get("KIMI_SHARE_DIR")
     share = Path(share_raw) if share_raw else Path.home() / ".kimi"
     config_path = kw.get("config") or default_config_file(env)
@@ -216,6 +223,7 @@ def wire_exec_argv(
     flags = kagent_args(
         work_dir=kw.pop("work_dir", os.getcwd()),
         session_id=kw.pop("session_id", None) or str(uuid.uuid4()),
+        builtin_skills_dir=builtin_skills_dir(),
         **kw,
     )
     return [str(located.path), *flags]
