@@ -73,14 +73,15 @@ def main(argv: Sequence[str] | None = None) -> int | str | None:
     if _door.asks_version(split.kimi_args):
         print(_door.versions_text())
         return 0
-    from kimi_kernel.host._skills_dir import bundled_skills_dir
+    if "--wire" in split.kimi_args:
+        from kimi_kernel.host._skills_dir import bundled_skills_dir
 
-    argv_kagent = _door.wire_exec_argv(
-        split.kimi_args, selection, builtin_skills_dir=bundled_skills_dir
-    )
-    if argv_kagent is not None:
-        # kagent serves the Wire client itself: same stdio, same pid
-        os.execv(argv_kagent[0], argv_kagent)
+        argv_kagent = _door.wire_exec_argv(
+            split.kimi_args, selection, builtin_skills_dir=bundled_skills_dir
+        )
+        if argv_kagent is not None:
+            # kagent serves the Wire client itself: same stdio, same pid
+            os.execv(argv_kagent[0], argv_kagent)
 
     doctor = _first_command(split.kimi_args)
     if doctor is not None:

@@ -18,7 +18,6 @@ Nothing here imports kimi-cli or asyncio.
 from __future__ import annotations
 
 import os
-import subprocess
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -86,6 +85,8 @@ def _dist_version(name: str) -> str:
 
 def kagent_version_line() -> str:
     """`kagent X.Y.Z (path)`, or why kagent cannot be asked."""
+    import subprocess
+
     from kimi_kernel.core._locate import KagentNotFoundError, locate
 
     try:
