@@ -152,13 +152,17 @@ def _flag_kwargs(options: list[tuple[str, str | None]]) -> dict[str, Any]:
     return kw
 
 
-def _read_table(path: Path) -> dict[str, Any] | None:
+def _read_table(path: Path, *, only_if: str | None = None) -> dict[str, Any] | None:
+    """The file's table ({} when it does not exist or, with `only_if`, when that key does not
+    occur in its text: nothing to look at, and no TOML parser to import); None: unreadable."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return {}
     except OSError:
         return None
+    if only_if is not None and only_if not in text:
+        return {}
     try:
         return _parse_config_text(text, json_first=path.suffix.lower() == ".json")
     except ValueError:
@@ -169,13 +173,13 @@ def _needs_the_hook(config_path: Path, share: Path) -> str | None:
     """Why the session must go through kimi-cli and kimi-kernel's hook, or None: the global
     MCP servers and Ralph mode in the config are for the hook to refuse or run (and an
     unreadable file is for kimi-cli to report)."""
-    config = _read_table(config_path)
+    config = _read_table(config_path, only_if="max_ralph_iterations")
     if config is None:
         return f"{config_path} is not readable as a config"
     loop_control = config.get("loop_control")
     if isinstance(loop_control, dict) and loop_control.get("max_ralph_iterations"):
         return "[loop_control] max_ralph_iterations"
-    mcp = _read_table(share / "mcp.json")
+    mcp = _read_table(share / "mcp.json", only_if="mcpServers")
     if mcp is None:
         return f"{share / 'mcp.json'} is not readable"
     if mcp.get("mcpServers"):
