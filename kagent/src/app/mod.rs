@@ -377,7 +377,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         logging::error(&format!("finishing session failed: {e}"));
     }
     if !session.is_empty() && session.dir.exists() {
-        eprintln!("\nTo resume this session: kagent -S {}", session.id);
+        // the command that resumes it: kimi-kernel's front door, which execs kagent, names its own
+        let resume = std::env::var("KAGENT_RESUME_COMMAND").unwrap_or_else(|_| "kagent -S".into());
+        eprintln!("\nTo resume this session: {resume} {}", session.id);
     }
     Ok(match exit {
         Exit::StdinClosed => 0,
