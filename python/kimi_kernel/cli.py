@@ -80,7 +80,9 @@ def main(argv: Sequence[str] | None = None) -> int | str | None:
             split.kimi_args, selection, builtin_skills_dir=bundled_skills_dir
         )
         if argv_kagent is not None:
-            # kagent serves the Wire client itself: same stdio, same pid
+            # kagent serves the Wire client itself: same stdio, same pid; its resume hint
+            # names our command
+            os.environ["KAGENT_RESUME_COMMAND"] = "kimi-kernel -r"
             os.execv(argv_kagent[0], argv_kagent)
 
     doctor = _first_command(split.kimi_args)

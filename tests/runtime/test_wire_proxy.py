@@ -324,6 +324,7 @@ def test_wire_is_kagent_itself_unless_the_proxy_is_asked_for(tmp_path: Path) -> 
             assert texts(seen) == "Hello from the kernel"
             client.close_stdin()
             assert client.wait(timeout=T) == 0
+            assert "To resume this session: kimi-kernel -r " in client.stderr_text()
         assert not (sb.share / "logs" / "kimi.log").exists()  # kimi-cli never ran
     sessions = sorted(p.parent for p in sb.share.glob("sessions/*/*/context.jsonl"))
     assert len(sessions) == 2, sessions
