@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from kimi_kernel.core._argv import UsageError, split_args
 from kimi_kernel.core._select import KernelSelectionError, select_kernel
@@ -50,6 +51,21 @@ def _install_door_ui(kimi_args: Sequence[str]) -> None:
         return
 
 
+def _profile_args() -> dict[str, Any]:
+    """kagent's `--profile` (issue 14: kimi-cli's texts for kagent, host._profile), for the
+    Wire exec as for every kagent the host starts; {} in an installation without profiles."""
+    import importlib
+
+    name = "kimi_kernel.host._profile"
+    try:
+        profiles = importlib.import_module(name)
+    except ModuleNotFoundError as e:
+        if e.name != name:  # the module is there but broken: say so
+            raise
+        return {}
+    return {"profile": profiles.ensure_profile()}
+
+
 def main(argv: Sequence[str] | None = None) -> int | str | None:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -77,7 +93,10 @@ def main(argv: Sequence[str] | None = None) -> int | str | None:
         from kimi_kernel.host._skills_dir import bundled_skills_dir
 
         argv_kagent = _door.wire_exec_argv(
-            split.kimi_args, selection, builtin_skills_dir=bundled_skills_dir
+            split.kimi_args,
+            selection,
+            builtin_skills_dir=bundled_skills_dir,
+            more_kagent_args=_profile_args,
         )
         if argv_kagent is not None:
             # kagent serves the Wire client itself: same stdio, same pid; its resume hint

@@ -193,10 +193,12 @@ def wire_exec_argv(
     env: Mapping[str, str] | None = None,
     *,
     builtin_skills_dir: Callable[[], str | None] = lambda: None,
+    more_kagent_args: Callable[[], Mapping[str, Any]] = dict,
 ) -> list[str] | None:
     """The kagent command line that serves this `kimi-kernel --wire` run itself, or None when
     the run takes the usual path through kimi-cli. `builtin_skills_dir` gives kimi-cli's
-    bundled skills (the host knows where; kagent lists them as its built-in skills)."""
+    bundled skills (the host knows where; kagent lists them as its built-in skills);
+    `more_kagent_args`, further keywords of kagent_args the host supplies."""
     from kimi_kernel.core._launch import kagent_args
     from kimi_kernel.core._locate import KagentNotFoundError, locate
 
@@ -230,5 +232,6 @@ def wire_exec_argv(
         session_id=kw.pop("session_id", None) or str(uuid.uuid4()),
         builtin_skills_dir=builtin_skills_dir(),
         **kw,
+        **more_kagent_args(),
     )
     return [str(located.path), *flags]
