@@ -9,7 +9,10 @@
   found and answers `initialize`, else the Python kernel with a one-line notice, and moves a
   session to the Python kernel if kagent dies mid-turn.
 * `kimi-kernel doctor [--json]`: the selected kernel and why, the kagent binary, where it was
-  found and every place looked, its `--version`, and whether the handshake works.
+  found and every place looked, its `--version`, whether the handshake works, the versions,
+  the problems a run would hit (with their fixes) and which kernel the next run uses.
+* The front door (`core._door`): `--version` without kimi-cli; `--wire` under rust/auto execs
+  kagent unless `KIMI_KERNEL_WIRE=proxy` or the session is one the hook decides on.
 
 kagent is found (module `_locate`) from `$KIMI_KERNEL_BIN`, then the binary this installed
 distribution ships (its RECORD), then `PATH` (absolute entries only). `$KIMI_KERNEL_INIT_TIMEOUT`
@@ -25,11 +28,19 @@ reaches kimi-cli's private names only through `host.kimi_private`, checked at st
 
 from __future__ import annotations
 
-from importlib import metadata as _metadata
-
-try:
-    __version__ = _metadata.version("kimi-kernel")
-except _metadata.PackageNotFoundError:  # running from a source tree
-    __version__ = "0+unknown"
-
 __all__ = ["__version__"]
+
+
+def __getattr__(name: str) -> str:
+    # computed on first use: importlib.metadata costs a start-up that `--wire` (an exec of
+    # kagent) must not pay
+    if name != "__version__":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import metadata
+
+    try:
+        version = metadata.version("kimi-kernel")
+    except metadata.PackageNotFoundError:  # running from a source tree
+        version = "0+unknown"
+    globals()["__version__"] = version
+    return version

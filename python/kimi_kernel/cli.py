@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from kimi_kernel.core._argv import UsageError, split_args
 from kimi_kernel.core._select import KernelSelectionError, select_kernel
@@ -23,14 +24,44 @@ _SUBCOMMANDS = ("doctor", "profile")
 
 
 def _first_command(args: Sequence[str]) -> tuple[int, str] | None:
-    """Index and name of `doctor` or `profile` when it is the subcommand (first non-option
-    argument)."""
-    for i, arg in enumerate(args):
-        if arg == "--":
-            return None
-        if not arg.startswith("-"):
-            return (i, arg) if arg in _SUBCOMMANDS else None
+    """Index and name of `doctor` or `profile` when it is the subcommand (the first argument
+    that is not a global option or an option's value: `kimi-kernel --config-file F doctor`
+    works)."""
+    from kimi_kernel.core._door import scan_options
+
+    _, end = scan_options(args)
+    if end < len(args) and args[end] in _SUBCOMMANDS:
+        return end, args[end]
     return None
+
+
+_NOT_SHELL = frozenset({"--print", "--quiet", "--wire", "--acp", "-p", "--prompt", "-c", "--command"})
+
+
+def _install_door_ui(kimi_args: Sequence[str]) -> None:
+    """kimi-cli's hints and banner under our command (host._door_ui); a kimi-cli without the
+    names it patches keeps its own texts."""
+    from kimi_kernel.core._door import scan_options
+    from kimi_kernel.host import _door_ui
+
+    options, end = scan_options(kimi_args)
+    try:
+        _door_ui.install_hints()
+        names = {name for name, _ in options}
+        if end == len(kimi_args) and not names & _NOT_SHELL:
+            _door_ui.install_shell()
+        if "--verbose" in names and names & {"--print", "--quiet"}:
+            _door_ui.install_kernel_line()
+    except (ImportError, AttributeError):
+        return
+
+
+def _profile_args() -> dict[str, Any]:
+    """kagent's `--profile` (kimi-cli's texts and tool definitions, host._profile; a cached
+    file), for the Wire exec as for every kagent the host starts."""
+    from kimi_kernel.host._profile import ensure_profile
+
+    return {"profile": ensure_profile()}
 
 
 def main(argv: Sequence[str] | None = None) -> int | str | None:
@@ -54,6 +85,27 @@ def main(argv: Sequence[str] | None = None) -> int | str | None:
     command = _first_command(split.kimi_args)
     if command is not None and command[1] == "profile":
         return run_profile(split.kimi_args[command[0] + 1 :])
+
+    from kimi_kernel.core import _door
+
+    if command is None and _door.asks_version(split.kimi_args):
+        print(_door.versions_text())
+        return 0
+    if command is None and "--wire" in split.kimi_args:
+        from kimi_kernel.host._skills_dir import bundled_skills_dir
+
+        argv_kagent = _door.wire_exec_argv(
+            split.kimi_args,
+            selection,
+            builtin_skills_dir=bundled_skills_dir,
+            more_kagent_args=_profile_args,
+        )
+        if argv_kagent is not None:
+            # kagent serves the Wire client itself: same stdio, same pid; its resume hint
+            # names our command
+            os.environ["KAGENT_RESUME_COMMAND"] = "kimi-kernel -r"
+            os.execv(argv_kagent[0], argv_kagent)
+
     if command is not None:
         from kimi_kernel.core._doctor import run_doctor
 
@@ -68,14 +120,16 @@ def main(argv: Sequence[str] | None = None) -> int | str | None:
     from kimi_cli.__main__ import main as kimi_main
     from kimi_cli.cli import cli
 
-    from kimi_kernel.host._startup import mismatch_message, start
-    from kimi_kernel.host.kimi_private import KimiCliMismatchError
+    if not _door.asks_help(split.kimi_args):  # --help needs no agent stack
+        from kimi_kernel.host._startup import mismatch_message, start
+        from kimi_kernel.host.kimi_private import KimiCliMismatchError
 
-    try:
-        start(selection)
-    except KimiCliMismatchError as e:
-        print(mismatch_message(selection, e), file=sys.stderr)
-        return 1
+        try:
+            start(selection)
+        except KimiCliMismatchError as e:
+            print(mismatch_message(selection, e), file=sys.stderr)
+            return 1
+        _install_door_ui(split.kimi_args)
     epilog = cli.info.epilog or ""
     if KERNEL_HELP not in str(epilog):
         cli.info.epilog = f"{KERNEL_HELP}\n\n{epilog}"

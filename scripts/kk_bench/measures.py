@@ -24,6 +24,7 @@ Metrics (names are the keys of dist/bench.json):
   mcp_ready_ms      with 2 stdio MCP servers configured (tests/mcp/kk_mcp_server.py, fastmcp):
                     spawn -> the response of a first one-step turn, which waits for both servers
   mcp_call_ms       the next turn: one MCP tool call (`kk_echo`, --yolo) and a text step
+  door_*            the commands a user types, `kimi-kernel` against `kimi` (see bench.door)
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from typing import Any
 
 from kk_common.sandbox import Sandbox
 
+from kk_bench import door
 from kk_bench.kernels import PYTHON, Binaries
 from kk_bench.wire import JsonObj, Kernel, WireError
 
@@ -269,8 +271,9 @@ class Plan:
             "shell20": lambda n, sb: shell20(bins, n, sb),
             "soul": lambda n, sb: soul(bins, n, sb),
             "mcp": lambda n, sb: mcp(bins, n, sb),
+            "door": lambda n, sb: door.door(bins, n, sb),
         }
-        wanted = [m for m in ("startup", "shell20", "replay", "soul", "mcp") if not only or m in only]
+        wanted = [m for m in ("startup", "shell20", "replay", "soul", "mcp", "door") if not only or m in only]
         if "replay" in wanted:
             session = make_replay_session(bins, Sandbox(workdir / "replay"))
 

@@ -260,3 +260,19 @@ def test_wire_eof_before_response(tmp_path: Path) -> None:
         with pytest.raises(WireError, match="closed stdout"):
             k.call("quit")
         assert k.close().code == 3
+
+
+def test_door_targets_are_ratios_of_kimi_over_kimi_kernel() -> None:
+    samples = {
+        "door_print_ms": {KAGENT: [700.0] * 3, PYTHON: [2100.0] * 3},
+        "door_wire_ms": {KAGENT: [50.0] * 3, PYTHON: [2400.0] * 3},
+        "door_version_ms": {KAGENT: [120.0] * 3, PYTHON: [110.0] * 3},
+        "door_print_rss_mb": {KAGENT: [60.0] * 3, PYTHON: [121.0] * 3},
+    }
+    data = _data(samples, [])
+    met = {t["metric"]: t["met"] for t in data["targets"]}  # type: ignore[attr-defined]
+    assert met == {
+        "door_print_ms": True, "door_wire_ms": False, "door_version_ms": False,
+        "door_shell_ms": False, "door_print_rss_mb": True,
+    }  # fmt: skip
+    assert "| `--wire`: start -> `initialize` response (ms) | 50.0 | 2,400 | 48.0x |" in report.table(data)

@@ -60,3 +60,14 @@ def test_mcp_rows_both_kernels(bins: kernels.Binaries, kernel: str, tmp_path: Pa
     # mcp() itself fails unless the kernel answers the MCP call through the real server
     got = measures.mcp(bins, kernel, Sandbox(tmp_path / "mcp"))
     assert got["mcp_ready_ms"] > 0 and got["mcp_call_ms"] > 0
+
+
+def test_door_both_commands(bins: kernels.Binaries, tmp_path: Path) -> None:
+    """`kimi-kernel` and `kimi` through every door measure: print turn, tree RSS (kimi-kernel's
+    counts kagent too), wire ready, --version, shell to its input box in a pty."""
+    from kk_bench import door, report
+
+    got = {name: door.door(bins, name, Sandbox(tmp_path / name)) for name in (KAGENT, PYTHON)}
+    for name, metrics in got.items():
+        assert set(metrics) == {row.metric for row in report.DOOR_ROWS}, name
+        assert all(v > 0 for v in metrics.values()), (name, metrics)

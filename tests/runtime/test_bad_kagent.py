@@ -268,3 +268,38 @@ def test_kagent_stderr_goes_to_kimi_clis_log_not_the_terminal(tmp_path: Path) ->
     assert "kagent stderr: kk-marker: first line" in log, log[-3000:]
     assert "kagent stderr: kk-marker: second" in log, log[-3000:]
     assert "kk-marker" not in proc.stdout + proc.stderr
+
+
+GEMINI_CONFIG = (
+    '{"default_model": "g", "models": {"g": {"provider": "p", "model": "x", '
+    '"max_context_size": 1000}}, "providers": {"p": {"type": "gemini", "base_url": "", '
+    '"api_key": "k"}}}'
+)
+
+
+@pytest.mark.parametrize("wait_first", [0.0, 0.5])
+def test_start_failure_always_names_kagents_own_reason(tmp_path: Path, wait_first: float) -> None:
+    """kagent refusing its config exits at once; whether the `initialize` is written before or
+    after its stdin pipe closed (0.5 s later: always after), the error is kagent's reason."""
+    share = tmp_path / "share"
+    share.mkdir()
+
+    async def go() -> str:
+        client = await KagentClient.spawn(
+            ["env", f"KIMI_SHARE_DIR={share}", str(kagent_bin()), "--wire", "--config", GEMINI_CONFIG],
+            log=lambda _lvl, _msg: None,
+        )
+        try:
+            await asyncio.sleep(wait_first)
+            await handshake(client, version="test", timeout=20)
+        except KagentError as e:
+            return str(e)
+        finally:
+            await client.close(grace=1.0)
+        return "no error"
+
+    for _ in range(3):
+        err = asyncio.run(go())
+        assert "exited with code 1" in err, err
+        assert "Unsupported provider type `gemini`: kagent supports" in err, err
+        assert "stdin is closed" not in err, err

@@ -98,3 +98,12 @@ def test_private_kimi_cli_names_are_reached_through_one_module() -> None:
                 line = getattr(node, "lineno", 0)
                 offending.append(f"{path.relative_to(PACKAGE)}:{line}: {name}")
     assert offending == [], offending
+
+
+def test_the_bundled_skills_dir_found_without_import_is_kimi_clis() -> None:
+    """The Wire exec path finds kimi-cli's skills without importing kimi-cli; it must be the
+    directory kimi-cli itself names."""
+    from kimi_cli.skill import get_builtin_skills_dir
+    from kimi_kernel.host._skills_dir import bundled_skills_dir
+
+    assert bundled_skills_dir() == str(get_builtin_skills_dir())

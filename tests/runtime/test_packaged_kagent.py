@@ -5,6 +5,10 @@ Python kernel's turn."""
 from __future__ import annotations
 
 import json
+import os
+import pty
+import re
+import select
 import subprocess
 from pathlib import Path
 
@@ -234,3 +238,36 @@ def test_print_mode_config_hooks_run_once_and_are_not_reported_like_python(
     assert ran == py_ran == ["SessionStart", "UserPromptSubmit", "Stop", "SessionEnd"]
     assert wire == py_wire
     assert "HookTriggered" not in wire
+
+
+def test_kagent_on_a_terminal_says_what_it_is_for(tmp_path: Path) -> None:
+    """`kagent` typed at a terminal (no --wire) prints a one-line hint and keeps serving;
+    with --wire or a pipe on stdin it prints nothing; its log lines carry readable times."""
+    share = tmp_path / "share"
+    env = {**os.environ, "KIMI_SHARE_DIR": str(share)}
+    for args, hinted in (([], True), (["--wire"], False)):
+        master, slave = pty.openpty()
+        proc = subprocess.Popen(
+            [str(kagent_bin()), *args], stdin=slave, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE, env=env, cwd=tmp_path,
+        )
+        os.close(slave)
+        assert proc.stderr is not None
+        ready, _, _ = select.select([proc.stderr], [], [], 10 if hinted else 1)
+        line = proc.stderr.readline().decode() if ready else ""
+        assert proc.poll() is None  # still serving after the hint
+        os.write(master, b"\x04")  # Ctrl-D: end of input
+        assert proc.wait(timeout=30) == 0
+        os.close(master)
+        if hinted:
+            assert "to chat, run `kimi-kernel`" in line and line.count("\n") == 1, line
+        else:
+            assert line == "", line
+    piped = subprocess.run(
+        [str(kagent_bin())], input=b"", capture_output=True, env=env, cwd=tmp_path, timeout=30
+    )
+    assert piped.returncode == 0 and b"kimi-kernel" not in piped.stderr, piped
+    log = (share / "logs" / "kagent.log").read_text(encoding="utf-8").splitlines()
+    assert log and all(
+        re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}Z \| ", line) for line in log
+    ), log[:3]

@@ -8,6 +8,8 @@ real kagent binary."""
 from __future__ import annotations
 
 import json
+import re
+import subprocess
 from pathlib import Path
 
 from runtime._kk import (
@@ -68,3 +70,36 @@ def test_stream_json_output(tmp_path: Path) -> None:
     assert lines[-1]["content"] == "Hello from the kernel"
     assert ctx[-2] == {"role": "assistant", "content": "Hello from the kernel"}
     assert_gone(pids[0])
+
+
+def test_exit_codes_of_provider_failures_are_kimi_clis(tmp_path: Path) -> None:
+    """The packaged kagent: a retryable provider failure (503, a lost connection; no retries
+    left) exits 75 under rust as on the Python kernel, a 400 exits 1; same as the oracle."""
+    cases = {"503 overloaded": 75, "connection": 75, "400 bad request": 1}
+    for i, (error, expected) in enumerate(cases.items()):
+        sb = make_sandbox(tmp_path / f"case{i}", [f"error: {error}"] * 3)
+        args = ("--print", "-p", "hi", "--max-retries-per-step", "1")
+        rust = run_kk(sb, "--kernel", "rust", *args, env=sb.env())
+        assert rust.returncode == expected, (error, rust.returncode, rust.stdout, rust.stderr)
+        assert "started kagent pid=" in sb.log(), "the turn must run on kagent"
+        if i == 0:  # one oracle run pins the expectation itself
+            oracle = subprocess.run(
+                ["kimi", *args, "--config-file", str(sb.config), "--work-dir", str(sb.work)],
+                env=sb.env(), capture_output=True, text=True, timeout=240, check=False,
+            )
+            assert oracle.returncode == expected, oracle
+
+
+def test_verbose_print_names_the_kernel(tmp_path: Path) -> None:
+    """--print --verbose: one stderr line says which kernel ran the session."""
+    sb = make_sandbox(tmp_path, [HELLO])
+    rust = run_kk(sb, "--kernel", "rust", "--print", "--verbose", "-p", "hi", env=sb.env())
+    assert rust.returncode == 0, rust
+    assert re.search(r"^kimi-kernel: kernel rust \(kagent \d+\.\d+\.\d+, pid \d+\)$", rust.stderr, re.M), (
+        rust.stderr
+    )
+    py = run_kk(sb, "--kernel", "python", "--print", "--verbose", "-p", "hi", env=sb.env())
+    assert py.returncode == 0, py
+    assert "kimi-kernel: kernel python (kimi-cli's KimiSoul)\n" in py.stderr, py.stderr
+    quiet = run_kk(sb, "--kernel", "rust", "--print", "-p", "hi", env=sb.env())
+    assert "kimi-kernel: kernel" not in quiet.stderr, quiet.stderr

@@ -269,7 +269,7 @@ def test_auto_moves_to_the_python_kernel_with_one_notice(
     assert state.fell_back
     assert capsys.readouterr().err == (
         "kimi-kernel: kagent failed mid-turn (kagent exited with code 3); "
-        "continuing on the Python kernel.\n"
+        "continuing on the Python kernel from the same context: send your message again.\n"
     )
     other = state_for(None)
     assert _lifecycle.fall_back_when_gone(other) and other.fell_back

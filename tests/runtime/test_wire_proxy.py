@@ -1,10 +1,12 @@
-"""`kimi-kernel --wire`: kimi-cli's Wire server in front of kagent. Approvals cross both hops,
-cancel reaches kagent, kagent dying mid-turn falls back to the Python kernel with the context
-intact, and no exit path leaves a kagent process behind."""
+"""`kimi-kernel --wire`. By default (rust/auto) it is kagent itself (the front door execs it);
+with KIMI_KERNEL_WIRE=proxy it is kimi-cli's Wire server in front of kagent: approvals cross
+both hops, cancel reaches kagent, kagent dying mid-turn falls back to the Python kernel with
+the context intact, and no exit path leaves a kagent process behind."""
 
 from __future__ import annotations
 
 import json
+import os
 import signal
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,7 @@ from typing import Any
 from kk_common.wire_client import WireClient, is_request, is_response_to
 
 from runtime._kk import (
+    HELLO,
     assert_gone,
     context_records,
     kagent_bin,
@@ -28,6 +31,8 @@ from runtime._kk import (
 
 require_installed()
 
+# what only the proxy does (fallback mid-turn, restart under rust) needs it in front of kagent
+PROXY = {"KIMI_KERNEL_WIRE": "proxy"}
 T = 240.0  # generous: kimi-cli starts slowly on a loaded 2-core machine
 SHELL = (
     tool_call("tc-1", "Shell", {"command": "echo hi-from-shell"})
@@ -82,7 +87,7 @@ def test_approval_then_kagent_dies_then_python_continues(tmp_path: Path) -> None
         tmp_path / "kagent-scripts.json",
         [SHELL, "text: Shell said hi\nusage: input_other=20 output=3", SHELL2],
     )
-    env = sb.env(KIMI_KERNEL_BIN=str(oracle_kagent(tmp_path / "bin", kagent_scripts)))
+    env = sb.env(KIMI_KERNEL_BIN=str(oracle_kagent(tmp_path / "bin", kagent_scripts)), **PROXY)
     with kk_wire(sb, "--kernel", "auto", env=env) as client:
         initialize(client)
         [kagent_pid] = sb.kagent_pids()
@@ -143,7 +148,7 @@ def test_cancel_reaches_kagent_and_ctrl_c_leaves_no_kagent(tmp_path: Path) -> No
     sb = make_sandbox(
         tmp_path, [SHELL, "text: after cancel\nusage: input_other=9 output=2"]
     )
-    env = sb.env(KIMI_KERNEL_BIN=str(oracle_kagent(tmp_path / "bin")))
+    env = sb.env(KIMI_KERNEL_BIN=str(oracle_kagent(tmp_path / "bin")), **PROXY)
     with kk_wire(sb, "--kernel", "rust", env=env) as client:
         initialize(client)
         [kagent_pid] = sb.kagent_pids()
@@ -169,7 +174,7 @@ def test_cancel_reaches_kagent_and_ctrl_c_leaves_no_kagent(tmp_path: Path) -> No
 
 def test_crash_of_the_ui_process_takes_kagent_down(tmp_path: Path) -> None:
     sb = make_sandbox(tmp_path, [SHELL])
-    env = sb.env(KIMI_KERNEL_BIN=str(oracle_kagent(tmp_path / "bin")))
+    env = sb.env(KIMI_KERNEL_BIN=str(oracle_kagent(tmp_path / "bin")), **PROXY)
     with kk_wire(sb, "--kernel", "rust", env=env) as client:
         initialize(client)
         [kagent_pid] = sb.kagent_pids()
@@ -183,7 +188,7 @@ def test_strict_kernel_reports_a_dead_kagent_restarts_it_and_ui_exit_cleans_up(
     tmp_path: Path,
 ) -> None:
     sb = make_sandbox(tmp_path, [SHELL])
-    env = sb.env(KIMI_KERNEL_BIN=str(oracle_kagent(tmp_path / "bin")))
+    env = sb.env(KIMI_KERNEL_BIN=str(oracle_kagent(tmp_path / "bin")), **PROXY)
     with kk_wire(sb, "--kernel", "rust", env=env) as client:
         initialize(client)
         [first] = sb.kagent_pids()
@@ -294,3 +299,67 @@ def test_kagent_offers_what_the_wire_client_supports(tmp_path: Path) -> None:
         ), result
         client.close_stdin()
         assert client.wait(timeout=T) == 0
+
+
+def _exe_of(pid: int) -> str:
+    return os.readlink(f"/proc/{pid}/exe")
+
+
+def test_wire_is_kagent_itself_unless_the_proxy_is_asked_for(tmp_path: Path) -> None:
+    """rust and auto: the Wire client talks to kagent directly (the process it started has
+    become kagent; kimi-cli never loaded); the session is kagent's, resumable with -S.
+    KIMI_KERNEL_WIRE=proxy puts kimi-cli's Wire server back in front; a session kimi-kernel's
+    hook must decide on (MCP servers in the global mcp.json) takes that path too."""
+    sb = make_sandbox(tmp_path, [HELLO, HELLO])
+    kagent = str(kagent_bin().resolve())
+    for kernel in ("rust", "auto"):
+        env = sb.env(KIMI_KERNEL_BIN=kagent)
+        with kk_wire(sb, "--kernel", kernel, env=env) as client:
+            result = initialize(client)
+            assert result["server"]["name"] == "kagent", result
+            assert _exe_of(client.proc.pid) == kagent
+            p1 = client.request("prompt", {"user_input": f"hi on {kernel}"})
+            resp, seen = finish(client, p1)
+            assert resp.get("result") == {"status": "finished"}, resp
+            assert texts(seen) == "Hello from the kernel"
+            client.close_stdin()
+            assert client.wait(timeout=T) == 0
+            assert "To resume this session: kimi-kernel -r " in client.stderr_text()
+        assert not (sb.share / "logs" / "kimi.log").exists()  # kimi-cli never ran
+    sessions = sorted(p.parent for p in sb.share.glob("sessions/*/*/context.jsonl"))
+    assert len(sessions) == 2, sessions
+    users = [
+        str(r["content"])
+        for s in sessions
+        for r in context_records(s)
+        if r.get("role") == "user"
+    ]
+    assert sorted(users) == ["hi on auto", "hi on rust"], users
+
+    # -S resumes a session on the exec path
+    resumed = sessions[0].name
+    write_scripts(sb.scripts, [HELLO])
+    with kk_wire(sb, "--kernel", "rust", "-S", resumed, env=sb.env(KIMI_KERNEL_BIN=kagent)) as client:
+        initialize(client)
+        resp, _ = finish(client, client.request("prompt", {"user_input": "again"}))
+        assert resp.get("result") == {"status": "finished"}, resp
+        client.close_stdin()
+        assert client.wait(timeout=T) == 0
+    users = [str(r["content"]) for r in context_records(sessions[0]) if r.get("role") == "user"]
+    assert users[-1] == "again", users
+
+    for why, env in (
+        ("switch", sb.env(KIMI_KERNEL_BIN=kagent, **PROXY)),
+        ("mcp", sb.env(KIMI_KERNEL_BIN=kagent)),
+    ):
+        if why == "mcp":
+            (sb.share / "mcp.json").write_text(
+                json.dumps({"mcpServers": {"x": {"command": "true"}}}), encoding="utf-8"
+            )
+        with kk_wire(sb, "--kernel", "auto", env=env) as client:
+            result = initialize(client)
+            assert _exe_of(client.proc.pid) != kagent, why
+            if why == "switch":
+                assert len(sb.kagent_pids()) >= 1, why  # the proxy started kagent as its child
+            client.close_stdin()
+            assert client.wait(timeout=T) == 0, why

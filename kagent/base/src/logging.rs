@@ -19,12 +19,18 @@ pub fn init(share_dir: &std::path::Path) {
     }
 }
 
+/// A log line's time: UTC, readable, to the millisecond (`2026-12-02 05:46:04.123Z`).
+pub fn timestamp(since_epoch: std::time::Duration) -> String {
+    let (year, month, day, h, m, s) = crate::time::utc_civil(since_epoch.as_secs() as i64);
+    let millis = since_epoch.subsec_millis();
+    format!("{year:04}-{month:02}-{day:02} {h:02}:{m:02}:{s:02}.{millis:03}Z")
+}
+
 fn write(level: &str, msg: &str) {
-    let ts = std::time::SystemTime::now()
+    let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0);
-    let line = format!("{ts:.3} | {level:<7} | {msg}\n");
+        .unwrap_or_default();
+    let line = format!("{} | {level:<7} | {msg}\n", timestamp(now));
     let mut guard = crate::sync::lock(&SINK);
     match guard.as_mut() {
         Some(f) => {
@@ -44,4 +50,13 @@ pub fn warn(msg: &str) {
 }
 pub fn error(msg: &str) {
     write("ERROR", msg);
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn timestamps_are_readable_utc() {
+        let t = std::time::Duration::from_millis(1_709_251_199_007);
+        assert_eq!(super::timestamp(t), "2024-02-29 23:59:59.007Z");
+    }
 }

@@ -142,6 +142,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
     logging::info(&format!("kagent {} starting", env!("CARGO_PKG_VERSION")));
     if !cli.wire {
         logging::info("no --wire given; kagent only has the Wire mode and runs it");
+        if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+            // a person typed `kagent`: say what it waits for rather than wait silently
+            eprintln!(
+                "kagent serves the Wire protocol (JSON-RPC lines on stdin) to kimi-kernel and Wire clients; to chat, run `kimi-kernel`. Ctrl-D quits."
+            );
+        }
     }
     // the profile first: every text kagent injects comes from it
     let requested = profile::requested_path(cli.profile.as_deref(), std::env::var_os(profile::ENV));
@@ -471,7 +477,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         logging::error(&format!("finishing session failed: {e}"));
     }
     if !session.is_empty() && session.dir.exists() {
-        eprintln!("\nTo resume this session: kagent -S {}", session.id);
+        // the command that resumes it: kimi-kernel's front door, which execs kagent, names its own
+        let resume = std::env::var("KAGENT_RESUME_COMMAND").unwrap_or_else(|_| "kagent -S".into());
+        eprintln!("\nTo resume this session: {resume} {}", session.id);
     }
     Ok(match exit {
         Exit::StdinClosed => 0,

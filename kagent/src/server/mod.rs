@@ -66,6 +66,10 @@ pub struct Server {
     external: std::collections::HashSet<String>,
     /// Approval policy and client handle shared by the built-in tools.
     approval: crate::tools::approval::Approval,
+    /// kimi-kernel's extension `provider_error_data: true` (its own handshake): a turn's
+    /// provider error carries the error's class and status in `data`, so kimi-kernel's print
+    /// mode exits as kimi-cli's does (75 for a retryable failure).
+    provider_error_data: bool,
 }
 
 fn invalid_params(id: &str, method: &str) -> Value {
@@ -109,6 +113,7 @@ struct InitParams {
     /// print UIs) must not make hook activity reported, as kimi-cli reports it only to an
     /// initialized Wire client.
     report_hooks: bool,
+    provider_error_data: bool,
 }
 
 fn parse_initialize(params: &Value) -> Option<InitParams> {
@@ -171,12 +176,17 @@ fn parse_initialize(params: &Value) -> Option<InitParams> {
         .cloned()
         .unwrap_or_default();
     let report_hooks = p.get("report_hooks").and_then(lax_bool).unwrap_or(true);
+    let provider_error_data = p
+        .get("provider_error_data")
+        .and_then(lax_bool)
+        .unwrap_or(false);
     Some(InitParams {
         external_tools,
         supports_question,
         supports_plan_mode,
         hooks,
         report_hooks,
+        provider_error_data,
     })
 }
 
@@ -219,6 +229,7 @@ impl Server {
             state,
             session,
             external: Default::default(),
+            provider_error_data: false,
         }
     }
 
@@ -415,6 +426,7 @@ impl Server {
     }
 
     async fn initialize(&mut self, p: InitParams) -> Value {
+        self.provider_error_data = p.provider_error_data;
         let mut accepted = vec![];
         let mut rejected = vec![];
         if !p.external_tools.is_empty() {
@@ -550,6 +562,7 @@ impl Server {
         let soul = self.soul.clone();
         let outbox = self.outbox.clone();
         let active = self.active.clone();
+        let provider_error_data = self.provider_error_data;
         self.tasks.push(tokio::spawn(async move {
             let mut soul = soul.lock().await;
             let wire = Wire::new(outbox.clone(), Some(soul.session.wire_file.clone()));
@@ -569,7 +582,13 @@ impl Server {
                     jsonrpc::error(Some(&id), codes::LLM_NOT_SUPPORTED, &m)
                 }
                 Err(TurnError::Provider(e)) => {
-                    jsonrpc::error(Some(&id), codes::CHAT_PROVIDER_ERROR, &e.to_string())
+                    let mut resp =
+                        jsonrpc::error(Some(&id), codes::CHAT_PROVIDER_ERROR, &e.to_string());
+                    if provider_error_data {
+                        resp["error"]["data"] =
+                            json!({"type": e.type_name(), "status_code": e.status_code()});
+                    }
+                    resp
                 }
                 Err(TurnError::Internal(m)) => {
                     kagent_base::logging::error(&format!(

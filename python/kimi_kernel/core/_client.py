@@ -185,7 +185,7 @@ class KagentClient:
         stdin = self.proc.stdin
         assert stdin is not None
         if stdin.is_closing():
-            raise KagentExited(f"kagent's stdin is closed (pid {self.proc.pid})")
+            raise await self._gone()
         data = (
             json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n"
         ).encode()
@@ -194,7 +194,23 @@ class KagentClient:
                 stdin.write(data)
                 await stdin.drain()
             except (BrokenPipeError, ConnectionResetError) as e:
-                raise KagentExited(self._exit_message()) from e
+                raise await self._gone() from e
+
+    async def _gone(self, grace: float = 2.0) -> KagentError:
+        """kagent's stdin broke: the error naming why it went away. The exit status and the
+        stderr kagent wrote before exiting (its start-up error) arrive a little after the
+        pipe closes, so they are waited for (briefly) rather than raced."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(self.proc.wait()), timeout=grace)
+        for reader in (self._err_reader, self._reader):  # the stdout reader sets _dead on EOF
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(reader), timeout=grace)
+        if self._dead is not None:
+            return self._dead
+        if self.proc.returncode is None:  # alive but not reading: say so, with what it said
+            tail = "; stderr: " + " | ".join(self.stderr_tail) if self.stderr_tail else ""
+            return KagentExited(f"kagent's stdin is closed (pid {self.proc.pid}){tail}")
+        return KagentExited(self._exit_message())
 
     async def request(
         self, method: str, params: Any = None, timeout: float | None = None
@@ -377,6 +393,9 @@ async def handshake(
         # kagent's extension: kimi-cli reports hook activity to initialized Wire clients
         # only, never to these UIs; hooks still run
         "report_hooks": False,
+        # kagent's extension: a provider error names its class and status (error.data), so
+        # print mode's exit code is kimi-cli's (75 for a retryable failure)
+        "provider_error_data": True,
     }
     if external_tools:
         params["external_tools"] = external_tools

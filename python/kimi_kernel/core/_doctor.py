@@ -119,6 +119,126 @@ def diagnose(
     return report
 
 
+def versions() -> dict[str, str]:
+    """kimi-kernel, kimi-cli and Python (kagent's is the report's `version`)."""
+    from kimi_kernel.core._door import _dist_version
+
+    return {
+        "kimi-kernel": _dist_version("kimi-kernel"),
+        "kimi-cli": _dist_version("kimi-cli"),
+        "python": sys.version.split()[0],
+    }
+
+
+def share_dir() -> Path:
+    raw = os.environ.get("KIMI_SHARE_DIR")
+    return Path(raw) if raw else Path.home() / ".kimi"
+
+
+def share_problem(share: Path) -> str | None:
+    """Why sessions and logs cannot be written under `share`, with the fix, or None."""
+    existing = share
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if existing.exists() and not existing.is_dir():
+        return f"the share dir {share} is not a directory ({existing} is a file); fix: remove it"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        where = "" if existing == share else f" (it would be created in {existing})"
+        return (
+            f"the share dir {share} is not writable{where}; fix: make it writable "
+            f"(chmod u+w {existing}) or set KIMI_SHARE_DIR to a writable directory"
+        )
+    return None
+
+
+def model_problem(config_file: Path | None, config_string: str | None) -> str | None:
+    """Why no model would answer (the config names none), with the fix, or None."""
+    from kimi_kernel.core._select import _parse_config_text
+
+    where = "--config"
+    if config_string is not None:
+        text = config_string
+    else:
+        path = config_file or default_config_file(os.environ)
+        where = str(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return (
+                f"no model is configured ({path} does not exist); fix: run `kimi-kernel` and "
+                "send /login, or write default_model and [models] into that file"
+            )
+        except OSError as e:
+            return f"the config {path} cannot be read ({e.strerror}); fix its permissions"
+    try:
+        data = _parse_config_text(text, json_first=where.endswith(".json") or where == "--config")
+    except ValueError as e:
+        return f"the config in {where} is not valid TOML/JSON ({e}); fix the file"
+    default = data.get("default_model")
+    raw_models = data.get("models")
+    models: dict[str, Any] = raw_models if isinstance(raw_models, dict) else {}
+    if not default:
+        return (
+            f"no model is configured (no default_model in {where}); fix: run `kimi-kernel` "
+            "and send /login, or set default_model to one of [models]"
+        )
+    if default not in models:
+        return (
+            f"default_model {default!r} in {where} is not in [models]; fix: add "
+            f"[models.{default}] or set default_model to one of: {', '.join(sorted(models)) or 'none'}"
+        )
+    return None
+
+
+def session_refusal(config_file: Path | None, config_string: str | None) -> str | None:
+    """What in the configured session kagent does not run (kimi-kernel's hook then refuses it
+    under rust and runs it on the Python kernel under auto), or None."""
+    from kimi_kernel.core._door import _needs_the_hook
+
+    if config_string is not None:
+        return None  # checked when kimi-cli parses it
+    return _needs_the_hook(config_file or default_config_file(os.environ), share_dir())
+
+
+def assess(report: dict[str, Any], config_file: Path | None, config_string: str | None) -> None:
+    """Add the problems a run would hit (each with its fix) and the one-line prediction."""
+    problems = [
+        p
+        for p in (share_problem(share_dir()), model_problem(config_file, config_string))
+        if p is not None
+    ]
+    refused = session_refusal(config_file, config_string)
+    kernel, ok = report["kernel"], report["handshake"].get("ok")
+    if kernel == "python":
+        next_run = "python (kimi-cli's KimiSoul)"
+    elif not ok:
+        next_run = (
+            "none: kimi-kernel refuses to start (rust is strict and kagent cannot run)"
+            if kernel == "rust"
+            else "python (auto falls back: kagent cannot run)"
+        )
+    elif refused is not None:
+        next_run = (
+            f"none: the session is refused under rust (kagent does not run {refused})"
+            if kernel == "rust"
+            else f"python (auto: kagent does not run {refused})"
+        )
+        if kernel == "rust":
+            problems.append(
+                f"a session would be refused under rust: kagent does not run {refused}; fix: "
+                "remove it from the config, or use --kernel auto or python"
+            )
+    else:
+        server = report["handshake"].get("server") or {}
+        next_run = f"rust (kagent {server.get('version') or ''})".replace(" )", ")")
+    if problems and not next_run.startswith("none"):
+        next_run += "; it fails until the PROBLEM lines are fixed"
+    kagent = str(report["version"] or "unknown").removeprefix("kagent ")
+    report["versions"] = {**versions(), "kagent": kagent}
+    report["problems"] = problems
+    report["next_run"] = next_run
+
+
 def render_text(report: dict[str, Any]) -> str:
     why = (
         "default"
@@ -148,6 +268,15 @@ def render_text(report: dict[str, Any]) -> str:
         lines.append("effect:    turns will run on the Python kernel (auto falls back)")
     elif report["kernel"] == "rust" and not hs.get("ok"):
         lines.append("effect:    kimi-kernel will refuse to start (rust is strict)")
+    v = report.get("versions") or {}
+    if v:
+        lines.append(
+            f"versions:  kimi-kernel {v.get('kimi-kernel')}, kagent {v.get('kagent') or 'unknown'}, "
+            f"kimi-cli {v.get('kimi-cli')}, Python {v.get('python')}"
+        )
+    lines += [f"PROBLEM:   {p}" for p in report.get("problems") or ()]
+    if report.get("next_run"):
+        lines.append(f"next run:  {report['next_run']}")
     return "\n".join(lines)
 
 
@@ -173,6 +302,7 @@ def run_doctor(
             )
             return 2
     report = diagnose(sel, config_file, config_string)
+    assess(report, config_file, config_string)
     print(json.dumps(report) if as_json else render_text(report))
     broken = report["kernel"] == "rust" and not report["handshake"].get("ok")
-    return 1 if broken else 0
+    return 1 if broken or report["problems"] else 0

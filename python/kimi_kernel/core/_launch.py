@@ -10,10 +10,12 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kimi_kernel.core._client import KagentClient, Log, handshake, init_timeout, probe
 from kimi_kernel.core._locate import Located, locate
+
+if TYPE_CHECKING:  # the client (asyncio) is imported when kagent is started, not for its argv
+    from kimi_kernel.core._client import KagentClient, Log
 
 _LIVE: set[KagentClient] = set()
 
@@ -107,6 +109,7 @@ class KernelLauncher:
 
     async def start(self) -> KagentClient:
         from kimi_kernel import __version__
+        from kimi_kernel.core._client import KagentClient, handshake, init_timeout, probe
 
         located = self.locate()
         timeout = init_timeout()

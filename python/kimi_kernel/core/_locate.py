@@ -7,11 +7,13 @@ import stat
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from kimi_kernel.core._binfmt import incompatibility, read_format
+
+if TYPE_CHECKING:  # importlib.metadata is imported only when the RECORD fast path fails
+    from importlib import metadata
 
 ENV_BIN = "KIMI_KERNEL_BIN"
 DIST_NAME = "kimi-kernel"
@@ -86,6 +88,38 @@ def _this_package_file() -> Path:
     return Path(__file__).resolve()
 
 
+def _record_next_to_this_package() -> tuple[Path, list[str]] | None:
+    """The site dir and RECORD lines of the kimi_kernel-*.dist-info installed beside this
+    very package, read as plain text (the start of `kimi-kernel --wire` must not pay for
+    importlib.metadata); None when there is none or it does not list this module."""
+    site = _this_package_file().parents[2]
+    me = "kimi_kernel/core/" + Path(__file__).name
+    for info in site.glob("kimi_kernel-*.dist-info"):
+        try:
+            lines = (info / "RECORD").read_text(encoding="utf-8").splitlines()
+        except OSError:
+            continue
+        if any(line.split(",", 1)[0] == me for line in lines):
+            return site, lines
+    return None
+
+
+def _packaged_fast(searched: list[Looked]) -> Located | None:
+    """The kagent this distribution's RECORD lists, when it is found and runs here."""
+    found = _record_next_to_this_package()
+    if found is None:
+        return None
+    site, lines = found
+    for line in lines:
+        name = line.split(",", 1)[0]
+        if name.rsplit("/", 1)[-1] == binary_name() and not name.startswith('"'):
+            cand = Path(os.path.abspath(site / name))
+            if check_runnable(cand) is None:
+                searched.append(Looked("package", str(cand), "found"))
+                return Located(cand, "package", tuple(searched))
+    return None
+
+
 def _owning_distribution() -> metadata.Distribution | None:
     """The installed kimi-kernel distribution whose files include this very module.
 
@@ -93,6 +127,8 @@ def _owning_distribution() -> metadata.Distribution | None:
     importlib.metadata.distribution() would return the first on sys.path, which is
     not necessarily the one we were imported from.
     """
+    from importlib import metadata
+
     me = _this_package_file()
     fallback: metadata.Distribution | None = None
     for dist in metadata.distributions(name=DIST_NAME):
@@ -195,6 +231,8 @@ def locate(env: Mapping[str, str] | None = None) -> Located:
         return Located(path.absolute(), "env", tuple(searched))
     searched.append(Looked("env", f"${ENV_BIN}", "not set"))
 
+    if (fast := _packaged_fast(searched)) is not None:
+        return fast
     dist = _owning_distribution()
     if dist is None:
         searched.append(

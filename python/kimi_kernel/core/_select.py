@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +46,8 @@ def default_config_file(env: Mapping[str, str]) -> Path:
 
 
 def _parse_config_text(text: str, *, json_first: bool) -> dict[str, Any]:
+    import tomllib  # here: a start whose config need not be read does not load the parser
+
     errors: list[str] = []
     parsers = (json.loads, tomllib.loads) if json_first else (tomllib.loads, json.loads)
     for parse in parsers:

@@ -103,7 +103,10 @@ def turn_failure(state: KernelState, e: KagentError) -> KagentTurnError:
             "there is no fallback; fix kagent or run with --kernel python or auto."
         )
     state.fell_back = True
-    notice(f"kimi-kernel: kagent failed mid-turn ({e}); continuing on the Python kernel.")
+    notice(
+        f"kimi-kernel: kagent failed mid-turn ({e}); continuing on the Python kernel from "
+        "the same context: send your message again."
+    )
     return KagentTurnError(
         f"kagent failed during this turn: {e}. This session continues on the Python "
         "kernel from the same context; send your message again."

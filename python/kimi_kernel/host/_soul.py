@@ -125,7 +125,12 @@ class WireBackedSoul(KimiSoul):
             await KernelLauncher.stop(client)
             st.client = None
             await self._reload_context()
-            raise _lifecycle.turn_failure(st, e) from e
+            failure = _lifecycle.turn_failure(st, e)
+            if st.fell_back and getattr(self.runtime, "ui_mode", None) == "shell":
+                # the shell ends a turn that raised anything unknown by exiting; the notice
+                # is on screen and the next message runs on the Python kernel
+                return
+            raise failure from e
         finally:
             await self._reload_context()
             _plan.adopt_saved_plan(self)

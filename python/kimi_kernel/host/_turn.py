@@ -13,7 +13,13 @@ from kimi_cli import logger
 from kimi_cli.soul import LLMNotSet, MaxStepsReached
 from kimi_cli.wire.serde import deserialize_wire_message
 from kimi_cli.wire.types import ApprovalResponse, ContentPart, HookRequest, StatusUpdate
-from kosong.chat_provider import ChatProviderError
+from kosong.chat_provider import (
+    APIConnectionError,
+    APIEmptyResponseError,
+    APIStatusError,
+    APITimeoutError,
+    ChatProviderError,
+)
 
 from kimi_kernel.core._client import KagentClient, KagentError, KagentRPCError
 from kimi_kernel.core._launch import KernelLauncher
@@ -33,6 +39,24 @@ def wire_payload(user_input: str | list[ContentPart]) -> Any:
     if isinstance(user_input, str):
         return user_input
     return [p.model_dump(mode="json") for p in user_input]
+
+
+_PROVIDER_ERRORS: dict[str, type[ChatProviderError]] = {
+    "APIConnectionError": APIConnectionError,
+    "APITimeoutError": APITimeoutError,
+    "APIEmptyResponseError": APIEmptyResponseError,
+}
+
+
+def provider_error(message: str, data: Any) -> ChatProviderError:
+    """kagent's provider error (-32003) as the kosong error kimi-cli would have raised: its
+    class and status come in `data` (kagent's extension asked for by our handshake), which
+    decide kimi-cli's exit code in print mode."""
+    kind = data.get("type") if isinstance(data, dict) else None
+    status = data.get("status_code") if isinstance(data, dict) else None
+    if kind == "APIStatusError" and isinstance(status, int):
+        return APIStatusError(status, message)
+    return _PROVIDER_ERRORS.get(str(kind), ChatProviderError)(message)
 
 
 class TurnRelay:
@@ -116,7 +140,7 @@ class TurnRelay:
             if e.code == -32002:
                 raise kimi_private.llm_not_supported(self.llm, e.rpc_message) from e
             if e.code == -32003:
-                raise ChatProviderError(e.rpc_message) from e
+                raise provider_error(e.rpc_message, e.data) from e
             raise KagentTurnError(str(e)) from e
         finally:
             st.turn_running = False

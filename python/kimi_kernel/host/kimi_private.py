@@ -155,6 +155,19 @@ NEEDS: tuple[Need, ...] = (
 )
 
 
+# what the front door (host._door_ui) relies on: kimi-cli's UI naming the command and the
+# product, checked like NEEDS (module paths of packages end in `.__init__` for "source")
+DOOR_NEEDS: tuple[Need, ...] = (
+    Need("kimi_cli.cli.__init__", "To resume this session: kimi -r", "source",
+         "the resume hint is made to name kimi-kernel"),
+    Need("kimi_cli.ui.shell:Shell.__init__", "soul, welcome_info, prefill_text", "keywords",
+         "the welcome banner says which kernel runs and drops the nudge to another product"),
+    Need("kimi_cli.ui.shell", "print_migration_goodbye", "name",
+         "the goodbye without the nudge to install another product"),
+    Need("kimi_cli.ui.shell", "WelcomeInfoItem", "name", "the kernel line of the banner"),
+)
+
+
 # ---- KimiCLI.create keywords under kagent -------------------------------------------------
 
 How = Literal["flag", "python", "refused"]
@@ -308,7 +321,7 @@ def _check(need: Need) -> str | None:
 
 def verify() -> list[str]:
     """What the installed kimi-cli lacks of `NEEDS` (empty: everything is there)."""
-    return [problem for need in NEEDS if (problem := _check(need)) is not None]
+    return [problem for need in (*NEEDS, *DOOR_NEEDS) if (problem := _check(need)) is not None]
 
 
 def require() -> None:
@@ -752,3 +765,56 @@ def plan_slug_words() -> list[str]:
     from kimi_cli.tools.plan.heroes import HERO_NAMES
 
     return list(HERO_NAMES)
+
+
+# ---- the front door: kimi-cli's UI under the kimi-kernel command -------------------------
+
+
+def rewrite_original_stderr(rewrite: Callable[[bytes], bytes]) -> None:
+    """Pass what kimi-cli writes to the user's original stderr (its fatal errors and hints,
+    through kimi_cli.utils.logging.open_original_stderr) through `rewrite`."""
+    import contextlib
+
+    from kimi_cli.utils import logging as kimi_logging
+
+    original = kimi_logging.open_original_stderr
+
+    class Rewriting:
+        def __init__(self, stream: Any) -> None:
+            self._stream = stream
+
+        def write(self, data: bytes) -> int:
+            return int(self._stream.write(rewrite(data)))
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._stream, name)
+
+    @contextlib.contextmanager
+    def opened() -> Any:
+        with original() as stream:
+            yield None if stream is None else Rewriting(stream)
+
+    kimi_logging.open_original_stderr = opened
+
+
+def edit_shell_welcome(edit: Callable[[Any, list[Any]], list[Any]]) -> None:
+    """Shell(soul, welcome_info=...) gets `edit(soul, welcome_info)` instead."""
+    from kimi_cli.ui.shell import Shell
+
+    original = Shell.__init__
+
+    @functools.wraps(original)
+    def init(self: Any, soul: Any, welcome_info: Any = None, prefill_text: Any = None) -> None:
+        original(self, soul, edit(soul, list(welcome_info or [])), prefill_text)
+
+    Shell.__init__ = init  # type: ignore[method-assign]
+
+
+def replace_shell_goodbye(goodbye: Callable[[Any], None]) -> None:
+    """The shell's goodbye (kimi_cli.ui.shell.print_migration_goodbye) becomes `goodbye(console)`."""
+    import kimi_cli.ui.shell as shell
+
+    def print_goodbye(console: Any, **_: Any) -> None:
+        goodbye(console)
+
+    shell.print_migration_goodbye = print_goodbye

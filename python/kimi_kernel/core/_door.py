@@ -1,0 +1,237 @@
+"""The front door: what `kimi-kernel` answers before kimi-cli is imported.
+
+Importing kimi-cli's agent stack costs seconds; some invocations need none of it:
+
+* `--version` prints the versions of kimi-kernel, kagent and kimi-cli (from package metadata
+  and `kagent --version`), without importing kimi-cli;
+* `--wire` under `rust`/`auto` hands the client to kagent itself (`os.execv`, stdio stays the
+  client's), when the command line holds only options kagent honours the way kimi-cli does and
+  nothing in the session is one that kimi-kernel's hook must decide on (MCP servers, Ralph
+  mode, other agents: those sessions take the usual path through kimi-cli, whose refusals and
+  fallbacks apply). `KIMI_KERNEL_WIRE=proxy` keeps kimi-cli's Wire server in front of kagent
+  instead: what only the proxy does (moving a session to the Python kernel when kagent dies
+  mid-turn under `auto`, restarting it under `rust`) needs it.
+
+Nothing here imports kimi-cli or asyncio.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from kimi_kernel.core._select import Selection, _parse_config_text, default_config_file
+
+WIRE_MODE_ENV = "KIMI_KERNEL_WIRE"  # "proxy": kimi-cli's Wire server in front of kagent
+# kimi-cli's top-level options that take a value (the rest are flags), to find where the
+# options end and whether `--version` is an option or some option's value
+VALUE_OPTIONS = frozenset(
+    {
+        "-w", "--work-dir", "--add-dir", "--config", "--config-file", "-m", "--model",
+        "-p", "--prompt", "-c", "--command", "--input-format", "--output-format", "--agent",
+        "--agent-file", "--mcp-config-file", "--mcp-config", "--skills-dir",
+        "--max-steps-per-turn", "--max-retries-per-step", "--max-ralph-iterations",
+    }
+)
+SESSION_OPTIONS = frozenset({"-S", "--session", "-r", "--resume"})  # value optional (picker)
+
+
+def scan_options(args: Sequence[str]) -> tuple[list[tuple[str, str | None]], int]:
+    """kimi-cli's options before its subcommand, as (name, value) pairs, and the index of the
+    first argument that is not one (len(args) when all are)."""
+    out: list[tuple[str, str | None]] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--" or not arg.startswith("-") or arg == "-":
+            break
+        name, eq, inline = arg.partition("=")
+        if eq and name.startswith("--"):
+            out.append((name, inline))
+        elif i + 1 < len(args) and (
+            arg in VALUE_OPTIONS or (arg in SESSION_OPTIONS and not args[i + 1].startswith("-"))
+        ):
+            out.append((arg, args[i + 1]))
+            i += 1
+        else:
+            out.append((arg, None))
+        i += 1
+    return out, i
+
+
+def top_level_options(args: Sequence[str]) -> list[tuple[str, str | None]]:
+    return scan_options(args)[0]
+
+
+def asks_version(args: Sequence[str]) -> bool:
+    return any(name in ("--version", "-V") for name, _ in top_level_options(args))
+
+
+def asks_help(args: Sequence[str]) -> bool:
+    return any(name in ("--help", "-h") for name, _ in top_level_options(args))
+
+
+def _dist_version(name: str) -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def kagent_version_line() -> str:
+    """`kagent X.Y.Z (path)`, or why kagent cannot be asked."""
+    import subprocess
+
+    from kimi_kernel.core._locate import KagentNotFoundError, locate
+
+    try:
+        located = locate()
+    except KagentNotFoundError as e:
+        return f"kagent: not found ({e.headline})"
+    try:
+        done = subprocess.run(
+            [str(located.path), "--version"], capture_output=True, text=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return f"kagent: {located.path} did not answer --version ({e})"
+    answer = done.stdout.strip() or done.stderr.strip() or f"exit {done.returncode}"
+    return f"{answer} ({located.path})"
+
+
+def versions_text() -> str:
+    """What `kimi-kernel --version` prints: one line per component."""
+    return "\n".join(
+        [
+            f"kimi-kernel {_dist_version('kimi-kernel')}",
+            kagent_version_line(),
+            f"kimi-cli {_dist_version('kimi-cli')}",
+        ]
+    )
+
+
+class _NotForExec(Exception):
+    """The command line or session needs kimi-cli in front of kagent."""
+
+
+def _flag_kwargs(options: list[tuple[str, str | None]]) -> dict[str, Any]:
+    """kagent_args keywords for a `--wire` command line, or _NotForExec."""
+    kw: dict[str, Any] = {"skills_dirs": []}
+    seen_wire = False
+    for name, value in options:
+        if name == "--wire" and value is None:
+            seen_wire = True
+        elif name in ("-w", "--work-dir") and value:
+            kw["work_dir"] = str(Path(value).absolute())
+        elif name == "--config-file" and value:
+            kw["config"] = Path(value)
+        elif name in ("-m", "--model") and value:
+            kw["model_name"] = value
+        elif name in ("--thinking", "--no-thinking") and value is None:
+            kw["thinking"] = name == "--thinking"
+        elif name in ("-y", "--yolo", "--yes", "--auto-approve") and value is None:
+            kw["yolo"] = True
+        elif name in ("--plan", "--afk") and value is None:
+            kw[name[2:]] = True
+        elif name in SESSION_OPTIONS and value and value.strip():
+            kw["session_id"] = value.strip()
+        elif name == "--skills-dir" and value:
+            kw["skills_dirs"].append(value)
+        elif name in ("--max-steps-per-turn", "--max-retries-per-step") and value:
+            if not value.isdigit() or int(value) < 1:
+                raise _NotForExec(name)  # kimi-cli's parser words the error
+            kw[name[2:].replace("-", "_")] = int(value)
+        else:
+            raise _NotForExec(name)
+    if not seen_wire:
+        raise _NotForExec("--wire")
+    return kw
+
+
+def _read_table(path: Path, *, only_if: str | None = None) -> dict[str, Any] | None:
+    """The file's table ({} when it does not exist or, with `only_if`, when that key does not
+    occur in its text: nothing to look at, and no TOML parser to import); None: unreadable."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except OSError:
+        return None
+    if only_if is not None and only_if not in text:
+        return {}
+    try:
+        return _parse_config_text(text, json_first=path.suffix.lower() == ".json")
+    except ValueError:
+        return None
+
+
+def _needs_the_hook(config_path: Path, share: Path) -> str | None:
+    """Why the session must go through kimi-cli and kimi-kernel's hook, or None: the global
+    MCP servers and Ralph mode in the config are for the hook to refuse or run (and an
+    unreadable file is for kimi-cli to report)."""
+    config = _read_table(config_path, only_if="max_ralph_iterations")
+    if config is None:
+        return f"{config_path} is not readable as a config"
+    loop_control = config.get("loop_control")
+    if isinstance(loop_control, dict) and loop_control.get("max_ralph_iterations"):
+        return "[loop_control] max_ralph_iterations"
+    mcp = _read_table(share / "mcp.json", only_if="mcpServers")
+    if mcp is None:
+        return f"{share / 'mcp.json'} is not readable"
+    if mcp.get("mcpServers"):
+        return "MCP servers in the global mcp.json"
+    return None
+
+
+def wire_exec_argv(
+    args: Sequence[str],
+    selection: Selection,
+    env: Mapping[str, str] | None = None,
+    *,
+    builtin_skills_dir: Callable[[], str | None] = lambda: None,
+    more_kagent_args: Callable[[], Mapping[str, Any]] = dict,
+) -> list[str] | None:
+    """The kagent command line that serves this `kimi-kernel --wire` run itself, or None when
+    the run takes the usual path through kimi-cli. `builtin_skills_dir` gives kimi-cli's
+    bundled skills (the host knows where; kagent lists them as its built-in skills);
+    `more_kagent_args`, further keywords of kagent_args the host supplies."""
+    from kimi_kernel.core._launch import kagent_args
+    from kimi_kernel.core._locate import KagentNotFoundError, locate
+
+    env = os.environ if env is None else env
+    if selection.kernel == "python" or env.get(WIRE_MODE_ENV, "").strip() == "proxy":
+        return None
+    options, end = scan_options(args)
+    if end != len(args):  # a subcommand or a stray argument: kimi-cli's to handle
+        return None
+    try:
+        kw = _flag_kwargs(options)
+    except _NotForExec:
+        return None
+    if "work_dir" in kw and not Path(kw["work_dir"]).is_dir():
+        return None  # kimi-cli's parser words the error
+    if "config" in kw and not kw["config"].is_file():
+        return None
+    if not all(Path(d).is_dir() for d in kw["skills_dirs"]):
+        return None
+    share_raw = env.get("KIMI_SHARE_DIR")
+    share = Path(share_raw) if share_raw else Path.home() / ".kimi"
+    config_path = kw.get("config") or default_config_file(env)
+    if _needs_the_hook(config_path, share) is not None:
+        return None
+    try:
+        located = locate(env)
+    except KagentNotFoundError:
+        return None  # the usual path reports it (rust) or falls back with a notice (auto)
+    flags = kagent_args(
+        work_dir=kw.pop("work_dir", os.getcwd()),
+        session_id=kw.pop("session_id", None) or str(uuid.uuid4()),
+        builtin_skills_dir=builtin_skills_dir(),
+        **kw,
+        **more_kagent_args(),
+    )
+    return [str(located.path), *flags]
