@@ -184,7 +184,7 @@ fn profile_agent_spec_reaches_the_model_exactly() {
     data["texts"]["dmail.injection"] = json!("PROFILE DMAIL {message}");
     std::fs::write(&profile, data.to_string()).unwrap();
     let mut k = env.spawn(&["--profile", &profile_arg, "--agent", "okabe"]);
-    let init = k.initialize();
+    let init = k.initialize_with_kernel_info();
     assert_eq!(
         init["result"]["server"],
         json!({"name": "Kimi Code CLI", "version": "9.9.9"})

@@ -17,24 +17,6 @@ fn initialize_reports_protocol_and_capabilities() {
         res["server"],
         json!({"name": "Kimi Code CLI", "version": "1.51.0"})
     );
-    let kernel = &res["kernel"];
-    assert_eq!(kernel["name"], "kagent");
-    assert_eq!(kernel["version"], env!("CARGO_PKG_VERSION"));
-    assert_eq!(kernel["profile"], "kagent built-in");
-    assert!(kernel["agent_file"]
-        .as_str()
-        .unwrap()
-        .ends_with("/default/agent.yaml"));
-    assert_eq!(
-        kernel["capabilities"],
-        json!([
-            "profile",
-            "agent_specs",
-            "ralph_loop",
-            "report_hooks",
-            "silent_set_plan_mode"
-        ])
-    );
     let keys: Vec<&String> = res.as_object().unwrap().keys().collect();
     assert_eq!(
         keys,
@@ -43,8 +25,7 @@ fn initialize_reports_protocol_and_capabilities() {
             "server",
             "slash_commands",
             "hooks",
-            "capabilities",
-            "kernel"
+            "capabilities"
         ]
     );
     assert_eq!(res["capabilities"], json!({"supports_question": true}));
@@ -465,4 +446,36 @@ fn external_tool_round_trip() {
     let result = ev.iter().find(|(t, _)| t == "ToolResult").unwrap();
     assert_eq!(result.1["return_value"]["output"], "Opened");
     k.close();
+}
+
+#[test]
+fn initialize_adds_kagents_identity_only_when_asked() {
+    // kimi-kernel asks (`kernel_info: true`); a Wire client that does not gets kimi-cli's
+    // result unchanged (the test above pins its keys)
+    let env = Env::new(&[]);
+    let mut k = env.spawn(&[]);
+    let r = k.initialize_with_kernel_info();
+    let res = &r["result"];
+    let kernel = &res["kernel"];
+    assert_eq!(kernel["name"], "kagent");
+    assert_eq!(kernel["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(kernel["profile"], "kagent built-in");
+    assert!(kernel["agent_file"]
+        .as_str()
+        .unwrap()
+        .ends_with("/default/agent.yaml"));
+    assert_eq!(
+        kernel["capabilities"],
+        json!([
+            "profile",
+            "agent_specs",
+            "ralph_loop",
+            "report_hooks",
+            "silent_set_plan_mode",
+            "provider_error_data",
+            "kernel_info"
+        ])
+    );
+    let keys: Vec<&String> = res.as_object().unwrap().keys().collect();
+    assert_eq!(keys.last().map(|k| k.as_str()), Some("kernel"));
 }

@@ -36,6 +36,8 @@ pub const KERNEL_CAPABILITIES: &[&str] = &[
     "ralph_loop",
     "report_hooks",
     "silent_set_plan_mode",
+    "provider_error_data",
+    "kernel_info",
 ];
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -114,6 +116,10 @@ struct InitParams {
     /// initialized Wire client.
     report_hooks: bool,
     provider_error_data: bool,
+    /// kimi-kernel's extension, `kernel_info: true`: the result also carries `kernel`
+    /// (kagent's own identity, profile and capabilities). Off by default, so a Wire client
+    /// gets exactly the result kimi-cli gives (kimi-cli's e2e suite compares it whole).
+    kernel_info: bool,
 }
 
 fn parse_initialize(params: &Value) -> Option<InitParams> {
@@ -180,6 +186,7 @@ fn parse_initialize(params: &Value) -> Option<InitParams> {
         .get("provider_error_data")
         .and_then(lax_bool)
         .unwrap_or(false);
+    let kernel_info = p.get("kernel_info").and_then(lax_bool).unwrap_or(false);
     Some(InitParams {
         external_tools,
         supports_question,
@@ -187,6 +194,7 @@ fn parse_initialize(params: &Value) -> Option<InitParams> {
         hooks,
         report_hooks,
         provider_error_data,
+        kernel_info,
     })
 }
 
@@ -533,17 +541,19 @@ impl Server {
             json!({"supported_events": crate::hooks::EVENT_TYPES, "configured": configured}),
         );
         result.insert("capabilities".into(), json!({"supports_question": true}));
-        let agent_file = self.soul.lock().await.agent.file.display().to_string();
-        result.insert(
-            "kernel".into(),
-            json!({
-                "name": "kagent",
-                "version": env!("CARGO_PKG_VERSION"),
-                "profile": profile.source,
-                "agent_file": agent_file,
-                "capabilities": KERNEL_CAPABILITIES,
-            }),
-        );
+        if p.kernel_info {
+            let agent_file = self.soul.lock().await.agent.file.display().to_string();
+            result.insert(
+                "kernel".into(),
+                json!({
+                    "name": "kagent",
+                    "version": env!("CARGO_PKG_VERSION"),
+                    "profile": profile.source,
+                    "agent_file": agent_file,
+                    "capabilities": KERNEL_CAPABILITIES,
+                }),
+            );
+        }
         Value::Object(result)
     }
 

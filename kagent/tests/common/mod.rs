@@ -157,6 +157,13 @@ impl Kagent {
         self.response("init").1
     }
 
+    /// `initialize` as kimi-kernel sends it, asking for kagent's own identity (`kernel`).
+    pub fn initialize_with_kernel_info(&mut self) -> Value {
+        let params = json!({"protocol_version": "1.10", "kernel_info": true});
+        self.request("init", "initialize", params);
+        self.response("init").1
+    }
+
     pub fn close(mut self) -> (std::process::ExitStatus, String) {
         drop(self.stdin.take());
         let out = self.child.wait_with_output().unwrap();

@@ -396,6 +396,8 @@ async def handshake(
         # kagent's extension: a provider error names its class and status (error.data), so
         # print mode's exit code is kimi-cli's (75 for a retryable failure)
         "provider_error_data": True,
+        # kagent's extension: its own identity in `kernel` (a Wire client gets kimi-cli's result)
+        "kernel_info": True,
     }
     if external_tools:
         params["external_tools"] = external_tools
