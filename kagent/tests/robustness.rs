@@ -229,3 +229,24 @@ fn continue_picks_last_session() {
     k.close();
     assert_eq!(env.session_dir(), first);
 }
+
+#[test]
+fn check_start_checks_without_a_session_and_reports_what_a_start_would() {
+    let env = Env::new(&["text: hi"]);
+    let (status, stderr) = env.spawn(&["--check-start"]).close();
+    assert!(status.success(), "{stderr}");
+    assert!(
+        !env.share.join("sessions").exists(),
+        "--check-start must not create a session"
+    );
+    // a provider kagent cannot run fails the check as it fails a start
+    std::fs::write(
+        &env.cfg,
+        "default_model=\"g\"\n[models.g]\nprovider=\"g\"\nmodel=\"g\"\nmax_context_size=1000\n\
+         [providers.g]\ntype=\"gemini\"\nbase_url=\"http://127.0.0.1:9\"\napi_key=\"k\"\n",
+    )
+    .unwrap();
+    let (status, stderr) = env.spawn(&["--check-start"]).close();
+    assert!(!status.success());
+    assert!(stderr.contains("gemini"), "{stderr}");
+}

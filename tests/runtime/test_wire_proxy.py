@@ -316,7 +316,9 @@ def test_wire_is_kagent_itself_unless_the_proxy_is_asked_for(tmp_path: Path) -> 
         env = sb.env(KIMI_KERNEL_BIN=kagent)
         with kk_wire(sb, "--kernel", kernel, env=env) as client:
             result = initialize(client)
-            assert result["server"]["name"] == "kagent", result
+            # kimi-cli's identity, kagent's own only for a client that asks (kernel_info)
+            assert result["server"]["name"] == "Kimi Code CLI", result
+            assert "kernel" not in result, result
             assert _exe_of(client.proc.pid) == kagent
             p1 = client.request("prompt", {"user_input": f"hi on {kernel}"})
             resp, seen = finish(client, p1)
@@ -363,3 +365,28 @@ def test_wire_is_kagent_itself_unless_the_proxy_is_asked_for(tmp_path: Path) -> 
                 assert len(sb.kagent_pids()) >= 1, why  # the proxy started kagent as its child
             client.close_stdin()
             assert client.wait(timeout=T) == 0, why
+
+
+def test_auto_hands_the_client_to_kagent_only_when_it_would_start(tmp_path: Path) -> None:
+    """Under auto the exec path asks the real kagent first (`--check-start`): a config it
+    cannot run (a provider kagent lacks) keeps the usual path, where the session moves to the
+    Python kernel with a notice; under rust kagent itself reports it. The check makes no
+    session."""
+    from kimi_kernel.core._door import wire_exec_argv
+    from kimi_kernel.core._select import Selection
+
+    sb = make_sandbox(tmp_path, [HELLO])
+    env = sb.env(KIMI_KERNEL_BIN=str(kagent_bin().resolve()))
+    args = ["--wire", "--config-file", str(sb.config), "-w", str(sb.work)]
+    auto, rust = Selection("auto", "flag", "--kernel"), Selection("rust", "flag", "--kernel")
+    argv = wire_exec_argv(args, auto, env)
+    assert argv is not None and argv[0] == str(kagent_bin().resolve()), argv
+    assert sb.sessions() == []
+    sb.config.write_text(
+        'default_model = "g"\n[models.g]\nprovider = "g"\nmodel = "g"\nmax_context_size = 1000\n'
+        '[providers.g]\ntype = "gemini"\nbase_url = "http://127.0.0.1:9"\napi_key = "k"\n',
+        encoding="utf-8",
+    )
+    assert wire_exec_argv(args, auto, env) is None
+    assert wire_exec_argv(args, rust, env) is not None
+    assert sb.sessions() == []

@@ -100,6 +100,13 @@ pub struct Cli {
     #[arg(long = "builtin-skills-dir", value_name = "DIR", hide = true)]
     pub builtin_skills_dir: Option<PathBuf>,
 
+    /// Check what a start checks (flags, config, profile, agent spec, model and provider),
+    /// then exit 0 without opening or creating a session; a problem is reported and exits
+    /// non-zero as a start would. kimi-kernel runs it under `auto` before it hands a Wire
+    /// client to kagent, so a session kagent cannot run still moves to the Python kernel.
+    #[arg(long = "check-start", hide = true)]
+    pub check_start: bool,
+
     /// kimi-cli profile (JSON written by kimi-kernel from the installed kimi-cli): kimi-cli's
     /// agents, skills, tool definitions and texts (env KAGENT_PROFILE is the same). Without one
     /// kagent uses its own texts.

@@ -305,6 +305,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         }
     };
 
+    if cli.check_start {
+        logging::info("--check-start: everything a start checks before its session is fine");
+        return Ok(0);
+    }
     let session = if cli.continue_ {
         match Session::continue_last(&share, &work_dir) {
             Ok(s) => s,

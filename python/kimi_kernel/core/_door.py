@@ -5,12 +5,13 @@ Importing kimi-cli's agent stack costs seconds; some invocations need none of it
 * `--version` prints the versions of kimi-kernel, kagent and kimi-cli (from package metadata
   and `kagent --version`), without importing kimi-cli;
 * `--wire` under `rust`/`auto` hands the client to kagent itself (`os.execv`, stdio stays the
-  client's), when the command line holds only options kagent honours the way kimi-cli does and
-  nothing in the session is one that kimi-kernel's hook must decide on (MCP servers, Ralph
-  mode, other agents: those sessions take the usual path through kimi-cli, whose refusals and
-  fallbacks apply). `KIMI_KERNEL_WIRE=proxy` keeps kimi-cli's Wire server in front of kagent
-  instead: what only the proxy does (moving a session to the Python kernel when kagent dies
-  mid-turn under `auto`, restarting it under `rust`) needs it.
+  client's; under `auto` only once `kagent --check-start` said it would start), when the
+  command line holds only options kagent honours the way kimi-cli does and nothing in the
+  session is one that kimi-kernel's hook must decide on (MCP servers, Ralph mode, other
+  agents: those sessions take the usual path through kimi-cli, whose refusals and fallbacks
+  apply). `KIMI_KERNEL_WIRE=proxy` keeps kimi-cli's Wire server in front of kagent instead:
+  what only the proxy does (moving a session to the Python kernel when kagent dies mid-turn
+  under `auto`, restarting it under `rust`) needs it.
 
 Nothing here imports kimi-cli or asyncio.
 """
@@ -234,4 +235,23 @@ def wire_exec_argv(
         **kw,
         **more_kagent_args(),
     )
-    return [str(located.path), *flags]
+    argv = [str(located.path), *flags]
+    if selection.kernel == "auto" and not _would_start(argv, env):
+        return None  # the usual path moves the session to the Python kernel, with a notice
+    return argv
+
+
+def _would_start(argv: Sequence[str], env: Mapping[str, str]) -> bool:
+    """Whether kagent would start with `argv` (`--check-start`: flags, config, profile, agent
+    spec, provider; no session is made). Under `auto` a session kagent cannot run (a provider
+    it lacks, say) must still reach the Python kernel, which an exec'd kagent could not do."""
+    import subprocess
+
+    try:
+        done = subprocess.run(
+            [*argv, "--check-start"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, env=dict(env), timeout=30, check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
