@@ -484,6 +484,14 @@ impl Soul {
             usage,
             dispatched,
         } = generated;
+        // A call that could not be dispatched fails the whole step, as kimi-cli's escaping
+        // exception does: nothing of it reaches the context.
+        if let Some(fatal) = dispatched.iter().find_map(|d| match d {
+            Dispatch::Fatal(m) => Some(m.clone()),
+            _ => None,
+        }) {
+            return Err(TurnError::Internal(fatal));
+        }
         let calls = message.tool_calls.clone().unwrap_or_default();
         let mut status = StatusUpdate {
             token_usage: usage,
@@ -728,6 +736,8 @@ fn start_tools(
                 wire.send(WireMessage::ToolResult(r.clone()));
                 results.push(r);
             }
+            // `step` returned before starting any tool of a step with a fatal call
+            Dispatch::Fatal(_) => {}
             Dispatch::Pending(mut fut) => {
                 let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
                 match fut.as_mut().poll(&mut cx) {

@@ -1,0 +1,71 @@
+//! Issue 19 (kagent never dies of its input), at the process level: the exact hostile input
+//! goes to a real `kagent --wire`, which answers with a clear error and goes on serving.
+
+mod common;
+
+use common::{types, Env};
+use serde_json::{json, Value};
+
+/// A scripted `tool_call` line whose arguments are `arguments` (a JSON string of them).
+fn tool_call(id: &str, name: &str, arguments: &str) -> String {
+    format!(
+        "tool_call: {}",
+        json!({"id": id, "name": name, "arguments": arguments})
+    )
+}
+
+#[test]
+fn deeply_nested_tool_arguments_fail_the_turn_like_python_and_kagent_goes_on() {
+    // ~40 KB of `[[[…` used to overflow kagent's stack mid-turn
+    let deep = format!("{{\"command\": {}", "[".repeat(20_000));
+    let env = Env::new(&[&tool_call("c1", "Shell", &deep), "text: still alive"]);
+    let mut k = env.spawn(&[]);
+    k.request("p1", "prompt", json!({"user_input": "go"}));
+    let (msgs, resp) = k.response("p1");
+    assert_eq!(resp["error"]["code"], -32603, "{resp}");
+    assert_eq!(
+        resp["error"]["message"],
+        "RecursionError: maximum recursion depth exceeded while decoding a JSON array from a unicode string"
+    );
+    assert!(!types(&msgs).contains(&"ToolResult".to_string()));
+    k.request("p2", "prompt", json!({"user_input": "again"}));
+    let (_, resp) = k.response("p2");
+    assert_eq!(resp["result"], json!({"status": "finished"}));
+    let (status, _) = k.close();
+    assert!(status.success());
+}
+
+#[test]
+fn a_skill_with_a_quoted_scalar_line_or_deep_flow_is_skipped_and_a_quoted_key_is_read() {
+    let env = Env::new(&["text: ok"]);
+    let skills = env.work.join(".kimi/skills");
+    let write = |name: &str, text: &str| {
+        let dir = skills.join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("SKILL.md"), text).unwrap();
+    };
+    // each of these used to abort kagent at start-up
+    write("scalar", "---\n\"d\"\n---\nbody\n");
+    write("scalar2", "---\n\"a\"é\n---\nbody\n");
+    write(
+        "deep",
+        &format!(
+            "---\nname: deep\ndescription: {}\n---\n",
+            "[".repeat(30_000)
+        ),
+    );
+    // and this one used to vanish: its quoted key was never read
+    write(
+        "quoted",
+        "---\n\"description\": Quoted key skill\n---\nbody\n",
+    );
+    let mut k = env.spawn(&[]);
+    let init: Value = k.initialize();
+    let listed = init.to_string();
+    assert!(listed.contains("Quoted key skill"), "{listed}");
+    assert!(!listed.contains("\"deep\""), "{listed}");
+    k.request("p", "prompt", json!({"user_input": "hi"}));
+    let (_, resp) = k.response("p");
+    assert_eq!(resp["result"], json!({"status": "finished"}));
+    k.close();
+}
