@@ -69,3 +69,52 @@ fn a_skill_with_a_quoted_scalar_line_or_deep_flow_is_skipped_and_a_quoted_key_is
     assert_eq!(resp["result"], json!({"status": "finished"}));
     k.close();
 }
+
+#[test]
+fn two_external_calls_with_one_tool_call_id_both_get_their_results() {
+    let step = format!(
+        "{}\n{}",
+        tool_call("dup", "open_in_ide", "{\"path\": \"a\"}"),
+        tool_call("dup", "open_in_ide", "{\"path\": \"b\"}")
+    );
+    let env = Env::new(&[&step, "text: both opened"]);
+    let mut k = env.spawn(&[]);
+    k.request(
+        "i",
+        "initialize",
+        json!({"protocol_version": "1.10", "external_tools": [
+            {"name": "open_in_ide", "description": "Open", "parameters": {"type": "object"}}
+        ]}),
+    );
+    k.response("i");
+    k.request("p", "prompt", json!({"user_input": "open both"}));
+    for _ in 0..2 {
+        let req = k.until(|v| v["method"] == "request").pop().unwrap();
+        assert_eq!(req["id"], "dup");
+        let path = req["params"]["payload"]["arguments"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        k.send(json!({"jsonrpc": "2.0", "id": "dup", "result": {"tool_call_id": "dup",
+            "return_value": {"is_error": false, "output": format!("opened {path}"), "message": "", "display": []}}}));
+    }
+    let (msgs, resp) = k.response("p");
+    assert_eq!(resp["result"]["status"], "finished");
+    let outputs: Vec<String> = common::events(&msgs)
+        .iter()
+        .filter(|(t, _)| t == "ToolResult")
+        .map(|(_, p)| {
+            p["return_value"]["output"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    // not "Wire connection closed before tool result was received."
+    assert_eq!(outputs.len(), 2, "{outputs:?}");
+    assert!(
+        outputs[0].contains("\"a\"") && outputs[1].contains("\"b\""),
+        "{outputs:?}"
+    );
+    k.close();
+}
