@@ -118,3 +118,44 @@ fn two_external_calls_with_one_tool_call_id_both_get_their_results() {
     );
     k.close();
 }
+
+/// Peak resident memory of a live process (`VmHWM`), in MiB.
+fn peak_rss_mib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    kib / 1024
+}
+
+#[test]
+fn a_one_gib_stdin_line_is_discarded_with_an_error_in_bounded_memory() {
+    use std::io::Write;
+    let env = Env::new(&["text: still alive"]);
+    let mut k = env.spawn(&[]);
+    {
+        let stdin = k.stdin.as_mut().unwrap();
+        let chunk = vec![b'a'; 1 << 20];
+        for _ in 0..1024 {
+            stdin.write_all(&chunk).unwrap();
+        }
+        stdin.write_all(b"\n").unwrap();
+        stdin.flush().unwrap();
+    }
+    let err = k.until(|v| v["error"].is_object()).pop().unwrap();
+    assert_eq!(err["id"], Value::Null);
+    assert_eq!(err["error"]["code"], -32600);
+    let msg = err["error"]["message"].as_str().unwrap();
+    assert!(
+        msg.starts_with("Invalid request: a line of 1073741825 bytes exceeds the limit of 104857600 bytes"),
+        "{msg}"
+    );
+    let peak = peak_rss_mib(k.child.id());
+    assert!(peak < 400, "kagent peaked at {peak} MiB for a 1 GiB line");
+    k.request("p", "prompt", json!({"user_input": "hi"}));
+    let (_, resp) = k.response("p");
+    assert_eq!(resp["result"], json!({"status": "finished"}));
+    k.close();
+}
