@@ -149,7 +149,9 @@ fn a_one_gib_stdin_line_is_discarded_with_an_error_in_bounded_memory() {
     assert_eq!(err["error"]["code"], -32600);
     let msg = err["error"]["message"].as_str().unwrap();
     assert!(
-        msg.starts_with("Invalid request: a line of 1073741825 bytes exceeds the limit of 104857600 bytes"),
+        msg.starts_with(
+            "Invalid request: a line of 1073741825 bytes exceeds the limit of 104857600 bytes"
+        ),
         "{msg}"
     );
     let peak = peak_rss_mib(k.child.id());
@@ -158,4 +160,62 @@ fn a_one_gib_stdin_line_is_discarded_with_an_error_in_bounded_memory() {
     let (_, resp) = k.response("p");
     assert_eq!(resp["result"], json!({"status": "finished"}));
     k.close();
+}
+
+#[test]
+fn past_a_file_size_limit_writes_fail_with_file_too_large_and_kagent_goes_on() {
+    let env = Env::new(&["text: small", "text: after"]);
+    // 256 blocks: 128 KiB (dash counts 512-byte blocks) or 256 KiB (bash, 1 KiB blocks)
+    let limit = ["sh", "-c", "ulimit -f 256 && exec \"$0\" \"$@\""];
+    let mut k = env.spawn_via(&limit, &[]);
+    let big = "x".repeat(400_000);
+    k.request("p1", "prompt", json!({"user_input": big}));
+    let (_, resp) = k.response("p1");
+    assert_eq!(resp["error"]["code"], -32603, "{resp}");
+    let msg = resp["error"]["message"].as_str().unwrap();
+    assert!(msg.contains("File too large (os error 27)"), "{msg}");
+    // still serving (no SIGXFSZ death); the failed append left no torn line behind
+    k.request("c", "cancel", json!({}));
+    let (_, resp) = k.response("c");
+    assert_eq!(resp["error"]["message"], "No agent turn is in progress");
+    let (status, _) = k.close();
+    assert!(status.success(), "{status:?}");
+    let context = std::fs::read_to_string(env.session_dir().join("context.jsonl")).unwrap();
+    assert!(context.is_empty() || context.ends_with('\n'), "{context:.200}");
+}
+
+#[test]
+fn a_torn_last_jsonl_line_does_not_swallow_the_next_record() {
+    let env = Env::new(&["text: one", "text: two"]);
+    let mut k = env.spawn(&[]);
+    k.request("p1", "prompt", json!({"user_input": "first"}));
+    k.response("p1");
+    k.close();
+    let dir = env.session_dir();
+    // what a full disk leaves behind (kimi-cli too): the last record without its newline
+    for name in ["context.jsonl", "wire.jsonl"] {
+        let path = dir.join(name);
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        text.push_str("{\"role\": \"user\", \"content\": \"to");
+        std::fs::write(&path, text).unwrap();
+    }
+    let mut k = env.spawn(&["--continue"]);
+    k.request("p2", "prompt", json!({"user_input": "second"}));
+    let (_, resp) = k.response("p2");
+    assert_eq!(resp["result"], json!({"status": "finished"}));
+    k.close();
+    for name in ["context.jsonl", "wire.jsonl"] {
+        let text = std::fs::read_to_string(dir.join(name)).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let torn = lines
+            .iter()
+            .position(|l| l.ends_with("\"to"))
+            .unwrap_or_else(|| panic!("{name}: the torn line is kept alone: {text}"));
+        // every record after the torn line is whole, and the new prompt is among them
+        let after: Vec<Value> = lines[torn + 1..]
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{name}: {e}: {l}")))
+            .collect();
+        assert!(after.iter().any(|v| v.to_string().contains("second")), "{name}: {text}");
+    }
 }
