@@ -219,3 +219,19 @@ fn a_torn_last_jsonl_line_does_not_swallow_the_next_record() {
         assert!(after.iter().any(|v| v.to_string().contains("second")), "{name}: {text}");
     }
 }
+
+#[test]
+fn the_prompt_is_in_context_jsonl_before_turn_begin_reaches_the_client() {
+    // a provider that errors first keeps the turn open (retry back-off) after TurnBegin
+    let env = Env::new(&["error: 503", "text: never"]);
+    let mut k = env.spawn(&[]);
+    k.request("p", "prompt", json!({"user_input": "keep me"}));
+    k.until(|v| v["params"]["type"] == "TurnBegin");
+    let context = std::fs::read_to_string(env.session_dir().join("context.jsonl")).unwrap();
+    assert!(context.contains("keep me"), "{context}");
+    // killed right after TurnBegin: the message survives and the session is not empty
+    k.child.kill().unwrap();
+    k.child.wait().unwrap();
+    let context = std::fs::read_to_string(env.session_dir().join("context.jsonl")).unwrap();
+    assert!(context.contains("keep me"), "{context}");
+}

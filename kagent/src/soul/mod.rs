@@ -157,6 +157,9 @@ impl Soul {
             wire.close();
             return Ok(());
         }
+        // The prompt reaches context.jsonl before TurnBegin reaches the client (issue 19: a
+        // kernel killed right after TurnBegin lost it, and an empty session was deleted).
+        let persisted = self.persist_prompt(&input);
         wire.send(WireMessage::TurnBegin {
             user_input: input.clone(),
         });
@@ -166,7 +169,11 @@ impl Soul {
             biased;
             _ = cancel.cancelled() => Err(TurnError::Cancelled),
             r = async {
-                self.turn_body(input.clone(), wire, cancel).await?;
+                if persisted? {
+                    self.agent_loop(wire, cancel).await?;
+                } else {
+                    self.turn_body(input.clone(), wire, cancel).await?;
+                }
                 self.stop_hook(wire, cancel).await
             } => r,
             _ = cancel.closed_and_settled() => Err(TurnError::Cancelled),
@@ -195,6 +202,22 @@ impl Soul {
         if let Err(e) = self.update_state(|s| s.set_custom_title(&title)) {
             kagent_base::logging::error(&format!("saving session state failed: {e}"));
         }
+    }
+
+    /// A plain prompt (not a slash command): what `user_turn` does before the agent loop —
+    /// checks, checkpoint, the user message appended. `Ok(false)`: not a plain prompt.
+    fn persist_prompt(&mut self, input: &UserInput) -> Result<bool, TurnError> {
+        if slash::parse(input.extract_text(" ").trim()).is_some() {
+            return Ok(false);
+        }
+        if self.llm.is_none() {
+            return Err(TurnError::LlmNotSet);
+        }
+        let parts = input.clone().into_parts();
+        self.check_capabilities(&parts)?;
+        self.context.checkpoint()?;
+        self.context.append(&[Message::new(Role::User, parts)])?;
+        Ok(true)
     }
 
     async fn turn_body(
