@@ -181,7 +181,10 @@ fn past_a_file_size_limit_writes_fail_with_file_too_large_and_kagent_goes_on() {
     let (status, _) = k.close();
     assert!(status.success(), "{status:?}");
     let context = std::fs::read_to_string(env.session_dir().join("context.jsonl")).unwrap();
-    assert!(context.is_empty() || context.ends_with('\n'), "{context:.200}");
+    assert!(
+        context.is_empty() || context.ends_with('\n'),
+        "{context:.200}"
+    );
 }
 
 #[test]
@@ -216,7 +219,10 @@ fn a_torn_last_jsonl_line_does_not_swallow_the_next_record() {
             .iter()
             .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{name}: {e}: {l}")))
             .collect();
-        assert!(after.iter().any(|v| v.to_string().contains("second")), "{name}: {text}");
+        assert!(
+            after.iter().any(|v| v.to_string().contains("second")),
+            "{name}: {text}"
+        );
     }
 }
 
@@ -234,4 +240,75 @@ fn the_prompt_is_in_context_jsonl_before_turn_begin_reaches_the_client() {
     k.child.wait().unwrap();
     let context = std::fs::read_to_string(env.session_dir().join("context.jsonl")).unwrap();
     assert!(context.contains("keep me"), "{context}");
+}
+
+/// The pids of processes whose command line contains `pattern` (`pgrep -f`).
+fn pgrep(pattern: &str) -> Vec<String> {
+    let out = std::process::Command::new("pgrep")
+        .args(["-f", pattern])
+        .output()
+        .expect("run pgrep");
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .map(str::to_string)
+        .collect()
+}
+
+/// Waits up to 10 s for `pattern`'s processes to be gone; returns those left.
+fn gone(pattern: &str) -> Vec<String> {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let left = pgrep(pattern);
+        if left.is_empty() || std::time::Instant::now() > until {
+            return left;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_shell_commands_grandchildren_end_with_it_on_cancel_sigterm_and_stdin_close() {
+    for (n, how) in ["cancel", "sigterm", "stdin-close", "timeout"].iter().enumerate() {
+        // a unique sleep length marks this run's processes
+        let secs = format!("{}{}", 900 + n, std::process::id() % 1000);
+        let mut args = json!({"command": format!("sleep {secs}1 & sleep {secs}2; echo done")});
+        if *how == "timeout" {
+            args["timeout"] = json!(1);
+        }
+        let env = Env::new(&[&tool_call("c1", "Shell", &args.to_string()), "text: end"]);
+        let mut k = env.spawn(&["--yolo"]);
+        k.request("p", "prompt", json!({"user_input": "run"}));
+        k.until(|v| v["params"]["type"] == "ToolCall");
+        let pattern = format!("sleep {secs}");
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        // the shell's own command line matches too: shell + two sleeps
+        while pgrep(&pattern).len() < 3 && std::time::Instant::now() < until {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        assert_eq!(pgrep(&pattern).len(), 3, "{how}: both sleeps started");
+        match *how {
+            "cancel" => {
+                k.request("c", "cancel", json!({}));
+                let (_, resp) = k.response("p");
+                assert_eq!(resp["result"]["status"], "cancelled", "{resp}");
+            }
+            "sigterm" => {
+                let pid = k.child.id().to_string();
+                std::process::Command::new("kill")
+                    .args(["-TERM", &pid])
+                    .status()
+                    .unwrap();
+                k.child.wait().unwrap();
+            }
+            "stdin-close" => drop(k.stdin.take()),
+            _ => {
+                let (msgs, _) = k.response("p");
+                let text = msgs.iter().map(Value::to_string).collect::<String>();
+                assert!(text.contains("Command killed by timeout (1s)"), "{text}");
+            }
+        }
+        assert_eq!(gone(&pattern), Vec::<String>::new(), "{how}: grandchildren left");
+        let _ = k.child.kill();
+        let _ = k.child.wait();
+    }
 }
