@@ -287,7 +287,12 @@ pub fn read_tool_file(
             "Invalid path",
         )));
     }
-    if block_sensitive && is_sensitive_file(&path.to_string_lossy()) {
+    // the real path too: `notes -> .env` is as secret as `.env` (issue 19)
+    let real = kagent_base::paths::real_path(&path);
+    if block_sensitive
+        && (is_sensitive_file(&path.to_string_lossy())
+            || is_sensitive_file(&real.to_string_lossy()))
+    {
         return Err(Box::new(ToolReturnValue::error(
             format!("`{raw}` appears to contain secrets (matched sensitive file pattern). Reading this file is blocked to protect credentials."),
             "Sensitive file",
