@@ -268,7 +268,10 @@ fn gone(pattern: &str) -> Vec<String> {
 
 #[test]
 fn a_shell_commands_grandchildren_end_with_it_on_cancel_sigterm_and_stdin_close() {
-    for (n, how) in ["cancel", "sigterm", "stdin-close", "timeout"].iter().enumerate() {
+    for (n, how) in ["cancel", "sigterm", "stdin-close", "timeout"]
+        .iter()
+        .enumerate()
+    {
         // a unique sleep length marks this run's processes
         let secs = format!("{}{}", 900 + n, std::process::id() % 1000);
         let mut args = json!({"command": format!("sleep {secs}1 & sleep {secs}2; echo done")});
@@ -307,8 +310,70 @@ fn a_shell_commands_grandchildren_end_with_it_on_cancel_sigterm_and_stdin_close(
                 assert!(text.contains("Command killed by timeout (1s)"), "{text}");
             }
         }
-        assert_eq!(gone(&pattern), Vec::<String>::new(), "{how}: grandchildren left");
+        assert_eq!(
+            gone(&pattern),
+            Vec::<String>::new(),
+            "{how}: grandchildren left"
+        );
         let _ = k.child.kill();
         let _ = k.child.wait();
     }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_write_through_a_symlink_leaving_the_work_dir_is_asked_and_a_link_to_env_is_secret() {
+    let outside = {
+        let env_root = std::env::temp_dir().join(format!("kagent-outside-{}", std::process::id()));
+        std::fs::create_dir_all(&env_root).unwrap();
+        env_root
+    };
+    let bashrc = outside.join("bashrc");
+    std::fs::write(&bashrc, "original\n").unwrap();
+    let write = |id: &str, path: &str| {
+        tool_call(id, "WriteFile", &json!({"path": path, "content": "pwned\n"}).to_string())
+    };
+    let env = Env::new(&[
+        &write("w1", "a.txt"),
+        &write("w2", "notes"),
+        &tool_call("r1", "ReadFile", &json!({"path": "config"}).to_string()),
+        "text: done",
+    ]);
+    // what a hostile repository can ship
+    std::os::unix::fs::symlink(&bashrc, env.work.join("notes")).unwrap();
+    std::fs::write(env.work.join(".env"), "TOKEN=secret\n").unwrap();
+    std::os::unix::fs::symlink(env.work.join(".env"), env.work.join("config")).unwrap();
+    let mut k = env.spawn(&[]);
+    k.request("p", "prompt", json!({"user_input": "edit"}));
+    // the first, plain edit: approved for the session
+    let req = k.until(|v| v["method"] == "request").pop().unwrap();
+    assert_eq!(req["params"]["payload"]["action"], "edit file", "{req}");
+    let rid = req["params"]["payload"]["id"].clone();
+    k.send(json!({"jsonrpc": "2.0", "id": req["id"], "result": {"request_id": rid, "response": "approve_for_session"}}));
+    // the write through `notes -> ~/.bashrc` is asked again, as an outside edit
+    let req = k.until(|v| v["method"] == "request").pop().unwrap();
+    assert_eq!(
+        req["params"]["payload"]["action"],
+        "edit file outside of working directory",
+        "{req}"
+    );
+    let rid = req["params"]["payload"]["id"].clone();
+    k.send(json!({"jsonrpc": "2.0", "id": req["id"], "result": {"request_id": rid, "response": "reject"}}));
+    let (msgs, resp) = k.response("p");
+    assert_eq!(resp["result"]["status"], "finished", "{resp}");
+    assert_eq!(std::fs::read_to_string(&bashrc).unwrap(), "original\n");
+    assert_eq!(std::fs::read_to_string(env.work.join("a.txt")).unwrap(), "pwned\n");
+    let _ = msgs;
+    // (the rejection ended that turn) ReadFile of `config -> .env` is refused like `.env`
+    k.request("p2", "prompt", json!({"user_input": "read"}));
+    let (msgs, _) = k.response("p2");
+    let read = common::events(&msgs)
+        .into_iter()
+        .find(|(t, p)| t == "ToolResult" && p["tool_call_id"] == "r1")
+        .unwrap()
+        .1;
+    let text = read.to_string();
+    assert!(text.contains("appears to contain secrets"), "{text}");
+    k.close();
+    let _ = std::fs::remove_dir_all(&outside);
 }
