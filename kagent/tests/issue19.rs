@@ -331,7 +331,11 @@ fn a_write_through_a_symlink_leaving_the_work_dir_is_asked_and_a_link_to_env_is_
     let bashrc = outside.join("bashrc");
     std::fs::write(&bashrc, "original\n").unwrap();
     let write = |id: &str, path: &str| {
-        tool_call(id, "WriteFile", &json!({"path": path, "content": "pwned\n"}).to_string())
+        tool_call(
+            id,
+            "WriteFile",
+            &json!({"path": path, "content": "pwned\n"}).to_string(),
+        )
     };
     let env = Env::new(&[
         &write("w1", "a.txt"),
@@ -353,8 +357,7 @@ fn a_write_through_a_symlink_leaving_the_work_dir_is_asked_and_a_link_to_env_is_
     // the write through `notes -> ~/.bashrc` is asked again, as an outside edit
     let req = k.until(|v| v["method"] == "request").pop().unwrap();
     assert_eq!(
-        req["params"]["payload"]["action"],
-        "edit file outside of working directory",
+        req["params"]["payload"]["action"], "edit file outside of working directory",
         "{req}"
     );
     let rid = req["params"]["payload"]["id"].clone();
@@ -362,7 +365,10 @@ fn a_write_through_a_symlink_leaving_the_work_dir_is_asked_and_a_link_to_env_is_
     let (msgs, resp) = k.response("p");
     assert_eq!(resp["result"]["status"], "finished", "{resp}");
     assert_eq!(std::fs::read_to_string(&bashrc).unwrap(), "original\n");
-    assert_eq!(std::fs::read_to_string(env.work.join("a.txt")).unwrap(), "pwned\n");
+    assert_eq!(
+        std::fs::read_to_string(env.work.join("a.txt")).unwrap(),
+        "pwned\n"
+    );
     let _ = msgs;
     // (the rejection ended that turn) ReadFile of `config -> .env` is refused like `.env`
     k.request("p2", "prompt", json!({"user_input": "read"}));
@@ -376,4 +382,53 @@ fn a_write_through_a_symlink_leaving_the_work_dir_is_asked_and_a_link_to_env_is_
     assert!(text.contains("appears to contain secrets"), "{text}");
     k.close();
     let _ = std::fs::remove_dir_all(&outside);
+}
+
+#[test]
+fn read_file_streams_a_big_log_and_refuses_a_big_binary_in_bounded_memory() {
+    use std::io::Write;
+    let env = Env::new(&[
+        &tool_call(
+            "r1",
+            "ReadFile",
+            &json!({"path": "big.log", "n_lines": 5}).to_string(),
+        ),
+        &tool_call("r2", "ReadFile", &json!({"path": "big.bin"}).to_string()),
+        "text: done",
+    ]);
+    // 256 MiB of text lines (1 KiB each) and a sparse 2 GiB binary
+    let mut log = std::io::BufWriter::new(std::fs::File::create(env.work.join("big.log")).unwrap());
+    let line = format!("{}\n", "x".repeat(1023));
+    for _ in 0..(256 * 1024) {
+        log.write_all(line.as_bytes()).unwrap();
+    }
+    log.flush().unwrap();
+    drop(log);
+    std::fs::File::create(env.work.join("big.bin"))
+        .unwrap()
+        .set_len(2 << 30)
+        .unwrap();
+    let mut k = env.spawn(&["--yolo"]);
+    k.request("p", "prompt", json!({"user_input": "read"}));
+    let (msgs, resp) = k.response("p");
+    assert_eq!(resp["result"]["status"], "finished", "{resp}");
+    let results: Vec<Value> = common::events(&msgs)
+        .into_iter()
+        .filter(|(t, _)| t == "ToolResult")
+        .map(|(_, p)| p)
+        .collect();
+    assert_eq!(
+        results[0]["return_value"]["message"],
+        "5 lines read from file starting from line 1. Total lines in file: 262144."
+    );
+    assert!(results[1]["return_value"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("seems not readable"));
+    let peak = peak_rss_mib(k.child.id());
+    assert!(
+        peak < 64,
+        "kagent peaked at {peak} MiB reading a 256 MiB log"
+    );
+    k.close();
 }
