@@ -13,6 +13,14 @@
 //! returns [`LoadsError::Recursion`] with that text past [`MAX_DEPTH`] (lower than Python's
 //! limit, see there) instead of overflowing the stack.
 
+// No panic reachable from input (kagent/README.md): enforced here by clippy.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use std::cell::Cell;
 
 use serde_json::{Map, Number, Value};
@@ -131,7 +139,7 @@ fn is_ws(c: char) -> bool {
 
 impl Parser {
     fn error(&self, msg: &'static str, pos: usize) -> DecodeError {
-        let before = &self.s[..pos.min(self.s.len())];
+        let before = self.s.get(..pos.min(self.s.len())).unwrap_or(&[]);
         let line = before.iter().filter(|c| **c == '\n').count() + 1;
         let column = match before.iter().rposition(|c| *c == '\n') {
             Some(nl) => pos - nl,
@@ -256,7 +264,7 @@ impl Parser {
                 is_float = true;
             }
         }
-        let text: String = self.s[i..k].iter().collect();
+        let text: String = self.s.get(i..k).unwrap_or(&[]).iter().collect();
         let value = if is_float {
             text.parse::<f64>()
                 .ok()
@@ -423,6 +431,12 @@ impl Parser {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 mod tests {
     use super::*;
     use serde_json::json;
