@@ -17,6 +17,10 @@ Metrics (names are the keys of dist/bench.json):
   replay_ms         `replay` of a 1,000-event session: request sent -> response read (after the
                     1,000 events)
   replay_rss_mb     peak RSS over the replay run
+  readfile_ms       one turn whose single tool call is `ReadFile` of the first READFILE_LINES
+                    lines of a READFILE_BYTES text file (generated once per bench run)
+  readfile_rss_mb   peak RSS over that run: kagent streams the file (issue 19), the Python
+                    kernel streams it too; reading it whole would show as ~the file size
   soul_turn_ms      through kimi-cli (`kimi-kernel --kernel rust|python --wire`): a one-step turn
                     of SOUL_PARTS text parts after a warm-up turn
   soul_us_per_event soul_turn_ms / events of that turn (WireBackedSoul for kagent, KimiSoul for
@@ -42,6 +46,8 @@ INIT = {"protocol_version": "1.10"}
 SHELL_STEPS = 20
 REPLAY_EVENTS = 1000
 SOUL_PARTS = 200
+READFILE_BYTES = 10**9
+READFILE_LINES = 5
 
 Metrics = dict[str, float]
 
@@ -211,6 +217,40 @@ def soul(bins: Binaries, name: str, sb: Sandbox) -> Metrics:
     return {"soul_turn_ms": seconds * 1e3, "soul_events": float(n), "soul_us_per_event": seconds * 1e6 / n}
 
 
+def make_big_log(directory: Path, size: int = READFILE_BYTES) -> Path:
+    """A text file of `size` bytes of 100-byte numbered lines (written once, reused)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "big.log"
+    if path.exists() and path.stat().st_size == size:
+        return path
+    line_len = 100
+    block = "".join(f"{i:08d} {'x' * (line_len - 10)}\n" for i in range(10_000)).encode()
+    with path.open("wb") as out:
+        written = 0
+        while written < size:
+            chunk = block[: size - written]
+            out.write(chunk)
+            written += len(chunk)
+    return path
+
+
+def readfile(bins: Binaries, name: str, sb: Sandbox, log: Path) -> Metrics:
+    sb.write([tool_call("r1", "ReadFile", {"path": str(log), "n_lines": READFILE_LINES}), "text: read"])
+    sb.reset_share()
+    with _spawn(bins.wire_argv(name), sb, "--yolo") as k:
+        k.call("initialize", INIT)
+        response, seen, seconds = k.call("prompt", {"user_input": "read the log"})
+        _finished(k, response, "the ReadFile turn")
+        results = events(seen, "ToolResult")
+        value = results[0]["params"]["payload"].get("return_value", {}) if results else {}
+        if value.get("is_error") or not str(value.get("message", "")).startswith(
+            f"{READFILE_LINES} lines read from file"
+        ):
+            raise WireError(f"{k.argv[0]}: ReadFile did not read {READFILE_LINES} lines: {value}")
+        rss = _close(k)
+    return {"readfile_ms": seconds * 1e3, "readfile_rss_mb": _mb(rss)}
+
+
 Measure = Callable[[str, Sandbox], Metrics]
 
 
@@ -228,7 +268,10 @@ class Plan:
             "shell20": lambda n, sb: shell20(bins, n, sb),
             "soul": lambda n, sb: soul(bins, n, sb),
         }
-        wanted = [m for m in ("startup", "shell20", "replay", "soul") if not only or m in only]
+        wanted = [m for m in ("startup", "shell20", "replay", "soul", "readfile") if not only or m in only]
+        if "readfile" in wanted:
+            log = make_big_log(workdir / "readfile")
+            funcs["readfile"] = lambda n, sb: readfile(bins, n, sb, log)
         if "replay" in wanted:
             session = make_replay_session(bins, Sandbox(workdir / "replay"))
 
