@@ -48,6 +48,7 @@ REPLAY_EVENTS = 1000
 SOUL_PARTS = 200
 READFILE_BYTES = 10**9
 READFILE_LINES = 5
+READFILE_TIMEOUT = 900.0
 
 Metrics = dict[str, float]
 
@@ -82,9 +83,11 @@ def _finished(kernel: Kernel, response: JsonObj, what: str) -> None:
         raise WireError(f"{kernel.argv[0]}: {what} ended {status!r}, not 'finished': {response}")
 
 
-def _spawn(argv: list[str], sb: Sandbox, *extra: str, env: dict[str, str] | None = None) -> Kernel:
+def _spawn(
+    argv: list[str], sb: Sandbox, *extra: str, env: dict[str, str] | None = None, timeout: float = 120.0
+) -> Kernel:
     full = [*argv, "--work-dir", str(sb.work), "--config-file", str(sb.config_path), *extra]
-    return Kernel(full, env=sb.env(env), cwd=sb.work, stderr_path=sb.root / "stderr.txt")
+    return Kernel(full, env=sb.env(env), cwd=sb.work, stderr_path=sb.root / "stderr.txt", timeout=timeout)
 
 
 def _close(kernel: Kernel) -> int:
@@ -237,7 +240,8 @@ def make_big_log(directory: Path, size: int = READFILE_BYTES) -> Path:
 def readfile(bins: Binaries, name: str, sb: Sandbox, log: Path) -> Metrics:
     sb.write([tool_call("r1", "ReadFile", {"path": str(log), "n_lines": READFILE_LINES}), "text: read"])
     sb.reset_share()
-    with _spawn(bins.wire_argv(name), sb, "--yolo") as k:
+    # counting the lines of 1 GB takes the Python kernel minutes on a loaded machine
+    with _spawn(bins.wire_argv(name), sb, "--yolo", timeout=READFILE_TIMEOUT) as k:
         k.call("initialize", INIT)
         response, seen, seconds = k.call("prompt", {"user_input": "read the log"})
         _finished(k, response, "the ReadFile turn")
