@@ -18,7 +18,7 @@ Metrics (names are the keys of dist/bench.json):
                     1,000 events)
   replay_rss_mb     peak RSS over the replay run
   readfile_ms       one turn whose single tool call is `ReadFile` of the first READFILE_LINES
-                    lines of a READFILE_BYTES text file (generated once per bench run)
+                    lines of a READFILE_BYTES text file of 4 KiB lines (generated once per run)
   readfile_rss_mb   peak RSS over that run: kagent streams the file (issue 19), the Python
                     kernel streams it too; reading it whole would show as ~the file size
   soul_turn_ms      through kimi-cli (`kimi-kernel --kernel rust|python --wire`): a one-step turn
@@ -221,13 +221,15 @@ def soul(bins: Binaries, name: str, sb: Sandbox) -> Metrics:
 
 
 def make_big_log(directory: Path, size: int = READFILE_BYTES) -> Path:
-    """A text file of `size` bytes of 100-byte numbered lines (written once, reused)."""
+    """A text file of `size` bytes of 4 KiB numbered lines (written once, reused). Long lines
+    keep the line count (250k) low: the Python kernel reads line by line through an async
+    file API, about a hundred microseconds a line, so short lines would take it an hour."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "big.log"
     if path.exists() and path.stat().st_size == size:
         return path
-    line_len = 100
-    block = "".join(f"{i:08d} {'x' * (line_len - 10)}\n" for i in range(10_000)).encode()
+    line_len = 4096
+    block = "".join(f"{i:08d} {'x' * (line_len - 10)}\n" for i in range(256)).encode()
     with path.open("wb") as out:
         written = 0
         while written < size:
