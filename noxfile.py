@@ -12,6 +12,9 @@ PYTHONPATH=scripts; no session imports scripts/ into nox's interpreter or calls 
   nox -s verify [-- WHEEL...]    re-verify wheels in dist/
   nox -s e2e [-- TARGET...]      run/inspect each dist/ wheel on its platform (scripts/kk_e2e)
   nox -s bench [-- BENCH ARGS]   kagent vs kimi-cli's Python kernel -> dist/bench.json (scripts/kk_bench)
+  nox -s fuzz [-- --seconds N]   kagent's cargo-fuzz targets, N s each, per-target runs and crashes
+                                 (scripts/kk_fuzz; needs cargo-fuzz, stable toolchain via
+                                 RUSTC_BOOTSTRAP=1; not part of CI, which replays the found crashes)
 """
 
 from __future__ import annotations
@@ -71,3 +74,9 @@ def bench(session: nox.Session) -> None:
     """kagent against kimi-cli 1.51's `kimi --wire`, alternating, medians: scripts/kk_bench."""
     session.install("-r", str(ROOT / "ci" / "requirements-bench.txt"))
     session.run("python", "-m", "kk_bench.session", *session.posargs, env=SCRIPTS_ENV)
+
+
+@nox.session
+def fuzz(session: nox.Session) -> None:
+    """Fuzz every kagent parser for a fixed time and report per target: scripts/kk_fuzz."""
+    session.run("python", "-m", "kk_fuzz", *session.posargs, env=SCRIPTS_ENV)

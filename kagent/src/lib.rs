@@ -15,6 +15,10 @@
 //! - [`soul`]: the turn loop, turn hooks, flow runner, context, compaction, slash commands;
 //! - [`server`]: the stdio Wire server (requests, prompts, replay, external tools);
 //! - [`app`]: command line, agent specs, startup and shutdown wiring.
+//!
+//! No panic is reachable from input (a wire line, a model reply, a repository's files, config):
+//! see "Robustness" in kagent/README.md for how that is kept (bounded recursion and lines,
+//! cargo-fuzz targets in kagent/fuzz, their crash corpus replayed by tests/fuzz_regressions.rs).
 
 pub mod app;
 pub mod config;

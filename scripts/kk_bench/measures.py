@@ -17,6 +17,10 @@ Metrics (names are the keys of dist/bench.json):
   replay_ms         `replay` of a 1,000-event session: request sent -> response read (after the
                     1,000 events)
   replay_rss_mb     peak RSS over the replay run
+  readfile_ms       one turn whose single tool call is `ReadFile` of the first READFILE_LINES
+                    lines of a READFILE_BYTES text file of 4 KiB lines (generated once per run)
+  readfile_rss_mb   peak RSS over that run: kagent streams the file (issue 19), the Python
+                    kernel streams it too; reading it whole would show as ~the file size
   soul_turn_ms      through kimi-cli (`kimi-kernel --kernel rust|python --wire`): a one-step turn
                     of SOUL_PARTS text parts after a warm-up turn
   soul_us_per_event soul_turn_ms / events of that turn (WireBackedSoul for kagent, KimiSoul for
@@ -48,6 +52,9 @@ INIT = {"protocol_version": "1.10"}
 SHELL_STEPS = 20
 REPLAY_EVENTS = 1000
 SOUL_PARTS = 200
+READFILE_BYTES = 10**9
+READFILE_LINES = 5
+READFILE_TIMEOUT = 900.0
 
 Metrics = dict[str, float]
 
@@ -82,9 +89,11 @@ def _finished(kernel: Kernel, response: JsonObj, what: str) -> None:
         raise WireError(f"{kernel.argv[0]}: {what} ended {status!r}, not 'finished': {response}")
 
 
-def _spawn(argv: list[str], sb: Sandbox, *extra: str, env: dict[str, str] | None = None) -> Kernel:
+def _spawn(
+    argv: list[str], sb: Sandbox, *extra: str, env: dict[str, str] | None = None, timeout: float = 120.0
+) -> Kernel:
     full = [*argv, "--work-dir", str(sb.work), "--config-file", str(sb.config_path), *extra]
-    return Kernel(full, env=sb.env(env), cwd=sb.work, stderr_path=sb.root / "stderr.txt")
+    return Kernel(full, env=sb.env(env), cwd=sb.work, stderr_path=sb.root / "stderr.txt", timeout=timeout)
 
 
 def _close(kernel: Kernel) -> int:
@@ -254,6 +263,43 @@ def mcp(bins: Binaries, name: str, sb: Sandbox) -> Metrics:
     return {"mcp_ready_ms": ready * 1e3, "mcp_call_ms": seconds * 1e3}
 
 
+def make_big_log(directory: Path, size: int = READFILE_BYTES) -> Path:
+    """A text file of `size` bytes of 4 KiB numbered lines (written once, reused). Long lines
+    keep the line count (250k) low: the Python kernel reads line by line through an async
+    file API, about a hundred microseconds a line, so short lines would take it an hour."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "big.log"
+    if path.exists() and path.stat().st_size == size:
+        return path
+    line_len = 4096
+    block = "".join(f"{i:08d} {'x' * (line_len - 10)}\n" for i in range(256)).encode()
+    with path.open("wb") as out:
+        written = 0
+        while written < size:
+            chunk = block[: size - written]
+            out.write(chunk)
+            written += len(chunk)
+    return path
+
+
+def readfile(bins: Binaries, name: str, sb: Sandbox, log: Path) -> Metrics:
+    sb.write([tool_call("r1", "ReadFile", {"path": str(log), "n_lines": READFILE_LINES}), "text: read"])
+    sb.reset_share()
+    # counting the lines of 1 GB takes the Python kernel minutes on a loaded machine
+    with _spawn(bins.wire_argv(name), sb, "--yolo", timeout=READFILE_TIMEOUT) as k:
+        k.call("initialize", INIT)
+        response, seen, seconds = k.call("prompt", {"user_input": "read the log"})
+        _finished(k, response, "the ReadFile turn")
+        results = events(seen, "ToolResult")
+        value = results[0]["params"]["payload"].get("return_value", {}) if results else {}
+        if value.get("is_error") or not str(value.get("message", "")).startswith(
+            f"{READFILE_LINES} lines read from file"
+        ):
+            raise WireError(f"{k.argv[0]}: ReadFile did not read {READFILE_LINES} lines: {value}")
+        rss = _close(k)
+    return {"readfile_ms": seconds * 1e3, "readfile_rss_mb": _mb(rss)}
+
+
 Measure = Callable[[str, Sandbox], Metrics]
 
 
@@ -273,7 +319,13 @@ class Plan:
             "mcp": lambda n, sb: mcp(bins, n, sb),
             "door": lambda n, sb: door.door(bins, n, sb),
         }
-        wanted = [m for m in ("startup", "shell20", "replay", "soul", "mcp", "door") if not only or m in only]
+        wanted = [
+            m for m in ("startup", "shell20", "replay", "soul", "mcp", "door", "readfile")
+            if not only or m in only
+        ]
+        if "readfile" in wanted:
+            log = make_big_log(workdir / "readfile")
+            funcs["readfile"] = lambda n, sb: readfile(bins, n, sb, log)
         if "replay" in wanted:
             session = make_replay_session(bins, Sandbox(workdir / "replay"))
 

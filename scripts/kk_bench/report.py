@@ -34,6 +34,8 @@ ROWS: tuple[Row, ...] = (
     Row("rss_mb", "peak RSS: initialize + two one-step turns (MB)"),
     Row("shell20_rss_mb", "peak RSS: 20-step Shell turn (MB)"),
     Row("replay_rss_mb", "peak RSS: replay (MB)"),
+    Row("readfile_rss_mb", "peak RSS: ReadFile of the first 5 lines of a 1 GB file (MB)"),
+    Row("readfile_ms", "turn: ReadFile of the first 5 lines of a 1 GB file (ms)"),
     Row("soul_us_per_event", "through kimi-cli, per event (us): WireBackedSoul vs KimiSoul"),
     Row("mcp_ready_ms", "2 stdio MCP servers: spawn -> first turn done (ms)"),
     Row("mcp_call_ms", "one MCP tool call round trip, turn with a text step (ms)"),

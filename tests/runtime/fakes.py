@@ -74,3 +74,52 @@ def on_prompt(msg):
 serve(on_prompt)
 """,
     )
+
+
+def goes_silent_after_initialize(d: Path) -> Path:
+    """Answers `initialize`, then reads on but never answers again (a stuck kernel)."""
+    return fake_kagent(
+        d,
+        PRELUDE
+        + """
+for line in sys.stdin:
+    msg = json.loads(line)
+    if msg.get("method") == "initialize":
+        answer_initialize(msg)
+""",
+    )
+
+
+def closes_stdout_and_stays(d: Path) -> Path:
+    """Answers `initialize`, closes its stdout on the prompt and stays alive."""
+    return fake_kagent(
+        d,
+        PRELUDE
+        + """
+def on_prompt(msg):
+    sys.stdout.close()
+    os.close(1)
+    time.sleep(300)
+
+serve(on_prompt)
+""",
+    )
+
+
+def floods_stderr(d: Path, mib: int) -> Path:
+    """Writes `mib` MiB of stderr lines, then serves prompts normally."""
+    return fake_kagent(
+        d,
+        PRELUDE
+        + f"""
+line = "e" * 1023 + "\\n"
+for _ in range({mib} * 1024):
+    sys.stderr.write(line)
+sys.stderr.flush()
+
+def on_prompt(msg):
+    send({{"jsonrpc": "2.0", "id": msg["id"], "result": {{"status": "finished"}}}})
+
+serve(on_prompt)
+""",
+    )

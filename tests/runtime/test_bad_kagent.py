@@ -303,3 +303,80 @@ def test_start_failure_always_names_kagents_own_reason(tmp_path: Path, wait_firs
         assert "exited with code 1" in err, err
         assert "Unsupported provider type `gemini`: kagent supports" in err, err
         assert "stdin is closed" not in err, err
+
+
+# ---- issue 19: a stuck kagent never hangs its caller; its stderr is copied within bounds ----
+
+
+def test_a_kagent_silent_after_initialize_is_detected_and_stopped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kimi_kernel.core import _client
+
+    monkeypatch.setenv("KIMI_KERNEL_WATCHDOG", "1")
+    monkeypatch.setattr(_client, "PROBE_GRACE", 1.0)
+    logs: list[str] = []
+
+    async def go() -> tuple[str, int, float]:
+        exe = fakes.goes_silent_after_initialize(tmp_path)
+        client = await KagentClient.spawn([str(exe)], log=lambda lvl, m: logs.append(f"{lvl} {m}"))
+        await handshake(client, version="test", timeout=20)
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(KagentError) as info:
+            await client.request("prompt", {"user_input": "hi"})
+        took = asyncio.get_running_loop().time() - started
+        await client.close(grace=1.0)
+        return str(info.value), client.pid, took
+
+    err, pid, took = asyncio.run(go())
+    assert re.fullmatch(
+        rf"kagent \(pid {pid}\) stopped answering: silent for \ds while a request waited, and "
+        r"no answer to a liveness probe within 1s; it was stopped\. Its own log is "
+        r"<share>/logs/kagent\.log; set KIMI_KERNEL_WATCHDOG to wait longer \(seconds, 0 turns "
+        r"the watchdog off\)\.",
+        err,
+    ), err
+    assert took < 10, took
+    assert f"ERROR {err}" in logs
+    assert_gone(pid)
+
+
+def test_a_kagent_that_closes_stdout_but_stays_alive_is_stopped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kimi_kernel.core import _client
+
+    monkeypatch.setattr(_client, "PROBE_GRACE", 1.0)
+
+    async def go() -> tuple[str, int]:
+        exe = fakes.closes_stdout_and_stays(tmp_path)
+        client = await KagentClient.spawn([str(exe)], log=lambda lvl, m: None)
+        await handshake(client, version="test", timeout=20)
+        with pytest.raises(KagentExited) as info:
+            await asyncio.wait_for(client.request("prompt", {"user_input": "hi"}), 20)
+        await client.close(grace=1.0)
+        return str(info.value), client.pid
+
+    err, pid = asyncio.run(go())
+    assert err == f"kagent (pid {pid}) closed its stdout but kept running for 1s; it was stopped"
+    assert_gone(pid)
+
+
+def test_kagent_stderr_is_copied_into_the_log_only_up_to_a_budget(tmp_path: Path) -> None:
+    from kimi_kernel.core._client import STDERR_LOG_BUDGET
+
+    logs: list[str] = []
+
+    async def go() -> None:
+        exe = fakes.floods_stderr(tmp_path, mib=20)
+        client = await KagentClient.spawn([str(exe)], log=lambda lvl, m: logs.append(f"{lvl} {m}"))
+        await handshake(client, version="test", timeout=60)
+        # still served: the flood did not block it (stderr is drained) nor the log
+        assert await client.request("prompt", {"user_input": "hi"}) == {"status": "finished"}
+        await client.close(grace=1.0)
+
+    asyncio.run(go())
+    logged = sum(len(line) for line in logs if line.startswith("INFO kagent stderr: "))
+    assert STDERR_LOG_BUDGET // 2 < logged < STDERR_LOG_BUDGET * 1.1, logged
+    assert any("bytes logged; the rest is not copied here" in line for line in logs)
+    assert any(re.search(r"kagent stderr: \d+ more bytes were not logged", line) for line in logs)

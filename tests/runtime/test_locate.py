@@ -116,6 +116,28 @@ def test_env_bin_right_architecture_is_used(tmp_path: Path) -> None:
     assert [s.outcome for s in found.searched] == ["found"]
 
 
+def test_env_bin_bare_name_is_looked_up_on_absolute_path_entries_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # issue 19: an untrusted repository's ./kagent must never run for KIMI_KERNEL_BIN=kagent
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    write_exe(repo / "kagent", "#!/bin/sh\necho pwned\n")
+    monkeypatch.chdir(repo)
+    with pytest.raises(KagentNotFoundError) as info:
+        locate({"KIMI_KERNEL_BIN": "kagent", "PATH": os.pathsep.join(["", ".", "rel"])})
+    assert info.value.headline == (
+        "KIMI_KERNEL_BIN=kagent is a bare name and no absolute PATH entry holds a usable "
+        "executable of that name; it is never looked up in the current directory. Set "
+        "KIMI_KERNEL_BIN to the absolute path of a kagent executable, or unset it."
+    )
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    target = write_exe(tools / "kagent", "#!/bin/sh\n")
+    found = locate({"KIMI_KERNEL_BIN": "kagent", "PATH": os.pathsep.join([".", str(tools)])})
+    assert (found.path, found.source) == (target, "env")
+
+
 def test_check_runnable_accepts_scripts(tmp_path: Path) -> None:
     assert check_runnable(write_exe(tmp_path / "k", "#!/bin/sh\n")) is None
 

@@ -12,6 +12,9 @@
 //! - [`py`]: behaviours that must match Python's byte for byte (see its page for why each);
 //! - [`message`]: messages, content parts, tool calls, token usage (kosong's types);
 //! - [`tool`]: `ToolDefinition` and tool results with their display blocks.
+//!
+//! No panic is reachable from input: see "Robustness" in kagent/README.md (bounded recursion,
+//! the fuzz targets of kagent/fuzz, their replayed crash corpus, clippy's denials in `py`).
 
 pub mod future;
 pub mod logging;

@@ -86,9 +86,49 @@ pub fn canonical_in(path: &Path, base: &Path) -> PathBuf {
     out
 }
 
+/// Where `path` (absolute) really lands: symlinks resolved (`realpath`) in its longest
+/// existing prefix, the rest (what a write would create) appended as is. kimi-cli decides
+/// "inside the work dir" and "sensitive file" on the pure path; kagent also checks this one,
+/// so a repository's `notes -> ~/.bashrc` or `config -> .env` is seen for what it is.
+pub fn real_path(path: &Path) -> PathBuf {
+    let mut rest = vec![];
+    let mut prefix = path;
+    loop {
+        if let Ok(real) = std::fs::canonicalize(prefix) {
+            let mut out = real;
+            out.extend(rest.iter().rev());
+            return out;
+        }
+        match (prefix.parent(), prefix.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                prefix = parent;
+            }
+            _ => return path.to_path_buf(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn real_path_resolves_links_in_the_existing_prefix() {
+        let dir = std::env::temp_dir().join(format!("kagent-real-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("outside")).unwrap();
+        std::fs::create_dir_all(dir.join("work")).unwrap();
+        std::os::unix::fs::symlink(dir.join("outside"), dir.join("work/link")).unwrap();
+        let base = std::fs::canonicalize(&dir).unwrap();
+        assert_eq!(
+            real_path(&dir.join("work/link/new/file")),
+            base.join("outside/new/file")
+        );
+        assert_eq!(real_path(&dir.join("work/plain")), base.join("work/plain"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn canonical_normalizes_without_leaving_the_root() {

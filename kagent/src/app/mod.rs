@@ -136,9 +136,34 @@ fn add_dir_problem(dir: &std::path::Path) -> Option<String> {
     None
 }
 
+/// Python ignores SIGXFSZ, so under `RLIMIT_FSIZE` kimi-cli's writes past the limit fail
+/// with `[Errno 27] File too large` and it goes on serving; by default the signal kills the
+/// process (issue 19). A (never read) tokio handler replaces that default without `unsafe`;
+/// handlers, unlike ignored signals, are reset for the Shell commands kagent starts, as
+/// Python's `restore_signals` does for kimi-cli's.
+/// Returns why it could not, for the log (which is not open yet: its own writes may need it).
+fn survive_file_size_limit() -> Option<String> {
+    #[cfg(unix)]
+    {
+        // SIGXFSZ is 25 on Linux and the BSDs/macOS alike; tokio has no name for it
+        const SIGXFSZ: i32 = 25;
+        let kind = tokio::signal::unix::SignalKind::from_raw(SIGXFSZ);
+        if let Err(e) = tokio::signal::unix::signal(kind) {
+            return Some(format!(
+                "cannot handle SIGXFSZ ({e}); a file size limit may end kagent"
+            ));
+        }
+    }
+    None
+}
+
 pub async fn run(cli: Cli) -> anyhow::Result<u8> {
+    let fsize_problem = survive_file_size_limit();
     let share = kagent_base::paths::share_dir();
     logging::init(&share);
+    if let Some(problem) = fsize_problem {
+        logging::warn(&problem);
+    }
     logging::info(&format!("kagent {} starting", env!("CARGO_PKG_VERSION")));
     if !cli.wire {
         logging::info("no --wire given; kagent only has the Wire mode and runs it");

@@ -260,15 +260,23 @@ impl Server {
         let exit = loop {
             buf.clear();
             let read = tokio::select! {
-                r = stdin.read_until(b'\n', &mut buf) => r,
+                r = read_line_capped(&mut stdin, &mut buf, MAX_LINE_BYTES) => r,
                 sig = signals.recv() => break Exit::Signal(sig),
             };
             match read {
-                Ok(0) => {
+                Ok(LineRead::Eof) => {
                     kagent_base::logging::info("stdin closed, Wire server exiting");
                     break Exit::StdinClosed;
                 }
-                Ok(_) => {}
+                Ok(LineRead::Line) => {}
+                Ok(LineRead::TooLong(len)) => {
+                    let msg = format!(
+                        "Invalid request: a line of {len} bytes exceeds the limit of {MAX_LINE_BYTES} bytes and was discarded; send smaller messages (e.g. files by path)"
+                    );
+                    kagent_base::logging::error(&msg);
+                    self.send(jsonrpc::error(None, codes::INVALID_REQUEST, &msg));
+                    continue;
+                }
                 Err(e) => {
                     kagent_base::logging::error(&format!("stdin read failed: {e}"));
                     break Exit::StdinClosed;
@@ -686,6 +694,58 @@ fn no_turn(id: &str) -> Value {
     )
 }
 
+/// The longest stdin line kept: kimi-cli's stdio buffer limit (100 MiB). Its reader fails
+/// on a longer line and the Wire server stops; kagent discards the line, answers with an
+/// error and goes on (issue 19: a 1 GiB line used to be buffered whole).
+pub const MAX_LINE_BYTES: usize = 100 * 1024 * 1024;
+
+/// What [`read_line_capped`] read.
+#[derive(Debug, PartialEq, Eq)]
+enum LineRead {
+    Eof,
+    /// `buf` holds the line (with its `\n`, unless it ended the input).
+    Line,
+    /// A line longer than the limit (its length in bytes): consumed, not kept.
+    TooLong(usize),
+}
+
+/// Read one `\n`-terminated line into `buf`, keeping at most `limit` bytes in memory.
+async fn read_line_capped<R: tokio::io::AsyncBufRead + Unpin>(
+    reader: &mut R,
+    buf: &mut Vec<u8>,
+    limit: usize,
+) -> std::io::Result<LineRead> {
+    let mut total = 0usize;
+    loop {
+        let chunk = reader.fill_buf().await?;
+        if chunk.is_empty() {
+            return Ok(match total {
+                0 => LineRead::Eof,
+                n if n > limit => LineRead::TooLong(n),
+                _ => LineRead::Line,
+            });
+        }
+        let (take, done) = match chunk.iter().position(|b| *b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (chunk.len(), false),
+        };
+        if total + take <= limit {
+            buf.extend_from_slice(&chunk[..take]);
+        } else {
+            buf.clear();
+        }
+        total += take;
+        reader.consume(take);
+        if done {
+            return Ok(if total > limit {
+                LineRead::TooLong(total)
+            } else {
+                LineRead::Line
+            });
+        }
+    }
+}
+
 fn truncate(line: &str) -> String {
     line.chars().take(200).collect()
 }
@@ -789,5 +849,35 @@ impl Signals {
             let _ = tokio::signal::ctrl_c().await;
             2
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn lines_past_the_limit_are_consumed_not_kept() {
+        let input: &[u8] = b"short\nthis line is too long\nok\nlast-without-newline-too-long";
+        let mut reader = tokio::io::BufReader::with_capacity(4, input);
+        let mut buf = vec![];
+        let mut reads = vec![];
+        loop {
+            buf.clear();
+            let r = read_line_capped(&mut reader, &mut buf, 10).await.unwrap();
+            if r == LineRead::Eof {
+                break;
+            }
+            reads.push((r, String::from_utf8_lossy(&buf).to_string()));
+        }
+        assert_eq!(
+            reads,
+            [
+                (LineRead::Line, "short\n".to_string()),
+                (LineRead::TooLong(22), String::new()),
+                (LineRead::Line, "ok\n".to_string()),
+                (LineRead::TooLong(29), String::new()),
+            ]
+        );
     }
 }

@@ -65,16 +65,37 @@ pub fn atomic_json_write(value: &Value, path: &Path) -> Result<(), SessionError>
 }
 
 /// Append one line (a complete record) to a JSONL file.
+///
+/// A record never glues onto a torn one (issue 19): when the file does not end with `\n` (a
+/// full disk or file-size limit cut the last append short, here or in kimi-cli), the record
+/// starts on a new line, leaving the torn line alone for the readers to skip. A failed write
+/// is cut back to the length before it, so it leaves no torn line either where it can.
 pub fn append_line(path: &Path, line: &str) -> Result<(), SessionError> {
+    use std::io::{Read, Seek, SeekFrom};
     let mut f = std::fs::OpenOptions::new()
         .create(true)
+        .read(true)
         .append(true)
         .open(path)
         .map_err(io_err(path))?;
-    let mut buf = String::with_capacity(line.len() + 1);
+    let len = f.metadata().map_err(io_err(path))?.len();
+    let torn = len > 0 && {
+        let mut last = [0u8; 1];
+        f.seek(SeekFrom::Start(len - 1))
+            .and_then(|_| f.read_exact(&mut last))
+            .map_err(io_err(path))?;
+        last[0] != b'\n'
+    };
+    let mut buf = String::with_capacity(line.len() + 2);
+    if torn {
+        buf.push('\n');
+    }
     buf.push_str(line);
     buf.push('\n');
-    f.write_all(buf.as_bytes()).map_err(io_err(path))
+    f.write_all(buf.as_bytes()).map_err(|e| {
+        let _ = f.set_len(len);
+        io_err(path)(e)
+    })
 }
 
 /// `<share>/kimi.json`, kept as a JSON value so unknown fields survive a rewrite.
@@ -318,6 +339,20 @@ mod tests {
         let again = Session::continue_last(&share, Path::new("/tmp/o1/./work")).unwrap();
         assert_eq!(again.id, s.id);
         assert_eq!(canonical(Path::new("/a/b/../c/.")), Path::new("/a/c"));
+    }
+
+    #[test]
+    fn a_record_never_glues_onto_a_torn_last_line() {
+        let dir = tmp("torn");
+        let file = dir.join("context.jsonl");
+        // what a full disk leaves: the last record without its newline
+        std::fs::write(&file, "{\"a\":1}\n{\"role\":\"us").unwrap();
+        append_line(&file, "{\"b\":2}").unwrap();
+        append_line(&file, "{\"c\":3}").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&file).unwrap(),
+            "{\"a\":1}\n{\"role\":\"us\n{\"b\":2}\n{\"c\":3}\n"
+        );
     }
 
     #[test]

@@ -52,6 +52,22 @@ impl Workspace {
 
     /// `path` (canonical) lies in the work dir or in an additional directory (pure path
     /// semantics, like kimi-cli: no symlink resolution).
+    /// [`Workspace::contains`] for where `path` really lands (symlinks resolved on both
+    /// sides): a link inside the work dir that leads out of it is not contained.
+    pub fn contains_real(&self, path: &Path) -> bool {
+        use kagent_base::paths::real_path;
+        let real = real_path(path);
+        let mut dirs = vec![self.work_dir.clone()];
+        dirs.extend(
+            self.additional
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .iter()
+                .cloned(),
+        );
+        dirs.iter().any(|d| real.starts_with(real_path(d)))
+    }
+
     pub fn contains(&self, path: &Path) -> bool {
         path.starts_with(&self.work_dir)
             || self

@@ -175,6 +175,9 @@ impl Soul {
             wire.close();
             return Ok(());
         }
+        // The prompt reaches context.jsonl before TurnBegin reaches the client (issue 19: a
+        // kernel killed right after TurnBegin lost it, and an empty session was deleted).
+        let persisted = self.persist_prompt(&input);
         wire.send(WireMessage::TurnBegin {
             user_input: input.clone(),
         });
@@ -184,7 +187,11 @@ impl Soul {
             biased;
             _ = cancel.cancelled() => Err(TurnError::Cancelled),
             r = async {
-                self.turn_body(input.clone(), wire, cancel).await?;
+                if persisted? {
+                    self.agent_loop(wire, cancel).await?;
+                } else {
+                    self.turn_body(input.clone(), wire, cancel).await?;
+                }
                 self.stop_hook(wire, cancel).await
             } => r,
             _ = cancel.closed_and_settled() => Err(TurnError::Cancelled),
@@ -213,6 +220,22 @@ impl Soul {
         if let Err(e) = self.update_state(|s| s.set_custom_title(&title)) {
             kagent_base::logging::error(&format!("saving session state failed: {e}"));
         }
+    }
+
+    /// A plain prompt (not a slash command): what `user_turn` does before the agent loop —
+    /// checks, checkpoint, the user message appended. `Ok(false)`: not a plain prompt.
+    fn persist_prompt(&mut self, input: &UserInput) -> Result<bool, TurnError> {
+        if slash::parse(input.extract_text(" ").trim()).is_some() {
+            return Ok(false);
+        }
+        if self.llm.is_none() {
+            return Err(TurnError::LlmNotSet);
+        }
+        let parts = input.clone().into_parts();
+        self.check_capabilities(&parts)?;
+        self.context.checkpoint()?;
+        self.context.append(&[Message::new(Role::User, parts)])?;
+        Ok(true)
     }
 
     async fn turn_body(
@@ -546,6 +569,14 @@ impl Soul {
             usage,
             dispatched,
         } = generated;
+        // A call that could not be dispatched fails the whole step, as kimi-cli's escaping
+        // exception does: nothing of it reaches the context.
+        if let Some(fatal) = dispatched.iter().find_map(|d| match d {
+            Dispatch::Fatal(m) => Some(m.clone()),
+            _ => None,
+        }) {
+            return Err(TurnError::Internal(fatal));
+        }
         let calls = message.tool_calls.clone().unwrap_or_default();
         let mut status = StatusUpdate {
             token_usage: usage,
@@ -799,6 +830,8 @@ fn start_tools(
                 wire.send(WireMessage::ToolResult(r.clone()));
                 results.push(r);
             }
+            // `step` returned before starting any tool of a step with a fatal call
+            Dispatch::Fatal(_) => {}
             Dispatch::Pending(mut fut) => {
                 let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
                 match fut.as_mut().poll(&mut cx) {

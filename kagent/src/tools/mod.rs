@@ -65,6 +65,9 @@ pub enum Dispatch {
     Immediate(ToolResult),
     /// Running; resolves to the result.
     Pending(BoxFuture<'static, ToolResult>),
+    /// The call cannot even be dispatched and ends the turn with this internal error (kimi-cli:
+    /// the `RecursionError` of `json.loads` on too deeply nested arguments escapes kosong).
+    Fatal(String),
 }
 
 /// The registry of tools.
@@ -173,9 +176,13 @@ impl Toolset {
         // kosong: `json.loads(arguments or "{}", strict=False)`
         let raw = call.arguments.as_deref().unwrap_or("");
         let raw = if raw.is_empty() { "{}" } else { raw };
-        let arguments: Value = match kagent_base::py::loads::loads(raw) {
+        use kagent_base::py::loads::{loads, LoadsError};
+        let arguments: Value = match loads(raw) {
             Ok(v) => v,
-            Err(e) => {
+            Err(e @ LoadsError::Recursion(_)) => {
+                return Dispatch::Fatal(format!("RecursionError: {e}"))
+            }
+            Err(e @ LoadsError::Decode(_)) => {
                 let msg = format!("Error parsing JSON arguments: {e}");
                 return Dispatch::Immediate(ToolResult {
                     tool_call_id: call.id.clone(),
@@ -468,14 +475,23 @@ mod tests {
             Dispatch::Pending(f) => {
                 assert_eq!(f.await.return_value.output, ToolOutput::Text("HI".into()))
             }
-            Dispatch::Immediate(_) => panic!("expected pending"),
+            Dispatch::Immediate(_) | Dispatch::Fatal(_) => panic!("expected pending"),
         }
         match ts.handle(&call("Nope", "{}"), std::path::Path::new("."), None) {
             Dispatch::Immediate(r) => {
                 assert_eq!(r.return_value.message, "Tool `Nope` not found");
                 assert!(r.return_value.is_error);
             }
-            Dispatch::Pending(_) => panic!("expected immediate"),
+            Dispatch::Pending(_) | Dispatch::Fatal(_) => panic!("expected immediate"),
+        }
+        // issue 19: arguments nested past the limit end the turn with Python's RecursionError
+        let deep = format!("{{\"text\": {}", "[".repeat(20_000));
+        match ts.handle(&call("Upper", &deep), std::path::Path::new("."), None) {
+            Dispatch::Fatal(m) => assert_eq!(
+                m,
+                "RecursionError: maximum recursion depth exceeded while decoding a JSON array from a unicode string"
+            ),
+            _ => panic!("expected a fatal dispatch"),
         }
     }
 }

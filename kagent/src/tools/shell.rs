@@ -221,6 +221,10 @@ async fn run(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
+    // Its own process group, so that ending the command ends what it started too (see
+    // `GroupGuard`).
+    #[cfg(unix)]
+    cmd.process_group(0);
     if std::env::var_os("GIT_TERMINAL_PROMPT").is_none() {
         cmd.env("GIT_TERMINAL_PROMPT", "0");
     }
@@ -234,6 +238,7 @@ async fn run(
             );
         }
     };
+    let group = GroupGuard::of(&child);
     let (Some(out), Some(err)) = (child.stdout.take(), child.stderr.take()) else {
         return builder.error("Command execution failed: no pipes", "Execution failed");
     };
@@ -251,6 +256,7 @@ async fn run(
     let limit = Duration::from_secs(timeout.max(1) as u64);
     match tokio::time::timeout(limit, read_all).await {
         Err(_) => {
+            group.kill();
             let _ = child.start_kill();
             let _ = child.wait().await;
             builder.error(
@@ -263,6 +269,7 @@ async fn run(
             "Execution failed",
         ),
         Ok(Ok(status)) => {
+            group.disarm();
             let code = exit_code(&status);
             if code == 0 {
                 builder.ok("Command executed successfully.", "")
@@ -276,6 +283,51 @@ async fn run(
                 builder.error(&format!("Command failed with exit code: {code}."), &brief)
             }
         }
+    }
+}
+
+/// Kills a command's process group when the command is killed (timeout) or abandoned (the
+/// tool call dropped: turn cancelled, kagent ending on SIGTERM or stdin EOF). kimi-cli kills
+/// only the shell, so its grandchildren (`sleep 1000 &`, a dev server) outlive it; kagent
+/// does better (issue 19). A command that exits by itself keeps what it left running
+/// (`nohup … &` on purpose), as in kimi-cli.
+struct GroupGuard {
+    /// The group id (the shell's pid); `None` once the command finished by itself.
+    #[cfg(unix)]
+    pgid: std::sync::Mutex<Option<rustix::process::Pid>>,
+}
+
+impl GroupGuard {
+    fn of(child: &tokio::process::Child) -> GroupGuard {
+        GroupGuard {
+            #[cfg(unix)]
+            pgid: std::sync::Mutex::new(
+                child
+                    .id()
+                    .and_then(|id| i32::try_from(id).ok())
+                    .and_then(rustix::process::Pid::from_raw),
+            ),
+        }
+    }
+
+    /// SIGKILL to every process of the group.
+    fn kill(&self) {
+        #[cfg(unix)]
+        if let Some(pgid) = kagent_base::sync::lock(&self.pgid).take() {
+            let _ = rustix::process::kill_process_group(pgid, rustix::process::Signal::KILL);
+        }
+    }
+
+    /// The command exited by itself: leave its group alone.
+    fn disarm(&self) {
+        #[cfg(unix)]
+        kagent_base::sync::lock(&self.pgid).take();
+    }
+}
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        self.kill();
     }
 }
 

@@ -272,6 +272,28 @@ pub fn read_tool_file(
     raw: &str,
     block_sensitive: bool,
 ) -> Result<(PathBuf, Vec<u8>), Box<super::ToolReturnValue>> {
+    let path = check_tool_file(ws, raw, block_sensitive)?;
+    match std::fs::read(&path) {
+        Ok(d) => Ok((path, d)),
+        Err(e) => Err(read_failed(raw, &e)),
+    }
+}
+
+/// The "Failed to read" tool error.
+pub fn read_failed(raw: &str, e: &dyn std::fmt::Display) -> Box<super::ToolReturnValue> {
+    Box::new(super::ToolReturnValue::error(
+        format!("Failed to read {raw}. Error: {e}"),
+        "Failed to read file",
+    ))
+}
+
+/// [`read_tool_file`]'s checks without reading: the path of an existing, readable-looking
+/// regular file (for tools that stream it).
+pub fn check_tool_file(
+    ws: &crate::session::workspace::Workspace,
+    raw: &str,
+    block_sensitive: bool,
+) -> Result<PathBuf, Box<super::ToolReturnValue>> {
     use super::ToolReturnValue;
     if raw.is_empty() {
         return Err(Box::new(ToolReturnValue::error(
@@ -287,7 +309,12 @@ pub fn read_tool_file(
             "Invalid path",
         )));
     }
-    if block_sensitive && is_sensitive_file(&path.to_string_lossy()) {
+    // the real path too: `notes -> .env` is as secret as `.env` (issue 19)
+    let real = kagent_base::paths::real_path(&path);
+    if block_sensitive
+        && (is_sensitive_file(&path.to_string_lossy())
+            || is_sensitive_file(&real.to_string_lossy()))
+    {
         return Err(Box::new(ToolReturnValue::error(
             format!("`{raw}` appears to contain secrets (matched sensitive file pattern). Reading this file is blocked to protect credentials."),
             "Sensitive file",
@@ -305,13 +332,7 @@ pub fn read_tool_file(
             "Invalid path",
         )));
     }
-    match std::fs::read(&path) {
-        Ok(d) => Ok((path, d)),
-        Err(e) => Err(Box::new(ToolReturnValue::error(
-            format!("Failed to read {raw}. Error: {e}"),
-            "Failed to read file",
-        ))),
-    }
+    Ok(path)
 }
 
 #[cfg(test)]

@@ -6,8 +6,13 @@
 //! [`Requests::resolve`] for each response and [`Requests::close_all`] when the connection
 //! ends, which every waiter sees as [`Reply::Closed`]. A waiter that is dropped (a timeout,
 //! a cancelled call) takes its entry out of the map.
+//!
+//! Several waiters may share an id (a model can give two calls of one external tool the same
+//! tool-call id in one step): each request is sent, and the client's responses to that id go
+//! to its waiters in the order the requests were sent (issue 19; a single slot per id used to
+//! drop the first waiter and then, on its drop, the second one's entry too).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
@@ -19,7 +24,25 @@ use kagent_base::sync::lock;
 /// A response as the server routes it: the `result`, or the `error`'s message.
 pub type Answer = Result<Value, String>;
 
-type PendingMap = Arc<Mutex<HashMap<String, oneshot::Sender<Answer>>>>;
+/// Per request id, its waiters in sending order, each with its own serial number.
+type PendingMap = Arc<Mutex<Pending>>;
+
+#[derive(Default)]
+struct Pending {
+    next_serial: u64,
+    waiters: HashMap<String, VecDeque<(u64, oneshot::Sender<Answer>)>>,
+}
+
+impl Pending {
+    fn forget(&mut self, id: &str, serial: u64) {
+        if let Some(queue) = self.waiters.get_mut(id) {
+            queue.retain(|(s, _)| *s != serial);
+            if queue.is_empty() {
+                self.waiters.remove(id);
+            }
+        }
+    }
+}
 
 /// How the client answered a request.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,7 +65,7 @@ impl Requests {
     pub fn new(outbox: Outbox) -> Requests {
         Requests {
             outbox,
-            pending: Arc::new(Mutex::new(HashMap::new())),
+            pending: Arc::new(Mutex::new(Pending::default())),
         }
     }
 
@@ -60,9 +83,20 @@ impl Requests {
     /// [`Requests::send`] with a ready `{"type", "payload"}` message.
     pub fn send_message(&self, id: &str, message: Value) -> PendingReply {
         let (tx, rx) = oneshot::channel();
-        lock(&self.pending).insert(id.to_string(), tx);
+        let serial = {
+            let mut pending = lock(&self.pending);
+            let serial = pending.next_serial;
+            pending.next_serial += 1;
+            pending
+                .waiters
+                .entry(id.to_string())
+                .or_default()
+                .push_back((serial, tx));
+            serial
+        };
         let reply = PendingReply {
             id: id.to_string(),
+            serial,
             pending: self.pending.clone(),
             rx,
         };
@@ -70,9 +104,17 @@ impl Requests {
         reply
     }
 
-    /// Hand the client's response to the waiter of `id`; `false` when nobody waits for it.
+    /// Hand the client's response to the oldest waiter of `id`; `false` when nobody waits.
     pub fn resolve(&self, id: &str, answer: Answer) -> bool {
-        let waiter = lock(&self.pending).remove(id);
+        let waiter = {
+            let mut pending = lock(&self.pending);
+            let queue = pending.waiters.get_mut(id);
+            let first = queue.and_then(VecDeque::pop_front).map(|(_, tx)| tx);
+            if pending.waiters.get(id).is_some_and(VecDeque::is_empty) {
+                pending.waiters.remove(id);
+            }
+            first
+        };
         match waiter {
             None => false,
             Some(tx) => {
@@ -84,13 +126,14 @@ impl Requests {
 
     /// The connection is gone: every waiter gets [`Reply::Closed`].
     pub fn close_all(&self) {
-        lock(&self.pending).clear();
+        lock(&self.pending).waiters.clear();
     }
 }
 
 /// A sent request's answer to come; dropping it forgets the request.
 pub struct PendingReply {
     id: String,
+    serial: u64,
     pending: PendingMap,
     rx: oneshot::Receiver<Answer>,
 }
@@ -107,7 +150,7 @@ impl PendingReply {
 
 impl Drop for PendingReply {
     fn drop(&mut self) {
-        lock(&self.pending).remove(&self.id);
+        lock(&self.pending).forget(&self.id, self.serial);
     }
 }
 
@@ -150,5 +193,23 @@ mod tests {
         let (r, _out) = requests();
         drop(r.send("x", "HookRequest", json!({})));
         assert!(!r.resolve("x", Ok(Value::Null)));
+    }
+
+    #[tokio::test]
+    async fn waiters_sharing_an_id_are_answered_in_sending_order() {
+        let (r, _out) = requests();
+        let first = r.send("x", "ToolCallRequest", json!({}));
+        let second = r.send("x", "ToolCallRequest", json!({}));
+        assert!(r.resolve("x", Ok(json!(1))));
+        assert!(r.resolve("x", Ok(json!(2))));
+        assert!(!r.resolve("x", Ok(json!(3))));
+        assert_eq!(first.wait().await, Reply::Result(json!(1)));
+        assert_eq!(second.wait().await, Reply::Result(json!(2)));
+        // dropping one waiter leaves the other's entry in place
+        let gone = r.send("y", "ToolCallRequest", json!({}));
+        let kept = r.send("y", "ToolCallRequest", json!({}));
+        drop(gone);
+        assert!(r.resolve("y", Ok(json!("k"))));
+        assert_eq!(kept.wait().await, Reply::Result(json!("k")));
     }
 }

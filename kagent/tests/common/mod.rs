@@ -48,7 +48,21 @@ impl Env {
     }
 
     pub fn spawn(&self, extra: &[&str]) -> Kagent {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kagent"))
+        self.spawn_via(&[], extra)
+    }
+
+    /// [`Env::spawn`] through a launcher: `prefix` is a program and its arguments, which
+    /// get kagent's path and arguments after them (e.g. `sh -c 'ulimit -f 100; exec "$0" "$@"'`).
+    pub fn spawn_via(&self, prefix: &[&str], extra: &[&str]) -> Kagent {
+        let mut command = match prefix.split_first() {
+            Some((program, args)) => {
+                let mut c = Command::new(program);
+                c.args(args).arg(env!("CARGO_BIN_EXE_kagent"));
+                c
+            }
+            None => Command::new(env!("CARGO_BIN_EXE_kagent")),
+        };
+        let mut child = command
             .args(["--wire", "--config-file"])
             .arg(&self.cfg)
             .arg("-w")

@@ -1,4 +1,9 @@
-"""A JSON-RPC 2.0 client for one `kagent --wire` child process (one JSON object per line)."""
+"""A JSON-RPC 2.0 client for one `kagent --wire` child process (one JSON object per line).
+
+A stuck kagent never hangs its caller (issue 19): a watchdog probes a kagent that has been
+silent while a request waits and kills it when the probe goes unanswered, and a kagent that
+closes its stdout but keeps running is killed after a grace period. What kagent writes to
+stderr is copied into the log only up to a budget (it may print without bound)."""
 
 from __future__ import annotations
 
@@ -19,6 +24,17 @@ PROTOCOL_VERSION = "1.10"
 INIT_TIMEOUT_ENV = "KIMI_KERNEL_INIT_TIMEOUT"
 DEFAULT_INIT_TIMEOUT = 15.0
 _LINE_LIMIT = 64 * 1024 * 1024
+WATCHDOG_ENV = "KIMI_KERNEL_WATCHDOG"
+# Seconds of silence, while a request waits, before kagent is probed; long tool calls are
+# silent but a serving kagent answers the probe at once, so this need not be generous.
+DEFAULT_WATCHDOG = 30.0
+# Seconds kagent has to answer the probe (and to exit after closing its stdout).
+PROBE_GRACE = 10.0
+# Bytes of kagent's stderr copied into the log; the rest is counted, not logged.
+STDERR_LOG_BUDGET = 1024 * 1024
+STDERR_LINE_MAX = 2000
+
+PROBE_METHOD = "kimi_kernel.probe"
 
 type Log = Callable[[str, str], None]  # (level, message)
 type EventHandler = Callable[[dict[str, Any]], None]
@@ -67,6 +83,21 @@ def init_timeout() -> float:
     return value
 
 
+def watchdog_interval() -> float | None:
+    """The watchdog's silence threshold in seconds (KIMI_KERNEL_WATCHDOG; 0 turns it off)."""
+    raw = os.environ.get(WATCHDOG_ENV)
+    if raw is None or not raw.strip():
+        return DEFAULT_WATCHDOG
+    try:
+        value = float(raw)
+    except ValueError:
+        raise KagentError(
+            f"{WATCHDOG_ENV}={raw!r} is not a number of seconds; set it to e.g. 30, "
+            "0 to turn the watchdog off, or unset it."
+        ) from None
+    return value if value > 0 else None
+
+
 def _die_with_parent() -> (
     None
 ):  # pragma: no cover - runs in the child between fork and exec
@@ -95,9 +126,18 @@ class KagentClient:
         self.stderr_tail: deque[str] = deque(maxlen=20)
         self._dead: KagentError | None = None
         self._write_lock = asyncio.Lock()
+        self._last_heard = asyncio.get_running_loop().time()
+        self._stderr_logged = 0
+        self._stderr_dropped = 0
         self._reader = asyncio.create_task(self._read_stdout(), name="kagent-stdout")
         self._err_reader = asyncio.create_task(
             self._read_stderr(), name="kagent-stderr"
+        )
+        interval = watchdog_interval()
+        self._watchdog = (
+            asyncio.create_task(self._watch(interval), name="kagent-watchdog")
+            if interval is not None
+            else None
         )
 
     # ---- lifecycle -----------------------------------------------------------------
@@ -152,14 +192,45 @@ class KagentClient:
                 await asyncio.wait_for(
                     proc.wait(), timeout=grace if step != "kill" else 10
                 )
+        if self._watchdog is not None and not self._watchdog.done():
+            self._watchdog.cancel()
         for task in (self._reader, self._err_reader):
             if not task.done():
                 with contextlib.suppress(TimeoutError, asyncio.CancelledError):
                     await asyncio.wait_for(asyncio.shield(task), timeout=1.0)
             if not task.done():
                 task.cancel()
+        self._note_dropped_stderr()
         self._fail_all(KagentExited(self._exit_message()))
         return proc.returncode
+
+    async def _watch(self, interval: float) -> None:
+        """Probe kagent when it has been silent for `interval` s while a request waits;
+        no answer within PROBE_GRACE s: it is stuck, every waiting call fails, it is killed."""
+        loop = asyncio.get_running_loop()
+        while self.alive:
+            await asyncio.sleep(min(interval, 1.0))
+            if not self._pending or loop.time() - self._last_heard < interval:
+                continue
+            try:
+                # the write too: a kagent that stopped reading its stdin blocks it
+                await asyncio.wait_for(self.request(PROBE_METHOD), timeout=PROBE_GRACE)
+            except KagentRPCError:
+                continue  # any answer proves it serves
+            except TimeoutError:
+                silent = loop.time() - self._last_heard
+                err = KagentError(
+                    f"kagent (pid {self.proc.pid}) stopped answering: silent for {silent:.0f}s "
+                    f"while a request waited, and no answer to a liveness probe within "
+                    f"{PROBE_GRACE:g}s; it was stopped. Its own log is <share>/logs/kagent.log; "
+                    f"set {WATCHDOG_ENV} to wait longer (seconds, 0 turns the watchdog off)."
+                )
+                self._log("ERROR", str(err))
+                self._fail_all(err)
+                self.kill_now()
+                return
+            except KagentError:
+                return
 
     def kill_now(self) -> None:
         """Synchronous last resort (atexit, finalizers)."""
@@ -267,9 +338,31 @@ class KagentClient:
             if not line:
                 return
             text = line.decode(errors="replace").rstrip()
-            if text:
-                self.stderr_tail.append(text)
-                self._log("INFO", f"kagent stderr: {text}")
+            if not text:
+                continue
+            if len(text) > STDERR_LINE_MAX:
+                text = f"{text[:STDERR_LINE_MAX]}... ({len(text)} characters)"
+            self.stderr_tail.append(text)
+            if self._stderr_logged + len(text) > STDERR_LOG_BUDGET:
+                self._stderr_dropped += len(line)
+                continue
+            self._stderr_logged += len(text)
+            self._log("INFO", f"kagent stderr: {text}")
+            if self._stderr_logged + STDERR_LINE_MAX > STDERR_LOG_BUDGET:
+                self._log(
+                    "WARNING",
+                    f"kagent stderr: {STDERR_LOG_BUDGET} bytes logged; the rest is not "
+                    "copied here (kagent's own log: <share>/logs/kagent.log)",
+                )
+                self._stderr_logged = STDERR_LOG_BUDGET
+
+    def _note_dropped_stderr(self) -> None:
+        if self._stderr_dropped:
+            self._log(
+                "WARNING",
+                f"kagent stderr: {self._stderr_dropped} more bytes were not logged",
+            )
+            self._stderr_dropped = 0
 
     async def _read_stdout(self) -> None:
         stream = self.proc.stdout
@@ -277,8 +370,20 @@ class KagentClient:
         try:
             while True:
                 line = await stream.readline()
+                self._last_heard = asyncio.get_running_loop().time()
                 if not line:
-                    await self.proc.wait()
+                    try:
+                        await asyncio.wait_for(self.proc.wait(), timeout=PROBE_GRACE)
+                    except TimeoutError:
+                        gone = KagentExited(
+                            f"kagent (pid {self.proc.pid}) closed its stdout but kept running "
+                            f"for {PROBE_GRACE:g}s; it was stopped"
+                        )
+                        self._log("ERROR", str(gone))
+                        self._fail_all(gone)
+                        self.kill_now()
+                        await self.proc.wait()
+                        return
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(
                             asyncio.shield(self._err_reader), timeout=1.0
@@ -422,7 +527,6 @@ async def initialize(
     return result
 
 
-PROBE_METHOD = "kimi_kernel.probe"
 
 
 async def probe(client: KagentClient, *, timeout: float) -> None:

@@ -206,6 +206,37 @@ def path_candidates(env: Mapping[str, str]) -> list[Path]:
     return out
 
 
+def _is_bare_name(value: str) -> bool:
+    """A command name without any directory part (`kagent`, not `./kagent` or `~/kagent`)."""
+    seps = {os.sep, os.altsep or os.sep, "/"}
+    return not any(sep in value for sep in seps) and not value.startswith("~")
+
+
+def _locate_bare_name(name: str, env: Mapping[str, str], searched: list[Looked]) -> Located:
+    """KIMI_KERNEL_BIN=<bare name>: looked up on PATH's absolute entries, never in the current
+    directory (where an untrusted repository's `./kagent` would otherwise run)."""
+    problems: list[str] = []
+    for entry in env.get("PATH", "").split(os.pathsep):
+        entry = entry.strip().strip('"')
+        if not entry or not os.path.isabs(entry):
+            continue
+        candidate = Path(entry) / name
+        problem = check_runnable(candidate)
+        if problem is None:
+            searched.append(Looked("env", str(candidate), "found"))
+            return Located(candidate, "env", tuple(searched))
+        if problem != "no such file":
+            problems.append(f"{candidate}: {problem}")
+        searched.append(Looked("env", str(candidate), problem))
+    detail = f" ({'; '.join(problems)})" if problems else ""
+    raise KagentNotFoundError(
+        f"{ENV_BIN}={name} is a bare name and no absolute PATH entry holds a usable executable "
+        f"of that name{detail}; it is never looked up in the current directory. Set {ENV_BIN} "
+        "to the absolute path of a kagent executable, or unset it.",
+        searched,
+    )
+
+
 def locate(env: Mapping[str, str] | None = None) -> Located:
     """Find kagent. Raises KagentNotFoundError with every place looked when there is none."""
     env = os.environ if env is None else env
@@ -218,6 +249,8 @@ def locate(env: Mapping[str, str] | None = None) -> Located:
                 f"{ENV_BIN} is set but empty; unset it or set it to the path of a kagent executable.",
                 searched,
             )
+        if _is_bare_name(explicit):
+            return _locate_bare_name(explicit, env, searched)
         path = Path(explicit).expanduser()
         problem = check_runnable(path)
         if problem is not None:

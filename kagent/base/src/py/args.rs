@@ -5,6 +5,14 @@
 //! `1 validation error for Params\ncommand\n  Field required [type=missing, ...]`.
 //! Tools describe their fields with [`Field`] and get coerced values back.
 
+// No panic reachable from input (kagent/README.md): enforced here by clippy.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use serde_json::{Map, Value};
 
 use super::repr::{repr_value, type_name};
@@ -168,14 +176,10 @@ fn err(loc: &str, msg: impl Into<String>, kind: &'static str, input: &Value) -> 
 
 fn literal_msg(options: &[&str]) -> String {
     let quoted: Vec<String> = options.iter().map(|o| format!("'{o}'")).collect();
-    match quoted.len() {
-        0 => String::new(),
-        1 => format!("Input should be {}", quoted[0]),
-        n => format!(
-            "Input should be {} or {}",
-            quoted[..n - 1].join(", "),
-            quoted[n - 1]
-        ),
+    match quoted.as_slice() {
+        [] => String::new(),
+        [one] => format!("Input should be {one}"),
+        [rest @ .., last] => format!("Input should be {} or {last}", rest.join(", ")),
     }
 }
 
@@ -497,6 +501,12 @@ pub fn validate_error(message: &str) -> crate::tool::ToolReturnValue {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 mod tests {
     use super::*;
     use serde_json::json;

@@ -7,6 +7,11 @@
 //! reports the common mistakes PyYAML rejects (e.g. `description: use this: for x`), since
 //! kimi-cli then skips the skill. Other `!!` tags give opaque non-string values; complex
 //! (`? `) keys and directives are not read (the skill is skipped).
+//!
+//! Nesting is bounded: PyYAML's composer recurses in Python and raises `RecursionError`
+//! (`maximum recursion depth exceeded`) about 490 levels deep, which kimi-cli reports as an
+//! invalid skill and skips. Past [`MAX_DEPTH`] nested collections the parser returns that
+//! error instead of overflowing the stack (a flow collection 30,000 deep used to abort kagent).
 
 use super::strings::{is_line_break, splitlines};
 
@@ -128,6 +133,13 @@ fn split_keepends(text: &str) -> Vec<&str> {
 
 type R<T> = Result<T, String>;
 
+/// The deepest nesting of collections (block or flow) parsed; PyYAML gives up near 490 and
+/// less when called deeper in kimi-cli's stack.
+pub const MAX_DEPTH: usize = 400;
+
+/// `str()` of the `RecursionError` PyYAML raises for deeper input.
+const TOO_DEEP: &str = "maximum recursion depth exceeded";
+
 /// Parse one YAML document (the frontmatter block).
 pub fn parse_yaml(text: &str) -> R<Yaml> {
     // YAML's own line breaks (PyYAML: \r\n, \r, \n, NEL, LS, PS)
@@ -139,6 +151,7 @@ pub fn parse_yaml(text: &str) -> R<Yaml> {
         lines,
         pos: 0,
         anchors: Default::default(),
+        depth: 0,
     };
     p.skip_blank();
     let Some(line) = p.line() else {
@@ -243,7 +256,8 @@ fn quoted_one_line(s: &str, quote: char) -> Option<(String, usize)> {
                 out.push('\'');
                 continue;
             }
-            return Some((out, i + 1 + 1));
+            // `i` indexes `s` (after the opening quote): the closing quote ends at i + 1
+            return Some((out, i + c.len_utf8()));
         }
         if c == '\\' && quote == '"' {
             let (_, e) = chars.next()?;
@@ -453,6 +467,8 @@ struct Parser {
     pos: usize,
     /// `&name` anchors seen so far, for `*name` aliases.
     anchors: std::collections::HashMap<String, Yaml>,
+    /// Collections open around the current line.
+    depth: usize,
 }
 
 impl Parser {
@@ -472,7 +488,22 @@ impl Parser {
         self.line().map(indent)
     }
 
+    /// Parse one nested collection with `body`, refusing past [`MAX_DEPTH`].
+    fn nested(&mut self, body: impl FnOnce(&mut Self) -> R<Yaml>) -> R<Yaml> {
+        if self.depth >= MAX_DEPTH {
+            return Err(TOO_DEEP.into());
+        }
+        self.depth += 1;
+        let result = body(self);
+        self.depth -= 1;
+        result
+    }
+
     fn block_map(&mut self, n: usize) -> R<Yaml> {
+        self.nested(|p| p.block_map_entries(n))
+    }
+
+    fn block_map_entries(&mut self, n: usize) -> R<Yaml> {
         let mut entries: Vec<(Yaml, Yaml)> = vec![];
         while let Some(i) = self.peek_indent() {
             if i < n {
@@ -496,6 +527,10 @@ impl Parser {
     }
 
     fn block_seq(&mut self, s: usize) -> R<Yaml> {
+        self.nested(|p| p.block_seq_items(s))
+    }
+
+    fn block_seq_items(&mut self, s: usize) -> R<Yaml> {
         let mut items = vec![];
         while let Some(i) = self.peek_indent() {
             if i < s {
@@ -819,7 +854,11 @@ impl Parser {
         }
         let chars: Vec<char> = text.chars().collect();
         let skip: usize = self.lines[self.pos][..start].chars().count();
-        let mut f = Flow { c: &chars, i: skip };
+        let mut f = Flow {
+            c: &chars,
+            i: skip,
+            depth: self.depth,
+        };
         let v = f.node()?;
         // the rest of the last line: blanks or a comment
         let consumed: String = chars[..f.i].iter().collect();
@@ -837,6 +876,8 @@ impl Parser {
 struct Flow<'a> {
     c: &'a [char],
     i: usize,
+    /// Collections open around the current node (block ones included).
+    depth: usize,
 }
 
 impl Flow<'_> {
@@ -889,7 +930,18 @@ impl Flow<'_> {
         }
     }
 
+    /// One node, one level deeper (refused past [`MAX_DEPTH`]).
     fn node(&mut self) -> R<Yaml> {
+        if self.depth >= MAX_DEPTH {
+            return Err(TOO_DEEP.into());
+        }
+        self.depth += 1;
+        let result = self.node_at_depth();
+        self.depth -= 1;
+        result
+    }
+
+    fn node_at_depth(&mut self) -> R<Yaml> {
         self.ws();
         match self.peek() {
             Some('[') => {
@@ -1109,6 +1161,46 @@ mod tests {
         assert!(matches!(get(t, "list"), Yaml::Seq(v) if v.len() == 2));
         let t = "---\nx: {a: 1,\n  b: [2, 3]}\nname: n\n---\n";
         assert_eq!(get(t, "name"), Yaml::Str("n".into()));
+    }
+
+    #[test]
+    fn quoted_scalar_lines_and_quoted_keys() {
+        // issue 19 item 1: these lines used to index past the end and abort kagent
+        assert_eq!(fm("---\n\"d\"\n---\n"), Err(FrontmatterError::NotMapping));
+        assert!(fm("---\n\"a\"é\n---\n").is_err());
+        assert!(fm("---\n'd'\n---\n").is_err());
+        // and a quoted key is read (it used to be skipped over, losing the skill)
+        assert_eq!(
+            get("---\n\"description\": x\n---\n", "description"),
+            Yaml::Str("x".into())
+        );
+        assert_eq!(
+            get("---\n'name': \"n\"\n---\n", "name"),
+            Yaml::Str("n".into())
+        );
+    }
+
+    #[test]
+    fn nesting_past_the_limit_is_pyyaml_recursion_error() {
+        // issue 19 item 2: a flow collection 30,000 deep used to overflow the stack
+        let deep = format!("a: {}{}", "[".repeat(30_000), "]".repeat(30_000));
+        assert_eq!(parse_yaml(&deep), Err(TOO_DEEP.to_string()));
+        let flow_map = format!("a: {}1{}", "{b: ".repeat(30_000), "}".repeat(30_000));
+        assert_eq!(parse_yaml(&flow_map), Err(TOO_DEEP.to_string()));
+        let levels = MAX_DEPTH + 10;
+        let block: String = (0..levels)
+            .map(|i| format!("{}k:\n", " ".repeat(i)))
+            .collect();
+        assert_eq!(parse_yaml(&block), Err(TOO_DEEP.to_string()));
+        let seq = format!("{}x", "- ".repeat(levels));
+        assert_eq!(parse_yaml(&seq), Err(TOO_DEEP.to_string()));
+        // within the limit (block and flow levels add up) it parses
+        let ok = format!(
+            "a:\n  b: {}{}",
+            "[".repeat(MAX_DEPTH - 2),
+            "]".repeat(MAX_DEPTH - 2)
+        );
+        assert!(parse_yaml(&ok).is_ok());
     }
 
     #[test]

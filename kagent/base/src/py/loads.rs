@@ -6,8 +6,42 @@
 //! are allowed inside strings (`strict=False`), `NaN` / `Infinity` / `-Infinity` are accepted
 //! (they have no `serde_json` form and become `null`), duplicate keys keep the last value and
 //! positions count characters, not bytes.
+//!
+//! Nesting is bounded: Python's C scanner raises `RecursionError` once arrays and objects nest
+//! too deep (kosong lets it escape, so kimi-cli fails the turn with `RecursionError: maximum
+//! recursion depth exceeded while decoding a JSON array from a unicode string`); [`loads`]
+//! returns [`LoadsError::Recursion`] with that text past [`MAX_DEPTH`] (lower than Python's
+//! limit, see there) instead of overflowing the stack.
+
+// No panic reachable from input (kagent/README.md): enforced here by clippy.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use std::cell::Cell;
 
 use serde_json::{Map, Number, Value};
+
+/// The deepest nesting decoded; one container more is Python's `RecursionError`. Python 3.13's
+/// C scanner goes to 9998 levels, but every consumer of a `serde_json::Value` recurses too
+/// (repr in validation errors, `dumps`, equality, even `Drop`), and at a few KiB per level in a
+/// debug build 9998 levels overflow a 2 MiB thread. 1000 (Python's own default recursion
+/// limit) keeps every consumer safe; no model writes arguments nested deeper.
+pub const MAX_DEPTH: usize = 1000;
+
+/// Why `loads` failed: Python's `JSONDecodeError`, or its `RecursionError` for input nested
+/// deeper than [`MAX_DEPTH`].
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LoadsError {
+    #[error("{0}")]
+    Decode(DecodeError),
+    /// The container being decoded when the limit was hit: `array` or `object`.
+    #[error("maximum recursion depth exceeded while decoding a JSON {0} from a unicode string")]
+    Recursion(&'static str),
+}
 
 /// A decode error: Python's `JSONDecodeError` message and character position.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,22 +62,75 @@ impl std::fmt::Display for DecodeError {
     }
 }
 
+/// Nesting up to this depth is decoded on the caller's stack (a debug build's frames take a
+/// few KiB per level; a test thread has 2 MiB).
+const SHALLOW_DEPTH: usize = 64;
+
+/// The stack for decoding deeper input (reserved, touched only as deep as the input goes:
+/// [`MAX_DEPTH`] levels of a debug build stay well inside it).
+const DEEP_STACK_BYTES: usize = 256 << 20;
+
 /// Parse `text` like `json.loads(text, strict=False)`.
-pub fn loads(text: &str) -> Result<Value, DecodeError> {
+pub fn loads(text: &str) -> Result<Value, LoadsError> {
     let p = Parser {
         s: text.chars().collect(),
+        depth: Cell::new(0),
     };
-    p.decode()
+    if bracket_depth(&p.s) <= SHALLOW_DEPTH {
+        return p.decode();
+    }
+    // Deep input: decode it on a thread whose stack fits MAX_DEPTH levels.
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("json-loads".into())
+            .stack_size(DEEP_STACK_BYTES)
+            .spawn_scoped(scope, move || p.decode())
+            .ok()
+            .and_then(|handle| handle.join().ok())
+            // no thread to be had: refuse as too deep rather than risk the caller's stack
+            .unwrap_or(Err(LoadsError::Recursion("array")))
+    })
+}
+
+/// An upper bound of the nesting `decode` will reach: the deepest run of `[`/`{` outside
+/// strings (unbalanced or invalid text only stops the decoder earlier).
+fn bracket_depth(s: &[char]) -> usize {
+    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for &c in s {
+        if in_string {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '[' | '{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 /// Why a value could not start at a position (Python's `StopIteration(idx)`).
 enum Scan {
     NoValue(usize),
     Error(&'static str, usize),
+    /// Nested deeper than [`MAX_DEPTH`] (in an `array` or `object`).
+    TooDeep(&'static str),
 }
 
 struct Parser {
     s: Vec<char>,
+    /// Containers open around the current position.
+    depth: Cell<usize>,
 }
 
 fn is_ws(c: char) -> bool {
@@ -52,7 +139,7 @@ fn is_ws(c: char) -> bool {
 
 impl Parser {
     fn error(&self, msg: &'static str, pos: usize) -> DecodeError {
-        let before = &self.s[..pos.min(self.s.len())];
+        let before = self.s.get(..pos.min(self.s.len())).unwrap_or(&[]);
         let line = before.iter().filter(|c| **c == '\n').count() + 1;
         let column = match before.iter().rposition(|c| *c == '\n') {
             Some(nl) => pos - nl,
@@ -77,21 +164,38 @@ impl Parser {
         i
     }
 
-    fn decode(&self) -> Result<Value, DecodeError> {
+    fn decode(&self) -> Result<Value, LoadsError> {
         let start = self.skip_ws(0);
         let (value, end) = self.scan(start).map_err(|e| self.lift(e))?;
         let end = self.skip_ws(end);
         if end != self.s.len() {
-            return Err(self.error("Extra data", end));
+            return Err(LoadsError::Decode(self.error("Extra data", end)));
         }
         Ok(value)
     }
 
-    fn lift(&self, e: Scan) -> DecodeError {
+    fn lift(&self, e: Scan) -> LoadsError {
         match e {
-            Scan::NoValue(i) => self.error("Expecting value", i),
-            Scan::Error(m, i) => self.error(m, i),
+            Scan::NoValue(i) => LoadsError::Decode(self.error("Expecting value", i)),
+            Scan::Error(m, i) => LoadsError::Decode(self.error(m, i)),
+            Scan::TooDeep(kind) => LoadsError::Recursion(kind),
         }
+    }
+
+    /// Decode one container (`kind` names it in the error) one level deeper.
+    fn nested(
+        &self,
+        kind: &'static str,
+        body: impl FnOnce() -> Result<(Value, usize), Scan>,
+    ) -> Result<(Value, usize), Scan> {
+        let depth = self.depth.get() + 1;
+        if depth > MAX_DEPTH {
+            return Err(Scan::TooDeep(kind));
+        }
+        self.depth.set(depth);
+        let result = body();
+        self.depth.set(depth - 1);
+        result
     }
 
     fn starts_with(&self, i: usize, word: &str) -> bool {
@@ -108,8 +212,8 @@ impl Parser {
                 let (s, end) = self.string(i + 1)?;
                 Ok((Value::String(s), end))
             }
-            '{' => self.object(i + 1),
-            '[' => self.array(i + 1),
+            '{' => self.nested("object", || self.object(i + 1)),
+            '[' => self.nested("array", || self.array(i + 1)),
             'n' if self.starts_with(i, "null") => Ok((Value::Null, i + 4)),
             't' if self.starts_with(i, "true") => Ok((Value::Bool(true), i + 4)),
             'f' if self.starts_with(i, "false") => Ok((Value::Bool(false), i + 5)),
@@ -160,7 +264,7 @@ impl Parser {
                 is_float = true;
             }
         }
-        let text: String = self.s[i..k].iter().collect();
+        let text: String = self.s.get(i..k).unwrap_or(&[]).iter().collect();
         let value = if is_float {
             text.parse::<f64>()
                 .ok()
@@ -327,12 +431,40 @@ impl Parser {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 mod tests {
     use super::*;
     use serde_json::json;
 
     fn err(text: &str) -> String {
         loads(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn nesting_deeper_than_python_is_its_recursion_error() {
+        // issue 19: ~20,000 `[` used to overflow the stack; Python raises RecursionError
+        let deep = "[".repeat(20_000);
+        assert_eq!(loads(&deep), Err(LoadsError::Recursion("array")));
+        assert_eq!(
+            err(&deep),
+            "maximum recursion depth exceeded while decoding a JSON array from a unicode string"
+        );
+        // the container that crosses the limit names the error
+        let mixed = format!("{}{{\"a\": 1}}", "[".repeat(MAX_DEPTH));
+        assert_eq!(loads(&mixed), Err(LoadsError::Recursion("object")));
+        // one level less still decodes, on this (2 MiB) test thread too
+        let text = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        let value = loads(&text).expect("MAX_DEPTH decodes");
+        // serde_json's Drop recurses too: dismantle it level by level
+        let mut v = value;
+        while let Value::Array(mut items) = v {
+            v = items.pop().unwrap_or(Value::Null);
+        }
     }
 
     #[test]

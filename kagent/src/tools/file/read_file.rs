@@ -1,13 +1,14 @@
 //! `ReadFile`: numbered lines of a text file, with line, line-length and byte limits.
 
 use std::collections::VecDeque;
+use std::io::{BufRead, Read, Seek};
 
 use serde_json::{json, Value};
 
 use crate::session::workspace::Workspace;
 use crate::tools::args::{self, Field, Get, Kind, STR};
 use crate::tools::file::media::{detect_file_type, FileKind, MEDIA_SNIFF_BYTES};
-use crate::tools::util::{read_tool_file, truncate_line};
+use crate::tools::util::{check_tool_file, read_failed, truncate_line};
 use crate::tools::{Tool, ToolContext, ToolReturnValue};
 use kagent_base::BoxFuture;
 
@@ -106,11 +107,24 @@ impl Tool for ReadFile {
 }
 
 fn read(ws: &Workspace, raw: &str, offset: i64, n_lines: i64) -> ToolReturnValue {
-    let (path, data) = match read_tool_file(ws, raw, true) {
+    let path = match check_tool_file(ws, raw, true) {
         Ok(found) => found,
         Err(result) => return *result,
     };
-    let header = &data[..data.len().min(MEDIA_SNIFF_BYTES)];
+    // The file is streamed (issue 19: `n_lines: 5` of a 1.5 GB log took 5.35 GB): its head
+    // decides the type, then only the lines returned are kept while all are counted.
+    let mut file = match std::fs::File::open(&path) {
+        Ok(f) => f,
+        Err(e) => return *read_failed(raw, &e),
+    };
+    let mut header = Vec::with_capacity(MEDIA_SNIFF_BYTES);
+    if let Err(e) = (&mut file)
+        .take(MEDIA_SNIFF_BYTES as u64)
+        .read_to_end(&mut header)
+    {
+        return *read_failed(raw, &e);
+    }
+    let header = header.as_slice();
     match detect_file_type(&path, Some(header)).kind {
         FileKind::Image | FileKind::Video => {
             let kind = if detect_file_type(&path, Some(header)).kind == FileKind::Image {
@@ -131,34 +145,85 @@ fn read(ws: &Workspace, raw: &str, offset: i64, n_lines: i64) -> ToolReturnValue
         }
         FileKind::Text => {}
     }
-    let text = String::from_utf8_lossy(&data);
-    let lines = read_lines(&text);
-    if offset < 0 {
-        tail(&lines, offset, n_lines)
+    if let Err(e) = file.seek(std::io::SeekFrom::Start(0)) {
+        return *read_failed(raw, &e);
+    }
+    let lines = Lines::new(std::io::BufReader::with_capacity(1 << 16, file));
+    let result = if offset < 0 {
+        tail(lines, offset, n_lines)
     } else {
-        forward(&lines, offset, n_lines)
+        forward(lines, offset, n_lines)
+    };
+    result.unwrap_or_else(|e| *read_failed(raw, &e))
+}
+
+/// Bytes of a line kept: more than [`MAX_LINE_LENGTH`] characters of any UTF-8, so a longer
+/// line is cut by `truncate_line` exactly as if it had been read whole.
+const LINE_KEEP_BYTES: usize = 4 * MAX_LINE_LENGTH + 4;
+
+/// The lines of a byte stream as Python's text-mode iteration yields them (universal
+/// newlines: `\r\n` and `\r` become `\n`; invalid UTF-8 replaced), each cut to
+/// [`LINE_KEEP_BYTES`] so that neither the file nor one huge line is ever held whole.
+struct Lines<R> {
+    reader: R,
+    /// The previous line ended with `\r`: a `\n` right after belongs to it.
+    after_cr: bool,
+}
+
+impl<R: BufRead> Lines<R> {
+    fn new(reader: R) -> Self {
+        Lines {
+            reader,
+            after_cr: false,
+        }
+    }
+
+    fn line(kept: &[u8], ended: bool) -> String {
+        let mut line = String::from_utf8_lossy(kept).into_owned();
+        if ended {
+            line.push('\n');
+        }
+        line
     }
 }
 
-/// Lines as Python's text-mode file iteration yields them (universal newlines: `\r\n` and
-/// `\r` become `\n`).
-fn read_lines(text: &str) -> Vec<String> {
-    let normalized = text.replace("\r\n", "\n").replace('\r', "\n");
-    let mut out = vec![];
-    let mut rest = normalized.as_str();
-    while !rest.is_empty() {
-        match rest.find('\n') {
-            Some(i) => {
-                out.push(rest[..=i].to_string());
-                rest = &rest[i + 1..];
+impl<R: BufRead> Iterator for Lines<R> {
+    type Item = std::io::Result<String>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let mut kept: Vec<u8> = vec![];
+        let mut started = false;
+        loop {
+            let chunk = match self.reader.fill_buf() {
+                Ok(c) => c,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Some(Err(e)),
+            };
+            if chunk.is_empty() {
+                return started.then(|| Ok(Self::line(&kept, false)));
             }
-            None => {
-                out.push(rest.to_string());
-                rest = "";
+            if std::mem::take(&mut self.after_cr) && chunk.first() == Some(&b'\n') && !started {
+                self.reader.consume(1);
+                continue;
+            }
+            let end = chunk.iter().position(|b| *b == b'\n' || *b == b'\r');
+            let body = &chunk[..end.unwrap_or(chunk.len())];
+            let room = LINE_KEEP_BYTES.saturating_sub(kept.len());
+            kept.extend_from_slice(&body[..body.len().min(room)]);
+            started = true;
+            match end {
+                Some(i) => {
+                    self.after_cr = chunk.get(i) == Some(&b'\r');
+                    self.reader.consume(i + 1);
+                    return Some(Ok(Self::line(&kept, true)));
+                }
+                None => {
+                    let n = chunk.len();
+                    self.reader.consume(n);
+                }
             }
         }
     }
-    out
 }
 
 fn finish(
@@ -194,47 +259,66 @@ fn finish(
     ToolReturnValue::ok(output, message)
 }
 
-fn forward(all: &[String], offset: i64, n_lines: i64) -> ToolReturnValue {
+fn forward(
+    all: impl Iterator<Item = std::io::Result<String>>,
+    offset: i64,
+    n_lines: i64,
+) -> std::io::Result<ToolReturnValue> {
     let start = offset as usize;
     let mut lines = vec![];
     let mut truncated = vec![];
     let mut n_bytes = 0usize;
     let (mut max_lines_reached, mut max_bytes_reached) = (false, false);
-    for (i, line) in all.iter().enumerate().skip(start.saturating_sub(1)) {
+    let mut total = 0usize;
+    let mut collecting = true;
+    for (i, line) in all.enumerate() {
+        let line = line?;
+        total = i + 1;
+        if !collecting || i + 1 < start {
+            // past the lines returned, the rest is only counted
+            continue;
+        }
         let no = i + 1;
-        let cut = truncate_line(line, MAX_LINE_LENGTH, "...");
-        if cut != *line {
+        let cut = truncate_line(&line, MAX_LINE_LENGTH, "...");
+        if cut != line {
             truncated.push(no);
         }
         n_bytes += cut.len();
         lines.push((no, cut));
         if lines.len() as i64 >= n_lines {
-            break;
+            collecting = false;
         } else if lines.len() as i64 >= MAX_LINES {
             max_lines_reached = true;
-            break;
+            collecting = false;
         } else if n_bytes >= MAX_BYTES {
             max_bytes_reached = true;
-            break;
+            collecting = false;
         }
     }
-    finish(
+    Ok(finish(
         &lines,
-        all.len(),
+        total,
         n_lines,
         max_lines_reached,
         max_bytes_reached,
         &truncated,
         start,
-    )
+    ))
 }
 
-fn tail(all: &[String], offset: i64, n_lines: i64) -> ToolReturnValue {
+fn tail(
+    all: impl Iterator<Item = std::io::Result<String>>,
+    offset: i64,
+    n_lines: i64,
+) -> std::io::Result<ToolReturnValue> {
     let count = offset.unsigned_abs() as usize;
     let mut buf: VecDeque<(usize, String, bool)> = VecDeque::new();
-    for (i, line) in all.iter().enumerate() {
-        let cut = truncate_line(line, MAX_LINE_LENGTH, "...");
-        let was = cut != *line;
+    let mut total = 0usize;
+    for (i, line) in all.enumerate() {
+        let line = line?;
+        total = i + 1;
+        let cut = truncate_line(&line, MAX_LINE_LENGTH, "...");
+        let was = cut != line;
         buf.push_back((i + 1, cut, was));
         if buf.len() > count {
             buf.pop_front();
@@ -260,30 +344,36 @@ fn tail(all: &[String], offset: i64, n_lines: i64) -> ToolReturnValue {
         candidates = candidates.split_off(candidates.len() - kept);
     }
     let truncated: Vec<usize> = candidates.iter().filter(|e| e.2).map(|e| e.0).collect();
-    let start = candidates.first().map_or(all.len() + 1, |e| e.0);
+    let start = candidates.first().map_or(total + 1, |e| e.0);
     let lines: Vec<(usize, String)> = candidates.into_iter().map(|e| (e.0, e.1)).collect();
-    finish(
+    Ok(finish(
         &lines,
-        all.len(),
+        total,
         n_lines,
         max_lines_reached,
         max_bytes_reached,
         &truncated,
         start,
-    )
+    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn lines(n: usize) -> Vec<String> {
-        (1..=n).map(|i| format!("line {i}\n")).collect()
+    fn lines(n: usize) -> impl Iterator<Item = std::io::Result<String>> {
+        (1..=n).map(|i| Ok(format!("line {i}\n")))
+    }
+
+    fn read_lines(text: &str) -> Vec<String> {
+        Lines::new(std::io::BufReader::with_capacity(2, text.as_bytes()))
+            .map(Result::unwrap)
+            .collect()
     }
 
     #[test]
     fn forward_and_tail_messages() {
-        let r = forward(&lines(3), 2, 1000);
+        let r = forward(lines(3), 2, 1000).unwrap();
         assert_eq!(
             r.message,
             "2 lines read from file starting from line 2. Total lines in file: 3. End of file reached."
@@ -292,11 +382,11 @@ mod tests {
             r.output,
             crate::tools::ToolOutput::Text("     2\tline 2\n     3\tline 3\n".into())
         );
-        let r = tail(&lines(5), -2, 1000);
+        let r = tail(lines(5), -2, 1000).unwrap();
         assert!(r
             .message
             .starts_with("2 lines read from file starting from line 4."));
-        let r = forward(&lines(1200), 1, 1000);
+        let r = forward(lines(1200), 1, 1000).unwrap();
         assert!(
             r.message.ends_with("Total lines in file: 1200."),
             "{}",
@@ -307,5 +397,16 @@ mod tests {
     #[test]
     fn universal_newlines() {
         assert_eq!(read_lines("a\r\nb\rc"), vec!["a\n", "b\n", "c"]);
+        assert_eq!(read_lines("a\r\r\nb\n\n"), vec!["a\n", "\n", "b\n", "\n"]);
+        assert_eq!(read_lines(""), Vec::<String>::new());
+        // a huge line is kept only as far as truncation needs, with the same result
+        let huge = format!("{}\nnext", "é".repeat(50_000));
+        let got = read_lines(&huge);
+        assert_eq!(got.len(), 2);
+        assert!(got[0].len() <= LINE_KEEP_BYTES + 1);
+        assert_eq!(
+            truncate_line(&got[0], MAX_LINE_LENGTH, "..."),
+            truncate_line(&format!("{}\n", "é".repeat(50_000)), MAX_LINE_LENGTH, "...")
+        );
     }
 }

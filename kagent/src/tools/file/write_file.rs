@@ -43,8 +43,11 @@ fn resolve(raw: &str, ws: &Workspace, verb: &str) -> Result<PathBuf, Box<ToolRet
     Ok(path)
 }
 
+/// Inside the work dir only when both the path and where it really lands are (kimi-cli looks
+/// at the path alone, so after one "approve for session" edit a write through a symlink to
+/// `~/.bashrc` went unasked; issue 19).
 fn action_for(path: &Path, ws: &Workspace) -> &'static str {
-    if ws.contains(path) {
+    if ws.contains(path) && ws.contains_real(path) {
         ACTION_EDIT
     } else {
         ACTION_EDIT_OUTSIDE
