@@ -224,8 +224,11 @@ impl Soul {
 
     /// A plain prompt (not a slash command): what `user_turn` does before the agent loop —
     /// checks, checkpoint, the user message appended. `Ok(false)`: not a plain prompt.
+    /// Ralph prompts are not plain: their flow writes the prompt itself.
     fn persist_prompt(&mut self, input: &UserInput) -> Result<bool, TurnError> {
-        if slash::parse(input.extract_text(" ").trim()).is_some() {
+        if slash::parse(input.extract_text(" ").trim()).is_some()
+            || self.loop_control.max_ralph_iterations != 0
+        {
             return Ok(false);
         }
         if self.llm.is_none() {
@@ -233,7 +236,8 @@ impl Soul {
         }
         let parts = input.clone().into_parts();
         self.check_capabilities(&parts)?;
-        self.context.checkpoint()?;
+        // the soul's checkpoint, as user_turn's (with SendDMail it also tells the model)
+        self.checkpoint()?;
         self.context.append(&[Message::new(Role::User, parts)])?;
         Ok(true)
     }
