@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -13,10 +15,12 @@ from runtime._kk import (
     HELLO,
     assert_gone,
     kagent_bin,
+    kk_argv,
     make_sandbox,
     process_state,
     require_installed,
     run_kk,
+    wait_for,
     write_exe,
 )
 
@@ -380,3 +384,34 @@ def test_kagent_stderr_is_copied_into_the_log_only_up_to_a_budget(tmp_path: Path
     assert STDERR_LOG_BUDGET // 2 < logged < STDERR_LOG_BUDGET * 1.1, logged
     assert any("bytes logged; the rest is not copied here" in line for line in logs)
     assert any(re.search(r"kagent stderr: \d+ more bytes were not logged", line) for line in logs)
+
+
+def test_ctrl_c_on_a_stuck_kagent_ends_the_run_soon_and_says_why(tmp_path: Path) -> None:
+    """Ctrl-C while kagent never answers again (the watchdog off): the cancel gets one bounded
+    wait, then kagent is stopped with a line on the terminal, and the run ends."""
+    import signal
+
+    from kimi_kernel.host._turn import CANCEL_GRACE
+
+    sb = make_sandbox(tmp_path, [HELLO])
+    exe = fakes.goes_silent_after_initialize(tmp_path / "fake")
+    env = sb.env(KIMI_KERNEL_BIN=str(exe), KIMI_KERNEL_WATCHDOG="0")
+    proc = subprocess.Popen(
+        kk_argv("--kernel", "rust", "--print", "-p", "hi", "--config-file", str(sb.config),
+                "--work-dir", str(sb.work)),
+        env=env, cwd=sb.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        wait_for(lambda: "started kagent pid=" in sb.log(), 120, "kagent started")
+        time.sleep(1.0)  # the prompt is on its way to the stuck kagent
+        started = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=CANCEL_GRACE + 20)
+        took = time.monotonic() - started
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert took < CANCEL_GRACE + 10, took
+    assert "kagent did not end the turn on cancel" in err, err
+    for pid in sb.kagent_pids():
+        assert_gone(pid)

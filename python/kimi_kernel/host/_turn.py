@@ -24,10 +24,11 @@ from kosong.chat_provider import (
 from kimi_kernel.core._client import KagentClient, KagentError, KagentRPCError
 from kimi_kernel.core._launch import KernelLauncher
 from kimi_kernel.host import kimi_private
+from kimi_kernel.host._notice import notice
 from kimi_kernel.host._requests import RequestRelay, turn_approval_source
 from kimi_kernel.host._state import KernelState
 
-CANCEL_GRACE = 10.0
+CANCEL_GRACE = 5.0
 
 
 class KagentTurnError(RuntimeError):
@@ -169,13 +170,20 @@ class TurnRelay:
             with contextlib.suppress(BaseException):
                 await prompt
             return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + CANCEL_GRACE  # one bound for the cancel and the turn's end
         try:
             await asyncio.wait_for(client.request("cancel", {}), timeout=CANCEL_GRACE)
-            await asyncio.wait_for(asyncio.shield(prompt), timeout=CANCEL_GRACE)
+            await asyncio.wait_for(
+                asyncio.shield(prompt), timeout=max(0.1, deadline - loop.time())
+            )
         except (KagentError, TimeoutError) as e:
+            why = str(e) or f"no answer within {CANCEL_GRACE:g} s"
+            # on the terminal too: the user pressed Ctrl-C and is waiting for it
+            notice(f"kimi-kernel: kagent did not end the turn on cancel ({why}); stopping it")
             logger.warning(
                 "kimi-kernel: kagent did not end the turn on cancel ({e}); stopping it",
-                e=e,
+                e=why,
             )
             await KernelLauncher.stop(client)
             self.state.client = None
