@@ -192,12 +192,17 @@ def model_problem(config_file: Path | None, config_string: str | None) -> str | 
 
 def session_refusal(config_file: Path | None, config_string: str | None) -> str | None:
     """What in the configured session kagent does not run (kimi-kernel's hook then refuses it
-    under rust and runs it on the Python kernel under auto), or None."""
-    from kimi_kernel.core._door import _needs_the_hook
+    under rust and runs it on the Python kernel under auto), or None: agent specs, Ralph mode
+    and MCP servers run on kagent, but for MCP servers over SSE (the global mcp.json's)."""
+    from kimi_kernel.core._door import _read_table
+    from kimi_kernel.core._mcp import sse_refusal, sse_server_name
 
-    if config_string is not None:
-        return None  # checked when kimi-cli parses it
-    return _needs_the_hook(config_file or default_config_file(os.environ), share_dir())
+    mcp_file = share_dir() / "mcp.json"
+    table = _read_table(mcp_file, only_if="mcpServers")
+    if table is None:
+        return f"the MCP config {mcp_file}, which is not readable"
+    sse = sse_server_name([table])
+    return None if sse is None else sse_refusal(sse)
 
 
 def assess(report: dict[str, Any], config_file: Path | None, config_string: str | None) -> None:
@@ -229,8 +234,8 @@ def assess(report: dict[str, Any], config_file: Path | None, config_string: str 
                 "remove it from the config, or use --kernel auto or python"
             )
     else:
-        server = report["handshake"].get("server") or {}
-        next_run = f"rust (kagent {server.get('version') or ''})".replace(" )", ")")
+        # kagent's own version (`initialize`'s server is kimi-cli's identity)
+        next_run = f"rust (kagent {str(report['version'] or 'unknown').removeprefix('kagent ')})"
     if problems and not next_run.startswith("none"):
         next_run += "; it fails until the PROBLEM lines are fixed"
     kagent = str(report["version"] or "unknown").removeprefix("kagent ")

@@ -10,6 +10,7 @@ from typing import Any
 from kimi_kernel.core._client import KagentError
 from kimi_kernel.core._launch import KernelLauncher, kagent_args
 from kimi_kernel.core._locate import KagentNotFoundError
+from kimi_kernel.core._mcp import sse_refusal, sse_server_name
 from kimi_kernel.core._select import Selection
 from kimi_kernel.host import kimi_private
 from kimi_kernel.host._notice import kimi_log, notice
@@ -66,22 +67,6 @@ def mcp_config_args(mcp_configs: Any) -> list[str]:
     return args
 
 
-def sse_server_name(mcp_configs: Any) -> str | None:
-    """The first configured MCP server that kimi-cli would reach over SSE (its `transport`,
-    else a URL path ending in /sse, as fastmcp infers it), or None."""
-    for conf in mcp_configs or ():
-        data = conf if isinstance(conf, dict) else conf.model_dump(mode="json", exclude_none=True)
-        for name, server in (data.get("mcpServers") or {}).items():
-            if not isinstance(server, dict) or not isinstance(server.get("url"), str):
-                continue
-            transport = server.get("transport")
-            if transport == "sse" or (
-                transport is None and server["url"].split("?")[0].rstrip("/").endswith("/sse")
-            ):
-                return str(name)
-    return None
-
-
 def missing_features(kwargs: dict[str, Any]) -> KagentLacksFeatureError | None:
     """Why this session cannot run on kagent without losing something, or None.
 
@@ -89,10 +74,7 @@ def missing_features(kwargs: dict[str, Any]) -> KagentLacksFeatureError | None:
     servers on the SSE transport: kagent's MCP client (rmcp) has none.
     """
     if (sse := sse_server_name(kwargs.get("mcp_configs"))) is not None:
-        return KagentLacksFeatureError(
-            f"kagent's MCP client has no SSE transport, and the MCP server `{sse}` uses SSE "
-            "(switch it to \"transport\": \"http\" if the server speaks streamable HTTP)"
-        )
+        return KagentLacksFeatureError(f"kagent does not run {sse_refusal(sse)}")
     unknown = sorted(set(kwargs) - kimi_private.CREATE_KEYWORDS.keys())
     if unknown:  # a newer kimi-cli's keyword: kagent might not honour it
         return KagentLacksFeatureError(
