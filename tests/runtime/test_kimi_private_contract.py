@@ -35,10 +35,10 @@ def test_the_create_keyword_table_matches_kimi_cli() -> None:
 
     keywords = set(inspect.signature(KimiCLI.create).parameters) - {"session"}
     assert keywords == set(kimi_private.CREATE_KEYWORDS)
-    # agent specs and Ralph mode run on kagent (issue 14); MCP servers do not yet
+    # agent specs and Ralph mode (issue 14) and MCP servers (issue 16) run on kagent
     assert kimi_private.CREATE_KEYWORDS["max_ralph_iterations"].how == "flag"
     assert kimi_private.CREATE_KEYWORDS["agent_file"].how == "flag"
-    assert kimi_private.CREATE_KEYWORDS["mcp_configs"].how == "refused"
+    assert kimi_private.CREATE_KEYWORDS["mcp_configs"].how == "flag"
 
 
 def stand_in_kimi_cli(root: Path, file: str, pattern: str, replacement: str) -> Path:

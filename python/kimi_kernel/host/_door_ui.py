@@ -35,10 +35,14 @@ def kernel_line(soul: Any) -> str:
 
     if isinstance(soul, WireBackedSoul) and soul.kernel == "rust":
         client = soul.kagent_client
-        server = soul._kk.launcher.server.get("server")  # what kagent's initialize said
+        # kagent's own identity from its initialize (`kernel`, kimi-kernel asks for it with
+        # kernel_info); a kernel without it (another Wire server standing in for kagent) is
+        # named by its `server`
+        answered = soul._kk.launcher.server
+        kernel = answered.get("kernel") or answered.get("server")
         named = (
-            " ".join(str(server[k]) for k in ("name", "version") if server.get(k))
-            if isinstance(server, dict)
+            " ".join(str(kernel[k]) for k in ("name", "version") if kernel.get(k))
+            if isinstance(kernel, dict)
             else ""
         )
         what = named or "kagent"
