@@ -11,9 +11,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from kk_build.toolchain import host_triple
+
 CARGO_FUZZ_VERSION = "0.13.1"
 INSTALL_HINT = f"cargo install cargo-fuzz --version {CARGO_FUZZ_VERSION} --locked"
-HOST_TRIPLE = "x86_64-unknown-linux-gnu"
 # Deep-nesting inputs (the JSON limit is 9998 levels) must fit; longer inputs slow mutation down.
 MAX_LEN = 20_000
 # An input taking longer than this is reported as a hang (libFuzzer writes a timeout- file).
@@ -40,7 +41,7 @@ def build_command(targets: list[str]) -> list[str]:
 
 
 def binary(fuzz_dir: Path, target: str) -> Path:
-    return fuzz_dir / "target" / HOST_TRIPLE / "release" / target
+    return fuzz_dir / "target" / host_triple() / "release" / target
 
 
 def run_command(
