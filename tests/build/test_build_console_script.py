@@ -119,7 +119,15 @@ def test_posix_install_gets_a_runnable_script(tmp_path: Path) -> None:
     # fresh install and kimi-cli from the test venv.
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(tmp_path / d) for d in ("platlib", "purelib"))}
     env.pop("KIMI_KERNEL_BIN", None)
-    out = subprocess.run([sys.executable, str(script), "doctor", "--json"], check=False, capture_output=True,
-                         text=True, timeout=120, env=env)
+    env["KIMI_SHARE_DIR"] = str(tmp_path / "share")
+    # doctor fails without a model (it predicts the run); this machine's config is not ours
+    config = tmp_path / "config.toml"
+    config.write_text(
+        'default_model = "m"\n[models.m]\nprovider = "p"\nmodel = "m"\nmax_context_size = 1000\n'
+        '[providers.p]\ntype = "kimi"\nbase_url = "http://127.0.0.1:9"\napi_key = "k"\n',
+        encoding="utf-8",
+    )
+    out = subprocess.run([sys.executable, str(script), "--config-file", str(config), "doctor", "--json"],
+                         check=False, capture_output=True, text=True, timeout=120, env=env)
     assert out.returncode == 0, out.stdout + out.stderr
     assert str(tmp_path) in json.loads(out.stdout)["binary"], out.stdout

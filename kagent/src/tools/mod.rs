@@ -81,6 +81,9 @@ pub struct Toolset {
     repeat: Arc<Mutex<repeat::RepeatState>>,
     /// The D-Mail state `SendDMail` shares with the soul.
     denwa: dmail::Denwa,
+    /// The agent spec gave the built-in `SendDMail` (an external tool of that name does not
+    /// make checkpoints announced).
+    dmail_builtin: bool,
 }
 
 impl Toolset {
@@ -132,7 +135,7 @@ impl Toolset {
 
     /// Whether checkpoints are announced to the model (`SendDMail` is among the tools).
     pub fn has_dmail(&self) -> bool {
-        self.tools.contains_key(dmail::NAME)
+        self.dmail_builtin && self.tools.contains_key(dmail::NAME)
     }
 
     fn repeat_state(&self) -> std::sync::MutexGuard<'_, repeat::RepeatState> {
@@ -418,6 +421,9 @@ pub fn install_builtins(toolset: &mut Toolset, setup: BuiltinSetup) -> approval:
             kagent_base::logging::info(&format!("Skipping tool: {path}"));
             continue;
         };
+        if name == dmail::NAME {
+            toolset.dmail_builtin = true;
+        }
         match profile.tool(path) {
             Some(def) => toolset.register(Arc::new(Profiled {
                 inner: tool.clone(),
