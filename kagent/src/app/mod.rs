@@ -439,6 +439,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         tool_hooks: None,
         agent,
         mcp,
+        services: cfg.services.clone(),
     };
     // As kimi-cli: --afk is saved into the session; --runtime-afk (print mode) only lives here.
     if cli.afk && !kagent_base::sync::lock(&state).persisted_afk() {

@@ -51,6 +51,25 @@ pub struct LlmModel {
     pub capabilities: Vec<String>,
 }
 
+/// `[services.moonshot_search]` / `[services.moonshot_fetch]`: the Moonshot web services
+/// `SearchWeb` and `FetchURL` call (kimi-cli's `MoonshotSearchConfig`/`MoonshotFetchConfig`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WebService {
+    pub base_url: String,
+    pub api_key: String,
+    pub custom_headers: BTreeMap<String, String>,
+    /// `oauth.key`: where kimi-cli's login stored the service's token (`storage = "file"`:
+    /// `<share>/credentials/<last part of the key>.json`); preferred to `api_key`.
+    pub oauth_key: Option<String>,
+}
+
+/// `[services]`
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Services {
+    pub moonshot_search: Option<WebService>,
+    pub moonshot_fetch: Option<WebService>,
+}
+
 /// `[loop_control]`
 #[derive(Debug, Clone, PartialEq)]
 pub struct LoopControl {
@@ -95,6 +114,8 @@ pub struct Config {
     pub extra_skill_dirs: Vec<String>,
     /// `mcp.client.tool_call_timeout_ms`: how long one MCP tool call may take.
     pub mcp_tool_call_timeout_ms: i64,
+    /// `[services]`: the web services of `SearchWeb` and `FetchURL`.
+    pub services: Services,
 }
 
 impl Default for Config {
@@ -112,6 +133,7 @@ impl Default for Config {
             merge_all_available_skills: true,
             extra_skill_dirs: vec![],
             mcp_tool_call_timeout_ms: 60_000,
+            services: Services::default(),
         }
     }
 }
@@ -278,6 +300,43 @@ fn string_map(obj: &Value, key: &str, ctx: &str) -> Result<BTreeMap<String, Stri
     }
 }
 
+/// `services.<key>`, absent or null for none.
+fn web_service(services: &Value, key: &str) -> Result<Option<WebService>, String> {
+    let ctx = format!("services.{key}.");
+    let s = match services.get(key) {
+        None | Some(Value::Null) => return Ok(None),
+        Some(s) if s.is_object() => s,
+        Some(other) => {
+            return Err(format!(
+                "services.{key}: Input should be a valid dictionary, got {other}"
+            ))
+        }
+    };
+    for required in ["base_url", "api_key"] {
+        if s.get(required).is_none() {
+            return Err(format!("{ctx}{required}: Field required"));
+        }
+    }
+    let oauth_key = match s.get("oauth") {
+        None | Some(Value::Null) => None,
+        Some(o) if o.is_object() => match o.get("key") {
+            Some(Value::String(k)) => Some(k.clone()),
+            _ => return Err(format!("{ctx}oauth.key: Field required (a string)")),
+        },
+        Some(other) => {
+            return Err(format!(
+                "{ctx}oauth: Input should be a valid dictionary, got {other}"
+            ))
+        }
+    };
+    Ok(Some(WebService {
+        base_url: get_str(s, "base_url", &ctx, "")?,
+        api_key: get_str(s, "api_key", &ctx, "")?,
+        custom_headers: string_map(s, "custom_headers", &ctx)?,
+        oauth_key,
+    }))
+}
+
 /// Provider `type`s kimi-cli's configuration accepts (kagent builds only some of them; the
 /// others fail later, when the provider is created).
 const PROVIDER_TYPES: &[&str] = &[
@@ -409,6 +468,15 @@ pub fn validate(data: &Value) -> Result<Config, String> {
                 i64::MIN,
             )?;
         }
+    }
+    if let Some(services) = data.get("services") {
+        if !services.is_object() {
+            return Err("services: Input should be a valid dictionary".into());
+        }
+        cfg.services = Services {
+            moonshot_search: web_service(services, "moonshot_search")?,
+            moonshot_fetch: web_service(services, "moonshot_fetch")?,
+        };
     }
     if let Some(lc) = data.get("loop_control") {
         if !lc.is_object() {

@@ -20,10 +20,9 @@ use kagent_base::message::UserInput;
 
 /// Tools kimi-cli's default agent always has that kagent does not implement: external
 /// tools may not take these names either. Built-ins kagent has are found in the toolset
-/// (so `ReadMediaFile` is free for a model without image/video input, as in kimi-cli;
-/// `SearchWeb` exists there only with a search service, which kagent cannot configure).
-pub const UNIMPLEMENTED_BUILTIN_NAMES: &[&str] =
-    &["Agent", "TaskList", "TaskOutput", "TaskStop", "FetchURL"];
+/// (so `ReadMediaFile` is free for a model without image/video input, and `SearchWeb`
+/// without a search service, as in kimi-cli).
+pub const UNIMPLEMENTED_BUILTIN_NAMES: &[&str] = &["Agent", "TaskList", "TaskOutput", "TaskStop"];
 
 /// The server name `initialize` answers: kimi-cli's, whose Wire protocol kagent speaks.
 pub const SERVER_NAME: &str = "Kimi Code CLI";
@@ -221,6 +220,7 @@ impl Server {
                 .map(|l| l.capabilities.clone())
                 .unwrap_or_default(),
             tool_paths: soul.agent.spec.tool_paths(),
+            services: soul.services.clone(),
         };
         let approval = crate::tools::install_builtins(&mut soul.toolset, setup);
         if let Some(mcp) = &soul.mcp {

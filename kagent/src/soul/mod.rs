@@ -96,6 +96,8 @@ pub struct Soul {
     pub agent: Arc<crate::config::agentspec::LoadedAgent>,
     /// The configured MCP servers, if any (their tools join `toolset` before the first turn).
     pub mcp: Option<crate::mcp::McpSession>,
+    /// `[services]` of the configuration (the web tools' services).
+    pub services: crate::config::Services,
 }
 
 /// Why a step ended the turn (kimi-cli's `StepStopReason`).

@@ -18,6 +18,7 @@ pub mod shell;
 pub mod think;
 pub mod todo;
 pub mod util;
+pub mod web;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -243,18 +244,17 @@ pub const IMPLEMENTED: &[(&str, &str)] = &[
     ("kimi_cli.tools.plan.enter:EnterPlanMode", "EnterPlanMode"),
     ("kimi_cli.tools.think:Think", "Think"),
     ("kimi_cli.tools.dmail:SendDMail", "SendDMail"),
+    ("kimi_cli.tools.web:FetchURL", "FetchURL"),
+    ("kimi_cli.tools.web:SearchWeb", "SearchWeb"),
 ];
 
 /// kimi-cli's tools kagent does not implement yet: an agent listing them runs without them
-/// (logged). `Agent` and the background tasks are issue 15's; the web tools need services
-/// kagent cannot configure.
+/// (logged). `Agent` and the background tasks are issue 15's.
 pub const NOT_IMPLEMENTED: &[&str] = &[
     "kimi_cli.tools.agent:Agent",
     "kimi_cli.tools.background:TaskList",
     "kimi_cli.tools.background:TaskOutput",
     "kimi_cli.tools.background:TaskStop",
-    "kimi_cli.tools.web:SearchWeb",
-    "kimi_cli.tools.web:FetchURL",
 ];
 
 fn implemented(path: &str) -> Option<&'static str> {
@@ -353,6 +353,8 @@ pub struct BuiltinSetup {
     pub capabilities: Vec<String>,
     /// The agent's tools (import paths, checked by [`check_tool_paths`]), in its order.
     pub tool_paths: Vec<String>,
+    /// `[services]`: FetchURL's fetch service, SearchWeb's search service.
+    pub services: crate::config::Services,
 }
 
 /// Register the agent's tools that kagent implements, in the agent spec's order, each with
@@ -367,6 +369,7 @@ pub fn install_builtins(toolset: &mut Toolset, setup: BuiltinSetup) -> approval:
         skills_dirs,
         capabilities,
         tool_paths,
+        services,
     } = setup;
     let work_dir = workspace.work_dir().to_path_buf();
     let approval = approval::Approval::new(client, state.clone(), session_dir.clone());
@@ -409,6 +412,17 @@ pub fn install_builtins(toolset: &mut Toolset, setup: BuiltinSetup) -> approval:
     )));
     all.push(Arc::new(think::Think));
     all.push(Arc::new(dmail::SendDMail::new(toolset.denwa().clone())));
+    let web_auth = web::ServiceAuth {
+        share_dir: kagent_base::paths::share_dir(),
+    };
+    all.push(Arc::new(web::fetch::FetchUrl::new(
+        services.moonshot_fetch.clone(),
+        web_auth.clone(),
+    )));
+    // like kimi-cli's SkipThisTool: SearchWeb only with a search service
+    if let Some(search) = services.moonshot_search {
+        all.push(Arc::new(web::search::SearchWeb::new(search, web_auth)));
+    }
     let profile = crate::config::profile::active();
     for path in &tool_paths {
         let Some(name) = implemented(path) else {

@@ -462,6 +462,20 @@ pub fn validate(args: &Value, fields: &[Field]) -> Result<Map<String, Value>, St
     }
 }
 
+/// Validate `v` as pydantic's `model(**v)` does for a model with `fields` (used for
+/// service responses). `Err` is the full `str(ValidationError)`.
+pub fn validate_model(
+    v: &Value,
+    fields: &[Field],
+    model: &str,
+) -> Result<Map<String, Value>, String> {
+    let mut errors = vec![];
+    match check_model(fields, v, "", &mut errors, Some(model)) {
+        Some(m) => Ok(m),
+        None => Err(format_errors(model, &errors)),
+    }
+}
+
 /// Typed accessors for validated maps.
 pub trait Get {
     fn str_of(&self, k: &str) -> String;
