@@ -83,6 +83,9 @@ def test_fetch_exact_paths(base: str, tmp_path_factory: pytest.TempPathFactory) 
             fetch("c7", f"{base}/error"),
             fetch("c8", f"{base}/loop"),
             fetch("c9", f"{base}/slow.txt"),
+            # aiohttp's redirect limit: 9 redirects are followed, the 10th is an error
+            fetch("c9a", f"{base}/chain9"),
+            fetch("c9b", f"{base}/chain10"),
             fetch("c10", f"{base}/app.html"),
             tc("c11", "FetchURL", {}),
             tc("c12", "FetchURL", {"url": 42}),

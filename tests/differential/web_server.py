@@ -207,6 +207,11 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, b"", html)
         elif path == "/moved":
             self._send(302, b"", None, Location="/article.html")
+        elif path.startswith("/chain"):
+            # /chainN: N redirects, then the notes
+            n = int(path.removeprefix("/chain"))
+            target = f"/chain{n - 1}" if n > 1 else "/notes.txt"
+            self._send(302, b"", None, Location=target)
         elif path.startswith("/loop"):
             n = int(path.removeprefix("/loop") or "0")
             self._send(302, b"", None, Location=f"/loop{n + 1}")

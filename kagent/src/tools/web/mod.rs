@@ -281,3 +281,60 @@ pub fn service_request(
         .headers(map)
         .body(kagent_base::py::json::dumps(body))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service(oauth_key: Option<&str>) -> WebService {
+        WebService {
+            base_url: "http://127.0.0.1:1/search".into(),
+            api_key: "configured-key".into(),
+            custom_headers: Default::default(),
+            oauth_key: oauth_key.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn the_stored_oauth_token_wins_over_the_api_key() {
+        let share = std::env::temp_dir().join(format!("kagent-web-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(share.join("credentials")).unwrap();
+        let auth = ServiceAuth {
+            share_dir: share.clone(),
+        };
+        // no token stored yet: the configured key
+        assert_eq!(
+            auth.api_key(&service(Some("oauth/kimi-code"))),
+            "configured-key"
+        );
+        std::fs::write(
+            share.join("credentials").join("kimi-code.json"),
+            r#"{"access_token": "stored-token", "refresh_token": "r"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            auth.api_key(&service(Some("oauth/kimi-code"))),
+            "stored-token"
+        );
+        assert_eq!(auth.api_key(&service(None)), "configured-key");
+        // the device id is created once and then kept
+        let headers = auth.common_headers();
+        let id = |h: &[(String, String)]| {
+            h.iter()
+                .find(|(k, _)| k == "X-Msh-Device-Id")
+                .map(|(_, v)| v.clone())
+                .unwrap()
+        };
+        assert_eq!(id(&headers).len(), 32);
+        assert_eq!(id(&headers), id(&auth.common_headers()));
+        std::fs::remove_dir_all(&share).unwrap();
+    }
+
+    #[test]
+    fn only_http_urls_with_a_host_are_requested() {
+        assert!(http_url("https://example.invalid/a").is_ok());
+        assert_eq!(http_url("ftp://x/y").unwrap_err(), "ftp://x/y");
+        assert_eq!(http_url("not a url").unwrap_err(), "not%20a%20url");
+        assert_eq!(http_url("http://").unwrap_err(), "http://");
+    }
+}
