@@ -8,7 +8,8 @@
 //! - [`session`]: on-disk sessions, `state.json`, plan-session state, the workspace dirs;
 //! - [`wire`]: Wire, Outbox, JSON-RPC framing, wire types, the outbound-request service;
 //! - [`llm`]: the `ChatProvider` trait, HTTP providers, `_echo`/`_scripted_echo`, the DSL;
-//! - [`tools`]: the `Tool` trait, `Toolset`, built-in tools (`tools::file` for files), external tools;
+//! - [`tools`]: the `Tool` trait, `Toolset`, built-in tools (`tools::file` for files, `tools::web`
+//!   for FetchURL/SearchWeb), external tools;
 //! - [`mcp`]: MCP servers (rmcp): config, start-up, their tools, result conversion, OAuth tokens;
 //! - [`hooks`]: the hook engine (server commands, client subscriptions), tool-call hooks;
 //! - [`skills`]: skill discovery and listing, flow skills (`skills::flow`);
