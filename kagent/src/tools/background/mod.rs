@@ -603,3 +603,165 @@ pub fn display_block(view: &TaskView) -> kagent_base::tool::DisplayBlock {
         "description": view.spec.description,
     }))
 }
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    fn shell(command: &str, timeout_s: i64, cwd: &Path) -> Box<ShellWork> {
+        Box::new(ShellWork {
+            command: command.into(),
+            shell_name: "bash".into(),
+            shell_path: "/bin/bash".into(),
+            shell_args: vec!["-c".into(), command.into()],
+            cwd: cwd.to_path_buf(),
+            timeout_s,
+        })
+    }
+
+    /// Whether the group still has a process, after its killed members had time to be
+    /// reaped (by whoever inherited them).
+    async fn group_alive(pgid: i64) -> bool {
+        let pid = rustix::process::Pid::from_raw(pgid as i32).expect("a pid");
+        for _ in 0..100 {
+            if rustix::process::test_kill_process_group(pid).is_err() {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        true
+    }
+
+    async fn running(tasks: &TaskManager, id: &str) -> TaskView {
+        for _ in 0..200 {
+            let v = tasks.view(id).expect("the task");
+            if v.runtime.status == "running" {
+                return v;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("task {id} never ran");
+    }
+
+    fn manager() -> (TaskManager, PathBuf) {
+        let dir = std::env::temp_dir().join(format!("kagent-bg-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let tasks = TaskManager::default();
+        tasks.bind(&dir);
+        (tasks, dir)
+    }
+
+    #[tokio::test]
+    async fn stop_ends_the_whole_group() {
+        let (tasks, dir) = manager();
+        let v = tasks
+            .start(
+                shell("sleep 30 & sleep 30; wait", 60, &dir),
+                "d",
+                "c1",
+                Some(60),
+            )
+            .unwrap();
+        assert_eq!(v.runtime.status, "starting");
+        let pgid = running(&tasks, &v.spec.id)
+            .await
+            .runtime
+            .child_pgid
+            .unwrap();
+        assert!(rustix::process::test_kill_process_group(
+            rustix::process::Pid::from_raw(pgid as i32).unwrap()
+        )
+        .is_ok());
+        let asked = tasks.stop(&v.spec.id, "no longer needed").unwrap();
+        assert_eq!(asked.runtime.status, "running");
+        assert!(asked.control.kill_requested_at.is_some());
+        let end = tasks
+            .wait(&v.spec.id, Duration::from_secs(10))
+            .await
+            .unwrap();
+        assert_eq!(end.runtime.status, "killed");
+        assert_eq!(
+            end.runtime.failure_reason.as_deref(),
+            Some("no longer needed")
+        );
+        assert_eq!(end.runtime.exit_code, Some(-15));
+        assert!(
+            !group_alive(pgid).await,
+            "the background sleep outlived the stop"
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn timeout_output_and_one_notification() {
+        let (tasks, dir) = manager();
+        let v = tasks
+            .start(
+                shell("echo first; sleep 30", 1, &dir),
+                "slow",
+                "c1",
+                Some(1),
+            )
+            .unwrap();
+        // not ended within the wait: the view as it is
+        let early = tasks
+            .wait(&v.spec.id, Duration::from_millis(200))
+            .await
+            .unwrap();
+        assert!(!is_terminal(&early.runtime.status));
+        let end = tasks
+            .wait(&v.spec.id, Duration::from_secs(10))
+            .await
+            .unwrap();
+        assert_eq!(end.runtime.status, "failed");
+        assert!(end.runtime.timed_out && end.runtime.interrupted);
+        assert_eq!(
+            end.runtime.failure_reason.as_deref(),
+            Some("Command timed out after 1s")
+        );
+        assert_eq!(end.runtime.exit_code, Some(-15));
+        assert!(!group_alive(end.runtime.child_pgid.unwrap()).await);
+        let store = tasks.store().unwrap();
+        assert_eq!(store.tail(&v.spec.id, 3000, 20), "first");
+        let notes = tasks.deliver("llm", 4);
+        assert_eq!(notes.len(), 1);
+        assert_eq!(notes[0].title, "Background task timed out: slow");
+        assert_eq!(notes[0].kind, "task.timed_out");
+        let text = tasks.notification_message(&notes[0]);
+        assert!(text.ends_with("Output tail:\nfirst\n</task-notification>\n</notification>"));
+        // delivered once per sink; the wire still has it
+        assert!(tasks.deliver("llm", 4).is_empty());
+        assert_eq!(tasks.deliver("wire", 8).len(), 1);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn shutdown_stops_what_runs() {
+        let (tasks, dir) = manager();
+        let v = tasks
+            .start(
+                shell("trap '' TERM; sleep 30", 60, &dir),
+                "stubborn",
+                "c1",
+                Some(60),
+            )
+            .unwrap();
+        let pgid = running(&tasks, &v.spec.id)
+            .await
+            .runtime
+            .child_pgid
+            .unwrap();
+        tasks.shutdown().await;
+        let end = tasks.view(&v.spec.id).unwrap();
+        assert_eq!(end.runtime.status, "killed");
+        assert_eq!(
+            end.runtime.failure_reason.as_deref(),
+            Some("CLI session ended")
+        );
+        // the shell ignored SIGTERM: SIGKILL after the grace period
+        assert_eq!(end.runtime.exit_code, Some(-9));
+        assert!(!group_alive(pgid).await);
+        assert_eq!(tasks.deliver("wire", 8).len(), 1);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
