@@ -514,9 +514,10 @@ impl Soul {
         };
         let max_attempts = self.loop_control.max_retries_per_step.max(1);
         // Ended background tasks: one user message each (before the injections).
-        for text in notifications::for_model(self.toolset.tasks()) {
+        for (note, text) in notifications::for_model(self.toolset.tasks()) {
             self.context
                 .append(&[Message::new(Role::User, vec![ContentPart::text(text)])])?;
+            crate::soul::turn_hooks::notification(&self.hooks, &note, wire);
         }
         // Dynamic injection: one user message with every provider's reminder.
         let reminders = self.injections.collect(&self.state, self.context.history());

@@ -6,6 +6,7 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
+use crate::tools::background::notify::Notification;
 use crate::tools::background::TaskManager;
 use crate::wire::types::WireMessage;
 use crate::wire::Wire;
@@ -15,12 +16,15 @@ const LLM_LIMIT: usize = 4;
 const WIRE_LIMIT: usize = 8;
 const WIRE_PERIOD: Duration = Duration::from_secs(1);
 
-/// The user messages for the notifications the model has not had yet.
-pub fn for_model(tasks: &TaskManager) -> Vec<String> {
+/// The notifications the model has not had yet, with their user messages.
+pub fn for_model(tasks: &TaskManager) -> Vec<(Notification, String)> {
     tasks
         .deliver("llm", LLM_LIMIT)
-        .iter()
-        .map(|n| tasks.notification_message(n))
+        .into_iter()
+        .map(|n| {
+            let text = tasks.notification_message(&n);
+            (n, text)
+        })
         .collect()
 }
 
