@@ -533,8 +533,10 @@ impl TaskWork for ShellWork {
                 _ = tokio::time::sleep(limit) => Why::Timeout,
                 _ = stopping => Why::Stop,
             };
-            // SIGTERM to the group, SIGKILL after the grace period
+            // SIGTERM to the group, SIGKILL after the grace period (elsewhere: the process)
             signal_group(pid, false);
+            #[cfg(not(unix))]
+            let _ = child.start_kill();
             let exit_code = match tokio::time::timeout(KILL_GRACE, child.wait()).await {
                 Ok(s) => code(s),
                 Err(_) => {
