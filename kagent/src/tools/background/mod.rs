@@ -28,12 +28,10 @@ use tokio::sync::watch;
 
 pub use store::{is_terminal, TaskSpec, TaskStore, TaskView};
 
-/// kimi-cli's `BackgroundConfig` defaults.
-pub const MAX_RUNNING_TASKS: usize = 4;
-pub const READ_MAX_BYTES: u64 = 30_000;
-pub const NOTIFICATION_TAIL_LINES: usize = 20;
-pub const NOTIFICATION_TAIL_CHARS: u64 = 3_000;
-pub const KILL_GRACE: Duration = Duration::from_millis(2_000);
+use crate::config::BackgroundConfig;
+
+/// How often a running task's `heartbeat_at` is written (kimi-cli's worker default; kimi-cli
+/// takes a task whose heartbeat is 15 s old for lost).
 pub const HEARTBEAT: Duration = Duration::from_millis(5_000);
 /// How often `TaskOutput(block=true)` looks again at a task another kernel runs.
 const WAIT_POLL: Duration = Duration::from_millis(100);
@@ -74,11 +72,13 @@ pub trait TaskWork: Send + 'static {
     fn kind(&self) -> TaskKind;
     /// Fields of `spec.json` that describe the work (command, shell, cwd, `kind_payload`).
     fn describe(&self, spec: &mut TaskSpec);
+    /// `grace`: how long a stopped task may take to end before it is killed.
     fn run(
         self: Box<Self>,
         output: std::fs::File,
         stop: watch::Receiver<Option<String>>,
         started: Box<dyn FnOnce(Option<i64>) + Send>,
+        grace: Duration,
     ) -> BoxFuture<'static, WorkEnd>;
 }
 
@@ -91,6 +91,7 @@ struct Live {
 
 #[derive(Default)]
 struct State {
+    config: BackgroundConfig,
     store: Option<TaskStore>,
     notifications: Option<notify::NotificationStore>,
     session_id: String,
@@ -125,6 +126,19 @@ fn new_task_id(kind: TaskKind) -> String {
 }
 
 impl TaskManager {
+    /// Use the `[background]` configuration.
+    pub fn configure(&self, config: BackgroundConfig) {
+        kagent_base::sync::lock(&self.state).config = config;
+    }
+
+    fn config(&self) -> BackgroundConfig {
+        kagent_base::sync::lock(&self.state).config.clone()
+    }
+
+    fn kill_grace(&self) -> Duration {
+        Duration::from_millis(self.config().kill_grace_period_ms.max(0) as u64)
+    }
+
     /// Keep tasks in `<session_dir>/tasks` and notifications in `<session_dir>/notifications`.
     pub fn bind(&self, session_dir: &Path) {
         let mut st = kagent_base::sync::lock(&self.state);
@@ -171,7 +185,7 @@ impl TaskManager {
             .iter()
             .filter(|v| !is_terminal(&v.runtime.status))
             .count();
-        if active >= MAX_RUNNING_TASKS {
+        if active as i64 >= self.config().max_running_tasks {
             return Err(StartError::TooMany);
         }
         let id = new_task_id(work.kind());
@@ -225,7 +239,7 @@ impl TaskManager {
                 store.write_runtime(&id, &rt);
             }) as Box<dyn FnOnce(Option<i64>) + Send>
         };
-        let fut = work.run(output, stop_rx, started);
+        let fut = work.run(output, stop_rx, started, self.kill_grace());
         let manager = self.clone();
         let task_id = id.clone();
         let store2 = store.clone();
@@ -300,6 +314,10 @@ impl TaskManager {
     /// them to end, then SIGKILL to any group left.
     pub async fn shutdown(&self) {
         let Some(store) = self.store() else { return };
+        if self.config().keep_alive_on_exit {
+            return;
+        }
+        let grace = self.kill_grace();
         let mut waits = vec![];
         for view in store.list() {
             if is_terminal(&view.runtime.status) {
@@ -318,12 +336,9 @@ impl TaskManager {
             return;
         }
         for (mut done, pgid) in waits {
-            if tokio::time::timeout(
-                KILL_GRACE + Duration::from_millis(500),
-                done.wait_for(|d| *d),
-            )
-            .await
-            .is_err()
+            if tokio::time::timeout(grace + Duration::from_millis(500), done.wait_for(|d| *d))
+                .await
+                .is_err()
             {
                 signal_group(pgid, true);
             }
@@ -362,9 +377,16 @@ impl TaskManager {
         } else {
             None
         };
+        let cfg = self.config();
         let tail = view.as_ref().map(|v| {
             self.store()
-                .map(|s| s.tail(&v.spec.id, NOTIFICATION_TAIL_CHARS, NOTIFICATION_TAIL_LINES))
+                .map(|s| {
+                    s.tail(
+                        &v.spec.id,
+                        cfg.notification_tail_chars.max(0) as u64,
+                        cfg.notification_tail_lines.max(0) as usize,
+                    )
+                })
                 .unwrap_or_default()
         });
         notify::llm_text(n, view.as_ref(), tail.as_deref().unwrap_or(""))
@@ -492,6 +514,7 @@ impl TaskWork for ShellWork {
         output: std::fs::File,
         mut stop: watch::Receiver<Option<String>>,
         started: Box<dyn FnOnce(Option<i64>) + Send>,
+        grace: Duration,
     ) -> BoxFuture<'static, WorkEnd> {
         Box::pin(async move {
             let err = match output.try_clone() {
@@ -537,7 +560,7 @@ impl TaskWork for ShellWork {
             signal_group(pid, false);
             #[cfg(not(unix))]
             let _ = child.start_kill();
-            let exit_code = match tokio::time::timeout(KILL_GRACE, child.wait()).await {
+            let exit_code = match tokio::time::timeout(grace, child.wait()).await {
                 Ok(s) => code(s),
                 Err(_) => {
                     signal_group(pid, true);
@@ -734,6 +757,41 @@ mod tests {
         // delivered once per sink; the wire still has it
         assert!(tasks.deliver("llm", 4).is_empty());
         assert_eq!(tasks.deliver("wire", 8).len(), 1);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn configured_limit_and_keep_alive() {
+        let (tasks, dir) = manager();
+        tasks.configure(BackgroundConfig {
+            max_running_tasks: 1,
+            keep_alive_on_exit: true,
+            ..BackgroundConfig::default()
+        });
+        let v = tasks
+            .start(shell("sleep 30", 60, &dir), "one", "c1", Some(60))
+            .unwrap();
+        let e = tasks
+            .start(shell("sleep 30", 60, &dir), "two", "c2", Some(60))
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Too many background tasks are already running."
+        );
+        let pgid = running(&tasks, &v.spec.id)
+            .await
+            .runtime
+            .child_pgid
+            .unwrap();
+        // kept alive on exit: still running, then stopped by hand
+        tasks.shutdown().await;
+        assert_eq!(tasks.view(&v.spec.id).unwrap().runtime.status, "running");
+        tasks.stop(&v.spec.id, "test over");
+        tasks
+            .wait(&v.spec.id, Duration::from_secs(10))
+            .await
+            .unwrap();
+        assert!(!group_alive(pgid).await);
         let _ = std::fs::remove_dir_all(dir);
     }
 
