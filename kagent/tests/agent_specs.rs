@@ -69,6 +69,9 @@ const TEXT_KEYS: &[&str] = &[
     "repeat.many_times",
     "repeat.stop",
     "ralph.decision",
+    "background.started",
+    "background.output_hint",
+    "background.no_output_hint",
 ];
 
 /// A kimi-cli-like install: agents (default with an include and subagent, okabe extending it

@@ -21,6 +21,11 @@ ISO_TIME_RE = re.compile(
 PLAN_FILE_RE = re.compile(r"(plans/)([a-z0-9]+(?:-[a-z0-9]+)+)(\.md)")
 # /export's default file name: the session id's first 8 hex digits and the local time
 EXPORT_NAME_RE = re.compile(r"kimi-export-[0-9a-f]{8}-\d{8}-\d{6}\.md")
+# background task ids (kind, "-", 8 random base-36 characters) and notification ids
+TASK_ID_RE = re.compile(r"(?<![0-9a-zA-Z_-])(?:bash|agent)-[0-9a-z]{8}(?![0-9a-zA-Z_-])")
+NOTIFICATION_ID_RE = re.compile(r"(?<![0-9a-zA-Z_-])n[0-9a-f]{8}(?![0-9a-zA-Z_-])")
+# a task's run time in a notification body ("Duration: <1s", "Duration: 1m 5s")
+TASK_DURATION_RE = re.compile(r"Duration: (?:<1s|(?:\d+[hms] ?)+)")
 SLUG_KEYS = {"plan_slug"}
 TIMESTAMP_KEYS = {
     "timestamp",
@@ -29,8 +34,18 @@ TIMESTAMP_KEYS = {
     "time",
     "mtime",
     "wire_mtime",
+    # background tasks and their notifications
+    "started_at",
+    "heartbeat_at",
+    "finished_at",
+    "kill_requested_at",
+    "last_viewed_at",
+    "claimed_at",
+    "acked_at",
 }
-DURATION_KEYS = {"duration_ms"}
+DURATION_KEYS = {"duration_ms", "duration_s"}
+# process ids of a background task
+PID_KEYS = {"worker_pid", "child_pid", "child_pgid"}
 
 
 BUILTIN_SKILLS = "<BUILTIN_SKILLS>"
@@ -55,6 +70,8 @@ class Normalizer:
         self._uuids: dict[str, str] = {}
         self._hexes: dict[str, str] = {}
         self._slugs: dict[str, str] = {}
+        self._tasks: dict[str, str] = {}
+        self._notes: dict[str, str] = {}
 
     def text(self, value: str) -> str:
         for builtin in self._builtin:
@@ -66,10 +83,22 @@ class Normalizer:
         value = UUID_RE.sub(self._uuid, value)
         value = HEX32_RE.sub(self._hex, value)
         value = HEX12_RE.sub(self._hex, value)
+        value = TASK_ID_RE.sub(lambda m: self._numbered(self._tasks, "TASK", m), value)
+        value = NOTIFICATION_ID_RE.sub(
+            lambda m: self._numbered(self._notes, "NOTE", m), value
+        )
+        value = TASK_DURATION_RE.sub("Duration: <DURATION>", value)
         value = PLAN_FILE_RE.sub(
             lambda m: m.group(1) + self._slug(m.group(2)) + m.group(3), value
         )
         return value
+
+    @staticmethod
+    def _numbered(seen: dict[str, str], label: str, match: re.Match[str]) -> str:
+        key = match.group(0)
+        if key not in seen:
+            seen[key] = f"<{label}-{len(seen) + 1}>"
+        return seen[key]
 
     def _slug(self, slug: str) -> str:
         if slug not in self._slugs:
@@ -105,10 +134,12 @@ class Normalizer:
             return "<TS>"
         if (
             key in DURATION_KEYS
-            and isinstance(value, int)
+            and isinstance(value, (int, float))
             and not isinstance(value, bool)
         ):
             return "<DURATION>"
+        if key in PID_KEYS and isinstance(value, int) and not isinstance(value, bool):
+            return "<PID>"
         return value
 
     def mapping(self, obj: dict[str, Any]) -> dict[str, Any]:

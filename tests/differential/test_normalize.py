@@ -113,3 +113,29 @@ def test_builtin_skills_dirs_share_one_placeholder() -> None:
         "slash_commands": [{"name": "skill:x", "description": "d", "aliases": []}],
     }
     assert norm.value(init)["slash_commands"] == init["slash_commands"]
+
+
+def test_background_task_ids_pids_and_run_times() -> None:
+    norm = Normalizer([])
+    text = "Task ID: bash-k3y9q2zz\nStatus: failed (Finished at: 2026-12-02 13:14:00, Duration: 1m 5s)"
+    assert norm.text(text) == (
+        "Task ID: <TASK-1>\nStatus: failed (Finished at: <ISO-TIME>, Duration: <DURATION>)"
+    )
+    # identity kept: the same id is the same placeholder, another id another one
+    assert norm.text("bash-k3y9q2zz agent-00000001 bash-k3y9q2zz") == (
+        "<TASK-1> <TASK-2> <TASK-1>"
+    )
+    assert norm.text('<notification id="n1a2b3c4d">') == '<notification id="<NOTE-1>">'
+    # not an id: a word that only looks like one, or a longer run of characters
+    assert norm.text("bash-scripts bash-k3y9q2zz9 n1a2b3c4") == (
+        "bash-scripts bash-k3y9q2zz9 n1a2b3c4"
+    )
+    assert norm.value({"child_pid": 4242, "exit_code": -15, "duration_s": 0.25}) == {
+        "child_pid": "<PID>",
+        "exit_code": -15,
+        "duration_s": "<DURATION>",
+    }
+    assert norm.value({"heartbeat_at": 1795373721.17, "interrupted": True}) == {
+        "heartbeat_at": "<TS>",
+        "interrupted": True,
+    }

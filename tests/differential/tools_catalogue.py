@@ -1319,6 +1319,10 @@ PLAN_SCENARIOS: list[Scenario] = [
     ),
 ]
 TOOLS_SCENARIOS += PLAN_SCENARIOS
+# (imported here: it builds on the helpers above)
+from .background_catalogue import BACKGROUND_SCENARIOS  # noqa: E402
+
+TOOLS_SCENARIOS += BACKGROUND_SCENARIOS
 
 # Scenarios where kagent still differs from the oracle (see the report of issue 5): kept
 # here so the gap stays visible; they are NOT part of the passing suite below.

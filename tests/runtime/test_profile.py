@@ -161,6 +161,45 @@ def test_texts_are_kimi_clis_with_the_placeholders_filled(profile: dict[str, Any
     assert "\n" + COMPACT + filled("compaction_custom", custom="keep the db talk") == last.text
 
 
+def test_background_texts_are_what_kimi_clis_task_tools_say(
+    profile: dict[str, Any], tmp_path: Path
+) -> None:
+    """Rendered for a real task view and log path, kimi-cli's Shell and TaskOutput say
+    exactly the exported texts around the fields kagent writes itself."""
+    from kimi_cli.background import (
+        TaskConsumerState,
+        TaskControl,
+        TaskRuntime,
+        TaskSpec,
+        TaskView,
+        format_task,
+    )
+    from kimi_cli.tools.background import _format_task_output
+    from kimi_cli.tools.shell import Shell
+
+    texts = profile["texts"]
+    spec = TaskSpec(
+        id="bash-k3y9q2zz", kind="bash", session_id="s1", description="build it",
+        tool_call_id="call-7", command="make -j2",
+    )
+    view = TaskView(
+        spec=spec, runtime=TaskRuntime(status="starting"), control=TaskControl(),
+        consumer=TaskConsumerState(),
+    )
+    started = Shell._background_ok(None, view).output  # type: ignore[arg-type]
+    assert started == format_task(view, include_command=True) + "\n" + texts["background.started"]
+    log = tmp_path / "output.log"
+    for available, key in ((True, "background.output_hint"), (False, "background.no_output_hint")):
+        rendered = _format_task_output(
+            view, retrieval_status="not_ready", output="x", output_path=log,
+            full_output_available=available, output_size_bytes=1, output_preview_bytes=1,
+            output_truncated=False,
+        )
+        hint = texts[key].replace("{output_path}", str(log.resolve()))
+        assert "\nfull_output_hint: " + hint + "\n" in rendered, (key, rendered)
+    assert "{output_path}" in texts["background.output_hint"]
+
+
 def test_the_dmail_injection_is_read_from_kimi_clis_step() -> None:
     """kimi-cli builds it inline (an f-string in KimiSoul._step): every literal piece of the
     exported text is in that function's source, in order, and the message comes last."""

@@ -421,10 +421,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             std::time::Duration::from_millis(cfg.mcp_tool_call_timeout_ms.max(0) as u64),
         )
     });
+    let toolset = Toolset::new();
+    toolset.tasks().configure(cfg.background.clone());
     let soul = Soul {
         llm,
         context,
-        toolset: Toolset::new(),
+        toolset,
         loop_control: cfg.loop_control.clone(),
         session: session.clone(),
         state: state.clone(),

@@ -93,6 +93,30 @@ impl Default for LoopControl {
     }
 }
 
+/// `[background]`: the background tasks' limits (kimi-cli's `BackgroundConfig`; the
+/// worker process settings kimi-cli has there do not apply, kagent runs tasks itself).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BackgroundConfig {
+    pub max_running_tasks: i64,
+    pub notification_tail_lines: i64,
+    pub notification_tail_chars: i64,
+    pub kill_grace_period_ms: i64,
+    /// Leave running tasks alone when kagent exits.
+    pub keep_alive_on_exit: bool,
+}
+
+impl Default for BackgroundConfig {
+    fn default() -> Self {
+        BackgroundConfig {
+            max_running_tasks: 4,
+            notification_tail_lines: 20,
+            notification_tail_chars: 3_000,
+            kill_grace_period_ms: 2_000,
+            keep_alive_on_exit: false,
+        }
+    }
+}
+
 /// The validated configuration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -105,6 +129,7 @@ pub struct Config {
     pub models: BTreeMap<String, LlmModel>,
     pub providers: BTreeMap<String, LlmProvider>,
     pub loop_control: LoopControl,
+    pub background: BackgroundConfig,
     /// `[[hooks]]`: commands run on lifecycle events.
     pub hooks: Vec<hooks::HookDef>,
     /// Skills from every existing brand directory (`.kimi`, `.claude`, `.codex`), not only
@@ -129,6 +154,7 @@ impl Default for Config {
             models: BTreeMap::new(),
             providers: BTreeMap::new(),
             loop_control: LoopControl::default(),
+            background: BackgroundConfig::default(),
             hooks: vec![],
             merge_all_available_skills: true,
             extra_skill_dirs: vec![],
@@ -499,6 +525,27 @@ pub fn validate(data: &Value) -> Result<Config, String> {
                 .unwrap_or(0.85),
         };
     }
+    if let Some(bg) = data.get("background") {
+        if !bg.is_object() {
+            return Err("background: Input should be a valid dictionary".into());
+        }
+        let ctx = "background.";
+        cfg.background = BackgroundConfig {
+            max_running_tasks: get_int(bg, "max_running_tasks", ctx, 4, 1)?,
+            notification_tail_lines: get_int(bg, "notification_tail_lines", ctx, 20, 1)?,
+            notification_tail_chars: get_int(bg, "notification_tail_chars", ctx, 3_000, 256)?,
+            kill_grace_period_ms: get_int(bg, "kill_grace_period_ms", ctx, 2_000, 100)?,
+            keep_alive_on_exit: match bg.get("keep_alive_on_exit") {
+                None => false,
+                Some(Value::Bool(b)) => *b,
+                Some(other) => {
+                    return Err(format!(
+                        "{ctx}keep_alive_on_exit: Input should be a valid boolean, got {other}"
+                    ))
+                }
+            },
+        };
+    }
     if !cfg.default_model.is_empty() && !cfg.models.contains_key(&cfg.default_model) {
         return Err(format!(
             "Default model {} not found in models",
@@ -532,6 +579,31 @@ mod tests {
         .unwrap();
         assert_eq!(toml_cfg, json_cfg);
         assert_eq!(toml_cfg.loop_control.max_steps_per_turn, 4);
+    }
+
+    #[test]
+    fn background_limits() {
+        let cfg = load_config_text(
+            "[background]\nmax_running_tasks = 1\nkeep_alive_on_exit = true\nkill_grace_period_ms = 300\n",
+        )
+        .unwrap();
+        assert_eq!(cfg.background.max_running_tasks, 1);
+        assert!(cfg.background.keep_alive_on_exit);
+        assert_eq!(cfg.background.kill_grace_period_ms, 300);
+        assert_eq!(cfg.background.notification_tail_lines, 20);
+        let e = load_config_text("[background]\nmax_running_tasks = 0\n").unwrap_err();
+        assert!(
+            e.to_string().contains(
+                "background.max_running_tasks: Input should be greater than or equal to 1, got 0"
+            ),
+            "{e}"
+        );
+        let e = load_config_text("[background]\nkeep_alive_on_exit = \"no\"\n").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("background.keep_alive_on_exit: Input should be a valid boolean"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -56,11 +56,14 @@ pub enum Text {
     RepeatManyTimes,
     RepeatStop,
     RalphDecision,
+    BackgroundStarted,
+    TaskOutputHint,
+    TaskNoOutputHint,
 }
 
 impl Text {
     /// Every text, in the order of docs/profile.md.
-    pub const ALL: [Text; 14] = [
+    pub const ALL: [Text; 17] = [
         Text::Init,
         Text::Compact,
         Text::CompactionSystem,
@@ -75,6 +78,9 @@ impl Text {
         Text::RepeatManyTimes,
         Text::RepeatStop,
         Text::RalphDecision,
+        Text::BackgroundStarted,
+        Text::TaskOutputHint,
+        Text::TaskNoOutputHint,
     ];
 
     /// The key in the profile's `texts`.
@@ -94,6 +100,9 @@ impl Text {
             Text::RepeatManyTimes => "repeat.many_times",
             Text::RepeatStop => "repeat.stop",
             Text::RalphDecision => "ralph.decision",
+            Text::BackgroundStarted => "background.started",
+            Text::TaskOutputHint => "background.output_hint",
+            Text::TaskNoOutputHint => "background.no_output_hint",
         }
     }
 }

@@ -102,6 +102,28 @@ pub fn pre_compact(session_id: &str, cwd: &str, trigger: &str, token_count: i64)
     )
 }
 
+/// A notification reached a sink (kimi-cli fires it for the model's: `sink` = `llm`).
+pub fn notification(
+    session_id: &str,
+    cwd: &str,
+    sink: &str,
+    notification_type: &str,
+    title: &str,
+    body: &str,
+    severity: &str,
+) -> Value {
+    with(
+        base("Notification", session_id, cwd),
+        &[
+            ("sink", json!(sink)),
+            ("notification_type", json!(notification_type)),
+            ("title", json!(title)),
+            ("body", json!(body)),
+            ("severity", json!(severity)),
+        ],
+    )
+}
+
 pub fn post_compact(
     session_id: &str,
     cwd: &str,

@@ -22,7 +22,7 @@ use kagent_base::message::UserInput;
 /// tools may not take these names either. Built-ins kagent has are found in the toolset
 /// (so `ReadMediaFile` is free for a model without image/video input, and `SearchWeb`
 /// without a search service, as in kimi-cli).
-pub const UNIMPLEMENTED_BUILTIN_NAMES: &[&str] = &["Agent", "TaskList", "TaskOutput", "TaskStop"];
+pub const UNIMPLEMENTED_BUILTIN_NAMES: &[&str] = &["Agent"];
 
 /// The server name `initialize` answers: kimi-cli's, whose Wire protocol kagent speaks.
 pub const SERVER_NAME: &str = "Kimi Code CLI";
@@ -325,6 +325,8 @@ impl Server {
         if let Some(mcp) = &soul.mcp {
             mcp.shutdown().await;
         }
+        // nor a background task (kimi-cli stops them when the session ends)
+        soul.toolset.tasks().shutdown().await;
     }
 
     async fn handle_line(&mut self, line: &str) {

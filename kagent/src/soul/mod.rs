@@ -13,6 +13,7 @@ pub mod export;
 pub mod flow_runner;
 pub mod init;
 pub mod injection;
+pub mod notifications;
 pub use kagent_base::message;
 pub mod plan;
 pub mod retry;
@@ -183,6 +184,10 @@ impl Soul {
         wire.send(WireMessage::TurnBegin {
             user_input: input.clone(),
         });
+        // the client hears of tasks that ended before the turn first (as in kimi-cli, whose
+        // notification pump runs as soon as the turn yields)
+        let tasks = self.toolset.tasks().clone();
+        notifications::to_wire(&tasks, wire);
         // A close (stdin EOF) is polled after the body, so the body first runs on as far as
         // the closing unblocked it (see `cancel`).
         let result = tokio::select! {
@@ -197,8 +202,11 @@ impl Soul {
                 self.stop_hook(wire, cancel).await
             } => r,
             _ = cancel.closed_and_settled() => Err(TurnError::Cancelled),
+            never = notifications::pump(&tasks, wire) => match never {},
         };
         wire.send(WireMessage::TurnEnd);
+        // as kimi-cli, what ended meanwhile reaches the client after the turn too
+        notifications::to_wire(&tasks, wire);
         wire.close();
         if result.is_ok() {
             self.auto_title(&input);
@@ -507,6 +515,12 @@ impl Soul {
             None => return Err(TurnError::LlmNotSet),
         };
         let max_attempts = self.loop_control.max_retries_per_step.max(1);
+        // Ended background tasks: one user message each (before the injections).
+        for (note, text) in notifications::for_model(self.toolset.tasks()) {
+            self.context
+                .append(&[Message::new(Role::User, vec![ContentPart::text(text)])])?;
+            crate::soul::turn_hooks::notification(&self.hooks, &note, wire);
+        }
         // Dynamic injection: one user message with every provider's reminder.
         let reminders = self.injections.collect(&self.state, self.context.history());
         if !reminders.is_empty() {

@@ -93,3 +93,21 @@ pub fn post_compact(engine: &Arc<HookEngine>, trigger: &str, estimated: i64, wir
     );
     engine.fire_and_forget("PostCompact", trigger, payload, Some(wire));
 }
+
+/// Notification (in the background), for a notification the model gets; matched on its type.
+pub fn notification(
+    engine: &Arc<HookEngine>,
+    n: &crate::tools::background::notify::Notification,
+    wire: &Wire,
+) {
+    let payload = events::notification(
+        engine.session_id(),
+        &events::process_cwd(),
+        "llm",
+        &n.kind,
+        &n.title,
+        &n.body,
+        &n.severity,
+    );
+    engine.fire_and_forget("Notification", &n.kind, payload, Some(wire));
+}

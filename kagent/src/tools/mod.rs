@@ -9,6 +9,7 @@
 pub mod approval;
 pub use kagent_base::py::args;
 pub mod ask_user;
+pub mod background;
 pub mod dmail;
 pub mod external;
 pub mod file;
@@ -85,6 +86,8 @@ pub struct Toolset {
     /// The agent spec gave the built-in `SendDMail` (an external tool of that name does not
     /// make checkpoints announced).
     dmail_builtin: bool,
+    /// The session's background tasks (Shell's `run_in_background`, the Task tools).
+    tasks: background::TaskManager,
 }
 
 impl Toolset {
@@ -127,6 +130,11 @@ impl Toolset {
                 parameters: t.parameters(),
             })
             .collect()
+    }
+
+    /// The session's background tasks.
+    pub fn tasks(&self) -> &background::TaskManager {
+        &self.tasks
     }
 
     /// The D-Mail state (checkpoints, pending D-Mail) of `SendDMail`.
@@ -246,15 +254,15 @@ pub const IMPLEMENTED: &[(&str, &str)] = &[
     ("kimi_cli.tools.dmail:SendDMail", "SendDMail"),
     ("kimi_cli.tools.web:FetchURL", "FetchURL"),
     ("kimi_cli.tools.web:SearchWeb", "SearchWeb"),
+    ("kimi_cli.tools.background:TaskList", "TaskList"),
+    ("kimi_cli.tools.background:TaskOutput", "TaskOutput"),
+    ("kimi_cli.tools.background:TaskStop", "TaskStop"),
 ];
 
 /// kimi-cli's tools kagent does not implement yet: an agent listing them runs without them
-/// (logged). `Agent` and the background tasks are issue 15's.
+/// (logged). `Agent` is issue 15's.
 pub const NOT_IMPLEMENTED: &[&str] = &[
     "kimi_cli.tools.agent:Agent",
-    "kimi_cli.tools.background:TaskList",
-    "kimi_cli.tools.background:TaskOutput",
-    "kimi_cli.tools.background:TaskStop",
 ];
 
 fn implemented(path: &str) -> Option<&'static str> {
@@ -374,10 +382,19 @@ pub fn install_builtins(toolset: &mut Toolset, setup: BuiltinSetup) -> approval:
     let work_dir = workspace.work_dir().to_path_buf();
     let approval = approval::Approval::new(client, state.clone(), session_dir.clone());
     let plan = plan::PlanControl::new(state.clone(), session_dir.clone());
+    let tasks = toolset.tasks().clone();
+    tasks.bind(&session_dir);
     let mut all: Vec<Arc<dyn Tool>> = vec![
         Arc::new(ask_user::AskUserQuestion::new(approval.clone())),
+        Arc::new(background::tools::TaskStop::new(
+            tasks.clone(),
+            approval.clone(),
+            state.clone(),
+        )),
         Arc::new(todo::SetTodoList::new(state, session_dir)),
-        Arc::new(shell::Shell::new(approval.clone())),
+        Arc::new(shell::Shell::new(approval.clone(), tasks.clone())),
+        Arc::new(background::tools::TaskList::new(tasks.clone())),
+        Arc::new(background::tools::TaskOutput::new(tasks)),
         Arc::new(file::read_file::ReadFile::new(workspace.clone())),
     ];
     // like kimi-cli's SkipThisTool: no media tool for a model without image/video input

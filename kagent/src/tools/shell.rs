@@ -11,6 +11,7 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 
 use super::approval::Approval;
 use super::args::{self, false_, Field, Get, Kind, STR};
+use super::background::{self, TaskManager};
 use super::util::{block, ResultBuilder};
 use super::{Tool, ToolContext, ToolReturnValue};
 use kagent_base::BoxFuture;
@@ -91,12 +92,13 @@ fn find_on_path(exe: &str) -> Option<PathBuf> {
 
 pub struct Shell {
     approval: Approval,
+    tasks: TaskManager,
     shell: ShellKind,
     description: String,
 }
 
 impl Shell {
-    pub fn new(approval: Approval) -> Shell {
+    pub fn new(approval: Approval, tasks: TaskManager) -> Shell {
         let shell = ShellKind::detect();
         let description = format!(
             "Execute a {} (`{}`) command in the working directory and return its combined stdout and stderr.\n\n\
@@ -111,6 +113,7 @@ impl Shell {
         );
         Shell {
             approval,
+            tasks,
             shell,
             description,
         }
@@ -156,6 +159,7 @@ impl Tool for Shell {
     fn call(&self, arguments: Value, ctx: ToolContext) -> BoxFuture<'static, ToolReturnValue> {
         let approval = self.approval.clone();
         let shell = self.shell.clone();
+        let tasks = self.tasks.clone();
         Box::pin(async move {
             let p = match args::validate(&arguments, FIELDS) {
                 Ok(p) => p,
@@ -181,18 +185,17 @@ impl Tool for Shell {
             if command.is_empty() {
                 return builder.error("Command cannot be empty.", "Empty command");
             }
-            if background {
-                return builder.error(
-                    "Background tasks are not available in this kernel. Run the command in the foreground instead.",
-                    "Background unsupported",
-                );
-            }
+            let (action, what) = if background {
+                ("run background command", "Run background command")
+            } else {
+                ("run command", "Run command")
+            };
             let decision = approval
                 .request(
                     &ctx.tool_call_id,
                     "Shell",
-                    "run command",
-                    &format!("Run command `{command}`"),
+                    action,
+                    &format!("{what} `{command}`"),
                     vec![block(
                         json!({"type": "shell", "language": "bash", "command": command}),
                     )],
@@ -201,9 +204,69 @@ impl Tool for Shell {
             if !decision.approved() {
                 return decision.rejection();
             }
+            if background {
+                return start_background(
+                    &tasks,
+                    &shell,
+                    &command,
+                    p.str_of("description").trim(),
+                    timeout,
+                    &ctx,
+                    builder,
+                );
+            }
             run(&shell, &command, timeout, &ctx.work_dir, builder).await
         })
     }
+}
+
+/// Start the command as a background task; the model is told its id and what to do next.
+fn start_background(
+    tasks: &TaskManager,
+    shell: &ShellKind,
+    command: &str,
+    description: &str,
+    timeout: i64,
+    ctx: &ToolContext,
+    mut builder: ResultBuilder,
+) -> ToolReturnValue {
+    let work = background::ShellWork {
+        command: command.into(),
+        shell_name: shell.name.clone(),
+        shell_path: shell.path.clone(),
+        shell_args: shell.args(command),
+        cwd: ctx.work_dir.clone(),
+        timeout_s: timeout,
+    };
+    let view = match tasks.start(
+        Box::new(work),
+        description,
+        &ctx.tool_call_id,
+        Some(timeout),
+    ) {
+        Ok(v) => v,
+        Err(e) => {
+            kagent_base::logging::error(&format!(
+                "Failed to start background shell task: {command}: {e}"
+            ));
+            return builder.error(
+                &format!("Failed to start background task: {e}"),
+                "Start failed",
+            );
+        }
+    };
+    let guidance = crate::config::profile::active()
+        .text(crate::config::profile::Text::BackgroundStarted)
+        .to_string();
+    builder.write(&format!(
+        "{}\n{guidance}",
+        background::format_task(&view, true)
+    ));
+    builder.display(background::display_block(&view));
+    builder.ok(
+        "Background task started",
+        &format!("Started {}", view.spec.id),
+    )
 }
 
 async fn run(
@@ -332,7 +395,7 @@ impl Drop for GroupGuard {
 }
 
 /// asyncio's return code: the exit status, or minus the signal number.
-fn exit_code(status: &std::process::ExitStatus) -> i64 {
+pub fn exit_code(status: &std::process::ExitStatus) -> i64 {
     if let Some(c) = status.code() {
         return i64::from(c);
     }

@@ -68,6 +68,8 @@ pub enum WireMessage {
         content: String,
         file_path: String,
     },
+    /// A notification (a background task ended); the payload is kimi-cli's `Notification`.
+    Notification(Value),
     /// The first turn waits for the MCP servers to start.
     McpLoadingBegin,
     McpLoadingEnd,
@@ -128,6 +130,7 @@ impl WireMessage {
             WireMessage::HookTriggered { .. } => "HookTriggered",
             WireMessage::HookResolved { .. } => "HookResolved",
             WireMessage::PlanDisplay { .. } => "PlanDisplay",
+            WireMessage::Notification(_) => "Notification",
             WireMessage::McpLoadingBegin => "MCPLoadingBegin",
             WireMessage::McpLoadingEnd => "MCPLoadingEnd",
         }
@@ -174,6 +177,7 @@ impl WireMessage {
             WireMessage::PlanDisplay { content, file_path } => {
                 json!({"content": content, "file_path": file_path})
             }
+            WireMessage::Notification(payload) => payload.clone(),
             WireMessage::HookResolved {
                 event,
                 target,

@@ -35,6 +35,9 @@ RALPH_PROMPT = "{prompt}"
 REPEAT_TOOL, REPEAT_TIMES, REPEAT_ARGS = "{tool}", "{times}", "{args}"
 COMPACT_CUSTOM = "{custom}"
 DMAIL_MESSAGE = "{message}"
+TASK_OUTPUT_PATH = "{output_path}"
+# an absolute path that resolve() keeps as it is, replaced by the placeholder
+_OUTPUT_PATH_STANDIN = "/kimi-kernel-output-path"
 
 # The `texts` keys every profile carries: docs/profile.md's required keys, and more.
 TEXT_KEYS: tuple[str, ...] = (
@@ -52,6 +55,9 @@ TEXT_KEYS: tuple[str, ...] = (
     "repeat.many_times",
     "repeat.stop",
     "ralph.decision",
+    "background.started",
+    "background.output_hint",
+    "background.no_output_hint",
     "ralph.decision_prompt",
     "compaction_custom",
     "dmail.injection",
@@ -161,6 +167,13 @@ def texts() -> dict[str, str]:
         ),
         "repeat.stop": kimi_private.repeat_reminder_stop(),
         "ralph.decision": kimi_private.ralph_decision_label(RALPH_PROMPT),
+        "background.started": kimi_private.background_started_guidance(),
+        "background.output_hint": kimi_private.task_output_hint(
+            _OUTPUT_PATH_STANDIN, available=True
+        ).replace(_OUTPUT_PATH_STANDIN, TASK_OUTPUT_PATH),
+        "background.no_output_hint": kimi_private.task_output_hint(
+            _OUTPUT_PATH_STANDIN, available=False
+        ),
         # not required by kagent (docs/profile.md): the decision text with its branches
         "ralph.decision_prompt": kimi_private.ralph_decision_prompt(RALPH_PROMPT),
         # optional for kagent (docs/profile.md)

@@ -152,6 +152,10 @@ NEEDS: tuple[Need, ...] = (
     Need(_SOUL, "_step", "method", "the D-Mail injection is an f-string in KimiSoul._step"),
     Need("kimi_cli.soul.kimisoul", "dmail.message.strip()", "source",
          "the D-Mail injection is an f-string in KimiSoul._step"),
+    Need("kimi_cli.tools.shell:Shell", "_background_ok", "method",
+         "the guidance after a background task started"),
+    Need("kimi_cli.tools.background", "_format_task_output", "name",
+         "TaskOutput's hints on reading the full log"),
 )
 
 
@@ -691,6 +695,44 @@ def ralph_decision_prompt(prompt: str) -> str:
     built = FlowRunner._build_flow_prompt(node, edges)
     assert isinstance(built, str)
     return built
+
+
+def _placeholder_task_view() -> Any:
+    from kimi_cli.background import TaskConsumerState, TaskControl, TaskRuntime, TaskSpec, TaskView
+
+    spec = TaskSpec(id="bash-00000000", kind="bash", session_id="s", description="d",
+                    tool_call_id="t", command="c")
+    return TaskView(spec=spec, runtime=TaskRuntime(), control=TaskControl(),
+                    consumer=TaskConsumerState())
+
+
+def background_started_guidance() -> str:
+    """What Shell(run_in_background=true) says after the task's fields (Shell._background_ok's
+    output without its leading `format_task` lines)."""
+    from kimi_cli.background import format_task
+    from kimi_cli.tools.shell import Shell
+
+    view = _placeholder_task_view()
+    output = Shell._background_ok(None, view).output  # type: ignore[arg-type]
+    assert isinstance(output, str)
+    head = format_task(view, include_command=True) + "\n"
+    assert output.startswith(head), "Shell._background_ok starts with format_task"
+    return output[len(head):]
+
+
+def task_output_hint(output_path: str, *, available: bool) -> str:
+    """TaskOutput's `full_output_hint` (after `full_output_hint: `) for a log at
+    `output_path` (an absolute placeholder path), or for a task with no output file."""
+    from kimi_cli.tools.background import _format_task_output
+
+    rendered = _format_task_output(
+        _placeholder_task_view(), retrieval_status="success", output="",
+        output_path=Path(output_path), full_output_available=available,
+        output_size_bytes=0, output_preview_bytes=0, output_truncated=False,
+    )
+    prefix = "full_output_hint: "
+    line = next(line for line in rendered.splitlines() if line.startswith(prefix))
+    return line[len(prefix):]
 
 
 def repeat_reminder_same_call() -> str:

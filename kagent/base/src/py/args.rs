@@ -453,12 +453,22 @@ fn check_model(
 /// Validate tool arguments against the fields of model `Params` (extra keys are ignored,
 /// as pydantic does by default). `Err` is the full `str(ValidationError)`.
 pub fn validate(args: &Value, fields: &[Field]) -> Result<Map<String, Value>, String> {
+    validate_as("Params", args, fields)
+}
+
+/// [`validate`] for a parameter model named `model` (most of kimi-cli's tools call theirs
+/// `Params`; the task tools do not).
+pub fn validate_as(
+    model: &str,
+    args: &Value,
+    fields: &[Field],
+) -> Result<Map<String, Value>, String> {
     // nested list items are named after their model in kimi-cli; callers only use ListOf for
     // `Todo`, whose non-dict items say "valid dictionary or instance of Todo".
     let mut errors = vec![];
-    match check_model(fields, args, "", &mut errors, Some("Params")) {
+    match check_model(fields, args, "", &mut errors, Some(model)) {
         Some(m) => Ok(m),
-        None => Err(format_errors("Params", &errors)),
+        None => Err(format_errors(model, &errors)),
     }
 }
 

@@ -1,0 +1,827 @@
+//! Background tasks (kimi-cli's background task manager): `Shell(run_in_background=true)`
+//! starts one, `TaskList`/`TaskOutput`/`TaskStop` look at and stop them, and a task that
+//! reaches a terminal state becomes a notification: a user message the model gets at the
+//! start of its next step, and a `Notification` wire event.
+//!
+//! State lives in kimi-cli's files ([`store`], [`notify`]) so a session continues on either
+//! kernel. Unlike kimi-cli, which runs each command under a separate worker process, kagent
+//! runs it itself: the command (its own process group) writes into `output.log`, a tokio task
+//! waits for it, enforces the timeout, follows stop requests and writes `runtime.json` (with
+//! a heartbeat, so kimi-cli does not take a live task for lost). When kagent exits, every
+//! task still running is stopped (kimi-cli's default `keep_alive_on_exit = false`).
+//!
+//! What runs is a [`TaskWork`]: [`ShellWork`] today; another kind (the `Agent` tool's
+//! background subagents) implements the trait and starts through [`TaskManager::start`].
+
+pub mod notify;
+pub mod store;
+pub mod tools;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use kagent_base::BoxFuture;
+use serde_json::Value;
+use tokio::sync::watch;
+
+pub use store::{is_terminal, TaskSpec, TaskStore, TaskView};
+
+use crate::config::BackgroundConfig;
+
+/// How often a running task's `heartbeat_at` is written (kimi-cli's worker default; kimi-cli
+/// takes a task whose heartbeat is 15 s old for lost).
+pub const HEARTBEAT: Duration = Duration::from_millis(5_000);
+/// How often `TaskOutput(block=true)` looks again at a task another kernel runs.
+const WAIT_POLL: Duration = Duration::from_millis(100);
+
+/// The kinds of task (kimi-cli's `TaskKind`): the id prefix and `spec.kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskKind {
+    Bash,
+    Agent,
+}
+
+impl TaskKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskKind::Bash => "bash",
+            TaskKind::Agent => "agent",
+        }
+    }
+}
+
+/// How a task's work ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WorkEnd {
+    /// It finished by itself (`exit_code` 0 for a command that succeeded).
+    Exited { exit_code: Option<i64>, ok: bool },
+    /// Its timeout ended it.
+    TimedOut { exit_code: Option<i64> },
+    /// A stop request ended it.
+    Stopped { exit_code: Option<i64> },
+    /// It could not run.
+    Failed(String),
+}
+
+/// What a background task runs. `run` gets the output file (append) and a stop signal
+/// (`Some(reason)` once a stop is requested); it reports pids through `started` as soon as
+/// it has them and resolves when the work is over.
+pub trait TaskWork: Send + 'static {
+    fn kind(&self) -> TaskKind;
+    /// Fields of `spec.json` that describe the work (command, shell, cwd, `kind_payload`).
+    fn describe(&self, spec: &mut TaskSpec);
+    /// `grace`: how long a stopped task may take to end before it is killed.
+    fn run(
+        self: Box<Self>,
+        output: std::fs::File,
+        stop: watch::Receiver<Option<String>>,
+        started: Box<dyn FnOnce(Option<i64>) + Send>,
+        grace: Duration,
+    ) -> BoxFuture<'static, WorkEnd>;
+}
+
+/// A task running in this process.
+struct Live {
+    stop: watch::Sender<Option<String>>,
+    done: watch::Receiver<bool>,
+    pgid: Option<i64>,
+}
+
+#[derive(Default)]
+struct State {
+    config: BackgroundConfig,
+    store: Option<TaskStore>,
+    notifications: Option<notify::NotificationStore>,
+    session_id: String,
+    live: HashMap<String, Live>,
+}
+
+/// The session's background tasks (shared by the tools and the soul).
+#[derive(Clone, Default)]
+pub struct TaskManager {
+    state: Arc<Mutex<State>>,
+}
+
+/// Why a task could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("Background tasks are not available without a session.")]
+    NoSession,
+    #[error("Too many background tasks are already running.")]
+    TooMany,
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+fn new_task_id(kind: TaskKind) -> String {
+    const ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let bytes = uuid::Uuid::new_v4().into_bytes();
+    let suffix: String = bytes[..8]
+        .iter()
+        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+        .collect();
+    format!("{}-{suffix}", kind.as_str())
+}
+
+impl TaskManager {
+    /// Use the `[background]` configuration.
+    pub fn configure(&self, config: BackgroundConfig) {
+        kagent_base::sync::lock(&self.state).config = config;
+    }
+
+    fn config(&self) -> BackgroundConfig {
+        kagent_base::sync::lock(&self.state).config.clone()
+    }
+
+    fn kill_grace(&self) -> Duration {
+        Duration::from_millis(self.config().kill_grace_period_ms.max(0) as u64)
+    }
+
+    /// Keep tasks in `<session_dir>/tasks` and notifications in `<session_dir>/notifications`.
+    pub fn bind(&self, session_dir: &Path) {
+        let mut st = kagent_base::sync::lock(&self.state);
+        st.store = Some(TaskStore::new(session_dir.join("tasks")));
+        st.notifications = Some(notify::NotificationStore::new(
+            session_dir.join("notifications"),
+        ));
+        st.session_id = session_dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
+    }
+
+    pub fn store(&self) -> Option<TaskStore> {
+        kagent_base::sync::lock(&self.state).store.clone()
+    }
+
+    pub fn notifications(&self) -> Option<notify::NotificationStore> {
+        kagent_base::sync::lock(&self.state).notifications.clone()
+    }
+
+    pub fn view(&self, id: &str) -> Option<TaskView> {
+        self.store()?.view(id)
+    }
+
+    /// Start `work` as a new task; the view right after it started.
+    pub fn start(
+        &self,
+        work: Box<dyn TaskWork>,
+        description: &str,
+        tool_call_id: &str,
+        timeout_s: Option<i64>,
+    ) -> Result<TaskView, StartError> {
+        let (store, session_id) = {
+            let st = kagent_base::sync::lock(&self.state);
+            (
+                st.store.clone().ok_or(StartError::NoSession)?,
+                st.session_id.clone(),
+            )
+        };
+        let active = store
+            .list()
+            .iter()
+            .filter(|v| !is_terminal(&v.runtime.status))
+            .count();
+        if active as i64 >= self.config().max_running_tasks {
+            return Err(StartError::TooMany);
+        }
+        let id = new_task_id(work.kind());
+        let mut spec = TaskSpec {
+            version: 1,
+            id: id.clone(),
+            kind: work.kind().as_str().into(),
+            session_id,
+            description: description.into(),
+            tool_call_id: tool_call_id.into(),
+            owner_role: "root".into(),
+            created_at: store::now(),
+            command: None,
+            shell_name: None,
+            shell_path: None,
+            cwd: None,
+            timeout_s,
+            kind_payload: None,
+        };
+        work.describe(&mut spec);
+        store.create(&spec)?;
+        let output = std::fs::OpenOptions::new()
+            .append(true)
+            .open(store.output_path(&id))?;
+        // kagent is the task's worker
+        let mut runtime = store.read_runtime(&id);
+        let t = store::now();
+        runtime.status = "starting".into();
+        runtime.worker_pid = Some(i64::from(std::process::id()));
+        runtime.started_at = Some(t);
+        runtime.heartbeat_at = Some(t);
+        runtime.updated_at = t;
+        store.write_runtime(&id, &runtime);
+
+        let (stop_tx, stop_rx) = watch::channel(None);
+        let (done_tx, done_rx) = watch::channel(false);
+        let pgid = Arc::new(Mutex::new(None));
+        let started = {
+            let (store, id, pgid) = (store.clone(), id.clone(), pgid.clone());
+            Box::new(move |pid: Option<i64>| {
+                *kagent_base::sync::lock(&pgid) = pid;
+                let mut rt = store.read_runtime(&id);
+                if is_terminal(&rt.status) {
+                    return;
+                }
+                rt.status = "running".into();
+                rt.child_pid = pid;
+                rt.child_pgid = if cfg!(unix) { pid } else { None };
+                rt.updated_at = store::now();
+                rt.heartbeat_at = Some(rt.updated_at);
+                store.write_runtime(&id, &rt);
+            }) as Box<dyn FnOnce(Option<i64>) + Send>
+        };
+        let fut = work.run(output, stop_rx, started, self.kill_grace());
+        let manager = self.clone();
+        let task_id = id.clone();
+        let store2 = store.clone();
+        tokio::spawn(async move {
+            let end = with_heartbeat(fut, &store2, &task_id, timeout_s).await;
+            finish(&store2, &task_id, &end);
+            kagent_base::sync::lock(&manager.state)
+                .live
+                .remove(&task_id);
+            let _ = done_tx.send(true);
+        });
+        let live_pgid = *kagent_base::sync::lock(&pgid);
+        kagent_base::sync::lock(&self.state).live.insert(
+            id.clone(),
+            Live {
+                stop: stop_tx,
+                done: done_rx,
+                pgid: live_pgid,
+            },
+        );
+        store
+            .view(&id)
+            .ok_or_else(|| StartError::Io(std::io::Error::other(format!("task {id} vanished"))))
+    }
+
+    /// Ask a task to stop (kimi-cli's `kill`): the view as it is right after the request.
+    pub fn stop(&self, id: &str, reason: &str) -> Option<TaskView> {
+        let store = self.store()?;
+        let view = store.view(id)?;
+        if is_terminal(&view.runtime.status) {
+            return Some(view);
+        }
+        let control = store::TaskControl {
+            kill_requested_at: Some(store::now()),
+            kill_reason: Some(reason.into()),
+            force: false,
+        };
+        store.write_control(id, &control);
+        let after = store.view(id);
+        let st = kagent_base::sync::lock(&self.state);
+        match st.live.get(id) {
+            Some(live) => {
+                let _ = live.stop.send(Some(reason.into()));
+            }
+            // a task of another kernel process: signal its group, as kimi-cli does
+            None => signal_group(view.runtime.child_pgid, false),
+        }
+        after
+    }
+
+    /// Wait until the task is terminal or `timeout` passed; its view then.
+    pub async fn wait(&self, id: &str, timeout: Duration) -> Option<TaskView> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let done = kagent_base::sync::lock(&self.state)
+            .live
+            .get(id)
+            .map(|l| l.done.clone());
+        if let Some(mut done) = done {
+            let _ = tokio::time::timeout_at(deadline, done.wait_for(|d| *d)).await;
+            return self.view(id);
+        }
+        loop {
+            let view = self.view(id)?;
+            if is_terminal(&view.runtime.status) || tokio::time::Instant::now() >= deadline {
+                return Some(view);
+            }
+            tokio::time::sleep_until(deadline.min(tokio::time::Instant::now() + WAIT_POLL)).await;
+        }
+    }
+
+    /// Stop every task still running (kagent exits): a stop request, the grace period for
+    /// them to end, then SIGKILL to any group left.
+    pub async fn shutdown(&self) {
+        let Some(store) = self.store() else { return };
+        if self.config().keep_alive_on_exit {
+            return;
+        }
+        let grace = self.kill_grace();
+        let mut waits = vec![];
+        for view in store.list() {
+            if is_terminal(&view.runtime.status) {
+                continue;
+            }
+            kagent_base::logging::info(&format!(
+                "Stopping background task {} (session ends)",
+                view.spec.id
+            ));
+            self.stop(&view.spec.id, "CLI session ended");
+            if let Some(l) = kagent_base::sync::lock(&self.state).live.get(&view.spec.id) {
+                waits.push((l.done.clone(), l.pgid.or(view.runtime.child_pgid)));
+            }
+        }
+        if waits.is_empty() {
+            return;
+        }
+        for (mut done, pgid) in waits {
+            if tokio::time::timeout(grace + Duration::from_millis(500), done.wait_for(|d| *d))
+                .await
+                .is_err()
+            {
+                signal_group(pgid, true);
+            }
+        }
+        // as kimi-cli's shutdown: the ended tasks get their notifications
+        self.reconcile();
+    }
+
+    /// Notifications for tasks that ended and have none yet (kimi-cli's `reconcile`).
+    pub fn reconcile(&self) {
+        let (Some(store), Some(notes)) = (self.store(), self.notifications()) else {
+            return;
+        };
+        for view in store.list() {
+            if is_terminal(&view.runtime.status) {
+                notes.publish_task(&view);
+            }
+        }
+    }
+
+    /// Claim up to `limit` pending notifications for `sink` (`llm` or `wire`), oldest
+    /// first, and mark them delivered.
+    pub fn deliver(&self, sink: &str, limit: usize) -> Vec<notify::Notification> {
+        self.reconcile();
+        let Some(notes) = self.notifications() else {
+            return vec![];
+        };
+        notes.deliver(sink, limit)
+    }
+
+    /// The user message the model gets for a notification (kimi-cli's
+    /// `build_notification_message`).
+    pub fn notification_message(&self, n: &notify::Notification) -> String {
+        let view = if n.category == "task" && n.source_kind == "background_task" {
+            self.view(&n.source_id)
+        } else {
+            None
+        };
+        let cfg = self.config();
+        let tail = view.as_ref().map(|v| {
+            self.store()
+                .map(|s| {
+                    s.tail(
+                        &v.spec.id,
+                        cfg.notification_tail_chars.max(0) as u64,
+                        cfg.notification_tail_lines.max(0) as usize,
+                    )
+                })
+                .unwrap_or_default()
+        });
+        notify::llm_text(n, view.as_ref(), tail.as_deref().unwrap_or(""))
+    }
+}
+
+/// The work, with heartbeats written while it runs and its timeout.
+async fn with_heartbeat(
+    fut: BoxFuture<'static, WorkEnd>,
+    store: &TaskStore,
+    id: &str,
+    _timeout_s: Option<i64>,
+) -> WorkEnd {
+    tokio::pin!(fut);
+    let mut beat = tokio::time::interval(HEARTBEAT);
+    beat.tick().await;
+    loop {
+        tokio::select! {
+            end = &mut fut => return end,
+            _ = beat.tick() => {
+                let mut rt = store.read_runtime(id);
+                if rt.finished_at.is_some() {
+                    continue;
+                }
+                rt.heartbeat_at = Some(store::now());
+                rt.updated_at = rt.heartbeat_at.unwrap_or_default();
+                store.write_runtime(id, &rt);
+            }
+        }
+    }
+}
+
+/// Write the terminal state (kimi-cli's worker, after its command ended).
+fn finish(store: &TaskStore, id: &str, end: &WorkEnd) {
+    let mut rt = store.read_runtime(id);
+    let control = store.read_control(id);
+    let t = store::now();
+    rt.finished_at = Some(t);
+    rt.updated_at = t;
+    rt.heartbeat_at = Some(t);
+    match end {
+        WorkEnd::TimedOut { exit_code } => {
+            rt.exit_code = *exit_code;
+            rt.status = "failed".into();
+            rt.interrupted = true;
+            rt.timed_out = true;
+            let timeout = store.view(id).and_then(|v| v.spec.timeout_s).unwrap_or(0);
+            rt.failure_reason = Some(format!("Command timed out after {timeout}s"));
+        }
+        WorkEnd::Stopped { exit_code } => {
+            rt.exit_code = *exit_code;
+            rt.status = "killed".into();
+            rt.interrupted = true;
+            rt.failure_reason = Some(control.kill_reason.unwrap_or_else(|| "Killed".into()));
+        }
+        WorkEnd::Exited { exit_code, .. } if control.kill_requested_at.is_some() => {
+            rt.exit_code = *exit_code;
+            rt.status = "killed".into();
+            rt.interrupted = true;
+            rt.failure_reason = Some(control.kill_reason.unwrap_or_else(|| "Killed".into()));
+        }
+        WorkEnd::Exited { exit_code, ok } => {
+            rt.exit_code = *exit_code;
+            if *ok {
+                rt.status = "completed".into();
+                rt.failure_reason = None;
+            } else {
+                rt.status = "failed".into();
+                rt.failure_reason = Some(format!(
+                    "Command failed with exit code {}",
+                    exit_code.unwrap_or(-1)
+                ));
+            }
+        }
+        WorkEnd::Failed(reason) => {
+            rt.status = "failed".into();
+            rt.failure_reason = Some(reason.clone());
+        }
+    }
+    store.write_runtime(id, &rt);
+}
+
+/// SIGTERM (or SIGKILL with `force`) to a process group.
+fn signal_group(pgid: Option<i64>, force: bool) {
+    #[cfg(unix)]
+    if let Some(pid) = pgid
+        .and_then(|p| i32::try_from(p).ok())
+        .and_then(rustix::process::Pid::from_raw)
+    {
+        let sig = if force {
+            rustix::process::Signal::KILL
+        } else {
+            rustix::process::Signal::TERM
+        };
+        let _ = rustix::process::kill_process_group(pid, sig);
+    }
+    #[cfg(not(unix))]
+    let _ = (pgid, force);
+}
+
+/// A shell command run in the background (kimi-cli's `bash` task).
+pub struct ShellWork {
+    pub command: String,
+    pub shell_name: String,
+    pub shell_path: PathBuf,
+    pub shell_args: Vec<String>,
+    pub cwd: PathBuf,
+    pub timeout_s: i64,
+}
+
+impl TaskWork for ShellWork {
+    fn kind(&self) -> TaskKind {
+        TaskKind::Bash
+    }
+
+    fn describe(&self, spec: &mut TaskSpec) {
+        spec.command = Some(self.command.clone());
+        spec.shell_name = Some(self.shell_name.clone());
+        spec.shell_path = Some(self.shell_path.display().to_string());
+        spec.cwd = Some(self.cwd.display().to_string());
+    }
+
+    fn run(
+        self: Box<Self>,
+        output: std::fs::File,
+        mut stop: watch::Receiver<Option<String>>,
+        started: Box<dyn FnOnce(Option<i64>) + Send>,
+        grace: Duration,
+    ) -> BoxFuture<'static, WorkEnd> {
+        Box::pin(async move {
+            let err = match output.try_clone() {
+                Ok(f) => f,
+                Err(e) => return WorkEnd::Failed(e.to_string()),
+            };
+            let mut cmd = tokio::process::Command::new(&self.shell_path);
+            cmd.args(&self.shell_args)
+                .current_dir(&self.cwd)
+                .env("SHELL", &self.shell_path)
+                .stdin(std::process::Stdio::null())
+                .stdout(output)
+                .stderr(err);
+            // its own group, so stopping it stops what it started
+            #[cfg(unix)]
+            cmd.process_group(0);
+            let mut child = match cmd.spawn() {
+                Ok(c) => c,
+                Err(e) => return WorkEnd::Failed(e.to_string()),
+            };
+            let pid = child.id().map(i64::from);
+            started(pid);
+            let code = |s: std::io::Result<std::process::ExitStatus>| {
+                s.ok().map(|s| super::shell::exit_code(&s))
+            };
+            let limit = Duration::from_secs(self.timeout_s.max(1) as u64);
+            let stopping = async {
+                let _ = stop.wait_for(Option::is_some).await;
+            };
+            enum Why {
+                Timeout,
+                Stop,
+            }
+            let why = tokio::select! {
+                s = child.wait() => {
+                    let exit_code = code(s);
+                    return WorkEnd::Exited { exit_code, ok: exit_code == Some(0) };
+                }
+                _ = tokio::time::sleep(limit) => Why::Timeout,
+                _ = stopping => Why::Stop,
+            };
+            // SIGTERM to the group, SIGKILL after the grace period (elsewhere: the process)
+            signal_group(pid, false);
+            #[cfg(not(unix))]
+            let _ = child.start_kill();
+            let exit_code = match tokio::time::timeout(grace, child.wait()).await {
+                Ok(s) => code(s),
+                Err(_) => {
+                    signal_group(pid, true);
+                    code(child.wait().await)
+                }
+            };
+            match why {
+                Why::Timeout => WorkEnd::TimedOut { exit_code },
+                Why::Stop => WorkEnd::Stopped { exit_code },
+            }
+        })
+    }
+}
+
+/// kimi-cli's `format_task`.
+pub fn format_task(view: &TaskView, include_command: bool) -> String {
+    let mut lines = vec![
+        format!("task_id: {}", view.spec.id),
+        format!("kind: {}", view.spec.kind),
+        format!("status: {}", view.runtime.status),
+        format!("description: {}", view.spec.description),
+    ];
+    agent_lines(view, &mut lines);
+    if include_command {
+        if let Some(c) = view.spec.command.as_deref().filter(|c| !c.is_empty()) {
+            lines.push(format!("command: {c}"));
+        }
+    }
+    if let Some(c) = view.runtime.exit_code {
+        lines.push(format!("exit_code: {c}"));
+    }
+    if let Some(r) = view
+        .runtime
+        .failure_reason
+        .as_deref()
+        .filter(|r| !r.is_empty())
+    {
+        lines.push(format!("reason: {r}"));
+    }
+    lines.join("\n")
+}
+
+/// The agent id and type lines of an agent task.
+pub fn agent_lines(view: &TaskView, lines: &mut Vec<String>) {
+    if view.spec.kind != "agent" {
+        return;
+    }
+    let Some(p) = view.spec.kind_payload.as_ref() else {
+        return;
+    };
+    for key in ["agent_id", "subagent_type"] {
+        if let Some(v) = p.get(key).and_then(Value::as_str).filter(|v| !v.is_empty()) {
+            lines.push(format!("{key}: {v}"));
+        }
+    }
+}
+
+/// kimi-cli's `BackgroundTaskDisplayBlock`.
+pub fn display_block(view: &TaskView) -> kagent_base::tool::DisplayBlock {
+    kagent_base::tool::DisplayBlock(serde_json::json!({
+        "type": "background_task",
+        "task_id": view.spec.id,
+        "kind": view.spec.kind,
+        "status": view.runtime.status,
+        "description": view.spec.description,
+    }))
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    fn shell(command: &str, timeout_s: i64, cwd: &Path) -> Box<ShellWork> {
+        Box::new(ShellWork {
+            command: command.into(),
+            shell_name: "bash".into(),
+            shell_path: "/bin/bash".into(),
+            shell_args: vec!["-c".into(), command.into()],
+            cwd: cwd.to_path_buf(),
+            timeout_s,
+        })
+    }
+
+    /// Whether the group still has a process, after its killed members had time to be
+    /// reaped (by whoever inherited them).
+    async fn group_alive(pgid: i64) -> bool {
+        let pid = rustix::process::Pid::from_raw(pgid as i32).expect("a pid");
+        for _ in 0..100 {
+            if rustix::process::test_kill_process_group(pid).is_err() {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        true
+    }
+
+    async fn running(tasks: &TaskManager, id: &str) -> TaskView {
+        for _ in 0..200 {
+            let v = tasks.view(id).expect("the task");
+            if v.runtime.status == "running" {
+                return v;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("task {id} never ran");
+    }
+
+    fn manager() -> (TaskManager, PathBuf) {
+        let dir = std::env::temp_dir().join(format!("kagent-bg-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let tasks = TaskManager::default();
+        tasks.bind(&dir);
+        (tasks, dir)
+    }
+
+    #[tokio::test]
+    async fn stop_ends_the_whole_group() {
+        let (tasks, dir) = manager();
+        let v = tasks
+            .start(
+                shell("sleep 30 & sleep 30; wait", 60, &dir),
+                "d",
+                "c1",
+                Some(60),
+            )
+            .unwrap();
+        assert_eq!(v.runtime.status, "starting");
+        let pgid = running(&tasks, &v.spec.id)
+            .await
+            .runtime
+            .child_pgid
+            .unwrap();
+        assert!(rustix::process::test_kill_process_group(
+            rustix::process::Pid::from_raw(pgid as i32).unwrap()
+        )
+        .is_ok());
+        let asked = tasks.stop(&v.spec.id, "no longer needed").unwrap();
+        assert_eq!(asked.runtime.status, "running");
+        assert!(asked.control.kill_requested_at.is_some());
+        let end = tasks
+            .wait(&v.spec.id, Duration::from_secs(10))
+            .await
+            .unwrap();
+        assert_eq!(end.runtime.status, "killed");
+        assert_eq!(
+            end.runtime.failure_reason.as_deref(),
+            Some("no longer needed")
+        );
+        assert_eq!(end.runtime.exit_code, Some(-15));
+        assert!(
+            !group_alive(pgid).await,
+            "the background sleep outlived the stop"
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn timeout_output_and_one_notification() {
+        let (tasks, dir) = manager();
+        let v = tasks
+            .start(
+                shell("echo first; sleep 30", 1, &dir),
+                "slow",
+                "c1",
+                Some(1),
+            )
+            .unwrap();
+        // not ended within the wait: the view as it is
+        let early = tasks
+            .wait(&v.spec.id, Duration::from_millis(200))
+            .await
+            .unwrap();
+        assert!(!is_terminal(&early.runtime.status));
+        let end = tasks
+            .wait(&v.spec.id, Duration::from_secs(10))
+            .await
+            .unwrap();
+        assert_eq!(end.runtime.status, "failed");
+        assert!(end.runtime.timed_out && end.runtime.interrupted);
+        assert_eq!(
+            end.runtime.failure_reason.as_deref(),
+            Some("Command timed out after 1s")
+        );
+        assert_eq!(end.runtime.exit_code, Some(-15));
+        assert!(!group_alive(end.runtime.child_pgid.unwrap()).await);
+        let store = tasks.store().unwrap();
+        assert_eq!(store.tail(&v.spec.id, 3000, 20), "first");
+        let notes = tasks.deliver("llm", 4);
+        assert_eq!(notes.len(), 1);
+        assert_eq!(notes[0].title, "Background task timed out: slow");
+        assert_eq!(notes[0].kind, "task.timed_out");
+        let text = tasks.notification_message(&notes[0]);
+        assert!(text.ends_with("Output tail:\nfirst\n</task-notification>\n</notification>"));
+        // delivered once per sink; the wire still has it
+        assert!(tasks.deliver("llm", 4).is_empty());
+        assert_eq!(tasks.deliver("wire", 8).len(), 1);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn configured_limit_and_keep_alive() {
+        let (tasks, dir) = manager();
+        tasks.configure(BackgroundConfig {
+            max_running_tasks: 1,
+            keep_alive_on_exit: true,
+            ..BackgroundConfig::default()
+        });
+        let v = tasks
+            .start(shell("sleep 30", 60, &dir), "one", "c1", Some(60))
+            .unwrap();
+        let e = tasks
+            .start(shell("sleep 30", 60, &dir), "two", "c2", Some(60))
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Too many background tasks are already running."
+        );
+        let pgid = running(&tasks, &v.spec.id)
+            .await
+            .runtime
+            .child_pgid
+            .unwrap();
+        // kept alive on exit: still running, then stopped by hand
+        tasks.shutdown().await;
+        assert_eq!(tasks.view(&v.spec.id).unwrap().runtime.status, "running");
+        tasks.stop(&v.spec.id, "test over");
+        tasks
+            .wait(&v.spec.id, Duration::from_secs(10))
+            .await
+            .unwrap();
+        assert!(!group_alive(pgid).await);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn shutdown_stops_what_runs() {
+        let (tasks, dir) = manager();
+        let v = tasks
+            .start(
+                shell("trap '' TERM; sleep 30", 60, &dir),
+                "stubborn",
+                "c1",
+                Some(60),
+            )
+            .unwrap();
+        let pgid = running(&tasks, &v.spec.id)
+            .await
+            .runtime
+            .child_pgid
+            .unwrap();
+        tasks.shutdown().await;
+        let end = tasks.view(&v.spec.id).unwrap();
+        assert_eq!(end.runtime.status, "killed");
+        assert_eq!(
+            end.runtime.failure_reason.as_deref(),
+            Some("CLI session ended")
+        );
+        // the shell ignored SIGTERM: SIGKILL after the grace period
+        assert_eq!(end.runtime.exit_code, Some(-9));
+        assert!(!group_alive(pgid).await);
+        assert_eq!(tasks.deliver("wire", 8).len(), 1);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
