@@ -7,9 +7,11 @@ texts (the /init and compaction prompts, the plan-mode, afk and Ralph-loop texts
 plan-slug word list. Everything is rendered here by kimi-cli's own code (its tool classes,
 its reminder builders, its constants), never re-typed.
 
-Building the profile imports kimi-cli's whole tool stack, so it is cached under the share
-dir (`kimi-kernel/profiles/kimi-cli-<version>-<key>.json`, <key> hashing what the content
-depends on) and written atomically; a start-up with a cached profile reads only that file.
+Building the profile imports kimi-cli's whole tool stack, so it is cached and written
+atomically; a start-up with a cached profile reads only that file. Its content depends on the
+installation only (<key> hashes what it depends on), not on the share dir, so it lives in the
+user's cache dir (`kimi-kernel/profiles/kimi-cli-<version>-<key>.json` under cache_dir()): a
+fresh share dir (a new KIMI_SHARE_DIR, a sandbox) does not pay the build again.
 The file format is docs/profile.md's (written with kagent's reader).
 """
 
@@ -75,11 +77,24 @@ class ProfileError(RuntimeError):
 # ---- where the profile lives ------------------------------------------------------------
 
 
-def share_dir() -> Path:
-    """kimi-cli's share dir ($KIMI_SHARE_DIR, else ~/.kimi), by kimi-cli's own function."""
-    from kimi_cli.share import get_share_dir
+CACHE_DIR_ENV = "KIMI_KERNEL_CACHE_DIR"
 
-    return get_share_dir()
+
+def cache_dir() -> Path:
+    """Where kimi-kernel caches what it derives from the installation: $KIMI_KERNEL_CACHE_DIR,
+    else the platform's user cache dir (%LOCALAPPDATA%, ~/Library/Caches, $XDG_CACHE_HOME or
+    ~/.cache) + /kimi-kernel."""
+    if explicit := os.environ.get(CACHE_DIR_ENV, "").strip():
+        return Path(explicit)
+    system = platform.system()
+    if system == "Windows" and (local := os.environ.get("LOCALAPPDATA")):
+        base = Path(local)
+    elif system == "Darwin":
+        base = Path.home() / "Library" / "Caches"
+    else:
+        xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
+        base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
+    return base / "kimi-kernel"
 
 
 def _kimi_cli_location() -> str:
@@ -118,7 +133,7 @@ def profile_key() -> str:
 
 def profile_path() -> Path:
     version = metadata.version("kimi-cli")
-    return share_dir() / "kimi-kernel" / "profiles" / f"kimi-cli-{version}-{profile_key()}.json"
+    return cache_dir() / "profiles" / f"kimi-cli-{version}-{profile_key()}.json"
 
 
 # ---- building ---------------------------------------------------------------------------
@@ -255,7 +270,7 @@ def write_profile(path: Path, profile: dict[str, Any]) -> None:
     except OSError as e:
         raise ProfileError(
             f"cannot write the kimi-cli profile {path}: {e}. Fix: make {path.parent} writable "
-            "(or point KIMI_SHARE_DIR elsewhere), then run `kimi-kernel profile --refresh`"
+            f"(or point {CACHE_DIR_ENV} elsewhere), then run `kimi-kernel profile --refresh`"
         ) from e
 
 
