@@ -17,17 +17,17 @@ The file format is docs/profile.md's (written with kagent's reader).
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
+import functools
 import hashlib
 import importlib.util
 import json
 import os
 import platform
-import tempfile
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from kimi_kernel.core._cachedir import CACHE_DIR_ENV, cache_dir
 
 PROFILE_FORMAT = 1
 
@@ -77,24 +77,10 @@ class ProfileError(RuntimeError):
 # ---- where the profile lives ------------------------------------------------------------
 
 
-CACHE_DIR_ENV = "KIMI_KERNEL_CACHE_DIR"
-
-
-def cache_dir() -> Path:
-    """Where kimi-kernel caches what it derives from the installation: $KIMI_KERNEL_CACHE_DIR,
-    else the platform's user cache dir (%LOCALAPPDATA%, ~/Library/Caches, $XDG_CACHE_HOME or
-    ~/.cache) + /kimi-kernel."""
-    if explicit := os.environ.get(CACHE_DIR_ENV, "").strip():
-        return Path(explicit)
-    system = platform.system()
-    if system == "Windows" and (local := os.environ.get("LOCALAPPDATA")):
-        base = Path(local)
-    elif system == "Darwin":
-        base = Path.home() / "Library" / "Caches"
-    else:
-        xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
-        base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
-    return base / "kimi-kernel"
+@functools.cache
+def _kimi_cli_version() -> str:
+    """kimi-cli's version (one metadata lookup per process: each scans sys.path)."""
+    return metadata.version("kimi-cli")
 
 
 def _kimi_cli_location() -> str:
@@ -121,7 +107,7 @@ def profile_key() -> str:
 
     parts = [
         f"format={PROFILE_FORMAT}",
-        f"kimi-cli={metadata.version('kimi-cli')}",
+        f"kimi-cli={_kimi_cli_version()}",
         f"at={_kimi_cli_location()}",
         f"kimi-kernel={__version__}",
         f"exporter={hashlib.sha256(Path(__file__).read_bytes()).hexdigest()}",
@@ -132,7 +118,7 @@ def profile_key() -> str:
 
 
 def profile_path() -> Path:
-    version = metadata.version("kimi-cli")
+    version = _kimi_cli_version()
     return cache_dir() / "profiles" / f"kimi-cli-{version}-{profile_key()}.json"
 
 
@@ -220,6 +206,10 @@ async def _tool_definitions() -> dict[str, dict[str, Any]]:
 
 def _run_async(coro: Any) -> Any:
     """Run `coro` to the end, also from inside a running event loop (KimiCLI.create)."""
+    # imported here: a start-up with a cached profile (the Wire exec) must not pay for them
+    import asyncio
+    import concurrent.futures
+
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, coro).result()
 
@@ -237,7 +227,7 @@ def problem_with(path: Path) -> str | None:
         return "not a JSON object"
     if data.get("format") != PROFILE_FORMAT:
         return f"format {data.get('format')!r}, not {PROFILE_FORMAT}"
-    if data.get("kimi_cli_version") != metadata.version("kimi-cli"):
+    if data.get("kimi_cli_version") != _kimi_cli_version():
         return f"made for kimi-cli {data.get('kimi_cli_version')!r}"
     for key in ("agents_dir", "skills_dir"):
         if not isinstance(data.get(key), str) or not Path(data[key]).is_dir():
@@ -256,6 +246,8 @@ def problem_with(path: Path) -> str | None:
 
 def write_profile(path: Path, profile: dict[str, Any]) -> None:
     """Write atomically: a reader sees the old file or the whole new one, never a part."""
+    import tempfile
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
