@@ -21,7 +21,8 @@ is how long to wait for `initialize` (seconds, default 15).
 Packages: `core` never imports kimi-cli (`_locate`/`_binfmt`: finding and checking the
 binary; `_select`/`_argv`: choosing the kernel; `_client`: JSON-RPC over kagent's stdio;
 `_launch`: its command line and lifetime; `_doctor`). `host` adapts kimi-cli (`_startup`,
-`_hook`: wiring into KimiCLI.create; `_soul`: WireBackedSoul and its parts; `_web`), and
+`_hook`: wiring into KimiCLI.create; `_agent`: the Python agent kagent replaces is built only
+when the session moves to the Python kernel; `_soul`: WireBackedSoul and its parts; `_web`), and
 reaches kimi-cli's private names only through `host.kimi_private`, checked at start-up.
 `cli` is the entry point.
 """
