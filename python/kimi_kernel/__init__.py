@@ -29,6 +29,8 @@ reaches kimi-cli's private names only through `host.kimi_private`, checked at st
 
 from __future__ import annotations
 
+import os
+
 __all__ = ["__version__"]
 
 
@@ -37,11 +39,15 @@ def __getattr__(name: str) -> str:
     # kagent) must not pay
     if name != "__version__":
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import metadata
+    from kimi_kernel.core._distinfo import version_beside
 
-    try:
-        version = metadata.version("kimi-kernel")
-    except metadata.PackageNotFoundError:  # running from a source tree
-        version = "0+unknown"
+    version = version_beside(os.path.dirname(__file__), "kimi-kernel")
+    if version is None:
+        from importlib import metadata
+
+        try:
+            version = metadata.version("kimi-kernel")
+        except metadata.PackageNotFoundError:  # running from a source tree
+            version = "0+unknown"
     globals()["__version__"] = version
     return version

@@ -23,7 +23,6 @@ import importlib.util
 import json
 import os
 import platform
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +78,15 @@ class ProfileError(RuntimeError):
 
 @functools.cache
 def _kimi_cli_version() -> str:
-    """kimi-cli's version (one metadata lookup per process: each scans sys.path)."""
+    """kimi-cli's version: from its .dist-info beside the package (core._distinfo), else from
+    importlib.metadata (which scans sys.path); once per process."""
+    from kimi_kernel.core._distinfo import version_beside
+
+    found = version_beside(_kimi_cli_location(), "kimi-cli")
+    if found is not None:
+        return found
+    from importlib import metadata
+
     return metadata.version("kimi-cli")
 
 
