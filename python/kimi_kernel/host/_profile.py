@@ -10,8 +10,8 @@ its reminder builders, its constants), never re-typed.
 Building the profile imports kimi-cli's whole tool stack, so it is cached and written
 atomically; a start-up with a cached profile reads only that file. Its content depends on the
 installation only (<key> hashes what it depends on), not on the share dir, so it lives in the
-user's cache dir (`kimi-kernel/profiles/kimi-cli-<version>-<key>.json` under cache_dir()): a
-fresh share dir (a new KIMI_SHARE_DIR, a sandbox) does not pay the build again.
+user's cache dir (`profiles/kimi-cli-<version>-<key>.json` under core._cachedir.cache_dir(),
+e.g. ~/.cache/kimi-kernel): a fresh share dir (a new KIMI_SHARE_DIR, a sandbox) does not pay the build again.
 The file format is docs/profile.md's (written with kagent's reader).
 """
 
