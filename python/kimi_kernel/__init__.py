@@ -21,12 +21,15 @@ is how long to wait for `initialize` (seconds, default 15).
 Packages: `core` never imports kimi-cli (`_locate`/`_binfmt`: finding and checking the
 binary; `_select`/`_argv`: choosing the kernel; `_client`: JSON-RPC over kagent's stdio;
 `_launch`: its command line and lifetime; `_doctor`). `host` adapts kimi-cli (`_startup`,
-`_hook`: wiring into KimiCLI.create; `_soul`: WireBackedSoul and its parts; `_web`), and
+`_hook`: wiring into KimiCLI.create; `_agent`: the Python agent kagent replaces is built only
+when the session moves to the Python kernel; `_soul`: WireBackedSoul and its parts; `_web`), and
 reaches kimi-cli's private names only through `host.kimi_private`, checked at start-up.
 `cli` is the entry point.
 """
 
 from __future__ import annotations
+
+import os
 
 __all__ = ["__version__"]
 
@@ -36,11 +39,15 @@ def __getattr__(name: str) -> str:
     # kagent) must not pay
     if name != "__version__":
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import metadata
+    from kimi_kernel.core._distinfo import version_beside
 
-    try:
-        version = metadata.version("kimi-kernel")
-    except metadata.PackageNotFoundError:  # running from a source tree
-        version = "0+unknown"
+    version = version_beside(os.path.dirname(__file__), "kimi-kernel")
+    if version is None:
+        from importlib import metadata
+
+        try:
+            version = metadata.version("kimi-kernel")
+        except metadata.PackageNotFoundError:  # running from a source tree
+            version = "0+unknown"
     globals()["__version__"] = version
     return version

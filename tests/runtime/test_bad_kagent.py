@@ -179,6 +179,9 @@ def test_missing_under_rust_is_a_clear_error_and_nonzero_exit(tmp_path: Path) ->
         "Use --kernel python or --kernel auto to run on the Python kernel."
         in proc.stderr
     )
+    # kimi-cli's hint names our command (`kimi` is not what the user installed)
+    assert "or run kimi-kernel export to share diagnostics." in proc.stderr, proc.stderr
+    assert "run kimi export" not in proc.stderr
     assert PY_ANSWER not in proc.stdout
 
 

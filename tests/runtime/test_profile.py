@@ -32,6 +32,7 @@ ALL_MEDIA = ("image_in", "video_in")
 def share(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     share_dir = tmp_path / "share"
     monkeypatch.setenv("KIMI_SHARE_DIR", str(share_dir))
+    monkeypatch.setenv(_profile.CACHE_DIR_ENV, str(tmp_path / "cache"))
     return share_dir
 
 
@@ -234,7 +235,8 @@ def test_the_cache_is_written_once_reused_and_refreshed(
     share: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = _profile.ensure_profile()
-    assert path.parent == share / "kimi-kernel" / "profiles"
+    # per installation, not per share dir: a fresh share dir reuses it
+    assert path.parent == share.parent / "cache" / "profiles"
     assert path.name.startswith("kimi-cli-1.51.0-") and path.suffix == ".json"
     assert _profile.problem_with(path) is None
     assert list(path.parent.iterdir()) == [path]  # no temp file left behind
@@ -247,6 +249,8 @@ def test_the_cache_is_written_once_reused_and_refreshed(
 
     with monkeypatch.context() as m:
         m.setattr(_profile, "build_profile", no_rebuild)
+        assert _profile.ensure_profile() == path
+        m.setenv("KIMI_SHARE_DIR", str(share.parent / "another-share"))
         assert _profile.ensure_profile() == path
     assert "marker" in path.read_text(encoding="utf-8")
     assert _profile.ensure_profile(refresh=True) == path
@@ -272,14 +276,15 @@ def test_a_broken_cached_profile_is_rewritten(share: Path, broken: str, problem:
     assert _profile.problem_with(path) is None
 
 
-def test_an_unwritable_share_dir_is_a_clear_error(share: Path) -> None:
-    share.mkdir()
-    (share / "kimi-kernel").write_text("a file where the directory should be", encoding="utf-8")
+def test_an_unwritable_cache_dir_is_a_clear_error(share: Path) -> None:
+    cache = share.parent / "cache"
+    cache.mkdir()
+    (cache / "profiles").write_text("a file where the directory should be", encoding="utf-8")
     with pytest.raises(_profile.ProfileError) as e:
         _profile.ensure_profile()
     message = str(e.value)
     assert "cannot write the kimi-cli profile " + str(_profile.profile_path()) in message
-    assert "kimi-kernel profile --refresh" in message and "KIMI_SHARE_DIR" in message
+    assert "kimi-kernel profile --refresh" in message and "KIMI_KERNEL_CACHE_DIR" in message
 
 
 def test_the_key_changes_with_what_the_content_depends_on(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -124,15 +124,21 @@ def test_shell_prompt_approval_answer(tmp_path: Path) -> None:
         at = term.expect(r"Approve once", since=at)
         os.write(term.master, b"\r")  # [1] Approve once
         at = term.expect(r"Used Shell \(echo hi-from-shell\)", since=at)
-        term.expect(r"Shell said hi", since=at)
+        at = term.expect(r"Shell said hi", since=at)
         [pid] = sb.kagent_pids()
+        # /upgrade would install another product: it says how to update kimi-kernel instead
+        term.type("/upgrade")
+        at = term.expect(r"/upgrade is not available under kimi-kernel", since=at)
+        term.expect(r"uv tool upgrade kimi-kernel", since=at)
+        assert "Proceed with installation" not in term.screen()
         term.type("/exit")
         code = term.wait_exit(120)
         assert code == 0, (
             f"shell did not exit cleanly ({code}):\n{term.screen()[-2000:]}"
         )
         assert "Bye!" in term.screen()
-        assert "/upgrade" not in term.screen() and "install" not in term.screen().split("Bye!")[-1]
+        goodbye = term.screen().split("Bye!")[-1]
+        assert "/upgrade" not in goodbye and "install" not in goodbye
         assert "To resume this session: kimi-kernel -r " in term.screen(), term.screen()[-2000:]
     finally:
         term.close()
@@ -177,6 +183,8 @@ def test_shell_survives_kagent_dying_mid_turn_under_auto(tmp_path: Path) -> None
         term.type("run the echo")
         at = term.expect(r"Approve once", since=at)
         [pid] = sb.kagent_pids()
+        # kagent runs the session: kimi-cli's Python agent (tools, MCP) is not built
+        assert "building the Python agent" not in sb.log()
         os.kill(pid, signal.SIGKILL)
         at = term.expect(r"continuing on the Python kernel", since=at)
         time.sleep(2)
@@ -184,6 +192,8 @@ def test_shell_survives_kagent_dying_mid_turn_under_auto(tmp_path: Path) -> None
         term.type("and now?")
         term.expect(r"Answer from the Python kernel", since=at)
         assert term.proc.poll() is None
+        # built once, for the Python kernel's first turn
+        assert sb.log().count("kimi-kernel: building the Python agent for the Python kernel") == 1
         term.type("/exit")
         assert term.wait_exit(120) == 0, term.screen()[-2000:]
     finally:

@@ -81,6 +81,8 @@ def kernel_from_config(
             text = path.read_text(encoding="utf-8")
         except OSError:
             return None
+        if "runtime" not in text:  # no [runtime] table: no parser to load (the Wire exec)
+            return None
         try:
             data = _parse_config_text(text, json_first=path.suffix.lower() == ".json")
         except ValueError:

@@ -2,7 +2,9 @@
 other product, and the shell's welcome banner says which kernel runs the session.
 
 * "To resume this session: kimi -r ID" becomes "... kimi-kernel -r ID" (`uv tool install
-  kimi-kernel` provides no `kimi` command);
+  kimi-kernel` provides no `kimi` command), and so do "run kimi export" and the shell's
+  "kimi --work-dir ... --session" hints;
+* the shell's /upgrade (it installs another product) says how to update kimi-kernel instead;
 * kimi-cli's update check and its migration tips (KIMI_CLI_NO_AUTO_UPDATE, kimi-cli's own
   switch, unless the user set it), the welcome card and the goodbye that offer to install
   another product are left out;
@@ -25,8 +27,35 @@ NO_UPDATE_ENV = "KIMI_CLI_NO_AUTO_UPDATE"
 _NUDGE_ITEM = "Update"  # the banner item kimi-cli fills with the other product's install card
 
 
+# kimi-cli's hints that name its command, as they appear in its texts -> ours
+_STDERR_HINTS = ((_HINT, _OUR_HINT), (b"run kimi export", f"run {COMMAND} export".encode()))
+_SHELL_HINTS = (
+    ("[bold]kimi export[/bold]", f"[bold]{COMMAND} export[/bold]"),
+    ("kimi --work-dir ", f"{COMMAND} --work-dir "),
+)
+UPGRADE_TEXT = (
+    f"/upgrade is not available under {COMMAND}: it would install another product. "
+    f"{COMMAND} runs kimi-cli's UI on the kagent kernel; to update it, run "
+    f"`uv tool upgrade {COMMAND}` (or `pip install -U {COMMAND}` where you installed it)."
+)
+
+
 def rename_hint(data: bytes) -> bytes:
-    return data.replace(_HINT, _OUR_HINT)
+    for theirs, ours in _STDERR_HINTS:
+        data = data.replace(theirs, ours)
+    return data
+
+
+def rename_shell_hint(text: str) -> str:
+    for theirs, ours in _SHELL_HINTS:
+        text = text.replace(theirs, ours)
+    return text
+
+
+async def upgrade(_shell: Any, _args: str) -> None:
+    from kimi_cli.ui.shell.console import console
+
+    console.print(UPGRADE_TEXT, markup=False, highlight=False)
 
 
 def kernel_line(soul: Any) -> str:
@@ -68,9 +97,14 @@ def install_hints() -> None:
 
 
 def install_shell() -> None:
-    """The interactive shell: the banner names the kernel, the goodbye nudges to nothing."""
+    """The interactive shell: the banner names the kernel, the goodbye and /upgrade nudge to
+    nothing, its hints name our command."""
     kimi_private.edit_shell_welcome(shell_welcome)
     kimi_private.replace_shell_goodbye(goodbye)
+    kimi_private.rewrite_shell_console(rename_shell_hint)
+    kimi_private.replace_shell_slash_command(
+        "upgrade", f"How to update {COMMAND} (it installs no other product)", upgrade
+    )
 
 
 def install_kernel_line() -> None:

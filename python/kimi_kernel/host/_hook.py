@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -12,7 +13,8 @@ from kimi_kernel.core._launch import KernelLauncher, kagent_args
 from kimi_kernel.core._locate import KagentNotFoundError
 from kimi_kernel.core._mcp import sse_refusal, sse_server_name
 from kimi_kernel.core._select import Selection
-from kimi_kernel.host import kimi_private
+from kimi_kernel.host import _agent, kimi_private
+from kimi_kernel.host._agent import PythonAgentRecipe
 from kimi_kernel.host._notice import kimi_log, notice
 from kimi_kernel.host._profile import ProfileError, ensure_profile
 
@@ -97,6 +99,7 @@ def install(selection: Selection) -> None:
     _installed = selection
     from kimi_kernel.host._web import install_web_patch
 
+    _agent.install()
     install_web_patch()  # web UI workers (`kimi-kernel web`, /web) honour the selection too
     kimi_private.wrap_create(honour_selection)
 
@@ -125,12 +128,19 @@ def honour_selection(original: Create) -> Create:
         except KagentNotFoundError as e:
             unavailable(current, e)
             return await original(session, **kwargs)
-        # kagent starts the MCP servers: kimi-cli's own soul must not start them a second time
+        # kagent starts the MCP servers: kimi-cli's own soul must not start them a second time;
+        # in the shell and print modes it gets no tools at all until the Python kernel runs
         mcp_configs = kwargs.get("mcp_configs")
-        instance = await original(session, **{**kwargs, "mcp_configs": []})
-        attached = await attach_kagent(instance, session, launcher, current)
-        if mcp_configs and not kagent_attached(attached):
-            # kagent did not start (auto): the Python kernel runs the session with its servers
+        wanted = _agent.recipe(kwargs) if kwargs.get("ui_mode", "shell") in _agent.LIGHT_UI_MODES else None
+        with kimi_private.agent_without_tools() if wanted else contextlib.nullcontext():
+            instance = await original(session, **{**kwargs, "mcp_configs": []})
+        attached = await attach_kagent(instance, session, launcher, current, python_agent=wanted)
+        if kagent_attached(attached):
+            return attached
+        # kagent did not start (auto): the Python kernel runs the session, with its servers
+        if wanted is not None:
+            await _agent.build_python_agent(instance.soul, wanted, at_start=True)
+        elif mcp_configs:
             return await original(session, **kwargs)
         return attached
 
@@ -197,8 +207,15 @@ def kagent_attached(instance: Any) -> bool:
 
 
 async def attach_kagent(
-    instance: Any, session: Any, launcher: KernelLauncher, sel: Selection
+    instance: Any,
+    session: Any,
+    launcher: KernelLauncher,
+    sel: Selection,
+    *,
+    python_agent: PythonAgentRecipe | None = None,
 ) -> Any:
+    """Run the instance's session on kagent; `python_agent`: the instance's agent has no
+    tools, and this is how to build the Python one when the session moves (host._agent)."""
     from kimi_cli import logger
 
     from kimi_kernel.host._soul import WireBackedSoul
@@ -210,7 +227,11 @@ async def attach_kagent(
         return instance
 
     soul = WireBackedSoul.adopt(
-        instance.soul, launcher=launcher, client=client, strict=sel.kernel == "rust"
+        instance.soul,
+        launcher=launcher,
+        client=client,
+        strict=sel.kernel == "rust",
+        python_agent=python_agent,
     )
     divert_session_hooks(soul)
     if not launcher.initialize:

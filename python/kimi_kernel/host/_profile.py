@@ -7,25 +7,26 @@ texts (the /init and compaction prompts, the plan-mode, afk and Ralph-loop texts
 plan-slug word list. Everything is rendered here by kimi-cli's own code (its tool classes,
 its reminder builders, its constants), never re-typed.
 
-Building the profile imports kimi-cli's whole tool stack, so it is cached under the share
-dir (`kimi-kernel/profiles/kimi-cli-<version>-<key>.json`, <key> hashing what the content
-depends on) and written atomically; a start-up with a cached profile reads only that file.
+Building the profile imports kimi-cli's whole tool stack, so it is cached and written
+atomically; a start-up with a cached profile reads only that file. Its content depends on the
+installation only (<key> hashes what it depends on), not on the share dir, so it lives in the
+user's cache dir (`profiles/kimi-cli-<version>-<key>.json` under core._cachedir.cache_dir(),
+e.g. ~/.cache/kimi-kernel): a fresh share dir (a new KIMI_SHARE_DIR, a sandbox) does not pay the build again.
 The file format is docs/profile.md's (written with kagent's reader).
 """
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
+import functools
 import hashlib
 import importlib.util
 import json
 import os
 import platform
-import tempfile
-from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from kimi_kernel.core._cachedir import CACHE_DIR_ENV, cache_dir
 
 PROFILE_FORMAT = 1
 
@@ -81,11 +82,18 @@ class ProfileError(RuntimeError):
 # ---- where the profile lives ------------------------------------------------------------
 
 
-def share_dir() -> Path:
-    """kimi-cli's share dir ($KIMI_SHARE_DIR, else ~/.kimi), by kimi-cli's own function."""
-    from kimi_cli.share import get_share_dir
+@functools.cache
+def _kimi_cli_version() -> str:
+    """kimi-cli's version: from its .dist-info beside the package (core._distinfo), else from
+    importlib.metadata (which scans sys.path); once per process."""
+    from kimi_kernel.core._distinfo import version_beside
 
-    return get_share_dir()
+    found = version_beside(_kimi_cli_location(), "kimi-cli")
+    if found is not None:
+        return found
+    from importlib import metadata
+
+    return metadata.version("kimi-cli")
 
 
 def _kimi_cli_location() -> str:
@@ -112,7 +120,7 @@ def profile_key() -> str:
 
     parts = [
         f"format={PROFILE_FORMAT}",
-        f"kimi-cli={metadata.version('kimi-cli')}",
+        f"kimi-cli={_kimi_cli_version()}",
         f"at={_kimi_cli_location()}",
         f"kimi-kernel={__version__}",
         f"exporter={hashlib.sha256(Path(__file__).read_bytes()).hexdigest()}",
@@ -123,8 +131,8 @@ def profile_key() -> str:
 
 
 def profile_path() -> Path:
-    version = metadata.version("kimi-cli")
-    return share_dir() / "kimi-kernel" / "profiles" / f"kimi-cli-{version}-{profile_key()}.json"
+    version = _kimi_cli_version()
+    return cache_dir() / "profiles" / f"kimi-cli-{version}-{profile_key()}.json"
 
 
 # ---- building ---------------------------------------------------------------------------
@@ -218,6 +226,10 @@ async def _tool_definitions() -> dict[str, dict[str, Any]]:
 
 def _run_async(coro: Any) -> Any:
     """Run `coro` to the end, also from inside a running event loop (KimiCLI.create)."""
+    # imported here: a start-up with a cached profile (the Wire exec) must not pay for them
+    import asyncio
+    import concurrent.futures
+
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, coro).result()
 
@@ -235,7 +247,7 @@ def problem_with(path: Path) -> str | None:
         return "not a JSON object"
     if data.get("format") != PROFILE_FORMAT:
         return f"format {data.get('format')!r}, not {PROFILE_FORMAT}"
-    if data.get("kimi_cli_version") != metadata.version("kimi-cli"):
+    if data.get("kimi_cli_version") != _kimi_cli_version():
         return f"made for kimi-cli {data.get('kimi_cli_version')!r}"
     for key in ("agents_dir", "skills_dir"):
         if not isinstance(data.get(key), str) or not Path(data[key]).is_dir():
@@ -254,6 +266,8 @@ def problem_with(path: Path) -> str | None:
 
 def write_profile(path: Path, profile: dict[str, Any]) -> None:
     """Write atomically: a reader sees the old file or the whole new one, never a part."""
+    import tempfile
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
@@ -268,7 +282,7 @@ def write_profile(path: Path, profile: dict[str, Any]) -> None:
     except OSError as e:
         raise ProfileError(
             f"cannot write the kimi-cli profile {path}: {e}. Fix: make {path.parent} writable "
-            "(or point KIMI_SHARE_DIR elsewhere), then run `kimi-kernel profile --refresh`"
+            f"(or point {CACHE_DIR_ENV} elsewhere), then run `kimi-kernel profile --refresh`"
         ) from e
 
 

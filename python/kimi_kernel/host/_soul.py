@@ -23,6 +23,7 @@ from kimi_kernel.core._client import (
 )
 from kimi_kernel.core._launch import KernelLauncher
 from kimi_kernel.host import _lifecycle, _plan, kimi_private
+from kimi_kernel.host._agent import PythonAgentRecipe, build_python_agent
 from kimi_kernel.host._requests import RequestRelay
 from kimi_kernel.host._state import KernelState
 from kimi_kernel.host._turn import KagentTurnError, TurnRelay, wire_payload
@@ -47,10 +48,13 @@ class WireBackedSoul(KimiSoul):
         launcher: KernelLauncher,
         client: KagentClient,
         strict: bool,
+        python_agent: PythonAgentRecipe | None = None,
     ) -> WireBackedSoul:
         kimi_private.swap_class(soul, cls)
         assert isinstance(soul, WireBackedSoul)
-        soul._kk = KernelState(launcher=launcher, strict=strict, client=client)
+        soul._kk = KernelState(
+            launcher=launcher, strict=strict, client=client, python_agent=python_agent
+        )
         return soul
 
     # ---- introspection -----------------------------------------------------------------
@@ -103,12 +107,14 @@ class WireBackedSoul(KimiSoul):
     ) -> None:
         st = self._kk
         if st.fell_back:
+            await self._python_agent()
             await super().run(user_input, skip_user_prompt_hook=skip_user_prompt_hook)
             return
         client = st.client
         if client is None or not client.alive:
             if _lifecycle.fall_back_when_gone(st):
                 await self._reload_context()
+                await self._python_agent()
                 await super().run(user_input, skip_user_prompt_hook=skip_user_prompt_hook)
                 return
             client = await _lifecycle.restart_kagent(st, self.agent.toolset)
@@ -134,6 +140,12 @@ class WireBackedSoul(KimiSoul):
         finally:
             await self._reload_context()
             _plan.adopt_saved_plan(self)
+
+    async def _python_agent(self) -> None:
+        """The session is on the Python kernel now: build the agent kagent replaced, once."""
+        if (wanted := self._kk.python_agent) is not None:
+            await build_python_agent(self, wanted, at_start=False)
+            self._kk.python_agent = None
 
     def _turn_relay(self) -> TurnRelay:
         runtime = self.runtime

@@ -1,5 +1,7 @@
 """Start-up of a kimi-kernel process: check the installed kimi-cli against what the kagent
-adapter needs (kimi_private.verify), then install the kernel selection into kimi-cli.
+adapter needs (kimi_private.verify, which imports every module it names: seconds; its clean
+answer is remembered per kimi-cli installation and file state, verify_once), then install
+the kernel selection into kimi-cli.
 
 python: nothing is checked, kimi-cli runs untouched. rust: a mismatch is an error naming
 each missing name and the kimi-cli version. auto: the Python kernel, with a one-line notice."""
@@ -18,7 +20,9 @@ def checked_selection(selection: Selection) -> Selection:
     under rust when the installed kimi-cli does not fit the adapter."""
     if selection.kernel == "python":
         return selection
-    problems = kimi_private.verify()
+    from kimi_kernel.core._cachedir import cache_dir
+
+    problems = kimi_private.verify_once(cache_dir())
     if not problems:
         return selection
     error = kimi_private.KimiCliMismatchError(problems, kimi_private.kimi_cli_version())

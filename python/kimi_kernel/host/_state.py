@@ -7,6 +7,7 @@ from typing import Any
 
 from kimi_kernel.core._client import KagentClient
 from kimi_kernel.core._launch import KernelLauncher
+from kimi_kernel.host._agent import PythonAgentRecipe
 from kimi_kernel.host._status import StatusMirror
 
 
@@ -24,6 +25,8 @@ class KernelState:
     capabilities: dict[str, Any] = field(default_factory=dict)
     hooks: list[dict[str, Any]] = field(default_factory=list)
     wire_server: Any = None  # kimi-cli's WireServer whose client initialized
+    # the soul's agent has no tools (host._agent): how to build the Python one on fallback
+    python_agent: PythonAgentRecipe | None = None
 
     def live_client(self) -> KagentClient | None:
         """kagent's client while kagent runs this session's turns (not after a fallback)."""

@@ -16,12 +16,14 @@ also checks that this table covers exactly the keywords the installed `KimiCLI.c
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import importlib
 import importlib.util
 import inspect
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -101,6 +103,22 @@ NEEDS: tuple[Need, ...] = (
     Need("kimi_cli.app:KimiCLI.create", "", "keywords", "see CREATE_KEYWORDS"),
     Need("kimi_cli.app:KimiCLI", "shutdown_background_tasks", "method",
          "chained so kagent stops with the session"),
+    # the agent kagent replaces is not built (host._agent): KimiCLI.create calls the name
+    # `load_agent` of kimi_cli.app; the Python agent is built when the session moves
+    Need("kimi_cli.app", "load_agent", "name",
+         "KimiCLI.create's agent loader, wrapped so a kagent session builds no tools or MCP"),
+    Need("kimi_cli.soul.agent:load_agent", "agent_file, runtime, mcp_configs, start_mcp_loading",
+         "keywords", "the wrapped loader takes the same arguments"),
+    Need("kimi_cli.soul.agent", "load_agent", "name", "builds the Python agent on fallback"),
+    Need("kimi_cli.soul.agent", "Agent", "name", "the agent without tools a kagent session has"),
+    Need("kimi_cli.soul.agent", "_load_system_prompt", "name",
+         "the system prompt of the agent spec, rendered by kimi-cli without its tools"),
+    Need(_SOUL, "_agent", "attribute", "the Python agent replaces the one without tools"),
+    Need(_SOUL, "_checkpoint_with_user_message", "attribute",
+         "set from the Python agent's tools, as KimiSoul's constructor does"),
+    Need(_SOUL, "_bind_plan_mode_tools", "method", "binds the Python agent's plan-mode tools"),
+    Need(_SOUL, "set_hook_engine", "method", "gives the Python agent's tools the hook engine"),
+    Need("kimi_cli.soul.kimisoul", "SendDMail_NAME", "name", "the D-Mail tool's name"),
     # public names of internal modules the adapter imports (checked so that a move is
     # reported at start-up like a rename)
     Need("kimi_cli.session_state", "load_session_state", "name", "reads the plan mode kagent saved"),
@@ -169,6 +187,16 @@ DOOR_NEEDS: tuple[Need, ...] = (
     Need("kimi_cli.ui.shell", "print_migration_goodbye", "name",
          "the goodbye without the nudge to install another product"),
     Need("kimi_cli.ui.shell", "WelcomeInfoItem", "name", "the kernel line of the banner"),
+    Need("kimi_cli.cli.__init__", "run kimi export", "source",
+         "the fatal-error hint is made to name kimi-kernel"),
+    Need("kimi_cli.ui.shell.console", "console", "name",
+         "the shell's hints that name the `kimi` command are made to name kimi-kernel"),
+    Need("kimi_cli.ui.shell.slash", "registry", "name",
+         "the shell's /upgrade (it installs another product) is replaced"),
+    Need("kimi_cli.utils.slashcmd:SlashCommandRegistry", "_commands", "attribute",
+         "the shell's /upgrade is replaced"),
+    Need("kimi_cli.utils.slashcmd:SlashCommandRegistry", "_command_aliases", "attribute",
+         "the shell's /upgrade is replaced"),
 )
 
 
@@ -328,6 +356,43 @@ def verify() -> list[str]:
     return [problem for need in (*NEEDS, *DOOR_NEEDS) if (problem := _check(need)) is not None]
 
 
+def verify_key() -> str:
+    """What verify()'s answer depends on: this module, the kimi-cli version, where it is
+    installed and every file of it (path, size, mtime). Same key, same answer."""
+    import hashlib
+    import os
+
+    spec = importlib.util.find_spec("kimi_cli")
+    roots = list(spec.submodule_search_locations or []) if spec is not None else []
+    digest = hashlib.sha256()
+    digest.update(Path(__file__).read_bytes())
+    digest.update(kimi_cli_version().encode())
+    for root in roots:
+        for folder, dirs, files in os.walk(root):
+            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+            for name in sorted(files):
+                if name.endswith(".py"):
+                    st = os.stat(os.path.join(folder, name))
+                    digest.update(f"{folder}/{name}:{st.st_size}:{st.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:24]
+
+
+def verify_once(cache: Path) -> list[str]:
+    """verify(), run again only when its answer can have changed: a clean answer is
+    remembered under `cache` (a marker named by verify_key()); problems never are."""
+    marker = cache / "verified" / f"kimi-cli-{kimi_cli_version()}-{verify_key()}"
+    if marker.is_file():
+        return []
+    problems = verify()
+    if not problems:
+        try:
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.write_text("verify() found nothing missing\n", encoding="utf-8")
+        except OSError:
+            pass  # an unwritable cache only costs the check at the next start
+    return problems
+
+
 def require() -> None:
     """Raise KimiCliMismatchError (naming each missing name and the version) unless verify() is clean."""
     problems = verify()
@@ -400,6 +465,85 @@ def wrap_wire_server(
 
     WireServer._handle_initialize = handle_initialize  # type: ignore[method-assign]
     WireServer._shutdown = shutdown  # type: ignore[method-assign]
+
+
+# ---- the agent kagent replaces (host._agent) ----------------------------------------------
+
+_light_agent: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "kimi_kernel_light_agent", default=False
+)
+
+
+def install_agent_loader(light: Callable[[Any, Any], Any]) -> None:
+    """Make kimi_cli.app.load_agent (what KimiCLI.create calls) return `light(agent_file,
+    runtime)` instead of loading the agent while `agent_without_tools()` is active."""
+    import kimi_cli.app as app
+
+    original = app.load_agent
+    if getattr(original, "__kimi_kernel__", False):
+        return
+
+    @functools.wraps(original)
+    async def load_agent(
+        agent_file: Any, runtime: Any, *, mcp_configs: Any, start_mcp_loading: bool = True
+    ) -> Any:
+        if _light_agent.get():
+            return light(agent_file, runtime)
+        return await original(
+            agent_file, runtime, mcp_configs=mcp_configs, start_mcp_loading=start_mcp_loading
+        )
+
+    load_agent.__kimi_kernel__ = True  # type: ignore[attr-defined]
+    app.load_agent = load_agent
+
+
+@contextlib.contextmanager
+def agent_without_tools() -> Iterator[None]:
+    """While active (in this task and those it starts), KimiCLI.create builds its agent with
+    `install_agent_loader`'s `light`."""
+    token = _light_agent.set(True)
+    try:
+        yield
+    finally:
+        _light_agent.reset(token)
+
+
+def agent_spec_agent(agent_file: Any, runtime: Any, toolset: Any) -> Any:
+    """kimi-cli's Agent for the spec at `agent_file`: its name and system prompt rendered by
+    kimi-cli (agentspec.load_agent_spec, agent._load_system_prompt), with `toolset`."""
+    from kimi_cli.agentspec import load_agent_spec
+    from kimi_cli.soul.agent import Agent, _load_system_prompt
+
+    spec = load_agent_spec(agent_file)
+    prompt = _load_system_prompt(
+        spec.system_prompt_path, spec.system_prompt_args, runtime.builtin_args
+    )
+    return Agent(name=spec.name, system_prompt=prompt, toolset=toolset, runtime=runtime)
+
+
+async def load_python_agent(
+    agent_file: Any, runtime: Any, *, mcp_configs: Any, start_mcp_loading: bool
+) -> Any:
+    """kimi-cli's own agent loader (tools, plugins, MCP servers), as KimiCLI.create calls it."""
+    from kimi_cli.soul.agent import load_agent
+
+    return await load_agent(
+        agent_file, runtime, mcp_configs=mcp_configs, start_mcp_loading=start_mcp_loading
+    )
+
+
+def give_soul_agent(soul: Any, agent: Any) -> None:
+    """Make `agent` the soul's agent, with what KimiSoul's constructor derives from the
+    agent's tools: the D-Mail checkpoints, the hook engine, the plan-mode tool bindings
+    (KimiSoul._agent, _checkpoint_with_user_message, _bind_plan_mode_tools)."""
+    from kimi_cli.soul.kimisoul import SendDMail_NAME
+
+    soul._agent = agent
+    soul._checkpoint_with_user_message = any(
+        tool.name == SendDMail_NAME for tool in agent.toolset.tools
+    )
+    soul.set_hook_engine(soul.hook_engine)
+    soul._bind_plan_mode_tools()
 
 
 def replace_soul_context(soul: Any, context: Any) -> None:
@@ -850,6 +994,41 @@ def edit_shell_welcome(edit: Callable[[Any, list[Any]], list[Any]]) -> None:
         original(self, soul, edit(soul, list(welcome_info or [])), prefill_text)
 
     Shell.__init__ = init  # type: ignore[method-assign]
+
+
+def rewrite_shell_console(rewrite: Callable[[str], str]) -> None:
+    """The text the shell prints through its console (kimi_cli.ui.shell.console.console)
+    passes through `rewrite` (strings only; rich renderables are printed as they are)."""
+    from kimi_cli.ui.shell.console import console
+
+    original = console.print
+
+    @functools.wraps(original)
+    def print_(*objects: Any, **kwargs: Any) -> None:
+        original(*(rewrite(o) if isinstance(o, str) else o for o in objects), **kwargs)
+
+    console.print = print_  # type: ignore[method-assign]
+
+
+def replace_shell_slash_command(
+    name: str, description: str, func: Callable[[Any, str], Awaitable[None]]
+) -> bool:
+    """The shell's /`name` runs `func(shell, args)` and is listed with `description`
+    (kimi_cli.ui.shell.slash.registry; SlashCommandRegistry._commands, _command_aliases).
+    False when kimi-cli's shell has no such command."""
+    import dataclasses
+
+    from kimi_cli.ui.shell.slash import registry
+
+    old = registry._commands.get(name)
+    if old is None:
+        return False
+    new = dataclasses.replace(old, description=description, func=func)
+    registry._commands[name] = new
+    for alias, cmd in list(registry._command_aliases.items()):
+        if cmd is old:
+            registry._command_aliases[alias] = new
+    return True
 
 
 def replace_shell_goodbye(goodbye: Callable[[Any], None]) -> None:
