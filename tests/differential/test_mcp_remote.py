@@ -1,8 +1,10 @@
-"""Remote MCP servers over streamable HTTP on 127.0.0.1 (issue 16), oracle vs kagent: one
+"""Remote MCP servers on 127.0.0.1 (issue 16), oracle vs kagent: over streamable HTTP, one
 server takes the OAuth token `kimi mcp auth` stored (written here by kimi-cli's own token
 storage into the sandbox's share dir, so both kernels read the same files), one a bearer
-header from the config; an OAuth server without stored tokens is skipped as unauthorized.
-Both servers (tests/mcp/kk_mcp_server.py, fastmcp) refuse requests without their token."""
+header from the config; one server speaks the older SSE transport (chosen from its /sse URL,
+as kimi-cli chooses it) with a bearer header too; an OAuth server without stored tokens is
+skipped as unauthorized. Every server (tests/mcp/kk_mcp_server.py, fastmcp) refuses requests
+without its token."""
 
 from __future__ import annotations
 
@@ -29,12 +31,13 @@ from .tools_catalogue import DONE, approve, approved_turn, tc
 
 OAUTH_TOKEN = "kk-oauth-token-1"
 HEADER_TOKEN = "kk-header-token-2"
+SSE_TOKEN = "kk-sse-token-3"
 
 
-def start_http(tmp: Path, prefix: str, token: str) -> tuple[subprocess.Popen[bytes], str]:
+def start_http(tmp: Path, prefix: str, token: str, mode: str = "http") -> tuple[subprocess.Popen[bytes], str]:
     port_file = tmp / f"{prefix}port"
     proc = subprocess.Popen(
-        [sys.executable, str(SERVER), "http", str(port_file), token],
+        [sys.executable, str(SERVER), mode, str(port_file), token],
         env={**os.environ, "KK_MCP_PREFIX": prefix},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -45,18 +48,20 @@ def start_http(tmp: Path, prefix: str, token: str) -> tuple[subprocess.Popen[byt
             proc.kill()
             raise AssertionError(f"the HTTP MCP server did not start (exit {proc.poll()})")
         time.sleep(0.05)
-    return proc, f"http://127.0.0.1:{port_file.read_text()}/mcp"
+    path = "sse" if mode == "sse" else "mcp"
+    return proc, f"http://127.0.0.1:{port_file.read_text()}/{path}"
 
 
 @pytest.fixture(scope="module")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, str]]:
     tmp = tmp_path_factory.mktemp("mcp-http")
     oauth, oauth_url = start_http(tmp, "w_", OAUTH_TOKEN)
     header, header_url = start_http(tmp, "h_", HEADER_TOKEN)
+    sse, sse_url = start_http(tmp, "s_", SSE_TOKEN, mode="sse")
     try:
-        yield oauth_url, header_url
+        yield oauth_url, header_url, sse_url
     finally:
-        for proc in (oauth, header):
+        for proc in (oauth, header, sse):
             proc.terminate()
             proc.wait(timeout=10)
 
@@ -83,10 +88,10 @@ def store_oauth_token(url: str) -> object:
     return mutate
 
 
-def test_remote_mcp_servers(servers: tuple[str, str], tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_remote_mcp_servers(servers: tuple[str, str, str], tmp_path_factory: pytest.TempPathFactory) -> None:
     kernels.oracle()
     kernels.kagent()
-    oauth_url, header_url = servers
+    oauth_url, header_url, sse_url = servers
     config = {
         "web": {"url": oauth_url, "auth": "oauth"},
         "hdr": {
@@ -94,6 +99,7 @@ def test_remote_mcp_servers(servers: tuple[str, str], tmp_path_factory: pytest.T
             "transport": "http",
             "headers": {"Authorization": f"Bearer {HEADER_TOKEN}"},
         },
+        "old": {"url": sse_url, "headers": {"Authorization": f"Bearer {SSE_TOKEN}"}},
         "nologin": {"url": oauth_url.replace("/mcp", "/elsewhere"), "auth": "oauth"},
     }
     scenario = Scenario(
@@ -102,12 +108,14 @@ def test_remote_mcp_servers(servers: tuple[str, str], tmp_path_factory: pytest.T
             Phase(
                 (
                     initialize(),
-                    *approved_turn("p1", approve(), approve(), approve()),
+                    *approved_turn("p1", approve(), approve(), approve(), approve(), approve()),
                 ),
                 (
                     tc("c1", "w_echo", {"text": "over http"}),
                     tc("c2", "h_structured", {"n": 2}),
                     tc("c3", "w_fail", {"why": "remote"}),
+                    tc("c4", "s_echo", {"text": "over sse"}),
+                    tc("c5", "s_structured", {"n": 5}),
                     DONE,
                 ),
                 mcp_args(config),
@@ -119,6 +127,7 @@ def test_remote_mcp_servers(servers: tuple[str, str], tmp_path_factory: pytest.T
     subject = run_scenario(scenario, ("kagent",), tmp_path_factory.mktemp("sub-remote"))
     transcript = "\n".join(subject.normalized())
     assert "kk-echo: over http" in transcript and "n is 2" in transcript, transcript
+    assert "kk-echo: over sse" in transcript and "n is 5" in transcript, transcript
     diff = diff_with_oracle(
         scenario,
         subject.normalized(),

@@ -1,12 +1,13 @@
-"""A real MCP server (fastmcp) for the MCP tests, over stdio or streamable HTTP.
+"""A real MCP server (fastmcp) for the MCP tests, over stdio, streamable HTTP or SSE.
 
 Tools: `kk_echo` (text), `kk_image` (a 1x1 PNG), `kk_audio`, `kk_blob` (an embedded image
 resource), `kk_structured` (structured content), `kk_fail` (an isError result), `kk_sleep`
 (hangs past a short call timeout), `kk_crash` (the process dies mid-call), `kk_pid` (the
 server's process id, for the orphan checks).
 
-Usage: kk_mcp_server.py stdio | kk_mcp_server.py http PORT_FILE [BEARER_TOKEN]
-(http binds 127.0.0.1 on a free port and writes the port to PORT_FILE once listening).
+Usage: kk_mcp_server.py stdio | kk_mcp_server.py http|sse PORT_FILE [BEARER_TOKEN]
+(http and sse bind 127.0.0.1 on a free port and write the port to PORT_FILE once listening;
+http serves /mcp, sse serves the event stream at /sse).
 $KK_MCP_PREFIX replaces the `kk_` of the tool names; $KK_MCP_START_DELAY (seconds) delays
 the start (so a kernel's first turn surely waits for it).
 """
@@ -98,7 +99,7 @@ def main() -> None:
 
     import uvicorn
 
-    app = mcp.http_app(path="/mcp")
+    app = mcp.http_app(path="/sse", transport="sse") if mode == "sse" else mcp.http_app(path="/mcp")
     if token:
         from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
         from starlette.requests import Request
