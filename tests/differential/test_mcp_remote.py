@@ -4,7 +4,9 @@ storage into the sandbox's share dir, so both kernels read the same files), one 
 header from the config; one server speaks the older SSE transport (chosen from its /sse URL,
 as kimi-cli chooses it) with a bearer header too; an OAuth server without stored tokens is
 skipped as unauthorized. Every server (tests/mcp/kk_mcp_server.py, fastmcp) refuses requests
-without its token."""
+without its token. Then kagent alone: a stored token that has expired is refreshed (the
+refresh_token grant at the server's /token, the only way to the token the server accepts) and
+written back where and as kimi-cli reads it."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from kk_common.sandbox import Sandbox
@@ -66,19 +69,38 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str
             proc.wait(timeout=10)
 
 
-def store_oauth_token(url: str) -> object:
-    """Write the token as `kimi mcp auth` stores it (kimi-cli's own storage code)."""
+def store_oauth_token(url: str, expired: bool = False) -> object:
+    """Write the token as `kimi mcp auth` stores it (kimi-cli's own storage code); `expired`:
+    one that has expired, with its refresh token and the OAuth client."""
 
     def mutate(sandbox: Sandbox) -> None:
         from kimi_cli.mcp_oauth import create_mcp_oauth_token_storage
-        from mcp.shared.auth import OAuthToken
+        from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
+        from pydantic import AnyUrl
 
         saved = os.environ.get("KIMI_SHARE_DIR")
         os.environ["KIMI_SHARE_DIR"] = str(sandbox.share)
         try:
             storage = create_mcp_oauth_token_storage(url)
-            token = OAuthToken(access_token=OAUTH_TOKEN, token_type="Bearer", expires_in=3600)
-            asyncio.run(storage.set_tokens(token))
+            token = (
+                OAuthToken(
+                    access_token="kk-stale", token_type="Bearer", expires_in=0, refresh_token="kk-refresh-1"
+                )
+                if expired
+                else OAuthToken(access_token=OAUTH_TOKEN, token_type="Bearer", expires_in=3600)
+            )
+            client = OAuthClientInformationFull(
+                client_id="kk-client",
+                client_secret="kk-secret",
+                token_endpoint_auth_method="client_secret_post",
+                redirect_uris=[AnyUrl("http://127.0.0.1:1/callback")],
+            )
+
+            async def store() -> None:
+                await storage.set_tokens(token)
+                await storage.set_client_info(client)
+
+            asyncio.run(store())
         finally:
             if saved is None:
                 os.environ.pop("KIMI_SHARE_DIR", None)
@@ -86,6 +108,26 @@ def store_oauth_token(url: str) -> object:
                 os.environ["KIMI_SHARE_DIR"] = saved
 
     return mutate
+
+
+def read_stored_tokens(share: Path, url: str) -> tuple[Any, float | None]:
+    """The tokens and expiry stored in `share`, read by kimi-cli's own storage code."""
+    from kimi_cli.mcp_oauth import create_mcp_oauth_token_storage
+
+    saved = os.environ.get("KIMI_SHARE_DIR")
+    os.environ["KIMI_SHARE_DIR"] = str(share)
+    try:
+        storage = create_mcp_oauth_token_storage(url)
+
+        async def read() -> tuple[Any, float | None]:
+            return await storage.get_tokens(), await storage.get_token_expiry()
+
+        return asyncio.run(read())
+    finally:
+        if saved is None:
+            os.environ.pop("KIMI_SHARE_DIR", None)
+        else:
+            os.environ["KIMI_SHARE_DIR"] = saved
 
 
 def test_remote_mcp_servers(servers: tuple[str, str, str], tmp_path_factory: pytest.TempPathFactory) -> None:
@@ -136,3 +178,29 @@ def test_remote_mcp_servers(servers: tuple[str, str, str], tmp_path_factory: pyt
         view=lambda lines: without_mcp_loading(_without_slash_commands(lines)),
     )
     assert not diff, describe_failure(subject, diff)
+
+
+def test_expired_oauth_token_is_refreshed(
+    servers: tuple[str, str, str], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    kernels.kagent()
+    oauth_url = servers[0]
+    scenario = Scenario(
+        "mcp_oauth_refresh",
+        (
+            Phase(
+                (initialize(), *approved_turn("p1", approve())),
+                (tc("c1", "w_echo", {"text": "refreshed"}), DONE),
+                mcp_args({"web": {"url": oauth_url, "auth": "oauth"}}),
+                timeout=90.0,
+                mutate=store_oauth_token(oauth_url, expired=True),  # type: ignore[arg-type]
+            ),
+        ),
+    )
+    subject = run_scenario(scenario, ("kagent",), tmp_path_factory.mktemp("sub-refresh"))
+    transcript = "\n".join(subject.normalized())
+    assert "kk-echo: refreshed" in transcript, transcript
+    refreshed, expiry = read_stored_tokens(subject.sandbox.share, oauth_url)
+    assert refreshed is not None and refreshed.access_token == OAUTH_TOKEN, refreshed
+    assert refreshed.refresh_token == "kk-refresh-2", refreshed
+    assert expiry is not None and expiry > time.time() + 3000, expiry

@@ -289,7 +289,7 @@ async fn connect_remote(
     share: &std::path::Path,
 ) -> Result<Client, String> {
     let token = if oauth {
-        super::oauth::stored_access_token(share, url)
+        super::oauth::access_token(share, url).await
     } else {
         bearer.map(str::to_string)
     };
