@@ -117,13 +117,17 @@ MCP_SCENARIOS_LIST: list[Scenario] = [
     mcp_scenario(
         "mcp_approvals",
         initialize(),
-        # for the session: the same tool asks no more (this turn and the next), another does
+        # arguments that do not match the tool's inputSchema are refused before the approval
+        # (kosong's jsonschema check: no request, the server is not called); then for the
+        # session: the same tool asks no more (this turn and the next), another does
         *approved_turn("p1", approve("approve_for_session")),
         prompt("again", id="p2", wait=False),
         APPROVAL_PENDING,
         approve("reject"),
         Expect(Resp("p2")),
         scripts=(
+            tc("c0", "kk_echo", {}),
+            tc("c0b", "kk_structured", {"n": "many"}),
             tc("c1", "kk_echo", {"text": "one"}),
             tc("c2", "kk_echo", {"text": "two"}),
             DONE,

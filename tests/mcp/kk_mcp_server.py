@@ -1,12 +1,15 @@
-"""A real MCP server (fastmcp) for the MCP tests, over stdio or streamable HTTP.
+"""A real MCP server (fastmcp) for the MCP tests, over stdio, streamable HTTP or SSE.
 
 Tools: `kk_echo` (text), `kk_image` (a 1x1 PNG), `kk_audio`, `kk_blob` (an embedded image
 resource), `kk_structured` (structured content), `kk_fail` (an isError result), `kk_sleep`
 (hangs past a short call timeout), `kk_crash` (the process dies mid-call), `kk_pid` (the
 server's process id, for the orphan checks).
 
-Usage: kk_mcp_server.py stdio | kk_mcp_server.py http PORT_FILE [BEARER_TOKEN]
-(http binds 127.0.0.1 on a free port and writes the port to PORT_FILE once listening).
+Usage: kk_mcp_server.py stdio | kk_mcp_server.py http|sse PORT_FILE [BEARER_TOKEN]
+(http and sse bind 127.0.0.1 on a free port and write the port to PORT_FILE once listening;
+http serves /mcp, sse serves the event stream at /sse). With a token, requests without it are
+refused, and POST /token is an OAuth token endpoint granting it for the refresh_token grant of
+refresh token `kk-refresh-1` by client `kk-client` (secret `kk-secret`, in the form).
 $KK_MCP_PREFIX replaces the `kk_` of the tool names; $KK_MCP_START_DELAY (seconds) delays
 the start (so a kernel's first turn surely waits for it).
 """
@@ -98,14 +101,31 @@ def main() -> None:
 
     import uvicorn
 
-    app = mcp.http_app(path="/mcp")
+    app = mcp.http_app(path="/sse", transport="sse") if mode == "sse" else mcp.http_app(path="/mcp")
     if token:
+        from urllib.parse import parse_qs
+
         from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
         from starlette.requests import Request
         from starlette.responses import JSONResponse, Response
 
+        async def token_endpoint(request: Request) -> Response:
+            form = {k: v[0] for k, v in parse_qs((await request.body()).decode()).items()}
+            wanted = {
+                "grant_type": "refresh_token",
+                "refresh_token": "kk-refresh-1",
+                "client_id": "kk-client",
+                "client_secret": "kk-secret",
+            }
+            if form != wanted:
+                return JSONResponse({"error": "invalid_grant", "got": form}, status_code=400)
+            granted = {"access_token": token, "token_type": "bearer", "expires_in": 3600}
+            return JSONResponse({**granted, "refresh_token": "kk-refresh-2"})
+
+        app.add_route("/token", token_endpoint, methods=["POST"])
+
         async def require_bearer(request: Request, call_next: RequestResponseEndpoint) -> Response:
-            if request.headers.get("authorization") != f"Bearer {token}":
+            if request.url.path != "/token" and request.headers.get("authorization") != f"Bearer {token}":
                 return JSONResponse({"error": "unauthorized"}, status_code=401)
             return await call_next(request)
 

@@ -127,10 +127,9 @@ def test_every_forwarded_keyword_reaches_kagents_command_line(tmp_path: Path) ->
     assert args[args.index("--profile") + 1] == str(profile)
     # the MCP servers kimi-cli loaded reach kagent as they were read
     assert json.loads(args[args.index("--mcp-config") + 1]) == values["mcp_configs"][0]  # type: ignore[index]
-    # what is refused is named, never dropped: kagent's MCP client (rmcp) has no SSE transport
+    # MCP servers over SSE run on kagent too
     for sse in ({"url": "http://127.0.0.1:9/mcp", "transport": "sse"}, {"url": "http://127.0.0.1:9/sse/"}):
-        refused = missing_features({"mcp_configs": [{"mcpServers": {"old": sse}}]})
-        assert refused is not None and "`old`" in str(refused) and "SSE" in str(refused), refused
+        assert missing_features({"mcp_configs": [{"mcpServers": {"old": sse}}]}) is None
     assert missing_features({"mcp_configs": [{"mcpServers": {"new": {"url": "http://h/mcp"}}}]}) is None
     unknown = missing_features({"turbo_mode": True})
     assert unknown is not None and "turbo_mode" in str(unknown)

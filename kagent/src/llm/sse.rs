@@ -3,13 +3,19 @@
 //! Bytes are fed in whatever pieces the network delivers; complete events come out. Lines end
 //! with LF, CRLF or CR; `data:` lines are joined with `\n`; one space after the colon is
 //! dropped; comment lines (`:`) and unknown fields are ignored; an event is dispatched at a
-//! blank line (events with no data are skipped, as the SDKs do).
+//! blank line (events with no data are skipped, as the SDKs do). `id:` sets the last event id,
+//! which stays until another `id:` changes it (resumable streams, e.g. MCP's, need it);
+//! `retry:` with digits only is the reconnection time in ms.
 
 /// One decoded event.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SseEvent {
     pub event: Option<String>,
     pub data: String,
+    /// The last event id when the event was dispatched.
+    pub id: Option<String>,
+    /// The `retry:` field of this event, in milliseconds.
+    pub retry: Option<u64>,
 }
 
 #[derive(Debug, Default)]
@@ -18,6 +24,8 @@ pub struct SseDecoder {
     event: Option<String>,
     data: Vec<String>,
     has_data: bool,
+    last_id: Option<String>,
+    retry: Option<u64>,
     /// A CR ended the previous piece: a following LF belongs to it.
     pending_cr: bool,
 }
@@ -67,9 +75,12 @@ impl SseDecoder {
                 out.push(SseEvent {
                     event: self.event.take(),
                     data: self.data.join("\n"),
+                    id: self.last_id.clone(),
+                    retry: self.retry.take(),
                 });
             }
             self.event = None;
+            self.retry = None;
             self.data.clear();
             self.has_data = false;
             return;
@@ -89,6 +100,13 @@ impl SseDecoder {
             "data" => {
                 self.data.push(value.to_string());
                 self.has_data = true;
+            }
+            // an id holding NUL is ignored, as the standard says
+            "id" if !value.contains('\0') => {
+                self.last_id = Some(value.to_string()).filter(|v| !v.is_empty());
+            }
+            "retry" if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => {
+                self.retry = value.parse().ok();
             }
             _ => {}
         }
@@ -207,11 +225,13 @@ mod tests {
                 vec![
                     SseEvent {
                         event: Some("a".into()),
-                        data: "{\"x\":\n1}".into()
+                        data: "{\"x\":\n1}".into(),
+                        ..Default::default()
                     },
                     SseEvent {
                         event: None,
-                        data: "[DONE]".into()
+                        data: "[DONE]".into(),
+                        ..Default::default()
                     },
                 ],
                 "split at {split}"
@@ -226,10 +246,21 @@ mod tests {
         assert_eq!(
             d.finish(),
             Some(SseEvent {
-                event: None,
-                data: "tail".into()
+                data: "tail".into(),
+                ..Default::default()
             })
         );
         assert_eq!(SseDecoder::new().finish(), None);
+    }
+
+    #[test]
+    fn ids_persist_and_retry_is_per_event() {
+        let mut d = SseDecoder::new();
+        let got = d.feed(b"id: 7\nretry: 1500\ndata: a\n\ndata: b\n\nid\nretry: x\ndata: c\n\n");
+        let ids: Vec<_> = got.iter().map(|e| (e.id.as_deref(), e.retry)).collect();
+        assert_eq!(
+            ids,
+            vec![(Some("7"), Some(1500)), (Some("7"), None), (None, None)]
+        );
     }
 }

@@ -158,6 +158,20 @@ fn string_map(
     }
 }
 
+/// fastmcp's choice for a URL without `transport`: SSE when the URL's path has a `/sse`
+/// segment (followed by `/`, `&` or its end), else streamable HTTP.
+fn sse_inferred(url: &str) -> bool {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let path = after_scheme
+        .find('/')
+        .map_or("", |i| &after_scheme[i..])
+        .split(['?', '#'])
+        .next()
+        .unwrap_or("");
+    path.match_indices("/sse")
+        .any(|(i, m)| matches!(path[i + m.len()..].chars().next(), None | Some('/' | '&')))
+}
+
 fn parse_server(name: &str, v: &Value) -> Result<ServerConfig, McpConfigError> {
     if !v.is_object() {
         return Err(invalid(format!(
@@ -193,7 +207,7 @@ fn parse_server(name: &str, v: &Value) -> Result<ServerConfig, McpConfigError> {
     if let Some(url) = string_of(v, "url", name)? {
         let transport = string_of(v, "transport", name)?;
         let sse = match transport.as_deref() {
-            None => url.trim_end_matches('/').ends_with("/sse"),
+            None => sse_inferred(&url),
             Some("http" | "streamable-http") => false,
             Some("sse") => true,
             Some(other) => {
@@ -245,6 +259,22 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn sse_is_inferred_as_fastmcp_infers_it() {
+        for (url, sse) in [
+            ("http://h/sse", true),
+            ("http://h/sse/", true),
+            ("http://h/a/sse/b?x=1", true),
+            ("http://h/sse?x=1", true),
+            ("http://h/mcp?via=/sse", false),
+            ("http://h/ssex", false),
+            ("http://sse/mcp", false),
+            ("http://h/mcp", false),
+        ] {
+            assert_eq!(sse_inferred(url), sse, "{url}");
+        }
     }
 
     #[test]

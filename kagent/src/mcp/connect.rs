@@ -278,9 +278,8 @@ async fn connect_one(
     })
 }
 
-/// A remote server over streamable HTTP (headers, a bearer token or kimi-cli's stored OAuth
-/// token).
-#[cfg(not(target_os = "macos"))]
+/// A remote server over streamable HTTP or SSE (headers, a bearer token or kimi-cli's stored
+/// OAuth token), on kagent's own HTTP client ([`super::http`]).
 async fn connect_remote(
     url: &str,
     sse: bool,
@@ -289,22 +288,11 @@ async fn connect_remote(
     bearer: Option<&str>,
     share: &std::path::Path,
 ) -> Result<Client, String> {
-    if sse {
-        return Err(format!(
-            "{url}: the SSE transport is not supported by kagent's MCP client (rmcp has only streamable HTTP); configure \"transport\": \"http\" if the server speaks it"
-        ));
-    }
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let mut config =
-        rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig::with_uri(url);
     let token = if oauth {
-        super::oauth::stored_access_token(share, url)
+        super::oauth::access_token(share, url).await
     } else {
         bearer.map(str::to_string)
     };
-    if let Some(token) = token {
-        config = config.auth_header(token);
-    }
     let mut custom = std::collections::HashMap::new();
     for (k, v) in headers {
         let key =
@@ -313,30 +301,23 @@ async fn connect_remote(
             http::HeaderValue::try_from(v.as_str()).map_err(|e| format!("header {k:?}: {e}"))?;
         custom.insert(key, value);
     }
+    let client = super::http::McpHttpClient::new().map_err(|e| e.to_string())?;
+    if sse {
+        let transport = super::sse::SseClientTransport::connect(client, url, token, custom)
+            .await
+            .map_err(|e| init_error(&e.to_string()))?;
+        return ().serve(transport).await.map_err(|e| init_error(&e.to_string()));
+    }
+    let mut config =
+        rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig::with_uri(url);
+    if let Some(token) = token {
+        config = config.auth_header(token);
+    }
     config = config.custom_headers(custom);
-    let transport = rmcp::transport::StreamableHttpClientTransport::with_client(
-        reqwest13::Client::new(),
-        config,
-    );
+    let transport = rmcp::transport::StreamableHttpClientTransport::with_client(client, config);
     ().serve(transport)
         .await
         .map_err(|e| init_error(&e.to_string()))
-}
-
-/// kagent's macOS build has no remote MCP transport: reqwest 0.13's rustls (rmcp's HTTP
-/// client) links macOS's Security framework, which the zig cross-link from Linux cannot reach.
-#[cfg(target_os = "macos")]
-async fn connect_remote(
-    url: &str,
-    _sse: bool,
-    _headers: &std::collections::BTreeMap<String, String>,
-    _oauth: bool,
-    _bearer: Option<&str>,
-    _share: &std::path::Path,
-) -> Result<Client, String> {
-    Err(format!(
-        "{url}: remote MCP servers are not available in kagent's macOS build; run this session on the Python kernel (kimi-kernel --kernel python)"
-    ))
 }
 
 /// A server that cannot be spawned, worded as kimi-cli reports it (the repr of its

@@ -5,13 +5,15 @@
 //! them (announcing the wait with `MCPLoadingBegin`/`MCPLoadingEnd` when it has to), and
 //! their tools then join the toolset with kimi-cli's names, descriptions and approvals.
 //! [`config`] reads the configuration, [`connect`] starts the servers, [`tool`] is the tool
-//! the model calls, [`result`] converts what a server returns, [`oauth`] reads the tokens
+//! the model calls, [`result`] converts what a server returns, [`http`] and [`sse`] reach remote servers, [`oauth`] reads the tokens
 //! `kimi mcp auth` stored.
 
 pub mod config;
 pub mod connect;
+pub mod http;
 pub mod oauth;
 pub mod result;
+pub mod sse;
 pub mod tool;
 
 pub use config::{load_configs, McpConfigError, ServerConfig};

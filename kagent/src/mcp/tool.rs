@@ -1,6 +1,7 @@
 //! One MCP server tool as the model sees it (kimi-cli's `MCPTool`): the server's name and
 //! input schema, a description that names the server, an approval per call (action
-//! `mcp:<tool>`, so "for the session" covers that tool), the configured call timeout
+//! `mcp:<tool>`, so "for the session" covers that tool), arguments checked against the input
+//! schema first (kosong's `jsonschema.validate`), the configured call timeout
 //! (`mcp.client.tool_call_timeout_ms`), and the result converted by [`super::result`].
 
 use std::sync::Arc;
@@ -73,6 +74,12 @@ impl Tool for McpTool {
             self.approval.clone(),
             self.timeout,
         );
+        // kosong checks the arguments against the input schema before the call (and so before
+        // the approval): a mismatch is its `ToolValidateError`, the server is not asked
+        if let Err(why) = kagent_base::py::schema::validate(&arguments, &self.parameters) {
+            let invalid = kagent_base::py::args::validate_error(&why);
+            return Box::pin(async move { invalid });
+        }
         Box::pin(async move {
             let decision = approval
                 .request(

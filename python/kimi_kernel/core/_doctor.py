@@ -193,16 +193,14 @@ def model_problem(config_file: Path | None, config_string: str | None) -> str | 
 def session_refusal(config_file: Path | None, config_string: str | None) -> str | None:
     """What in the configured session kagent does not run (kimi-kernel's hook then refuses it
     under rust and runs it on the Python kernel under auto), or None: agent specs, Ralph mode
-    and MCP servers run on kagent, but for MCP servers over SSE (the global mcp.json's)."""
+    and MCP servers (stdio, streamable HTTP, SSE) run on kagent; only a global mcp.json that
+    cannot be read is named."""
     from kimi_kernel.core._door import _read_table
-    from kimi_kernel.core._mcp import sse_refusal, sse_server_name
 
     mcp_file = share_dir() / "mcp.json"
-    table = _read_table(mcp_file, only_if="mcpServers")
-    if table is None:
+    if _read_table(mcp_file, only_if="mcpServers") is None:
         return f"the MCP config {mcp_file}, which is not readable"
-    sse = sse_server_name([table])
-    return None if sse is None else sse_refusal(sse)
+    return None
 
 
 def assess(report: dict[str, Any], config_file: Path | None, config_string: str | None) -> None:

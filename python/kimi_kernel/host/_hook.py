@@ -11,7 +11,6 @@ from typing import Any
 from kimi_kernel.core._client import KagentError
 from kimi_kernel.core._launch import KernelLauncher, kagent_args
 from kimi_kernel.core._locate import KagentNotFoundError
-from kimi_kernel.core._mcp import sse_refusal, sse_server_name
 from kimi_kernel.core._select import Selection
 from kimi_kernel.host import _agent, kimi_private
 from kimi_kernel.host._agent import PythonAgentRecipe
@@ -72,11 +71,9 @@ def mcp_config_args(mcp_configs: Any) -> list[str]:
 def missing_features(kwargs: dict[str, Any]) -> KagentLacksFeatureError | None:
     """Why this session cannot run on kagent without losing something, or None.
 
-    Agent specs (--agent, --agent-file), Ralph mode and MCP servers run on kagent, but for
-    servers on the SSE transport: kagent's MCP client (rmcp) has none.
+    Agent specs (--agent, --agent-file), Ralph mode and MCP servers (stdio, streamable HTTP
+    and SSE) run on kagent; what is left is a keyword of a newer kimi-cli.
     """
-    if (sse := sse_server_name(kwargs.get("mcp_configs"))) is not None:
-        return KagentLacksFeatureError(f"kagent does not run {sse_refusal(sse)}")
     unknown = sorted(set(kwargs) - kimi_private.CREATE_KEYWORDS.keys())
     if unknown:  # a newer kimi-cli's keyword: kagent might not honour it
         return KagentLacksFeatureError(

@@ -140,13 +140,27 @@ fn py_equal(a: &Value, b: &Value) -> bool {
     }
 }
 
-struct Validator {
-    /// The resource (`$id`) the current schema belongs to.
+struct Validator<'a> {
+    /// The resource (`$id`) the current schema belongs to; empty for [`Validator::local`].
     base: String,
+    /// The schema being checked against when it is not the metaschema (a tool's input
+    /// schema): the document its own `#/...` references resolve in.
+    local: Option<&'a Value>,
 }
 
-impl Validator {
-    fn resolve(&self, reference: &str) -> Option<(String, &'static Value)> {
+impl<'a> Validator<'a> {
+    fn at(&self, base: String) -> Validator<'a> {
+        Validator {
+            base,
+            local: self.local,
+        }
+    }
+
+    fn is_valid(&self, instance: &Value, schema: &Value) -> bool {
+        self.iter_errors(instance, schema).is_empty()
+    }
+
+    fn resolve(&self, reference: &str) -> Option<(String, &'a Value)> {
         let (doc_part, fragment) = reference.split_once('#').unwrap_or((reference, ""));
         let doc_id = if doc_part.is_empty() {
             self.base.clone()
@@ -155,7 +169,10 @@ impl Validator {
         } else {
             format!("{BASE}{doc_part}")
         };
-        let mut node = document(&doc_id)?;
+        let mut node: &'a Value = match self.local {
+            Some(root) if doc_id.is_empty() => root,
+            _ => document(&doc_id)?,
+        };
         for token in fragment.split('/').filter(|t| !t.is_empty()) {
             let token = token.replace("~1", "/").replace("~0", "~");
             node = match node {
@@ -203,9 +220,7 @@ impl Validator {
         let scoped;
         let this = match obj.get("$id").and_then(Value::as_str) {
             Some(id) if id != self.base => {
-                scoped = Validator {
-                    base: id.to_string(),
-                };
+                scoped = self.at(id.to_string());
                 &scoped
             }
             _ => self,
@@ -240,14 +255,13 @@ impl Validator {
                 let Some((base, target)) = v.as_str().and_then(|r| self.resolve(r)) else {
                     return vec![];
                 };
-                Validator { base }.descend(instance, target, None, None)
+                self.at(base).descend(instance, target, None, None)
             }
             // the only dynamic anchor in play is the metaschema's own `meta`
             "$dynamicRef" => match document(&format!("{BASE}schema")) {
-                Some(root) => Validator {
-                    base: format!("{BASE}schema"),
-                }
-                .descend(instance, root, None, None),
+                Some(root) => self
+                    .at(format!("{BASE}schema"))
+                    .descend(instance, root, None, None),
                 None => vec![],
             },
             "allOf" => v
@@ -353,13 +367,187 @@ impl Validator {
                     .collect(),
                 None => vec![],
             },
-            "items" => match instance.as_array() {
-                Some(items) => items
+            "items" => {
+                let Some(items) = instance.as_array() else {
+                    return vec![];
+                };
+                let prefix = schema
+                    .get("prefixItems")
+                    .and_then(Value::as_array)
+                    .map_or(0, Vec::len);
+                let extra = items.len().saturating_sub(prefix);
+                if extra == 0 {
+                    return vec![];
+                }
+                if v == &Value::Bool(false) {
+                    let rest = if extra == 1 {
+                        items[prefix].clone()
+                    } else {
+                        Value::Array(items[prefix..].to_vec())
+                    };
+                    return one(format!(
+                        "Expected at most {prefix} {} but found {extra} extra: {}",
+                        if prefix == 1 { "item" } else { "items" },
+                        repr_value(&rest)
+                    ));
+                }
+                items
                     .iter()
                     .enumerate()
+                    .skip(prefix)
                     .flat_map(|(i, x)| self.descend(x, v, Some(Seg::Index(i)), None))
+                    .collect()
+            }
+            "prefixItems" => match instance.as_array() {
+                Some(items) => items
+                    .iter()
+                    .zip(v.as_array().into_iter().flatten())
+                    .enumerate()
+                    .flat_map(|(i, (x, s))| {
+                        self.descend(x, s, Some(Seg::Index(i)), Some(Seg::Index(i)))
+                    })
                     .collect(),
                 None => vec![],
+            },
+            "required" => match instance.as_object() {
+                Some(inst) => v
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|p| p.as_str().is_none_or(|p| !inst.contains_key(p)))
+                    .map(|p| {
+                        VError::new(
+                            format!("{} is a required property", repr_value(p)),
+                            instance,
+                        )
+                    })
+                    .collect(),
+                None => vec![],
+            },
+            "const" if !py_equal(v, instance) => one(format!("{} was expected", repr_value(v))),
+            "not" if self.is_valid(instance, v) => one(format!(
+                "{} should not be valid under {}",
+                repr_value(instance),
+                repr_value(v)
+            )),
+            "oneOf" => {
+                let subs: Vec<&Value> = v.as_array().into_iter().flatten().collect();
+                let mut all = vec![];
+                let mut first_valid = None;
+                for (i, s) in subs.iter().enumerate() {
+                    let errs = self.descend(instance, s, None, Some(Seg::Index(i)));
+                    if errs.is_empty() {
+                        first_valid = Some(i);
+                        break;
+                    }
+                    all.extend(errs);
+                }
+                let Some(first) = first_valid else {
+                    let mut e = VError::new(
+                        format!(
+                            "{} is not valid under any of the given schemas",
+                            repr_value(instance)
+                        ),
+                        instance,
+                    );
+                    e.context = all;
+                    return vec![e];
+                };
+                let mut valid: Vec<&Value> = subs[first + 1..]
+                    .iter()
+                    .copied()
+                    .filter(|s| self.is_valid(instance, s))
+                    .collect();
+                if valid.is_empty() {
+                    return vec![];
+                }
+                valid.push(subs[first]);
+                let reprs: Vec<String> = valid.iter().map(|s| repr_value(s)).collect();
+                one(format!(
+                    "{} is valid under each of {}",
+                    repr_value(instance),
+                    reprs.join(", ")
+                ))
+            }
+            "maximum" => match (instance, v.as_f64()) {
+                (Value::Number(n), Some(max)) if n.as_f64().is_some_and(|x| x > max) => {
+                    one(format!(
+                        "{} is greater than the maximum of {}",
+                        repr_value(instance),
+                        repr_value(v)
+                    ))
+                }
+                _ => vec![],
+            },
+            "exclusiveMaximum" => match (instance, v.as_f64()) {
+                (Value::Number(n), Some(max)) if n.as_f64().is_some_and(|x| x >= max) => {
+                    one(format!(
+                        "{} is greater than or equal to the maximum of {}",
+                        repr_value(instance),
+                        repr_value(v)
+                    ))
+                }
+                _ => vec![],
+            },
+            "maxItems" => match (instance.as_array(), v.as_u64()) {
+                (Some(items), Some(max)) if (items.len() as u64) > max => one(format!(
+                    "{} {}",
+                    repr_value(instance),
+                    if max == 0 {
+                        "is expected to be empty"
+                    } else {
+                        "is too long"
+                    }
+                )),
+                _ => vec![],
+            },
+            "minLength" => match (instance.as_str(), v.as_u64()) {
+                (Some(text), Some(min)) if (text.chars().count() as u64) < min => one(format!(
+                    "{} {}",
+                    repr_value(instance),
+                    if min == 1 {
+                        "should be non-empty"
+                    } else {
+                        "is too short"
+                    }
+                )),
+                _ => vec![],
+            },
+            "maxLength" => match (instance.as_str(), v.as_u64()) {
+                (Some(text), Some(max)) if (text.chars().count() as u64) > max => one(format!(
+                    "{} {}",
+                    repr_value(instance),
+                    if max == 0 {
+                        "is expected to be empty"
+                    } else {
+                        "is too long"
+                    }
+                )),
+                _ => vec![],
+            },
+            "minProperties" => match (instance.as_object(), v.as_u64()) {
+                (Some(o), Some(min)) if (o.len() as u64) < min => one(format!(
+                    "{} {}",
+                    repr_value(instance),
+                    if min == 1 {
+                        "should be non-empty"
+                    } else {
+                        "does not have enough properties"
+                    }
+                )),
+                _ => vec![],
+            },
+            "maxProperties" => match (instance.as_object(), v.as_u64()) {
+                (Some(o), Some(max)) if (o.len() as u64) > max => one(format!(
+                    "{} {}",
+                    repr_value(instance),
+                    if max == 0 {
+                        "is expected to be empty"
+                    } else {
+                        "has too many properties"
+                    }
+                )),
+                _ => vec![],
             },
             "minItems" => match (instance.as_array(), v.as_u64()) {
                 (Some(items), Some(min)) if (items.len() as u64) < min => one(format!(
@@ -488,8 +676,26 @@ pub fn check(parameters: &Value) -> Result<(), String> {
     let root = document(&format!("{BASE}schema")).expect("bundled metaschema");
     let v = Validator {
         base: format!("{BASE}schema"),
+        local: None,
     };
     match best_match(v.iter_errors(parameters, root)) {
+        None => Ok(()),
+        Some(e) => Err(render(&e)),
+    }
+}
+
+/// Check a tool call's `arguments` against the tool's input `schema`, as kosong's
+/// `jsonschema.validate` does before the call: `Err` is jsonschema's error text. The keywords
+/// of JSON Schema 2020-12 that tool schemas use are checked (types, properties, required,
+/// additionalProperties, items/prefixItems, enum/const, anyOf/oneOf/allOf/not, numeric and
+/// length bounds, local `$ref`s); `pattern` only for the metaschema's own patterns, `format`
+/// never (as `jsonschema.validate` does not assert formats).
+pub fn validate(arguments: &Value, schema: &Value) -> Result<(), String> {
+    let v = Validator {
+        base: String::new(),
+        local: Some(schema),
+    };
+    match best_match(v.iter_errors(arguments, schema)) {
         None => Ok(()),
         Some(e) => Err(render(&e)),
     }
@@ -666,5 +872,30 @@ mod tests {
         );
         let e = check(&json!([])).unwrap_err();
         assert!(e.starts_with("[] is not of type 'object', 'boolean'\n\nFailed validating 'type' in schema['allOf'][0]:\n    {'$schema': 'https://json-schema.org/draft/2020-12/schema',\n     '$id': 'https://json-schema.org/draft/2020-12/meta/core',\n"), "{e}");
+    }
+
+    /// Tool arguments against tool schemas: the texts are what jsonschema 4.26 (kimi-cli's) printed.
+    #[test]
+    fn arguments_are_validated_as_jsonschema_does() {
+        let s1: Value = serde_json::from_str(r#"{"properties":{"text":{"title":"Text","type":"string"}},"required":["text"],"type":"object"}"#).unwrap();
+        let s2: Value = serde_json::from_str(r##"{"type":"object","$defs":{"P":{"type":"object","properties":{"x":{"type":"integer","maximum":10}},"required":["x"]}},"properties":{"p":{"$ref":"#/$defs/P"},"tag":{"anyOf":[{"type":"string","minLength":2},{"type":"null"}]},"pair":{"type":"array","prefixItems":[{"type":"string"},{"type":"number"}],"items":false},"mode":{"oneOf":[{"type":"integer"},{"type":"number"}]},"k":{"const":"on"},"n":{"not":{"type":"string"}}},"additionalProperties":false}"##).unwrap();
+        let cases: &[(bool, &str, Option<&str>)] = &[
+            (true, r#"{}"#, Some("'text' is a required property\n\nFailed validating 'required' in schema:\n    {'properties': {'text': {'title': 'Text', 'type': 'string'}},\n     'required': ['text'],\n     'type': 'object'}\n\nOn instance:\n    {}")),
+            (true, r#"{"text": 3}"#, Some("3 is not of type 'string'\n\nFailed validating 'type' in schema['properties']['text']:\n    {'title': 'Text', 'type': 'string'}\n\nOn instance['text']:\n    3")),
+            (false, r#"{"p": {"x": 11}}"#, Some("11 is greater than the maximum of 10\n\nFailed validating 'maximum' in schema['properties']['p']['properties']['x']:\n    {'type': 'integer', 'maximum': 10}\n\nOn instance['p']['x']:\n    11")),
+            (false, r#"{"p": {}}"#, Some("'x' is a required property\n\nFailed validating 'required' in schema['properties']['p']:\n    {'type': 'object',\n     'properties': {'x': {'type': 'integer', 'maximum': 10}},\n     'required': ['x']}\n\nOn instance['p']:\n    {}")),
+            (false, r#"{"tag": "a"}"#, Some("'a' is too short\n\nFailed validating 'minLength' in schema[0]:\n    {'type': 'string', 'minLength': 2}\n\nOn instance:\n    'a'")),
+            (false, r#"{"pair": ["a", 1, 2, 3]}"#, Some("Expected at most 2 items but found 2 extra: [2, 3]\n\nFailed validating 'items' in schema['properties']['pair']:\n    {'type': 'array',\n     'prefixItems': [{'type': 'string'}, {'type': 'number'}],\n     'items': False}\n\nOn instance['pair']:\n    ['a', 1, 2, 3]")),
+            (false, r#"{"mode": 3}"#, Some("3 is valid under each of {'type': 'number'}, {'type': 'integer'}\n\nFailed validating 'oneOf' in schema['properties']['mode']:\n    {'oneOf': [{'type': 'integer'}, {'type': 'number'}]}\n\nOn instance['mode']:\n    3")),
+            (false, r#"{"k": "off"}"#, Some("'on' was expected\n\nFailed validating 'const' in schema['properties']['k']:\n    {'const': 'on'}\n\nOn instance['k']:\n    'off'")),
+            (false, r#"{"n": "s"}"#, Some("'s' should not be valid under {'type': 'string'}\n\nFailed validating 'not' in schema['properties']['n']:\n    {'not': {'type': 'string'}}\n\nOn instance['n']:\n    's'")),
+            (false, r#"{"zz": 1}"#, Some("Additional properties are not allowed ('zz' was unexpected)\n\nFailed validating 'additionalProperties' in schema:\n    {'type': 'object',\n     '$defs': {'P': {'type': 'object',\n                     'properties': {'x': {'type': 'integer',\n                                          'maximum': 10}},\n                     'required': ['x']}},\n     'properties': {'p': {'$ref': '#/$defs/P'},\n                    'tag': {'anyOf': [{'type': 'string', 'minLength': 2},\n                                      {'type': 'null'}]},\n                    'pair': {'type': 'array',\n                             'prefixItems': [{'type': 'string'},\n                                             {'type': 'number'}],\n                             'items': False},\n                    'mode': {'oneOf': [{'type': 'integer'},\n                                       {'type': 'number'}]},\n                    'k': {'const': 'on'},\n                    'n': {'not': {'type': 'string'}}},\n     'additionalProperties': False}\n\nOn instance:\n    {'zz': 1}")),
+            (false, r#"{"p": {"x": 1}, "tag": null, "pair": ["a", 2.5], "mode": 2.5, "k": "on", "n": 1}"#, None),
+        ];
+        for (first, args, want) in cases {
+            let args: Value = serde_json::from_str(args).unwrap();
+            let schema = if *first { &s1 } else { &s2 };
+            assert_eq!(validate(&args, schema).err().as_deref(), *want, "{args}");
+        }
     }
 }
