@@ -21,6 +21,9 @@ ISO_TIME_RE = re.compile(
 PLAN_FILE_RE = re.compile(r"(plans/)([a-z0-9]+(?:-[a-z0-9]+)+)(\.md)")
 # /export's default file name: the session id's first 8 hex digits and the local time
 EXPORT_NAME_RE = re.compile(r"kimi-export-[0-9a-f]{8}-\d{8}-\d{6}\.md")
+# subagent instance ids: "a" and 8 random hex digits (with a digit among them, so that
+# words made of the letters a-f are left alone)
+AGENT_ID_RE = re.compile(r"(?<![0-9A-Za-z_-])a(?=[a-f]*[0-9])[0-9a-f]{8}(?![0-9A-Za-z_-])")
 SLUG_KEYS = {"plan_slug"}
 TIMESTAMP_KEYS = {
     "timestamp",
@@ -55,6 +58,7 @@ class Normalizer:
         self._uuids: dict[str, str] = {}
         self._hexes: dict[str, str] = {}
         self._slugs: dict[str, str] = {}
+        self._agents: dict[str, str] = {}
 
     def text(self, value: str) -> str:
         for builtin in self._builtin:
@@ -66,10 +70,17 @@ class Normalizer:
         value = UUID_RE.sub(self._uuid, value)
         value = HEX32_RE.sub(self._hex, value)
         value = HEX12_RE.sub(self._hex, value)
+        value = AGENT_ID_RE.sub(self._agent, value)
         value = PLAN_FILE_RE.sub(
             lambda m: m.group(1) + self._slug(m.group(2)) + m.group(3), value
         )
         return value
+
+    def _agent(self, match: re.Match[str]) -> str:
+        key = match.group(0)
+        if key not in self._agents:
+            self._agents[key] = f"<AGENT-{len(self._agents) + 1}>"
+        return self._agents[key]
 
     def _slug(self, slug: str) -> str:
         if slug not in self._slugs:

@@ -27,7 +27,7 @@ from mock_llm import MockLLMServer, Reply
 # The tools the oracle's default agent offers that kagent does not have yet (issue 15); the
 # comparison lists exactly these as missing (SearchWeb: only with a search service, which
 # the config here has not).
-KAGENT_LACKS = ("Agent", "TaskList", "TaskOutput", "TaskStop", "FetchURL")
+KAGENT_LACKS = ("TaskList", "TaskOutput", "TaskStop", "FetchURL")
 EXTERNAL_TOOL = {
     "name": "lookup",
     "description": "Look a word up in the team glossary.",

@@ -23,7 +23,7 @@ use kagent_base::message::UserInput;
 /// (so `ReadMediaFile` is free for a model without image/video input, as in kimi-cli;
 /// `SearchWeb` exists there only with a search service, which kagent cannot configure).
 pub const UNIMPLEMENTED_BUILTIN_NAMES: &[&str] =
-    &["Agent", "TaskList", "TaskOutput", "TaskStop", "FetchURL"];
+    &["TaskList", "TaskOutput", "TaskStop", "FetchURL"];
 
 /// The server name `initialize` answers: kimi-cli's, whose Wire protocol kagent speaks.
 pub const SERVER_NAME: &str = "Kimi Code CLI";
@@ -210,7 +210,7 @@ impl Server {
         let requests = Requests::new(outbox.clone());
         let client = crate::tools::approval::Client::new(requests.clone());
         let setup = crate::tools::BuiltinSetup {
-            client,
+            client: client.clone(),
             state: state.clone(),
             session_dir: session.dir.clone(),
             workspace: soul.workspace.clone(),
@@ -221,8 +221,26 @@ impl Server {
                 .map(|l| l.capabilities.clone())
                 .unwrap_or_default(),
             tool_paths: soul.agent.spec.tool_paths(),
+            approval: None,
         };
         let approval = crate::tools::install_builtins(&mut soul.toolset, setup);
+        let paths = soul.agent.spec.tool_paths();
+        if let (Some(i), Some(setup)) = (
+            paths.iter().position(|p| p == crate::tools::AGENT_PATH),
+            soul.subagent_setup.clone(),
+        ) {
+            let before = paths[..i]
+                .iter()
+                .filter(|p| {
+                    soul.toolset
+                        .find(p.rsplit(':').next().unwrap_or(p))
+                        .is_some()
+                })
+                .count();
+            let tool =
+                crate::soul::subagent::agent_tool(&soul, client.clone(), approval.clone(), setup);
+            soul.toolset.register_at(before, Arc::new(tool));
+        }
         if let Some(mcp) = &soul.mcp {
             mcp.set_approval(approval.clone());
         }

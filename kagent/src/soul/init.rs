@@ -70,6 +70,7 @@ impl Soul {
             agent: self.agent.clone(),
             // the agent's MCP tools are in the cloned toolset already
             mcp: None,
+            subagent_setup: None,
             steer_queue: Arc::new(Mutex::new(VecDeque::new())),
             injections: self.injections.fresh(),
             hooks: HookEngine::empty(),

@@ -17,6 +17,7 @@ pub use kagent_base::message;
 pub mod plan;
 pub mod retry;
 pub mod slash;
+pub mod subagent;
 pub mod system_prompt;
 pub mod turn_hooks;
 pub mod workspace;
@@ -96,6 +97,8 @@ pub struct Soul {
     pub agent: Arc<crate::config::agentspec::LoadedAgent>,
     /// The configured MCP servers, if any (their tools join `toolset` before the first turn).
     pub mcp: Option<crate::mcp::McpSession>,
+    /// What the `Agent` tool of a root agent needs (`None`: a subagent or a nested soul).
+    pub subagent_setup: Option<Arc<subagent::SubagentSetup>>,
 }
 
 /// Why a step ended the turn (kimi-cli's `StepStopReason`).

@@ -99,6 +99,15 @@ impl Toolset {
         }
     }
 
+    /// Register a new tool at position `index` of the model's tool list (a tool built by a
+    /// higher layer, placed where its agent spec lists it).
+    pub fn register_at(&mut self, index: usize, tool: Arc<dyn Tool>) {
+        let name = tool.name().to_string();
+        if self.tools.insert(name.clone(), tool).is_none() {
+            self.order.insert(index.min(self.order.len()), name);
+        }
+    }
+
     /// Hide a tool from the model's tool list (it stays callable).
     pub fn hide(&mut self, name: &str) {
         if self.tools.contains_key(name) {
@@ -246,10 +255,9 @@ pub const IMPLEMENTED: &[(&str, &str)] = &[
 ];
 
 /// kimi-cli's tools kagent does not implement yet: an agent listing them runs without them
-/// (logged). `Agent` and the background tasks are issue 15's; the web tools need services
+/// (logged). The background tasks are issue 15's; the web tools need services
 /// kagent cannot configure.
 pub const NOT_IMPLEMENTED: &[&str] = &[
-    "kimi_cli.tools.agent:Agent",
     "kimi_cli.tools.background:TaskList",
     "kimi_cli.tools.background:TaskOutput",
     "kimi_cli.tools.background:TaskStop",
@@ -257,7 +265,13 @@ pub const NOT_IMPLEMENTED: &[&str] = &[
     "kimi_cli.tools.web:FetchURL",
 ];
 
+/// The `Agent` tool: implemented in the soul layer (it runs souls), registered by the server.
+pub const AGENT_PATH: &str = "kimi_cli.tools.agent:Agent";
+
 fn implemented(path: &str) -> Option<&'static str> {
+    if path == AGENT_PATH {
+        return Some("Agent");
+    }
     IMPLEMENTED
         .iter()
         .find(|(p, _)| *p == path)
@@ -296,6 +310,19 @@ pub fn check_tool_paths(
                     "missing key \"texts\".\"{}\" (the agent uses SendDMail)",
                     crate::config::profile::DMAIL_INJECTION_KEY
                 ),
+            }
+            .to_string());
+        }
+        let agent_missing = crate::config::profile::AGENT_TEXT_KEYS
+            .iter()
+            .find(|k| profile.agent_text(k).is_none());
+        if let (true, Some(key)) = (paths.iter().any(|p| p == AGENT_PATH), agent_missing) {
+            return Err(crate::config::profile::ProfileError {
+                path: match &profile.origin {
+                    crate::config::profile::Origin::File(f) => f.display().to_string(),
+                    crate::config::profile::Origin::Builtin => String::new(),
+                },
+                problem: format!("missing key \"texts\".\"{key}\" (the agent uses Agent)"),
             }
             .to_string());
         }
@@ -353,6 +380,9 @@ pub struct BuiltinSetup {
     pub capabilities: Vec<String>,
     /// The agent's tools (import paths, checked by [`check_tool_paths`]), in its order.
     pub tool_paths: Vec<String>,
+    /// The approval the tools share when it exists already (a subagent's, derived from its
+    /// parent's); `None`: a new one.
+    pub approval: Option<approval::Approval>,
 }
 
 /// Register the agent's tools that kagent implements, in the agent spec's order, each with
@@ -367,9 +397,11 @@ pub fn install_builtins(toolset: &mut Toolset, setup: BuiltinSetup) -> approval:
         skills_dirs,
         capabilities,
         tool_paths,
+        approval,
     } = setup;
     let work_dir = workspace.work_dir().to_path_buf();
-    let approval = approval::Approval::new(client, state.clone(), session_dir.clone());
+    let approval = approval
+        .unwrap_or_else(|| approval::Approval::new(client, state.clone(), session_dir.clone()));
     let plan = plan::PlanControl::new(state.clone(), session_dir.clone());
     let mut all: Vec<Arc<dyn Tool>> = vec![
         Arc::new(ask_user::AskUserQuestion::new(approval.clone())),
