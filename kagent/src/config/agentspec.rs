@@ -426,6 +426,14 @@ pub fn builtin_agents_dir(share: &Path) -> std::io::Result<PathBuf> {
             "default/system.md",
             include_str!("builtin/agents/default/system.md"),
         ),
+        (
+            "default/coder.yaml",
+            include_str!("builtin/agents/default/coder.yaml"),
+        ),
+        (
+            "default/explore.yaml",
+            include_str!("builtin/agents/default/explore.yaml"),
+        ),
     ];
     let dir = share
         .join("kagent")
