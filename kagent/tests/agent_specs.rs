@@ -259,13 +259,32 @@ fn agent_file_extending_default_with_exclude_tools() {
     let (status, stderr) = k.close();
     assert!(status.success(), "{stderr}");
     let body = bodies.lock().unwrap()[0].clone();
-    let names: Vec<String> = tools_seen(&body).into_iter().map(|(n, _)| n).collect();
+    let tools = tools_seen(&body);
+    let names: Vec<&str> = tools.iter().map(|(n, _)| n.as_str()).collect();
     // kagent's own default agent minus the excluded; no plan tools and no AskUserQuestion
     // for a client that did not declare support for them
     assert_eq!(
         names,
-        ["ReadFile", "Glob", "Grep", "WriteFile", "StrReplaceFile"]
+        [
+            "Agent",
+            "ReadFile",
+            "Glob",
+            "Grep",
+            "WriteFile",
+            "StrReplaceFile"
+        ]
     );
+    // kagent's own Agent description, listing the inherited subagent types
+    let agent = &tools[0].1;
+    assert!(
+        agent.contains("- `coder`: Works on a software task"),
+        "{agent}"
+    );
+    assert!(
+        agent.contains("- `explore`: Looks through the code base"),
+        "{agent}"
+    );
+    assert!(!agent.contains("{builtin_agent_types}"), "{agent}");
     let prompt = body["messages"][0]["content"].as_str().unwrap();
     assert!(prompt.starts_with("You are a coding agent working in a terminal"));
     let log = std::fs::read_to_string(env.share.join("logs").join("kagent.log")).unwrap();

@@ -1,7 +1,7 @@
 """`python -m kk_bench` (PYTHONPATH=scripts): kagent against kimi-cli 1.51.0's Python kernel.
 
-  PYTHONPATH=scripts python -m kk_bench [--rounds N] [--only startup,shell20,replay,soul,mcp,door,readfile]
-      [--dist DIR] [--out FILE]
+  PYTHONPATH=scripts python -m kk_bench [--rounds N]
+      [--only startup,shell20,subagent,replay,soul,mcp,door,readfile] [--dist DIR] [--out FILE]
                   [--kagent PATH] [--kimi PATH] [--kimi-kernel PATH] [--workdir DIR]
 
 Runs the measures of bench.measures for both kernels, alternating them round by round, writes
@@ -23,7 +23,7 @@ from pathlib import Path
 from kk_bench import kernels, report, runner, sizes
 from kk_bench.measures import Plan
 
-ALL = ("startup", "shell20", "replay", "soul", "mcp", "door", "readfile")
+ALL = ("startup", "shell20", "subagent", "replay", "soul", "mcp", "door", "readfile")
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:

@@ -14,6 +14,9 @@ Metrics (names are the keys of dist/bench.json):
   shell20_ms        one turn of 20 steps that each call the Shell tool (`echo N`) under --yolo,
                     plus the final text step
   shell20_rss_mb    peak RSS of the kernel process over the Shell run (not its `sh` children)
+  subagent_ms       one turn whose single tool call runs a foreground `coder` subagent (the
+                    default agent's `Agent` tool) of SUBAGENT_STEPS scripted steps (Shell calls
+                    under --yolo, then a final answer long enough to need no second request)
   replay_ms         `replay` of a 1,000-event session: request sent -> response read (after the
                     1,000 events)
   replay_rss_mb     peak RSS over the replay run
@@ -52,6 +55,7 @@ INIT = {"protocol_version": "1.10"}
 SHELL_STEPS = 20
 REPLAY_EVENTS = 1000
 SOUL_PARTS = 200
+SUBAGENT_STEPS = 5
 READFILE_BYTES = 10**9
 READFILE_LINES = 5
 READFILE_TIMEOUT = 900.0
@@ -137,6 +141,35 @@ def shell20(bins: Binaries, name: str, sb: Sandbox) -> Metrics:
             raise WireError(f"{k.argv[0]}: Shell calls failed: {failed[:2]}")
         rss = _close(k)
     return {"shell20_ms": seconds * 1e3, "shell20_rss_mb": _mb(rss)}
+
+
+def subagent_script(steps: int = SUBAGENT_STEPS) -> list[str]:
+    agent = tool_call("c0", "Agent", {"description": "bench", "prompt": "Run the commands."})
+    shell = [tool_call(f"s{i}", "Shell", {"command": f"echo {i}"}) for i in range(1, steps)]
+    return [agent, *shell, "text: " + "The commands ran. " * 12, "text: done"]
+
+
+def subagent(bins: Binaries, name: str, sb: Sandbox) -> Metrics:
+    sb.write(subagent_script())
+    sb.reset_share()
+    with _spawn(bins.wire_argv(name), sb, "--yolo") as k:
+        k.call("initialize", INIT)
+        response, seen, seconds = k.call("prompt", {"user_input": "delegate"})
+        _finished(k, response, "the subagent turn")
+        inner = [
+            e["params"]["payload"]["event"]
+            for e in events(seen, "SubagentEvent")
+        ]
+        steps = [e for e in inner if e.get("type") == "StepBegin"]
+        if len(steps) != SUBAGENT_STEPS:
+            raise WireError(f"{k.argv[0]}: {len(steps)} subagent steps, expected {SUBAGENT_STEPS}")
+        [result] = [
+            r["params"]["payload"] for r in events(seen, "ToolResult")
+        ]
+        if result["return_value"].get("is_error"):
+            raise WireError(f"{k.argv[0]}: the Agent call failed: {result}")
+        _close(k)
+    return {"subagent_ms": seconds * 1e3}
 
 
 @dataclass(frozen=True)
@@ -315,12 +348,14 @@ class Plan:
         funcs: dict[str, Measure] = {
             "startup": lambda n, sb: startup(bins, n, sb),
             "shell20": lambda n, sb: shell20(bins, n, sb),
+            "subagent": lambda n, sb: subagent(bins, n, sb),
             "soul": lambda n, sb: soul(bins, n, sb),
             "mcp": lambda n, sb: mcp(bins, n, sb),
             "door": lambda n, sb: door.door(bins, n, sb),
         }
         wanted = [
-            m for m in ("startup", "shell20", "replay", "soul", "mcp", "door", "readfile")
+            m
+            for m in ("startup", "shell20", "subagent", "replay", "soul", "mcp", "door", "readfile")
             if not only or m in only
         ]
         if "readfile" in wanted:

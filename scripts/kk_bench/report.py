@@ -30,6 +30,7 @@ ROWS: tuple[Row, ...] = (
     Row("ready_cpu_ms", "CPU time, spawn -> `initialize` response (ms)", 2),
     Row("turn_cpu_ms", "CPU time, first one-step turn (ms)", 2),
     Row("shell20_ms", "20-step turn of Shell calls, --yolo (ms)"),
+    Row("subagent_ms", "turn running a 5-step foreground subagent, --yolo (ms)"),
     Row("replay_ms", "`replay` of a 1,000-event session (ms)"),
     Row("rss_mb", "peak RSS: initialize + two one-step turns (MB)"),
     Row("shell20_rss_mb", "peak RSS: 20-step Shell turn (MB)"),

@@ -26,6 +26,9 @@ TASK_ID_RE = re.compile(r"(?<![0-9a-zA-Z_-])(?:bash|agent)-[0-9a-z]{8}(?![0-9a-z
 NOTIFICATION_ID_RE = re.compile(r"(?<![0-9a-zA-Z_-])n[0-9a-f]{8}(?![0-9a-zA-Z_-])")
 # a task's run time in a notification body ("Duration: <1s", "Duration: 1m 5s")
 TASK_DURATION_RE = re.compile(r"Duration: (?:<1s|(?:\d+[hms] ?)+)")
+# subagent instance ids: "a" and 8 random hex digits (with a digit among them, so that
+# words made of the letters a-f are left alone)
+AGENT_ID_RE = re.compile(r"(?<![0-9A-Za-z_-])a(?=[a-f]*[0-9])[0-9a-f]{8}(?![0-9A-Za-z_-])")
 SLUG_KEYS = {"plan_slug"}
 TIMESTAMP_KEYS = {
     "timestamp",
@@ -72,6 +75,7 @@ class Normalizer:
         self._slugs: dict[str, str] = {}
         self._tasks: dict[str, str] = {}
         self._notes: dict[str, str] = {}
+        self._agents: dict[str, str] = {}
 
     def text(self, value: str) -> str:
         for builtin in self._builtin:
@@ -88,6 +92,7 @@ class Normalizer:
             lambda m: self._numbered(self._notes, "NOTE", m), value
         )
         value = TASK_DURATION_RE.sub("Duration: <DURATION>", value)
+        value = AGENT_ID_RE.sub(self._agent, value)
         value = PLAN_FILE_RE.sub(
             lambda m: m.group(1) + self._slug(m.group(2)) + m.group(3), value
         )
@@ -99,6 +104,12 @@ class Normalizer:
         if key not in seen:
             seen[key] = f"<{label}-{len(seen) + 1}>"
         return seen[key]
+
+    def _agent(self, match: re.Match[str]) -> str:
+        key = match.group(0)
+        if key not in self._agents:
+            self._agents[key] = f"<AGENT-{len(self._agents) + 1}>"
+        return self._agents[key]
 
     def _slug(self, slug: str) -> str:
         if slug not in self._slugs:

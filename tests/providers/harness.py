@@ -26,8 +26,8 @@ from mock_llm import MockLLMServer, Reply
 
 # The tools the oracle's default agent offers that kagent does not have yet (issue 15); the
 # comparison lists exactly these as missing (SearchWeb: only with a search service, which
-# the config here has not, on both kernels).
-KAGENT_LACKS = ("Agent",)
+# the config here has not, on both kernels). None today: kagent has all of them.
+KAGENT_LACKS: tuple[str, ...] = ()
 EXTERNAL_TOOL = {
     "name": "lookup",
     "description": "Look a word up in the team glossary.",

@@ -67,6 +67,32 @@ async def kimi_cli_default_agent_tools(work_dir: Path) -> tuple[list[str], dict[
     return list(load_agent_spec(Path(DEFAULT_AGENT_FILE)).tools), built
 
 
+def _agent_description(profile: dict[str, Any]) -> str:
+    """The Agent tool's description as kagent renders it from the profile for the default
+    agent: the template with one type line per subagent of the spec."""
+    from kimi_cli.agentspec import DEFAULT_AGENT_FILE, load_agent_spec
+
+    spec = load_agent_spec(Path(DEFAULT_AGENT_FILE))
+    lines = []
+    for name, sub in spec.subagents.items():
+        sub_spec = load_agent_spec(sub.path)
+        tools = sub_spec.allowed_tools
+        summary = "*" if tools is None else ", ".join(dict.fromkeys(t.split(":")[-1] for t in tools))
+        when = " ".join(sub_spec.when_to_use.split())
+        line = profile["texts"]["agent.type_line" if when else "agent.type_line_plain"]
+        for key, value in (
+            ("{name}", name),
+            ("{description}", sub.description),
+            ("{tools}", summary or "(none)"),
+            ("{model}", sub_spec.model or "inherit"),
+            ("{when_to_use}", when),
+        ):
+            line = line.replace(key, value)
+        lines.append(line)
+    template = profile["tools"]["kimi_cli.tools.agent:Agent"]["description"]
+    return str(template).replace("{builtin_agent_types}", "\n".join(lines))
+
+
 def test_tool_definitions_are_kimi_clis_own(
     profile: dict[str, Any], share: Path, tmp_path: Path
 ) -> None:
@@ -76,7 +102,9 @@ def test_tool_definitions_are_kimi_clis_own(
     compared = []
     for path in paths:
         if path.startswith("kimi_cli.tools.agent:"):
-            assert path not in profile["tools"], "issue 15's Agent is left out"
+            assert _agent_description(profile) == built["Agent"]["description"]
+            assert profile["tools"][path]["parameters"] == built["Agent"]["parameters"]
+            compared.append("Agent")
             continue
         exported = profile["tools"][path]
         ours = built[exported["name"]]
@@ -85,7 +113,7 @@ def test_tool_definitions_are_kimi_clis_own(
         # key order is part of the request body kimi-cli sends
         assert json.dumps(exported["parameters"]) == json.dumps(ours["parameters"]), path
         compared.append(exported["name"])
-    assert len(compared) == len(paths) - 1 >= 15, compared
+    assert len(compared) == len(paths) >= 16, compared
 
 
 def test_media_variants_follow_the_models_capabilities(profile: dict[str, Any]) -> None:

@@ -14,6 +14,7 @@ from differential.catalogue import SCENARIOS
 from differential.compare import describe_failure
 from differential.reference import diff_with_oracle
 from differential.runner import run_scenario
+from differential.subagent_catalogue import SUBAGENT_SCENARIOS
 from differential.test_tools_scenarios import _without_slash_commands
 from differential.tools_catalogue import TOOL_SCENARIOS
 
@@ -76,6 +77,28 @@ def test_tool_scenario_through_the_proxy(
     """Tools, approvals, questions and external tools: the UI-facing requests go through
     kimi-cli's approval runtime and Wire server, and must still look like the oracle's."""
     scenario = TOOL_SCENARIOS[name]
+    plan = ("proxy",) * len(scenario.phases)
+    subject = run_scenario(scenario, plan, tmp_path_factory.mktemp(f"proxy-{name}"))
+    diff = diff_with_oracle(
+        scenario,
+        subject.normalized(),
+        "+".join(plan),
+        tmp_path_factory.mktemp(name),
+        view=_without_slash_commands,
+    )
+    assert not diff, describe_failure(subject, diff)
+
+
+# The Agent tool through the proxy: the subagent's events, its approval with the run's
+# source fields, and its instance files, as the oracle gives them.
+PROXIED_SUBAGENTS = ("subagent_approval", "subagent_resume")
+
+
+@pytest.mark.parametrize("name", PROXIED_SUBAGENTS)
+def test_subagent_scenario_through_the_proxy(
+    name: str, proxy_kernel: None, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    scenario = SUBAGENT_SCENARIOS[name]
     plan = ("proxy",) * len(scenario.phases)
     subject = run_scenario(scenario, plan, tmp_path_factory.mktemp(f"proxy-{name}"))
     diff = diff_with_oracle(

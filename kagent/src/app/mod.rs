@@ -157,6 +157,35 @@ fn survive_file_size_limit() -> Option<String> {
     None
 }
 
+/// The LLM of a model alias of `cfg`, as a subagent's `model` asks for it (kimi-cli's
+/// `clone_llm_with_model_alias`: the alias's provider and model, no environment overrides).
+fn model_factory(cfg: &config::Config) -> Box<crate::soul::subagent::ModelFactory> {
+    let models = cfg.models.clone();
+    let providers = cfg.providers.clone();
+    let options = llm::ProviderOptions {
+        thinking: cfg.default_thinking,
+        reserved_context_size: cfg.loop_control.reserved_context_size,
+    };
+    Box::new(move |alias: &str| {
+        let model = models.get(alias)?;
+        let Some(provider) = providers.get(&model.provider) else {
+            return Some(Err(format!(
+                "Provider {} not found in providers",
+                model.provider
+            )));
+        };
+        Some(
+            llm::create_provider_with(provider, model, &options)
+                .map(|p| Llm {
+                    provider: Arc::from(p),
+                    max_context_size: model.max_context_size,
+                    capabilities: llm::derive_capabilities(model),
+                })
+                .map_err(|e| e.to_string()),
+        )
+    })
+}
+
 pub async fn run(cli: Cli) -> anyhow::Result<u8> {
     let fsize_problem = survive_file_size_limit();
     let share = kagent_base::paths::share_dir();
@@ -387,15 +416,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
     context.restore();
     // Rendered for every start, as kimi-cli does (a bad template is an error even on resume);
     // a resumed session keeps the system prompt it started with.
-    let rendered = {
+    let prompt_args = {
         let mut args = PromptArgs::detect(&work_dir, &workspace.additional_dirs());
         args.skills = skills::format_for_prompt(&skills.list);
-        system_prompt::render(
-            &agent.spec.system_prompt_path,
-            &agent.spec.system_prompt_args,
-            &args,
-        )
+        args
     };
+    let rendered = system_prompt::render(
+        &agent.spec.system_prompt_path,
+        &agent.spec.system_prompt_args,
+        &prompt_args,
+    );
     let rendered = match rendered {
         Ok(p) => p,
         Err(e) => {
@@ -442,6 +472,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         agent,
         mcp,
         services: cfg.services.clone(),
+        subagent_setup: Some(Arc::new(crate::soul::subagent::SubagentSetup {
+            prompt_args,
+            models: model_factory(&cfg),
+        })),
     };
     // As kimi-cli: --afk is saved into the session; --runtime-afk (print mode) only lives here.
     if cli.afk && !kagent_base::sync::lock(&state).persisted_afk() {

@@ -426,6 +426,14 @@ pub fn builtin_agents_dir(share: &Path) -> std::io::Result<PathBuf> {
             "default/system.md",
             include_str!("builtin/agents/default/system.md"),
         ),
+        (
+            "default/coder.yaml",
+            include_str!("builtin/agents/default/coder.yaml"),
+        ),
+        (
+            "default/explore.yaml",
+            include_str!("builtin/agents/default/explore.yaml"),
+        ),
     ];
     let dir = share
         .join("kagent")
@@ -610,7 +618,16 @@ mod tests {
             dir.join("default").join("system.md")
         );
         assert!(spec.system_prompt_path.is_file());
-        assert_eq!(spec.tools.len(), 11);
+        assert_eq!(spec.tools.len(), 12);
+        // its subagents load too (each its own spec and prompt)
+        let loaded = load_agent(&default, &default).unwrap();
+        let names: Vec<&str> = loaded.subagents.iter().map(|s| s.0.as_str()).collect();
+        assert_eq!(names, ["coder", "explore"]);
+        for (_, _, sub) in &loaded.subagents {
+            assert!(sub.system_prompt_path.is_file());
+            assert!(sub.allowed_tools.as_ref().is_some_and(|t| !t.is_empty()));
+            assert!(!sub.when_to_use.is_empty());
+        }
         // written once, repaired when damaged
         std::fs::write(&default, "damaged").unwrap();
         builtin_agents_dir(&d.0).unwrap();

@@ -137,8 +137,23 @@ pub struct Profile {
     /// <focus>` (`{custom}`: the focus). Optional: without it kagent's own wording is used
     /// (logged at start-up).
     pub compaction_custom: Option<String>,
+    /// The `Agent` tool's texts ([`AGENT_TEXT_KEYS`]): needed only by agents with `Agent`.
+    agent_texts: BTreeMap<String, String>,
     pub plan_slug_words: Vec<String>,
 }
+
+/// The text keys of the `Agent` tool: the line describing one subagent type (with and
+/// without its `when_to_use`; `{name}`, `{description}`, `{tools}`, `{model}`,
+/// `{when_to_use}`), and the prompt asking a subagent for a longer summary.
+pub const AGENT_TEXT_KEYS: [&str; 3] = [
+    "agent.type_line",
+    "agent.type_line_plain",
+    "agent.summary_continuation",
+];
+
+/// kagent's own `Agent` tool description (`{builtin_agent_types}`: the type lines), used
+/// without a kimi-cli profile.
+pub const AGENT_DESCRIPTION_KEY: &str = "agent.description";
 
 /// The optional text key of the custom compaction focus.
 pub const COMPACTION_CUSTOM_KEY: &str = "compaction_custom";
@@ -163,6 +178,11 @@ impl Profile {
             texts,
             dmail_injection: section(BUILTIN_TEXTS, DMAIL_INJECTION_KEY),
             compaction_custom: section(BUILTIN_TEXTS, COMPACTION_CUSTOM_KEY),
+            agent_texts: AGENT_TEXT_KEYS
+                .iter()
+                .chain([&AGENT_DESCRIPTION_KEY])
+                .filter_map(|k| section(BUILTIN_TEXTS, k).map(|t| (k.to_string(), t)))
+                .collect(),
             plan_slug_words: BUILTIN_SLUG_WORDS
                 .lines()
                 .map(str::trim)
@@ -206,6 +226,12 @@ impl Profile {
             .or_else(|| section(BUILTIN_TEXTS, COMPACTION_CUSTOM_KEY))
             .unwrap_or_default();
         fill(&text, &[("{custom}", custom)])
+    }
+
+    /// A text of the `Agent` tool ([`AGENT_TEXT_KEYS`], or [`AGENT_DESCRIPTION_KEY`] for
+    /// the built-in profile).
+    pub fn agent_text(&self, key: &str) -> Option<&str> {
+        self.agent_texts.get(key).map(String::as_str)
     }
 
     /// The profile's tool definition for an import path (`None` for the built-in profile).
@@ -317,6 +343,12 @@ impl Profile {
         };
         let dmail_injection = optional(DMAIL_INJECTION_KEY)?;
         let compaction_custom = optional(COMPACTION_CUSTOM_KEY)?;
+        let mut agent_texts = BTreeMap::new();
+        for key in AGENT_TEXT_KEYS {
+            if let Some(t) = optional(key)? {
+                agent_texts.insert(key.to_string(), t);
+            }
+        }
         let words = match top.get("plan_slug_words") {
             None => return Err("missing key \"plan_slug_words\"".into()),
             Some(Value::Array(a)) => a
@@ -339,6 +371,7 @@ impl Profile {
             texts,
             dmail_injection,
             compaction_custom,
+            agent_texts,
             plan_slug_words,
         })
     }

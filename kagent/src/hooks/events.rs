@@ -61,6 +61,23 @@ pub fn user_prompt_submit(session_id: &str, cwd: &str, prompt: &str) -> Value {
     )
 }
 
+pub fn subagent_start(session_id: &str, cwd: &str, agent_name: &str, prompt: &str) -> Value {
+    with(
+        base("SubagentStart", session_id, cwd),
+        &[("agent_name", json!(agent_name)), ("prompt", json!(prompt))],
+    )
+}
+
+pub fn subagent_stop(session_id: &str, cwd: &str, agent_name: &str, response: &str) -> Value {
+    with(
+        base("SubagentStop", session_id, cwd),
+        &[
+            ("agent_name", json!(agent_name)),
+            ("response", json!(response)),
+        ],
+    )
+}
+
 pub fn stop(session_id: &str, cwd: &str, stop_hook_active: bool) -> Value {
     with(
         base("Stop", session_id, cwd),

@@ -18,12 +18,6 @@ use crate::wire::{Outbox, Wire, PROTOCOL_VERSION};
 
 use kagent_base::message::UserInput;
 
-/// Tools kimi-cli's default agent always has that kagent does not implement: external
-/// tools may not take these names either. Built-ins kagent has are found in the toolset
-/// (so `ReadMediaFile` is free for a model without image/video input, and `SearchWeb`
-/// without a search service, as in kimi-cli).
-pub const UNIMPLEMENTED_BUILTIN_NAMES: &[&str] = &["Agent"];
-
 /// The server name `initialize` answers: kimi-cli's, whose Wire protocol kagent speaks.
 pub const SERVER_NAME: &str = "Kimi Code CLI";
 
@@ -209,7 +203,7 @@ impl Server {
         let requests = Requests::new(outbox.clone());
         let client = crate::tools::approval::Client::new(requests.clone());
         let setup = crate::tools::BuiltinSetup {
-            client,
+            client: client.clone(),
             state: state.clone(),
             session_dir: session.dir.clone(),
             workspace: soul.workspace.clone(),
@@ -221,8 +215,26 @@ impl Server {
                 .unwrap_or_default(),
             tool_paths: soul.agent.spec.tool_paths(),
             services: soul.services.clone(),
+            approval: None,
         };
         let approval = crate::tools::install_builtins(&mut soul.toolset, setup);
+        let paths = soul.agent.spec.tool_paths();
+        if let (Some(i), Some(setup)) = (
+            paths.iter().position(|p| p == crate::tools::AGENT_PATH),
+            soul.subagent_setup.clone(),
+        ) {
+            let before = paths[..i]
+                .iter()
+                .filter(|p| {
+                    soul.toolset
+                        .find(p.rsplit(':').next().unwrap_or(p))
+                        .is_some()
+                })
+                .count();
+            let tool =
+                crate::soul::subagent::agent_tool(&soul, client.clone(), approval.clone(), setup);
+            soul.toolset.register_at(before, Arc::new(tool));
+        }
         if let Some(mcp) = &soul.mcp {
             mcp.set_approval(approval.clone());
         }
@@ -450,8 +462,9 @@ impl Server {
         if !p.external_tools.is_empty() {
             let mut soul = self.soul.lock().await;
             for (name, description, parameters) in p.external_tools {
-                let builtin = UNIMPLEMENTED_BUILTIN_NAMES.contains(&name.as_str())
-                    || (soul.toolset.find(&name).is_some() && !self.external.contains(&name));
+                // a built-in's name is taken only when the toolset has it (ReadMediaFile without
+                // image/video input, SearchWeb without a search service are free, as in kimi-cli)
+                let builtin = soul.toolset.find(&name).is_some() && !self.external.contains(&name);
                 if builtin {
                     rejected.push(json!({"name": name, "reason": "conflicts with builtin tool"}));
                     continue;

@@ -12,6 +12,7 @@
 
 pub mod plan;
 pub mod state;
+pub mod subagents;
 pub mod workspace;
 
 pub use kagent_base::paths::canonical;

@@ -71,6 +71,7 @@ impl Soul {
             // the agent's MCP tools are in the cloned toolset already
             mcp: None,
             services: self.services.clone(),
+            subagent_setup: None,
             steer_queue: Arc::new(Mutex::new(VecDeque::new())),
             injections: self.injections.fresh(),
             hooks: HookEngine::empty(),

@@ -18,6 +18,7 @@ pub use kagent_base::message;
 pub mod plan;
 pub mod retry;
 pub mod slash;
+pub mod subagent;
 pub mod system_prompt;
 pub mod turn_hooks;
 pub mod workspace;
@@ -99,6 +100,8 @@ pub struct Soul {
     pub mcp: Option<crate::mcp::McpSession>,
     /// `[services]` of the configuration (the web tools' services).
     pub services: crate::config::Services,
+    /// What the `Agent` tool of a root agent needs (`None`: a subagent or a nested soul).
+    pub subagent_setup: Option<Arc<subagent::SubagentSetup>>,
 }
 
 /// Why a step ended the turn (kimi-cli's `StepStopReason`).

@@ -100,6 +100,8 @@ pub struct Approval {
     source_id: Arc<Mutex<String>>,
     /// Pending requests: request id -> (action, waiter to resolve it early).
     waiting: Arc<Mutex<HashMap<String, String>>>,
+    /// `(agent_id, subagent_type)` when the tools asking are a subagent's.
+    subagent: Option<(String, String)>,
 }
 
 impl Approval {
@@ -110,6 +112,18 @@ impl Approval {
             session_dir,
             source_id: Arc::new(Mutex::new(uuid::Uuid::new_v4().simple().to_string())),
             waiting: Arc::new(Mutex::new(HashMap::new())),
+            subagent: None,
+        }
+    }
+
+    /// The approval of one subagent run (kimi-cli's `approval.share()` under the run's own
+    /// `ApprovalSource`): same policy and session state, requests carry the run's own
+    /// `source_id`, its `agent_id` and `subagent_type`.
+    pub fn for_subagent(&self, agent_id: &str, subagent_type: &str) -> Approval {
+        Approval {
+            source_id: Arc::new(Mutex::new(uuid::Uuid::new_v4().simple().to_string())),
+            subagent: Some((agent_id.to_string(), subagent_type.to_string())),
+            ..self.clone()
         }
     }
 
@@ -174,8 +188,8 @@ impl Approval {
             "description": description,
             "source_kind": "foreground_turn",
             "source_id": source_id,
-            "agent_id": null,
-            "subagent_type": null,
+            "agent_id": self.subagent.as_ref().map(|s| s.0.clone()),
+            "subagent_type": self.subagent.as_ref().map(|s| s.1.clone()),
             "source_description": null,
             "display": display.iter().map(|d| d.0.clone()).collect::<Vec<_>>(),
         });

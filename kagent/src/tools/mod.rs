@@ -103,6 +103,15 @@ impl Toolset {
         }
     }
 
+    /// Register a new tool at position `index` of the model's tool list (a tool built by a
+    /// higher layer, placed where its agent spec lists it).
+    pub fn register_at(&mut self, index: usize, tool: Arc<dyn Tool>) {
+        let name = tool.name().to_string();
+        if self.tools.insert(name.clone(), tool).is_none() {
+            self.order.insert(index.min(self.order.len()), name);
+        }
+    }
+
     /// Hide a tool from the model's tool list (it stays callable).
     pub fn hide(&mut self, name: &str) {
         if self.tools.contains_key(name) {
@@ -135,6 +144,11 @@ impl Toolset {
     /// The session's background tasks.
     pub fn tasks(&self) -> &background::TaskManager {
         &self.tasks
+    }
+
+    /// Use `tasks` as this toolset's task manager (a subagent's toolset shares its session's).
+    pub fn share_tasks(&mut self, tasks: background::TaskManager) {
+        self.tasks = tasks;
     }
 
     /// The D-Mail state (checkpoints, pending D-Mail) of `SendDMail`.
@@ -260,12 +274,16 @@ pub const IMPLEMENTED: &[(&str, &str)] = &[
 ];
 
 /// kimi-cli's tools kagent does not implement yet: an agent listing them runs without them
-/// (logged). `Agent` is issue 15's.
-pub const NOT_IMPLEMENTED: &[&str] = &[
-    "kimi_cli.tools.agent:Agent",
-];
+/// (logged). None today: every tool of kimi-cli 1.51's agents is built.
+pub const NOT_IMPLEMENTED: &[&str] = &[];
+
+/// The `Agent` tool: implemented in the soul layer (it runs souls), registered by the server.
+pub const AGENT_PATH: &str = "kimi_cli.tools.agent:Agent";
 
 fn implemented(path: &str) -> Option<&'static str> {
+    if path == AGENT_PATH {
+        return Some("Agent");
+    }
     IMPLEMENTED
         .iter()
         .find(|(p, _)| *p == path)
@@ -304,6 +322,19 @@ pub fn check_tool_paths(
                     "missing key \"texts\".\"{}\" (the agent uses SendDMail)",
                     crate::config::profile::DMAIL_INJECTION_KEY
                 ),
+            }
+            .to_string());
+        }
+        let agent_missing = crate::config::profile::AGENT_TEXT_KEYS
+            .iter()
+            .find(|k| profile.agent_text(k).is_none());
+        if let (true, Some(key)) = (paths.iter().any(|p| p == AGENT_PATH), agent_missing) {
+            return Err(crate::config::profile::ProfileError {
+                path: match &profile.origin {
+                    crate::config::profile::Origin::File(f) => f.display().to_string(),
+                    crate::config::profile::Origin::Builtin => String::new(),
+                },
+                problem: format!("missing key \"texts\".\"{key}\" (the agent uses Agent)"),
             }
             .to_string());
         }
@@ -363,6 +394,9 @@ pub struct BuiltinSetup {
     pub tool_paths: Vec<String>,
     /// `[services]`: FetchURL's fetch service, SearchWeb's search service.
     pub services: crate::config::Services,
+    /// The approval the tools share when it exists already (a subagent's, derived from its
+    /// parent's); `None`: a new one.
+    pub approval: Option<approval::Approval>,
 }
 
 /// Register the agent's tools that kagent implements, in the agent spec's order, each with
@@ -378,9 +412,11 @@ pub fn install_builtins(toolset: &mut Toolset, setup: BuiltinSetup) -> approval:
         capabilities,
         tool_paths,
         services,
+        approval,
     } = setup;
     let work_dir = workspace.work_dir().to_path_buf();
-    let approval = approval::Approval::new(client, state.clone(), session_dir.clone());
+    let approval = approval
+        .unwrap_or_else(|| approval::Approval::new(client, state.clone(), session_dir.clone()));
     let plan = plan::PlanControl::new(state.clone(), session_dir.clone());
     let tasks = toolset.tasks().clone();
     tasks.bind(&session_dir);

@@ -73,6 +73,14 @@ pub enum WireMessage {
     /// The first turn waits for the MCP servers to start.
     McpLoadingBegin,
     McpLoadingEnd,
+    /// An event of a subagent run by the `Agent` tool call `parent_tool_call_id`; `event` is
+    /// the subagent's own `{"type", "payload"}` envelope (merged, as kimi-cli forwards it).
+    SubagentEvent {
+        parent_tool_call_id: Option<String>,
+        agent_id: String,
+        subagent_type: String,
+        event: Value,
+    },
 }
 
 /// Event type names the kernel can replay from a `wire.jsonl` (anything else is skipped).
@@ -133,6 +141,7 @@ impl WireMessage {
             WireMessage::Notification(_) => "Notification",
             WireMessage::McpLoadingBegin => "MCPLoadingBegin",
             WireMessage::McpLoadingEnd => "MCPLoadingEnd",
+            WireMessage::SubagentEvent { .. } => "SubagentEvent",
         }
     }
 
@@ -174,6 +183,17 @@ impl WireMessage {
                 target,
                 hook_count,
             } => json!({"event": event, "target": target, "hook_count": hook_count}),
+            WireMessage::SubagentEvent {
+                parent_tool_call_id,
+                agent_id,
+                subagent_type,
+                event,
+            } => json!({
+                "parent_tool_call_id": parent_tool_call_id,
+                "agent_id": agent_id,
+                "subagent_type": subagent_type,
+                "event": event,
+            }),
             WireMessage::PlanDisplay { content, file_path } => {
                 json!({"content": content, "file_path": file_path})
             }

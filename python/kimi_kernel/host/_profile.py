@@ -39,6 +39,10 @@ DMAIL_MESSAGE = "{message}"
 TASK_OUTPUT_PATH = "{output_path}"
 # an absolute path that resolve() keeps as it is, replaced by the placeholder
 _OUTPUT_PATH_STANDIN = "/kimi-kernel-output-path"
+AGENT_TYPES = "{builtin_agent_types}"
+AGENT_TYPE_FIELDS = ("{name}", "{description}", "{tools}", "{model}")
+AGENT_WHEN_TO_USE = "{when_to_use}"
+AGENT_PATH = "kimi_cli.tools.agent:Agent"
 
 # The `texts` keys every profile carries: docs/profile.md's required keys, and more.
 TEXT_KEYS: tuple[str, ...] = (
@@ -62,10 +66,13 @@ TEXT_KEYS: tuple[str, ...] = (
     "ralph.decision_prompt",
     "compaction_custom",
     "dmail.injection",
+    "agent.type_line",
+    "agent.type_line_plain",
+    "agent.summary_continuation",
 )
 
-# Tools that are issue 15's (their definition depends on the agent spec at run time).
-_LEFT_OUT_MODULES = ("kimi_cli.tools.agent",)
+# Tools whose definition depends on the agent spec at run time: exported as a template.
+_TEMPLATED_MODULES = ("kimi_cli.tools.agent",)
 
 # The model capabilities ReadMediaFile's description depends on: one variant per set.
 MEDIA_CAPABILITY_SETS: tuple[tuple[str, ...], ...] = (
@@ -187,6 +194,9 @@ def texts() -> dict[str, str]:
         # optional for kagent (docs/profile.md)
         "compaction_custom": kimi_private.compaction_custom_instruction(COMPACT_CUSTOM),
         "dmail.injection": kimi_private.dmail_injection(DMAIL_MESSAGE),
+        "agent.type_line": kimi_private.agent_type_line(*AGENT_TYPE_FIELDS, AGENT_WHEN_TO_USE),
+        "agent.type_line_plain": kimi_private.agent_type_line(*AGENT_TYPE_FIELDS, ""),
+        "agent.summary_continuation": kimi_private.subagent_summary_continuation_prompt(),
     }
     assert tuple(rendered) == TEXT_KEYS, "TEXT_KEYS lists every text"
     return rendered
@@ -199,7 +209,7 @@ def tool_paths() -> list[str]:
 
     paths = set(kimi_private.bundled_tool_paths())
     paths.update(kimi_private.exposed_tool_paths())
-    return sorted(p for p in paths if not p.startswith(_LEFT_OUT_MODULES))
+    return sorted(p for p in paths if not p.startswith(_TEMPLATED_MODULES))
 
 
 async def _tool_definitions() -> dict[str, dict[str, Any]]:
@@ -221,6 +231,8 @@ async def _tool_definitions() -> dict[str, dict[str, Any]]:
                 for caps, deps in dependencies.items()
             }
         definitions[path] = definition
+    # the subagent types are the running spec's: kagent renders them with the type lines
+    definitions[AGENT_PATH] = kimi_private.agent_tool_definition(AGENT_TYPES)
     return definitions
 
 

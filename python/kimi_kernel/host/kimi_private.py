@@ -27,7 +27,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 TESTED_KIMI_CLI = "1.51.0"
 
@@ -1039,3 +1039,60 @@ def replace_shell_goodbye(goodbye: Callable[[Any], None]) -> None:
         goodbye(console)
 
     shell.print_migration_goodbye = print_goodbye
+
+
+# ---- the Agent tool ---------------------------------------------------------------------
+
+
+def agent_tool_definition(types_placeholder: str) -> dict[str, Any]:
+    """The Agent tool's definition as kimi-cli sends it, with `types_placeholder` where
+    kimi-cli lists the running agent spec's subagent types (AgentTool._builtin_type_lines):
+    kagent fills in the lines of the spec it runs."""
+    from kimi_cli.tools.agent import AgentTool
+    from kosong.chat_provider.openai_common import tool_to_openai
+
+    class _Template(AgentTool):
+        @staticmethod
+        def _builtin_type_lines(runtime: Any) -> str:
+            return types_placeholder
+
+    function = tool_to_openai(_Template(cast(Any, None)).base)["function"]
+    return {
+        "name": function["name"],
+        "description": function.get("description", ""),
+        "parameters": function.get("parameters", {}),
+    }
+
+
+def agent_type_line(
+    name: str, description: str, tools: str, model: str, when_to_use: str
+) -> str:
+    """The line the Agent tool's description gives one subagent type, by kimi-cli's own
+    AgentTool._builtin_type_lines, for a type with the given (placeholder) fields; an empty
+    `when_to_use` gives the line without it."""
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from kimi_cli.subagents.models import AgentTypeDefinition, ToolPolicy
+    from kimi_cli.subagents.registry import LaborMarket
+    from kimi_cli.tools.agent import AgentTool
+
+    market = LaborMarket()
+    market.add_builtin_type(
+        AgentTypeDefinition(
+            name=name,
+            description=description,
+            agent_file=Path("."),
+            when_to_use=when_to_use,
+            default_model=model,
+            tool_policy=ToolPolicy(mode="allowlist", tools=(tools,)),
+        )
+    )
+    return AgentTool._builtin_type_lines(cast(Any, SimpleNamespace(labor_market=market)))
+
+
+def subagent_summary_continuation_prompt() -> str:
+    """What a subagent is asked when its summary is too short (runner's constant)."""
+    from kimi_cli.subagents.runner import SUMMARY_CONTINUATION_PROMPT
+
+    return SUMMARY_CONTINUATION_PROMPT

@@ -1,0 +1,153 @@
+"""Differential scenarios for the `Agent` tool (subagents) with the real default agent.
+
+The scripted echo provider drives the parent and the subagent from one queue: the parent's
+step calls `Agent`, the next scripts are the subagent's steps, then the parent's again.
+Each scenario compares the wire transcript and every session file, the subagent
+instance's own files included (`subagents/<id>/meta.json`, `context.jsonl`, `wire.jsonl`,
+and its `output` and `prompt.txt`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kk_common.sandbox import Sandbox
+
+from .scenario import Phase, Scenario
+from .steps import Expect, Reply, Req, Resp, Step, call, initialize, prompt
+from .tools_catalogue import DONE, answer, setup, tc
+
+# a final answer of 200 characters or more: no request for a longer summary
+LONG = "text: " + "The file says hello. " * 10
+SHORT = "text: hello"
+SUBAGENT_FILES = ("share/**/subagents/*/output", "share/**/subagents/*/prompt.txt")
+
+
+def agent(tc_id: str, **arguments: Any) -> str:
+    args = {"description": "look around", "prompt": "Read a.txt and report."}
+    args.update(arguments)
+    return tc(tc_id, "Agent", args)
+
+
+def subagent_scenario(
+    name: str,
+    *steps: Step,
+    scripts: tuple[str, ...],
+    files: dict[str, str | bytes] | None = None,
+    **kwargs: Any,
+) -> Scenario:
+    return Scenario(
+        name,
+        (Phase(tuple(steps), scripts, mutate=setup(files or {"a.txt": "hello\n"}, scripts)),),
+        record_files=SUBAGENT_FILES,
+        **kwargs,
+    )
+
+
+def _resume_scripts(sandbox: Sandbox) -> None:
+    """The second phase resumes the instance the first one made: its id goes into the
+    scripts (``{agent}``) once it exists."""
+    [session] = sandbox.session_dirs()
+    [instance] = sorted((session / "subagents").iterdir())
+    sandbox.write_scripts(
+        [s.replace("{agent}", instance.name) for s in RESUME_SCRIPTS]
+    )
+
+
+RESUME_SCRIPTS = (
+    agent("c2", description="go on", prompt="And again.", resume="{agent}", subagent_type="explore"),
+    LONG,
+    DONE,
+)
+
+SUBAGENT_SCENARIOS: dict[str, Scenario] = {
+    s.name: s
+    for s in [
+        # a new coder instance: one tool step, a short answer asked once for more, the
+        # parent's summary of it
+        subagent_scenario(
+            "subagent_foreground",
+            initialize(),
+            prompt("delegate", id="p1"),
+            scripts=(
+                agent("c1", subagent_type="coder"),
+                tc("s1", "ReadFile", {"path": "a.txt"}),
+                SHORT,
+                LONG,
+                DONE,
+            ),
+        ),
+        # what cannot run: an unknown type, an unknown instance, an unknown model alias, and
+        # a subagent's answer that stays short after the one request for more
+        subagent_scenario(
+            "subagent_errors",
+            initialize(),
+            prompt("delegate badly", id="p1"),
+            scripts=(
+                agent("c1", subagent_type="nope"),
+                agent("c2", resume="a0badc0de"),
+                agent("c3", model="no-such-model"),
+                agent("c4", description=7),
+                agent("c5", subagent_type="plan", timeout=5),
+                agent("c6", subagent_type="plan"),
+                SHORT,
+                SHORT,
+                DONE,
+            ),
+        ),
+        # a Shell command inside the subagent asks the same client, with the run's source
+        subagent_scenario(
+            "subagent_approval",
+            initialize(),
+            prompt("delegate", id="p1", wait=False),
+            Reply("ApprovalRequest", answer("approve")),
+            Expect(Resp("p1")),
+            scripts=(
+                agent("c1"),
+                tc("s1", "Shell", {"command": "cat a.txt"}),
+                LONG,
+                DONE,
+            ),
+        ),
+        # an instance made in one process is resumed by agent_id in the next (also across
+        # kernels: the instance's files are the same)
+        Scenario(
+            "subagent_resume",
+            (
+                Phase(
+                    (initialize(), prompt("delegate", id="p1")),
+                    (agent("c1"), LONG, DONE),
+                    mutate=setup({"a.txt": "hello\n"}),
+                ),
+                Phase(
+                    (initialize(), prompt("again", id="p2")),
+                    RESUME_SCRIPTS,
+                    ("-S", "{session}"),
+                    mutate=_resume_scripts,
+                ),
+            ),
+            record_files=SUBAGENT_FILES,
+            cross_plans=(("oracle", "kagent"), ("kagent", "oracle")),
+        ),
+    ]
+}
+
+# A cancel of the parent turn while the subagent waits for an approval. Not compared with
+# the oracle: kimi-cli 1.51 leaves the foreground subagent's soul task running when its
+# parent turn is cancelled (`asyncio.wait` does not cancel it), so the orphan takes the
+# rejected approval, asks the model again (eating the next turn's script) and writes on into
+# its context. kagent stops the subagent with the parent turn (test_subagent_scenarios).
+SUBAGENT_CANCEL = subagent_scenario(
+    "subagent_cancel",
+    initialize(),
+    prompt("delegate", id="p1", wait=False),
+    Expect(Req("ApprovalRequest")),
+    call("cancel", id="x1"),
+    Expect(Resp("p1")),
+    prompt("next", id="p2"),
+    scripts=(
+        agent("c1"),
+        tc("s1", "Shell", {"command": "cat a.txt"}),
+        "text: next turn",
+    ),
+)
