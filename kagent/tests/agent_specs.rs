@@ -119,6 +119,13 @@ fn write_profile(root: &Path) -> PathBuf {
         .iter()
         .map(|k| (k.to_string(), json!(format!("PROFILE TEXT {k}"))))
         .collect();
+    // every key of kagent's own messages (the profile must carry them all)
+    let messages: serde_json::Map<String, Value> =
+        include_str!("../src/config/builtin/messages.txt")
+            .lines()
+            .filter_map(|l| l.strip_prefix("=== ")?.strip_suffix(" ==="))
+            .map(|k| (k.to_string(), json!(format!("PROFILE MESSAGE {k}"))))
+            .collect();
     let profile = json!({
         "format": 1,
         "source": "kimi-cli 9.9.9",
@@ -133,6 +140,7 @@ fn write_profile(root: &Path) -> PathBuf {
             "kimi_cli.tools.dmail:SendDMail": def("SendDMail"),
         },
         "texts": texts,
+        "messages": messages,
         "plan_slug_words": ["alpha"],
     });
     let path = root.join("profile.json");
@@ -193,6 +201,17 @@ fn profile_agent_spec_reaches_the_model_exactly() {
         json!({"name": "Kimi Code CLI", "version": "9.9.9"})
     );
     assert_eq!(init["result"]["kernel"]["profile"], "kimi-cli 9.9.9");
+    // the slash commands' descriptions are the profile's messages
+    let plan = init["result"]["slash_commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "plan")
+        .cloned();
+    assert_eq!(
+        plan,
+        Some(json!({"name": "plan", "description": "PROFILE MESSAGE slash.plan", "aliases": []}))
+    );
     k.request("p", "prompt", json!({"user_input": "hi"}));
     let (_, resp) = k.response("p");
     assert_eq!(resp["result"]["status"], "finished", "{resp}");
@@ -421,7 +440,7 @@ fn ralph_loop_runs_until_stop_or_the_iteration_limit() {
         .collect();
     let decision = "fix it. (This prompt is repeated to you in a loop. Answer STOP only once the task \
                     is completely done; that ends the loop. When in any doubt, answer CONTINUE.)\n\n\
-                    Available branches:\n- CONTINUE\n- STOP\n\nReply with a choice using <choice>...</choice>.";
+                    Choose one of these branches:\n- CONTINUE\n- STOP\n\nAnswer with your choice inside <choice>...</choice>.";
     assert_eq!(
         begins,
         [
@@ -489,8 +508,8 @@ fn send_dmail_reverts_the_context_to_a_checkpoint() {
     assert_eq!(
         results,
         [
-            json!("If you see this message, the D-Mail was NOT sent successfully. This may be because some other tool that needs approval was rejected."),
-            json!("Failed to send D-Mail. Error: There is no checkpoint with the given ID"),
+            json!("This result means the D-Mail did not go back in time, for instance because another tool call in the same step was rejected."),
+            json!("The D-Mail could not be sent: No checkpoint has that checkpoint_id"),
         ]
     );
     k.close();

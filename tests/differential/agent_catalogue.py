@@ -59,6 +59,10 @@ def _spec_run(
     )
 
 
+# pydantic's validation error of AgentSpec, all its lines (up to the "See logs" line)
+_PYDANTIC_ERROR = r"\d+ validation errors? for AgentSpec\n(?:(?!See logs).*\n)*"
+
+
 def _bad_spec(
     name: str,
     tree: dict[str, str],
@@ -152,6 +156,17 @@ AGENT_SCENARIOS: list[Scenario] = [
         "agent_file_bad_version",
         {"spec/agent.yaml": "version: 7\nagent:\n  extend: default\n"},
         r"Unsupported agent spec version: .*",
+    ),
+    # wrongly typed fields: pydantic's whole error text, every line up to "See logs"
+    _bad_spec(
+        "agent_file_wrong_types",
+        {"spec/agent.yaml": "version: 1\nagent:\n  extend: default\n  tools: Shell\n"},
+        _PYDANTIC_ERROR,
+    ),
+    _bad_spec(
+        "agent_file_name_not_a_string",
+        {"spec/agent.yaml": "version: 1\nagent:\n  extend: default\n  name: [1, {a: 2}]\n"},
+        _PYDANTIC_ERROR,
     ),
     _bad_spec(
         "agent_file_unknown_extend",

@@ -4,17 +4,23 @@ scripts/ may carry a line of them.
 
 The lines checked are every line of 50 or more characters (stripped) of the installed
 kimi-cli's prompt files (agents/**/*.md, prompts/*.md, tools/**/*.md, skills/**/SKILL.md) and of
-the tool descriptions the exporter renders. A failure names our file, its line and kimi-cli's
-file. By hand, against another checkout: `python tests/runtime/test_no_copied_prose.py TREE`.
+the tool descriptions the exporter renders; and, short strings too, every piece of 20 or more
+characters (a line, cut at the placeholders) of the texts and messages the exporter renders
+and of every string literal of the kimi-cli functions it reads messages from (not only the
+literals it exports: a function's other texts are kimi-cli's words as well). A failure names
+our file, its line and kimi-cli's source. By hand, against another checkout:
+`python tests/runtime/test_no_copied_prose.py TREE`.
 """
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 MIN_CHARS = 50
+MIN_SHORT_CHARS = 20
 CHECKED_DIRS = ("kagent", "python", "scripts")
 PROSE_GLOBS = ("agents/**/*.md", "prompts/*.md", "tools/**/*.md", "skills/**/SKILL.md")
 REPO = Path(__file__).resolve().parents[2]
@@ -23,7 +29,8 @@ REPO = Path(__file__).resolve().parents[2]
 def kimi_cli_prose() -> dict[str, str]:
     """Each long line of kimi-cli's prose -> where it comes from."""
     import kimi_cli
-    from kimi_kernel.host._profile import build_profile
+    from kimi_kernel.host._profile import SOURCE_MESSAGES, build_profile
+    from kimi_kernel.host.kimi_private import source_strings
 
     root = Path(kimi_cli.__file__).parent
     lines: dict[str, str] = {}
@@ -32,11 +39,31 @@ def kimi_cli_prose() -> dict[str, str]:
             for line in path.read_text(encoding="utf-8").splitlines():
                 if len(line.strip()) >= MIN_CHARS:
                     lines.setdefault(line.strip(), f"kimi_cli/{path.relative_to(root)}")
-    for import_path, tool in build_profile()["tools"].items():
+    profile = build_profile()
+    for import_path, tool in profile["tools"].items():
         for line in tool["description"].splitlines():
             if len(line.strip()) >= MIN_CHARS:
                 lines.setdefault(line.strip(), f"the description of {import_path}")
+    for section in ("texts", "messages"):
+        for key, text in profile[section].items():
+            for piece in short_pieces(text):
+                lines.setdefault(piece, f"the profile's {section}.{key}")
+    for owner in sorted({owner for owner, _, _ in SOURCE_MESSAGES.values()}):
+        for literal in source_strings(owner):
+            for piece in short_pieces(literal.text):
+                lines.setdefault(piece, f"a string literal of {owner}")
     return lines
+
+
+def short_pieces(text: str) -> list[str]:
+    """The pieces of `text` of MIN_SHORT_CHARS or more: its lines, cut at `{...}` (a
+    placeholder, or an expression an f-string formats), stripped."""
+    return [
+        piece.strip()
+        for line in text.splitlines()
+        for piece in re.split(r"\{[^{}\s]*\}", line)
+        if len(piece.strip()) >= MIN_SHORT_CHARS
+    ]
 
 
 def tracked_files(tree: Path) -> list[Path]:
@@ -72,6 +99,18 @@ def test_no_tracked_file_carries_kimi_cli_prose() -> None:
     assert len(prose) > 300, len(prose)  # the check has something to look for
     found = copies(REPO, prose)
     assert not found, f"{len(found)} lines of kimi-cli's prose are in the repo:\n" + "\n".join(found)
+
+
+def test_the_guard_finds_a_short_copied_string(tmp_path: Path) -> None:
+    """Short strings count: one of kimi-cli's tool messages (under 50 characters) typed in a
+    Rust string literal is found, with its line."""
+    prose = kimi_cli_prose()
+    short = next(p for p, source in prose.items() if len(p) < 40 and "messages." in source)
+    (tmp_path / "kagent").mkdir()
+    (tmp_path / "kagent" / "tool.rs").write_text(f'fn f() -> &str {{\n    "{short}"\n}}\n')
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    subprocess.run(["git", "-C", str(tmp_path), "add", "kagent/tool.rs"], check=True)
+    assert copies(tmp_path, prose) == [f"kagent/tool.rs:2: {short[:80]!r} (from {prose[short]})"]
 
 
 def test_the_guard_finds_a_copied_line(tmp_path: Path) -> None:

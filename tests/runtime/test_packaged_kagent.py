@@ -189,14 +189,15 @@ def test_packaged_kagent_runs_a_flow_skill_like_python(tmp_path: Path) -> None:
                 if r.get("role") in ("user", "assistant")
             ]
         )
-    decision = (
-        "Ship it?\n\nAvailable branches:\n- yes\n- no\n\n"
-        "Reply with a choice using <choice>...</choice>."
+    # kimi-cli's wording, as the profile exports it (one branch line, repeated per branch)
+    from kimi_kernel.host._profile import messages
+
+    exported = messages()
+    branch_line = next(line for line in exported["flow.decision"].split("\n") if "{branch}" in line)
+    decision = exported["flow.decision"].replace("{label}", "Ship it?").replace(
+        branch_line, branch_line.replace("{branch}", "yes") + "\n" + branch_line.replace("{branch}", "no")
     )
-    retry = (
-        "\n\nYour last response did not include a valid choice. "
-        "Reply with one of the choices using <choice>...</choice>."
-    )
+    retry = exported["flow.invalid_choice"]
     assert contexts[0] == [
         ("user", "Review the change"),
         ("assistant", "looks fine"),

@@ -246,6 +246,90 @@ def test_the_dmail_injection_is_read_from_kimi_clis_step() -> None:
         position = found + len(word)
 
 
+def test_messages_are_what_kimi_clis_code_returns(profile: dict[str, Any]) -> None:
+    """The fixed texts of tools and slash commands, checked by running kimi-cli's own code
+    where it can run here: its D-Mail tool and checkpoint keeper, its plan-mode edit guard,
+    the plan-option validators, its flow runner's prompts and its slash command registry."""
+    import pydantic
+    from kaos.path import KaosPath
+    from kimi_cli.skill.flow import FlowEdge, FlowNode
+    from kimi_cli.soul.denwarenji import DenwaRenji, DMail
+    from kimi_cli.soul.kimisoul import FlowRunner
+    from kimi_cli.soul.slash import registry
+    from kimi_cli.tools.dmail import SendDMail
+    from kimi_cli.tools.file.plan_mode import inspect_plan_edit_target
+    from kimi_cli.tools.plan import Params, PlanOption
+
+    messages = profile["messages"]
+    assert tuple(messages) == _profile.MESSAGE_KEYS
+    assert len(messages) > 50 and all(messages.values())
+
+    denwa = DenwaRenji()
+    sent = asyncio.run(SendDMail(denwa)(DMail(message="m", checkpoint_id=3)))
+    assert sent.message == messages["dmail.failed"].replace("{error}", messages["dmail.no_checkpoint"])
+    assert sent.brief == messages["dmail.failed.brief"]
+    denwa.set_n_checkpoints(2)
+    with pytest.raises(Exception) as negative:
+        denwa.send_dmail(DMail.model_construct(message="m", checkpoint_id=-1))
+    assert str(negative.value) == messages["dmail.negative_checkpoint"]
+    sent = asyncio.run(SendDMail(denwa)(DMail(message="m", checkpoint_id=1)))
+    assert sent.message == messages["dmail.not_sent"]
+    with pytest.raises(Exception) as busy:
+        denwa.send_dmail(DMail(message="m", checkpoint_id=0))
+    assert str(busy.value) == messages["dmail.busy"]
+
+    plan = Path("/p/plan.md")
+    guard = inspect_plan_edit_target(
+        KaosPath("/p/other.md"), plan_mode_checker=lambda: True, plan_file_path_getter=lambda: plan
+    )
+    assert (guard.message, guard.brief) == (  # type: ignore[union-attr]
+        messages["plan.edit.restricted"].replace("{plan_path}", str(KaosPath(str(plan)).canonical())),
+        messages["plan.edit.restricted.brief"],
+    )
+    guard = inspect_plan_edit_target(
+        KaosPath("/p/other.md"), plan_mode_checker=lambda: True, plan_file_path_getter=lambda: None
+    )
+    assert guard.message == messages["plan.edit.unavailable"]  # type: ignore[union-attr]
+    with pytest.raises(pydantic.ValidationError) as reserved:
+        PlanOption(label="Revise")
+    assert reserved.value.errors()[0]["msg"] == "Value error, " + messages[
+        "plan.exit.reserved_label"
+    ].replace("{label}", "'Revise'").replace(
+        "{reserved}", "'Approve', 'Reject', 'Reject And Exit', 'Revise'"
+    )
+    with pytest.raises(pydantic.ValidationError) as duplicate:
+        Params(options=[PlanOption(label="a"), PlanOption(label="a")])
+    assert duplicate.value.errors()[0]["msg"] == "Value error, " + messages["plan.exit.duplicate_labels"]
+
+    # the decision prompt: kagent repeats the `{branch}` line once per branch
+    node = FlowNode(id="D", label="Ship it?", kind="decision")
+    edges = [FlowEdge(src="D", dst="E", label=b) for b in ("yes", "no")]
+    lines = []
+    for line in messages["flow.decision"].replace("{label}", "Ship it?").split("\n"):
+        lines.extend([line.replace("{branch}", b) for b in ("yes", "no")] if "{branch}" in line else [line])
+    assert "\n".join(lines) == FlowRunner._build_flow_prompt(node, edges)
+    retry = messages["flow.invalid_choice"]
+    assert retry.startswith("\n\n") and "<choice>" in retry
+
+    for command in registry.list_commands():
+        assert messages[f"slash.{command.name}"] == command.description
+    assert {f"slash.{c.name}" for c in registry.list_commands()} == {
+        k for k in messages if k.startswith("slash.")
+    }
+
+
+def test_a_moved_kimi_cli_text_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A message whose literal no longer formats what the exporter expects (kimi-cli moved or
+    changed the text) stops the export, naming the key and the function."""
+    from kimi_kernel.host.kimi_private import KimiCliMismatchError
+
+    owner, _, fields = _profile.SOURCE_MESSAGES["plan.exit.no_plan_file"]
+    monkeypatch.setitem(_profile.SOURCE_MESSAGES, "plan.exit.no_plan_file", (owner, 0, fields))
+    named = r"ExitPlanMode.__call__ has no string literal #0 formatting \['plan_path'\] \(plan.exit"
+    with pytest.raises(KimiCliMismatchError, match=named):
+        _profile.messages()
+
+
 def test_directories_and_slug_words_are_the_installed_kimi_clis(profile: dict[str, Any]) -> None:
     from kimi_cli.agentspec import DEFAULT_AGENT_FILE
     from kimi_cli.skill import get_builtin_skills_dir

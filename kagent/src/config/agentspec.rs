@@ -15,6 +15,8 @@
 
 use std::path::{Component, Path, PathBuf};
 
+use kagent_base::py::args::{format_errors, ErrorItem};
+use serde_json::Value;
 use yaml_rust2::{Yaml, YamlLoader};
 
 /// The built-in agent names kimi-cli accepts for `--agent` (its `Literal["default", "okabe"]`).
@@ -253,12 +255,73 @@ fn load_raw(file: &Path, default_file: &Path, depth: usize) -> Result<RawSpec, A
     Ok(base)
 }
 
-/// A pydantic-style validation error of the `AgentSpec` model.
+/// pydantic's validation error of the `AgentSpec` model for one field of a plain type (`str |
+/// None`, `dict[str, str]`): one error, `Input should be <what>`, with pydantic's `type`.
 fn invalid(loc: &str, what: &str, value: &Yaml) -> AgentSpecError {
-    AgentSpecError(format!(
-        "1 validation error for AgentSpec\n{loc}\n  Input should be {what} [input_value={}]",
-        py_repr(value)
-    ))
+    AgentSpecError(format_errors("AgentSpec", &[not_a(loc, what, value)]))
+}
+
+/// One pydantic error `Input should be <what>` at `loc`.
+fn not_a(loc: &str, what: &str, value: &Yaml) -> ErrorItem {
+    let kind = match what {
+        "a valid string" => "string_type",
+        "a valid list" => "list_type",
+        _ => "dict_type",
+    };
+    ErrorItem {
+        loc: loc.to_string(),
+        msg: format!("Input should be {what}"),
+        kind,
+        input: yaml_value(value),
+    }
+}
+
+/// pydantic's error for a field typed `<branch> | Inherit` (kimi-cli's marker for a field the
+/// spec inherits): the errors of the `<branch>` branch (`branch_errors`, their locs under
+/// `<key>.<branch>`), then those of calling the `Inherit` named tuple (no fields) with the value:
+/// a list's items are unexpected positional arguments, a mapping's keys unexpected keywords,
+/// any other value no arguments at all.
+fn invalid_union(key: &str, branch_errors: Vec<ErrorItem>, value: &Yaml) -> AgentSpecError {
+    let at = format!("{key}.call[Inherit]");
+    let mut errors = branch_errors;
+    match value {
+        Yaml::Array(items) => errors.extend(items.iter().enumerate().map(|(i, item)| ErrorItem {
+            loc: format!("{at}.{i}"),
+            msg: "Unexpected positional argument".into(),
+            kind: "unexpected_positional_argument",
+            input: yaml_value(item),
+        })),
+        Yaml::Hash(h) => errors.extend(h.iter().map(|(k, v)| ErrorItem {
+            loc: format!("{at}.{}", py_str(k)),
+            msg: "Unexpected keyword argument".into(),
+            kind: "unexpected_keyword_argument",
+            input: yaml_value(v),
+        })),
+        _ => errors.push(ErrorItem {
+            loc: at,
+            msg: "Arguments must be a tuple, list or a dictionary".into(),
+            kind: "arguments_type",
+            input: yaml_value(value),
+        }),
+    }
+    AgentSpecError(format_errors("AgentSpec", &errors))
+}
+
+/// The value PyYAML would have loaded, as JSON (for pydantic's `input_value`/`input_type`).
+fn yaml_value(v: &Yaml) -> Value {
+    match v {
+        Yaml::String(s) => Value::String(s.clone()),
+        Yaml::Integer(i) => Value::from(*i),
+        Yaml::Real(r) => r
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map_or_else(|| Value::String(r.clone()), Value::Number),
+        Yaml::Boolean(b) => Value::Bool(*b),
+        Yaml::Array(items) => Value::Array(items.iter().map(yaml_value).collect()),
+        Yaml::Hash(h) => Value::Object(h.iter().map(|(k, v)| (py_str(k), yaml_value(v))).collect()),
+        Yaml::Null | Yaml::BadValue | Yaml::Alias(_) => Value::Null,
+    }
 }
 
 fn parse_agent(agent: &Yaml, dir: &Path) -> Result<RawSpec, AgentSpecError> {
@@ -279,24 +342,42 @@ fn parse_agent(agent: &Yaml, dir: &Path) -> Result<RawSpec, AgentSpecError> {
             Yaml::Null => Ok(None),
             other => string(other).map(Some),
         };
+        // `list[str] | None | Inherit`
         let list = |v: &Yaml| -> Result<Option<Vec<String>>, AgentSpecError> {
+            let branch = format!("{key}.list[str]");
             match v {
                 Yaml::Null => Ok(None),
-                Yaml::Array(items) => items
-                    .iter()
-                    .enumerate()
-                    .map(|(i, item)| match item {
-                        Yaml::String(s) => Ok(s.clone()),
-                        _ => Err(invalid(&format!("{key}.{i}"), "a valid string", item)),
-                    })
-                    .collect::<Result<Vec<_>, _>>()
-                    .map(Some),
-                _ => Err(invalid(key, "a valid list", v)),
+                Yaml::Array(items) => {
+                    let bad: Vec<ErrorItem> = items
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, item)| !matches!(item, Yaml::String(_)))
+                        .map(|(i, item)| not_a(&format!("{branch}.{i}"), "a valid string", item))
+                        .collect();
+                    if !bad.is_empty() {
+                        return Err(invalid_union(key, bad, v));
+                    }
+                    Ok(Some(items.iter().map(py_str).collect()))
+                }
+                _ => Err(invalid_union(
+                    key,
+                    vec![not_a(&branch, "a valid list", v)],
+                    v,
+                )),
             }
+        };
+        // `str | Inherit`
+        let union_string = |v: &Yaml| match v {
+            Yaml::String(s) => Ok(s.clone()),
+            _ => Err(invalid_union(
+                key,
+                vec![not_a(&format!("{key}.str"), "a valid string", v)],
+                v,
+            )),
         };
         match key.as_str() {
             "extend" => spec.extend = opt_string(v)?,
-            "name" => spec.name = Field::Set(string(v)?),
+            "name" => spec.name = Field::Set(union_string(v)?),
             "system_prompt_path" => {
                 spec.system_prompt_path = Field::Set(absolute(dir, Path::new(&string(v)?)))
             }
@@ -325,6 +406,7 @@ fn parse_agent(agent: &Yaml, dir: &Path) -> Result<RawSpec, AgentSpecError> {
                         for (name, sub) in subs {
                             let name = py_str(name);
                             let Yaml::Hash(sub_h) = sub else {
+                                // kagent's wording (pydantic's, without its `type` details)
                                 return Err(invalid(
                                     &format!("subagents.{name}"),
                                     "a valid dictionary or instance of SubagentSpec",
@@ -578,7 +660,39 @@ mod tests {
         let f = d.write("badtools.yaml", "agent:\n  name: a\n  tools: Shell\n");
         assert_eq!(
             err(&f, &default),
-            "1 validation error for AgentSpec\ntools\n  Input should be a valid list [input_value='Shell']"
+            "2 validation errors for AgentSpec\n\
+             tools.list[str]\n  Input should be a valid list [type=list_type, input_value='Shell', input_type=str]\n    \
+             For further information visit https://errors.pydantic.dev/2.12/v/list_type\n\
+             tools.call[Inherit]\n  Arguments must be a tuple, list or a dictionary [type=arguments_type, input_value='Shell', input_type=str]\n    \
+             For further information visit https://errors.pydantic.dev/2.12/v/arguments_type"
+        );
+        // pydantic's exact text (checked against kimi-cli 1.51's AgentSpec)
+        let f = d.write("badname.yaml", "agent:\n  name: [1]\n  tools: []\n");
+        assert_eq!(
+            err(&f, &default),
+            "2 validation errors for AgentSpec\n\
+             name.str\n  Input should be a valid string [type=string_type, input_value=[1], input_type=list]\n    \
+             For further information visit https://errors.pydantic.dev/2.12/v/string_type\n\
+             name.call[Inherit].0\n  Unexpected positional argument [type=unexpected_positional_argument, input_value=1, input_type=int]\n    \
+             For further information visit https://errors.pydantic.dev/2.12/v/unexpected_positional_argument"
+        );
+        let f = d.write("badlist.yaml", "agent:\n  tools: ['a', 2]\n");
+        assert_eq!(
+            err(&f, &default),
+            "3 validation errors for AgentSpec\n\
+             tools.list[str].1\n  Input should be a valid string [type=string_type, input_value=2, input_type=int]\n    \
+             For further information visit https://errors.pydantic.dev/2.12/v/string_type\n\
+             tools.call[Inherit].0\n  Unexpected positional argument [type=unexpected_positional_argument, input_value='a', input_type=str]\n    \
+             For further information visit https://errors.pydantic.dev/2.12/v/unexpected_positional_argument\n\
+             tools.call[Inherit].1\n  Unexpected positional argument [type=unexpected_positional_argument, input_value=2, input_type=int]\n    \
+             For further information visit https://errors.pydantic.dev/2.12/v/unexpected_positional_argument"
+        );
+        let f = d.write("badargs.yaml", "agent:\n  system_prompt_args: {A: 1}\n");
+        assert_eq!(
+            err(&f, &default),
+            "1 validation error for AgentSpec\n\
+             system_prompt_args.A\n  Input should be a valid string [type=string_type, input_value=1, input_type=int]\n    \
+             For further information visit https://errors.pydantic.dev/2.12/v/string_type"
         );
         let f = d.write("badext.yaml", "agent:\n  extend: ./gone.yaml\n");
         assert_eq!(

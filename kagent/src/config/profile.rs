@@ -16,6 +16,9 @@ use serde_json::Value;
 
 use kagent_base::tool::ToolDefinition;
 
+/// The capabilities a tool's `variants` are keyed by, in key order.
+pub const MEDIA_CAPABILITIES: [&str; 2] = ["image_in", "video_in"];
+
 /// The profile format this kagent reads.
 pub const FORMAT: i64 = 1;
 
@@ -30,6 +33,7 @@ pub const FIX: &str = "rewrite it with `kimi-kernel profile --refresh`";
 
 const BUILTIN_TEXTS: &str = include_str!("builtin/texts.txt");
 const BUILTIN_SLUG_WORDS: &str = include_str!("builtin/plan_slug_words.txt");
+const BUILTIN_MESSAGES: &str = include_str!("builtin/messages.txt");
 
 /// A profile that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -130,6 +134,9 @@ pub struct Profile {
     pub skills_dir: Option<PathBuf>,
     /// Tool definitions by import path (empty for the built-in profile: the tools' own).
     pub tools: BTreeMap<String, ToolDefinition>,
+    /// Tool definitions that depend on the model's capabilities (a tool's `variants`): import
+    /// path -> capability key (`image_in+video_in`) -> definition.
+    pub tool_variants: BTreeMap<String, BTreeMap<String, ToolDefinition>>,
     texts: Vec<String>,
     /// `texts."dmail.injection"`: needed only by agents with `SendDMail`.
     pub dmail_injection: Option<String>,
@@ -139,6 +146,9 @@ pub struct Profile {
     pub compaction_custom: Option<String>,
     /// The `Agent` tool's texts ([`AGENT_TEXT_KEYS`]): needed only by agents with `Agent`.
     agent_texts: BTreeMap<String, String>,
+    /// The fixed texts of tools and slash commands, by key (the profile's `messages`; the
+    /// keys are those of `builtin/messages.txt`).
+    messages: BTreeMap<String, String>,
     pub plan_slug_words: Vec<String>,
 }
 
@@ -175,6 +185,7 @@ impl Profile {
             agents_dir: None,
             skills_dir: None,
             tools: BTreeMap::new(),
+            tool_variants: BTreeMap::new(),
             texts,
             dmail_injection: section(BUILTIN_TEXTS, DMAIL_INJECTION_KEY),
             compaction_custom: section(BUILTIN_TEXTS, COMPACTION_CUSTOM_KEY),
@@ -182,6 +193,14 @@ impl Profile {
                 .iter()
                 .chain([&AGENT_DESCRIPTION_KEY])
                 .filter_map(|k| section(BUILTIN_TEXTS, k).map(|t| (k.to_string(), t)))
+                .collect(),
+            messages: message_keys()
+                .map(|k| {
+                    (
+                        k.to_string(),
+                        section(BUILTIN_MESSAGES, k).unwrap_or_default(),
+                    )
+                })
                 .collect(),
             plan_slug_words: BUILTIN_SLUG_WORDS
                 .lines()
@@ -234,9 +253,40 @@ impl Profile {
         self.agent_texts.get(key).map(String::as_str)
     }
 
+    /// A fixed text of a tool or slash command (`messages`), placeholders not substituted.
+    /// Every key of `builtin/messages.txt` is there (a profile lacking one is refused).
+    pub fn message(&self, key: &str) -> &str {
+        debug_assert!(self.messages.contains_key(key), "unknown message key {key}");
+        self.messages
+            .get(key)
+            .map(String::as_str)
+            .unwrap_or_default()
+    }
+
+    /// [`Profile::message`] with its placeholders filled (see [`fill`]).
+    pub fn message_with(&self, key: &str, values: &[(&str, &str)]) -> String {
+        fill(self.message(key), values)
+    }
+
     /// The profile's tool definition for an import path (`None` for the built-in profile).
     pub fn tool(&self, import_path: &str) -> Option<&ToolDefinition> {
         self.tools.get(import_path)
+    }
+
+    /// The definition for a model with `capabilities`: the tool's variant for the media
+    /// capabilities the model has (`image_in+video_in`, `image_in`, `video_in`), as kimi-cli
+    /// words ReadMediaFile's description by them, else the tool's one definition.
+    pub fn tool_for(&self, import_path: &str, capabilities: &[String]) -> Option<&ToolDefinition> {
+        let key = MEDIA_CAPABILITIES
+            .iter()
+            .filter(|c| capabilities.iter().any(|have| have == *c))
+            .copied()
+            .collect::<Vec<_>>()
+            .join("+");
+        self.tool_variants
+            .get(import_path)
+            .and_then(|v| v.get(&key))
+            .or_else(|| self.tool(import_path))
     }
 
     /// Read and check a profile file.
@@ -293,32 +343,26 @@ impl Profile {
             return Err("key \"tools\" must be an object".into());
         };
         let mut tools = BTreeMap::new();
+        let mut tool_variants = BTreeMap::new();
         for (import_path, def) in tools_o {
             let at = |what: &str| format!("tool \"{import_path}\": {what}");
-            let Some(def) = def.as_object() else {
-                return Err(at("must be an object"));
-            };
-            let field = |k: &str| -> Result<String, String> {
-                def.get(k)
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-                    .ok_or_else(|| at(&format!("\"{k}\" must be a string")))
-            };
-            let name = field("name")?;
-            let description = field("description")?;
-            let parameters = def
-                .get("parameters")
-                .filter(|v| v.is_object())
-                .cloned()
-                .ok_or_else(|| at("\"parameters\" must be a JSON schema object"))?;
             tools.insert(
                 import_path.clone(),
-                ToolDefinition {
-                    name,
-                    description,
-                    parameters,
-                },
+                tool_definition(def).map_err(|e| at(&e))?,
             );
+            match def.get("variants") {
+                None => {}
+                Some(Value::Object(variants)) => {
+                    let mut by_key = BTreeMap::new();
+                    for (key, variant) in variants {
+                        let def = tool_definition(variant)
+                            .map_err(|e| at(&format!("variant \"{key}\": {e}")))?;
+                        by_key.insert(key.clone(), def);
+                    }
+                    tool_variants.insert(import_path.clone(), by_key);
+                }
+                Some(_) => return Err(at("\"variants\" must be an object")),
+            }
         }
 
         let Some(texts_v) = top.get("texts") else {
@@ -341,6 +385,19 @@ impl Profile {
             Some(Value::String(s)) => Ok(Some(s.clone())),
             Some(_) => Err(format!("key \"texts\".\"{key}\" must be a string")),
         };
+        let messages_o = match top.get("messages") {
+            None => return Err("missing key \"messages\"".into()),
+            Some(Value::Object(o)) => o,
+            Some(_) => return Err("key \"messages\" must be an object".into()),
+        };
+        let mut messages = BTreeMap::new();
+        for key in message_keys() {
+            match messages_o.get(key) {
+                None => return Err(format!("missing key \"messages\".\"{key}\"")),
+                Some(Value::String(s)) => messages.insert(key.to_string(), s.clone()),
+                Some(_) => return Err(format!("key \"messages\".\"{key}\" must be a string")),
+            };
+        }
         let dmail_injection = optional(DMAIL_INJECTION_KEY)?;
         let compaction_custom = optional(COMPACTION_CUSTOM_KEY)?;
         let mut agent_texts = BTreeMap::new();
@@ -368,13 +425,40 @@ impl Profile {
             agents_dir: Some(agents_dir),
             skills_dir: Some(skills_dir),
             tools,
+            tool_variants,
             texts,
             dmail_injection,
             compaction_custom,
             agent_texts,
+            messages,
             plan_slug_words,
         })
     }
+}
+
+/// A tool definition of the profile (`name`, `description`, `parameters`).
+fn tool_definition(def: &Value) -> Result<ToolDefinition, String> {
+    let Some(def) = def.as_object() else {
+        return Err("must be an object".into());
+    };
+    let field = |k: &str| -> Result<String, String> {
+        def.get(k)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| format!("\"{k}\" must be a string"))
+    };
+    let name = field("name")?;
+    let description = field("description")?;
+    let parameters = def
+        .get("parameters")
+        .filter(|v| v.is_object())
+        .cloned()
+        .ok_or_else(|| "\"parameters\" must be a JSON schema object".to_string())?;
+    Ok(ToolDefinition {
+        name,
+        description,
+        parameters,
+    })
 }
 
 /// The profile path: `--profile`, else a non-empty `KAGENT_PROFILE`.
@@ -427,6 +511,14 @@ pub fn fill(text: &str, values: &[(&str, &str)]) -> String {
     out
 }
 
+/// The keys of `messages`: the sections of kagent's own `builtin/messages.txt`.
+pub fn message_keys() -> impl Iterator<Item = &'static str> {
+    BUILTIN_MESSAGES.lines().filter_map(|l| {
+        l.strip_prefix("=== ")
+            .and_then(|rest| rest.strip_suffix(" ==="))
+    })
+}
+
 /// Section `key` of a sectioned text file: from its `=== key ===` line to the next section
 /// (the newline before it excluded), or to the end (trailing newlines excluded).
 pub fn section(file: &str, key: &str) -> Option<String> {
@@ -456,8 +548,18 @@ mod tests {
             "agents_dir": dir.display().to_string(),
             "skills_dir": dir.display().to_string(),
             "tools": {"kimi_cli.tools.shell:Shell": {"name": "Shell", "description": "d",
-                       "parameters": {"type": "object", "properties": {}}}},
+                       "parameters": {"type": "object", "properties": {}}},
+                      "kimi_cli.tools.file:ReadMediaFile": {"name": "ReadMediaFile",
+                       "description": "base", "parameters": {"type": "object"}, "variants": {
+                        "image_in+video_in": {"name": "ReadMediaFile", "description": "both",
+                                              "parameters": {"type": "object"}},
+                        "image_in": {"name": "ReadMediaFile", "description": "image",
+                                     "parameters": {"type": "object"}},
+                        "video_in": {"name": "ReadMediaFile", "description": "video",
+                                     "parameters": {"type": "object"}}}}},
             "texts": texts,
+            "messages": message_keys().map(|k| (k.to_string(), json!(format!("message {k}"))))
+                .collect::<serde_json::Map<String, Value>>(),
             "plan_slug_words": ["a", "b"],
         })
     }
@@ -487,6 +589,15 @@ mod tests {
         assert!(p.text(Text::PlanSparse).contains("{plan_file}"));
         assert!(p.text(Text::RalphDecision).starts_with("{prompt}. "));
         assert!(p.plan_slug_words.len() > 100);
+        assert!(message_keys().count() > 50);
+        for key in message_keys() {
+            assert!(!p.message(key).trim().is_empty(), "{key}");
+        }
+        assert!(p.message("flow.decision").contains("\n- {branch}\n"));
+        assert_eq!(
+            p.message_with("dmail.failed", &[("{error}", "E")]),
+            "The D-Mail could not be sent: E"
+        );
         assert_eq!(p.kimi_cli_version(), "1.51.0");
         assert_eq!(
             p.log_line(),
@@ -501,6 +612,25 @@ mod tests {
         let p = Profile::load(&path).unwrap();
         assert_eq!(p.text(Text::AfkDisabled), "text of afk_disabled");
         assert_eq!(p.tool("kimi_cli.tools.shell:Shell").unwrap().name, "Shell");
+        assert_eq!(
+            p.message("plan.enter.already"),
+            "message plan.enter.already"
+        );
+        let caps = |c: &[&str]| c.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let media = "kimi_cli.tools.file:ReadMediaFile";
+        let desc = |c: &[&str]| p.tool_for(media, &caps(c)).map(|d| d.description.clone());
+        assert_eq!(
+            desc(&["video_in", "image_in", "thinking"]),
+            Some("both".into())
+        );
+        assert_eq!(desc(&["image_in"]), Some("image".into()));
+        assert_eq!(desc(&["video_in"]), Some("video".into()));
+        assert_eq!(desc(&[]), Some("base".into()));
+        assert_eq!(
+            p.tool_for("kimi_cli.tools.shell:Shell", &caps(&["image_in"]))
+                .map(|d| &d.name),
+            Some(&"Shell".to_string())
+        );
         assert_eq!(
             p.log_line(),
             format!("profile: kimi-cli 1.51.0 ({})", path.display())
@@ -529,6 +659,15 @@ mod tests {
         v["texts"]["init"] = json!(3);
         assert_eq!(problem(v), "key \"texts\".\"init\" must be a string");
         let mut v = good(&d);
+        v["messages"].as_object_mut().unwrap().remove("slash.plan");
+        assert_eq!(problem(v), "missing key \"messages\".\"slash.plan\"");
+        let mut v = good(&d);
+        v["messages"]["ask.unsupported"] = json!([]);
+        assert_eq!(
+            problem(v),
+            "key \"messages\".\"ask.unsupported\" must be a string"
+        );
+        let mut v = good(&d);
         v["agents_dir"] = json!("/nonexistent/kagent/agents");
         assert_eq!(
             problem(v),
@@ -552,6 +691,13 @@ mod tests {
         let mut v = good(&d);
         v.as_object_mut().unwrap().remove("tools");
         assert_eq!(problem(v), "missing key \"tools\"");
+        let mut v = good(&d);
+        v["tools"]["kimi_cli.tools.file:ReadMediaFile"]["variants"]["image_in"]["description"] =
+            json!(1);
+        assert_eq!(
+            problem(v),
+            "tool \"kimi_cli.tools.file:ReadMediaFile\": variant \"image_in\": \"description\" must be a string"
+        );
 
         std::fs::write(d.join("profile.json"), "{not json").unwrap();
         let e = Profile::load(&d.join("profile.json")).unwrap_err();

@@ -536,7 +536,7 @@ impl Server {
         // (kimi-cli's `_build_slash_commands`)
         let mut commands: Vec<Value> = slash::COMMANDS
             .iter()
-            .map(|c| json!({"name": c.name, "description": c.description, "aliases": c.aliases}))
+            .map(|c| json!({"name": c.name, "description": c.description(), "aliases": c.aliases}))
             .collect();
         let skill_commands = self.soul.lock().await.skills.slash_commands();
         commands.extend(skill_commands.into_iter().map(

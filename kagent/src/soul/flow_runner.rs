@@ -1,7 +1,8 @@
 //! Running a flow (`/flow:<name>`), as kimi-cli 1.51's `FlowRunner` does: from BEGIN, each
 //! task node's label is sent as a user turn (its own TurnBegin/TurnEnd inside the command's
 //! turn); a decision node lists its branches and asks for `<choice>LABEL</choice>`,
-//! re-asking until the answer names an edge; END stops. Log texts are kimi-cli's.
+//! re-asking until the answer names an edge; END stops. Log texts are kimi-cli's; the prompts are the profile's
+//! (`flow.decision`, `flow.invalid_choice`).
 //!
 //! The Ralph loop (`--max-ralph-iterations N`, `[loop_control] max_ralph_iterations`) is such
 //! a flow, built as kimi-cli 1.51 builds it: the prompt as a task, then a decision node asking
@@ -20,10 +21,6 @@ use crate::config::profile::{self, Text};
 pub const DEFAULT_MAX_MOVES: u64 = 1000;
 
 pub use crate::skills::flow::COMMAND_PREFIX;
-
-/// Appended to a decision prompt after an answer without a valid choice (kimi-cli's text).
-const INVALID_CHOICE_RETRY: &str = "Your last response did not include a valid choice. \
-Reply with one of the choices using <choice>...</choice>.";
 
 /// Run `flow` for `/flow:<name> <args>`. Arguments are not supported: kimi-cli logs them and
 /// runs nothing.
@@ -232,28 +229,40 @@ async fn execute_node(
                 .unwrap_or("<missing>"),
             options.join(", ")
         ));
-        prompt = format!("{base_prompt}\n\n{INVALID_CHOICE_RETRY}");
+        // the profile's `flow.invalid_choice` (it starts with its own separator)
+        prompt = format!(
+            "{base_prompt}{}",
+            profile::active().message("flow.invalid_choice")
+        );
     }
 }
 
-/// A task's prompt is its label; a decision's lists the branches (kimi-cli's wording).
+/// A task's prompt is its label; a decision's lists the branches: the profile's
+/// `flow.decision`, `{label}` the node's label and its `{branch}` line once per labelled edge.
 pub fn node_prompt(node: &FlowNode, edges: &[FlowEdge]) -> String {
     if node.kind != NodeKind::Decision {
         return node.label.clone();
     }
-    let mut lines = vec![
-        node.label.clone(),
-        String::new(),
-        "Available branches:".into(),
-    ];
-    lines.extend(
-        edges
-            .iter()
-            .filter_map(|e| e.label.as_deref().filter(|l| !l.is_empty()))
-            .map(|l| format!("- {l}")),
-    );
-    lines.push(String::new());
-    lines.push("Reply with a choice using <choice>...</choice>.".into());
+    decision_prompt(profile::active().message("flow.decision"), node, edges)
+}
+
+fn decision_prompt(template: &str, node: &FlowNode, edges: &[FlowEdge]) -> String {
+    let branches: Vec<&str> = edges
+        .iter()
+        .filter_map(|e| e.label.as_deref().filter(|l| !l.is_empty()))
+        .collect();
+    let mut lines = vec![];
+    for line in template.split('\n') {
+        if line.contains("{branch}") {
+            lines.extend(
+                branches
+                    .iter()
+                    .map(|b| profile::fill(line, &[("{branch}", b)])),
+            );
+        } else {
+            lines.push(profile::fill(line, &[("{label}", &node.label)]));
+        }
+    }
     lines.join("\n")
 }
 
@@ -285,11 +294,17 @@ mod tests {
             label: "Is it done?".into(),
             kind: NodeKind::Decision,
         };
-        let edges = [edge("e", Some("yes")), edge("f", Some("no"))];
+        let edges = [
+            edge("e", Some("yes")),
+            edge("", None),
+            edge("f", Some("no")),
+        ];
+        let template = "Q: {label}\n\nPick:\n* {branch} ({branch})\nEnd {label}";
         assert_eq!(
-            node_prompt(&node, &edges),
-            "Is it done?\n\nAvailable branches:\n- yes\n- no\n\nReply with a choice using <choice>...</choice>."
+            decision_prompt(template, &node, &edges),
+            "Q: Is it done?\n\nPick:\n* yes (yes)\n* no (no)\nEnd Is it done?"
         );
+        assert!(node_prompt(&node, &edges).contains("\n- yes\n- no\n"));
         let task = FlowNode {
             kind: NodeKind::Task,
             ..node

@@ -115,9 +115,8 @@ pub async fn init(soul: &mut Soul, wire: &Wire, cancel: &CancelToken) -> Result<
     }
     // `None` when no AGENTS.md was found: kimi-cli formats the missing value as "None"
     let agents_md = load_agents_md(&soul.work_dir).unwrap_or_else(|| "None".into());
-    let text = format!(
-        "The user just ran `/init` slash command. The system has analyzed the codebase and generated an `AGENTS.md` file. Latest AGENTS.md file content:\n{agents_md}"
-    );
+    let text =
+        crate::config::profile::active().message_with("init.done", &[("{agents_md}", &agents_md)]);
     soul.context
         .append(&[Message::new(Role::User, vec![system_text(&text)])])?;
     Ok(())

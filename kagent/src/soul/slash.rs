@@ -7,55 +7,52 @@ use crate::wire::Wire;
 /// A slash command known to the kernel, as listed by `initialize`.
 pub struct SlashCommandInfo {
     pub name: &'static str,
-    pub description: &'static str,
     pub aliases: &'static [&'static str],
 }
 
-/// Commands kagent lists in `initialize` (same names and wording as kimi-cli 1.51).
+impl SlashCommandInfo {
+    /// Its description: the profile's `messages."slash.<name>"`.
+    pub fn description(&self) -> &'static str {
+        crate::config::profile::active().message(&format!("slash.{}", self.name))
+    }
+}
+
+/// Commands kagent lists in `initialize` (kimi-cli 1.51's names; descriptions from the profile).
 pub const COMMANDS: &[SlashCommandInfo] = &[
     SlashCommandInfo {
         name: "init",
-        description: "Analyze the codebase and generate an `AGENTS.md` file",
         aliases: &[],
     },
     SlashCommandInfo {
         name: "compact",
-        description: "Compact the context (optionally with a custom focus, e.g. /compact keep db discussions)",
         aliases: &[],
     },
     SlashCommandInfo {
         name: "clear",
-        description: "Clear the context",
         aliases: &["reset"],
     },
     SlashCommandInfo {
         name: "yolo",
-        description: "Toggle YOLO mode (auto-approve all actions)",
         aliases: &[],
     },
     SlashCommandInfo {
         name: "afk",
-        description: "Toggle afk mode (auto-dismiss AskUserQuestion, auto-approve tool calls)",
         aliases: &[],
     },
     SlashCommandInfo {
         name: "plan",
-        description: "Toggle plan mode. Usage: /plan [on|off|view|clear]",
         aliases: &[],
     },
     SlashCommandInfo {
         name: "add-dir",
-        description: "Add a directory to the workspace. Usage: /add-dir <path>. Run without args to list added dirs",
         aliases: &[],
     },
     SlashCommandInfo {
         name: "export",
-        description: "Export current session context to a markdown file",
         aliases: &[],
     },
     SlashCommandInfo {
         name: "import",
-        description: "Import context from a file or session ID",
         aliases: &[],
     },
 ];

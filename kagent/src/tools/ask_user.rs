@@ -51,6 +51,11 @@ impl AskUserQuestion {
     }
 }
 
+/// A fixed text of the profile (`messages`, `ask.*`).
+fn msg(key: &str) -> &'static str {
+    crate::config::profile::active().message(key)
+}
+
 fn result(output: &str, message: &str, brief: &str) -> ToolReturnValue {
     ToolReturnValue {
         is_error: false,
@@ -165,9 +170,9 @@ impl Tool for AskUserQuestion {
             };
             if approval.is_afk() {
                 return result(
-                    r#"{"answers": {}, "note": "Running in afk mode. No user is present. Make your own decision."}"#,
-                    "Afk mode, auto-dismissed.",
-                    "Auto-dismissed (afk)",
+                    msg("ask.afk.output"),
+                    msg("ask.afk.message"),
+                    msg("ask.afk.brief"),
                 );
             }
             let client = approval.client();
@@ -195,21 +200,18 @@ impl Tool for AskUserQuestion {
             let answers = match ask(client, &ctx, questions).await {
                 Ok(a) => a,
                 Err(Unsupported) => {
-                    return ToolReturnValue::error(
-                        "The connected client does not support interactive questions. Do NOT call this tool again. Ask the user directly in your text response instead.",
-                        "Client unsupported",
-                    )
+                    return ToolReturnValue::error(msg("ask.unsupported"), "Client unsupported")
                 }
             };
             if answers.is_empty() {
                 return result(
-                    r#"{"answers": {}, "note": "User dismissed the question without answering."}"#,
-                    "User dismissed the question without answering.",
+                    msg("ask.dismissed.output"),
+                    msg("ask.dismissed.message"),
                     "User dismissed",
                 );
             }
             let out = kagent_base::py::json::dumps_utf8(&json!({"answers": answers}));
-            result(&out, "User has answered.", "User answered")
+            result(&out, msg("ask.answered.message"), "User answered")
         })
     }
 }

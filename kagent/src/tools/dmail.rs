@@ -45,14 +45,15 @@ pub type Denwa = Arc<Mutex<DenwaRenji>>;
 
 impl DenwaRenji {
     fn send(&mut self, dmail: DMail) -> Result<(), &'static str> {
+        let msg = |key| crate::config::profile::active().message(key);
         if self.pending.is_some() {
-            return Err("Only one D-Mail can be sent at a time");
+            return Err(msg("dmail.busy"));
         }
         if dmail.checkpoint_id < 0 {
-            return Err("The checkpoint ID can not be negative");
+            return Err(msg("dmail.negative_checkpoint"));
         }
         if dmail.checkpoint_id >= self.n_checkpoints {
-            return Err("There is no checkpoint with the given ID");
+            return Err(msg("dmail.no_checkpoint"));
         }
         self.pending = Some(dmail);
         Ok(())
@@ -110,6 +111,7 @@ impl Tool for SendDMail {
 
     fn call(&self, arguments: Value, _ctx: ToolContext) -> BoxFuture<'static, ToolReturnValue> {
         let denwa = self.denwa.clone();
+        let profile = crate::config::profile::active();
         Box::pin(async move {
             let fields = match args::validate(&arguments, FIELDS) {
                 Ok(f) => f,
@@ -121,16 +123,12 @@ impl Tool for SendDMail {
             };
             if let Err(e) = kagent_base::sync::lock(&denwa).send(dmail) {
                 return ToolReturnValue::error(
-                    format!("Failed to send D-Mail. Error: {e}"),
-                    "Failed to send D-Mail",
+                    profile.message_with("dmail.failed", &[("{error}", e)]),
+                    profile.message("dmail.failed.brief"),
                 );
             }
             // what the model sees only if the D-Mail did not take it back in time
-            let mut ok = ToolReturnValue::ok(
-                "",
-                "If you see this message, the D-Mail was NOT sent successfully. \
-                 This may be because some other tool that needs approval was rejected.",
-            );
+            let mut ok = ToolReturnValue::ok("", profile.message("dmail.not_sent"));
             ok.display = vec![DisplayBlock::brief("El Psy Kongroo")];
             ok
         })
@@ -148,15 +146,12 @@ mod tests {
             message: "m".into(),
             checkpoint_id: id,
         };
-        assert_eq!(
-            d.send(mail(0)),
-            Err("There is no checkpoint with the given ID")
-        );
+        assert_eq!(d.send(mail(0)), Err("No checkpoint has that checkpoint_id"));
         d.set_n_checkpoints(2);
         assert_eq!(d.send(mail(1)), Ok(()));
         assert_eq!(
             d.send(mail(0)),
-            Err("Only one D-Mail can be sent at a time")
+            Err("A D-Mail is already on its way; send one at a time")
         );
         assert_eq!(d.take_pending(), Some(mail(1)));
         assert_eq!(d.take_pending(), None);

@@ -491,7 +491,8 @@ pub fn install_builtins(toolset: &mut Toolset, setup: BuiltinSetup) -> approval:
         if name == dmail::NAME {
             toolset.dmail_builtin = true;
         }
-        match profile.tool(path) {
+        // ReadMediaFile's description depends on the model's media input (its variants)
+        match profile.tool_for(path, &capabilities) {
             Some(def) => toolset.register(Arc::new(Profiled {
                 inner: tool.clone(),
                 def: def.clone(),

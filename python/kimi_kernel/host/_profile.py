@@ -3,9 +3,10 @@
 kagent ships none of kimi-cli's prose. When it runs under kimi-kernel it is given a profile
 file (`kagent --profile PATH`) holding the installed kimi-cli's agents and skills
 directories, its tool definitions exactly as kimi-cli sends them to the model, its injected
-texts (the /init and compaction prompts, the plan-mode, afk and Ralph-loop texts) and the
-plan-slug word list. Everything is rendered here by kimi-cli's own code (its tool classes,
-its reminder builders, its constants), never re-typed.
+texts (the /init and compaction prompts, the plan-mode, afk and Ralph-loop texts), the fixed
+texts of its tools and slash commands (`messages`) and the plan-slug word list. Everything
+is rendered here by kimi-cli's own code (its tool classes, its reminder builders, its
+constants) or read from its source (string literals), never re-typed.
 
 Building the profile imports kimi-cli's whole tool stack, so it is cached and written
 atomically; a start-up with a cached profile reads only that file. Its content depends on the
@@ -69,6 +70,85 @@ TEXT_KEYS: tuple[str, ...] = (
     "agent.type_line",
     "agent.type_line_plain",
     "agent.summary_continuation",
+)
+
+# The `messages` keys: kimi-cli's fixed texts of tools and slash commands (docs/profile.md).
+# Each is a string literal of kimi-cli's source, found by the function it is in and its
+# position among that function's string literals (kimi_private.source_strings), with the
+# expressions an f-string formats mapped to kagent's placeholders. The exporter checks that
+# a literal formats exactly those expressions, so a kimi-cli that moved a text is caught.
+_EXIT = "kimi_cli.tools.plan:ExitPlanMode.__call__"
+_ENTER = "kimi_cli.tools.plan.enter:EnterPlanMode.__call__"
+_PLAN_EDIT = "kimi_cli.tools.file.plan_mode:inspect_plan_edit_target"
+_ASK = "kimi_cli.tools.ask_user:AskUserQuestion.__call__"
+_DMAIL = "kimi_cli.tools.dmail:SendDMail.__call__"
+_DENWA = "kimi_cli.soul.denwarenji:DenwaRenji.send_dmail"
+_INIT = "kimi_cli.soul.slash:init"
+_PATH = {"plan_path": "{plan_path}"}
+_PLAN = {"plan_path": "{plan_path}", "plan_content": "{plan_content}"}
+SOURCE_MESSAGES: dict[str, tuple[str, int, dict[str, str]]] = {
+    "plan.exit.not_in_plan_mode": (_EXIT, 0, {}),
+    "plan.exit.reserved_label": (
+        "kimi_cli.tools.plan:PlanOption", 7, {"v": "{label}", "reserved": "{reserved}"}
+    ),
+    "plan.exit.duplicate_labels": ("kimi_cli.tools.plan:Params", 2, {}),
+    "plan.exit.no_plan_file": (_EXIT, 5, _PATH),
+    "plan.exit.auto_approved": (_EXIT, 9, _PLAN),
+    "plan.exit.auto_approved.brief": (_EXIT, 10, {}),
+    "plan.exit.no_wire": (_EXIT, 12, {}),
+    "plan.exit.reject.description": (_EXIT, 17, {}),
+    "plan.exit.reject_and_exit.description": (_EXIT, 19, {}),
+    "plan.exit.approve.description": (_EXIT, 21, {}),
+    "plan.exit.revise.description": (_EXIT, 26, {}),
+    "plan.unsupported": (_EXIT, 27, {}),
+    "plan.exit.dismissed": (_EXIT, 34, {}),
+    "plan.exit.rejected_and_exited": (_EXIT, 40, {}),
+    "plan.exit.rejected_and_exited.brief": (_EXIT, 41, {}),
+    "plan.exit.rejected": (_EXIT, 45, {}),
+    "plan.exit.approved_option": (
+        _EXIT, 49, {"chosen_option": "{option}", **_PLAN}
+    ),
+    "plan.exit.approved_option.brief": (_EXIT, 50, {"chosen_option": "{option}"}),
+    "plan.exit.approved": (_EXIT, 55, _PLAN),
+    "plan.exit.revise_with_feedback": (_EXIT, 64, {"feedback": "{feedback}"}),
+    "plan.exit.revise": (_EXIT, 65, {}),
+    "plan.exit.revise.brief": (_EXIT, 66, {}),
+    "plan.enter.already": (_ENTER, 0, {}),
+    "plan.enter.already.brief": (_ENTER, 1, {}),
+    "plan.enter.auto_approved": (_ENTER, 6, _PATH),
+    "plan.enter.yes.description": (_ENTER, 16, {}),
+    "plan.enter.no.description": (_ENTER, 18, {}),
+    "plan.enter.dismissed": (_ENTER, 26, {}),
+    "plan.enter.activated": (_ENTER, 32, _PATH),
+    "plan.enter.declined": (_ENTER, 37, {}),
+    "plan.edit.unavailable": (_PLAN_EDIT, 1, {}),
+    "plan.edit.unavailable.brief": (_PLAN_EDIT, 2, {}),
+    "plan.edit.restricted": (_PLAN_EDIT, 3, {"canonical_plan_path": "{plan_path}"}),
+    "plan.edit.restricted.brief": (_PLAN_EDIT, 4, {}),
+    "ask.afk.output": (_ASK, 0, {}),
+    "ask.afk.message": (_ASK, 1, {}),
+    "ask.afk.brief": (_ASK, 2, {}),
+    "ask.unsupported": (_ASK, 7, {}),
+    "ask.dismissed.output": (_ASK, 12, {}),
+    "ask.dismissed.message": (_ASK, 13, {}),
+    "ask.answered.message": (_ASK, 16, {}),
+    "dmail.failed": (_DMAIL, 1, {"str(e)": "{error}"}),
+    "dmail.failed.brief": (_DMAIL, 2, {}),
+    "dmail.not_sent": (_DMAIL, 4, {}),
+    "dmail.busy": (_DENWA, 1, {}),
+    "dmail.negative_checkpoint": (_DENWA, 2, {}),
+    "dmail.no_checkpoint": (_DENWA, 3, {}),
+    "init.done": (_INIT, 2, {"agents_md": "{agents_md}"}),
+}
+
+# The `messages` keys rendered by running kimi-cli's code, and the slash commands kagent has.
+FLOW_DECISION, FLOW_INVALID_CHOICE = "flow.decision", "flow.invalid_choice"
+SLASH_COMMANDS = ("init", "compact", "clear", "yolo", "afk", "plan", "add-dir", "export", "import")
+MESSAGE_KEYS: tuple[str, ...] = (
+    *SOURCE_MESSAGES,
+    FLOW_DECISION,
+    FLOW_INVALID_CHOICE,
+    *(f"slash.{name}" for name in SLASH_COMMANDS),
 )
 
 # Tools whose definition depends on the agent spec at run time: exported as a template.
@@ -158,6 +238,7 @@ def build_profile() -> dict[str, Any]:
         "skills_dir": str(kimi_private.builtin_skills_dir()),
         "tools": _run_async(_tool_definitions()),
         "texts": texts(),
+        "messages": messages(),
         "plan_slug_words": list(kimi_private.plan_slug_words()),
     }
 
@@ -200,6 +281,39 @@ def texts() -> dict[str, str]:
     }
     assert tuple(rendered) == TEXT_KEYS, "TEXT_KEYS lists every text"
     return rendered
+
+
+def messages() -> dict[str, str]:
+    """kimi-cli's fixed texts of tools and slash commands (MESSAGE_KEYS), from its own source
+    and code. `{...}` are kagent's placeholders."""
+    from kimi_kernel.host import kimi_private
+
+    found: dict[str, str] = {}
+    problems: list[str] = []
+    for key, (owner, index, fields) in SOURCE_MESSAGES.items():
+        strings = kimi_private.source_strings(owner)
+        literal = strings[index] if index < len(strings) else None
+        if literal is None or set(literal.fields) != set(fields):
+            problems.append(
+                f"{owner} has no string literal #{index} formatting {sorted(fields)} ({key})"
+            )
+            continue
+        text = literal.text
+        for expr, placeholder in fields.items():
+            text = text.replace("{" + expr + "}", placeholder)
+        found[key] = text
+    found[FLOW_DECISION] = kimi_private.flow_decision_prompt("{label}", "{branch}")
+    found[FLOW_INVALID_CHOICE] = _run_async(kimi_private.flow_invalid_choice_suffix())
+    descriptions = kimi_private.slash_command_descriptions()
+    for name in SLASH_COMMANDS:
+        if name not in descriptions:
+            problems.append(f"kimi_cli.soul.slash has no /{name} command")
+            continue
+        found[f"slash.{name}"] = descriptions[name]
+    if problems:
+        raise kimi_private.KimiCliMismatchError(problems, kimi_private.kimi_cli_version())
+    assert tuple(found) == MESSAGE_KEYS, "MESSAGE_KEYS lists every message"
+    return found
 
 
 def tool_paths() -> list[str]:
@@ -270,6 +384,9 @@ def problem_with(path: Path) -> str | None:
     text = data.get("texts")
     if not isinstance(text, dict) or (missing := [k for k in TEXT_KEYS if k not in text]):
         return f"texts lack {', '.join(missing) if isinstance(text, dict) else 'everything'}"
+    found = data.get("messages")
+    if not isinstance(found, dict) or (missing := [k for k in MESSAGE_KEYS if k not in found]):
+        return f"messages lack {', '.join(missing) if isinstance(found, dict) else 'everything'}"
     words = data.get("plan_slug_words")
     if not isinstance(words, list) or not words:
         return "no plan_slug_words"

@@ -947,6 +947,107 @@ def dmail_injection(message: str) -> str:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class SourceString:
+    """A string literal of kimi-cli's source: its text, with `{expr}` where an f-string puts
+    a value, and those expressions in order."""
+
+    text: str
+    fields: tuple[str, ...]
+
+
+def source_strings(owner: str) -> list[SourceString]:
+    """Every string literal of the function `owner` ("module:Qual.name") of the installed
+    kimi-cli, in source order (an f-string is one literal; implicit concatenation is one)."""
+    import ast
+    import textwrap
+
+    tree = ast.parse(textwrap.dedent(inspect.getsource(_resolve(owner))))
+    inner: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.JoinedStr):
+            inner.update(id(sub) for sub in ast.walk(node) if sub is not node)
+    literals = [
+        node
+        for node in ast.walk(tree)
+        if id(node) not in inner
+        and (
+            isinstance(node, ast.JoinedStr)
+            or (isinstance(node, ast.Constant) and isinstance(node.value, str))
+        )
+    ]
+    literals.sort(key=lambda node: (node.lineno, node.col_offset))
+    found: list[SourceString] = []
+    for node in literals:
+        if isinstance(node, ast.Constant):
+            found.append(SourceString(str(node.value), ()))
+            continue
+        assert isinstance(node, ast.JoinedStr)
+        text, fields = "", []
+        for value in node.values:
+            if isinstance(value, ast.Constant):
+                text += str(value.value)
+            else:
+                assert isinstance(value, ast.FormattedValue)
+                fields.append(ast.unparse(value.value))
+                text += "{" + fields[-1] + "}"
+        found.append(SourceString(text, tuple(fields)))
+    return found
+
+
+def flow_decision_prompt(label: str, branch: str) -> str:
+    """The prompt of a flow's decision node labelled `label` with one branch `branch`, built
+    by kimi-cli's flow runner (FlowRunner._build_flow_prompt)."""
+    from kimi_cli.skill.flow import FlowEdge, FlowNode
+    from kimi_cli.soul.kimisoul import FlowRunner
+
+    node = FlowNode(id="D", label=label, kind="decision")
+    built = FlowRunner._build_flow_prompt(node, [FlowEdge(src="D", dst="E", label=branch)])
+    assert isinstance(built, str)
+    return built
+
+
+async def flow_invalid_choice_suffix() -> str:
+    """What kimi-cli's flow runner appends to a decision's prompt after an answer without a
+    valid choice: FlowRunner._execute_flow_node run with its turns answered here (the first
+    with no choice, the second choosing the branch), the second prompt minus the first."""
+    from kimi_cli.skill.flow import FlowEdge, FlowNode
+    from kimi_cli.soul.kimisoul import FlowRunner, TurnOutcome
+    from kosong.message import Message
+
+    prompts: list[Any] = []
+
+    class Recording(FlowRunner):
+        @staticmethod
+        async def _flow_turn(soul: Any, prompt: Any) -> TurnOutcome:
+            prompts.append(prompt)
+            text = "no choice" if len(prompts) == 1 else "<choice>B</choice>"
+            return TurnOutcome(
+                stop_reason="no_tool_calls",
+                final_message=Message(role="assistant", content=text),
+                step_count=1,
+            )
+
+    node = FlowNode(id="D", label="decide", kind="decision")
+    edges = [FlowEdge(src="D", dst="E", label="B")]
+    runner = Recording(FlowRunner.ralph_loop(Message(role="user", content="x"), 1)._flow)
+    await runner._execute_flow_node(None, node, edges)  # type: ignore[arg-type]
+    first, second = (prompts + [None, None])[:2]
+    if not (isinstance(first, str) and isinstance(second, str) and second.startswith(first)):
+        raise KimiCliMismatchError(
+            ["FlowRunner._execute_flow_node no longer asks again after an invalid choice"],
+            kimi_cli_version(),
+        )
+    return second[len(first) :]
+
+
+def slash_command_descriptions() -> dict[str, str]:
+    """kimi-cli's soul-level slash commands: name -> description (its registry)."""
+    from kimi_cli.soul.slash import registry
+
+    return {command.name: command.description for command in registry.list_commands()}
+
+
 def plan_slug_words() -> list[str]:
     from kimi_cli.tools.plan.heroes import HERO_NAMES
 

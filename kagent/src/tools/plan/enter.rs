@@ -1,8 +1,9 @@
-//! `EnterPlanMode`: the model asks to switch to plan mode (kimi-cli 1.51's tool, same texts).
+//! `EnterPlanMode`: the model asks to switch to plan mode (kimi-cli 1.51's tool; its texts are
+//! the profile's `messages`, `plan.enter.*`).
 
 use serde_json::Value;
 
-use super::{done, option, question, show_opt, unsupported, values, PlanControl};
+use super::{done, msg, option, question, show_opt, unsupported, values, PlanControl};
 use crate::tools::approval::Approval;
 use crate::tools::ask_user::{ask, Unsupported};
 use crate::tools::{args, Tool, ToolContext, ToolReturnValue};
@@ -19,9 +20,6 @@ Worth it when the task adds a feature, touches several files, allows more than o
 In plan mode you read the code (Glob, Grep, ReadFile), decide on an approach, write it into the plan file, and then call ExitPlanMode to show the plan to the user.\n\
 \n\
 Approval: normally the user confirms the switch. In yolo mode the switch is approved automatically (ExitPlanMode still asks the user); in afk mode nobody is present, so both plan tools are approved automatically and AskUserQuestion must not be used.";
-
-/// The steps the model is given once plan mode is on (kimi-cli's wording).
-const WORKFLOW: &str = "Workflow: identify key questions about the codebase → use Agent(subagent_type='explore') to investigate if needed → design approach → modify the plan file with WriteFile or StrReplaceFile (create it with WriteFile first if it does not exist) → call ExitPlanMode.\n";
 
 pub struct EnterPlanMode {
     plan: PlanControl,
@@ -60,8 +58,8 @@ impl Tool for EnterPlanMode {
             }
             if plan.is_on() {
                 return ToolReturnValue::error(
-                    "Already in plan mode. Use ExitPlanMode when your plan is ready.",
-                    "Already in plan mode",
+                    msg("plan.enter.already", &[]),
+                    &msg("plan.enter.already.brief", &[]),
                 );
             }
             // Yolo and afk bypass approvals: entering needs no confirmation then.
@@ -69,7 +67,7 @@ impl Tool for EnterPlanMode {
                 plan.toggle();
                 let path = show_opt(&plan.path());
                 return done(
-                    format!("Plan mode activated (auto-approved).\nPlan file: {path}\n{WORKFLOW}"),
+                    msg("plan.enter.auto_approved", &[("{plan_path}", &path)]),
                     "Plan mode on (auto)",
                 );
             }
@@ -77,8 +75,8 @@ impl Tool for EnterPlanMode {
                 "Enter plan mode?",
                 "Plan Mode",
                 vec![
-                    option("Yes", "Enter plan mode to explore and design an approach"),
-                    option("No", "Skip planning, start implementing now"),
+                    option("Yes", &msg("plan.enter.yes.description", &[])),
+                    option("No", &msg("plan.enter.no.description", &[])),
                 ],
                 "",
                 "",
@@ -88,28 +86,17 @@ impl Tool for EnterPlanMode {
                 Err(Unsupported) => return unsupported(),
             };
             if answers.is_empty() {
-                return done(
-                    "User dismissed without choosing. Proceed with implementation directly.",
-                    "Dismissed",
-                );
+                return done(msg("plan.enter.dismissed", &[]), "Dismissed");
             }
             if values(&answers).contains(&"Yes") {
                 plan.toggle();
                 let path = show_opt(&plan.path());
                 return done(
-                    format!(
-                        "Plan mode activated. You MUST NOT edit code files — only read and plan.\n\
-                         Plan file: {path}\n{WORKFLOW}\
-                         Use AskUserQuestion only to clarify missing requirements or choose between approaches.\n\
-                         Do NOT use AskUserQuestion to ask about plan approval."
-                    ),
+                    msg("plan.enter.activated", &[("{plan_path}", &path)]),
                     "Plan mode on",
                 );
             }
-            done(
-                "User declined to enter plan mode. Please check with user whether to proceed with implementation directly.",
-                "Declined",
-            )
+            done(msg("plan.enter.declined", &[]), "Declined")
         })
     }
 }

@@ -1,10 +1,10 @@
 //! `ExitPlanMode`: the model submits the plan file for the user's approval (kimi-cli 1.51's
-//! tool, same texts). Approve leaves plan mode; "Reject" stays in it and "Reject and Exit"
+//! tool; its texts are the profile's `messages`, `plan.exit.*`). Approve leaves plan mode; "Reject" stays in it and "Reject and Exit"
 //! leaves it, both ending the turn; the free-text "Revise" answer is feedback for the model.
 
 use serde_json::{json, Value};
 
-use super::{done, option, question, show_opt, unsupported, values, PlanControl};
+use super::{done, msg, option, question, show_opt, unsupported, values, PlanControl};
 use crate::tools::approval::Approval;
 use crate::tools::args::{self, Field, Kind};
 use crate::tools::ask_user::{ask, Unsupported};
@@ -34,9 +34,10 @@ fn label_not_reserved(label: &str) -> Result<(), String> {
     }
     // Python's str.title() of the reserved words, sorted.
     let shown = ["'Approve'", "'Reject'", "'Reject And Exit'", "'Revise'"].join(", ");
-    Err(format!(
-        "Option label {} is reserved. Do not use {shown} as option labels.",
-        kagent_base::py::repr::repr_value(&Value::String(label.to_string()))
+    let label = kagent_base::py::repr::repr_value(&Value::String(label.to_string()));
+    Err(msg(
+        "plan.exit.reserved_label",
+        &[("{label}", &label), ("{reserved}", &shown)],
     ))
 }
 
@@ -82,7 +83,7 @@ fn parse(arguments: &Value) -> Result<Option<Vec<PlanOption>>, String> {
             "Params",
             &[args::ErrorItem {
                 loc: "options".into(),
-                msg: "Value error, Option labels must be unique. Found duplicate label(s).".into(),
+                msg: format!("Value error, {}", msg("plan.exit.duplicate_labels", &[])),
                 kind: "value_error",
                 input: arguments["options"].clone(),
             }],
@@ -169,7 +170,7 @@ impl Tool for ExitPlanMode {
             };
             if !plan.is_on() {
                 return ToolReturnValue::error(
-                    "Not in plan mode. ExitPlanMode is only available during plan mode.",
+                    msg("plan.exit.not_in_plan_mode", &[]),
                     "Not in plan mode",
                 );
             }
@@ -180,9 +181,7 @@ impl Tool for ExitPlanMode {
             let shown = show_opt(&path);
             if content.is_empty() {
                 return ToolReturnValue::error(
-                    format!(
-                        "No plan file found. Write your plan to {shown} first, then call ExitPlanMode."
-                    ),
+                    msg("plan.exit.no_plan_file", &[("{plan_path}", &shown)]),
                     "No plan file",
                 );
             }
@@ -190,18 +189,15 @@ impl Tool for ExitPlanMode {
             if approval.is_afk() {
                 plan.toggle();
                 return done(
-                    format!(
-                        "Plan approved (auto-approved). Plan mode deactivated. All tools are now available.\n\
-                         Plan saved to: {shown}\n\n## Approved Plan:\n{content}"
+                    msg(
+                        "plan.exit.auto_approved",
+                        &[("{plan_path}", &shown), ("{plan_content}", &content)],
                     ),
-                    "Plan approved (auto)",
+                    &msg("plan.exit.auto_approved.brief", &[]),
                 );
             }
             let Some(wire) = &ctx.wire else {
-                return ToolReturnValue::error(
-                    "Cannot present plan: Wire is not available.",
-                    "Wire unavailable",
-                );
+                return ToolReturnValue::error(msg("plan.exit.no_wire", &[]), "Wire unavailable");
             };
             let choices = options.as_ref().filter(|o| o.len() >= 2);
             let mut question_options: Vec<Value> = match choices {
@@ -209,10 +205,13 @@ impl Tool for ExitPlanMode {
                     .iter()
                     .map(|o| option(&o.label, &o.description))
                     .collect(),
-                None => vec![option(APPROVE, "Exit plan mode and start execution")],
+                None => vec![option(APPROVE, &msg("plan.exit.approve.description", &[]))],
             };
-            question_options.push(option(REJECT, "Reject and stay in plan mode"));
-            question_options.push(option(REJECT_AND_EXIT, "Reject and exit plan mode"));
+            question_options.push(option(REJECT, &msg("plan.exit.reject.description", &[])));
+            question_options.push(option(
+                REJECT_AND_EXIT,
+                &msg("plan.exit.reject_and_exit.description", &[]),
+            ));
             wire.send(WireMessage::PlanDisplay {
                 content: content.clone(),
                 file_path: shown.clone(),
@@ -222,53 +221,48 @@ impl Tool for ExitPlanMode {
                 "Plan",
                 question_options,
                 "Revise",
-                "Stay in plan mode and provide feedback",
+                &msg("plan.exit.revise.description", &[]),
             );
             let answers = match ask(approval.client(), &ctx, vec![q]).await {
                 Ok(a) => a,
                 Err(Unsupported) => return unsupported(),
             };
             if answers.is_empty() {
-                return done(
-                    "User dismissed without choosing. Plan mode remains active. Continue working on your plan or call ExitPlanMode again when ready.",
-                    "Dismissed",
-                );
+                return done(msg("plan.exit.dismissed", &[]), "Dismissed");
             }
             let chosen = values(&answers);
             if chosen.contains(&REJECT_AND_EXIT) {
                 plan.toggle();
                 return rejected(
-                    "Plan rejected by user. Plan mode deactivated. All tools are now available. Wait for the user's next message.",
-                    "Plan rejected, exited plan mode",
+                    &msg("plan.exit.rejected_and_exited", &[]),
+                    &msg("plan.exit.rejected_and_exited.brief", &[]),
                 );
             }
             if chosen.contains(&REJECT) {
-                return rejected(
-                    "Plan rejected by user. Stay in plan mode. The user will provide feedback via conversation. Wait for the user's next message before revising.",
-                    "Plan rejected",
-                );
+                return rejected(&msg("plan.exit.rejected", &[]), "Plan rejected");
             }
             if let Some(opts) = choices {
                 let picked = chosen.iter().find(|v| opts.iter().any(|o| o.label == **v));
                 if let Some(picked) = picked {
                     plan.toggle();
                     return done(
-                        format!(
-                            "Plan approved by user. Selected approach: \"{picked}\"\n\
-                             Plan mode deactivated. All tools are now available.\n\
-                             Plan saved to: {shown}\n\n\
-                             IMPORTANT: Execute ONLY the selected approach \"{picked}\". Ignore other approaches in the plan.\n\n\
-                             ## Approved Plan:\n{content}"
+                        msg(
+                            "plan.exit.approved_option",
+                            &[
+                                ("{option}", picked),
+                                ("{plan_path}", &shown),
+                                ("{plan_content}", &content),
+                            ],
                         ),
-                        &format!("Plan approved: {picked}"),
+                        &msg("plan.exit.approved_option.brief", &[("{option}", picked)]),
                     );
                 }
             } else if chosen.contains(&APPROVE) {
                 plan.toggle();
                 return done(
-                    format!(
-                        "Plan approved by user. Plan mode deactivated. All tools are now available.\n\
-                         Plan saved to: {shown}\n\n## Approved Plan:\n{content}"
+                    msg(
+                        "plan.exit.approved",
+                        &[("{plan_path}", &shown), ("{plan_content}", &content)],
                     ),
                     "Plan approved",
                 );
@@ -281,13 +275,14 @@ impl Tool for ExitPlanMode {
                 .copied()
                 .unwrap_or_default();
             let output = if feedback.is_empty() {
-                "User wants to revise the plan. Stay in plan mode. Wait for the user's next message with feedback before revising.".to_string()
+                msg("plan.exit.revise", &[])
             } else {
-                format!(
-                    "User wants to revise the plan. Stay in plan mode. Revise based on the feedback below.\n\nUser feedback: {feedback}"
+                msg(
+                    "plan.exit.revise_with_feedback",
+                    &[("{feedback}", feedback)],
                 )
             };
-            done(output, "Plan revision requested")
+            done(output, &msg("plan.exit.revise.brief", &[]))
         })
     }
 }
@@ -311,12 +306,12 @@ mod tests {
         let e = parse(&json!({"options": [{"label": "reject and exit "}, {"label": 5}]}))
             .err()
             .unwrap();
-        assert!(e.starts_with("2 validation errors for Params\noptions.0.label\n  Value error, Option label 'reject and exit ' is reserved. Do not use 'Approve', 'Reject', 'Reject And Exit', 'Revise' as option labels. [type=value_error, input_value='reject and exit ', input_type=str]"), "{e}");
+        assert!(e.starts_with("2 validation errors for Params\noptions.0.label\n  Value error, The option label 'reject and exit ' cannot be used: 'Approve', 'Reject', 'Reject And Exit', 'Revise' are the user's own answers. [type=value_error, input_value='reject and exit ', input_type=str]"), "{e}");
         assert!(e.contains("\noptions.1.label\n  Input should be a valid string [type=string_type"));
         let e = parse(&json!({"options": [{"label": "a"}, {"label": "a"}]}))
             .err()
             .unwrap();
-        assert_eq!(e, "1 validation error for Params\noptions\n  Value error, Option labels must be unique. Found duplicate label(s). [type=value_error, input_value=[{'label': 'a'}, {'label': 'a'}], input_type=list]\n    For further information visit https://errors.pydantic.dev/2.12/v/value_error");
+        assert_eq!(e, "1 validation error for Params\noptions\n  Value error, Each option needs a label of its own; two or more options share one. [type=value_error, input_value=[{'label': 'a'}, {'label': 'a'}], input_type=list]\n    For further information visit https://errors.pydantic.dev/2.12/v/value_error");
         let e = parse(
             &json!({"options": [{"label": "a"}, {"label": "b"}, {"label": "c"}, {"label": "d"}]}),
         )

@@ -71,18 +71,18 @@ impl PlanControl {
         }
         let Some(plan) = self.path() else {
             return Err(Box::new(ToolReturnValue::error(
-                "Plan mode is active, but the current plan file is unavailable.",
-                "Plan file unavailable",
+                msg("plan.edit.unavailable", &[]),
+                &msg("plan.edit.unavailable.brief", &[]),
             )));
         };
         let plan = canonical_in(&plan, Path::new("/"));
         if path != plan {
             return Err(Box::new(ToolReturnValue::error(
-                format!(
-                    "Plan mode is active. You may only edit the current plan file: `{}`.",
-                    plan.display()
+                msg(
+                    "plan.edit.restricted",
+                    &[("{plan_path}", &plan.display().to_string())],
                 ),
-                "Plan mode restriction",
+                &msg("plan.edit.restricted.brief", &[]),
             )));
         }
         Ok(EditTarget::PlanFile)
@@ -108,12 +108,14 @@ fn question(
     })
 }
 
-/// kimi-cli's message when the client cannot answer a plan-mode question.
+/// The message when the client cannot answer a plan-mode question.
 fn unsupported() -> ToolReturnValue {
-    ToolReturnValue::error(
-        "The connected client does not support plan mode. Do NOT call this tool again.",
-        "Client unsupported",
-    )
+    ToolReturnValue::error(msg("plan.unsupported", &[]), "Client unsupported")
+}
+
+/// A fixed text of the profile (`messages`), placeholders filled.
+fn msg(key: &str, values: &[(&str, &str)]) -> String {
+    crate::config::profile::active().message_with(key, values)
 }
 
 /// A successful result with a `brief` display block.
@@ -161,13 +163,15 @@ mod tests {
         assert_eq!(
             e.message,
             format!(
-                "Plan mode is active. You may only edit the current plan file: `{}`.",
+                "Plan mode is on: the plan file `{}` is the only file that may be edited.",
                 plan.display()
             )
         );
         assert_eq!(
             e.display,
-            vec![super::super::DisplayBlock::brief("Plan mode restriction")]
+            vec![super::super::DisplayBlock::brief(
+                "Only the plan file may change"
+            )]
         );
     }
 }
