@@ -23,13 +23,11 @@ import pytest
 from kk_common.sandbox import Sandbox
 
 from . import kernels
-from .compare import describe_failure
 from .mcp_catalogue import SERVER, mcp_args, without_mcp_loading
-from .reference import diff_with_oracle
 from .runner import run_scenario
 from .scenario import Phase, Scenario
+from .scenario_check import check_against_oracle
 from .steps import initialize
-from .test_tools_scenarios import _without_slash_commands
 from .tools_catalogue import DONE, approve, approved_turn, tc
 
 OAUTH_TOKEN = "kk-oauth-token-1"
@@ -166,18 +164,12 @@ def test_remote_mcp_servers(servers: tuple[str, str, str], tmp_path_factory: pyt
             ),
         ),
     )
-    subject = run_scenario(scenario, ("kagent",), tmp_path_factory.mktemp("sub-remote"))
+    subject = check_against_oracle(
+        scenario, ("kagent",), tmp_path_factory, without_mcp_loading, check_panics=False
+    )
     transcript = "\n".join(subject.normalized())
     assert "kk-echo: over http" in transcript and "n is 2" in transcript, transcript
     assert "kk-echo: over sse" in transcript and "n is 5" in transcript, transcript
-    diff = diff_with_oracle(
-        scenario,
-        subject.normalized(),
-        "kagent",
-        tmp_path_factory.mktemp("remote"),
-        view=lambda lines: without_mcp_loading(_without_slash_commands(lines)),
-    )
-    assert not diff, describe_failure(subject, diff)
 
 
 def test_expired_oauth_token_is_refreshed(

@@ -23,13 +23,9 @@ from typing import Any
 
 import pytest
 
-from . import kernels
-from .compare import describe_failure
-from .reference import diff_with_oracle
-from .runner import run_scenario
 from .scenario import Scenario
+from .scenario_check import check_against_oracle
 from .steps import initialize
-from .test_tools_scenarios import _without_slash_commands
 from .tools_catalogue import DONE, quick_turn, tc, tools_scenario
 from .web_server import serving
 
@@ -53,17 +49,7 @@ def fetch(tc_id: str, url: Any) -> str:
 
 
 def run(scenario: Scenario, tmp: pytest.TempPathFactory, view: Any = None) -> str:
-    kernels.oracle()
-    kernels.kagent()
-    subject = run_scenario(scenario, ("kagent",), tmp.mktemp(f"sub-{scenario.name}"))
-    diff = diff_with_oracle(
-        scenario,
-        subject.normalized(),
-        "kagent",
-        tmp.mktemp(scenario.name),
-        view=lambda lines: (view or list)(_without_slash_commands(lines)),
-    )
-    assert not diff, describe_failure(subject, diff)
+    subject = check_against_oracle(scenario, ("kagent",), tmp, view or list, check_panics=False)
     return "\n".join(subject.normalized())
 
 

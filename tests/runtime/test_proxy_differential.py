@@ -14,8 +14,8 @@ from differential.catalogue import SCENARIOS
 from differential.compare import describe_failure
 from differential.reference import diff_with_oracle
 from differential.runner import run_scenario
+from differential.scenario_check import check_against_oracle
 from differential.subagent_catalogue import SUBAGENT_SCENARIOS
-from differential.test_tools_scenarios import _without_slash_commands
 from differential.tools_catalogue import TOOL_SCENARIOS
 
 from runtime._kk import BIN_DIR, kagent_bin, require_installed, write_exe
@@ -78,15 +78,7 @@ def test_tool_scenario_through_the_proxy(
     kimi-cli's approval runtime and Wire server, and must still look like the oracle's."""
     scenario = TOOL_SCENARIOS[name]
     plan = ("proxy",) * len(scenario.phases)
-    subject = run_scenario(scenario, plan, tmp_path_factory.mktemp(f"proxy-{name}"))
-    diff = diff_with_oracle(
-        scenario,
-        subject.normalized(),
-        "+".join(plan),
-        tmp_path_factory.mktemp(name),
-        view=_without_slash_commands,
-    )
-    assert not diff, describe_failure(subject, diff)
+    check_against_oracle(scenario, plan, tmp_path_factory, check_panics=False, prefix="proxy")
 
 
 # The Agent tool through the proxy: the subagent's events, its approval with the run's
@@ -100,12 +92,4 @@ def test_subagent_scenario_through_the_proxy(
 ) -> None:
     scenario = SUBAGENT_SCENARIOS[name]
     plan = ("proxy",) * len(scenario.phases)
-    subject = run_scenario(scenario, plan, tmp_path_factory.mktemp(f"proxy-{name}"))
-    diff = diff_with_oracle(
-        scenario,
-        subject.normalized(),
-        "+".join(plan),
-        tmp_path_factory.mktemp(name),
-        view=_without_slash_commands,
-    )
-    assert not diff, describe_failure(subject, diff)
+    check_against_oracle(scenario, plan, tmp_path_factory, check_panics=False, prefix="proxy")
