@@ -489,78 +489,54 @@ impl<'a> Validator<'a> {
                 }
                 _ => vec![],
             },
-            "maxItems" => match (instance.as_array(), v.as_u64()) {
-                (Some(items), Some(max)) if (items.len() as u64) > max => one(format!(
-                    "{} {}",
-                    repr_value(instance),
-                    if max == 0 {
-                        "is expected to be empty"
-                    } else {
-                        "is too long"
-                    }
-                )),
-                _ => vec![],
-            },
-            "minLength" => match (instance.as_str(), v.as_u64()) {
-                (Some(text), Some(min)) if (text.chars().count() as u64) < min => one(format!(
-                    "{} {}",
-                    repr_value(instance),
-                    if min == 1 {
-                        "should be non-empty"
-                    } else {
-                        "is too short"
-                    }
-                )),
-                _ => vec![],
-            },
-            "maxLength" => match (instance.as_str(), v.as_u64()) {
-                (Some(text), Some(max)) if (text.chars().count() as u64) > max => one(format!(
-                    "{} {}",
-                    repr_value(instance),
-                    if max == 0 {
-                        "is expected to be empty"
-                    } else {
-                        "is too long"
-                    }
-                )),
-                _ => vec![],
-            },
-            "minProperties" => match (instance.as_object(), v.as_u64()) {
-                (Some(o), Some(min)) if (o.len() as u64) < min => one(format!(
-                    "{} {}",
-                    repr_value(instance),
-                    if min == 1 {
-                        "should be non-empty"
-                    } else {
-                        "does not have enough properties"
-                    }
-                )),
-                _ => vec![],
-            },
-            "maxProperties" => match (instance.as_object(), v.as_u64()) {
-                (Some(o), Some(max)) if (o.len() as u64) > max => one(format!(
-                    "{} {}",
-                    repr_value(instance),
-                    if max == 0 {
-                        "is expected to be empty"
-                    } else {
-                        "has too many properties"
-                    }
-                )),
-                _ => vec![],
-            },
-            "minItems" => match (instance.as_array(), v.as_u64()) {
-                (Some(items), Some(min)) if (items.len() as u64) < min => one(format!(
-                    "{} {}",
-                    repr_value(instance),
-                    if min == 1 {
-                        "should be non-empty"
-                    } else {
-                        "is too short"
-                    }
-                )),
-                _ => vec![],
-            },
+            "maxItems" => above_max(
+                instance,
+                instance.as_array().map(|x| x.len()),
+                v.as_u64(),
+                "is too long",
+            )
+            .map(&one)
+            .unwrap_or_default(),
+            "minLength" => below_min(
+                instance,
+                instance.as_str().map(|x| x.chars().count()),
+                v.as_u64(),
+                "is too short",
+            )
+            .map(&one)
+            .unwrap_or_default(),
+            "maxLength" => above_max(
+                instance,
+                instance.as_str().map(|x| x.chars().count()),
+                v.as_u64(),
+                "is too long",
+            )
+            .map(&one)
+            .unwrap_or_default(),
+            "minProperties" => below_min(
+                instance,
+                instance.as_object().map(|x| x.len()),
+                v.as_u64(),
+                "does not have enough properties",
+            )
+            .map(&one)
+            .unwrap_or_default(),
+            "maxProperties" => above_max(
+                instance,
+                instance.as_object().map(|x| x.len()),
+                v.as_u64(),
+                "has too many properties",
+            )
+            .map(&one)
+            .unwrap_or_default(),
+            "minItems" => below_min(
+                instance,
+                instance.as_array().map(|x| x.len()),
+                v.as_u64(),
+                "is too short",
+            )
+            .map(&one)
+            .unwrap_or_default(),
             "uniqueItems" => match instance.as_array() {
                 Some(items) if v.as_bool() == Some(true) => {
                     let dup = items
@@ -835,6 +811,43 @@ fn format_str(s: &str, out: &mut String, mut indent: usize, mut allowance: usize
     if level == 1 {
         out.push(')');
     }
+}
+
+/// jsonschema's message for a `min*` keyword the instance's `size` falls short of (`None`:
+/// the keyword does not apply to this instance); a minimum of 1 reads "should be non-empty".
+fn below_min(
+    instance: &Value,
+    size: Option<usize>,
+    min: Option<u64>,
+    what: &str,
+) -> Option<String> {
+    let (size, min) = (size?, min?);
+    ((size as u64) < min).then(|| {
+        let what = if min == 1 {
+            "should be non-empty"
+        } else {
+            what
+        };
+        format!("{} {what}", repr_value(instance))
+    })
+}
+
+/// As [`below_min`] for a `max*` keyword; a maximum of 0 reads "is expected to be empty".
+fn above_max(
+    instance: &Value,
+    size: Option<usize>,
+    max: Option<u64>,
+    what: &str,
+) -> Option<String> {
+    let (size, max) = (size?, max?);
+    ((size as u64) > max).then(|| {
+        let what = if max == 0 {
+            "is expected to be empty"
+        } else {
+            what
+        };
+        format!("{} {what}", repr_value(instance))
+    })
 }
 
 #[cfg(test)]

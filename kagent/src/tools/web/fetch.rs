@@ -146,12 +146,7 @@ pub async fn http_get(url: &str, timeouts: Timeouts) -> ToolReturnValue {
             &format!("HTTP {status} error"),
         );
     }
-    let content_type = response
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_lowercase();
+    let content_type = super::content_type(&response);
     let body = match response.bytes().await {
         Ok(b) => b,
         Err(e) => return request_failed(&e, &parsed),
@@ -321,12 +316,7 @@ async fn with_service(
             "Failed to fetch URL via fetch service",
         );
     }
-    let content_type = response
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_lowercase();
+    let content_type = super::content_type(&response);
     let body = match response.bytes().await {
         Ok(b) => b,
         Err(e) => return failed(&e),

@@ -120,6 +120,16 @@ pub fn failure(e: &reqwest::Error, url: &reqwest::Url) -> Failure {
     )
 }
 
+/// A response's `Content-Type`, lower-cased (empty when there is none or it is not text).
+pub fn content_type(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_lowercase()
+}
+
 /// A URL as aiohttp's `str()` of an invalid or non-HTTP URL shows it (yarl quotes spaces).
 pub fn shown_url(url: &str) -> String {
     url.replace(' ', "%20")

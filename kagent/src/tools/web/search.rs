@@ -186,12 +186,7 @@ async fn search(
             "Failed to search",
         );
     }
-    let content_type = response
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_lowercase();
+    let content_type = super::content_type(&response);
     let bytes = match response.bytes().await {
         Ok(b) => b,
         Err(e) => return failed(&e),
