@@ -607,6 +607,34 @@ mod tests {
     }
 
     #[test]
+    fn services_config() {
+        let cfg = load_config_text(
+            "[services.moonshot_search]\nbase_url = \"http://127.0.0.1:1/search\"\napi_key = \"k\"\n",
+        )
+        .unwrap();
+        let search = cfg.services.moonshot_search.expect("a search service");
+        assert_eq!(search.base_url, "http://127.0.0.1:1/search");
+        assert!(cfg.services.moonshot_fetch.is_none());
+        for (text, expected) in [
+            (
+                "[services]\nmoonshot_fetch = 3\n",
+                "services.moonshot_fetch: Input should be a valid dictionary, got 3",
+            ),
+            (
+                "[services.moonshot_search]\napi_key = \"k\"\n",
+                "services.moonshot_search.base_url: Field required",
+            ),
+            (
+                "[services.moonshot_fetch]\nbase_url = \"u\"\napi_key = \"k\"\noauth = {}\n",
+                "services.moonshot_fetch.oauth.key: Field required",
+            ),
+        ] {
+            let e = load_config_text(text).unwrap_err().to_string();
+            assert!(e.contains(expected), "{text}: {e}");
+        }
+    }
+
+    #[test]
     fn unknown_provider_type_is_a_config_error() {
         let e = load_config_text("[providers.s]\ntype = \"bogus\"\n").unwrap_err();
         let text = e.to_string();
