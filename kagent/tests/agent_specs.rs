@@ -553,3 +553,30 @@ fn send_dmail_reverts_the_context_to_a_checkpoint() {
     let old = read_lines(&dir.join("context_1.jsonl"));
     assert!(old.iter().any(|r| r["content"] == "go"));
 }
+
+#[test]
+fn a_profile_without_the_agent_tool_texts_is_refused_for_an_agent_with_agent() {
+    let env = Env::new(&[]);
+    let profile = write_profile(&env.root);
+    let profile_arg = profile.display().to_string();
+    let mut data: Value =
+        serde_json::from_str(&std::fs::read_to_string(&profile).unwrap()).unwrap();
+    data["texts"]
+        .as_object_mut()
+        .unwrap()
+        .remove("agent.type_line");
+    std::fs::write(&profile, data.to_string()).unwrap();
+    let before = std::fs::read_to_string(&profile).unwrap();
+    // the default agent lists kimi_cli.tools.agent:Agent
+    let (status, stderr) = env.spawn(&["--profile", &profile_arg]).close();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "kimi-cli profile {profile_arg}: missing key \"texts\".\"agent.type_line\" (the agent uses Agent); \
+             rewrite it with `kimi-kernel profile --refresh`\n"
+        )),
+        "{stderr}"
+    );
+    // nothing was lost: the profile is as it was
+    assert_eq!(std::fs::read_to_string(&profile).unwrap(), before);
+}

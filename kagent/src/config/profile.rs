@@ -247,6 +247,18 @@ impl Profile {
         fill(&text, &[("{custom}", custom)])
     }
 
+    /// The start-up error for a `problem` of this profile, naming its file.
+    pub fn error(&self, problem: String) -> String {
+        ProfileError {
+            path: match &self.origin {
+                Origin::File(f) => f.display().to_string(),
+                Origin::Builtin => String::new(),
+            },
+            problem,
+        }
+        .to_string()
+    }
+
     /// A text of the `Agent` tool ([`AGENT_TEXT_KEYS`], or [`AGENT_DESCRIPTION_KEY`] for
     /// the built-in profile).
     pub fn agent_text(&self, key: &str) -> Option<&str> {

@@ -313,43 +313,24 @@ pub fn check_tool_paths(
         if paths.iter().any(|p| implemented(p) == Some(dmail::NAME))
             && profile.dmail_injection.is_none()
         {
-            return Err(crate::config::profile::ProfileError {
-                path: match &profile.origin {
-                    crate::config::profile::Origin::File(f) => f.display().to_string(),
-                    crate::config::profile::Origin::Builtin => String::new(),
-                },
-                problem: format!(
-                    "missing key \"texts\".\"{}\" (the agent uses SendDMail)",
-                    crate::config::profile::DMAIL_INJECTION_KEY
-                ),
-            }
-            .to_string());
+            return Err(profile.error(format!(
+                "missing key \"texts\".\"{}\" (the agent uses SendDMail)",
+                crate::config::profile::DMAIL_INJECTION_KEY
+            )));
         }
         let agent_missing = crate::config::profile::AGENT_TEXT_KEYS
             .iter()
             .find(|k| profile.agent_text(k).is_none());
         if let (true, Some(key)) = (paths.iter().any(|p| p == AGENT_PATH), agent_missing) {
-            return Err(crate::config::profile::ProfileError {
-                path: match &profile.origin {
-                    crate::config::profile::Origin::File(f) => f.display().to_string(),
-                    crate::config::profile::Origin::Builtin => String::new(),
-                },
-                problem: format!("missing key \"texts\".\"{key}\" (the agent uses Agent)"),
-            }
-            .to_string());
+            return Err(profile.error(format!(
+                "missing key \"texts\".\"{key}\" (the agent uses Agent)"
+            )));
         }
         if let Some(p) = paths
             .iter()
             .find(|p| implemented(p).is_some() && profile.tool(p).is_none())
         {
-            return Err(crate::config::profile::ProfileError {
-                path: match &profile.origin {
-                    crate::config::profile::Origin::File(f) => f.display().to_string(),
-                    crate::config::profile::Origin::Builtin => String::new(),
-                },
-                problem: format!("missing key \"tools\".\"{p}\" (the agent uses it)"),
-            }
-            .to_string());
+            return Err(profile.error(format!("missing key \"tools\".\"{p}\" (the agent uses it)")));
         }
     }
     Ok(())
