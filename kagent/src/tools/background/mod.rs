@@ -589,6 +589,13 @@ pub fn format_task(view: &TaskView, include_command: bool) -> String {
             lines.push(format!("command: {c}"));
         }
     }
+    end_lines(view, &mut lines);
+    lines.join("\n")
+}
+
+/// The agent id and type lines of an agent task.
+/// A task's `exit_code` and `reason` lines, where it has them (kimi-cli's task views end so).
+pub fn end_lines(view: &TaskView, lines: &mut Vec<String>) {
     if let Some(c) = view.runtime.exit_code {
         lines.push(format!("exit_code: {c}"));
     }
@@ -600,10 +607,8 @@ pub fn format_task(view: &TaskView, include_command: bool) -> String {
     {
         lines.push(format!("reason: {r}"));
     }
-    lines.join("\n")
 }
 
-/// The agent id and type lines of an agent task.
 pub fn agent_lines(view: &TaskView, lines: &mut Vec<String>) {
     if view.spec.kind != "agent" {
         return;

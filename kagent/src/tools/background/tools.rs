@@ -175,17 +175,7 @@ fn format_output(view: &TaskView, retrieval: &str, path: &std::path::Path) -> (S
     lines.push(format!("interrupted: {}", view.runtime.interrupted));
     lines.push(format!("timed_out: {}", view.runtime.timed_out));
     lines.push(format!("terminal_reason: {}", view.terminal_reason()));
-    if let Some(c) = view.runtime.exit_code {
-        lines.push(format!("exit_code: {c}"));
-    }
-    if let Some(r) = view
-        .runtime
-        .failure_reason
-        .as_deref()
-        .filter(|r| !r.is_empty())
-    {
-        lines.push(format!("reason: {r}"));
-    }
+    super::end_lines(view, &mut lines);
     let available = size > 0;
     let hint = if available {
         profile::active()
