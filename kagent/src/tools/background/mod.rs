@@ -805,7 +805,7 @@ mod tests {
         let (tasks, dir) = manager();
         let v = tasks
             .start(
-                shell("trap '' TERM; sleep 30", 60, &dir),
+                shell("trap '' TERM; echo trapped; sleep 30", 60, &dir),
                 "stubborn",
                 "c1",
                 Some(60),
@@ -816,6 +816,15 @@ mod tests {
             .runtime
             .child_pgid
             .unwrap();
+        // "running" comes with the pid, before the shell has set its trap: wait for the trap
+        let store = tasks.store().unwrap();
+        for _ in 0..500 {
+            if store.tail(&v.spec.id, 3000, 20) == "trapped" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(store.tail(&v.spec.id, 3000, 20), "trapped");
         tasks.shutdown().await;
         let end = tasks.view(&v.spec.id).unwrap();
         assert_eq!(end.runtime.status, "killed");
