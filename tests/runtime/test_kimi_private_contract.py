@@ -14,6 +14,8 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+import pytest
+
 from runtime._kk import make_sandbox, require_installed, run_kk
 
 require_installed()
@@ -140,3 +142,25 @@ def test_auto_runs_the_python_kernel_on_a_kimi_cli_that_does_not_fit(tmp_path: P
     assert notices[0].endswith("; using the Python kernel."), notices
     assert "the python kernel answered" in proc.stdout, proc.stdout
     assert sb.kagent_pids() == []
+
+
+def test_a_clean_verify_is_remembered_until_kimi_cli_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    assert kimi_private.verify_once(cache) == []
+    assert len(list((cache / "verified").iterdir())) == 1
+    # remembered: the check is not run again for the same installation
+    monkeypatch.setattr(kimi_private, "verify", lambda: ["X is missing"])
+    assert kimi_private.verify_once(cache) == []
+    # a changed kimi-cli (another key) is checked again, and problems are never remembered
+    monkeypatch.setattr(kimi_private, "verify_key", lambda: "changed")
+    assert kimi_private.verify_once(cache) == ["X is missing"]
+    assert kimi_private.verify_once(cache) == ["X is missing"]
+    assert len(list((cache / "verified").iterdir())) == 1
+    # a cache that cannot be written (a file where its folder goes) costs only the check
+    blocked = tmp_path / "blocked"
+    blocked.write_text("not a folder", encoding="utf-8")
+    monkeypatch.setattr(kimi_private, "verify", lambda: [])
+    assert kimi_private.verify_once(blocked) == []
+    assert blocked.read_text(encoding="utf-8") == "not a folder"
