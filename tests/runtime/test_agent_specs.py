@@ -9,6 +9,7 @@ import json
 import re
 from pathlib import Path
 
+from kimi_kernel.core._cachedir import cache_dir
 from kk_common.wire_client import is_response_to
 
 from runtime._kk import Sandbox, kk_wire, make_sandbox, require_installed, run_kk, tool_call
@@ -38,7 +39,8 @@ def assert_on_kagent_with(sb: Sandbox, *flags: str) -> None:
     assert len(argv) == 1, sb.log()[-3000:]
     assert " --profile " in argv[0], argv
     profile = argv[0].split(" --profile ", 1)[1].split(" ", 1)[0]
-    assert Path(profile).is_file() and profile.startswith(str(sb.share)), profile
+    # the profile is cached per user, not per share dir (host._profile)
+    assert Path(profile).is_file() and Path(profile).parent == cache_dir() / "profiles", profile
     for flag in flags:
         assert flag in argv[0], (flag, argv)
 
