@@ -51,6 +51,7 @@ def test_the_oracles_error_for_an_invalid_spec(tmp_path: Path, case: str) -> Non
     if prompt is not None:
         (spec_dir / "p.md").write_text(prompt, encoding="utf-8")
     results = {}
+    raw: dict[str, str] = {}
     for kernel, argv in (
         ("oracle", [str(kimi_exe())]),
         ("rust", [str(BIN_DIR / "kimi-kernel"), "--kernel", "rust"]),
@@ -71,10 +72,16 @@ def test_the_oracles_error_for_an_invalid_spec(tmp_path: Path, case: str) -> Non
         if kernel == "rust":
             assert not sb.kagent_pids(), "kagent was started for an invalid spec"
         stderr = proc.stderr.replace(str(tmp_path / kernel), "<SANDBOX>")
-        # click's usage lines name the command run: the one difference allowed
-        stderr = stderr.replace("Usage: kimi-kernel ", "Usage: kimi ").replace(
-            "Try 'kimi-kernel -h'", "Try 'kimi -h'"
+        raw[kernel] = stderr
+        # the one difference allowed: the lines that name the command run (click's usage
+        # lines, the hint to export diagnostics) name kimi-kernel
+        stderr = (
+            stderr.replace("Usage: kimi-kernel ", "Usage: kimi ")
+            .replace("Try 'kimi-kernel -h'", "Try 'kimi -h'")
+            .replace("run kimi-kernel export", "run kimi export")
         )
         results[kernel] = (proc.returncode, proc.stdout, stderr)
     assert results["oracle"][0] != 0, results["oracle"]
+    if "run kimi export" in raw["oracle"]:
+        assert "run kimi-kernel export" in raw["rust"], raw["rust"]
     assert results["rust"] == results["oracle"], "\n".join(repr(r[2]) for r in results.values())
