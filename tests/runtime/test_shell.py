@@ -81,8 +81,20 @@ class Pty:
                     time.sleep(0.2)
         return self.proc.poll()
 
-    def type(self, text: str) -> None:
-        os.write(self.master, text.encode())
+    def type(self, text: str, attempts: int = 3) -> None:
+        """Type `text`, wait until the input box shows it, then press Enter.
+
+        Keys typed while kimi-cli's shell is between two prompts (right after a slash
+        command's output) are dropped by it: what never shows up is typed again."""
+        for attempt in range(attempts):
+            since = len(self.screen())
+            os.write(self.master, text.encode())
+            try:
+                self.expect(re.escape(text), timeout=20, since=since)
+                break
+            except AssertionError:
+                if attempt == attempts - 1:
+                    raise
         time.sleep(0.3)
         os.write(self.master, b"\r")
 
