@@ -2,7 +2,9 @@
 
 Set KDIFF_REFERENCE_CACHE=<dir> to reuse oracle transcripts while iterating on kagent;
 the cache key covers the harness sources, the scenario and the oracle binary, so any
-change to a scenario or to the harness re-runs the oracle.  CI leaves it unset.
+change to a scenario or to the harness re-runs the oracle.  `nox -s tests` points it at a dir
+it empties before each run, so that its pytest-xdist workers share one oracle run per scenario
+and nothing is carried over from an earlier run.
 """
 
 from __future__ import annotations
@@ -77,8 +79,11 @@ def reference_lines(scenario: Scenario, tmp_root: Path) -> list[str]:
     else:
         lines = fresh_reference_lines(scenario, tmp_root)
         if cache_file is not None:
+            # written whole, then renamed: pytest-xdist workers read this dir concurrently
             cache_file.parent.mkdir(parents=True, exist_ok=True)
-            cache_file.write_text(json.dumps(lines), encoding="utf-8")
+            partial = cache_file.with_name(f"{cache_file.name}.{os.getpid()}.partial")
+            partial.write_text(json.dumps(lines), encoding="utf-8")
+            os.replace(partial, cache_file)
     _MEMO[scenario.name] = lines
     return lines
 
