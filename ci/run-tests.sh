@@ -7,11 +7,12 @@
 #                    Here without its last step (KK_SKIP_REPRODUCIBLE=1): that is 1c.
 #   1b. meanwhile, in the background: nox -s wheels -- --all-but-host, every other
 #                    platform-matrix.toml target's wheel (and the sdist) into dist/, in its own
-#                    cargo target dir (cargo locks a target dir per build). Their single-threaded
-#                    phases (LTO, the final link) and pytest's waits overlap on 2 cores. As root on
+#                    cargo target dir (cargo locks a target dir per build), at nice 10: the
+#                    foreground (cargo checks, host wheel, pytest's workers) goes first and these
+#                    builds take the CPU it leaves (pytest's timers must not starve). As root on
 #                    Debian it apt-installs rustc-web cargo-web rust-web-src when rustup has no
 #                    std for a target.
-#   1c. after 1b, in the background too: nox -s reproducible -- --against-dist, a second host
+#   1c. beside 1b, in the background too: nox -s reproducible -- --against-dist, a second host
 #                    build from a copy of the checkout at another path, fresh target dir, must be
 #                    byte-identical to the host wheel step 1 put in dist/ (it overlaps pytest
 #                    instead of following it).
@@ -48,16 +49,15 @@ repro_log=build/logs/ci-reproducible.log
 host_ready=build/logs/ci-host-wheel-ready
 rm -f "$host_ready"
 cross_t0=$(date +%s)
-python3 -m nox -s wheels -- --all-but-host --target-dir build/target-cross \
+nice -n 10 python3 -m nox -s wheels -- --all-but-host --target-dir build/target-cross \
     > "$cross_log" 2>&1 < /dev/null &
 cross_pid=$!
 echo "ci: nox -s wheels -- --all-but-host started in the background (pid ${cross_pid}, log ${cross_log})"
-# 1c. then, still in the background, the host wheel's reproducibility (one more build from a copy
-#     of the checkout, compared with dist/'s): it waits for the cross builds (cargo would share the
-#     2 cores three ways) and for `nox -s tests` to have built and verified the host wheel, then
-#     overlaps the rest of pytest instead of running after it.
+# 1c. then, still in the background and at nice 10, the host wheel's reproducibility (one more
+#     build from a copy of the checkout, compared with dist/'s): it waits for `nox -s tests` to
+#     have built and verified the host wheel, then shares what CPU the foreground leaves with the
+#     cross builds (their single-threaded LTO and link phases leave a core to each other).
 (
-    while kill -0 "$cross_pid" 2>/dev/null; do sleep 5; done
     while [ ! -e "$host_ready" ]; do
         kill -0 "$$" 2>/dev/null || exit 1
         sleep 5
@@ -66,7 +66,7 @@ echo "ci: nox -s wheels -- --all-but-host started in the background (pid ${cross
         echo "ci: no verified host wheel from nox -s tests; reproducibility not checked"
         exit 1
     fi
-    exec python3 -m nox -s reproducible -- --against-dist
+    exec nice -n 10 python3 -m nox -s reproducible -- --against-dist
 ) > "$repro_log" 2>&1 < /dev/null &
 repro_pid=$!
 
