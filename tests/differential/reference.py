@@ -24,27 +24,22 @@ from .scenario import Scenario
 CACHE_ENV = "KDIFF_REFERENCE_CACHE"
 ORACLE_VERSION = "1.51.0"
 _HERE = Path(__file__).resolve().parent
-_SOURCES = (
-    "catalogue.py",
-    "slash_catalogue.py",
-    "normalize.py",
-    "runner.py",
-    "sandbox.py",
-    "scenario.py",
-    "steps.py",
-    "reference.py",
-)
+_KK_COMMON = _HERE.parents[1] / "scripts" / "kk_common"
 _MEMO: dict[str, list[str]] = {}
+
+
+def _harness_sources() -> list[Path]:
+    """Every harness and catalogue module (not the tests) and the shared sandbox and Wire client:
+    a change to any of them re-runs the oracle."""
+    own = sorted(p for p in _HERE.glob("*.py") if not p.name.startswith("test_"))
+    return own + [_KK_COMMON / "sandbox.py", _KK_COMMON / "wire_client.py"]
 
 
 def _key(scenario: Scenario) -> str:
     h = hashlib.sha256()
-    for name in _SOURCES:
-        h.update((_HERE / name).read_bytes())
-    from .tools_catalogue import TOOLS_SCENARIOS
-
-    if any(s.name == scenario.name for s in TOOLS_SCENARIOS):
-        h.update((_HERE / "tools_catalogue.py").read_bytes())
+    for path in _harness_sources():
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
     h.update(scenario.name.encode())
     h.update(kernels.oracle().binary.encode())
     return h.hexdigest()[:24]
