@@ -217,9 +217,15 @@ class WireClient:
         try:
             self.send(message)
         except OSError as exc:
+            # worded as a closed stdout is: the same death, seen at the write first when it
+            # came before the request was sent
+            try:
+                code: int | None = self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                code = None
+            state = f"exit code {code}" if code is not None else f"still running: {exc}"
             raise WireError(
-                f"cannot write to {self.argv[0]}: it has exited ({self.proc.poll()}); "
-                f"{self.stderr_tail()}"
+                f"cannot write to {self.describe()} ({state}); {self.stderr_tail()}"
             ) from exc
 
     def exchange(
@@ -299,6 +305,9 @@ class WireClient:
         if self.proc.stdin is not None and not self.proc.stdin.closed:
             with contextlib.suppress(BrokenPipeError):
                 self.proc.stdin.close()
+            if not self.proc.stdin.closed:  # its flush failed: the buffer is dropped
+                with contextlib.suppress(OSError, ValueError):
+                    os.close(self.proc.stdin.fileno())
 
     def signal(self, sig: signal.Signals) -> None:
         if self.proc.poll() is None:
@@ -333,6 +342,9 @@ class WireClient:
             self._close_files()
 
     def _close_files(self) -> None:
+        # a write that failed left bytes buffered: closing must not raise (nor leave it to
+        # the garbage collector to complain)
+        self.close_stdin()
         if self.proc.stdout is not None:
             self._reader.join(timeout=5)
         if self._stderr_file is not None and not self._stderr_file.closed:

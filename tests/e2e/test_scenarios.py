@@ -6,7 +6,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
 from differential.kernels import oracle
+from kk_common.wire_client import WireClient, WireError
 from kk_e2e.scenarios import SCENARIOS, Launcher, run_wire_scenarios
 
 FAKE = Path(__file__).resolve().parent / "fake_wire_server.py"
@@ -53,6 +55,20 @@ def test_a_kernel_that_exits_is_reported_with_its_stderr(tmp_path: Path) -> None
     assert all(not c.ok for c in checks)
     assert "exit code 3" in checks[0].detail
     assert "boom at startup" in checks[0].detail
+
+
+def test_a_kernel_dead_before_the_first_write_is_reported_as_one_that_closed_stdout(
+    tmp_path: Path,
+) -> None:
+    """The same words whichever the client sees first: the failed write or the closed stdout."""
+    code = "import sys; sys.stderr.write('kagent: boom at startup\\n'); sys.exit(3)"
+    with WireClient([sys.executable, "-c", code], stderr_path=tmp_path / "stderr.txt") as client:
+        client.proc.wait(timeout=30)
+        with pytest.raises(WireError) as raised:
+            client.exchange("initialize", {"protocol_version": "1.10"}, timeout=30)
+    assert str(raised.value).startswith("cannot write to"), raised.value  # the write saw it
+    assert "exit code 3" in str(raised.value), raised.value
+    assert "boom at startup" in str(raised.value), raised.value
 
 
 def test_wine_launcher_translates_paths() -> None:
