@@ -473,9 +473,44 @@ fn initialize_adds_kagents_identity_only_when_asked() {
             "report_hooks",
             "silent_set_plan_mode",
             "provider_error_data",
-            "kernel_info"
+            "kernel_info",
+            "mcp_status"
         ])
     );
     let keys: Vec<&String> = res.as_object().unwrap().keys().collect();
     assert_eq!(keys.last().map(|k| k.as_str()), Some("kernel"));
+}
+
+#[test]
+fn mcp_status_request_reports_the_start_up_and_waits_for_it() {
+    let env = Env::new(&[]);
+    // no server configured: null
+    let mut k = env.spawn(&[]);
+    k.request("s0", "mcp_status", json!({}));
+    let (_, resp) = k.response("s0");
+    assert_eq!(resp["result"], json!({"mcp_status": null}), "{resp}");
+    k.close();
+
+    // a "server" that exits after a second without speaking MCP: connecting, then failed
+    let conf = json!({"mcpServers": {"slow": {"command": "sh", "args": ["-c", "sleep 1"]}}});
+    let mut k = env.spawn(&["--mcp-config", &conf.to_string()]);
+    k.request("s1", "mcp_status", json!({"wait": false}));
+    let now = k.response("s1").1["result"]["mcp_status"].clone();
+    assert_eq!(now["loading"], json!(true), "{now}");
+    assert_eq!(now["total"], json!(1));
+    assert!(
+        ["pending", "connecting"].contains(&now["servers"][0]["status"].as_str().unwrap()),
+        "{now}"
+    );
+    k.request("s2", "mcp_status", json!({"wait": true}));
+    let done = k.response("s2").1["result"]["mcp_status"].clone();
+    assert_eq!(
+        done,
+        json!({"loading": false, "connected": 0, "total": 1, "tools": 0,
+               "servers": [{"name": "slow", "status": "failed", "tools": []}]})
+    );
+    k.request("s3", "mcp_status", json!({"wait": "maybe"}));
+    assert_eq!(k.response("s3").1["error"]["code"], json!(-32602));
+    let (status, _) = k.close();
+    assert!(status.success());
 }

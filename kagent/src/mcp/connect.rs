@@ -43,10 +43,51 @@ pub struct LiveServer {
 /// The configured servers: their status and, after start-up, their connections.
 pub struct McpServers {
     status: Arc<Mutex<Vec<ServerStatus>>>,
+    /// `true` once every start-up attempt ended (what [`McpStatusView`] waits for).
+    started: tokio::sync::watch::Receiver<bool>,
     task: Option<tokio::task::JoinHandle<Vec<LiveServer>>>,
     live: Vec<LiveServer>,
     /// The failures not yet reported to a turn.
     unreported_failures: bool,
+}
+
+/// The servers' start-up status, readable while a turn waits for the start-up (kimi-kernel's
+/// shell asks for it to show `/mcp` and the prompt's MCP line; kagent/README.md, "mcp_status").
+#[derive(Clone)]
+pub struct McpStatusView {
+    status: Arc<Mutex<Vec<ServerStatus>>>,
+    started: tokio::sync::watch::Receiver<bool>,
+}
+
+impl McpStatusView {
+    /// Whether the start-up is still running.
+    pub fn is_loading(&self) -> bool {
+        // a closed channel: the start-up task is gone (stopped at shutdown), so it ended
+        !*self.started.borrow() && self.started.has_changed().is_ok()
+    }
+
+    /// Wait until the start-up ended.
+    pub async fn wait_started(&self) {
+        let mut started = self.started.clone();
+        // an error means the start-up task is gone, so it ended too
+        let _ = started.wait_for(|done| *done).await;
+    }
+
+    /// kimi-cli's `MCPStatusSnapshot`.
+    pub fn snapshot(&self) -> Value {
+        let st = lock(&self.status);
+        let servers: Vec<Value> = st
+            .iter()
+            .map(|s| json!({"name": s.name, "status": s.status, "tools": s.tools}))
+            .collect();
+        json!({
+            "loading": self.is_loading(),
+            "connected": st.iter().filter(|s| s.status == "connected").count(),
+            "total": st.len(),
+            "tools": st.iter().map(|s| s.tools.len()).sum::<usize>(),
+            "servers": servers,
+        })
+    }
 }
 
 /// The servers shared by the soul (which waits for them) and the server (which stops them).
@@ -75,6 +116,7 @@ impl McpServers {
             .collect();
         let status = Arc::new(Mutex::new(status));
         let shared = status.clone();
+        let (started_tx, started) = tokio::sync::watch::channel(false);
         let task = tokio::spawn(async move {
             let mut starts = vec![];
             for (i, (name, cfg)) in servers.into_iter().enumerate() {
@@ -109,14 +151,17 @@ impl McpServers {
                     }
                 });
             }
-            futures::future::join_all(starts)
+            let live = futures::future::join_all(starts)
                 .await
                 .into_iter()
                 .flatten()
-                .collect()
+                .collect();
+            let _ = started_tx.send(true);
+            live
         });
         McpServers {
             status,
+            started,
             task: Some(task),
             live: vec![],
             unreported_failures: true,
@@ -130,18 +175,16 @@ impl McpServers {
 
     /// kimi-cli's `MCPStatusSnapshot` (the `mcp_status` of a `StatusUpdate`).
     pub fn snapshot(&self) -> Value {
-        let st = lock(&self.status);
-        let servers: Vec<Value> = st
-            .iter()
-            .map(|s| json!({"name": s.name, "status": s.status, "tools": s.tools}))
-            .collect();
-        json!({
-            "loading": self.is_loading(),
-            "connected": st.iter().filter(|s| s.status == "connected").count(),
-            "total": st.len(),
-            "tools": st.iter().map(|s| s.tools.len()).sum::<usize>(),
-            "servers": servers,
-        })
+        self.view().snapshot()
+    }
+
+    /// A handle on the status that needs no lock on the servers (a turn holds that lock
+    /// while it waits for the start-up).
+    pub fn view(&self) -> McpStatusView {
+        McpStatusView {
+            status: self.status.clone(),
+            started: self.started.clone(),
+        }
     }
 
     /// The servers' statuses.

@@ -17,7 +17,7 @@ pub mod sse;
 pub mod tool;
 
 pub use config::{load_configs, McpConfigError, ServerConfig};
-pub use connect::{McpLoading, McpServers};
+pub use connect::{McpLoading, McpServers, McpStatusView};
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -32,6 +32,8 @@ use crate::wire::Wire;
 #[derive(Clone)]
 pub struct McpSession {
     pub servers: McpLoading,
+    /// Their status, readable without the lock a turn holds while it waits.
+    pub status: McpStatusView,
     /// The session's approval policy, set once the server installed the built-in tools.
     approval: Arc<Mutex<Option<Approval>>>,
     /// `mcp.client.tool_call_timeout_ms`.
@@ -46,8 +48,10 @@ impl McpSession {
         share: std::path::PathBuf,
         call_timeout: Duration,
     ) -> McpSession {
+        let servers = McpServers::start(servers, share);
         McpSession {
-            servers: Arc::new(tokio::sync::Mutex::new(McpServers::start(servers, share))),
+            status: servers.view(),
+            servers: Arc::new(tokio::sync::Mutex::new(servers)),
             approval: Arc::new(Mutex::new(None)),
             call_timeout,
             registered: Arc::new(AtomicBool::new(false)),

@@ -31,6 +31,7 @@ pub const KERNEL_CAPABILITIES: &[&str] = &[
     "silent_set_plan_mode",
     "provider_error_data",
     "kernel_info",
+    "mcp_status",
 ];
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -65,6 +66,8 @@ pub struct Server {
     /// provider error carries the error's class and status in `data`, so kimi-kernel's print
     /// mode exits as kimi-cli's does (75 for a retryable failure).
     provider_error_data: bool,
+    /// The MCP servers' start-up status, for kimi-kernel's `mcp_status` request.
+    mcp_status: Option<crate::mcp::McpStatusView>,
 }
 
 fn invalid_params(id: &str, method: &str) -> Value {
@@ -238,7 +241,9 @@ impl Server {
         if let Some(mcp) = &soul.mcp {
             mcp.set_approval(approval.clone());
         }
+        let mcp_status = soul.mcp.as_ref().map(|m| m.status.clone());
         Server {
+            mcp_status,
             approval,
             outbox,
             soul: Arc::new(tokio::sync::Mutex::new(soul)),
@@ -447,12 +452,45 @@ impl Server {
                 }
             }
             "replay" => self.start_replay(id),
+            // kimi-kernel's extension: the shell's `/mcp` and MCP prompt line
+            "mcp_status" => self.answer_mcp_status(id, &params),
             _ => self.send(jsonrpc::error(
                 Some(&id),
                 codes::METHOD_NOT_FOUND,
                 &format!("Unexpected method received: {method}"),
             )),
         }
+    }
+
+    /// `mcp_status {wait?: bool}` → `{"mcp_status": MCPStatusSnapshot | null}` (null: no
+    /// server configured). With `wait`, the answer comes once the start-up ended. Answered
+    /// during a turn too: it touches neither the soul nor the servers' connections.
+    fn answer_mcp_status(&self, id: String, params: &Value) {
+        let wait = match params.get("wait") {
+            None | Some(Value::Null) => false,
+            Some(v) => match lax_bool(v) {
+                Some(b) => b,
+                None => return self.send(invalid_params(&id, "mcp_status")),
+            },
+        };
+        let Some(view) = self.mcp_status.clone() else {
+            return self.send(jsonrpc::success(&id, json!({"mcp_status": null})));
+        };
+        if !wait || !view.is_loading() {
+            return self.send(jsonrpc::success(
+                &id,
+                json!({"mcp_status": view.snapshot()}),
+            ));
+        }
+        // not among `tasks`, which exit waits for: a hanging server must not hold up exit
+        let outbox = self.outbox.clone();
+        tokio::spawn(async move {
+            view.wait_started().await;
+            let _ = outbox.send(jsonrpc::success(
+                &id,
+                json!({"mcp_status": view.snapshot()}),
+            ));
+        });
     }
 
     async fn initialize(&mut self, p: InitParams) -> Value {

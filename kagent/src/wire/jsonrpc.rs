@@ -24,6 +24,8 @@ pub const INBOUND_METHODS: &[&str] = &[
     "replay",
     "set_plan_mode",
     "cancel",
+    // kagent's own, for kimi-kernel's shell (kagent/README.md)
+    "mcp_status",
 ];
 
 /// A classified inbound line.
