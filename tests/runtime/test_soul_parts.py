@@ -80,6 +80,60 @@ def test_status_mirror_lays_kagents_latest_numbers_over_the_souls() -> None:
     assert shown.plan_mode is True and shown.yolo_enabled is True
 
 
+def snapshot(loading: bool, status: str, tools: list[str]) -> dict[str, Any]:
+    connected = int(status == "connected")
+    servers = [{"name": "kk", "status": status, "tools": tools}]
+    return {"loading": loading, "connected": connected, "total": 1, "tools": len(tools), "servers": servers}
+
+
+def test_the_mcp_status_shown_is_kagents_followed_while_servers_connect() -> None:
+    async def scenario() -> None:
+        kagent = InProcessKagent()
+        state = state_for(kagent)
+        base = StatusSnapshot(context_usage=0.0, yolo_enabled=False)
+        assert state.client is not None
+        starting = asyncio.create_task(state.mcp.start(state.client))
+        ask = await kagent.next("mcp_status")
+        assert ask["params"] == {"wait": False}
+        kagent.answer(ask, {"mcp_status": snapshot(True, "connecting", [])})
+        assert await asyncio.wait_for(starting, timeout=10) is True
+        shown = state.status.overlay(base).mcp_status
+        assert shown is not None and shown.loading and shown.servers[0].status == "connecting"
+        # while loading, the relay keeps asking; kagent's next answer is what the UI sees
+        connected = {"mcp_status": snapshot(False, "connected", ["kk_echo"])}
+        kagent.answer(await kagent.next("mcp_status"), connected)
+        waiting = asyncio.create_task(state.mcp.wait(state.client))
+        ask = await kagent.next("mcp_status")
+        assert ask["params"] == {"wait": True}
+        kagent.answer(ask, connected)
+        await asyncio.wait_for(waiting, timeout=10)
+        shown = state.status.overlay(base).mcp_status
+        assert shown is not None and not shown.loading
+        assert (shown.connected, shown.total, shown.tools) == (1, 1, 1)
+        assert shown.servers[0].tools == ("kk_echo",)
+
+    asyncio.run(scenario())
+
+
+def test_no_mcp_servers_or_a_kernel_without_the_request_shows_none() -> None:
+    async def scenario() -> None:
+        for answer in ({"mcp_status": None}, "error"):
+            kagent = InProcessKagent()
+            state = state_for(kagent)
+            assert state.client is not None
+            starting = asyncio.create_task(state.mcp.start(state.client))
+            ask = await kagent.next("mcp_status")
+            if answer == "error":
+                kagent.fail(ask, -32601, "Unexpected method received: mcp_status")
+            else:
+                kagent.answer(ask, answer)
+            assert await asyncio.wait_for(starting, timeout=10) is False
+            base = StatusSnapshot(context_usage=0.0, yolo_enabled=False)
+            assert state.status.overlay(base).mcp_status is None
+
+    asyncio.run(scenario())
+
+
 # ---- the turn -------------------------------------------------------------------------
 
 

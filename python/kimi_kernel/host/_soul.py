@@ -2,7 +2,8 @@
 
 The soul only composes the parts, each with one job: `_turn` (a turn relayed from kagent to
 the Wire), `_requests` (kagent's approvals, tool calls, questions and hook requests),
-`_plan` (plan mode on both sides), `_status` (kagent's status numbers), `_lifecycle`
+`_plan` (plan mode on both sides), `_status` (kagent's status numbers), `_mcp_status`
+(kagent's MCP servers, for the shell), `_lifecycle`
 (initialize forwarding, restart under rust, fallback under auto)."""
 
 from __future__ import annotations
@@ -97,6 +98,18 @@ class WireBackedSoul(KimiSoul):
         """Tell kagent the plan mode the Python side has (no-op after a fallback)."""
         if (client := self._kk.live_client()) is not None:
             await _plan.push_plan_mode(client, self.plan_mode)
+
+    # ---- MCP servers: kagent runs them; the shell's /mcp and prompt line ask for them ----
+    async def start_background_mcp_loading(self) -> bool:
+        if (client := self._kk.live_client()) is None:
+            return await super().start_background_mcp_loading()
+        return await self._kk.mcp.start(client)
+
+    async def wait_for_background_mcp_loading(self) -> None:
+        if (client := self._kk.live_client()) is None:
+            await super().wait_for_background_mcp_loading()
+            return
+        await self._kk.mcp.wait(client)
 
     # ---- the turn ----------------------------------------------------------------------
     async def run(

@@ -8,6 +8,7 @@ from typing import Any
 from kimi_kernel.core._client import KagentClient
 from kimi_kernel.core._launch import KernelLauncher
 from kimi_kernel.host._agent import PythonAgentRecipe
+from kimi_kernel.host._mcp_status import McpStatusRelay
 from kimi_kernel.host._status import StatusMirror
 
 
@@ -18,6 +19,7 @@ class KernelState:
     client: KagentClient | None
     fell_back: bool = False
     status: StatusMirror = field(default_factory=StatusMirror)
+    mcp: McpStatusRelay = field(init=False)
     turn_running: bool = False
     # what the Wire client's `initialize`s asked for (kimi-kernel --wire), forwarded to
     # kagent; kept to initialize a restarted kagent the same way
@@ -27,6 +29,9 @@ class KernelState:
     wire_server: Any = None  # kimi-cli's WireServer whose client initialized
     # the soul's agent has no tools (host._agent): how to build the Python one on fallback
     python_agent: PythonAgentRecipe | None = None
+
+    def __post_init__(self) -> None:
+        self.mcp = McpStatusRelay(self.status)
 
     def live_client(self) -> KagentClient | None:
         """kagent's client while kagent runs this session's turns (not after a fallback)."""

@@ -1,0 +1,86 @@
+"""`/mcp` in the interactive shell with an MCP server configured (issue 16): under
+kimi-kernel the servers run in kagent, and the shell shows them as kimi-cli's own shell does
+— the same block of servers and tools, read off both screens."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+from runtime._kk import kimi_exe, kk_argv, make_sandbox, require_installed
+from runtime._pty import Pty
+from runtime.test_mcp_on_kagent import mcp_config
+
+require_installed()
+
+CONNECTED = r"MCP Servers: 1/1 connected, 9 tools"
+LAST_TOOL = "kk_pid"
+
+
+def mcp_block(screen: str) -> list[str]:
+    """The lines of the last `/mcp` output once every server connected: its header to the
+    last tool, without trailing blanks."""
+    start = screen.rindex("MCP Servers: 1/1 connected")
+    end = screen.index(LAST_TOOL, start) + len(LAST_TOOL)
+    return [line.rstrip() for line in screen[start:end].replace("\r", "").split("\n")]
+
+
+def shell_mcp(
+    argv: list[str], env: dict[str, str], cwd: Path, shown: str = CONNECTED + r"[\s\S]*" + LAST_TOOL
+) -> tuple[list[str], str]:
+    """`/mcp` typed into the shell: the MCP block once `shown` is on screen, and the screen."""
+    term = Pty(argv, env, cwd)
+    try:
+        term.expect(r"Session")
+        time.sleep(2)  # let prompt_toolkit take the terminal
+        at = len(term.screen())
+        term.type("/mcp")
+        at = term.expect(shown, since=at, timeout=120)
+        block = mcp_block(term.screen()) if shown.startswith(CONNECTED) else []
+        # keys typed before the next input box is drawn are lost (the tty echoes them)
+        term.expect(r"── input ─", since=at)
+        time.sleep(1)
+        term.type("/exit")
+        assert term.wait_exit(120) == 0, term.screen()[-2000:]
+        return block, term.screen()
+    finally:
+        term.close()
+
+
+def test_slash_mcp_shows_kagents_servers_as_kimi_shows_its_own(tmp_path: Path) -> None:
+    conf = mcp_config(tmp_path)
+    blocks: dict[str, list[str]] = {}
+    server_log_shown: dict[str, bool] = {}
+    for kernel in ("kimi-kernel", "kimi"):
+        sb = make_sandbox(tmp_path / kernel, ["text: unused"])
+        args = ("--config-file", str(sb.config), "--work-dir", str(sb.work), "--mcp-config-file", str(conf))
+        argv = kk_argv("--kernel", "rust", *args) if kernel == "kimi-kernel" else [str(kimi_exe()), *args]
+        env = sb.env(TERM="xterm-256color", COLUMNS="120", LINES="40")
+        blocks[kernel], screen = shell_mcp(argv, env, tmp_path)
+        # the server's own log lines (fastmcp writes them to its stderr)
+        server_log_shown[kernel] = "Starting MCP server" in screen
+        if kernel == "kimi-kernel":
+            kagent_log = (sb.share / "logs" / "kagent.log").read_text(encoding="utf-8")
+            assert "Connected MCP server: kk" in kagent_log
+            assert "MCP server kk stderr: " in kagent_log and "Starting MCP server" in kagent_log
+            assert "Connected MCP server" not in sb.log(), "kimi-cli's soul started the server too"
+    assert blocks["kimi-kernel"] == blocks["kimi"], blocks
+    # kimi-cli lets a stdio server's stderr through onto the shell's screen; kagent keeps it in
+    # its log (kagent/README.md, deviations)
+    assert server_log_shown == {"kimi-kernel": False, "kimi": True}, server_log_shown
+    tools = [re.sub(r"^\W+", "", line) for line in blocks["kimi"][2:]]
+    assert tools[0] == "kk_echo" and tools[-1] == LAST_TOOL, blocks["kimi"]
+
+
+def test_slash_mcp_without_servers_says_what_kimi_says(tmp_path: Path) -> None:
+    said = {}
+    for kernel in ("kimi-kernel", "kimi"):
+        sb = make_sandbox(tmp_path / kernel, ["text: unused"])
+        args = ("--config-file", str(sb.config), "--work-dir", str(sb.work))
+        argv = kk_argv("--kernel", "rust", *args) if kernel == "kimi-kernel" else [str(kimi_exe()), *args]
+        env = sb.env(TERM="xterm-256color", COLUMNS="120", LINES="40")
+        # the line after the command's echo and completion menu: the answer
+        _, screen = shell_mcp(argv, env, tmp_path, shown=r"No MCP[^\n]*\n")
+        said[kernel] = re.findall(r"No MCP[^\n]*", screen)[-1].rstrip()
+    assert said["kimi-kernel"] == said["kimi"], said
