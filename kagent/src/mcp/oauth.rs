@@ -8,8 +8,8 @@
 //! turned into `_`, prefixed `S_`, followed by `-` and the first 8 hex digits of the name's
 //! SHA-256. Each collection also has a `<folder>-info.json` beside its folder.
 //!
-//! An access token whose stored expiry (`mcp-oauth-token-expiry`: `{"expires_at": <unix
-//! seconds>}`) has passed is refreshed as the MCP SDK's OAuth provider does on kimi-cli's first
+//! An access token with an `expires_in` (not 0) whose stored expiry (`mcp-oauth-token-expiry`:
+//! `{"expires_at": <unix seconds>}`) has passed is refreshed as the MCP SDK's OAuth provider does on kimi-cli's first
 //! request: the refresh_token grant POSTed (form-encoded, with the stored client's id and its
 //! secret as its `token_endpoint_auth_method` says) to `/token` at the server's origin (the
 //! provider knows no metadata yet at that point), the answer written back as the new tokens
@@ -122,9 +122,16 @@ fn unix_now_f64() -> f64 {
 pub async fn access_token(share: &Path, server_url: &str) -> Option<String> {
     let tokens = read_value(share, COLLECTION, server_url, "tokens")?;
     let access = tokens.get("access_token")?.as_str()?.to_string();
+    // the provider (fastmcp's OAuth) reads the stored expiry only for a token whose
+    // `expires_in` is set and not 0; without it, or without a stored expiry (then counted
+    // from now), the token is taken as valid
+    let expires = tokens
+        .get("expires_in")
+        .and_then(Value::as_f64)
+        .is_some_and(|s| s != 0.0);
     let expiry = read_value(share, EXPIRY_COLLECTION, server_url, "token_expiry")
-        .and_then(|v| v.get("expires_at").and_then(Value::as_f64));
-    // no stored expiry: the provider counts the token's expires_in from now
+        .and_then(|v| v.get("expires_at").and_then(Value::as_f64))
+        .filter(|_| expires);
     if expiry.is_none_or(|e| unix_now_f64() <= e) {
         return Some(access);
     }
@@ -297,6 +304,29 @@ mod tests {
             "client_info",
         );
         assert!(client.ends_with("S_mcp_oauth_client_info-92af0fc1/S_http_127_0_0_1_9999_mcp_client_info-01b32852.json"), "{client:?}");
+    }
+
+    #[tokio::test]
+    async fn a_token_without_expires_in_is_valid_whatever_its_stored_expiry() {
+        let share = std::env::temp_dir().join(format!("kagent-oauth-{}", std::process::id()));
+        let url = "http://127.0.0.1:9/mcp";
+        let past = serde_json::json!({"expires_at": unix_now_f64() - 60.0});
+        write_value(&share, EXPIRY_COLLECTION, url, "token_expiry", past).unwrap();
+        for (expires_in, sent) in [
+            (Value::Null, Some("t")),
+            (serde_json::json!(0), Some("t")),
+            // expired: refreshed, which fails here (no refresh token): nothing to send
+            (serde_json::json!(60), None),
+        ] {
+            let tokens = serde_json::json!({"access_token": "t", "token_type": "Bearer", "expires_in": expires_in});
+            write_value(&share, COLLECTION, url, "tokens", tokens).unwrap();
+            assert_eq!(
+                access_token(&share, url).await.as_deref(),
+                sent,
+                "{expires_in}"
+            );
+        }
+        let _ = std::fs::remove_dir_all(&share);
     }
 
     #[test]
