@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 
 class UsageError(ValueError):
     """The command line is malformed (exit code 2)."""
 
 
-@dataclass(frozen=True, slots=True)
-class SplitArgs:
+class SplitArgs(NamedTuple):
     kimi_args: list[str]  # what kimi-cli's own parser gets
     kernel: str | None
     config_file: Path | None

@@ -5,8 +5,8 @@ from __future__ import annotations
 import platform
 import struct
 import sys
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 # ELF e_machine values.
 _ELF_MACHINES = {
@@ -36,8 +36,7 @@ _MACHINE_ALIASES = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class BinaryFormat:
+class BinaryFormat(NamedTuple):
     """What a file's header says: `kind` is elf, macho, pe, script or unknown."""
 
     kind: str

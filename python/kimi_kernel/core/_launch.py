@@ -8,7 +8,6 @@ from __future__ import annotations
 import atexit
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -88,19 +87,30 @@ def kagent_args(
     return args
 
 
-@dataclass
 class KernelLauncher:
-    """Knows how to (re)start kagent for one session; remembers the server info it reported."""
+    """Knows how to (re)start kagent for one session; remembers the server info it reported.
 
-    args: list[str]
-    log: Log  # where kagent's lifecycle and stderr lines go (kimi-cli's log under the host)
-    cwd: str | None = None
-    located: Located | None = None
-    server: dict[str, Any] = field(default_factory=dict)
-    # False under kimi-cli's Wire server: its client's own `initialize` is forwarded to
-    # kagent (WireBackedSoul.forward_initialize), so kagent starts uninitialized, like the
-    # Python kernel before the client initializes (no hook events, no questions).
-    initialize: bool = True
+    A plain class, not a dataclass: this module is on the Wire exec path (`kagent_args`),
+    where importing dataclasses (and with it inspect, ast, dis) costs a tenth of the start."""
+
+    def __init__(
+        self,
+        args: list[str],
+        log: Log,
+        cwd: str | None = None,
+        located: Located | None = None,
+        server: dict[str, Any] | None = None,
+        initialize: bool = True,
+    ) -> None:
+        self.args = args
+        self.log = log  # where kagent's lifecycle and stderr lines go (kimi-cli's log under the host)
+        self.cwd = cwd
+        self.located = located
+        self.server: dict[str, Any] = {} if server is None else server
+        # False under kimi-cli's Wire server: its client's own `initialize` is forwarded to
+        # kagent (WireBackedSoul.forward_initialize), so kagent starts uninitialized, like the
+        # Python kernel before the client initializes (no hook events, no questions).
+        self.initialize = initialize
 
     def locate(self) -> Located:
         if self.located is None:

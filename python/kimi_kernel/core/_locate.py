@@ -6,9 +6,8 @@ import os
 import stat
 import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from kimi_kernel.core._binfmt import incompatibility, read_format
 
@@ -22,8 +21,7 @@ BIN_STEM = "kagent"
 Source = Literal["env", "package", "path"]
 
 
-@dataclass(frozen=True, slots=True)
-class Looked:
+class Looked(NamedTuple):
     """One place the locator looked, and what it found there."""
 
     source: Source
@@ -37,11 +35,10 @@ class Looked:
         return f"[{self.source}] {self.path}: {self.outcome}"
 
 
-@dataclass(frozen=True, slots=True)
-class Located:
+class Located(NamedTuple):
     path: Path
     source: Source
-    searched: tuple[Looked, ...] = field(default=())
+    searched: tuple[Looked, ...] = ()
 
 
 class KagentNotFoundError(RuntimeError):

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal, NamedTuple, cast
 
 Kernel = Literal["rust", "python", "auto"]
 Reason = Literal["flag", "env", "config", "default"]
@@ -21,8 +20,7 @@ class KernelSelectionError(ValueError):
     """An invalid kernel name was given somewhere."""
 
 
-@dataclass(frozen=True, slots=True)
-class Selection:
+class Selection(NamedTuple):
     kernel: Kernel
     reason: Reason
     detail: str  # where exactly the value came from, for doctor / logs

@@ -19,7 +19,6 @@ The file format is docs/profile.md's (written with kagent's reader).
 from __future__ import annotations
 
 import functools
-import hashlib
 import importlib.util
 import json
 import os
@@ -201,6 +200,16 @@ def _shell_marker() -> str:
     return "/bin/sh"
 
 
+def _sha256_hex(data: bytes) -> str:
+    # CPython's own sha256 (3.12+): hashlib would load OpenSSL first, a twentieth of the
+    # Wire exec's start, which reads the cached profile by this key
+    try:
+        from _sha2 import sha256  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        from hashlib import sha256
+    return sha256(data).hexdigest()
+
+
 def profile_key() -> str:
     """Hash of what a profile's content depends on."""
     from kimi_kernel import __version__
@@ -210,11 +219,11 @@ def profile_key() -> str:
         f"kimi-cli={_kimi_cli_version()}",
         f"at={_kimi_cli_location()}",
         f"kimi-kernel={__version__}",
-        f"exporter={hashlib.sha256(Path(__file__).read_bytes()).hexdigest()}",
+        f"exporter={_sha256_hex(Path(__file__).read_bytes())}",
         f"platform={platform.system()}/{platform.machine()}",
         f"shell={_shell_marker()}",
     ]
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+    return _sha256_hex("\n".join(parts).encode())[:16]
 
 
 def profile_path() -> Path:

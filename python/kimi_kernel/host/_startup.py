@@ -8,8 +8,6 @@ each missing name and the kimi-cli version. auto: the Python kernel, with a one-
 
 from __future__ import annotations
 
-import dataclasses
-
 from kimi_kernel.core._select import Selection
 from kimi_kernel.host import kimi_private
 from kimi_kernel.host._notice import notice
@@ -32,7 +30,7 @@ def checked_selection(selection: Selection) -> Selection:
         f"kimi-kernel: kagent unavailable (the installed kimi-cli {error.version} does not fit "
         f"kimi-kernel's adapter: {'; '.join(problems)}); using the Python kernel."
     )
-    return dataclasses.replace(selection, kernel="python")
+    return selection._replace(kernel="python")
 
 
 def start(selection: Selection) -> Selection:
