@@ -125,6 +125,12 @@ def test_missing_targets_are_not_met() -> None:
     assert data["soul_overhead"] is None
 
 
+def test_targets_of_a_measure_left_out_are_not_listed() -> None:
+    # an --only mcp run measures neither startup nor the front door: no target is listed
+    only_mcp = {"mcp_ready_ms": {KAGENT: [1.0], PYTHON: [2.0]}, "mcp_call_ms": {KAGENT: [1.0], PYTHON: [2.0]}}
+    assert _data(only_mcp, [])["targets"] == []
+
+
 def test_table_and_json() -> None:
     rows = [
         sizes.TargetSize("t-one", "w.whl", 2_500_000, 6_600_000, 312.4),
