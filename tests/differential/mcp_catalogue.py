@@ -187,6 +187,62 @@ MCP_SCENARIOS_LIST: list[Scenario] = [
     ),
 ]
 
+
+
+def _write_mcp_files(files: dict[str, JsonObj]) -> Callable[[Any], None]:
+    """A phase's `mutate`: MCP config files beside the work dir (paths relative to it)."""
+
+    def mutate(sandbox: Any) -> None:
+        for rel, servers in files.items():
+            (sandbox.work / rel).resolve().write_text(json.dumps({"mcpServers": servers}), encoding="utf-8")
+
+    return mutate
+
+
+_THREE_ECHOES = (
+    tc("c1", "kk_echo", {"text": "from a file"}),
+    tc("c2", "k2_echo", {"text": "from another file"}),
+    tc("c3", "k3_echo", {"text": "inline"}),
+    DONE,
+)
+
+MCP_SCENARIOS_LIST += [
+    # the three sources together: --mcp-config-file twice and --mcp-config
+    Scenario(
+        "mcp_config_sources",
+        (
+            Phase(
+                (initialize(), *approved_turn("p1", approve(), approve(), approve())),
+                _THREE_ECHOES,
+                (
+                    "--mcp-config-file", "../mcp-a.json",
+                    "--mcp-config-file", "../mcp-b.json",
+                    *mcp_args({"k3": stdio_server("k3_")}),
+                ),
+                timeout=90.0,
+                mutate=_write_mcp_files(
+                    {"../mcp-a.json": {"kk": stdio_server()}, "../mcp-b.json": {"k2": stdio_server("k2_")}}
+                ),
+            ),
+        ),
+    ),
+    # no flag: the share dir's mcp.json (kimi-cli's ~/.kimi/mcp.json)
+    Scenario(
+        "mcp_default_config_file",
+        (
+            Phase(
+                (initialize(), *approved_turn("p1", approve())),
+                (tc("c1", "kk_echo", {"text": "from the default file"}), DONE),
+                (),
+                timeout=90.0,
+                mutate=lambda sandbox: (sandbox.share / "mcp.json").write_text(
+                    json.dumps({"mcpServers": {"kk": stdio_server()}}), encoding="utf-8"
+                ),
+            ),
+        ),
+    ),
+]
+
 MCP_SCENARIOS: dict[str, Scenario] = {s.name: s for s in MCP_SCENARIOS_LIST}
 
 # compared with the loading events (the others without them)

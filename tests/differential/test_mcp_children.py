@@ -6,6 +6,7 @@ MCP call leaves the servers serving until kagent exits."""
 from __future__ import annotations
 
 import json
+import re
 import signal
 import time
 from pathlib import Path
@@ -97,18 +98,50 @@ def test_a_cancelled_mcp_call_leaves_the_servers_serving(tmp_path: Path) -> None
         client.terminate()
 
 
+def _error_text(stderr: str) -> str:
+    """What a refused start says: its words, without the program's name, the usage and hint
+    lines, and the frame and line breaks of click's error panel (kimi-cli draws one, kagent
+    writes `Error: ...`)."""
+    words = []
+    for line in stderr.splitlines():
+        text = line.strip(" │╭╮╰╯─\t")
+        if text and text != "Error" and not text.startswith(("Usage:", "Try ", "To resume")):
+            words.append(text.removeprefix("Error: "))
+    return re.sub(r"\b(kimi|kagent)\b", "<cmd>", " ".join(" ".join(words).split()))
+
+
+KNOWN_DIFFERENT_WORDING = frozenset({"inline_server"})
+
+
 def test_mcp_config_errors_are_worded_as_kimi_cli_words_them(tmp_path: Path) -> None:
-    sb = Sandbox(tmp_path)
-    sb.write_scripts([DONE])
-    sb.write_config(scripted_config(sb.scripts_path))
-    results = {}
-    for label, text in {"json": "{nope", "server": json.dumps({"mcpServers": {"x": {"args": []}}})}.items():
-        argv = kernels.kagent().argv(
-            "-w", str(sb.work), "--config-file", str(sb.config_path), "--mcp-config", text
-        )
-        client = WireClient(argv, env=sb.env(), cwd=sb.work, stderr_path=tmp_path / f"{label}.txt")
-        results[label] = (client.wait(timeout=30), client.stderr_text())
-    code, err = results["json"]
-    assert code == 2 and "Error: Invalid value for --mcp-config: Invalid JSON: " in err, err
-    code, err = results["server"]
-    assert code == 1 and "Invalid MCP config: mcpServers.x" in err, err
+    bad_file = tmp_path / "bad.json"
+    bad_file.write_text("{nope", encoding="utf-8")
+    cases = {
+        "inline_json": ("--mcp-config", "{nope"),
+        "inline_server": ("--mcp-config", json.dumps({"mcpServers": {"x": {"args": []}}})),
+        "file_json": ("--mcp-config-file", str(bad_file)),
+        "file_missing": ("--mcp-config-file", str(tmp_path / "missing.json")),
+    }
+    for label, flags in cases.items():
+        seen = {}
+        for name, kernel in (("oracle", kernels.oracle()), ("kagent", kernels.kagent())):
+            sb = Sandbox(tmp_path / f"{label}-{name}")
+            sb.write_scripts([DONE])
+            sb.write_config(scripted_config(sb.scripts_path))
+            argv = kernel.argv("-w", str(sb.work), "--config-file", str(sb.config_path), *flags)
+            err = tmp_path / f"{label}-{name}.txt"
+            # wide enough that click's panel does not fold the message
+            env = {**sb.env(), "COLUMNS": "400"}
+            client = WireClient(argv, env=env, cwd=sb.work, stderr_path=err)
+            seen[name] = (client.wait(timeout=60), _error_text(client.stderr_text()))
+        assert seen["oracle"][0] != 0 and seen["oracle"][1], (label, seen)
+        if label in KNOWN_DIFFERENT_WORDING:
+            # same exit code and head; kimi-cli then prints pydantic's errors for each member
+            # of fastmcp's server union (4 here), kagent names the key it misses
+            # (kagent/ORACLE-NOTES.md, "MCP config")
+            assert seen["kagent"][0] == seen["oracle"][0], (label, seen)
+            head = "Invalid MCP config: "
+            assert seen["kagent"][1].startswith(head) and seen["oracle"][1].startswith(head), seen
+            assert seen["kagent"][1] != seen["oracle"][1], f"{label} is worded alike now: compare it whole"
+            continue
+        assert seen["kagent"] == seen["oracle"], (label, seen)

@@ -63,9 +63,9 @@ fn builtin_skills_dir(cli: &Cli, profile: &Profile) -> Option<PathBuf> {
     profile.skills_dir.clone()
 }
 
-/// Why an `--agent-file` value is refused, in click's words (`Path(exists=True,
-/// dir_okay=False, readable=True)`), or `None` when it is a readable file.
-fn agent_file_problem(file: &std::path::Path) -> Option<String> {
+/// Why an `--agent-file` or `--mcp-config-file` value is refused, in click's words
+/// (`Path(exists=True, dir_okay=False, readable=True)`), or `None` when it is a readable file.
+fn file_problem(file: &std::path::Path) -> Option<String> {
     let shown = kagent_base::py::repr::repr_str(&file.to_string_lossy());
     let meta = match std::fs::metadata(file) {
         Ok(m) => m,
@@ -233,8 +233,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         }
     }
 
-    if let Some(problem) = cli.agent_file.as_deref().and_then(agent_file_problem) {
+    if let Some(problem) = cli.agent_file.as_deref().and_then(file_problem) {
         return Ok(usage_error("'--agent-file'", &problem));
+    }
+    if let Some(problem) = cli.mcp_config_file.iter().find_map(|f| file_problem(f)) {
+        return Ok(usage_error("'--mcp-config-file'", &problem));
     }
 
     let loaded = match (&cli.config, &cli.config_file) {

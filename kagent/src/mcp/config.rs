@@ -97,8 +97,9 @@ pub fn load_configs(
     Ok(servers)
 }
 
+/// `json.loads`, with its `JSONDecodeError` text (kimi-cli words the usage error with it).
 fn parse_json(text: &str, option: &'static str) -> Result<Value, McpConfigError> {
-    serde_json::from_str(text).map_err(|e| McpConfigError::InvalidJson {
+    kagent_base::py::loads::loads(text).map_err(|e| McpConfigError::InvalidJson {
         option,
         detail: e.to_string(),
     })
