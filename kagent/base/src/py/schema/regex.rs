@@ -1,0 +1,907 @@
+//! Python's `re.search(pattern, s)` for the `pattern` and `patternProperties` keywords (and
+//! `re.compile` for the metaschemas' `format: regex`, which `check_schema` asserts).
+//!
+//! A pattern is read with Python's `re` syntax (sre_parse's rules: a `{` that starts no valid
+//! `{m,n}` is a literal, `{,n}` and `{}` are repeats, global flags only at the very start,
+//! `(?P<name>...)` but not `(?<name>...)`, octal and group-reference escapes, "bad escape" for an
+//! unknown ASCII-letter escape, ...) and rewritten for `regex-automata` (kagent's regex engine,
+//! already in Cargo.lock) with Python's meanings spelled out: every literal as `\x{..}`; `\d` is
+//! `\p{Nd}` (as Python), `\w` is `[\p{L}\p{N}_]` (Python's `str.isalnum` or `_`, not Rust's
+//! `\w`, which has marks and connector punctuation), `\s` is the characters of `str.isspace`
+//! (Rust's `\s` lacks U+001C..U+001F); with `(?a)` they are ASCII; `^` without `(?m)` is `\A`;
+//! `\Z` is `\z`; `$` without `(?m)` matches at the end or before a final `\n`, written
+//! `(?:\n?\z)` (it consumes that `\n`, so a pattern that goes on matching after a `$` can differ);
+//! verbose `(?x)` whitespace and comments are dropped here, never handed to Rust (whose `x`
+//! also ignores whitespace inside classes); class items are escaped, so Rust's class
+//! set operations (`&&`, `--`, nested `[`) never apply.
+//!
+//! Where the two still differ: `\b`/`\B` use Rust's word characters; `(?i)` folds with Rust's
+//! simple case folding (Python's differs for a few characters, and `(?ai)` folds ASCII only in
+//! Python). Python features regex-automata has no engine for — lookahead/lookbehind, backreferences
+//! (`\1`, `(?P=n)`), conditionals `(?(1)a|b)`, atomic groups `(?>...)`, possessive repeats `a*+`,
+//! `\N{NAME}` — make the pattern [`Regex::Unsupported`]: it still counts as a valid regex
+//! (Python compiles it) but kagent cannot search with it, and treats every string as matching
+//! (so kagent lets the value through and the MCP server decides), logging a warning once.
+//! A variable-width lookbehind, which Python refuses to compile, is among them too.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// A compiled `pattern`.
+#[derive(Clone)]
+pub enum Regex {
+    /// Python can compile it and so can kagent.
+    Rust(Arc<regex_automata::meta::Regex>),
+    /// Python can compile it; kagent has no engine for it (see the module doc).
+    Unsupported,
+}
+
+impl Regex {
+    /// `re.search(pattern, s) is not None`; `true` for an [`Regex::Unsupported`] pattern.
+    pub fn search(&self, s: &str) -> bool {
+        match self {
+            Regex::Rust(re) => re.is_match(s),
+            Regex::Unsupported => true,
+        }
+    }
+}
+
+/// `re.compile(pattern)`: `None` when Python raises `re.error`. Compiled patterns are cached.
+pub fn compile(pattern: &str) -> Option<Regex> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Option<Regex>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(hit) = crate::sync::lock(cache).get(pattern) {
+        return hit.clone();
+    }
+    let compiled = match translate(pattern) {
+        Err(Fail::Invalid) => None,
+        Err(Fail::Unsupported) => {
+            crate::logging::warn(&format!(
+                "JSON Schema pattern uses Python regex features kagent cannot search with; treated as matching: {pattern:?}"
+            ));
+            Some(Regex::Unsupported)
+        }
+        Ok(rust) => match regex_automata::meta::Regex::new(&rust) {
+            Ok(re) => Some(Regex::Rust(Arc::new(re))),
+            Err(e) => {
+                crate::logging::warn(&format!(
+                    "JSON Schema pattern {pattern:?} (as {rust:?}) does not compile in kagent ({e}); treated as matching"
+                ));
+                Some(Regex::Unsupported)
+            }
+        },
+    };
+    let mut map = crate::sync::lock(cache);
+    if map.len() > 512 {
+        map.clear();
+    }
+    map.insert(pattern.to_string(), compiled.clone());
+    compiled
+}
+
+/// `re.search(pattern, s)` with an invalid pattern counting as no match (callers check the
+/// pattern with [`compile`] first where Python would raise).
+pub fn search(pattern: &str, s: &str) -> bool {
+    compile(pattern).is_some_and(|re| re.search(s))
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Fail {
+    /// Python's `re.compile` raises.
+    Invalid,
+    /// Valid Python, no regex-automata equivalent.
+    Unsupported,
+}
+
+#[derive(Clone, Copy, Default)]
+struct Flags {
+    i: bool,
+    m: bool,
+    s: bool,
+    x: bool,
+    a: bool,
+}
+
+const MAX_DEPTH: usize = 200;
+
+struct Parser {
+    chars: Vec<char>,
+    pos: usize,
+    /// Capturing groups opened so far, and which of them are closed.
+    groups: usize,
+    closed: Vec<bool>,
+    names: Vec<String>,
+    unsupported: bool,
+    depth: usize,
+}
+
+/// Python `re` syntax → regex-automata syntax with the same matches (see the module doc).
+fn translate(pattern: &str) -> Result<String, Fail> {
+    let mut p = Parser {
+        chars: pattern.chars().collect(),
+        pos: 0,
+        groups: 0,
+        closed: vec![],
+        names: vec![],
+        unsupported: false,
+        depth: 0,
+    };
+    let out = p.alternation(Flags::default(), true)?;
+    if p.pos < p.chars.len() {
+        // a `)` without its `(`
+        return Err(Fail::Invalid);
+    }
+    if p.unsupported {
+        return Err(Fail::Unsupported);
+    }
+    Ok(out)
+}
+
+fn lit(c: char) -> String {
+    if c.is_ascii_alphanumeric() {
+        c.to_string()
+    } else {
+        format!("\\x{{{:X}}}", c as u32)
+    }
+}
+
+fn space_items(ascii: bool) -> &'static str {
+    if ascii {
+        r"\t\n\x0B\x0C\r\x20"
+    } else {
+        r"\t\n\x0B\x0C\r\x1C-\x20\x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}"
+    }
+}
+
+/// The class items (no brackets) of `\d`, `\s`, `\w`.
+fn category_items(c: char, ascii: bool) -> String {
+    match (c.to_ascii_lowercase(), ascii) {
+        ('d', false) => r"\p{Nd}".into(),
+        ('d', true) => "0-9".into(),
+        ('w', false) => r"\p{L}\p{N}_".into(),
+        ('w', true) => "0-9A-Za-z_".into(),
+        _ => space_items(ascii).into(),
+    }
+}
+
+/// A `\d`-like escape as one class (negated for the upper-case letter).
+fn category_class(c: char, ascii: bool) -> String {
+    let neg = if c.is_ascii_uppercase() { "^" } else { "" };
+    format!("[{neg}{}]", category_items(c, ascii))
+}
+
+impl Parser {
+    fn peek(&self) -> Option<char> {
+        self.chars.get(self.pos).copied()
+    }
+
+    fn peek_at(&self, k: usize) -> Option<char> {
+        self.chars.get(self.pos + k).copied()
+    }
+
+    fn next(&mut self) -> Option<char> {
+        let c = self.peek()?;
+        self.pos += 1;
+        Some(c)
+    }
+
+    fn eat(&mut self, c: char) -> bool {
+        if self.peek() == Some(c) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Verbose mode: whitespace and `#` comments between items are not part of the pattern.
+    fn skip_verbose(&mut self, flags: Flags) {
+        if !flags.x {
+            return;
+        }
+        while let Some(c) = self.peek() {
+            if c == '#' {
+                while let Some(c) = self.next() {
+                    if c == '\n' {
+                        break;
+                    }
+                }
+            } else if " \t\n\r\x0b\x0c".contains(c) {
+                self.pos += 1;
+            } else {
+                break;
+            }
+        }
+    }
+
+    fn alternation(&mut self, flags: Flags, top: bool) -> Result<String, Fail> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(Fail::Unsupported);
+        }
+        let mut flags = flags;
+        let mut branches = vec![];
+        loop {
+            let first = top && branches.is_empty();
+            branches.push(self.sequence(&mut flags, first)?);
+            if !self.eat('|') {
+                break;
+            }
+        }
+        self.depth -= 1;
+        Ok(branches.join("|"))
+    }
+
+    /// One branch, up to `|`, `)` or the end; `flags` may gain the global flags (first branch).
+    fn sequence(&mut self, flags: &mut Flags, first: bool) -> Result<String, Fail> {
+        let mut out = String::new();
+        loop {
+            self.skip_verbose(*flags);
+            let Some(c) = self.peek() else { break };
+            if c == '|' || c == ')' {
+                break;
+            }
+            self.pos += 1;
+            let f = *flags;
+            let atom: String = match c {
+                '(' => match self.group(flags, first && out.is_empty())? {
+                    Some(g) => g,
+                    None => continue, // a comment or global flags: no item
+                },
+                '[' => self.class(f)?,
+                '.' => {
+                    if f.s {
+                        "(?s:.)".into()
+                    } else {
+                        ".".into()
+                    }
+                }
+                '^' => {
+                    out.push_str(if f.m { "(?m:^)" } else { r"\A" });
+                    continue;
+                }
+                '$' => {
+                    out.push_str(if f.m { "(?m:$)" } else { r"(?:\n?\z)" });
+                    continue;
+                }
+                '*' | '+' | '?' => return Err(Fail::Invalid),
+                '{' if self.repeat_bounds().is_some() => return Err(Fail::Invalid),
+                '\\' => match self.escape(f)? {
+                    Esc::Anchor(a) => {
+                        out.push_str(&a);
+                        continue;
+                    }
+                    Esc::Atom(a) => a,
+                },
+                other => {
+                    let l = lit(other);
+                    if f.i {
+                        format!("(?i:{l})")
+                    } else {
+                        l
+                    }
+                }
+            };
+            out.push_str(&atom);
+            // quantifiers
+            self.skip_verbose(*flags);
+            if let Some(q) = self.quantifier()? {
+                // wrap the atom so the repeat applies to all of it
+                let atom_start = out.len() - atom.len();
+                out.truncate(atom_start);
+                out.push_str(&format!("(?:{atom}){q}"));
+                self.skip_verbose(*flags);
+                let here = self.pos;
+                if self.quantifier()?.is_some() {
+                    return Err(Fail::Invalid); // multiple repeat
+                }
+                self.pos = here;
+            }
+        }
+        Ok(out)
+    }
+
+    /// `{m}`, `{m,}`, `{,n}`, `{m,n}`, `{}` at the current position (just after `{`), without
+    /// consuming; `None` when the `{` is a literal.
+    fn repeat_bounds(&self) -> Option<(usize, Option<u64>, Option<u64>)> {
+        let mut k = self.pos;
+        let digits = |k: &mut usize| {
+            let s = *k;
+            while self.chars.get(*k).is_some_and(char::is_ascii_digit) {
+                *k += 1;
+            }
+            self.chars
+                .get(s..*k)
+                .unwrap_or_default()
+                .iter()
+                .collect::<String>()
+        };
+        let lo = digits(&mut k);
+        let hi = if self.chars.get(k) == Some(&',') {
+            k += 1;
+            Some(digits(&mut k))
+        } else {
+            None
+        };
+        if self.chars.get(k) != Some(&'}') {
+            return None;
+        }
+        let parse = |d: &str| {
+            if d.is_empty() {
+                None
+            } else {
+                Some(d.parse::<u64>().unwrap_or(u64::MAX))
+            }
+        };
+        let lo_n = parse(&lo);
+        let hi_n = match &hi {
+            None => lo_n,
+            Some(h) => parse(h),
+        };
+        Some((
+            k + 1,
+            lo_n,
+            if hi.is_none() && lo.is_empty() {
+                None
+            } else {
+                hi_n
+            },
+        ))
+    }
+
+    /// A repeat operator at the current position (consumed), as Rust syntax.
+    fn quantifier(&mut self) -> Result<Option<String>, Fail> {
+        let q = match self.peek() {
+            Some(c @ ('*' | '+' | '?')) => {
+                self.pos += 1;
+                c.to_string()
+            }
+            Some('{') => {
+                self.pos += 1;
+                let Some((end, lo, hi)) = self.repeat_bounds() else {
+                    self.pos -= 1;
+                    return Ok(None);
+                };
+                self.pos = end;
+                let lo = lo.unwrap_or(0);
+                if let Some(h) = hi {
+                    if h < lo {
+                        return Err(Fail::Invalid); // min repeat greater than max repeat
+                    }
+                }
+                // Python's MAXREPEAT; Rust's engine refuses far smaller counts anyway
+                if lo >= u64::from(u32::MAX) || hi.is_some_and(|h| h >= u64::from(u32::MAX)) {
+                    self.unsupported = true;
+                }
+                match hi {
+                    Some(h) if h == lo => format!("{{{lo}}}"),
+                    Some(h) => format!("{{{lo},{h}}}"),
+                    None => format!("{{{lo},}}"),
+                }
+            }
+            _ => return Ok(None),
+        };
+        if self.eat('?') {
+            return Ok(Some(q + "?"));
+        }
+        if self.eat('+') {
+            self.unsupported = true; // possessive
+        }
+        Ok(Some(q))
+    }
+
+    fn group_name(&mut self, end: char) -> Result<String, Fail> {
+        let mut name = String::new();
+        loop {
+            match self.next() {
+                None => return Err(Fail::Invalid),
+                Some(c) if c == end => break,
+                Some(c) => name.push(c),
+            }
+        }
+        let mut cs = name.chars();
+        let ok = cs.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+            && cs.all(|c| c.is_alphanumeric() || c == '_');
+        if ok {
+            Ok(name)
+        } else {
+            Err(Fail::Invalid)
+        }
+    }
+
+    fn close(&mut self) -> Result<(), Fail> {
+        if self.eat(')') {
+            Ok(())
+        } else {
+            Err(Fail::Invalid) // missing ), unterminated subpattern
+        }
+    }
+
+    /// After `(`: the group as Rust syntax, or `None` for a comment / global flags.
+    fn group(&mut self, flags: &mut Flags, at_start: bool) -> Result<Option<String>, Fail> {
+        let f = *flags;
+        if !self.eat('?') {
+            self.groups += 1;
+            let n = self.groups;
+            self.closed.push(false);
+            let inner = self.alternation(f, false)?;
+            self.close()?;
+            if let Some(c) = self.closed.get_mut(n - 1) {
+                *c = true;
+            }
+            return Ok(Some(format!("({inner})")));
+        }
+        match self.next() {
+            Some(':') => {
+                let inner = self.alternation(f, false)?;
+                self.close()?;
+                Ok(Some(format!("(?:{inner})")))
+            }
+            Some('P') => match self.next() {
+                Some('<') => {
+                    let name = self.group_name('>')?;
+                    if self.names.contains(&name) {
+                        return Err(Fail::Invalid); // redefinition of group name
+                    }
+                    self.names.push(name);
+                    self.groups += 1;
+                    let n = self.groups;
+                    self.closed.push(false);
+                    let inner = self.alternation(f, false)?;
+                    self.close()?;
+                    if let Some(c) = self.closed.get_mut(n - 1) {
+                        *c = true;
+                    }
+                    Ok(Some(format!("({inner})")))
+                }
+                Some('=') => {
+                    let name = self.group_name(')')?;
+                    if !self.names.contains(&name) {
+                        return Err(Fail::Invalid); // unknown group name
+                    }
+                    self.unsupported = true;
+                    Ok(Some("(?:)".into()))
+                }
+                _ => Err(Fail::Invalid),
+            },
+            Some('#') => {
+                loop {
+                    match self.next() {
+                        None => return Err(Fail::Invalid),
+                        Some(')') => break,
+                        Some(_) => {}
+                    }
+                }
+                Ok(None)
+            }
+            Some('=' | '!') => {
+                self.alternation(f, false)?;
+                self.close()?;
+                self.unsupported = true;
+                Ok(Some("(?:)".into()))
+            }
+            Some('<') => match self.next() {
+                Some('=' | '!') => {
+                    self.alternation(f, false)?;
+                    self.close()?;
+                    self.unsupported = true;
+                    Ok(Some("(?:)".into()))
+                }
+                _ => Err(Fail::Invalid), // unknown extension ?<x (no `(?<name>...)` in Python)
+            },
+            Some('>') => {
+                self.alternation(f, false)?;
+                self.close()?;
+                self.unsupported = true;
+                Ok(Some("(?:)".into()))
+            }
+            Some('(') => {
+                // conditional: a group number or name, then yes|no
+                let mut cond = String::new();
+                loop {
+                    match self.next() {
+                        None => return Err(Fail::Invalid),
+                        Some(')') => break,
+                        Some(c) => cond.push(c),
+                    }
+                }
+                let known = match cond.parse::<usize>() {
+                    Ok(n) => n >= 1 && n <= self.groups,
+                    Err(_) => self.names.contains(&cond),
+                };
+                if !known {
+                    return Err(Fail::Invalid);
+                }
+                let inner = self.alternation(f, false)?;
+                if inner.matches('|').count() > 1 && !inner.contains('(') {
+                    return Err(Fail::Invalid); // more than two branches
+                }
+                self.close()?;
+                self.unsupported = true;
+                Ok(Some("(?:)".into()))
+            }
+            Some(c) if "aiLmsux-".contains(c) => {
+                self.pos -= 1;
+                let mut on = String::new();
+                while let Some(c) = self.peek().filter(|c| "aiLmsux".contains(*c)) {
+                    on.push(c);
+                    self.pos += 1;
+                }
+                let mut off = None;
+                if self.eat('-') {
+                    let mut o = String::new();
+                    while let Some(c) = self.peek().filter(|c| "aiLmsux".contains(*c)) {
+                        o.push(c);
+                        self.pos += 1;
+                    }
+                    if o.is_empty() || o.contains(['a', 'u', 'L']) {
+                        return Err(Fail::Invalid);
+                    }
+                    off = Some(o);
+                }
+                if on.contains('L') || (on.contains('a') && on.contains('u')) {
+                    return Err(Fail::Invalid);
+                }
+                let apply = |mut g: Flags, set: &str, v: bool| {
+                    for c in set.chars() {
+                        match c {
+                            'i' => g.i = v,
+                            'm' => g.m = v,
+                            's' => g.s = v,
+                            'x' => g.x = v,
+                            'a' => g.a = v,
+                            'u' => g.a = false,
+                            _ => {}
+                        }
+                    }
+                    g
+                };
+                match self.next() {
+                    Some(')') if off.is_none() && !on.is_empty() => {
+                        if !at_start {
+                            return Err(Fail::Invalid); // global flags not at the start
+                        }
+                        *flags = apply(f, &on, true);
+                        Ok(None)
+                    }
+                    Some(':') => {
+                        let g = apply(apply(f, &on, true), off.as_deref().unwrap_or(""), false);
+                        let inner = self.alternation(g, false)?;
+                        self.close()?;
+                        Ok(Some(format!("(?:{inner})")))
+                    }
+                    _ => Err(Fail::Invalid),
+                }
+            }
+            _ => Err(Fail::Invalid),
+        }
+    }
+
+    fn hex(&mut self, n: usize) -> Result<u32, Fail> {
+        let mut v = 0u32;
+        for _ in 0..n {
+            let d = self
+                .next()
+                .and_then(|c| c.to_digit(16))
+                .ok_or(Fail::Invalid)?;
+            v = v.saturating_mul(16).saturating_add(d);
+        }
+        Ok(v)
+    }
+
+    fn code_point(&mut self, v: u32) -> Result<char, Fail> {
+        if v > 0x10FFFF {
+            return Err(Fail::Invalid);
+        }
+        // a lone surrogate: Python matches it, a Rust string never holds one
+        char::from_u32(v).ok_or_else(|| {
+            self.unsupported = true;
+            Fail::Unsupported
+        })
+    }
+
+    /// The escapes shared by classes and the rest: a literal code point, when `c` is one.
+    fn literal_escape(&mut self, c: char) -> Result<Option<char>, Fail> {
+        let v = match c {
+            'a' => 7,
+            'f' => 0x0c,
+            'n' => 0x0a,
+            'r' => 0x0d,
+            't' => 0x09,
+            'v' => 0x0b,
+            'x' => self.hex(2)?,
+            'u' => self.hex(4)?,
+            'U' => self.hex(8)?,
+            '0' => {
+                let mut v = 0;
+                for _ in 0..2 {
+                    match self.peek().and_then(|d| d.to_digit(8)) {
+                        Some(d) => {
+                            v = v * 8 + d;
+                            self.pos += 1;
+                        }
+                        None => break,
+                    }
+                }
+                v
+            }
+            _ => return Ok(None),
+        };
+        match self.code_point(v) {
+            Ok(ch) => Ok(Some(ch)),
+            Err(Fail::Unsupported) => Ok(Some('\u{FFFD}')),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn escape(&mut self, f: Flags) -> Result<Esc, Fail> {
+        let Some(c) = self.next() else {
+            return Err(Fail::Invalid); // bad escape (end of pattern)
+        };
+        let atom = |s: String| Ok(Esc::Atom(if f.i { format!("(?i:{s})") } else { s }));
+        match c {
+            'A' => return Ok(Esc::Anchor(r"\A".into())),
+            'Z' => return Ok(Esc::Anchor(r"\z".into())),
+            'b' => return Ok(Esc::Anchor(if f.a { r"(?-u:\b)" } else { r"\b" }.into())),
+            'B' => return Ok(Esc::Anchor(if f.a { r"(?-u:\B)" } else { r"\B" }.into())),
+            'd' | 'D' | 's' | 'S' | 'w' | 'W' => return Ok(Esc::Atom(category_class(c, f.a))),
+            'N' => {
+                if !self.eat('{') {
+                    return Err(Fail::Invalid);
+                }
+                let mut closed = false;
+                while let Some(c) = self.next() {
+                    if c == '}' {
+                        closed = true;
+                        break;
+                    }
+                }
+                if !closed {
+                    return Err(Fail::Invalid);
+                }
+                self.unsupported = true;
+                return Ok(Esc::Atom("(?:)".into()));
+            }
+            '1'..='9' => {
+                let mut digits = c.to_string();
+                if let Some(d) = self.peek().filter(char::is_ascii_digit) {
+                    self.pos += 1;
+                    digits.push(d);
+                    let third = self.peek().filter(|d| d.is_digit(8));
+                    if c.is_digit(8) && d.is_digit(8) && third.is_some() {
+                        self.pos += 1;
+                        if let Some(t) = third {
+                            digits.push(t);
+                        }
+                        let v = u32::from_str_radix(&digits, 8).map_err(|_| Fail::Invalid)?;
+                        if v > 0o377 {
+                            return Err(Fail::Invalid);
+                        }
+                        let ch = self.code_point(v)?;
+                        return atom(lit(ch));
+                    }
+                }
+                let n: usize = digits.parse().map_err(|_| Fail::Invalid)?;
+                if n > self.groups || !self.closed.get(n - 1).copied().unwrap_or(false) {
+                    return Err(Fail::Invalid); // invalid group reference / open group
+                }
+                self.unsupported = true;
+                return Ok(Esc::Atom("(?:)".into()));
+            }
+            _ => {}
+        }
+        if let Some(ch) = self.literal_escape(c)? {
+            return atom(lit(ch));
+        }
+        if c.is_ascii_alphabetic() {
+            return Err(Fail::Invalid); // bad escape
+        }
+        atom(lit(c))
+    }
+
+    /// After `[`: the class as Rust syntax.
+    fn class(&mut self, f: Flags) -> Result<String, Fail> {
+        let negate = self.eat('^');
+        let mut items = String::new();
+        let mut first = true;
+        loop {
+            let Some(c) = self.next() else {
+                return Err(Fail::Invalid); // unterminated character set
+            };
+            if c == ']' && !first {
+                break;
+            }
+            first = false;
+            let start = self.class_item(c, f)?;
+            if self.peek() == Some('-') && self.peek_at(1).is_some_and(|n| n != ']') {
+                self.pos += 1;
+                let Some(e) = self.next() else {
+                    return Err(Fail::Invalid);
+                };
+                let end = self.class_item(e, f)?;
+                match (start, end) {
+                    (ClassItem::Char(a), ClassItem::Char(b)) if a <= b => {
+                        items.push_str(&format!("{}-{}", lit(a), lit(b)));
+                    }
+                    _ => return Err(Fail::Invalid), // bad character range
+                }
+                continue;
+            }
+            if self.peek() == Some('-') && self.peek_at(1).is_none() {
+                return Err(Fail::Invalid);
+            }
+            match start {
+                ClassItem::Char(a) => items.push_str(&lit(a)),
+                ClassItem::Set(s) => items.push_str(&s),
+            }
+        }
+        let class = format!("[{}{items}]", if negate { "^" } else { "" });
+        Ok(if f.i { format!("(?i:{class})") } else { class })
+    }
+
+    fn class_item(&mut self, c: char, f: Flags) -> Result<ClassItem, Fail> {
+        if c != '\\' {
+            return Ok(ClassItem::Char(c));
+        }
+        let Some(e) = self.next() else {
+            return Err(Fail::Invalid);
+        };
+        match e {
+            'd' | 's' | 'w' => Ok(ClassItem::Set(category_items(e, f.a))),
+            'D' | 'S' | 'W' => Ok(ClassItem::Set(category_class(e, f.a))),
+            'b' => Ok(ClassItem::Char('\u{8}')),
+            'N' => {
+                self.escape_n()?;
+                Ok(ClassItem::Char('\u{FFFD}'))
+            }
+            '1'..='7' => {
+                let mut v = e.to_digit(8).unwrap_or(0);
+                for _ in 0..2 {
+                    match self.peek().and_then(|d| d.to_digit(8)) {
+                        Some(d) => {
+                            v = v * 8 + d;
+                            self.pos += 1;
+                        }
+                        None => break,
+                    }
+                }
+                if v > 0o377 {
+                    return Err(Fail::Invalid);
+                }
+                Ok(ClassItem::Char(self.code_point(v)?))
+            }
+            '8' | '9' => Err(Fail::Invalid),
+            _ => {
+                if let Some(ch) = self.literal_escape(e)? {
+                    return Ok(ClassItem::Char(ch));
+                }
+                if e.is_ascii_alphabetic() {
+                    return Err(Fail::Invalid);
+                }
+                Ok(ClassItem::Char(e))
+            }
+        }
+    }
+
+    fn escape_n(&mut self) -> Result<(), Fail> {
+        if !self.eat('{') {
+            return Err(Fail::Invalid);
+        }
+        while let Some(c) = self.next() {
+            if c == '}' {
+                self.unsupported = true;
+                return Ok(());
+            }
+        }
+        Err(Fail::Invalid)
+    }
+}
+
+enum Esc {
+    Anchor(String),
+    Atom(String),
+}
+
+enum ClassItem {
+    Char(char),
+    Set(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn valid(p: &str) -> bool {
+        compile(p).is_some()
+    }
+
+    #[test]
+    fn python_syntax_errors_are_invalid() {
+        for p in [
+            "[",
+            "(",
+            ")",
+            "a)",
+            "*a",
+            "a**",
+            "a{2}{3}",
+            "x{2,1}",
+            "(?<n>a)",
+            r"\q",
+            r"\1",
+            "(a)\\2",
+            "a|(?i)b",
+            "(?L)a",
+            "[b-a]",
+            r"[\d-z]",
+            "(?P<1>a)",
+            "(?P<a>x)(?P<a>y)",
+            "(?P=nope)",
+            r"\x4",
+            "a\\",
+            "(?#open",
+            "^*",
+            r"\b+",
+            "(?i",
+            "[a-",
+        ] {
+            assert!(!valid(p), "{p:?} should be invalid");
+        }
+    }
+
+    #[test]
+    fn python_semantics() {
+        let cases: &[(&str, &str, bool)] = &[
+            ("^a", "ba", false),
+            ("a", "ba", true), // search, not match
+            ("a$", "a\n", true),
+            ("a$", "a\nb", false),
+            (r"a\Z", "a\n", false),
+            ("a{", "a{", true),
+            ("{foo}", "x{foo}", true),
+            ("a{,2}b", "aab", true),
+            ("a{}", "", true),
+            (r"\s", "\u{1c}", true),
+            (r"\w", "\u{0301}", false), // a combining mark is not alnum in Python
+            (r"\w", "\u{00bd}", true),  // No: numeric
+            (r"(?a)\w", "é", false),
+            (r"\d", "٣", true),
+            ("[[a]", "[", true),
+            ("[a&&b]", "&", true),
+            ("[]a]", "]", true),
+            ("(?i)abc", "ABC", true),
+            ("(?i:a)b", "Ab", true),
+            ("(?i:a)b", "AB", false),
+            ("(?x) a b # c", "ab", true),
+            ("(?s).", "\n", true),
+            (".", "\n", false),
+            ("(?m)^b", "a\nb", true),
+            (r"\x41\u0042\U00000043\101", "ABCA", true),
+            (r"[\x41-\x43]+", "ABC", true),
+            ("(?P<y>[0-9]{4})-", "2024-", true),
+            (r"\.", "a", false),
+            ("a|b", "b", true),
+        ];
+        for (p, s, want) in cases {
+            assert_eq!(search(p, s), *want, "re.search({p:?}, {s:?})");
+        }
+    }
+
+    #[test]
+    fn features_without_engine_are_valid_and_match() {
+        for p in [
+            "(?=a)b",
+            "(?!a)",
+            "(?<=a)b",
+            "(a)\\1",
+            "(?P<n>a)(?P=n)",
+            "(?>a)",
+            "a*+",
+            r"\N{DIGIT ONE}",
+            "(a)?(?(1)b|c)",
+        ] {
+            assert!(matches!(compile(p), Some(Regex::Unsupported)), "{p:?}");
+            assert!(search(p, "zzz"));
+        }
+    }
+}
