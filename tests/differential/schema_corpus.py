@@ -57,6 +57,10 @@ CASES: list[tuple[dict[str, Any], Any]] = [
     (obj({"a": {"pattern": "a{,2}b{"}}), {"a": "ab{"}),
     (obj({"a": {"pattern": "^(?P<y>\\d{4})-(?P<m>\\d\\d)$"}}), {"a": "2024-1"}),
     (obj({"a": {"pattern": "^\\s*$"}}), {"a": "\u001c "}),
+    (obj({"a": {"pattern": "^a{}$"}}), {"a": "a{}"}),
+    (obj({"a": {"pattern": "^a(?#one or two){1,2}$"}}), {"a": "aaa"}),
+    (obj({"a": {"pattern": "(?x) ^ \\d+ \\s* $  # digits"}}), {"a": "12 x"}),
+    (obj({"a": {"pattern": "[\\w.-]+@[\\w-]+\\.\\w{2,}"}}), {"a": "me@host"}),
     (obj({"a": {"format": "email"}}), {"a": "not an email"}),
     (obj({"a": {"format": "date-time"}}), {"a": "yesterday"}),
     # ------------------------------------------------------------------ arrays
@@ -214,6 +218,7 @@ CASES: list[tuple[dict[str, Any], Any]] = [
     ({"type": "object", "properties": {"a": {"pattern": "["}}}, {"a": "x"}),
     ({"type": "object", "properties": {"a": {"pattern": "(?<name>x)"}}}, {"a": "x"}),
     ({"type": "object", "patternProperties": {"*": {}}}, {"a": 1}),
+    ({"type": "object", "properties": {"a": {"pattern": "(?a)(?u)x"}}}, {"a": "x"}),
     ({"$schema": D7, "properties": {"a": {"minimum": "1"}}}, {"a": 2}),
     ({"$schema": D7, "properties": {"a": {"type": "strin"}}}, {"a": 2}),
     # ------------------------------------------------------------------ valid arguments

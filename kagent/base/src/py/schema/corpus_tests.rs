@@ -2,7 +2,7 @@
 //! and schemas python-jsonschema refuses, against the texts python-jsonschema 4.26
 //! (kimi-cli 1.51's) printed for these (schema, arguments) pairs: the `Failure::Invalid`
 //! texts are `str(ValidationError)`, the `Failure::Raised` ones `str()` of the other
-//! exception. The first 117 pairs are tests/differential/schema_corpus.py's, which
+//! exception. The first 122 pairs are tests/differential/schema_corpus.py's, which
 //! test_schema_corpus.py checks against python-jsonschema itself at test time (through a real
 //! MCP server and the kagent binary).
 
@@ -54,6 +54,10 @@ static CASES: &[Case] = &[
     (r##"{"type": "object", "properties": {"a": {"pattern": "a{,2}b{"}}}"##, r##"{"a": "ab{"}"##, None),
     (r##"{"type": "object", "properties": {"a": {"pattern": "^(?P<y>\\d{4})-(?P<m>\\d\\d)$"}}}"##, r##"{"a": "2024-1"}"##, Some((Invalid, "'2024-1' does not match '^(?P<y>\\\\d{4})-(?P<m>\\\\d\\\\d)$'\n\nFailed validating 'pattern' in schema['properties']['a']:\n    {'pattern': '^(?P<y>\\\\d{4})-(?P<m>\\\\d\\\\d)$'}\n\nOn instance['a']:\n    '2024-1'"))),
     (r##"{"type": "object", "properties": {"a": {"pattern": "^\\s*$"}}}"##, r##"{"a": "\u001c "}"##, None),
+    (r##"{"type": "object", "properties": {"a": {"pattern": "^a{}$"}}}"##, r##"{"a": "a{}"}"##, None),
+    (r##"{"type": "object", "properties": {"a": {"pattern": "^a(?#one or two){1,2}$"}}}"##, r##"{"a": "aaa"}"##, Some((Invalid, "'aaa' does not match '^a(?#one or two){1,2}$'\n\nFailed validating 'pattern' in schema['properties']['a']:\n    {'pattern': '^a(?#one or two){1,2}$'}\n\nOn instance['a']:\n    'aaa'"))),
+    (r##"{"type": "object", "properties": {"a": {"pattern": "(?x) ^ \\d+ \\s* $  # digits"}}}"##, r##"{"a": "12 x"}"##, Some((Invalid, "'12 x' does not match '(?x) ^ \\\\d+ \\\\s* $  # digits'\n\nFailed validating 'pattern' in schema['properties']['a']:\n    {'pattern': '(?x) ^ \\\\d+ \\\\s* $  # digits'}\n\nOn instance['a']:\n    '12 x'"))),
+    (r##"{"type": "object", "properties": {"a": {"pattern": "[\\w.-]+@[\\w-]+\\.\\w{2,}"}}}"##, r##"{"a": "me@host"}"##, Some((Invalid, "'me@host' does not match '[\\\\w.-]+@[\\\\w-]+\\\\.\\\\w{2,}'\n\nFailed validating 'pattern' in schema['properties']['a']:\n    {'pattern': '[\\\\w.-]+@[\\\\w-]+\\\\.\\\\w{2,}'}\n\nOn instance['a']:\n    'me@host'"))),
     (r##"{"type": "object", "properties": {"a": {"format": "email"}}}"##, r##"{"a": "not an email"}"##, None),
     (r##"{"type": "object", "properties": {"a": {"format": "date-time"}}}"##, r##"{"a": "yesterday"}"##, None),
     (r##"{"type": "object", "properties": {"a": {"minItems": 2}}}"##, r##"{"a": [1]}"##, Some((Invalid, "[1] is too short\n\nFailed validating 'minItems' in schema['properties']['a']:\n    {'minItems': 2}\n\nOn instance['a']:\n    [1]"))),
@@ -135,6 +139,7 @@ static CASES: &[Case] = &[
     (r##"{"type": "object", "properties": {"a": {"pattern": "["}}}"##, r##"{"a": "x"}"##, Some((Raised, "'[' is not a 'regex'\n\nFailed validating 'format' in metaschema['allOf'][1]['properties']['properties']['additionalProperties']['$dynamicRef']['allOf'][3]['properties']['pattern']:\n    {'type': 'string', 'format': 'regex'}\n\nOn schema['properties']['a']['pattern']:\n    '['"))),
     (r##"{"type": "object", "properties": {"a": {"pattern": "(?<name>x)"}}}"##, r##"{"a": "x"}"##, Some((Raised, "'(?<name>x)' is not a 'regex'\n\nFailed validating 'format' in metaschema['allOf'][1]['properties']['properties']['additionalProperties']['$dynamicRef']['allOf'][3]['properties']['pattern']:\n    {'type': 'string', 'format': 'regex'}\n\nOn schema['properties']['a']['pattern']:\n    '(?<name>x)'"))),
     (r##"{"type": "object", "patternProperties": {"*": {}}}"##, r##"{"a": 1}"##, Some((Raised, "'*' is not a 'regex'\n\nFailed validating 'format' in metaschema['allOf'][1]['properties']['patternProperties']['propertyNames']:\n    {'format': 'regex'}\n\nOn schema['patternProperties']:\n    '*'"))),
+    (r##"{"type": "object", "properties": {"a": {"pattern": "(?a)(?u)x"}}}"##, r##"{"a": "x"}"##, Some((Raised, "ASCII and UNICODE flags are incompatible"))),
     (r##"{"$schema": "http://json-schema.org/draft-07/schema#", "properties": {"a": {"minimum": "1"}}}"##, r##"{"a": 2}"##, Some((Raised, "'1' is not of type 'number'\n\nFailed validating 'type' in metaschema['properties']['properties']['additionalProperties']['properties']['minimum']:\n    {'type': 'number'}\n\nOn schema['properties']['a']['minimum']:\n    '1'"))),
     (r##"{"$schema": "http://json-schema.org/draft-07/schema#", "properties": {"a": {"type": "strin"}}}"##, r##"{"a": 2}"##, Some((Raised, "'strin' is not valid under any of the given schemas\n\nFailed validating 'anyOf' in metaschema['properties']['properties']['additionalProperties']['properties']['type']:\n    {'anyOf': [{'$ref': '#/definitions/simpleTypes'},\n               {'type': 'array',\n                'items': {'$ref': '#/definitions/simpleTypes'},\n                'minItems': 1,\n                'uniqueItems': True}]}\n\nOn schema['properties']['a']['type']:\n    'strin'"))),
     (r##"{"type": "object", "properties": {"a": {"type": "integer", "multipleOf": 2}, "b": {"pattern": "^x"}}, "required": ["a"]}"##, r##"{"a": 4, "b": "xy"}"##, None),

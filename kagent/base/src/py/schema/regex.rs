@@ -2,7 +2,7 @@
 //! `re.compile` for the metaschemas' `format: regex`, which `check_schema` asserts).
 //!
 //! A pattern is read with Python's `re` syntax (sre_parse's rules: a `{` that starts no valid
-//! `{m,n}` is a literal, `{,n}` and `{}` are repeats, global flags only at the very start,
+//! `{m,n}` is a literal, `{,n}` and `{,}` are repeats (`{}` a literal), global flags only at the very start,
 //! `(?P<name>...)` but not `(?<name>...)`, octal and group-reference escapes, "bad escape" for an
 //! unknown ASCII-letter escape, ...) and rewritten for `regex-automata` (kagent's regex engine,
 //! already in Cargo.lock) with Python's meanings spelled out: every literal as `\x{..}`; `\d` is
@@ -46,28 +46,35 @@ impl Regex {
     }
 }
 
-/// `re.compile(pattern)`: `None` when Python raises `re.error`. Compiled patterns are cached.
-pub fn compile(pattern: &str) -> Option<Regex> {
-    static CACHE: OnceLock<Mutex<HashMap<String, Option<Regex>>>> = OnceLock::new();
+/// What `re.compile` makes of a pattern: a [`Regex`], `Err(None)` for `re.error`, `Err(Some(text))`
+/// for another exception.
+pub type Compiled = Result<Regex, Option<String>>;
+
+/// `re.compile(pattern)`: `Err(None)` when Python raises `re.error`, `Err(Some(text))` when it
+/// raises another exception (`ValueError: ASCII and UNICODE flags are incompatible` for
+/// `(?a)(?u)`, which `format: regex` does not catch). Compiled patterns are cached.
+pub fn compile(pattern: &str) -> Compiled {
+    static CACHE: OnceLock<Mutex<HashMap<String, Compiled>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     if let Some(hit) = crate::sync::lock(cache).get(pattern) {
         return hit.clone();
     }
     let compiled = match translate(pattern) {
-        Err(Fail::Invalid) => None,
+        Err(Fail::Invalid) => Err(None),
+        Err(Fail::Raises(text)) => Err(Some(text.to_string())),
         Err(Fail::Unsupported) => {
             crate::logging::warn(&format!(
                 "JSON Schema pattern uses Python regex features kagent cannot search with; treated as matching: {pattern:?}"
             ));
-            Some(Regex::Unsupported)
+            Ok(Regex::Unsupported)
         }
         Ok(rust) => match regex_automata::meta::Regex::new(&rust) {
-            Ok(re) => Some(Regex::Rust(Arc::new(re))),
+            Ok(re) => Ok(Regex::Rust(Arc::new(re))),
             Err(e) => {
                 crate::logging::warn(&format!(
                     "JSON Schema pattern {pattern:?} (as {rust:?}) does not compile in kagent ({e}); treated as matching"
                 ));
-                Some(Regex::Unsupported)
+                Ok(Regex::Unsupported)
             }
         },
     };
@@ -82,7 +89,7 @@ pub fn compile(pattern: &str) -> Option<Regex> {
 /// `re.search(pattern, s)` with an invalid pattern counting as no match (callers check the
 /// pattern with [`compile`] first where Python would raise).
 pub fn search(pattern: &str, s: &str) -> bool {
-    compile(pattern).is_some_and(|re| re.search(s))
+    compile(pattern).is_ok_and(|re| re.search(s))
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -91,6 +98,8 @@ enum Fail {
     Invalid,
     /// Valid Python, no regex-automata equivalent.
     Unsupported,
+    /// `re.compile` raises something other than `re.error`, with this text.
+    Raises(&'static str),
 }
 
 #[derive(Clone, Copy, Default)]
@@ -113,6 +122,9 @@ struct Parser {
     names: Vec<String>,
     unsupported: bool,
     depth: usize,
+    /// Global `(?a)` and `(?u)` seen (each alone is fine, together a `ValueError`).
+    global_a: bool,
+    global_u: bool,
 }
 
 /// Python `re` syntax → regex-automata syntax with the same matches (see the module doc).
@@ -125,11 +137,16 @@ fn translate(pattern: &str) -> Result<String, Fail> {
         names: vec![],
         unsupported: false,
         depth: 0,
+        global_a: false,
+        global_u: false,
     };
     let out = p.alternation(Flags::default(), true)?;
     if p.pos < p.chars.len() {
         // a `)` without its `(`
         return Err(Fail::Invalid);
+    }
+    if p.global_a && p.global_u {
+        return Err(Fail::Raises("ASCII and UNICODE flags are incompatible"));
     }
     if p.unsupported {
         return Err(Fail::Unsupported);
@@ -235,11 +252,36 @@ impl Parser {
     /// One branch, up to `|`, `)` or the end; `flags` may gain the global flags (first branch).
     fn sequence(&mut self, flags: &mut Flags, first: bool) -> Result<String, Fail> {
         let mut out = String::new();
+        // what a repeat would apply to: the last atom (its start in `out`), a repeat
+        // ("multiple repeat"), or nothing / an anchor ("nothing to repeat"); comments and
+        // verbose whitespace in between do not count, as in sre_parse
+        let mut last: Option<usize> = None;
+        let mut repeated = false;
         loop {
             self.skip_verbose(*flags);
             let Some(c) = self.peek() else { break };
             if c == '|' || c == ')' {
                 break;
+            }
+            let is_repeat = matches!(c, '*' | '+' | '?')
+                || (c == '{' && {
+                    self.pos += 1;
+                    let valid = self.repeat_bounds().is_some();
+                    self.pos -= 1;
+                    valid
+                });
+            if is_repeat {
+                if repeated {
+                    return Err(Fail::Invalid); // multiple repeat
+                }
+                let Some(start) = last else {
+                    return Err(Fail::Invalid); // nothing to repeat
+                };
+                let q = self.quantifier()?.ok_or(Fail::Invalid)?;
+                let atom = out.split_off(start);
+                out.push_str(&format!("(?:{atom}){q}"));
+                repeated = true;
+                continue;
             }
             self.pos += 1;
             let f = *flags;
@@ -256,19 +298,20 @@ impl Parser {
                         ".".into()
                     }
                 }
-                '^' => {
-                    out.push_str(if f.m { "(?m:^)" } else { r"\A" });
+                '^' | '$' => {
+                    out.push_str(match (c, f.m) {
+                        ('^', true) => "(?m:^)",
+                        ('^', false) => r"\A",
+                        (_, true) => "(?m:$)",
+                        (_, false) => r"(?:\n?\z)",
+                    });
+                    (last, repeated) = (None, false);
                     continue;
                 }
-                '$' => {
-                    out.push_str(if f.m { "(?m:$)" } else { r"(?:\n?\z)" });
-                    continue;
-                }
-                '*' | '+' | '?' => return Err(Fail::Invalid),
-                '{' if self.repeat_bounds().is_some() => return Err(Fail::Invalid),
                 '\\' => match self.escape(f)? {
                     Esc::Anchor(a) => {
                         out.push_str(&a);
+                        (last, repeated) = (None, false);
                         continue;
                     }
                     Esc::Atom(a) => a,
@@ -282,26 +325,14 @@ impl Parser {
                     }
                 }
             };
+            last = Some(out.len());
+            repeated = false;
             out.push_str(&atom);
-            // quantifiers
-            self.skip_verbose(*flags);
-            if let Some(q) = self.quantifier()? {
-                // wrap the atom so the repeat applies to all of it
-                let atom_start = out.len() - atom.len();
-                out.truncate(atom_start);
-                out.push_str(&format!("(?:{atom}){q}"));
-                self.skip_verbose(*flags);
-                let here = self.pos;
-                if self.quantifier()?.is_some() {
-                    return Err(Fail::Invalid); // multiple repeat
-                }
-                self.pos = here;
-            }
         }
         Ok(out)
     }
 
-    /// `{m}`, `{m,}`, `{,n}`, `{m,n}`, `{}` at the current position (just after `{`), without
+    /// `{m}`, `{m,}`, `{,n}`, `{m,n}`, `{,}` at the current position (just after `{`), without
     /// consuming; `None` when the `{` is a literal.
     fn repeat_bounds(&self) -> Option<(usize, Option<u64>, Option<u64>)> {
         let mut k = self.pos;
@@ -323,8 +354,8 @@ impl Parser {
         } else {
             None
         };
-        if self.chars.get(k) != Some(&'}') {
-            return None;
+        if self.chars.get(k) != Some(&'}') || (lo.is_empty() && hi.is_none()) {
+            return None; // `{}` is a literal too
         }
         let parse = |d: &str| {
             if d.is_empty() {
@@ -562,6 +593,8 @@ impl Parser {
                             return Err(Fail::Invalid); // global flags not at the start
                         }
                         *flags = apply(f, &on, true);
+                        self.global_a |= on.contains('a');
+                        self.global_u |= on.contains('u');
                         Ok(None)
                     }
                     Some(':') => {
@@ -812,7 +845,7 @@ mod tests {
     use super::*;
 
     fn valid(p: &str) -> bool {
-        compile(p).is_some()
+        compile(p).is_ok()
     }
 
     #[test]
@@ -860,7 +893,9 @@ mod tests {
             ("a{", "a{", true),
             ("{foo}", "x{foo}", true),
             ("a{,2}b", "aab", true),
-            ("a{}", "", true),
+            ("a{}", "a", false),
+            ("a{}", "xa{}", true),
+            ("a{,}", "", true),
             (r"\s", "\u{1c}", true),
             (r"\w", "\u{0301}", false), // a combining mark is not alnum in Python
             (r"\w", "\u{00bd}", true),  // No: numeric
@@ -888,6 +923,17 @@ mod tests {
     }
 
     #[test]
+    fn comments_are_transparent_and_flag_clashes_raise() {
+        assert!(search("a(?#c){2}", "aa") && !search("a(?#c){2}", "a"));
+        assert!(!valid("a*(?#c)*"));
+        assert_eq!(
+            compile("(?a)(?u)x").err(),
+            Some(Some("ASCII and UNICODE flags are incompatible".to_string()))
+        );
+        assert_eq!(compile("(?au)x").err(), Some(None));
+    }
+
+    #[test]
     fn features_without_engine_are_valid_and_match() {
         for p in [
             "(?=a)b",
@@ -900,7 +946,7 @@ mod tests {
             r"\N{DIGIT ONE}",
             "(a)?(?(1)b|c)",
         ] {
-            assert!(matches!(compile(p), Some(Regex::Unsupported)), "{p:?}");
+            assert!(matches!(compile(p), Ok(Regex::Unsupported)), "{p:?}");
             assert!(search(p, "zzz"));
         }
     }

@@ -1166,9 +1166,11 @@ impl<'r, 'a> Validator<'r, 'a> {
                 _ => none,
             },
             "format" => match (instance.as_str(), v.as_str()) {
-                (Some(s), Some("regex")) if self.formats && regex::compile(s).is_none() => {
-                    one(format!("{} is not a 'regex'", repr_value(instance)))
-                }
+                (Some(s), Some("regex")) if self.formats => match regex::compile(s) {
+                    Ok(_) => none,
+                    Err(None) => one(format!("{} is not a 'regex'", repr_value(instance))),
+                    Err(Some(raised)) => Err(raised),
+                },
                 _ => none,
             },
             _ => none,
@@ -1481,7 +1483,7 @@ fn additional_properties(inst: &Map<String, Value>, schema: &Map<String, Value>)
         .collect::<Vec<_>>()
         .join("|");
     let joined_re = (!joined.is_empty())
-        .then(|| regex::compile(&joined))
+        .then(|| regex::compile(&joined).ok())
         .flatten();
     inst.keys()
         .filter(|k| !props.is_some_and(|p| p.contains_key(*k)))
