@@ -17,7 +17,18 @@
 //! (and where kagent's regex engine differs), `pprint.rs` the printing of schema and instance.
 //! `metaschema/` holds the published metaschema and vocabulary documents of 2020-12 (top),
 //! 2019-09 (`draft2019-09/`), draft-07, -06 and -04, unchanged (as `jsonschema_specifications`
-//! ships them). Draft 3 is not implemented: a draft-03 `$schema` is validated as draft 4.
+//! ships them).
+//!
+//! Not mirrored: draft 3 (a draft-03 `$schema` counts as unknown, so 2020-12, where
+//! python-jsonschema uses its Draft3Validator: `disallow`, `extends`, `divisibleBy` are ignored
+//! here; a boolean `required` fails the 2020-12 metaschema, so kimi-cli drops such a server
+//! anyway); the order python-jsonschema visits several extra properties of an object
+//! `additionalProperties` in (a Python `set`, hash-randomized per process, so the first error
+//! can differ between two kimi-cli runs; kagent goes in instance order); Python `TypeError`s of
+//! malformed schemas the metaschema lets through (`items: true` next to `additionalItems` in
+//! 2019-09); integers beyond 64 bits (JSON values here hold them as floats); the regex features
+//! `regex.rs` lists; remote `$ref`s (python-jsonschema downloads them; kagent reports them
+//! unresolvable).
 
 #[cfg(test)]
 mod corpus_tests;
