@@ -17,6 +17,47 @@ D4 = "http://json-schema.org/draft-04/schema#"
 D2019 = "https://json-schema.org/draft/2019-09/schema"
 
 
+# the shapes TypeScript MCP servers (zod-to-json-schema) list
+ZOD_FETCH: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "url": {"type": "string", "format": "uri"},
+        "max_length": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1000000, "default": 5000},
+        "raw": {"type": "boolean", "default": False},
+    },
+    "required": ["url"],
+    "additionalProperties": False,
+    "$schema": D7,
+}
+ZOD_UNION: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "op": {
+            "anyOf": [
+                {
+                    "type": "object",
+                    "properties": {"kind": {"type": "string", "const": "move"}, "to": {"type": "integer"}},
+                    "required": ["kind", "to"],
+                    "additionalProperties": False,
+                },
+                {
+                    "type": "object",
+                    "properties": {
+                        "kind": {"type": "string", "enum": ["delete"]},
+                        "path": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                    },
+                    "required": ["kind", "path"],
+                    "additionalProperties": False,
+                },
+            ]
+        }
+    },
+    "required": ["op"],
+    "additionalProperties": False,
+    "$schema": D7,
+}
+
+
 def obj(props: dict[str, Any], **more: Any) -> dict[str, Any]:
     return {"type": "object", "properties": props, **more}
 
@@ -221,6 +262,14 @@ CASES: list[tuple[dict[str, Any], Any]] = [
     ({"type": "object", "properties": {"a": {"pattern": "(?a)(?u)x"}}}, {"a": "x"}),
     ({"$schema": D7, "properties": {"a": {"minimum": "1"}}}, {"a": 2}),
     ({"$schema": D7, "properties": {"a": {"type": "strin"}}}, {"a": 2}),
+    # ------------------------------------------------------------------ as zod-to-json-schema writes them
+    (ZOD_FETCH, {"url": "https://example.com", "max_length": 0}),
+    (ZOD_FETCH, {"url": "https://example.com", "raw": "yes", "extra": 1}),
+    (ZOD_FETCH, {"max_length": 10}),
+    (ZOD_FETCH, {"url": 5, "max_length": 1e7}),
+    (ZOD_UNION, {"op": {"kind": "move", "to": "x"}}),
+    (ZOD_UNION, {"op": {"kind": "copy"}}),
+    (ZOD_UNION, {"op": {"kind": "delete", "path": ["a", 3]}}),
     # ------------------------------------------------------------------ valid arguments
     (
         obj({"a": {"type": "integer", "multipleOf": 2}, "b": {"pattern": "^x"}}, required=["a"]),
