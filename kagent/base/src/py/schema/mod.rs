@@ -14,7 +14,8 @@
 //!   check of a tool definition (kimi-cli rejects an external tool with its text).
 //!
 //! `validator.rs` has the keywords, `refs.rs` drafts and references, `regex.rs` Python's `re`
-//! (and where kagent's regex engine differs), `pprint.rs` the printing of schema and instance.
+//! (and where kagent's regex engine differs), `backtrack.rs` the matcher for what regex-automata
+//! cannot run, `pprint.rs` the printing of schema and instance.
 //! `metaschema/` holds the published metaschema and vocabulary documents of 2020-12 (top),
 //! 2019-09 (`draft2019-09/`), draft-07, -06 and -04, unchanged (as `jsonschema_specifications`
 //! ships them).
@@ -26,10 +27,11 @@
 //! `additionalProperties` in (a Python `set`, hash-randomized per process, so the first error
 //! can differ between two kimi-cli runs; kagent goes in instance order); Python `TypeError`s of
 //! malformed schemas the metaschema lets through (`items: true` next to `additionalItems` in
-//! 2019-09); integers beyond 64 bits (JSON values here hold them as floats); the regex features
+//! 2019-09); integers beyond 64 bits (JSON values here hold them as floats); the regex differences
 //! `regex.rs` lists; remote `$ref`s (python-jsonschema downloads them; kagent reports them
 //! unresolvable).
 
+mod backtrack;
 #[cfg(test)]
 mod corpus_tests;
 mod pprint;

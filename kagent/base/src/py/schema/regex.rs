@@ -1,28 +1,31 @@
 //! Python's `re.search(pattern, s)` for the `pattern` and `patternProperties` keywords (and
 //! `re.compile` for the metaschemas' `format: regex`, which `check_schema` asserts).
 //!
-//! A pattern is read with Python's `re` syntax (sre_parse's rules: a `{` that starts no valid
-//! `{m,n}` is a literal, `{,n}` and `{,}` are repeats (`{}` a literal), global flags only at the very start,
-//! `(?P<name>...)` but not `(?<name>...)`, octal and group-reference escapes, "bad escape" for an
-//! unknown ASCII-letter escape, ...) and rewritten for `regex-automata` (kagent's regex engine,
-//! already in Cargo.lock) with Python's meanings spelled out: every literal as `\x{..}`; `\d` is
-//! `\p{Nd}` (as Python), `\w` is `[\p{L}\p{N}_]` (Python's `str.isalnum` or `_`, not Rust's
-//! `\w`, which has marks and connector punctuation), `\s` is the characters of `str.isspace`
-//! (Rust's `\s` lacks U+001C..U+001F); with `(?a)` they are ASCII; `^` without `(?m)` is `\A`;
-//! `\Z` is `\z`; `$` without `(?m)` matches at the end or before a final `\n`, written
-//! `(?:\n?\z)` (it consumes that `\n`, so a pattern that goes on matching after a `$` can differ);
-//! verbose `(?x)` whitespace and comments are dropped here, never handed to Rust (whose `x`
-//! also ignores whitespace inside classes); class items are escaped, so Rust's class
-//! set operations (`&&`, `--`, nested `[`) never apply.
+//! A pattern is parsed with Python 3.13's `re` syntax (sre_parse's rules: a `{` that starts
+//! no valid `{m,n}` is a literal, `{,n}` and `{,}` are repeats but `{}` a literal, comments are
+//! transparent to a following repeat, global flags only at the very start, `(?P<name>...)` but
+//! not `(?<name>...)`, octal versus group-reference escapes, "bad escape" for an unknown
+//! ASCII-letter escape, fixed-width lookbehinds, ...), so what Python refuses is refused. The
+//! tree is then written for `regex-automata` (kagent's regex engine, already in Cargo.lock)
+//! with Python's meanings spelled out: every literal as `\x{..}`; `\d` is `\p{Nd}` (as Python),
+//! `\w` is `[\p{L}\p{N}_]` (Python's `str.isalnum` or `_`; Rust's `\w` has marks and connector
+//! punctuation), `\s` is the characters of `str.isspace` (Rust's lacks U+001C..U+001F); with
+//! `(?a)` they are ASCII; `^` without `(?m)` is `\A`; `\Z` is `\z`; `$` without `(?m)` (the end,
+//! or before a final `\n`) is `(?:\n?\z)`; verbose `(?x)` whitespace and comments are dropped
+//! here, never handed to Rust (whose `x` also ignores whitespace inside classes); class items
+//! are escaped, so Rust's class set operations (`&&`, `--`, nested `[`) never apply.
 //!
-//! Where the two still differ: `\b`/`\B` use Rust's word characters; `(?i)` folds with Rust's
-//! simple case folding (Python's differs for a few characters, and `(?ai)` folds ASCII only in
-//! Python). Python features regex-automata has no engine for — lookahead/lookbehind, backreferences
-//! (`\1`, `(?P=n)`), conditionals `(?(1)a|b)`, atomic groups `(?>...)`, possessive repeats `a*+`,
-//! `\N{NAME}` — make the pattern [`Regex::Unsupported`]: it still counts as a valid regex
-//! (Python compiles it) but kagent cannot search with it, and treats every string as matching
-//! (so kagent lets the value through and the MCP server decides), logging a warning once.
-//! A variable-width lookbehind, which Python refuses to compile, is among them too.
+//! Patterns regex-automata cannot run go to kagent's backtracking matcher (`backtrack.rs`):
+//! lookahead and lookbehind, backreferences (`\1`, `(?P=n)`), conditionals `(?(1)a|b)`,
+//! atomic groups `(?>...)`, possessive repeats `a*+`, `\b`/`\B` (Python's word characters, and
+//! `\B` never matches the empty string in 3.13), and a `$` that something consuming follows.
+//!
+//! Still different from Python: `(?i)` folds with Rust's simple case folding (Python's differs
+//! for a few characters, and `(?ai)` folds ASCII only in Python); `\N{NAME}` (kagent has no
+//! Unicode name table) makes the pattern [`Regex::Unsupported`], as does a backtracking search
+//! given up (over a million steps, or a long string under a repeat): Python compiles the
+//! pattern, kagent cannot answer, and treats every string as matching (so the value goes
+//! through to the MCP server), logging a warning.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -32,6 +35,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 pub enum Regex {
     /// Python can compile it and so can kagent.
     Rust(Arc<regex_automata::meta::Regex>),
+    /// Lookaround, backreferences, conditionals, atomic groups, possessive repeats: run by
+    /// kagent's own backtracking matcher.
+    Backtrack(Arc<super::backtrack::Program>),
     /// Python can compile it; kagent has no engine for it (see the module doc).
     Unsupported,
 }
@@ -41,6 +47,7 @@ impl Regex {
     pub fn search(&self, s: &str) -> bool {
         match self {
             Regex::Rust(re) => re.is_match(s),
+            Regex::Backtrack(p) => p.search(s),
             Regex::Unsupported => true,
         }
     }
@@ -62,17 +69,26 @@ pub fn compile(pattern: &str) -> Compiled {
     let compiled = match translate(pattern) {
         Err(Fail::Invalid) => Err(None),
         Err(Fail::Raises(text)) => Err(Some(text.to_string())),
+        Ok(node) if node.rust().is_none() => match super::backtrack::Program::new(&node) {
+            Some(program) => Ok(Regex::Backtrack(Arc::new(program))),
+            None => {
+                crate::logging::warn(&format!(
+                    "JSON Schema pattern kagent cannot search with; treated as matching: {pattern:?}"
+                ));
+                Ok(Regex::Unsupported)
+            }
+        },
         Err(Fail::Unsupported) => {
             crate::logging::warn(&format!(
                 "JSON Schema pattern uses Python regex features kagent cannot search with; treated as matching: {pattern:?}"
             ));
             Ok(Regex::Unsupported)
         }
-        Ok(rust) => match regex_automata::meta::Regex::new(&rust) {
+        Ok(node) => match regex_automata::meta::Regex::new(&node.rust().unwrap_or_default()) {
             Ok(re) => Ok(Regex::Rust(Arc::new(re))),
             Err(e) => {
                 crate::logging::warn(&format!(
-                    "JSON Schema pattern {pattern:?} (as {rust:?}) does not compile in kagent ({e}); treated as matching"
+                    "JSON Schema pattern {pattern:?} does not compile in kagent ({e}); treated as matching"
                 ));
                 Ok(Regex::Unsupported)
             }
@@ -102,6 +118,130 @@ enum Fail {
     Raises(&'static str),
 }
 
+/// A parsed pattern: what Python's sre_parse makes of it, enough to write it for
+/// regex-automata or to run it with [`super::backtrack`].
+#[derive(Debug, Clone)]
+pub(super) enum Node {
+    /// One character out of a set, in regex-automata syntax (a literal, `.`, a class).
+    Atom(String),
+    Anchor(Anchor),
+    Seq(Vec<Node>),
+    Alt(Vec<Node>),
+    /// A group: capturing (its number) or not.
+    Group(Option<usize>, Box<Node>),
+    Repeat {
+        node: Box<Node>,
+        min: u64,
+        max: Option<u64>,
+        lazy: bool,
+        possessive: bool,
+    },
+    Look {
+        behind: bool,
+        negate: bool,
+        node: Box<Node>,
+    },
+    Backref(usize, bool),
+    Atomic(Box<Node>),
+    Cond(usize, Box<Node>, Box<Node>),
+}
+
+/// The zero-width assertions (`$` without `(?m)`: at the end or before a final `\n`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Anchor {
+    Start,
+    End,
+    Dollar,
+    LineStart,
+    LineEnd,
+    Word { ascii: bool },
+    NotWord { ascii: bool },
+}
+
+impl Node {
+    /// The pattern in regex-automata syntax; `None` when it needs a feature that engine lacks.
+    fn rust(&self) -> Option<String> {
+        Some(match self {
+            Node::Atom(a) => a.clone(),
+            Node::Anchor(a) => match a {
+                Anchor::Start => r"\A".into(),
+                Anchor::End => r"\z".into(),
+                Anchor::Dollar => r"(?:\n?\z)".into(),
+                Anchor::LineStart => "(?m:^)".into(),
+                Anchor::LineEnd => "(?m:$)".into(),
+                // Python's word characters are not Rust's (and `\B` never matches ""): the
+                // backtracking matcher has Python's
+                Anchor::Word { .. } | Anchor::NotWord { .. } => return None,
+            },
+            Node::Seq(items) => {
+                // `$` as `(?:\n?\z)` consumes the final `\n`: exact only when nothing that
+                // consumes characters follows it
+                let dollar = items
+                    .iter()
+                    .position(|n| matches!(n, Node::Anchor(Anchor::Dollar)));
+                if let Some(d) = dollar {
+                    if items.iter().skip(d + 1).any(|n| n.width() != Some(0)) {
+                        return None;
+                    }
+                }
+                items.iter().map(Node::rust).collect::<Option<String>>()?
+            }
+            Node::Alt(branches) => branches
+                .iter()
+                .map(Node::rust)
+                .collect::<Option<Vec<String>>>()?
+                .join("|"),
+            Node::Group(Some(_), inner) => format!("({})", inner.rust()?),
+            Node::Group(None, inner) => format!("(?:{})", inner.rust()?),
+            Node::Repeat {
+                node,
+                min,
+                max,
+                lazy,
+                possessive: false,
+            } => {
+                // Python's MAXREPEAT; Rust's engine refuses far smaller counts anyway
+                if *min >= u64::from(u32::MAX) || max.is_some_and(|m| m >= u64::from(u32::MAX)) {
+                    return None;
+                }
+                let q = match max {
+                    Some(m) if m == min => format!("{{{min}}}"),
+                    Some(m) => format!("{{{min},{m}}}"),
+                    None => format!("{{{min},}}"),
+                };
+                format!("(?:{}){q}{}", node.rust()?, if *lazy { "?" } else { "" })
+            }
+            Node::Repeat { .. }
+            | Node::Look { .. }
+            | Node::Backref(..)
+            | Node::Atomic(_)
+            | Node::Cond(..) => return None,
+        })
+    }
+
+    /// The fixed number of characters the node matches (Python requires one in a lookbehind).
+    pub(super) fn width(&self) -> Option<usize> {
+        match self {
+            Node::Atom(_) => Some(1),
+            Node::Anchor(_) | Node::Look { .. } => Some(0),
+            Node::Seq(items) => items.iter().map(Node::width).sum(),
+            Node::Alt(branches) => {
+                let w = branches.first().map_or(Some(0), Node::width)?;
+                branches.iter().all(|b| b.width() == Some(w)).then_some(w)
+            }
+            Node::Group(_, inner) | Node::Atomic(inner) => inner.width(),
+            Node::Repeat { node, min, max, .. } if *max == Some(*min) => {
+                usize::try_from(*min).ok()?.checked_mul(node.width()?)
+            }
+            Node::Cond(_, yes, no) => {
+                let w = yes.width()?;
+                (no.width() == Some(w)).then_some(w)
+            }
+            Node::Repeat { .. } | Node::Backref(..) => None,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Default)]
 struct Flags {
     i: bool,
@@ -111,6 +251,9 @@ struct Flags {
     a: bool,
 }
 
+/// A repeat: (min, max, lazy, possessive).
+type Quant = (u64, Option<u64>, bool, bool);
+
 const MAX_DEPTH: usize = 200;
 
 struct Parser {
@@ -119,7 +262,7 @@ struct Parser {
     /// Capturing groups opened so far, and which of them are closed.
     groups: usize,
     closed: Vec<bool>,
-    names: Vec<String>,
+    names: Vec<(String, usize)>,
     unsupported: bool,
     depth: usize,
     /// Global `(?a)` and `(?u)` seen (each alone is fine, together a `ValueError`).
@@ -128,7 +271,7 @@ struct Parser {
 }
 
 /// Python `re` syntax → regex-automata syntax with the same matches (see the module doc).
-fn translate(pattern: &str) -> Result<String, Fail> {
+fn translate(pattern: &str) -> Result<Node, Fail> {
     let mut p = Parser {
         chars: pattern.chars().collect(),
         pos: 0,
@@ -231,7 +374,7 @@ impl Parser {
         }
     }
 
-    fn alternation(&mut self, flags: Flags, top: bool) -> Result<String, Fail> {
+    fn alternation(&mut self, flags: Flags, top: bool) -> Result<Node, Fail> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             return Err(Fail::Unsupported);
@@ -246,16 +389,20 @@ impl Parser {
             }
         }
         self.depth -= 1;
-        Ok(branches.join("|"))
+        Ok(if branches.len() == 1 {
+            branches.pop().unwrap_or(Node::Seq(vec![]))
+        } else {
+            Node::Alt(branches)
+        })
     }
 
     /// One branch, up to `|`, `)` or the end; `flags` may gain the global flags (first branch).
-    fn sequence(&mut self, flags: &mut Flags, first: bool) -> Result<String, Fail> {
-        let mut out = String::new();
+    fn sequence(&mut self, flags: &mut Flags, first: bool) -> Result<Node, Fail> {
+        let mut out: Vec<Node> = vec![];
         // what a repeat would apply to: the last atom (its start in `out`), a repeat
         // ("multiple repeat"), or nothing / an anchor ("nothing to repeat"); comments and
         // verbose whitespace in between do not count, as in sre_parse
-        let mut last: Option<usize> = None;
+        let mut last = false;
         let mut repeated = false;
         loop {
             self.skip_verbose(*flags);
@@ -274,62 +421,57 @@ impl Parser {
                 if repeated {
                     return Err(Fail::Invalid); // multiple repeat
                 }
-                let Some(start) = last else {
+                let (true, Some(atom)) = (last, out.pop()) else {
                     return Err(Fail::Invalid); // nothing to repeat
                 };
-                let q = self.quantifier()?.ok_or(Fail::Invalid)?;
-                let atom = out.split_off(start);
-                out.push_str(&format!("(?:{atom}){q}"));
+                let (min, max, lazy, possessive) = self.quantifier()?.ok_or(Fail::Invalid)?;
+                out.push(Node::Repeat {
+                    node: Box::new(atom),
+                    min,
+                    max,
+                    lazy,
+                    possessive,
+                });
                 repeated = true;
                 continue;
             }
             self.pos += 1;
             let f = *flags;
-            let atom: String = match c {
+            let atom: Node = match c {
                 '(' => match self.group(flags, first && out.is_empty())? {
                     Some(g) => g,
                     None => continue, // a comment or global flags: no item
                 },
-                '[' => self.class(f)?,
-                '.' => {
-                    if f.s {
-                        "(?s:.)".into()
-                    } else {
-                        ".".into()
-                    }
-                }
+                '[' => Node::Atom(self.class(f)?),
+                '.' => Node::Atom(if f.s { "(?s:.)" } else { "." }.into()),
                 '^' | '$' => {
-                    out.push_str(match (c, f.m) {
-                        ('^', true) => "(?m:^)",
-                        ('^', false) => r"\A",
-                        (_, true) => "(?m:$)",
-                        (_, false) => r"(?:\n?\z)",
-                    });
-                    (last, repeated) = (None, false);
+                    out.push(Node::Anchor(match (c, f.m) {
+                        ('^', true) => Anchor::LineStart,
+                        ('^', false) => Anchor::Start,
+                        (_, true) => Anchor::LineEnd,
+                        (_, false) => Anchor::Dollar,
+                    }));
+                    (last, repeated) = (false, false);
                     continue;
                 }
                 '\\' => match self.escape(f)? {
                     Esc::Anchor(a) => {
-                        out.push_str(&a);
-                        (last, repeated) = (None, false);
+                        out.push(Node::Anchor(a));
+                        (last, repeated) = (false, false);
                         continue;
                     }
                     Esc::Atom(a) => a,
                 },
                 other => {
                     let l = lit(other);
-                    if f.i {
-                        format!("(?i:{l})")
-                    } else {
-                        l
-                    }
+                    Node::Atom(if f.i { format!("(?i:{l})") } else { l })
                 }
             };
-            last = Some(out.len());
+            last = true;
             repeated = false;
-            out.push_str(&atom);
+            out.push(atom);
         }
-        Ok(out)
+        Ok(Node::Seq(out))
     }
 
     /// `{m}`, `{m,}`, `{,n}`, `{m,n}`, `{,}` at the current position (just after `{`), without
@@ -381,11 +523,16 @@ impl Parser {
     }
 
     /// A repeat operator at the current position (consumed), as Rust syntax.
-    fn quantifier(&mut self) -> Result<Option<String>, Fail> {
-        let q = match self.peek() {
+    /// A repeat operator at the current position (consumed): (min, max, lazy, possessive).
+    fn quantifier(&mut self) -> Result<Option<Quant>, Fail> {
+        let (min, max) = match self.peek() {
             Some(c @ ('*' | '+' | '?')) => {
                 self.pos += 1;
-                c.to_string()
+                match c {
+                    '*' => (0, None),
+                    '+' => (1, None),
+                    _ => (0, Some(1)),
+                }
             }
             Some('{') => {
                 self.pos += 1;
@@ -400,25 +547,18 @@ impl Parser {
                         return Err(Fail::Invalid); // min repeat greater than max repeat
                     }
                 }
-                // Python's MAXREPEAT; Rust's engine refuses far smaller counts anyway
                 if lo >= u64::from(u32::MAX) || hi.is_some_and(|h| h >= u64::from(u32::MAX)) {
-                    self.unsupported = true;
+                    self.unsupported = true; // Python: OverflowError
                 }
-                match hi {
-                    Some(h) if h == lo => format!("{{{lo}}}"),
-                    Some(h) => format!("{{{lo},{h}}}"),
-                    None => format!("{{{lo},}}"),
-                }
+                (lo, hi)
             }
             _ => return Ok(None),
         };
         if self.eat('?') {
-            return Ok(Some(q + "?"));
+            return Ok(Some((min, max, true, false)));
         }
-        if self.eat('+') {
-            self.unsupported = true; // possessive
-        }
-        Ok(Some(q))
+        let possessive = self.eat('+');
+        Ok(Some((min, max, false, possessive)))
     }
 
     fn group_name(&mut self, end: char) -> Result<String, Fail> {
@@ -449,7 +589,7 @@ impl Parser {
     }
 
     /// After `(`: the group as Rust syntax, or `None` for a comment / global flags.
-    fn group(&mut self, flags: &mut Flags, at_start: bool) -> Result<Option<String>, Fail> {
+    fn group(&mut self, flags: &mut Flags, at_start: bool) -> Result<Option<Node>, Fail> {
         let f = *flags;
         if !self.eat('?') {
             self.groups += 1;
@@ -460,38 +600,40 @@ impl Parser {
             if let Some(c) = self.closed.get_mut(n - 1) {
                 *c = true;
             }
-            return Ok(Some(format!("({inner})")));
+            return Ok(Some(Node::Group(Some(n), Box::new(inner))));
         }
         match self.next() {
             Some(':') => {
                 let inner = self.alternation(f, false)?;
                 self.close()?;
-                Ok(Some(format!("(?:{inner})")))
+                Ok(Some(Node::Group(None, Box::new(inner))))
             }
             Some('P') => match self.next() {
                 Some('<') => {
                     let name = self.group_name('>')?;
-                    if self.names.contains(&name) {
+                    if self.names.iter().any(|(n, _)| *n == name) {
                         return Err(Fail::Invalid); // redefinition of group name
                     }
-                    self.names.push(name);
                     self.groups += 1;
                     let n = self.groups;
+                    self.names.push((name, n));
                     self.closed.push(false);
                     let inner = self.alternation(f, false)?;
                     self.close()?;
                     if let Some(c) = self.closed.get_mut(n - 1) {
                         *c = true;
                     }
-                    Ok(Some(format!("({inner})")))
+                    Ok(Some(Node::Group(Some(n), Box::new(inner))))
                 }
                 Some('=') => {
                     let name = self.group_name(')')?;
-                    if !self.names.contains(&name) {
+                    let Some(&(_, n)) = self.names.iter().find(|(g, _)| *g == name) else {
                         return Err(Fail::Invalid); // unknown group name
+                    };
+                    if !self.closed.get(n - 1).copied().unwrap_or(false) {
+                        return Err(Fail::Invalid); // cannot refer to an open group
                     }
-                    self.unsupported = true;
-                    Ok(Some("(?:)".into()))
+                    Ok(Some(Node::Backref(n, f.i)))
                 }
                 _ => Err(Fail::Invalid),
             },
@@ -505,26 +647,34 @@ impl Parser {
                 }
                 Ok(None)
             }
-            Some('=' | '!') => {
-                self.alternation(f, false)?;
+            Some(c @ ('=' | '!')) => {
+                let inner = self.alternation(f, false)?;
                 self.close()?;
-                self.unsupported = true;
-                Ok(Some("(?:)".into()))
+                Ok(Some(Node::Look {
+                    behind: false,
+                    negate: c == '!',
+                    node: Box::new(inner),
+                }))
             }
             Some('<') => match self.next() {
-                Some('=' | '!') => {
-                    self.alternation(f, false)?;
+                Some(c @ ('=' | '!')) => {
+                    let inner = self.alternation(f, false)?;
                     self.close()?;
-                    self.unsupported = true;
-                    Ok(Some("(?:)".into()))
+                    if inner.width().is_none() {
+                        return Err(Fail::Invalid); // look-behind requires fixed-width pattern
+                    }
+                    Ok(Some(Node::Look {
+                        behind: true,
+                        negate: c == '!',
+                        node: Box::new(inner),
+                    }))
                 }
                 _ => Err(Fail::Invalid), // unknown extension ?<x (no `(?<name>...)` in Python)
             },
             Some('>') => {
-                self.alternation(f, false)?;
+                let inner = self.alternation(f, false)?;
                 self.close()?;
-                self.unsupported = true;
-                Ok(Some("(?:)".into()))
+                Ok(Some(Node::Atomic(Box::new(inner))))
             }
             Some('(') => {
                 // conditional: a group number or name, then yes|no
@@ -536,20 +686,25 @@ impl Parser {
                         Some(c) => cond.push(c),
                     }
                 }
-                let known = match cond.parse::<usize>() {
-                    Ok(n) => n >= 1 && n <= self.groups,
-                    Err(_) => self.names.contains(&cond),
+                let group = match cond.parse::<usize>() {
+                    Ok(n) if n >= 1 && n <= self.groups => n,
+                    Ok(_) => return Err(Fail::Invalid),
+                    Err(_) => match self.names.iter().find(|(g, _)| *g == cond) {
+                        Some(&(_, n)) => n,
+                        None => return Err(Fail::Invalid),
+                    },
                 };
-                if !known {
-                    return Err(Fail::Invalid);
-                }
                 let inner = self.alternation(f, false)?;
-                if inner.matches('|').count() > 1 && !inner.contains('(') {
-                    return Err(Fail::Invalid); // more than two branches
-                }
                 self.close()?;
-                self.unsupported = true;
-                Ok(Some("(?:)".into()))
+                let (yes, no) = match inner {
+                    Node::Alt(mut b) if b.len() == 2 => {
+                        let no = b.pop().unwrap_or(Node::Seq(vec![]));
+                        (b.pop().unwrap_or(Node::Seq(vec![])), no)
+                    }
+                    Node::Alt(_) => return Err(Fail::Invalid), // more than two branches
+                    one => (one, Node::Seq(vec![])),
+                };
+                Ok(Some(Node::Cond(group, Box::new(yes), Box::new(no))))
             }
             Some(c) if "aiLmsux-".contains(c) => {
                 self.pos -= 1;
@@ -601,7 +756,7 @@ impl Parser {
                         let g = apply(apply(f, &on, true), off.as_deref().unwrap_or(""), false);
                         let inner = self.alternation(g, false)?;
                         self.close()?;
-                        Ok(Some(format!("(?:{inner})")))
+                        Ok(Some(Node::Group(None, Box::new(inner))))
                     }
                     _ => Err(Fail::Invalid),
                 }
@@ -671,13 +826,21 @@ impl Parser {
         let Some(c) = self.next() else {
             return Err(Fail::Invalid); // bad escape (end of pattern)
         };
-        let atom = |s: String| Ok(Esc::Atom(if f.i { format!("(?i:{s})") } else { s }));
+        let atom = |s: String| {
+            Ok(Esc::Atom(Node::Atom(if f.i {
+                format!("(?i:{s})")
+            } else {
+                s
+            })))
+        };
         match c {
-            'A' => return Ok(Esc::Anchor(r"\A".into())),
-            'Z' => return Ok(Esc::Anchor(r"\z".into())),
-            'b' => return Ok(Esc::Anchor(if f.a { r"(?-u:\b)" } else { r"\b" }.into())),
-            'B' => return Ok(Esc::Anchor(if f.a { r"(?-u:\B)" } else { r"\B" }.into())),
-            'd' | 'D' | 's' | 'S' | 'w' | 'W' => return Ok(Esc::Atom(category_class(c, f.a))),
+            'A' => return Ok(Esc::Anchor(Anchor::Start)),
+            'Z' => return Ok(Esc::Anchor(Anchor::End)),
+            'b' => return Ok(Esc::Anchor(Anchor::Word { ascii: f.a })),
+            'B' => return Ok(Esc::Anchor(Anchor::NotWord { ascii: f.a })),
+            'd' | 'D' | 's' | 'S' | 'w' | 'W' => {
+                return Ok(Esc::Atom(Node::Atom(category_class(c, f.a))))
+            }
             'N' => {
                 if !self.eat('{') {
                     return Err(Fail::Invalid);
@@ -693,7 +856,7 @@ impl Parser {
                     return Err(Fail::Invalid);
                 }
                 self.unsupported = true;
-                return Ok(Esc::Atom("(?:)".into()));
+                return Ok(Esc::Atom(Node::Seq(vec![])));
             }
             '1'..='9' => {
                 let mut digits = c.to_string();
@@ -718,8 +881,7 @@ impl Parser {
                 if n > self.groups || !self.closed.get(n - 1).copied().unwrap_or(false) {
                     return Err(Fail::Invalid); // invalid group reference / open group
                 }
-                self.unsupported = true;
-                return Ok(Esc::Atom("(?:)".into()));
+                return Ok(Esc::Atom(Node::Backref(n, f.i)));
             }
             _ => {}
         }
@@ -831,8 +993,8 @@ impl Parser {
 }
 
 enum Esc {
-    Anchor(String),
-    Atom(String),
+    Anchor(Anchor),
+    Atom(Node),
 }
 
 enum ClassItem {
@@ -933,21 +1095,60 @@ mod tests {
         assert_eq!(compile("(?au)x").err(), Some(None));
     }
 
+    /// What Python 3.13's `re.search` answered for these (regex-automata has no engine for
+    /// them: kagent's backtracking matcher runs them).
     #[test]
-    fn features_without_engine_are_valid_and_match() {
-        for p in [
-            "(?=a)b",
-            "(?!a)",
-            "(?<=a)b",
-            "(a)\\1",
-            "(?P<n>a)(?P=n)",
-            "(?>a)",
-            "a*+",
-            r"\N{DIGIT ONE}",
-            "(a)?(?(1)b|c)",
-        ] {
-            assert!(matches!(compile(p), Ok(Regex::Unsupported)), "{p:?}");
-            assert!(search(p, "zzz"));
+    fn features_without_regex_automata_are_backtracked() {
+        let cases: &[(&str, &str, bool)] = &[
+            ("(?=a)b", "ab", false),
+            ("(?=.*[A-Z])(?=.*\\d).{8,}", "abcdefg1", false),
+            ("^(?=.*[A-Z])(?=.*\\d).{8,}$", "abcdefG1", true),
+            (
+                "^(?!\\.)(?!.*\\.\\.)[A-Z0-9_.+-]+@[A-Z0-9-]+\\.[A-Z]{2,}$",
+                "A..B@X.IO",
+                false,
+            ),
+            (
+                "(?i)^(?!\\.)(?!.*\\.\\.)[A-Z0-9_.+-]+@[A-Z0-9-]+\\.[A-Z]{2,}$",
+                "a.b@x.io",
+                true,
+            ),
+            ("(?<=ab)c", "abc", true),
+            ("(?<!a)b", "ab", false),
+            ("(a)\\1", "aa", true),
+            ("(?P<n>ab)x(?P=n)", "abxab", true),
+            ("(?i)(a)\\1", "aA", true),
+            ("(?>a*)a", "aaa", false),
+            ("a*+a", "aaa", false),
+            ("a*+b", "aaab", true),
+            ("(a)?(?(1)b|c)", "c", true),
+            ("^(a)?(?(1)b|c)$", "ab", true),
+            ("^(a)?(?(1)b|c)$", "ac", false),
+            ("(?=a)*b", "b", true),
+            ("\\B", "", false),
+            ("\\bé", "é", true),
+            ("a\\b", "a\u{301}", true),
+            ("a$\\n", "a\n", true),
+            ("x$(?<=x)", "x\n", true),
+            ("\\N{DIGIT ONE}", "1", true),
+        ];
+        for (p, s, want) in cases {
+            assert!(
+                matches!(compile(p), Ok(Regex::Backtrack(_)) | Ok(Regex::Unsupported)),
+                "{p:?}"
+            );
+            if p.contains("\\N") {
+                assert!(
+                    search(p, s),
+                    "an unknown character name is treated as matching"
+                );
+                continue;
+            }
+            assert_eq!(search(p, s), *want, "re.search({p:?}, {s:?})");
         }
+        // a variable-width lookbehind is Python's re.error
+        assert!(!valid("(?<=a+)b"));
+        // a search that would take too long (exponential here) is given up: counted as a match
+        assert!(search("(?=a)(a|aa)*c", &"a".repeat(60)));
     }
 }
