@@ -17,6 +17,8 @@ D4 = "http://json-schema.org/draft-04/schema#"
 D2019 = "https://json-schema.org/draft/2019-09/schema"
 
 
+ZOD_EMAIL = "^(?!\\.)(?!.*\\.\\.)([A-Z0-9_'+\\-\\.]*)[A-Z0-9_+-]@([A-Z0-9][A-Z0-9\\-]*\\.)+[A-Z]{2,}$"
+
 # the shapes TypeScript MCP servers (zod-to-json-schema) list
 ZOD_FETCH: dict[str, Any] = {
     "type": "object",
@@ -102,6 +104,11 @@ CASES: list[tuple[dict[str, Any], Any]] = [
     (obj({"a": {"pattern": "^a(?#one or two){1,2}$"}}), {"a": "aaa"}),
     (obj({"a": {"pattern": "(?x) ^ \\d+ \\s* $  # digits"}}), {"a": "12 x"}),
     (obj({"a": {"pattern": "[\\w.-]+@[\\w-]+\\.\\w{2,}"}}), {"a": "me@host"}),
+    # zod's email pattern (lookaheads) and a password rule (lookaheads, a backreference)
+    (obj({"a": {"pattern": ZOD_EMAIL}}), {"a": "john..doe@example.com"}),
+    (obj({"a": {"pattern": ZOD_EMAIL}}), {"a": "john.doe@example.com"}),
+    (obj({"a": {"pattern": "^(?=.*[A-Z])(?=.*\\d)(?!.*(.)\\1).{8,}$"}}), {"a": "Passw0rdd"}),
+    (obj({"a": {"pattern": "\\bcat\\b"}}), {"a": "concatenate"}),
     (obj({"a": {"format": "email"}}), {"a": "not an email"}),
     (obj({"a": {"format": "date-time"}}), {"a": "yesterday"}),
     # ------------------------------------------------------------------ arrays

@@ -150,6 +150,9 @@ impl Program {
                 return true;
             }
             if run.aborted.get() {
+                crate::logging::warn(
+                    "JSON Schema pattern search given up (too many steps); treated as matching",
+                );
                 return true;
             }
         }
