@@ -129,6 +129,7 @@ SCHEMA_CALLS: list[JsonObj] = [
     {**OK, "note": "x"},  # anyOf
     {**OK, "at": 100},  # $ref
     {**OK, "zzz": 1},  # unevaluatedProperties
+    {**OK, "pin": "aab1"},  # pattern with lookaheads and a backreference
     {
         "code": "XYZ-99",
         "count": 4,
@@ -141,6 +142,7 @@ SCHEMA_CALLS: list[JsonObj] = [
         "shape": {"type": "circle", "r": 1},
         "note": True,
         "at": 5,
+        "pin": "ab12",
     },
 ]
 # kk_draft7 (a draft-07 `$schema`): `dependencies`, a `$ref`'d type, array items, and a valid

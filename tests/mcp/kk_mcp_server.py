@@ -70,6 +70,8 @@ SCHEMA_2020: dict[str, Any] = {
         },
         "note": {"not": {"type": "null"}, "anyOf": [{"type": "string", "minLength": 2}, {"type": "boolean"}]},
         "at": {"$ref": "#/$defs/position"},
+        # lookaheads and a backreference: Python's re, not a DFA
+        "pin": {"type": "string", "pattern": "^(?=.*\\d)(?!.*(.)\\1)\\w{4,}$"},
     },
     "required": ["code"],
     "dependentRequired": {"ratio": ["count"]},
