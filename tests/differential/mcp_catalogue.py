@@ -94,6 +94,61 @@ TOOL_ARGS: dict[str, tuple[str, JsonObj]] = {
     "k2_echo": ("k2_echo", {"text": "from two"}),
 }
 
+
+def calls(name: str, *arguments: JsonObj, prefix: str = "s") -> str:
+    """One scripted step calling tool `name` once per arguments (ids `<prefix>0`, ...)."""
+    return "\n".join(tc(f"{prefix}{i}", name, a) for i, a in enumerate(arguments))
+
+
+OK = {"code": "ABC-12"}
+# kk_schema calls (tests/mcp/kk_mcp_server.py's SCHEMA_2020), each violating one keyword, and
+# last one valid call (the only one asking for approval)
+SCHEMA_CALLS: list[JsonObj] = [
+    {"code": "abc"},  # pattern
+    {},  # required
+    {**OK, "count": 3},  # multipleOf
+    {**OK, "count": 12},  # maximum
+    {**OK, "count": "2"},  # type
+    {**OK, "ratio": 1, "count": 2},  # exclusiveMaximum
+    {**OK, "ratio": 0.5},  # dependentRequired
+    {**OK, "tags": ["main", "main"]},  # uniqueItems
+    {**OK, "tags": ["a"]},  # contains
+    {**OK, "tags": ["main", "a", "b", "c"]},  # maxItems
+    {**OK, "tags": ["main", ""]},  # items / minLength
+    {**OK, "pair": ["a", 1, 2]},  # items: false after prefixItems
+    {**OK, "pair": [1]},  # prefixItems
+    {**OK, "mode": "medium", "kind": 1},  # enum
+    {**OK, "mode": "fast"},  # dependentSchemas
+    {**OK, "kind": "abcd"},  # oneOf
+    {**OK, "extra": {"x-a": 1}},  # patternProperties
+    {**OK, "extra": {"y": "s"}},  # additionalProperties next to patternProperties
+    {**OK, "extra": {"x-toolongname": "s"}},  # propertyNames
+    {**OK, "shape": {"type": "circle"}},  # if / then
+    {**OK, "shape": {"type": "square", "w": 1}},  # else
+    {**OK, "note": None},  # not (and anyOf)
+    {**OK, "note": "x"},  # anyOf
+    {**OK, "at": 100},  # $ref
+    {**OK, "zzz": 1},  # unevaluatedProperties
+    {**OK, "pin": "aab1"},  # pattern with lookaheads and a backreference
+    {
+        "code": "XYZ-99",
+        "count": 4,
+        "ratio": 0.5,
+        "tags": ["main", "x"],
+        "pair": ["a", 1],
+        "mode": "fast",
+        "kind": 7,
+        "extra": {"x-a": "s"},
+        "shape": {"type": "circle", "r": 1},
+        "note": True,
+        "at": 5,
+        "pin": "ab12",
+    },
+]
+# kk_draft7 (a draft-07 `$schema`): `dependencies`, a `$ref`'d type, array items, and a valid
+# call that 2020-12 would refuse (draft 7 ignores the `minimum` next to `$ref`)
+DRAFT7_CALLS: list[JsonObj] = [{"t": [1]}, {"p": "x"}, {"t": ["a"], "p": 1}, {"p": 5, "t": [1]}]
+
 _RESULTS_STEPS, _RESULTS_SCRIPTS = results_turn(
     "echo", "image", "audio", "blob", "structured", "fail", "k2_echo"
 )
@@ -155,6 +210,22 @@ MCP_SCENARIOS_LIST: list[Scenario] = [
             ),
         ),
         cross_plans=(("oracle", "kagent"), ("kagent", "oracle")),
+    ),
+    mcp_scenario(
+        "mcp_schema_keywords",
+        initialize(),
+        # kosong's jsonschema check of MCP tool arguments, keyword by keyword, several calls a
+        # step: each refused call is a ToolResult with python-jsonschema's text (a schema its
+        # draft's metaschema refuses is a runtime error), only the valid ones ask for approval
+        *approved_turn("p1", approve()),
+        *approved_turn("p2", approve()),
+        scripts=(
+            calls("kk_schema", *SCHEMA_CALLS) + "\n" + tc("bad0", "kk_badschema", {"p": "x"}),
+            DONE,
+            calls("kk_draft7", *DRAFT7_CALLS, prefix="d"),
+            DONE,
+        ),
+        servers={"kk": stdio_server()},
     ),
     mcp_scenario(
         "mcp_failures",

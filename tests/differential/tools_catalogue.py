@@ -66,8 +66,8 @@ def answers(mapping: dict[str, str]) -> Callable[[JsonObj], Any]:
 
 
 # The request and the step's StatusUpdate (the oracle's order between them is racy).
-APPROVAL_PENDING = ExpectAll((Req("ApprovalRequest"), Ev("StatusUpdate")))
-QUESTION_PENDING = ExpectAll((Req("QuestionRequest"), Ev("StatusUpdate")))
+APPROVAL_PENDING: ExpectAll = ExpectAll((Req("ApprovalRequest"), Ev("StatusUpdate")))
+QUESTION_PENDING: ExpectAll = ExpectAll((Req("QuestionRequest"), Ev("StatusUpdate")))
 
 
 def approve(response: str = "approve", feedback: str | None = None) -> Reply:

@@ -3,7 +3,11 @@
 Tools: `kk_echo` (text), `kk_image` (a 1x1 PNG), `kk_audio`, `kk_blob` (an embedded image
 resource), `kk_structured` (structured content), `kk_fail` (an isError result), `kk_sleep`
 (hangs past a short call timeout), `kk_crash` (the process dies mid-call), `kk_pid` (the
-server's process id, for the orphan checks).
+server's process id, for the orphan checks), and tools with hand-written input schemas for
+the clients' argument checks (kosong's `jsonschema.validate`): `kk_schema` (2020-12 keywords),
+`kk_draft7` (a draft-07 `$schema`), `kk_badschema` (a pattern Python cannot compile). With
+$KK_MCP_SCHEMAS (a JSON file: a list of input schemas) the server has `<prefix>s<i>` instead,
+one tool per schema; each answers `valid: <arguments as JSON>`.
 
 Usage: kk_mcp_server.py stdio | kk_mcp_server.py http|sse PORT_FILE [BEARER_TOKEN]
 (http and sse bind 127.0.0.1 on a free port and write the port to PORT_FILE once listening;
@@ -18,12 +22,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import os
 import sys
 import time
+from typing import Any
 
 from fastmcp import FastMCP
-from fastmcp.tools import ToolResult
+from fastmcp.tools import Tool, ToolResult
 from mcp.types import AudioContent, BlobResourceContents, EmbeddedResource, ImageContent
 from pydantic import AnyUrl
 
@@ -32,9 +38,85 @@ PNG_1X1 = base64.b64decode(
 )
 
 
+# a hand-written 2020-12 input schema with many validation keywords (it passes the 2020-12
+# metaschema, which kimi-cli checks every tool's schema against when it connects)
+SCHEMA_2020: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "code": {"type": "string", "pattern": "^[A-Z]{3}-\\d{2}$"},
+        "count": {"type": "integer", "minimum": 1, "maximum": 10, "multipleOf": 2},
+        "ratio": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+        "tags": {
+            "type": "array",
+            "items": {"type": "string", "minLength": 1},
+            "uniqueItems": True,
+            "maxItems": 3,
+            "contains": {"const": "main"},
+        },
+        "pair": {"type": "array", "prefixItems": [{"type": "string"}, {"type": "integer"}], "items": False},
+        "mode": {"enum": ["fast", "slow"]},
+        "kind": {"oneOf": [{"type": "string", "maxLength": 3}, {"type": "integer"}]},
+        "extra": {
+            "type": "object",
+            "patternProperties": {"^x-": {"type": "string"}},
+            "additionalProperties": False,
+            "propertyNames": {"maxLength": 8},
+        },
+        "shape": {
+            "type": "object",
+            "if": {"properties": {"type": {"const": "circle"}}},
+            "then": {"required": ["r"]},
+            "else": {"required": ["w", "h"]},
+        },
+        "note": {"not": {"type": "null"}, "anyOf": [{"type": "string", "minLength": 2}, {"type": "boolean"}]},
+        "at": {"$ref": "#/$defs/position"},
+        # lookaheads and a backreference: Python's re, not a DFA
+        "pin": {"type": "string", "pattern": "^(?=.*\\d)(?!.*(.)\\1)\\w{4,}$"},
+    },
+    "required": ["code"],
+    "dependentRequired": {"ratio": ["count"]},
+    "dependentSchemas": {"mode": {"required": ["kind"]}},
+    "unevaluatedProperties": False,
+    "$defs": {"position": {"type": "integer", "minimum": 0, "maximum": 99}},
+}
+
+# a draft-07 schema: `$ref` siblings ignored, `dependencies`, `definitions`
+SCHEMA_DRAFT7: dict[str, Any] = {
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "type": "object",
+    "properties": {
+        "t": {"type": "array", "items": {"type": "integer"}},
+        "p": {"$ref": "#/definitions/P", "minimum": 100},
+    },
+    "dependencies": {"t": ["p"]},
+    "definitions": {"P": {"type": "integer"}},
+}
+
+# a pattern Python's `re` refuses (`(?<name>...)`): kosong's check raises SchemaError
+SCHEMA_BAD: dict[str, Any] = {"type": "object", "properties": {"p": {"type": "string", "pattern": "(?<n>x)"}}}
+
+
+class SchemaTool(Tool):
+    """A tool with an explicit input schema (`parameters`) that echoes its arguments."""
+
+    async def run(self, arguments: dict[str, Any]) -> ToolResult:
+        return ToolResult(content="valid: " + json.dumps(arguments, sort_keys=True))
+
+
+def schema_tools(prefix: str, schemas: list[dict[str, Any]]) -> FastMCP:
+    mcp = FastMCP("kk-schemas", dereference_schemas=False)
+    for i, schema in enumerate(schemas):
+        mcp.add_tool(SchemaTool(name=f"{prefix}s{i}", description=f"schema {i}", parameters=schema))
+    return mcp
+
+
 def build(prefix: str) -> FastMCP:
     """The server; every tool name starts with `prefix` (two servers need distinct names)."""
-    mcp = FastMCP("kk-test")
+    schemas_file = os.environ.get("KK_MCP_SCHEMAS")
+    if schemas_file:
+        with open(schemas_file, encoding="utf-8") as f:
+            return schema_tools(prefix, json.load(f))
+    mcp = FastMCP("kk-test", dereference_schemas=False)
 
     @mcp.tool(name=prefix + "echo")
     def kk_echo(text: str) -> str:
@@ -85,6 +167,14 @@ def build(prefix: str) -> FastMCP:
         """The server's process id."""
         return str(os.getpid())
 
+    for name, schema in (("schema", SCHEMA_2020), ("draft7", SCHEMA_DRAFT7), ("badschema", SCHEMA_BAD)):
+        mcp.add_tool(
+            SchemaTool(
+                name=prefix + name,
+                description=f"Arguments checked against a {name} schema.",
+                parameters=schema,
+            )
+        )
     return mcp
 
 

@@ -24,6 +24,7 @@ pub const TARGETS: &[(&str, Entry)] = &[
     ("sse", sse),
     ("tool_args", tool_args),
     ("schema_check", schema_check),
+    ("schema_validate", schema_validate),
     ("config", config),
 ];
 
@@ -163,6 +164,19 @@ pub fn tool_args(data: &[u8]) {
 pub fn schema_check(data: &[u8]) {
     if let Ok(value) = serde_json::from_slice::<serde_json::Value>(data) {
         let _ = kagent_base::py::schema::check(&value);
+    }
+}
+
+/// An MCP tool's input schema from a server and a model's arguments for it (the input is
+/// the JSON array `[schema, arguments]`; any other JSON is the schema, with `null` as
+/// arguments): `$ref` cycles, deep nesting and Python regex syntax in `pattern`.
+pub fn schema_validate(data: &[u8]) {
+    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(data) {
+        let (schema, arguments) = match value.as_array().map(Vec::as_slice) {
+            Some([schema, arguments]) => (schema, arguments),
+            _ => (&value, &serde_json::Value::Null),
+        };
+        let _ = kagent_base::py::schema::validate(arguments, schema);
     }
 }
 

@@ -76,9 +76,23 @@ impl Tool for McpTool {
         );
         // kosong checks the arguments against the input schema before the call (and so before
         // the approval): a mismatch is its `ToolValidateError`, the server is not asked
-        if let Err(why) = kagent_base::py::schema::validate(&arguments, &self.parameters) {
-            let invalid = kagent_base::py::args::validate_error(&why);
-            return Box::pin(async move { invalid });
+        // (`ValidationError`); any other exception of the check (the schema itself refused by
+        // its draft's metaschema, an unresolvable `$ref`) is kimi-cli's `ToolRuntimeError`
+        use kagent_base::py::schema::{validate, Failure};
+        match validate(&arguments, &self.parameters) {
+            Ok(()) => {}
+            Err(Failure::Invalid(why)) => {
+                let invalid = kagent_base::py::args::validate_error(&why);
+                return Box::pin(async move { invalid });
+            }
+            Err(Failure::Raised(why)) => {
+                kagent_base::logging::error(&format!("Tool execution failed: {name}: {why}"));
+                let failed = ToolReturnValue::error(
+                    format!("Error running tool: {why}"),
+                    "Tool runtime error",
+                );
+                return Box::pin(async move { failed });
+            }
         }
         Box::pin(async move {
             let decision = approval

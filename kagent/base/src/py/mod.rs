@@ -28,9 +28,12 @@
 //! - [`args`] — pydantic's lax-mode argument validation of tool parameters and the text of
 //!   `str(ValidationError)` (`1 validation error for Params\ncommand\n  Field required
 //!   [type=missing, ...]`). kimi-cli hands that text to the model as the tool result.
-//! - [`schema`] — `jsonschema.validate` of an external tool's `parameters` against the JSON
-//!   Schema 2020-12 metaschema and its `best_match` error text, which kimi-cli returns to the
-//!   client that registered the tool; `metaschema/` holds the published documents, unchanged.
+//! - [`schema`] — python-jsonschema as kosong calls it: `jsonschema.validate` of an external
+//!   tool's `parameters` against the JSON Schema 2020-12 metaschema (kimi-cli returns the
+//!   error text to the client that registered the tool), and of an MCP tool call's arguments
+//!   against the tool's input schema (drafts 4 to 2020-12 by `$schema`, Python `re` patterns,
+//!   `best_match`; the text is the tool result the model reads); `schema/metaschema/` holds
+//!   the published documents, unchanged.
 
 pub mod args;
 pub mod frontmatter;

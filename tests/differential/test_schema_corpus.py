@@ -1,0 +1,88 @@
+"""kagent's check of MCP tool arguments (kagent/base/src/py/schema/, a copy of kosong's
+`jsonschema.validate`) against python-jsonschema itself, computed here: every (schema,
+arguments) pair of schema_corpus.py becomes a tool of a real fastmcp server
+(tests/mcp/kk_mcp_server.py with $KK_MCP_SCHEMAS), one scripted step calls them all, and each
+ToolResult must carry exactly what kosong would return: `Error validating JSON arguments:
+<str(ValidationError)>`, `Error running tool: <str(exception)>` for a schema python-jsonschema
+refuses or cannot resolve, or the server's answer for valid arguments. kimi-cli is not run (the
+oracle comparison of such calls is mcp_catalogue.py's `mcp_schema_keywords`): kimi-cli drops a
+server whose schemas fail the 2020-12 metaschema, which some corpus schemas (draft-07 ones) do.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+import jsonschema  # type: ignore[import-untyped]  # (no stubs in the test venv; kosong uses it untyped too)
+from kk_common.sandbox import Sandbox, scripted_config
+from kk_common.wire_client import WireClient
+
+from . import kernels
+from .mcp_catalogue import SERVER, mcp_args
+from .schema_corpus import CASES
+from .tools_catalogue import DONE, tc
+
+
+def kosong_text(schema: dict[str, Any], arguments: Any) -> tuple[bool, str]:
+    """(is_error, text) of kosong's `CallableTool.call` check, then the server's answer."""
+    with warnings.catch_warnings():
+        # an unknown `$schema`: "The metaschema specified by $schema was not found"
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            jsonschema.validate(arguments, schema)
+        except jsonschema.ValidationError as e:
+            return True, f"Error validating JSON arguments: {e}"
+        except Exception as e:  # noqa: BLE001 -- kimi-cli reports any other exception so
+            return True, f"Error running tool: {e}"
+    return False, "valid: " + json.dumps(arguments, sort_keys=True)
+
+
+def result_text(payload: dict[str, Any]) -> tuple[bool, str]:
+    value = payload["return_value"]
+    output = value.get("output")
+    if value.get("is_error"):
+        return True, value.get("message") or str(output)
+    texts = [part.get("text", "") for part in output] if isinstance(output, list) else [str(output)]
+    return False, "".join(texts)
+
+
+def test_kagent_schema_checks_match_python_jsonschema(tmp_path: Path) -> None:
+    schemas = tmp_path / "schemas.json"
+    schemas.write_text(json.dumps([schema for schema, _ in CASES]), encoding="utf-8")
+    server = {
+        "command": sys.executable,
+        "args": [str(SERVER), "stdio"],
+        "env": {"KK_MCP_PREFIX": "kk_", "KK_MCP_SCHEMAS": str(schemas)},
+    }
+    sb = Sandbox(tmp_path)
+    step = "\n".join(tc(f"c{i}", f"kk_s{i}", arguments) for i, (_, arguments) in enumerate(CASES))
+    sb.write_scripts([step, DONE])
+    sb.write_config(scripted_config(sb.scripts_path))
+    argv = kernels.kagent().argv(
+        "-w", str(sb.work), "--config-file", str(sb.config_path), "--yolo", *mcp_args({"kk": server})
+    )
+    client = WireClient(argv, env=sb.env(), cwd=sb.work, stderr_path=tmp_path / "stderr.txt")
+    try:
+        client.exchange("initialize", {"protocol_version": "1.10"}, timeout=60)
+        ex = client.exchange("prompt", {"user_input": "check"}, timeout=120)
+    finally:
+        client.terminate()
+    assert ex.result == {"status": "finished"}, ex
+    got = {
+        e["payload"]["tool_call_id"]: result_text(e["payload"])
+        for e in ex.events
+        if e.get("type") == "ToolResult"
+    }
+    mismatches = []
+    for i, (schema, arguments) in enumerate(CASES):
+        want = kosong_text(schema, arguments)
+        if got.get(f"c{i}") != want:
+            mismatches.append(
+                f"case {i}: schema {json.dumps(schema)}, arguments {json.dumps(arguments)}\n"
+                f"  python-jsonschema: {want!r}\n  kagent:            {got.get(f'c{i}')!r}"
+            )
+    assert not mismatches, f"{len(mismatches)} of {len(CASES)} differ:\n" + "\n".join(mismatches)
