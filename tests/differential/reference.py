@@ -25,14 +25,15 @@ CACHE_ENV = "KDIFF_REFERENCE_CACHE"
 ORACLE_VERSION = "1.51.0"
 _HERE = Path(__file__).resolve().parent
 _KK_COMMON = _HERE.parents[1] / "scripts" / "kk_common"
+_MCP_SERVER = _HERE.parent / "mcp" / "kk_mcp_server.py"  # the MCP scenarios' real server
 _MEMO: dict[str, list[str]] = {}
 
 
 def _harness_sources() -> list[Path]:
-    """Every harness and catalogue module (not the tests) and the shared sandbox and Wire client:
-    a change to any of them re-runs the oracle."""
+    """Every harness and catalogue module (not the tests), the shared sandbox and Wire client
+    and the MCP test server: a change to any of them re-runs the oracle."""
     own = sorted(p for p in _HERE.glob("*.py") if not p.name.startswith("test_"))
-    return own + [_KK_COMMON / "sandbox.py", _KK_COMMON / "wire_client.py"]
+    return own + [_KK_COMMON / "sandbox.py", _KK_COMMON / "wire_client.py", _MCP_SERVER]
 
 
 def _key(scenario: Scenario) -> str:
