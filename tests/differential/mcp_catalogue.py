@@ -314,6 +314,40 @@ MCP_SCENARIOS_LIST += [
     ),
 ]
 
+
+
+def _write_bad_schemas(sandbox: Any) -> None:
+    # a tool whose input schema fails the 2020-12 metaschema ("strin" is no type)
+    bad = [{"type": "object", "properties": {"a": {"type": "strin"}}}]
+    (sandbox.root / "bad-schemas.json").write_text(json.dumps(bad), encoding="utf-8")
+
+
+_BAD_META_SERVER = {
+    **stdio_server("bad_"),
+    "env": {"KK_MCP_PREFIX": "bad_", "KK_MCP_SCHEMAS": "../bad-schemas.json"},
+}
+
+MCP_SCENARIOS_LIST.append(
+    # kimi-cli builds each MCP tool as a kosong tool, whose parameters must pass the metaschema:
+    # the server with such a tool fails (the first turn's MCPRuntimeError), the other serves
+    Scenario(
+        "mcp_metaschema_refused",
+        (
+            Phase(
+                (
+                    initialize(),
+                    prompt("first", id="p1"),
+                    *approved_turn("p2", approve()),
+                ),
+                (tc("c1", "bad_s0", {"a": "x"}), tc("c2", "k2_echo", {"text": "still here"}), DONE),
+                mcp_args({"bad": _BAD_META_SERVER, "k2": stdio_server("k2_")}),
+                timeout=90.0,
+                mutate=_write_bad_schemas,
+            ),
+        ),
+    )
+)
+
 MCP_SCENARIOS: dict[str, Scenario] = {s.name: s for s in MCP_SCENARIOS_LIST}
 
 # compared with the loading events (the others without them)

@@ -309,10 +309,20 @@ async fn connect_one(
         .list_all_tools()
         .await
         .map_err(|e| init_error(&e.to_string()))?;
-    let tools = tools
+    let tools: Vec<Value> = tools
         .iter()
         .filter_map(|t| serde_json::to_value(t).ok())
         .collect();
+    // kimi-cli makes each tool a kosong tool, whose parameters must pass the 2020-12
+    // metaschema: one that does not fails the whole server (and its connection is closed)
+    let refused = tools.iter().find_map(|t| {
+        t.get("inputSchema")
+            .and_then(kagent_base::py::schema::check_error_repr)
+    });
+    if let Some(error) = refused {
+        let _ = client.cancel().await;
+        return Err(error);
+    }
     Ok(LiveServer {
         name: name.to_string(),
         peer: client.peer().clone(),

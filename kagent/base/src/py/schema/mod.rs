@@ -137,10 +137,22 @@ fn on_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
 
 /// Check `parameters` against the 2020-12 metaschema: `Err` is jsonschema's error text.
 pub fn check(parameters: &Value) -> Result<(), String> {
-    on_big_stack(|| check_here(parameters))
+    on_big_stack(|| check_here(parameters).map_err(|(_, text)| text))
 }
 
-fn check_here(parameters: &Value) -> Result<(), String> {
+/// `repr()` of the exception kosong's metaschema check raises for `parameters` (a
+/// `ValidationError`: `<ValidationError: 'message'>`), or `None` when they pass. kimi-cli
+/// builds an MCP server's tools with that check, so one such tool fails the whole server.
+pub fn check_error_repr(parameters: &Value) -> Option<String> {
+    let (message, text) = on_big_stack(|| check_here(parameters)).err()?;
+    Some(match message {
+        Some(m) => format!("<ValidationError: {}>", super::repr::repr_str(&m)),
+        None => text,
+    })
+}
+
+/// `Err((best error's message, str(error)))`; no message when the check raised instead.
+fn check_here(parameters: &Value) -> Result<(), (Option<String>, String)> {
     let Some(root) = refs::metaschema(Dialect::D202012) else {
         return Ok(());
     };
@@ -158,9 +170,9 @@ fn check_here(parameters: &Value) -> Result<(), String> {
     match v.iter_errors(parameters, root, &scope, false) {
         Ok(errors) => match best_match(errors) {
             None => Ok(()),
-            Some(e) => Err(render(&e, "schema", "instance")),
+            Some(e) => Err((Some(e.message.clone()), render(&e, "schema", "instance"))),
         },
-        Err(raised) => Err(raised),
+        Err(raised) => Err((None, raised)),
     }
 }
 
