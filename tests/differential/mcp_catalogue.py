@@ -348,11 +348,46 @@ MCP_SCENARIOS_LIST.append(
     )
 )
 
+MCP_SCENARIOS_LIST.append(
+    # a tool that raised (the server died mid-call: "Error running tool: ...") fires
+    # PostToolUseFailure, not PostToolUse; one that answered fires PostToolUse
+    mcp_scenario(
+        "mcp_post_tool_use_failure",
+        initialize(),
+        *approved_turn("p1", approve(), approve()),
+        scripts=(tc("c1", "kk_echo", {"text": "fine"}), tc("c2", "kk_crash", {}), DONE),
+        servers={"kk": stdio_server()},
+        config={
+            "hooks": [
+                {"event": "PostToolUse", "command": "cat > /dev/null"},
+                {"event": "PostToolUseFailure", "command": "cat > /dev/null"},
+            ]
+        },
+    )
+)
+
 MCP_SCENARIOS: dict[str, Scenario] = {s.name: s for s in MCP_SCENARIOS_LIST}
 
 # compared with the loading events (the others without them)
 WITH_LOADING = frozenset({"mcp_loading_events"})
 
 
+def without_post_hook_resolutions(lines: list[str]) -> list[str]:
+    """Without the HookResolved of PostToolUse/PostToolUseFailure: those hooks run in the
+    background in both kernels, so when (and whether, before the process ends) they report
+    is a race in kimi-cli too; their HookTriggered, which precedes the tool's result, stays."""
+    return [
+        line
+        for line in without_mcp_loading(lines)
+        if not ('"HookResolved"' in line and '"event": "PostToolUse' in line)
+    ]
+
+
+# compared without the background hooks' resolutions
+WITHOUT_POST_HOOK_RESOLUTIONS = frozenset({"mcp_post_tool_use_failure"})
+
+
 def view_for(name: str) -> Callable[[list[str]], list[str]]:
+    if name in WITHOUT_POST_HOOK_RESOLUTIONS:
+        return without_post_hook_resolutions
     return (lambda lines: lines) if name in WITH_LOADING else without_mcp_loading

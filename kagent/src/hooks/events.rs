@@ -54,6 +54,26 @@ pub fn post_tool_use(
     )
 }
 
+/// A tool that raised (kosong's ToolRuntimeError): `error` is the exception's text.
+pub fn post_tool_use_failure(
+    session_id: &str,
+    cwd: &str,
+    tool_name: &str,
+    tool_input: &Value,
+    error: &str,
+    tool_call_id: &str,
+) -> Value {
+    with(
+        base("PostToolUseFailure", session_id, cwd),
+        &[
+            ("tool_name", json!(tool_name)),
+            ("tool_input", tool_input.clone()),
+            ("error", json!(error)),
+            ("tool_call_id", json!(tool_call_id)),
+        ],
+    )
+}
+
 pub fn user_prompt_submit(session_id: &str, cwd: &str, prompt: &str) -> Value {
     with(
         base("UserPromptSubmit", session_id, cwd),

@@ -1,4 +1,5 @@
-//! PreToolUse / PostToolUse around a running tool call.
+//! PreToolUse / PostToolUse (PostToolUseFailure for a tool that raised) around a running tool
+//! call.
 
 use std::sync::Arc;
 
@@ -104,6 +105,25 @@ fn guard_tool(
             }
         }
         let result = fut.await;
+        // a tool that raised: kimi-cli fires PostToolUseFailure instead of PostToolUse
+        if let Some(error) = raised_error(&result.return_value) {
+            if engine.has_hooks_for("PostToolUseFailure") {
+                engine.fire_and_forget(
+                    "PostToolUseFailure",
+                    &name,
+                    events::post_tool_use_failure(
+                        engine.session_id(),
+                        &cwd,
+                        &name,
+                        &tool_input,
+                        error,
+                        &id,
+                    ),
+                    Some(&wire),
+                );
+            }
+            return result;
+        }
         if engine.has_hooks_for("PostToolUse") {
             let output: String = repr_return_value(&result.return_value)
                 .chars()
@@ -118,6 +138,16 @@ fn guard_tool(
         }
         result
     })
+}
+
+/// The exception's text when `rv` is kosong's `ToolRuntimeError` (the tool raised; kimi-cli's
+/// toolset caught it): its message is `Error running tool: <text>`, its brief fixed.
+pub fn raised_error(rv: &ToolReturnValue) -> Option<&str> {
+    let is_runtime =
+        rv.is_error && rv.display == [kagent_base::tool::DisplayBlock::brief("Tool runtime error")];
+    is_runtime
+        .then(|| rv.message.strip_prefix("Error running tool: "))
+        .flatten()
 }
 
 /// `str()` of kosong's `ToolReturnValue` (pydantic's repr without the class name).

@@ -939,8 +939,7 @@ pub fn tool_result_to_message(r: &ToolResult) -> Message {
     let mut content = vec![];
     if rv.is_error {
         // kosong's ToolRuntimeError (a tool that raised): its message and brief say which
-        let runtime_error = rv.message.starts_with("Error running tool: ")
-            && rv.display == [kagent_base::tool::DisplayBlock::brief("Tool runtime error")];
+        let runtime_error = crate::hooks::tools::raised_error(rv).is_some();
         let note = if runtime_error {
             "\nThis is an unexpected error and the tool is probably not working."
         } else {
