@@ -84,6 +84,9 @@ _ASK = "kimi_cli.tools.ask_user:AskUserQuestion.__call__"
 _DMAIL = "kimi_cli.tools.dmail:SendDMail.__call__"
 _DENWA = "kimi_cli.soul.denwarenji:DenwaRenji.send_dmail"
 _INIT = "kimi_cli.soul.slash:init"
+_EXPORT = "kimi_cli.utils.export"
+_IMPORT = f"{_EXPORT}:resolve_import_source"
+_MB = {"limit_mb": "{limit_mb}"}
 _PATH = {"plan_path": "{plan_path}"}
 _PLAN = {"plan_path": "{plan_path}", "plan_content": "{plan_content}"}
 SOURCE_MESSAGES: dict[str, tuple[str, int, dict[str, str]]] = {
@@ -139,6 +142,47 @@ SOURCE_MESSAGES: dict[str, tuple[str, int, dict[str, str]]] = {
     "dmail.negative_checkpoint": (_DENWA, 2, {}),
     "dmail.no_checkpoint": (_DENWA, 3, {}),
     "init.done": (_INIT, 2, {"agents_md": "{agents_md}"}),
+    "export.thinking": (f"{_EXPORT}:_format_content_part_md", 2, {"think": "{think}"}),
+    "export.topic_empty": (f"{_EXPORT}:_build_overview", 6, {}),
+    "export.title": (f"{_EXPORT}:build_export_markdown", 9, {}),
+    "export.empty": (f"{_EXPORT}:perform_export", 1, {}),
+    "export.write_failed": (f"{_EXPORT}:perform_export", 7, {"e": "{error}"}),
+    "export.done": (
+        "kimi_cli.soul.slash:export", 1, {"count": "{count}", "display": "{path}"}
+    ),
+    "export.sensitive_note": ("kimi_cli.soul.slash:export", 2, {}),
+    "import.usage": ("kimi_cli.soul.slash:import_context", 2, {}),
+    "import.directory": (_IMPORT, 1, {}),
+    "import.unsupported_type": (_IMPORT, 2, {"target_path.suffix": "{suffix}"}),
+    "import.read_failed": (_IMPORT, 3, {"e": "{error}"}),
+    "import.file_too_large": (
+        _IMPORT, 4, {"file_size / 1024 / 1024": "{size_mb}", **_MB}
+    ),
+    "import.not_utf8": (_IMPORT, 6, {"target_path.name": "{name}"}),
+    "import.file_empty": (_IMPORT, 8, {}),
+    "import.same_session": (_IMPORT, 10, {}),
+    "import.not_found": (_IMPORT, 11, {"target": "{target}"}),
+    "import.session_empty": (_IMPORT, 13, {}),
+    "import.session_too_large": (_IMPORT, 15, {"actual_mb": "{size_mb}", **_MB}),
+    "import.context_note": (
+        f"{_EXPORT}:build_import_message", 3, {"source_desc": "{source}"}
+    ),
+    "import.over_budget": (
+        f"{_EXPORT}:_validate_import_token_budget",
+        1,
+        {
+            "estimated_tokens": "{import_tokens}",
+            "current_token_count": "{current_tokens}",
+            "total_after_import": "{total_tokens}",
+            "max_context_size": "{limit_tokens}",
+        },
+    ),
+    "import.done": (
+        "kimi_cli.soul.slash:import_context",
+        3,
+        {"source_desc": "{source}", "content_len": "{chars}"},
+    ),
+    "import.secrets_warning": ("kimi_cli.soul.slash:import_context", 5, {}),
 }
 
 # The `messages` keys rendered by running kimi-cli's code, and the slash commands kagent has.
