@@ -357,7 +357,7 @@ fn a_write_through_a_symlink_leaving_the_work_dir_is_asked_and_a_link_to_env_is_
     // the write through `notes -> ~/.bashrc` is asked again, as an outside edit
     let req = k.until(|v| v["method"] == "request").pop().unwrap();
     assert_eq!(
-        req["params"]["payload"]["action"], "edit file outside of working directory",
+        req["params"]["payload"]["action"], "edit a file outside the workspace",
         "{req}"
     );
     let rid = req["params"]["payload"]["id"].clone();

@@ -287,6 +287,14 @@ pub fn read_failed(raw: &str, e: &dyn std::fmt::Display) -> Box<super::ToolRetur
     ))
 }
 
+/// The error of the file tools for an empty `path` argument.
+pub fn empty_path_error() -> super::ToolReturnValue {
+    super::ToolReturnValue::error(
+        crate::config::profile::active().message("file.path_empty"),
+        "Empty file path",
+    )
+}
+
 /// [`read_tool_file`]'s checks without reading: the path of an existing, readable-looking
 /// regular file (for tools that stream it).
 pub fn check_tool_file(
@@ -296,10 +304,7 @@ pub fn check_tool_file(
 ) -> Result<PathBuf, Box<super::ToolReturnValue>> {
     use super::ToolReturnValue;
     if raw.is_empty() {
-        return Err(Box::new(ToolReturnValue::error(
-            "File path cannot be empty.",
-            "Empty file path",
-        )));
+        return Err(Box::new(empty_path_error()));
     }
     let user = PathBuf::from(expand_user(raw));
     let path = canonical_in(&user, ws.work_dir());

@@ -87,6 +87,8 @@ _INIT = "kimi_cli.soul.slash:init"
 _EXPORT = "kimi_cli.utils.export"
 _IMPORT = f"{_EXPORT}:resolve_import_source"
 _MB = {"limit_mb": "{limit_mb}"}
+_WRITE = "kimi_cli.tools.file.write:WriteFile"
+_REPLACE = "kimi_cli.tools.file.replace:StrReplaceFile"
 _PATH = {"plan_path": "{plan_path}"}
 _PLAN = {"plan_path": "{plan_path}", "plan_content": "{plan_content}"}
 SOURCE_MESSAGES: dict[str, tuple[str, int, dict[str, str]]] = {
@@ -183,6 +185,29 @@ SOURCE_MESSAGES: dict[str, tuple[str, int, dict[str, str]]] = {
         {"source_desc": "{source}", "content_len": "{chars}"},
     ),
     "import.secrets_warning": ("kimi_cli.soul.slash:import_context", 5, {}),
+    "file.path_empty": (f"{_WRITE}.__call__", 0, {}),
+    "file.action.edit_outside": ("kimi_cli.tools.file:FileActions", 2, {}),
+    "write.not_absolute": (f"{_WRITE}._validate_path", 1, {"path": "{path}"}),
+    "write.parent_missing": (f"{_WRITE}.__call__", 2, {"params.path": "{path}"}),
+    "write.parent_missing.brief": (f"{_WRITE}.__call__", 3, {}),
+    "write.failed": (
+        f"{_WRITE}.__call__", 21, {"params.path": "{path}", "e": "{error}"}
+    ),
+    "write.failed.brief": (f"{_WRITE}.__call__", 22, {}),
+    "write.done": (
+        f"{_WRITE}.__call__", 19, {"action": "{action}", "file_size": "{size}"}
+    ),
+    "replace.not_absolute": (f"{_REPLACE}._validate_path", 1, {"path": "{path}"}),
+    "replace.plan_missing": (f"{_REPLACE}.__call__", 2, {}),
+    "replace.plan_missing.brief": (f"{_REPLACE}.__call__", 3, {}),
+    "replace.no_match": (f"{_REPLACE}.__call__", 9, {}),
+    "replace.no_match.brief": (f"{_REPLACE}.__call__", 10, {}),
+    "replace.done": (
+        f"{_REPLACE}.__call__",
+        14,
+        {"len(edits)": "{edits}", "total_replacements": "{total}"},
+    ),
+    "replace.failed": (f"{_REPLACE}.__call__", 16, {"e": "{error}"}),
 }
 
 # The `messages` keys rendered by running kimi-cli's code, and the slash commands kagent has.
