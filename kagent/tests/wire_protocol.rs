@@ -386,7 +386,7 @@ fn slash_commands_and_llm_capability_errors() {
     assert_eq!(resp["result"]["status"], "finished");
     assert_eq!(
         events(&msgs)[1].1["text"],
-        "Unknown slash command \"/nosuch\"."
+        "There is no slash command \"/nosuch\"." // kagent's own text (no profile here)
     );
     k.request("b", "prompt", json!({"user_input": [{"type": "text", "text": "hi"}, {"type": "image_url", "image_url": {"url": "data:x"}}]}));
     let (msgs, resp) = k.response("b");

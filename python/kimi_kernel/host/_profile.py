@@ -89,6 +89,7 @@ _IMPORT = f"{_EXPORT}:resolve_import_source"
 _MB = {"limit_mb": "{limit_mb}"}
 _WRITE = "kimi_cli.tools.file.write:WriteFile"
 _REPLACE = "kimi_cli.tools.file.replace:StrReplaceFile"
+_SLASH = "kimi_cli.soul.slash"
 _PATH = {"plan_path": "{plan_path}"}
 _PLAN = {"plan_path": "{plan_path}", "plan_content": "{plan_content}"}
 SOURCE_MESSAGES: dict[str, tuple[str, int, dict[str, str]]] = {
@@ -208,6 +209,24 @@ SOURCE_MESSAGES: dict[str, tuple[str, int, dict[str, str]]] = {
         {"len(edits)": "{edits}", "total_replacements": "{total}"},
     ),
     "replace.failed": (f"{_REPLACE}.__call__", 16, {"e": "{error}"}),
+    "command.unknown": (
+        "kimi_cli.soul.kimisoul:KimiSoul.run", 10, {"command_call.name": "{name}"}
+    ),
+    "hooks.prompt_blocked": ("kimi_cli.soul.kimisoul:KimiSoul.run", 4, {}),
+    "command.clear.done": (f"{_SLASH}:clear", 3, {}),
+    "command.yolo.on": (f"{_SLASH}:yolo", 5, {}),
+    "command.yolo.off": (f"{_SLASH}:yolo", 3, {}),
+    "command.yolo.off_afk_on": (f"{_SLASH}:yolo", 2, {}),
+    "command.afk.off": (f"{_SLASH}:afk", 4, {}),
+    "command.afk.off_yolo_on": (f"{_SLASH}:afk", 3, {}),
+    "command.afk.on": (f"{_SLASH}:afk", 6, {}),
+    "command.compact.empty": (f"{_SLASH}:compact", 1, {}),
+    "command.compact.done": (f"{_SLASH}:compact", 3, {}),
+    "command.plan.on": (f"{_SLASH}:plan", 2, {"plan_path": "{plan_path}"}),
+    "command.plan.off": (f"{_SLASH}:plan", 4, {}),
+    "command.plan.no_file": (f"{_SLASH}:plan", 6, {}),
+    "command.plan.cleared": (f"{_SLASH}:plan", 8, {}),
+    "command.plan.toggled_on": (f"{_SLASH}:plan", 9, {"plan_path": "{plan_path}"}),
 }
 
 # The `messages` keys rendered by running kimi-cli's code, and the slash commands kagent has.
