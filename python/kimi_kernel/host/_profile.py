@@ -90,6 +90,11 @@ _MB = {"limit_mb": "{limit_mb}"}
 _WRITE = "kimi_cli.tools.file.write:WriteFile"
 _REPLACE = "kimi_cli.tools.file.replace:StrReplaceFile"
 _SLASH = "kimi_cli.soul.slash"
+_READ = "kimi_cli.tools.file.read:ReadFile"
+_MEDIA = "kimi_cli.tools.file.read_media:ReadMediaFile"
+_P = {"params.path": "{path}"}
+# kosong (kimi-cli's LLM layer) words the Anthropic provider's errors kagent mirrors
+_ANTHROPIC_IMAGE = "kosong.contrib.chat_provider.anthropic:_image_url_part_to_anthropic"
 _PATH = {"plan_path": "{plan_path}"}
 _PLAN = {"plan_path": "{plan_path}", "plan_content": "{plan_content}"}
 SOURCE_MESSAGES: dict[str, tuple[str, int, dict[str, str]]] = {
@@ -227,6 +232,61 @@ SOURCE_MESSAGES: dict[str, tuple[str, int, dict[str, str]]] = {
     "command.plan.no_file": (f"{_SLASH}:plan", 6, {}),
     "command.plan.cleared": (f"{_SLASH}:plan", 8, {}),
     "command.plan.toggled_on": (f"{_SLASH}:plan", 9, {"plan_path": "{plan_path}"}),
+    "tool.output_truncated": ("kimi_cli.tools.utils:ToolResultBuilder.ok", 6, {}),
+    "tool.sensitive_skipped": (
+        "kimi_cli.utils.sensitive:sensitive_file_warning",
+        3,
+        {"len(paths)": "{count}", "file_list": "{files}"},
+    ),
+    "file.unsupported_type.brief": (f"{_READ}.__call__", 11, {}),
+    "read.not_absolute": (f"{_READ}._validate_path", 1, {"path": "{path}"}),
+    "read.sensitive": (f"{_READ}.__call__", 2, _P),
+    "read.offset_zero": ("kimi_cli.tools.file.read:Params._validate_line_offset", 2, {}),
+    "read.offset_too_negative": (
+        "kimi_cli.tools.file.read:Params._validate_line_offset",
+        3,
+        {"MAX_LINES": "{max_lines}"},
+    ),
+    "read.media_file": (f"{_READ}.__call__", 10, {**_P, "file_type.kind": "{kind}"}),
+    "read.not_readable": (f"{_READ}.__call__", 13, _P),
+    "read.no_lines": (f"{_READ}._read_forward", 5, {}),
+    "read.lines_read": (
+        f"{_READ}._read_forward", 4, {"len(lines)": "{count}", "start_line": "{start}"}
+    ),
+    "read.total_lines": (f"{_READ}._read_forward", 6, {"total_lines": "{total}"}),
+    "read.max_lines": (f"{_READ}._read_forward", 7, {"MAX_LINES": "{max_lines}"}),
+    "read.max_bytes": (f"{_READ}._read_forward", 8, {"MAX_BYTES": "{max_bytes}"}),
+    "read.eof": (f"{_READ}._read_forward", 9, {}),
+    "read.truncated_lines": (
+        f"{_READ}._read_forward", 10, {"truncated_line_numbers": "{lines}"}
+    ),
+    "media.text_file": (f"{_MEDIA}.__call__", 7, _P),
+    "media.not_readable": (f"{_MEDIA}.__call__", 10, _P),
+    "media.no_image_input": (f"{_MEDIA}.__call__", 14, {}),
+    "media.no_video_input": (f"{_MEDIA}.__call__", 18, {}),
+    "media.unsupported.brief": (f"{_MEDIA}.__call__", 15, {}),
+    "media.too_large": (
+        f"{_MEDIA}._read_media",
+        4,
+        {"path": "{path}", "size": "{size}", "MAX_MEDIA_MEGABYTES": "{max_mb}"},
+    ),
+    "media.loaded": (
+        f"{_MEDIA}._read_media",
+        17,
+        {
+            "file_type.kind": "{kind}",
+            "path": "{path}",
+            "file_type.mime_type": "{mime}",
+            "size": "{size}",
+            "size_hint": "{size_hint}",
+            "note": "{note}",
+        },
+    ),
+    "media.coordinates_note": (f"{_MEDIA}._read_media", 16, {}),
+    "provider.anthropic.bad_image_url": (_ANTHROPIC_IMAGE, 2, {"url": "{url}"}),
+    "provider.anthropic.bad_image_type": (
+        _ANTHROPIC_IMAGE, 7, {"media_type": "{media_type}", "url": "{url}"}
+    ),
 }
 
 # The `messages` keys rendered by running kimi-cli's code, and the slash commands kagent has.
