@@ -241,7 +241,11 @@ fn additional_dirs_info(dirs: &[PathBuf]) -> String {
     dirs.iter()
         .filter(|d| d.is_dir())
         .map(|d| {
-            let ls = try_list_directory(d).unwrap_or_else(|_| "[directory not readable]".into());
+            let ls = try_list_directory(d).unwrap_or_else(|_| {
+                crate::config::profile::active()
+                    .message("add_dir.listing_unreadable")
+                    .to_string()
+            });
             format!("### `{}`\n\n```\n{ls}\n```", d.display())
         })
         .collect::<Vec<_>>()

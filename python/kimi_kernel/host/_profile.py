@@ -93,6 +93,7 @@ _SLASH = "kimi_cli.soul.slash"
 _READ = "kimi_cli.tools.file.read:ReadFile"
 _MEDIA = "kimi_cli.tools.file.read_media:ReadMediaFile"
 _P = {"params.path": "{path}"}
+_DIR = {"path": "{path}"}
 # kosong (kimi-cli's LLM layer) words the Anthropic provider's errors kagent mirrors
 _ANTHROPIC_IMAGE = "kosong.contrib.chat_provider.anthropic:_image_url_part_to_anthropic"
 _PATH = {"plan_path": "{plan_path}"}
@@ -283,6 +284,19 @@ SOURCE_MESSAGES: dict[str, tuple[str, int, dict[str, str]]] = {
         },
     ),
     "media.coordinates_note": (f"{_MEDIA}._read_media", 16, {}),
+    "add_dir.none": (f"{_SLASH}:add_dir", 2, {}),
+    "add_dir.list_header": (f"{_SLASH}:add_dir", 3, {}),
+    "add_dir.missing": (f"{_SLASH}:add_dir", 6, _DIR),
+    "add_dir.not_a_dir": (f"{_SLASH}:add_dir", 7, _DIR),
+    "add_dir.already_added": (f"{_SLASH}:add_dir", 8, _DIR),
+    "add_dir.in_work_dir": (f"{_SLASH}:add_dir", 9, _DIR),
+    "add_dir.in_added_dir": (f"{_SLASH}:add_dir", 10, {"existing": "{existing}", **_DIR}),
+    "add_dir.unreadable": (f"{_SLASH}:add_dir", 11, {"e": "{error}", **_DIR}),
+    "add_dir.context_note": (f"{_SLASH}:add_dir", 12, {"ls_output": "{listing}", **_DIR}),
+    "add_dir.done": (f"{_SLASH}:add_dir", 14, _DIR),
+    "add_dir.done.log": (f"{_SLASH}:add_dir", 15, {}),
+    "add_dir.pruned.log": ("kimi_cli.soul.agent:Runtime.create", 1, {}),
+    "add_dir.listing_unreadable": ("kimi_cli.soul.agent:Runtime.create", 4, {}),
     "provider.anthropic.bad_image_url": (_ANTHROPIC_IMAGE, 2, {"url": "{url}"}),
     "provider.anthropic.bad_image_type": (
         _ANTHROPIC_IMAGE, 7, {"media_type": "{media_type}", "url": "{url}"}

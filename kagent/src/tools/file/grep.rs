@@ -531,7 +531,8 @@ mod tests {
             crate::tools::ToolOutput::Text("./a.txt:1:alpha\n./a.txt:3:alpha beta alpha".into())
         );
         assert!(
-            r.message.contains("Left out 1 file(s) that look like they hold secrets (.env)"),
+            r.message
+                .contains("Left out 1 file(s) that look like they hold secrets (.env)"),
             "{}",
             r.message
         );
