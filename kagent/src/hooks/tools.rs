@@ -194,10 +194,10 @@ mod tests {
 
     #[test]
     fn return_value_repr_like_pydantic() {
-        let rv = ToolReturnValue::ok("", "No matches found for pattern `*.x`.");
+        let rv = ToolReturnValue::ok("", "Nothing matches `*.x`.");
         assert_eq!(
             repr_return_value(&rv),
-            "is_error=False output='' message='No matches found for pattern `*.x`.' display=[] extras=None"
+            "is_error=False output='' message='Nothing matches `*.x`.' display=[] extras=None"
         );
         let rv = ToolReturnValue::error("bad", "Bad");
         assert_eq!(

@@ -94,6 +94,7 @@ _READ = "kimi_cli.tools.file.read:ReadFile"
 _MEDIA = "kimi_cli.tools.file.read_media:ReadMediaFile"
 _P = {"params.path": "{path}"}
 _DIR = {"path": "{path}"}
+_GLOB = "kimi_cli.tools.file.glob:Glob"
 # kosong (kimi-cli's LLM layer) words the Anthropic provider's errors kagent mirrors
 _ANTHROPIC_IMAGE = "kosong.contrib.chat_provider.anthropic:_image_url_part_to_anthropic"
 _PATH = {"plan_path": "{plan_path}"}
@@ -297,6 +298,24 @@ SOURCE_MESSAGES: dict[str, tuple[str, int, dict[str, str]]] = {
     "add_dir.done.log": (f"{_SLASH}:add_dir", 15, {}),
     "add_dir.pruned.log": ("kimi_cli.soul.agent:Runtime.create", 1, {}),
     "add_dir.listing_unreadable": ("kimi_cli.soul.agent:Runtime.create", 4, {}),
+    "glob.unsafe_pattern": (f"{_GLOB}._validate_pattern", 2, {"pattern": "{pattern}"}),
+    "glob.not_absolute": (f"{_GLOB}.__call__", 0, {"params.directory": "{dir}"}),
+    "glob.missing": (f"{_GLOB}.__call__", 2, {"params.directory": "{dir}"}),
+    "glob.not_a_dir": (f"{_GLOB}.__call__", 4, {"params.directory": "{dir}"}),
+    "glob.outside_workspace": (
+        f"{_GLOB}._validate_directory", 1, {"directory": "{dir}"}
+    ),
+    "glob.outside_workspace.brief": (f"{_GLOB}._validate_directory", 2, {}),
+    "glob.failed": (
+        f"{_GLOB}.__call__", 11, {"params.pattern": "{pattern}", "e": "{error}"}
+    ),
+    "glob.no_matches": (f"{_GLOB}.__call__", 7, {"params.pattern": "{pattern}"}),
+    "glob.found": (
+        f"{_GLOB}.__call__",
+        6,
+        {"len(matches)": "{count}", "params.pattern": "{pattern}"},
+    ),
+    "glob.capped": (f"{_GLOB}.__call__", 8, {"MAX_MATCHES": "{max_matches}"}),
     "provider.anthropic.bad_image_url": (_ANTHROPIC_IMAGE, 2, {"url": "{url}"}),
     "provider.anthropic.bad_image_type": (
         _ANTHROPIC_IMAGE, 7, {"media_type": "{media_type}", "url": "{url}"}
