@@ -95,6 +95,8 @@ _MEDIA = "kimi_cli.tools.file.read_media:ReadMediaFile"
 _P = {"params.path": "{path}"}
 _DIR = {"path": "{path}"}
 _GLOB = "kimi_cli.tools.file.glob:Glob"
+_SHELL = "kimi_cli.tools.shell:Shell"
+_SHELL_PARAMS = "kimi_cli.tools.shell:Params._validate_background_fields"
 # kosong (kimi-cli's LLM layer) words the Anthropic provider's errors kagent mirrors
 _ANTHROPIC_IMAGE = "kosong.contrib.chat_provider.anthropic:_image_url_part_to_anthropic"
 _PATH = {"plan_path": "{plan_path}"}
@@ -316,6 +318,37 @@ SOURCE_MESSAGES: dict[str, tuple[str, int, dict[str, str]]] = {
         {"len(matches)": "{count}", "params.pattern": "{pattern}"},
     ),
     "glob.capped": (f"{_GLOB}.__call__", 8, {"MAX_MATCHES": "{max_matches}"}),
+    "approval.rejected": ("kimi_cli.tools.utils:ToolRejectedError.__init__", 1, {}),
+    "approval.rejected_with_feedback": (
+        "kimi_cli.soul.approval:ApprovalResult.rejection_error",
+        0,
+        {"self.feedback": "{feedback}"},
+    ),
+    "shell.description_required": (_SHELL_PARAMS, 1, {}),
+    "shell.timeout_too_long": (
+        _SHELL_PARAMS,
+        2,
+        {
+            "MAX_FOREGROUND_TIMEOUT": "{max_foreground}",
+            "MAX_BACKGROUND_TIMEOUT": "{max_background}",
+        },
+    ),
+    "shell.empty": (f"{_SHELL}.__call__", 0, {}),
+    "shell.approval": (f"{_SHELL}.__call__", 3, {"command": "{command}"}),
+    "shell.action.background": (f"{_SHELL}._run_in_background", 2, {}),
+    "shell.approval.background": (
+        f"{_SHELL}._run_in_background", 3, {"command": "{command}"}
+    ),
+    "shell.background_failed.log": (f"{_SHELL}._run_in_background", 6, {}),
+    "shell.background_failed": (f"{_SHELL}._run_in_background", 7, {"exc": "{error}"}),
+    "shell.background_started": (f"{_SHELL}._background_ok", 6, {}),
+    "shell.exec_failed.log": (f"{_SHELL}.__call__", 15, {}),
+    "shell.exec_failed": (f"{_SHELL}.__call__", 16, {"e": "{error}"}),
+    "shell.timeout": (f"{_SHELL}.__call__", 13, {"params.timeout": "{timeout}"}),
+    "shell.timeout.brief": (f"{_SHELL}.__call__", 14, {"params.timeout": "{timeout}"}),
+    "shell.ok": (f"{_SHELL}.__call__", 9, {}),
+    "shell.failed": (f"{_SHELL}.__call__", 12, {"exitcode": "{code}"}),
+    "shell.failed.brief": (f"{_SHELL}.__call__", 10, {"exitcode": "{code}"}),
     "provider.anthropic.bad_image_url": (_ANTHROPIC_IMAGE, 2, {"url": "{url}"}),
     "provider.anthropic.bad_image_type": (
         _ANTHROPIC_IMAGE, 7, {"media_type": "{media_type}", "url": "{url}"}
