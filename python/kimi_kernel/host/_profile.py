@@ -96,6 +96,7 @@ _P = {"params.path": "{path}"}
 _DIR = {"path": "{path}"}
 _GLOB = "kimi_cli.tools.file.glob:Glob"
 _SHELL = "kimi_cli.tools.shell:Shell"
+_GREP = "kimi_cli.tools.file.grep_local:Grep.__call__"
 _SHELL_PARAMS = "kimi_cli.tools.shell:Params._validate_background_fields"
 # kosong (kimi-cli's LLM layer) words the Anthropic provider's errors kagent mirrors
 _ANTHROPIC_IMAGE = "kosong.contrib.chat_provider.anthropic:_image_url_part_to_anthropic"
@@ -349,6 +350,19 @@ SOURCE_MESSAGES: dict[str, tuple[str, int, dict[str, str]]] = {
     "shell.ok": (f"{_SHELL}.__call__", 9, {}),
     "shell.failed": (f"{_SHELL}.__call__", 12, {"exitcode": "{code}"}),
     "shell.failed.brief": (f"{_SHELL}.__call__", 10, {"exitcode": "{code}"}),
+    "grep.failed": (_GREP, 14, {"stderr_str": "{error}"}),
+    "grep.count_summary": (
+        _GREP, 32, {"total_matches": "{total}", "total_files": "{files}"}
+    ),
+    "grep.truncated": (
+        _GREP,
+        35,
+        {
+            "effective_limit": "{limit}",
+            "total": "{total}",
+            "params.offset + effective_limit": "{next_offset}",
+        },
+    ),
     "provider.anthropic.bad_image_url": (_ANTHROPIC_IMAGE, 2, {"url": "{url}"}),
     "provider.anthropic.bad_image_type": (
         _ANTHROPIC_IMAGE, 7, {"media_type": "{media_type}", "url": "{url}"}
