@@ -97,6 +97,8 @@ _DIR = {"path": "{path}"}
 _GLOB = "kimi_cli.tools.file.glob:Glob"
 _SHELL = "kimi_cli.tools.shell:Shell"
 _GREP = "kimi_cli.tools.file.grep_local:Grep.__call__"
+_FETCH = "kimi_cli.tools.web.fetch:FetchURL"
+_SEARCH = "kimi_cli.tools.web.search:SearchWeb.__call__"
 _SHELL_PARAMS = "kimi_cli.tools.shell:Params._validate_background_fields"
 # kosong (kimi-cli's LLM layer) words the Anthropic provider's errors kagent mirrors
 _ANTHROPIC_IMAGE = "kosong.contrib.chat_provider.anthropic:_image_url_part_to_anthropic"
@@ -363,6 +365,42 @@ SOURCE_MESSAGES: dict[str, tuple[str, int, dict[str, str]]] = {
             "params.offset + effective_limit": "{next_offset}",
         },
     ),
+    "fetch.user_agent": (f"{_FETCH}.fetch_with_http_get", 1, {}),
+    "fetch.service_failed.log": (f"{_FETCH}.__call__", 0, {}),
+    "fetch.http_error.log": (f"{_FETCH}.fetch_with_http_get", 2, {}),
+    "fetch.http_error": (f"{_FETCH}.fetch_with_http_get", 3, {"response.status": "{status}"}),
+    "fetch.full_page": (f"{_FETCH}.fetch_with_http_get", 8, {}),
+    "fetch.timeout.log": (f"{_FETCH}.fetch_with_http_get", 9, {}),
+    "fetch.timeout": (f"{_FETCH}.fetch_with_http_get", 10, {}),
+    "fetch.network_error.log": (f"{_FETCH}.fetch_with_http_get", 12, {}),
+    "fetch.network_error": (f"{_FETCH}.fetch_with_http_get", 13, {"e": "{error}"}),
+    "fetch.empty_body": (f"{_FETCH}.fetch_with_http_get", 15, {}),
+    "fetch.no_content": (f"{_FETCH}.fetch_with_http_get", 18, {}),
+    "fetch.no_content.brief": (f"{_FETCH}.fetch_with_http_get", 19, {}),
+    "fetch.extracted": (f"{_FETCH}.fetch_with_http_get", 20, {}),
+    "fetch.service.unconfigured": (f"{_FETCH}._fetch_with_service", 1, {}),
+    "fetch.service.unconfigured.brief": (f"{_FETCH}._fetch_with_service", 2, {}),
+    "fetch.service.http_error.log": (f"{_FETCH}._fetch_with_service", 10, {}),
+    "fetch.service.http_error": (f"{_FETCH}._fetch_with_service", 11, {"response.status": "{status}"}),
+    "fetch.service.http_error.brief": (f"{_FETCH}._fetch_with_service", 12, {}),
+    "fetch.service.extracted": (f"{_FETCH}._fetch_with_service", 13, {}),
+    "fetch.service.timeout": (f"{_FETCH}._fetch_with_service", 15, {}),
+    "fetch.service.timeout.brief": (f"{_FETCH}._fetch_with_service", 16, {}),
+    "fetch.service.network_error": (f"{_FETCH}._fetch_with_service", 18, {"e": "{error}"}),
+    "fetch.service.network_error.brief": (f"{_FETCH}._fetch_with_service", 19, {}),
+    "search.unconfigured": (_SEARCH, 0, {}),
+    "search.unconfigured.brief": (_SEARCH, 1, {}),
+    "search.http_error.log": (_SEARCH, 11, {}),
+    "search.http_error": (_SEARCH, 12, {"response.status": "{status}"}),
+    "search.parse_error.log": (_SEARCH, 14, {}),
+    "search.parse_error": (_SEARCH, 15, {"e": "{error}"}),
+    "search.parse_error.brief": (_SEARCH, 16, {}),
+    "search.timeout.log": (_SEARCH, 17, {}),
+    "search.timeout": (_SEARCH, 18, {}),
+    "search.timeout.brief": (_SEARCH, 19, {}),
+    "search.failed": (_SEARCH, 21, {"e": "{error}"}),
+    "search.failed.brief": (_SEARCH, 22, {}),
+    "web.oauth_fallback.log": ("kimi_cli.auth.oauth:OAuthManager.resolve_api_key", 0, {}),
     "provider.anthropic.bad_image_url": (_ANTHROPIC_IMAGE, 2, {"url": "{url}"}),
     "provider.anthropic.bad_image_type": (
         _ANTHROPIC_IMAGE, 7, {"media_type": "{media_type}", "url": "{url}"}
