@@ -99,6 +99,11 @@ _SHELL = "kimi_cli.tools.shell:Shell"
 _GREP = "kimi_cli.tools.file.grep_local:Grep.__call__"
 _FETCH = "kimi_cli.tools.web.fetch:FetchURL"
 _SEARCH = "kimi_cli.tools.web.search:SearchWeb.__call__"
+_BG = "kimi_cli.tools.background"
+_BG_MANAGER = "kimi_cli.background.manager:BackgroundTaskManager"
+_BG_NOTIFY = f"{_BG_MANAGER}.publish_terminal_notifications"
+_BG_WORKER = "kimi_cli.background.worker:run_background_task_worker"
+_DESCRIPTION = {"view.spec.description": "{description}"}
 _SHELL_PARAMS = "kimi_cli.tools.shell:Params._validate_background_fields"
 # kosong (kimi-cli's LLM layer) words the Anthropic provider's errors kagent mirrors
 _ANTHROPIC_IMAGE = "kosong.contrib.chat_provider.anthropic:_image_url_part_to_anthropic"
@@ -401,6 +406,30 @@ SOURCE_MESSAGES: dict[str, tuple[str, int, dict[str, str]]] = {
     "search.failed": (_SEARCH, 21, {"e": "{error}"}),
     "search.failed.brief": (_SEARCH, 22, {}),
     "web.oauth_fallback.log": ("kimi_cli.auth.oauth:OAuthManager.resolve_api_key", 0, {}),
+    "task.list_retrieved": (f"{_BG}:TaskList.__call__", 0, {}),
+    "task.output.tool_line": (f"{_BG}:_format_task_output", 26, {}),
+    "task.output.none": (f"{_BG}:_format_task_output", 27, {}),
+    "task.output.truncated": (
+        f"{_BG}:_format_task_output",
+        28,
+        {"output_path_str": "{path}", "rendered_output": "{output}"},
+    ),
+    "task.snapshot_retrieved": (f"{_BG}:TaskOutput.__call__", 16, {}),
+    "task.output_retrieved": (f"{_BG}:TaskOutput.__call__", 18, {}),
+    "task.stop.plan_mode": (f"{_BG}:TaskStop.__call__", 0, {}),
+    "task.stop.plan_mode.brief": (f"{_BG}:TaskStop.__call__", 1, {}),
+    "task.stop.action": (f"{_BG}:TaskStop.__call__", 4, {}),
+    "task.stop.approval": (f"{_BG}:TaskStop.__call__", 5, {"params.task_id": "{id}"}),
+    "task.stop.requested": (f"{_BG}:TaskStop.__call__", 7, {}),
+    "task.too_many": (f"{_BG_MANAGER}.create_bash_task", 0, {}),
+    "task.timed_out_reason": (_BG_WORKER, 20, {"spec.timeout_s": "{timeout}"}),
+    "task.failed_reason": (_BG_WORKER, 28, {"returncode": "{code}"}),
+    "task.notify.completed": (_BG_NOTIFY, 3, _DESCRIPTION),
+    "task.notify.timed_out": (_BG_NOTIFY, 6, _DESCRIPTION),
+    "task.notify.failed": (_BG_NOTIFY, 9, _DESCRIPTION),
+    "task.notify.stopped": (_BG_NOTIFY, 12, _DESCRIPTION),
+    "task.notify.lost": (_BG_NOTIFY, 15, _DESCRIPTION),
+    "task.notify.updated": (_BG_NOTIFY, 17, _DESCRIPTION),
     "provider.anthropic.bad_image_url": (_ANTHROPIC_IMAGE, 2, {"url": "{url}"}),
     "provider.anthropic.bad_image_type": (
         _ANTHROPIC_IMAGE, 7, {"media_type": "{media_type}", "url": "{url}"}
