@@ -104,6 +104,9 @@ _BG_MANAGER = "kimi_cli.background.manager:BackgroundTaskManager"
 _BG_NOTIFY = f"{_BG_MANAGER}.publish_terminal_notifications"
 _BG_WORKER = "kimi_cli.background.worker:run_background_task_worker"
 _DESCRIPTION = {"view.spec.description": "{description}"}
+_AGENT = "kimi_cli.tools.agent:AgentTool"
+_RUNNER = "kimi_cli.subagents.runner"
+_CHECKED = f"{_RUNNER}:run_soul_checked"
 _SHELL_PARAMS = "kimi_cli.tools.shell:Params._validate_background_fields"
 # kosong (kimi-cli's LLM layer) words the Anthropic provider's errors kagent mirrors
 _ANTHROPIC_IMAGE = "kosong.contrib.chat_provider.anthropic:_image_url_part_to_anthropic"
@@ -430,6 +433,36 @@ SOURCE_MESSAGES: dict[str, tuple[str, int, dict[str, str]]] = {
     "task.notify.stopped": (_BG_NOTIFY, 12, _DESCRIPTION),
     "task.notify.lost": (_BG_NOTIFY, 15, _DESCRIPTION),
     "task.notify.updated": (_BG_NOTIFY, 17, _DESCRIPTION),
+    "subagent.nested": (f"{_AGENT}.__call__", 1, {}),
+    "subagent.unknown_model": (f"{_AGENT}.__call__", 3, {"params.model": "{model}"}),
+    "subagent.background_failed.brief": (f"{_AGENT}._run_in_background", 27, {}),
+    "subagent.timeout": (f"{_AGENT}.__call__", 7, {"timeout": "{timeout}"}),
+    "subagent.timeout.brief": (f"{_AGENT}.__call__", 8, {"timeout": "{timeout}"}),
+    "subagent.failed": (f"{_AGENT}.__call__", 10, {"exc": "{error}"}),
+    "subagent.type_not_found": (
+        "kimi_cli.subagents.registry:LaborMarket.require_builtin_type", 0, {"name": "{name}"}
+    ),
+    "subagent.instance_not_found": (
+        "kimi_cli.subagents.store:SubagentStore.require_instance", 0, {"agent_id": "{id}"}
+    ),
+    "subagent.busy": (
+        f"{_RUNNER}:ForegroundSubagentRunner._prepare_instance",
+        2,
+        {"record.agent_id": "{id}", "record.status": "{status}"},
+    ),
+    "subagent.phase.summary": (f"{_RUNNER}:run_with_summary_continuation", 3, {}),
+    "subagent.max_steps": (
+        _CHECKED, 2, {"exc.n_steps": "{steps}", "phase": "{phase}"}
+    ),
+    "subagent.api_error": (
+        _CHECKED,
+        5,
+        {"exc.status_code": "{status}", "phase": "{phase}", "exc": "{error}"},
+    ),
+    "subagent.provider_error": (_CHECKED, 8, {"phase": "{phase}", "exc": "{error}"}),
+    "subagent.unexpected": (_CHECKED, 11, {"phase": "{phase}", "exc": "{error}"}),
+    "subagent.invalid_result": (_CHECKED, 14, {}),
+    "subagent.invalid_result.brief": (_CHECKED, 15, {}),
     "provider.anthropic.bad_image_url": (_ANTHROPIC_IMAGE, 2, {"url": "{url}"}),
     "provider.anthropic.bad_image_type": (
         _ANTHROPIC_IMAGE, 7, {"media_type": "{media_type}", "url": "{url}"}
