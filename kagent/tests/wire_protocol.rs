@@ -393,7 +393,7 @@ fn slash_commands_and_llm_capability_errors() {
     assert_eq!(resp["error"]["code"], -32002);
     assert_eq!(
         resp["error"]["message"],
-        "LLM model 'scripted_echo' does not support required capability: image_in."
+        "The model 'scripted_echo' lacks the capability this input needs: image_in."
     );
     assert_eq!(types(&msgs), ["TurnBegin", "TurnEnd"]);
     k.close();

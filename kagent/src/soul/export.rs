@@ -645,8 +645,9 @@ pub fn import_message(content: &str, source: &str) -> Message {
         Role::User,
         vec![
             system_text(&msg("import.context_note", &[("{source}", source)])),
-            ContentPart::Text(format!(
-                "<imported_context source=\"{source}\">\n{content}\n</imported_context>"
+            ContentPart::Text(msg(
+                "import.wrapper",
+                &[("{source}", source), ("{content}", content)],
             )),
         ],
     )

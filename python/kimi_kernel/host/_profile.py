@@ -107,6 +107,10 @@ _DESCRIPTION = {"view.spec.description": "{description}"}
 _AGENT = "kimi_cli.tools.agent:AgentTool"
 _RUNNER = "kimi_cli.subagents.runner"
 _CHECKED = f"{_RUNNER}:run_soul_checked"
+_SOUL = "kimi_cli.soul.kimisoul:KimiSoul"
+_FLOW = "kimi_cli.soul.kimisoul:FlowRunner"
+_TOOL_MESSAGE = "kimi_cli.soul.message:tool_result_to_message"
+_LOAD_PROMPT = "kimi_cli.soul.agent:_load_system_prompt"
 _SHELL_PARAMS = "kimi_cli.tools.shell:Params._validate_background_fields"
 # kosong (kimi-cli's LLM layer) words the Anthropic provider's errors kagent mirrors
 _ANTHROPIC_IMAGE = "kosong.contrib.chat_provider.anthropic:_image_url_part_to_anthropic"
@@ -463,6 +467,43 @@ SOURCE_MESSAGES: dict[str, tuple[str, int, dict[str, str]]] = {
     "subagent.unexpected": (_CHECKED, 11, {"phase": "{phase}", "exc": "{error}"}),
     "subagent.invalid_result": (_CHECKED, 14, {}),
     "subagent.invalid_result.brief": (_CHECKED, 15, {}),
+    "import.wrapper": (
+        f"{_EXPORT}:build_import_message",
+        1,
+        {"source_desc": "{source}", "content": "{content}"},
+    ),
+    "soul.max_steps": ("kimi_cli.soul:MaxStepsReached.__init__", 0, {"n_steps": "{steps}"}),
+    "soul.llm_not_supported": (
+        "kimi_cli.soul:LLMNotSupported.__init__",
+        2,
+        {
+            "llm.model_name": "{model}",
+            "capabilities_str": "{what}",
+            "', '.join(capabilities)": "{capabilities}",
+        },
+    ),
+    "soul.compacting.log": (f"{_SOUL}._agent_loop", 3, {}),
+    "soul.recovered.log": (f"{_SOUL}._run_with_connection_recovery", 5, {}),
+    "soul.tool_error.runtime_note": (_TOOL_MESSAGE, 2, {}),
+    "soul.tool_output.empty": (_TOOL_MESSAGE, 4, {}),
+    "soul.tool_output.non_text": (_TOOL_MESSAGE, 5, {}),
+    "soul.skill_load_failed": (
+        f"{_SOUL}._make_skill_runner",
+        1,
+        {"SKILL_COMMAND_PREFIX": "{prefix}", "_skill.name": "{name}"},
+    ),
+    "flow.ignored_args.log": (f"{_FLOW}.run", 2, {}),
+    "flow.end.log": (f"{_FLOW}.run", 5, {}),
+    "flow.begin_no_edges.log": (f"{_FLOW}.run", 7, {}),
+    "flow.node_no_edges.log": (f"{_FLOW}._execute_flow_node", 0, {}),
+    "flow.rejected.log": (f"{_FLOW}._execute_flow_node", 2, {}),
+    "flow.invalid_choice.log": (f"{_FLOW}._execute_flow_node", 7, {}),
+    "system_prompt.loading.log": (_LOAD_PROMPT, 0, {}),
+    "system_prompt.missing_arg": (_LOAD_PROMPT, 5, {"path": "{path}", "exc": "{error}"}),
+    "system_prompt.invalid_template": (
+        _LOAD_PROMPT, 6, {"path": "{path}", "exc": "{error}"}
+    ),
+    "agents_md.truncated.log": ("kimi_cli.soul.agent:load_agents_md", 10, {}),
     "provider.anthropic.bad_image_url": (_ANTHROPIC_IMAGE, 2, {"url": "{url}"}),
     "provider.anthropic.bad_image_type": (
         _ANTHROPIC_IMAGE, 7, {"media_type": "{media_type}", "url": "{url}"}
