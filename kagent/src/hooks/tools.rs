@@ -93,7 +93,9 @@ fn guard_tool(
             let results = pre.await;
             if let Some(b) = first_block(&results) {
                 let message = if b.reason.is_empty() {
-                    "Blocked by PreToolUse hook".to_string()
+                    crate::config::profile::active()
+                        .message("hooks.tool_blocked")
+                        .to_string()
                 } else {
                     b.reason.clone()
                 };

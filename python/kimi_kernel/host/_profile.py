@@ -504,6 +504,9 @@ SOURCE_MESSAGES: dict[str, tuple[str, int, dict[str, str]]] = {
         _LOAD_PROMPT, 6, {"path": "{path}", "exc": "{error}"}
     ),
     "agents_md.truncated.log": ("kimi_cli.soul.agent:load_agents_md", 10, {}),
+    "hooks.tool_blocked": ("kimi_cli.soul.toolset:KimiToolset.handle", 26, {}),
+    "hooks.bad_matcher.log": ("kimi_cli.hooks.engine:HookEngine._match_regex", 0, {}),
+    "hooks.engine_error.log": ("kimi_cli.hooks.engine:HookEngine.trigger", 2, {}),
     "provider.anthropic.bad_image_url": (_ANTHROPIC_IMAGE, 2, {"url": "{url}"}),
     "provider.anthropic.bad_image_type": (
         _ANTHROPIC_IMAGE, 7, {"media_type": "{media_type}", "url": "{url}"}
