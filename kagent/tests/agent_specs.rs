@@ -358,7 +358,7 @@ fn bad_profiles_specs_and_templates_stop_the_start_with_kimi_clis_words() {
         (
             vec!["--agent-file", &v2],
             1,
-            "Unsupported agent spec version: 2\n".into(),
+            "This kagent reads agent specs of version 1, not 2\n".into(),
         ),
         (
             vec!["--agent-file", &notools],

@@ -111,6 +111,9 @@ _SOUL = "kimi_cli.soul.kimisoul:KimiSoul"
 _FLOW = "kimi_cli.soul.kimisoul:FlowRunner"
 _TOOL_MESSAGE = "kimi_cli.soul.message:tool_result_to_message"
 _LOAD_PROMPT = "kimi_cli.soul.agent:_load_system_prompt"
+_CONFIG = "kimi_cli.config:load_config"
+_CONFIG_FILE = {"config_file": "{path}", "e": "{error}"}
+_SPEC = "kimi_cli.agentspec:_load_agent_spec"
 _SHELL_PARAMS = "kimi_cli.tools.shell:Params._validate_background_fields"
 # kosong (kimi-cli's LLM layer) words the Anthropic provider's errors kagent mirrors
 _ANTHROPIC_IMAGE = "kosong.contrib.chat_provider.anthropic:_image_url_part_to_anthropic"
@@ -507,6 +510,23 @@ SOURCE_MESSAGES: dict[str, tuple[str, int, dict[str, str]]] = {
     "hooks.tool_blocked": ("kimi_cli.soul.toolset:KimiToolset.handle", 26, {}),
     "hooks.bad_matcher.log": ("kimi_cli.hooks.engine:HookEngine._match_regex", 0, {}),
     "hooks.engine_error.log": ("kimi_cli.hooks.engine:HookEngine.trigger", 2, {}),
+    "config.invalid_json": (_CONFIG, 5, _CONFIG_FILE),
+    "config.invalid_toml": (_CONFIG, 6, _CONFIG_FILE),
+    "config.invalid_file": (_CONFIG, 7, _CONFIG_FILE),
+    "config.empty_text": ("kimi_cli.config:load_config_from_string", 1, {}),
+    "config.invalid_text": ("kimi_cli.config:load_config_from_string", 3, {"e": "{error}"}),
+    "config.unknown_default_model": (
+        "kimi_cli.config:Config.validate_model", 1, {"self.default_model": "{model}"}
+    ),
+    "config.unknown_provider": (
+        "kimi_cli.config:Config.validate_model", 2, {"model.provider": "{provider}"}
+    ),
+    "agentspec.no_name": ("kimi_cli.agentspec:load_agent_spec", 2, {}),
+    "agentspec.no_system_prompt": ("kimi_cli.agentspec:load_agent_spec", 3, {}),
+    "agentspec.not_found": (_SPEC, 0, {"agent_file": "{path}"}),
+    "agentspec.not_a_file": (_SPEC, 1, {"agent_file": "{path}"}),
+    "agentspec.invalid_yaml": (_SPEC, 3, {"e": "{error}"}),
+    "agentspec.bad_version": (_SPEC, 5, {"version": "{version}"}),
     "provider.anthropic.bad_image_url": (_ANTHROPIC_IMAGE, 2, {"url": "{url}"}),
     "provider.anthropic.bad_image_type": (
         _ANTHROPIC_IMAGE, 7, {"media_type": "{media_type}", "url": "{url}"}
