@@ -114,6 +114,7 @@ _LOAD_PROMPT = "kimi_cli.soul.agent:_load_system_prompt"
 _CONFIG = "kimi_cli.config:load_config"
 _CONFIG_FILE = {"config_file": "{path}", "e": "{error}"}
 _SPEC = "kimi_cli.agentspec:_load_agent_spec"
+_SCRIPTED = "kimi_cli.llm:_load_scripted_echo_scripts"
 _SHELL_PARAMS = "kimi_cli.tools.shell:Params._validate_background_fields"
 # kosong (kimi-cli's LLM layer) words the Anthropic provider's errors kagent mirrors
 _ANTHROPIC_IMAGE = "kosong.contrib.chat_provider.anthropic:_image_url_part_to_anthropic"
@@ -527,6 +528,12 @@ SOURCE_MESSAGES: dict[str, tuple[str, int, dict[str, str]]] = {
     "agentspec.not_a_file": (_SPEC, 1, {"agent_file": "{path}"}),
     "agentspec.invalid_yaml": (_SPEC, 3, {"e": "{error}"}),
     "agentspec.bad_version": (_SPEC, 5, {"version": "{version}"}),
+    "skills.read_failed.log": ("kimi_cli.skill:read_skill_text", 2, {}),
+    "llm.missing_base_url_or_model.log": ("kimi_cli.llm:create_llm", 2, {}),
+    "scripted_echo.no_scripts": (_SCRIPTED, 1, {}),
+    "scripted_echo.not_found": (_SCRIPTED, 2, {"path": "{path}"}),
+    "scripted_echo.not_strings": (_SCRIPTED, 6, {}),
+    "subagent.bad_metadata.log": ("kimi_cli.subagents.store:_load_instance_record", 1, {}),
     "provider.anthropic.bad_image_url": (_ANTHROPIC_IMAGE, 2, {"url": "{url}"}),
     "provider.anthropic.bad_image_type": (
         _ANTHROPIC_IMAGE, 7, {"media_type": "{media_type}", "url": "{url}"}
