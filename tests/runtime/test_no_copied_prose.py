@@ -78,19 +78,39 @@ def tracked_files(tree: Path) -> list[Path]:
     return [tree / name for name in listed.split("\0") if name]
 
 
+_RUST_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", '"': '"', "'": "'", "\\": "\\"}
+
+
+def rust_unescaped(text: str) -> str:
+    """`text` with Rust's string escapes read (`\\"`, `\\n`, `\\u{2014}`, a line continued
+    with `\\` at its end), so a copy spelled with escapes is found too."""
+
+    def one(m: re.Match[str]) -> str:
+        if m.group(1) is not None:
+            return chr(int(m.group(1), 16))
+        if m.group(2) is not None:
+            return ""  # a continued line: the newline and the next line's indent go
+        return _RUST_ESCAPES.get(m.group(3), m.group(0))
+
+    return re.sub(r"\\(?:u\{([0-9a-fA-F]{1,6})\}|(\n\s*)|(.))", one, text)
+
+
 def copies(tree: Path, prose: dict[str, str]) -> list[str]:
-    """`file:line: ... (from <kimi-cli source>)` for every line of `prose` found in `tree`."""
+    """`file:line: ... (from <kimi-cli source>)` for every line of `prose` found in `tree`
+    (in a Rust file also as its string escapes read)."""
     found: list[str] = []
     for path in tracked_files(tree):
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             continue  # binary or gone from the work tree: no prose to find
+        lines = text.splitlines()
+        if path.suffix == ".rs":
+            text = f"{text}\n{rust_unescaped(text)}"
+            lines = [f"{ours}\n{rust_unescaped(ours)}" for ours in lines]
         hits = [line for line in prose if line in text]
         for line in hits:
-            number = next(
-                (i for i, ours in enumerate(text.splitlines(), 1) if line in ours), 0
-            )
+            number = next((i for i, ours in enumerate(lines, 1) if line in ours), 0)
             found.append(
                 f"{path.relative_to(tree)}:{number}: {line[:80]!r} (from {prose[line]})"
             )
@@ -123,6 +143,19 @@ def test_names_in_kimi_clis_functions_are_not_prose() -> None:
     assert "enable_page_crawling" not in prose
     owner = "kimi_cli.tools.web.search:SearchWeb.__call__"
     assert any(source == f"a string literal of {owner}" for source in prose.values())
+
+
+def test_the_guard_reads_rust_escapes(tmp_path: Path) -> None:
+    """A copy spelled with Rust escapes (a quote as `\\"`, a dash as `\\u{2014}`) is found."""
+    prose = kimi_cli_prose()
+    short = next(p for p, source in prose.items() if '"' in p and "messages." in source)
+    escaped = short.replace("\\", "\\\\").replace('"', '\\"')
+    (tmp_path / "kagent").mkdir()
+    (tmp_path / "kagent" / "tool.rs").write_text(f'fn f() -> &str {{\n    "{escaped}"\n}}\n')
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    subprocess.run(["git", "-C", str(tmp_path), "add", "kagent/tool.rs"], check=True)
+    assert copies(tmp_path, prose) == [f"kagent/tool.rs:2: {short[:80]!r} (from {prose[short]})"]
+    assert rust_unescaped('a \\u{2014} b\\\n    c \\"d\\"') == 'a \u2014 bc "d"'
 
 
 def test_the_guard_finds_a_copied_line(tmp_path: Path) -> None:

@@ -65,7 +65,9 @@ pub fn load_scripts(path: Option<&str>) -> Result<Vec<String>, String> {
                 .map(str::to_owned)
                 .collect();
             if scripts.is_empty() {
-                Err("Scripted echo file must be a JSON array of strings or a text file split by '\\n---\\n'.".into())
+                Err(crate::config::profile::active()
+                    .message("scripted_echo.bad_format")
+                    .to_string())
             } else {
                 Ok(scripts)
             }

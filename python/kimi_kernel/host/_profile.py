@@ -532,6 +532,7 @@ SOURCE_MESSAGES: dict[str, tuple[str, int, dict[str, str]]] = {
     "llm.missing_base_url_or_model.log": ("kimi_cli.llm:create_llm", 2, {}),
     "scripted_echo.no_scripts": (_SCRIPTED, 1, {}),
     "scripted_echo.not_found": (_SCRIPTED, 2, {"path": "{path}"}),
+    "scripted_echo.bad_format": (_SCRIPTED, 5, {}),
     "scripted_echo.not_strings": (_SCRIPTED, 6, {}),
     "subagent.bad_metadata.log": ("kimi_cli.subagents.store:_load_instance_record", 1, {}),
     "provider.anthropic.bad_image_url": (_ANTHROPIC_IMAGE, 2, {"url": "{url}"}),
