@@ -496,6 +496,8 @@ SOURCE_MESSAGES: dict[str, tuple[str, int, dict[str, str]]] = {
         1,
         {"SKILL_COMMAND_PREFIX": "{prefix}", "_skill.name": "{name}"},
     ),
+    "flow.no_flow.log": (f"{_SOUL}._build_slash_commands", 6, {}),
+    "flow.name_taken.log": (f"{_SOUL}._build_slash_commands", 8, {}),
     "flow.ignored_args.log": (f"{_FLOW}.run", 2, {}),
     "flow.end.log": (f"{_FLOW}.run", 5, {}),
     "flow.begin_no_edges.log": (f"{_FLOW}.run", 7, {}),
