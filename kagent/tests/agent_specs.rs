@@ -358,7 +358,7 @@ fn bad_profiles_specs_and_templates_stop_the_start_with_kimi_clis_words() {
         (
             vec!["--agent-file", &v2],
             1,
-            "Unsupported agent spec version: 2\n".into(),
+            "This kagent reads agent specs of version 1, not 2\n".into(),
         ),
         (
             vec!["--agent-file", &notools],
@@ -374,7 +374,7 @@ fn bad_profiles_specs_and_templates_stop_the_start_with_kimi_clis_words() {
             vec!["--agent-file", &missing_arg],
             1,
             format!(
-                "Missing system prompt arg in {}: 'NOBODY' is undefined\n",
+                "The system prompt {} uses an argument that has no value: 'NOBODY' is undefined\n",
                 specs.join("missing_arg.md").display()
             ),
         ),
@@ -382,7 +382,7 @@ fn bad_profiles_specs_and_templates_stop_the_start_with_kimi_clis_words() {
             vec!["--agent-file", &syntax],
             1,
             format!(
-                "Invalid system prompt template: {}: ",
+                "The system prompt {} is not a valid template: ",
                 specs.join("syntax.md").display()
             ),
         ),

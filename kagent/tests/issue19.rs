@@ -307,7 +307,7 @@ fn a_shell_commands_grandchildren_end_with_it_on_cancel_sigterm_and_stdin_close(
             _ => {
                 let (msgs, _) = k.response("p");
                 let text = msgs.iter().map(Value::to_string).collect::<String>();
-                assert!(text.contains("Command killed by timeout (1s)"), "{text}");
+                assert!(text.contains("past its 1s timeout"), "{text}");
             }
         }
         assert_eq!(
@@ -357,7 +357,7 @@ fn a_write_through_a_symlink_leaving_the_work_dir_is_asked_and_a_link_to_env_is_
     // the write through `notes -> ~/.bashrc` is asked again, as an outside edit
     let req = k.until(|v| v["method"] == "request").pop().unwrap();
     assert_eq!(
-        req["params"]["payload"]["action"], "edit file outside of working directory",
+        req["params"]["payload"]["action"], "edit a file outside the workspace",
         "{req}"
     );
     let rid = req["params"]["payload"]["id"].clone();
@@ -379,7 +379,7 @@ fn a_write_through_a_symlink_leaving_the_work_dir_is_asked_and_a_link_to_env_is_
         .unwrap()
         .1;
     let text = read.to_string();
-    assert!(text.contains("appears to contain secrets"), "{text}");
+    assert!(text.contains("looks like a file of secrets"), "{text}");
     k.close();
     let _ = std::fs::remove_dir_all(&outside);
 }
@@ -419,12 +419,12 @@ fn read_file_streams_a_big_log_and_refuses_a_big_binary_in_bounded_memory() {
         .collect();
     assert_eq!(
         results[0]["return_value"]["message"],
-        "5 lines read from file starting from line 1. Total lines in file: 262144."
+        "Read 5 lines, from line 1 on. The file has 262144 lines." // kagent's own text
     );
     assert!(results[1]["return_value"]["message"]
         .as_str()
         .unwrap()
-        .contains("seems not readable"));
+        .contains("is not text ReadFile can show"));
     let peak = peak_rss_mib(k.child.id());
     assert!(
         peak < 64,

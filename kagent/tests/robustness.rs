@@ -101,9 +101,9 @@ fn invalid_config_is_reported() {
     let k = env.spawn(&[]);
     let (status, stderr) = k.close();
     assert_eq!(status.code(), Some(1));
-    assert!(stderr.contains("Invalid configuration file"), "{stderr}");
+    assert!(stderr.contains("The configuration file "), "{stderr}");
     assert!(
-        stderr.contains("Default model nope not found in models"),
+        stderr.contains("the default model nope is not among the models"),
         "{stderr}"
     );
 }

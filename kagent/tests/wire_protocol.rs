@@ -386,14 +386,14 @@ fn slash_commands_and_llm_capability_errors() {
     assert_eq!(resp["result"]["status"], "finished");
     assert_eq!(
         events(&msgs)[1].1["text"],
-        "Unknown slash command \"/nosuch\"."
+        "There is no slash command \"/nosuch\"." // kagent's own text (no profile here)
     );
     k.request("b", "prompt", json!({"user_input": [{"type": "text", "text": "hi"}, {"type": "image_url", "image_url": {"url": "data:x"}}]}));
     let (msgs, resp) = k.response("b");
     assert_eq!(resp["error"]["code"], -32002);
     assert_eq!(
         resp["error"]["message"],
-        "LLM model 'scripted_echo' does not support required capability: image_in."
+        "The model 'scripted_echo' lacks the capability this input needs: image_in."
     );
     assert_eq!(types(&msgs), ["TurnBegin", "TurnEnd"]);
     k.close();

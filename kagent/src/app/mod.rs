@@ -169,9 +169,9 @@ fn model_factory(cfg: &config::Config) -> Box<crate::soul::subagent::ModelFactor
     Box::new(move |alias: &str| {
         let model = models.get(alias)?;
         let Some(provider) = providers.get(&model.provider) else {
-            return Some(Err(format!(
-                "Provider {} not found in providers",
-                model.provider
+            return Some(Err(profile::active().message_with(
+                "config.unknown_provider",
+                &[("{provider}", &model.provider)],
             )));
         };
         Some(
@@ -312,7 +312,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             Some(model) if !model_name.is_empty() => {
                 let Some(provider) = cfg.providers.get(&model.provider) else {
                     return Ok(fatal(
-                        &format!("Provider {} not found in providers", model.provider),
+                        &profile::active().message_with(
+                            "config.unknown_provider",
+                            &[("{provider}", &model.provider)],
+                        ),
                         &share,
                     ));
                 };

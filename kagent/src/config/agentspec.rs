@@ -19,6 +19,11 @@ use kagent_base::py::args::{format_errors, ErrorItem};
 use serde_json::Value;
 use yaml_rust2::{Yaml, YamlLoader};
 
+/// An agent spec error's text (the profile's `messages`), placeholders filled.
+fn msg(key: &str, values: &[(&str, &str)]) -> String {
+    super::profile::active().message_with(key, values)
+}
+
 /// The built-in agent names kimi-cli accepts for `--agent` (its `Literal["default", "okabe"]`).
 pub const BUILTIN_AGENTS: [&str; 2] = ["default", "okabe"];
 
@@ -127,10 +132,10 @@ struct RawSpec {
 pub fn load_agent_spec(file: &Path, default_file: &Path) -> Result<AgentSpec, AgentSpecError> {
     let raw = load_raw(file, default_file, 0)?;
     let Field::Set(name) = raw.name else {
-        return Err(AgentSpecError("Agent name is required".into()));
+        return Err(AgentSpecError(msg("agentspec.no_name", &[])));
     };
     let Field::Set(system_prompt_path) = raw.system_prompt_path else {
-        return Err(AgentSpecError("System prompt path is required".into()));
+        return Err(AgentSpecError(msg("agentspec.no_system_prompt", &[])));
     };
     let Field::Set(tools) = raw.tools else {
         return Err(AgentSpecError("Tools are required".into()));
@@ -166,15 +171,15 @@ fn load_raw(file: &Path, default_file: &Path, depth: usize) -> Result<RawSpec, A
         )));
     }
     if !file.exists() {
-        return Err(AgentSpecError(format!(
-            "Agent spec file not found: {}",
-            file.display()
+        return Err(AgentSpecError(msg(
+            "agentspec.not_found",
+            &[("{path}", &file.display().to_string())],
         )));
     }
     if !file.is_file() {
-        return Err(AgentSpecError(format!(
-            "Agent spec path is not a file: {}",
-            file.display()
+        return Err(AgentSpecError(msg(
+            "agentspec.not_a_file",
+            &[("{path}", &file.display().to_string())],
         )));
     }
     let text = std::fs::read(file).map_err(|e| {
@@ -184,28 +189,36 @@ fn load_raw(file: &Path, default_file: &Path, depth: usize) -> Result<RawSpec, A
         ))
     })?;
     let text = String::from_utf8(text).map_err(|_| {
-        AgentSpecError(format!(
-            "Invalid YAML in agent spec file: {} is not UTF-8",
-            file.display()
+        AgentSpecError(msg(
+            "agentspec.invalid_yaml",
+            &[("{error}", &format!("{} is not UTF-8", file.display()))],
         ))
     })?;
-    let docs = YamlLoader::load_from_str(&text)
-        .map_err(|e| AgentSpecError(format!("Invalid YAML in agent spec file: {e}")))?;
+    let docs = YamlLoader::load_from_str(&text).map_err(|e| {
+        AgentSpecError(msg(
+            "agentspec.invalid_yaml",
+            &[("{error}", &e.to_string())],
+        ))
+    })?;
     let data = docs.into_iter().next().unwrap_or(Yaml::Null);
     let top = match &data {
         Yaml::Hash(h) => h,
         _ => {
-            return Err(AgentSpecError(format!(
-                "Invalid YAML in agent spec file: {} must hold a mapping (version, agent)",
-                file.display()
+            return Err(AgentSpecError(msg(
+                "agentspec.invalid_yaml",
+                &[(
+                    "{error}",
+                    &format!("{} must hold a mapping (version, agent)", file.display()),
+                )],
             )))
         }
     };
     let get = |key: &str| top.get(&Yaml::String(key.into()));
     let version = get("version").map(py_str).unwrap_or_else(|| "1".into());
     if !SUPPORTED_VERSIONS.contains(&version.as_str()) {
-        return Err(AgentSpecError(format!(
-            "Unsupported agent spec version: {version}"
+        return Err(AgentSpecError(msg(
+            "agentspec.bad_version",
+            &[("{version}", &version)],
         )));
     }
     let dir = file.parent().unwrap_or(Path::new(""));
@@ -614,9 +627,12 @@ mod tests {
         // the subagent's spec is loaded too, and its error surfaces
         assert_eq!(
             load_agent(&mid, &default).unwrap_err().to_string(),
-            format!(
-                "Agent spec file not found: {}",
-                d.0.join("agents/default/coder.yaml").display()
+            msg(
+                "agentspec.not_found",
+                &[(
+                    "{path}",
+                    &d.0.join("agents/default/coder.yaml").display().to_string()
+                )]
             )
         );
         d.write(
@@ -635,28 +651,38 @@ mod tests {
         let missing = d.0.join("nope.yaml");
         assert_eq!(
             err(&missing, &default),
-            format!("Agent spec file not found: {}", missing.display())
+            msg(
+                "agentspec.not_found",
+                &[("{path}", &missing.display().to_string())]
+            )
         );
         assert_eq!(
             err(&d.0, &default),
-            format!("Agent spec path is not a file: {}", d.0.display())
+            msg(
+                "agentspec.not_a_file",
+                &[("{path}", &d.0.display().to_string())]
+            )
         );
         let f = d.write("v2.yaml", "version: 2\nagent:\n  name: x\n");
-        assert_eq!(err(&f, &default), "Unsupported agent spec version: 2");
+        assert_eq!(
+            err(&f, &default),
+            msg("agentspec.bad_version", &[("{version}", "2")])
+        );
         let f = d.write(
             "noname.yaml",
             "agent:\n  system_prompt_path: a.md\n  tools: []\n",
         );
-        assert_eq!(err(&f, &default), "Agent name is required");
+        assert_eq!(err(&f, &default), msg("agentspec.no_name", &[]));
         let f = d.write("noprompt.yaml", "agent:\n  name: a\n  tools: []\n");
-        assert_eq!(err(&f, &default), "System prompt path is required");
+        assert_eq!(err(&f, &default), msg("agentspec.no_system_prompt", &[]));
         let f = d.write(
             "notools.yaml",
             "agent:\n  name: a\n  system_prompt_path: a.md\n",
         );
         assert_eq!(err(&f, &default), "Tools are required");
         let f = d.write("bad.yaml", "agent: [unclosed\n");
-        assert!(err(&f, &default).starts_with("Invalid YAML in agent spec file: "));
+        let yaml = msg("agentspec.invalid_yaml", &[("{error}", "")]);
+        assert!(err(&f, &default).starts_with(&yaml));
         let f = d.write("badtools.yaml", "agent:\n  name: a\n  tools: Shell\n");
         assert_eq!(
             err(&f, &default),
@@ -697,9 +723,9 @@ mod tests {
         let f = d.write("badext.yaml", "agent:\n  extend: ./gone.yaml\n");
         assert_eq!(
             err(&f, &default),
-            format!(
-                "Agent spec file not found: {}",
-                d.0.join("gone.yaml").display()
+            msg(
+                "agentspec.not_found",
+                &[("{path}", &d.0.join("gone.yaml").display().to_string())]
             )
         );
         let f = d.write("cycle.yaml", "agent:\n  extend: ./cycle.yaml\n");
@@ -718,7 +744,10 @@ mod tests {
         assert!(spec.tools.is_empty() && spec.exclude_tools.is_empty());
         assert_eq!(spec.allowed_tools, None);
         let f = d.write("b.yaml", "version: 1.0\nagent:\n  name: a\n");
-        assert_eq!(err(&f, &default), "Unsupported agent spec version: 1.0");
+        assert_eq!(
+            err(&f, &default),
+            msg("agentspec.bad_version", &[("{version}", "1.0")])
+        );
     }
 
     #[test]

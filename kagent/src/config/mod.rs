@@ -1,8 +1,8 @@
 //! Configuration: `config.toml` / JSON files, inline `--config`, `KIMI_SHARE_DIR`.
 //!
 //! Files are parsed into a JSON value first (TOML and JSON share one validator), then the
-//! fields the kernel uses are checked with errors worded like kimi-cli's
-//! (`Invalid configuration file <path>: ...`, `Invalid TOML in configuration file ...`).
+//! fields the kernel uses are checked with errors worded like kimi-cli's (the profile's
+//! `config.*` messages).
 
 pub mod agentspec;
 pub mod hooks;
@@ -17,18 +17,23 @@ use serde_json::Value;
 /// A configuration error, reported on stderr with exit status 1.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("Invalid JSON in configuration file {path}: {detail}")]
+    #[error("{}", file_error("config.invalid_json", path, detail))]
     Json { path: String, detail: String },
-    #[error("Invalid TOML in configuration file {path}: {detail}")]
+    #[error("{}", file_error("config.invalid_toml", path, detail))]
     Toml { path: String, detail: String },
-    #[error("Invalid configuration file {path}: {detail}")]
+    #[error("{}", file_error("config.invalid_file", path, detail))]
     Invalid { path: String, detail: String },
-    #[error("Configuration text cannot be empty")]
+    #[error("{}", profile::active().message("config.empty_text"))]
     EmptyText,
-    #[error("Invalid configuration text: {0}")]
+    #[error("{}", profile::active().message_with("config.invalid_text", &[("{error}", .0)]))]
     Text(String),
     #[error("Cannot read configuration file {path}: {detail}")]
     Io { path: String, detail: String },
+}
+
+/// A configuration file's error (the profile's `messages` `key`), placeholders filled.
+fn file_error(key: &str, path: &str, detail: &str) -> String {
+    profile::active().message_with(key, &[("{path}", path), ("{error}", detail)])
 }
 
 /// `[providers.<name>]`
@@ -547,14 +552,15 @@ pub fn validate(data: &Value) -> Result<Config, String> {
         };
     }
     if !cfg.default_model.is_empty() && !cfg.models.contains_key(&cfg.default_model) {
-        return Err(format!(
-            "Default model {} not found in models",
-            cfg.default_model
+        return Err(profile::active().message_with(
+            "config.unknown_default_model",
+            &[("{model}", &cfg.default_model)],
         ));
     }
     for m in cfg.models.values() {
         if !cfg.providers.contains_key(&m.provider) {
-            return Err(format!("Provider {} not found in providers", m.provider));
+            return Err(profile::active()
+                .message_with("config.unknown_provider", &[("{provider}", &m.provider)]));
         }
     }
     cfg.hooks = hooks::parse_hooks(data.get("hooks"))?;
@@ -652,7 +658,7 @@ mod tests {
         let e = load_config_text("default_model = \"nope\"").unwrap_err();
         assert_eq!(
             e.to_string(),
-            "Invalid configuration text: Default model nope not found in models"
+            "The configuration text is not valid: the default model nope is not among the models"
         );
         assert!(matches!(
             load_config_text("  "),

@@ -122,7 +122,10 @@ fn matches(pattern: &str, value: &str) -> bool {
     match regex_automata::meta::Regex::new(pattern) {
         Ok(re) => re.is_match(value),
         Err(_) => {
-            kagent_base::logging::warn(&format!("Invalid regex in hook matcher: {pattern}"));
+            kagent_base::logging::warn(&crate::tools::util::msg(
+                "hooks.bad_matcher.log",
+                &[("{}", pattern)],
+            ));
             false
         }
     }
@@ -387,8 +390,11 @@ impl Started {
                     Ok(r) => results.push(r),
                     Err(e) => {
                         kagent_base::logging::warn(&format!(
-                            "Hook engine error for {}, failing open: {e}",
-                            self.event
+                            "{}: {e}",
+                            crate::tools::util::msg(
+                                "hooks.engine_error.log",
+                                &[("{}", &self.event.to_string())]
+                            )
                         ));
                         return vec![];
                     }

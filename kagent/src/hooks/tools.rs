@@ -94,7 +94,9 @@ fn guard_tool(
             let results = pre.await;
             if let Some(b) = first_block(&results) {
                 let message = if b.reason.is_empty() {
-                    "Blocked by PreToolUse hook".to_string()
+                    crate::config::profile::active()
+                        .message("hooks.tool_blocked")
+                        .to_string()
                 } else {
                     b.reason.clone()
                 };
@@ -224,10 +226,10 @@ mod tests {
 
     #[test]
     fn return_value_repr_like_pydantic() {
-        let rv = ToolReturnValue::ok("", "No matches found for pattern `*.x`.");
+        let rv = ToolReturnValue::ok("", "Nothing matches `*.x`.");
         assert_eq!(
             repr_return_value(&rv),
-            "is_error=False output='' message='No matches found for pattern `*.x`.' display=[] extras=None"
+            "is_error=False output='' message='Nothing matches `*.x`.' display=[] extras=None"
         );
         let rv = ToolReturnValue::error("bad", "Bad");
         assert_eq!(

@@ -221,17 +221,21 @@ fn tool_result_only(content: &Value) -> bool {
 fn image_block(url: &str) -> Result<Value, ChatProviderError> {
     if let Some(rest) = url.strip_prefix("data:") {
         let Some((media_type, data)) = rest.split_once(";base64,") else {
-            return Err(ChatProviderError::Other(format!(
-                "Invalid data URL for image: {url}"
-            )));
+            return Err(ChatProviderError::Other(
+                crate::config::profile::active()
+                    .message_with("provider.anthropic.bad_image_url", &[("{url}", url)]),
+            ));
         };
         if !matches!(
             media_type,
             "image/png" | "image/jpeg" | "image/gif" | "image/webp"
         ) {
-            return Err(ChatProviderError::Other(format!(
-                "Unsupported media type for base64 image: {media_type}, url: {url}"
-            )));
+            return Err(ChatProviderError::Other(
+                crate::config::profile::active().message_with(
+                    "provider.anthropic.bad_image_type",
+                    &[("{media_type}", media_type), ("{url}", url)],
+                ),
+            ));
         }
         return Ok(
             json!({"type": "image", "source": {"type": "base64", "data": data, "media_type": media_type}}),

@@ -162,7 +162,7 @@ pub enum ProviderSetupError {
     )]
     Unsupported(String),
     /// kimi-cli leaves the LLM unset (prompts then fail with "LLM is not set").
-    #[error("Cannot create LLM: missing base_url or model (provider_type={0})")]
+    #[error("{}", crate::config::profile::active().message_with("llm.missing_base_url_or_model.log", &[("{provider_type}", .0)]))]
     MissingBaseUrlOrModel(String),
 }
 

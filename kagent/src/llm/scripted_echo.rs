@@ -40,17 +40,23 @@ impl ScriptedEchoProvider {
 /// whose scripts are separated by `\n---\n`. Errors are worded as kimi-cli words them.
 pub fn load_scripts(path: Option<&str>) -> Result<Vec<String>, String> {
     let Some(path) = path else {
-        return Err("KIMI_SCRIPTED_ECHO_SCRIPTS is required for _scripted_echo.".into());
+        return Err(crate::config::profile::active().message_with("scripted_echo.no_scripts", &[]));
     };
     let path = kagent_base::paths::expand_user_path(path);
-    let text = std::fs::read_to_string(&path)
-        .map_err(|_| format!("Scripted echo file not found: {}", path.display()))?;
+    let text = std::fs::read_to_string(&path).map_err(|_| {
+        crate::config::profile::active().message_with(
+            "scripted_echo.not_found",
+            &[("{path}", &path.display().to_string())],
+        )
+    })?;
     match serde_json::from_str::<serde_json::Value>(&text) {
         Ok(serde_json::Value::Array(items)) if items.iter().all(|i| i.is_string()) => Ok(items
             .into_iter()
             .filter_map(|i| i.as_str().map(str::to_owned))
             .collect()),
-        Ok(_) => Err("Scripted echo JSON must be an array of strings.".into()),
+        Ok(_) => {
+            Err(crate::config::profile::active().message_with("scripted_echo.not_strings", &[]))
+        }
         Err(_) => {
             let scripts: Vec<String> = text
                 .split("\n---\n")
@@ -59,7 +65,9 @@ pub fn load_scripts(path: Option<&str>) -> Result<Vec<String>, String> {
                 .map(str::to_owned)
                 .collect();
             if scripts.is_empty() {
-                Err("Scripted echo file must be a JSON array of strings or a text file split by '\\n---\\n'.".into())
+                Err(crate::config::profile::active()
+                    .message("scripted_echo.bad_format")
+                    .to_string())
             } else {
                 Ok(scripts)
             }

@@ -188,9 +188,12 @@ impl SubagentStore {
         let value: Value = serde_json::from_str(&text).ok()?;
         let record = InstanceRecord::from_json(&value);
         if record.is_none() {
-            kagent_base::logging::warn(&format!(
-                "Skipping invalid subagent metadata {}",
-                self.meta_path(agent_id).display()
+            kagent_base::logging::warn(&crate::config::profile::active().message_with(
+                "subagent.bad_metadata.log",
+                &[
+                    ("{path}", &self.meta_path(agent_id).display().to_string()),
+                    ("{error}", "not an instance record"),
+                ],
             ));
         }
         record

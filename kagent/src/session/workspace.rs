@@ -118,9 +118,10 @@ pub fn restore_dirs(state: &mut SessionState) -> (Vec<PathBuf>, bool) {
             dirs.push(dir);
             kept.push(text);
         } else {
-            kagent_base::logging::warn(&format!(
-                "Additional directory no longer exists, removing from state: {text}"
-            ));
+            kagent_base::logging::warn(
+                &crate::config::profile::active()
+                    .message_with("add_dir.pruned.log", &[("{dir}", &text)]),
+            );
             pruned = true;
         }
     }

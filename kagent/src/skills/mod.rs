@@ -477,9 +477,12 @@ pub fn read_skill_text(skill: &Skill) -> Option<String> {
     match read_utf8(&skill.skill_md_file) {
         Ok(t) => Some(py_strip(&t).to_string()),
         Err(e) => {
-            kagent_base::logging::warn(&format!(
-                "Failed to read skill file {}: {e}",
-                skill.skill_md_file.display()
+            kagent_base::logging::warn(&crate::tools::util::msg(
+                "skills.read_failed.log",
+                &[
+                    ("{path}", &skill.skill_md_file.display().to_string()),
+                    ("{error}", &e.to_string()),
+                ],
             ));
             None
         }

@@ -17,6 +17,13 @@ use kagent_base::paths::{expand_user, home_dir};
 
 /// Largest file (or session transcript) `/import` takes, in bytes.
 const MAX_IMPORT_SIZE: u64 = 10 * 1024 * 1024;
+/// [`MAX_IMPORT_SIZE`] in MB, as the import messages name it.
+const MAX_IMPORT_MB: &str = "10";
+
+/// A fixed text of /export or /import (the profile's `messages`), placeholders filled.
+fn msg(key: &str, values: &[(&str, &str)]) -> String {
+    crate::config::profile::active().message_with(key, values)
+}
 
 /// Argument keys whose values make a good one-line hint for a tool call (in this order).
 const HINT_KEYS: [&str; 7] = [
@@ -176,9 +183,7 @@ fn part_md(part: &ContentPart) -> String {
     match part {
         ContentPart::Text(t) => t.clone(),
         ContentPart::Think { think, .. } if think.trim().is_empty() => String::new(),
-        ContentPart::Think { think, .. } => {
-            format!("<details><summary>Thinking</summary>\n\n{think}\n\n</details>")
-        }
+        ContentPart::Think { think, .. } => msg("export.thinking", &[("{think}", think)]),
         ContentPart::ImageUrl(_) => "[image]".into(),
         ContentPart::AudioUrl(_) => "[audio]".into(),
         ContentPart::VideoUrl(_) => "[video]".into(),
@@ -340,7 +345,7 @@ fn overview_md(history: &[Message], turns: usize, token_count: i64) -> String {
         "## Overview".to_string(),
         String::new(),
         if topic.is_empty() {
-            "- **Topic**: (empty)".to_string()
+            msg("export.topic_empty", &[])
         } else {
             format!("- **Topic**: {topic}")
         },
@@ -371,7 +376,7 @@ pub fn export_markdown(
         format!("token_count: {token_count}"),
         "---".to_string(),
         String::new(),
-        "# Kimi Session Export".to_string(),
+        msg("export.title", &[]),
         String::new(),
     ];
     let turns = group_into_turns(history);
@@ -418,7 +423,7 @@ fn shorten_home(path: &Path) -> String {
 pub fn export(soul: &Soul, args: &str, wire: &Wire) -> Result<(), TurnError> {
     let history = soul.context.history();
     if history.is_empty() {
-        send_text(wire, "No messages to export.");
+        send_text(wire, &msg("export.empty", &[]));
         return Ok(());
     }
     let (y, mo, d, h, mi, s) = kagent_base::time::utc_civil(kagent_base::time::unix_now());
@@ -456,25 +461,24 @@ pub fn export(soul: &Soul, args: &str, wire: &Wire) -> Result<(), TurnError> {
     if let Err((e, path)) = written {
         send_text(
             wire,
-            &format!(
-                "Failed to write export file: {}",
-                kagent_base::py::oserror::os_error(&e, &path)
+            &msg(
+                "export.write_failed",
+                &[("{error}", &kagent_base::py::oserror::os_error(&e, &path))],
             ),
         );
         return Ok(());
     }
     send_text(
         wire,
-        &format!(
-            "Exported {} messages to {}",
-            history.len(),
-            shorten_home(&output)
+        &msg(
+            "export.done",
+            &[
+                ("{count}", &history.len().to_string()),
+                ("{path}", &shorten_home(&output)),
+            ],
         ),
     );
-    send_text(
-        wire,
-        "  Note: The exported file may contain sensitive information. Please be cautious when sharing it externally.",
-    );
+    send_text(wire, &msg("export.sensitive_note", &[]));
     Ok(())
 }
 
@@ -560,14 +564,12 @@ fn size_mb(bytes: u64) -> String {
 /// newlines.
 fn read_text_file(path: &Path, name: &str) -> Result<String, String> {
     let bytes = std::fs::read(path).map_err(|e| {
-        format!(
-            "Failed to read file: {}",
-            kagent_base::py::oserror::os_error(&e, path)
+        msg(
+            "import.read_failed",
+            &[("{error}", &kagent_base::py::oserror::os_error(&e, path))],
         )
     })?;
-    let text = String::from_utf8(bytes).map_err(|_| {
-        format!("Cannot import '{name}': the file does not appear to be valid UTF-8 text.")
-    })?;
+    let text = String::from_utf8(bytes).map_err(|_| msg("import.not_utf8", &[("{name}", name)]))?;
     Ok(text.replace("\r\n", "\n").replace('\r', "\n"))
 }
 
@@ -576,7 +578,7 @@ fn read_text_file(path: &Path, name: &str) -> Result<String, String> {
 fn resolve_source(soul: &Soul, target: &str) -> Result<(String, String), String> {
     let path = Path::new(&soul.session.work_dir).join(expand_user(target));
     if path.is_dir() {
-        return Err("The specified path is a directory; please provide a file to import.".into());
+        return Err(msg("import.directory", &[]));
     }
     if path.is_file() {
         let name = path
@@ -584,53 +586,54 @@ fn resolve_source(soul: &Soul, target: &str) -> Result<(String, String), String>
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         if !is_importable(&name) {
-            return Err(format!(
-                "Unsupported file type '{}'. /import only supports text-based files (e.g. .md, .txt, .json, .py, .log, \u{2026}).",
-                suffix(&name)
+            return Err(msg(
+                "import.unsupported_type",
+                &[("{suffix}", suffix(&name))],
             ));
         }
         let size = std::fs::metadata(&path)
             .map_err(|e| {
-                format!(
-                    "Failed to read file: {}",
-                    kagent_base::py::oserror::os_error(&e, &path)
+                msg(
+                    "import.read_failed",
+                    &[("{error}", &kagent_base::py::oserror::os_error(&e, &path))],
                 )
             })?
             .len();
         if size > MAX_IMPORT_SIZE {
-            return Err(format!(
-                "File is too large ({} MB). Maximum import size is 10 MB.",
-                size_mb(size)
+            return Err(msg(
+                "import.file_too_large",
+                &[("{size_mb}", &size_mb(size)), ("{limit_mb}", MAX_IMPORT_MB)],
             ));
         }
         let content = read_text_file(&path, &name)?;
         if content.trim().is_empty() {
-            return Err("The file is empty, nothing to import.".into());
+            return Err(msg("import.file_empty", &[]));
         }
         return Ok((content, format!("file '{name}'")));
     }
     // not a file: a session of this work dir?
     if target == soul.session.id {
-        return Err("Cannot import the current session into itself.".into());
+        return Err(msg("import.same_session", &[]));
     }
     let Some(source) = Session::find(
         &soul.session.share,
         Path::new(&soul.session.work_dir),
         target,
     ) else {
-        return Err(format!(
-            "'{target}' is not a valid file path or session ID."
-        ));
+        return Err(msg("import.not_found", &[("{target}", target)]));
     };
     let mut context = Context::new(&source.context_file);
     if !context.restore() || context.history().is_empty() {
-        return Err("The source session has no messages.".into());
+        return Err(msg("import.session_empty", &[]));
     }
     let content = stringify_history(context.history());
     if content.len() as u64 > MAX_IMPORT_SIZE {
-        return Err(format!(
-            "Session content is too large ({} MB). Maximum import size is 10 MB.",
-            size_mb(content.len() as u64)
+        return Err(msg(
+            "import.session_too_large",
+            &[
+                ("{size_mb}", &size_mb(content.len() as u64)),
+                ("{limit_mb}", MAX_IMPORT_MB),
+            ],
         ));
     }
     Ok((content, format!("session '{target}'")))
@@ -641,11 +644,10 @@ pub fn import_message(content: &str, source: &str) -> Message {
     Message::new(
         Role::User,
         vec![
-            system_text(&format!(
-                "The user has imported context from {source}. This is a prior conversation history that may be relevant to the current session. Please review this context and use it to inform your responses."
-            )),
-            ContentPart::Text(format!(
-                "<imported_context source=\"{source}\">\n{content}\n</imported_context>"
+            system_text(&msg("import.context_note", &[("{source}", source)])),
+            ContentPart::Text(msg(
+                "import.wrapper",
+                &[("{source}", source), ("{content}", content)],
             )),
         ],
     )
@@ -668,7 +670,7 @@ fn estimate_text_tokens(m: &Message) -> i64 {
 pub fn import(soul: &mut Soul, args: &str, wire: &Wire) -> Result<(), TurnError> {
     let target = sanitize_cli_path(args);
     if target.is_empty() {
-        send_text(wire, "Usage: /import <file_path or session_id>");
+        send_text(wire, &msg("import.usage", &[]));
         return Ok(());
     }
     let (content, source) = match resolve_source(soul, target) {
@@ -689,12 +691,14 @@ pub fn import(soul: &mut Soul, args: &str, wire: &Wire) -> Result<(), TurnError>
     if let Some(limit) = limit.filter(|l| current + estimated > *l) {
         send_text(
             wire,
-            &format!(
-                "Imported content is too large for the current model context (~{} import tokens + {} existing = ~{} total > {} token limit). Please import a smaller file or session.",
-                thousands(estimated),
-                thousands(current),
-                thousands(current + estimated),
-                thousands(limit)
+            &msg(
+                "import.over_budget",
+                &[
+                    ("{import_tokens}", &thousands(estimated)),
+                    ("{current_tokens}", &thousands(current)),
+                    ("{total_tokens}", &thousands(current + estimated)),
+                    ("{limit_tokens}", &thousands(limit)),
+                ],
             ),
         );
         return Ok(());
@@ -703,9 +707,12 @@ pub fn import(soul: &mut Soul, args: &str, wire: &Wire) -> Result<(), TurnError>
     soul.context.update_token_count(current + estimated)?;
     send_text(
         wire,
-        &format!(
-            "Imported context from {source} ({} chars).",
-            char_len(&content)
+        &msg(
+            "import.done",
+            &[
+                ("{source}", &source),
+                ("{chars}", &char_len(&content).to_string()),
+            ],
         ),
     );
     let name = Path::new(target)
@@ -713,10 +720,7 @@ pub fn import(soul: &mut Soul, args: &str, wire: &Wire) -> Result<(), TurnError>
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     if source.starts_with("file") && is_sensitive_name(&name) {
-        send_text(
-            wire,
-            "Warning: This file may contain secrets (API keys, tokens, credentials). The content is now part of your session context.",
-        );
+        send_text(wire, &msg("import.secrets_warning", &[]));
     }
     Ok(())
 }

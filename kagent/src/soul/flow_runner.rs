@@ -16,6 +16,7 @@ use crate::wire::Wire;
 use kagent_base::message::UserInput;
 
 use crate::config::profile::{self, Text};
+use crate::tools::util::msg;
 
 /// The most node visits of one run (kimi-cli's `DEFAULT_MAX_FLOW_MOVES`).
 pub const DEFAULT_MAX_MOVES: u64 = 1000;
@@ -129,8 +130,12 @@ async fn run_with_limit_and_input(
     task_input: Option<UserInput>,
 ) -> Result<(), TurnError> {
     if !args.trim().is_empty() {
-        kagent_base::logging::warn(&format!(
-            "Agent flow /{COMMAND_PREFIX}{name} ignores args: {args}"
+        kagent_base::logging::warn(&msg(
+            "flow.ignored_args.log",
+            &[
+                ("{command}", &format!("/{COMMAND_PREFIX}{name}")),
+                ("{args}", args),
+            ],
         ));
         return Ok(());
     }
@@ -146,13 +151,14 @@ async fn run_with_limit_and_input(
         let edges = flow.edges(&current);
         match node.kind {
             NodeKind::End => {
-                kagent_base::logging::info(&format!("Agent flow reached END node {current}"));
+                kagent_base::logging::info(&msg("flow.end.log", &[("{node_id}", &current)]));
                 return Ok(());
             }
             NodeKind::Begin => {
                 let Some(first) = edges.first() else {
-                    kagent_base::logging::error(&format!(
-                        "Agent flow BEGIN node \"{current}\" has no outgoing edges; stopping."
+                    kagent_base::logging::error(&msg(
+                        "flow.begin_no_edges.log",
+                        &[("{node_id}", &current)],
                     ));
                     return Ok(());
                 };
@@ -188,10 +194,7 @@ async fn execute_node(
     cancel: &CancelToken,
 ) -> Result<(Option<String>, i64), TurnError> {
     let Some(first) = edges.first() else {
-        kagent_base::logging::error(&format!(
-            "Agent flow node \"{}\" has no outgoing edges; stopping.",
-            node.id
-        ));
+        kagent_base::logging::error(&msg("flow.node_no_edges.log", &[("{node_id}", &node.id)]));
         return Ok((None, 0));
     };
     let base_prompt = node_prompt(node, edges);
@@ -204,7 +207,7 @@ async fn execute_node(
         let outcome = soul.nested_turn_input(turn_input, wire, cancel).await?;
         steps += outcome.step_count;
         if outcome.stop_reason == StopReason::ToolRejected {
-            kagent_base::logging::error("Agent flow stopped after tool rejection.");
+            kagent_base::logging::error(&msg("flow.rejected.log", &[]));
             return Ok((None, steps));
         }
         if node.kind != NodeKind::Decision {
@@ -221,13 +224,18 @@ async fn execute_node(
             .iter()
             .map(|e| e.label.as_deref().unwrap_or(""))
             .collect();
-        kagent_base::logging::warn(&format!(
-            "Agent flow invalid choice. Got: {}. Available: {}.",
-            choice
-                .filter(|c| !c.is_empty())
-                .as_deref()
-                .unwrap_or("<missing>"),
-            options.join(", ")
+        kagent_base::logging::warn(&msg(
+            "flow.invalid_choice.log",
+            &[
+                (
+                    "{choice}",
+                    choice
+                        .filter(|c| !c.is_empty())
+                        .as_deref()
+                        .unwrap_or("<missing>"),
+                ),
+                ("{options}", &options.join(", ")),
+            ],
         ));
         // the profile's `flow.invalid_choice` (it starts with its own separator)
         prompt = format!(

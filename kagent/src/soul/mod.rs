@@ -46,7 +46,7 @@ pub enum TurnError {
     LlmNotSupported(String),
     #[error(transparent)]
     Provider(#[from] ChatProviderError),
-    #[error("Max number of steps reached: {0}")]
+    #[error("{}", crate::tools::util::msg("soul.max_steps", &[("{steps}", &.0.to_string())]))]
     MaxStepsReached(i64),
     #[error("cancelled")]
     Cancelled,
@@ -296,10 +296,12 @@ impl Soul {
         let Some(text) = crate::skills::read_skill_text(skill) else {
             send_text(
                 wire,
-                &format!(
-                    "Failed to load skill \"/{}{}\".",
-                    crate::skills::SKILL_COMMAND_PREFIX,
-                    skill.name
+                &crate::tools::util::msg(
+                    "soul.skill_load_failed",
+                    &[
+                        ("{prefix}", crate::skills::SKILL_COMMAND_PREFIX),
+                        ("{name}", &skill.name),
+                    ],
                 ),
             );
             return Ok(());
@@ -396,15 +398,20 @@ impl Soul {
         if missing.is_empty() {
             Ok(())
         } else {
-            Err(TurnError::LlmNotSupported(format!(
-                "LLM model '{}' does not support required {}: {}.",
-                llm.provider.model_name(),
-                if missing.len() == 1 {
-                    "capability"
-                } else {
-                    "capabilities"
-                },
-                missing.join(", ")
+            Err(TurnError::LlmNotSupported(crate::tools::util::msg(
+                "soul.llm_not_supported",
+                &[
+                    ("{model}", llm.provider.model_name()),
+                    (
+                        "{what}",
+                        if missing.len() == 1 {
+                            "capability"
+                        } else {
+                            "capabilities"
+                        },
+                    ),
+                    ("{capabilities}", &missing.join(", ")),
+                ],
             )))
         }
     }
@@ -442,7 +449,9 @@ impl Soul {
                         lc.compaction_trigger_ratio,
                         lc.reserved_context_size,
                     ) {
-                        kagent_base::logging::info("Context too long, compacting...");
+                        kagent_base::logging::info(
+                            crate::config::profile::active().message("soul.compacting.log"),
+                        );
                         self.compact_context(wire, "", false).await?;
                     }
                 }
@@ -550,9 +559,12 @@ impl Soul {
                 &result
             {
                 if provider.recovers_connections() {
-                    kagent_base::logging::info(&format!(
-                        "Recovered chat provider during step after {}: {e}; retrying once.",
-                        e.type_name()
+                    kagent_base::logging::info(&crate::tools::util::msg(
+                        "soul.recovered.log",
+                        &[
+                            ("{name}", "step"),
+                            ("{error_type}", &format!("{}: {e}", e.type_name())),
+                        ],
                     ));
                     result = self
                         .generate_once(provider.as_ref(), &tools, &history, wire)
@@ -941,7 +953,7 @@ pub fn tool_result_to_message(r: &ToolResult) -> Message {
         // kosong's ToolRuntimeError (a tool that raised): its message and brief say which
         let runtime_error = crate::hooks::tools::raised_error(rv).is_some();
         let note = if runtime_error {
-            "\nThis is an unexpected error and the tool is probably not working."
+            crate::config::profile::active().message("soul.tool_error.runtime_note")
         } else {
             ""
         };
@@ -953,9 +965,14 @@ pub fn tool_result_to_message(r: &ToolResult) -> Message {
         }
         content.extend(output_parts(&rv.output));
         if content.is_empty() {
-            content.push(system_text("Tool output is empty."));
+            content.push(system_text(
+                crate::config::profile::active().message("soul.tool_output.empty"),
+            ));
         } else if !content.iter().any(|p| matches!(p, ContentPart::Text(_))) {
-            content.insert(0, system_text("Tool returned non-text content."));
+            content.insert(
+                0,
+                system_text(crate::config::profile::active().message("soul.tool_output.non_text")),
+            );
         }
     }
     let mut m = Message::new(Role::Tool, content);

@@ -101,6 +101,11 @@ fn find(name: &str) -> Option<&'static SlashCommandInfo> {
         .find(|c| c.name == name || c.aliases.contains(&name))
 }
 
+/// A slash command's fixed text (the profile's `messages`), placeholders filled.
+fn msg(key: &str, values: &[(&str, &str)]) -> String {
+    crate::config::profile::active().message_with(key, values)
+}
+
 /// Run a slash command inside a turn (between TurnBegin and TurnEnd).
 pub async fn run(
     soul: &mut Soul,
@@ -110,13 +115,13 @@ pub async fn run(
     cancel: &super::cancel::CancelToken,
 ) -> Result<(), TurnError> {
     let Some(cmd) = find(name) else {
-        send_text(wire, &format!("Unknown slash command \"/{name}\"."));
+        send_text(wire, &msg("command.unknown", &[("{name}", name)]));
         return Ok(());
     };
     match cmd.name {
         "clear" => {
             soul.context.clear()?;
-            send_text(wire, "The context has been cleared.");
+            send_text(wire, &msg("command.clear.done", &[]));
             let max = soul.llm.as_ref().map(|l| l.max_context_size);
             wire.send(WireMessage::StatusUpdate(StatusUpdate {
                 context_usage: max.map(|_| 0.0),
@@ -133,13 +138,16 @@ pub async fn run(
             soul.update_state(|s| s.set_yolo(on))?;
             send_text(
                 wire,
-                if on {
-                    "You only live once! All actions will be auto-approved."
-                } else if afk {
-                    "Yolo disabled, but afk is still on \u{2014} tool calls remain auto-approved. Use /afk to turn off afk."
-                } else {
-                    "You only die once! Actions will require approval."
-                },
+                &msg(
+                    if on {
+                        "command.yolo.on"
+                    } else if afk {
+                        "command.yolo.off_afk_on"
+                    } else {
+                        "command.yolo.off"
+                    },
+                    &[],
+                ),
             );
         }
         "afk" => {
@@ -160,25 +168,25 @@ pub async fn run(
                 )])?;
                 send_text(
                     wire,
-                    if yolo {
-                        "afk mode disabled. You are back at the terminal. Yolo is still on."
-                    } else {
-                        "afk mode disabled. You are back at the terminal."
-                    },
+                    &msg(
+                        if yolo {
+                            "command.afk.off_yolo_on"
+                        } else {
+                            "command.afk.off"
+                        },
+                        &[],
+                    ),
                 );
             } else {
-                send_text(
-                    wire,
-                    "afk mode enabled. AskUserQuestion will be auto-dismissed and tool calls auto-approved.",
-                );
+                send_text(wire, &msg("command.afk.on", &[]));
             }
         }
         "compact" if soul.context.history().is_empty() => {
-            send_text(wire, "The context is empty.");
+            send_text(wire, &msg("command.compact.empty", &[]));
         }
         "compact" => {
             soul.compact_context(wire, args.trim(), true).await?;
-            send_text(wire, "The context has been compacted.");
+            send_text(wire, &msg("command.compact.done", &[]));
             if let Some(max) = soul.llm.as_ref().map(|l| l.max_context_size) {
                 let tokens = soul.context.token_count();
                 wire.send(WireMessage::StatusUpdate(StatusUpdate {
@@ -212,7 +220,7 @@ pub async fn run(
                     }
                     send_text(
                         wire,
-                        &format!("Plan mode ON. Plan file: {}", path_text(soul)),
+                        &msg("command.plan.on", &[("{plan_path}", &path_text(soul))]),
                     );
                     wire.send(status(soul));
                 }
@@ -220,7 +228,7 @@ pub async fn run(
                     if soul.plan_mode() {
                         soul.set_plan_mode(false)?;
                     }
-                    send_text(wire, "Plan mode OFF. All tools are now available.");
+                    send_text(wire, &msg("command.plan.off", &[]));
                     wire.send(status(soul));
                 }
                 "view" => {
@@ -230,7 +238,7 @@ pub async fn run(
                         .filter(|c| !c.is_empty());
                     match content {
                         Some(c) => send_text(wire, &c),
-                        None => send_text(wire, "No plan file found for this session."),
+                        None => send_text(wire, &msg("command.plan.no_file", &[])),
                     }
                 }
                 "clear" => {
@@ -242,7 +250,7 @@ pub async fn run(
                             ));
                         }
                     }
-                    send_text(wire, "Plan cleared.");
+                    send_text(wire, &msg("command.plan.cleared", &[]));
                 }
                 _ => {
                     let on = !soul.plan_mode();
@@ -250,13 +258,13 @@ pub async fn run(
                     if on {
                         send_text(
                             wire,
-                            &format!(
-                                "Plan mode ON. Write your plan to: {}\nUse ExitPlanMode when done, or /plan off to exit manually.",
-                                path_text(soul)
+                            &msg(
+                                "command.plan.toggled_on",
+                                &[("{plan_path}", &path_text(soul))],
                             ),
                         );
                     } else {
-                        send_text(wire, "Plan mode OFF. All tools are now available.");
+                        send_text(wire, &msg("command.plan.off", &[]));
                     }
                     wire.send(status(soul));
                 }

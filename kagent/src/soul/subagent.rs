@@ -31,6 +31,7 @@ use crate::llm::ChatProviderError;
 use crate::session::subagents::{now, LaunchSpec, SubagentStore};
 use crate::tools::approval::{Approval, Client};
 use crate::tools::args::{self, Field, Get, Kind, STR};
+use crate::tools::util::msg;
 use crate::tools::{Tool, ToolContext, ToolReturnValue, Toolset};
 use crate::wire::types::WireMessage;
 use crate::wire::Wire;
@@ -272,16 +273,13 @@ impl Tool for AgentTool {
                 Err(e) => return args::validate_error(&e),
             };
             if !root {
-                return ToolReturnValue::error(
-                    "Subagents cannot launch other subagents.",
-                    "Agent unavailable",
-                );
+                return ToolReturnValue::error(msg("subagent.nested", &[]), "Agent unavailable");
             }
             let model = p.opt_str("model");
             if let Some(m) = &model {
                 if (host.setup.models)(m).is_none() {
                     return ToolReturnValue::error(
-                        format!("Unknown model alias: {m}"),
+                        msg("subagent.unknown_model", &[("{model}", m)]),
                         "Invalid model alias",
                     );
                 }
@@ -289,7 +287,7 @@ impl Tool for AgentTool {
             if p.bool_of("run_in_background") {
                 return ToolReturnValue::error(
                     "Background agents are not available in kagent yet. Fix: run the agent in the foreground (run_in_background=false), or use the Python kernel (kimi-kernel --kernel python).",
-                    "Background start failed",
+                    &msg("subagent.background_failed.brief", &[]),
                 );
             }
             let subagent_type = p.str_of("subagent_type");
@@ -312,10 +310,11 @@ impl Tool for AgentTool {
                     {
                         Ok(r) => r,
                         Err(_) => {
+                            let t = t.to_string();
                             return ToolReturnValue::error(
-                                format!("Agent timed out after {t}s."),
-                                &format!("Agent timed out ({t}s)"),
-                            )
+                                msg("subagent.timeout", &[("{timeout}", &t)]),
+                                &msg("subagent.timeout.brief", &[("{timeout}", &t)]),
+                            );
                         }
                     }
                 }
@@ -323,9 +322,10 @@ impl Tool for AgentTool {
             };
             match result {
                 Ok(rv) => rv,
-                Err(e) => {
-                    ToolReturnValue::error(format!("Failed to run agent: {e}"), "Agent failed")
-                }
+                Err(e) => ToolReturnValue::error(
+                    msg("subagent.failed", &[("{error}", &e)]),
+                    "Agent failed",
+                ),
             }
         })
     }
@@ -367,18 +367,18 @@ async fn run_foreground(
             .iter()
             .find(|(n, _, _)| n == name)
             .cloned()
-            .ok_or_else(|| key_error(&format!("Builtin subagent type not found: {name}")))
+            .ok_or_else(|| key_error(&msg("subagent.type_not_found", &[("{name}", name)])))
     };
     // the instance: resumed, or new
     let (record, resumed) = match &req.resume {
         Some(id) => {
             let record = store
                 .get_instance(id)
-                .ok_or_else(|| format!("Subagent instance not found: {id}"))?;
+                .ok_or_else(|| msg("subagent.instance_not_found", &[("{id}", id)]))?;
             if record.status == "running_foreground" || record.status == "running_background" {
-                return Err(format!(
-                    "Agent instance {} is still {} and cannot be resumed concurrently.",
-                    record.agent_id, record.status
+                return Err(msg(
+                    "subagent.busy",
+                    &[("{id}", &record.agent_id), ("{status}", &record.status)],
                 ));
             }
             (record, true)
@@ -419,7 +419,12 @@ async fn run_foreground(
     let llm = match &effective_model {
         None => host.llm.clone(),
         Some(alias) => match (host.setup.models)(alias) {
-            None => return Err(key_error(&format!("Unknown model alias: {alias}"))),
+            None => {
+                return Err(key_error(&msg(
+                    "subagent.unknown_model",
+                    &[("{model}", alias)],
+                )))
+            }
             Some(Err(e)) => return Err(e),
             Some(Ok(l)) => Some(l),
         },
@@ -553,9 +558,8 @@ async fn run_foreground(
         }
         attempts -= 1;
         let again = p_text("agent.summary_continuation");
-        outcome = runs
-            .turn(&mut soul, again, "continuing the agent summary")
-            .await;
+        let phase = msg("subagent.phase.summary", &[]);
+        outcome = runs.turn(&mut soul, again, &phase).await;
     }
     kill.armed = false;
     let summary = match outcome {
@@ -712,25 +716,41 @@ async fn run_checked(
         Ok(()) => {}
         Err(TurnError::MaxStepsReached(n)) => {
             return Err(failure(
-                format!("Max steps {n} reached when {phase}. Please try splitting the task into smaller subtasks."),
+                msg(
+                    "subagent.max_steps",
+                    &[("{steps}", &n.to_string()), ("{phase}", phase)],
+                ),
                 "Max steps reached",
             ))
         }
         Err(TurnError::Provider(e @ ChatProviderError::Status { status_code, .. })) => {
             return Err(failure(
-                format!("LLM API error (HTTP {status_code}) when {phase}: {e}"),
+                msg(
+                    "subagent.api_error",
+                    &[
+                        ("{status}", &status_code.to_string()),
+                        ("{phase}", phase),
+                        ("{error}", &e.to_string()),
+                    ],
+                ),
                 &format!("API error ({status_code})"),
             ))
         }
         Err(TurnError::Provider(e)) => {
             return Err(failure(
-                format!("LLM provider error when {phase}: {e}"),
+                msg(
+                    "subagent.provider_error",
+                    &[("{phase}", phase), ("{error}", &e.to_string())],
+                ),
                 "LLM provider error",
             ))
         }
         Err(e) => {
             return Err(failure(
-                format!("Unexpected error when {phase}: {e}"),
+                msg(
+                    "subagent.unexpected",
+                    &[("{phase}", phase), ("{error}", &e.to_string())],
+                ),
                 "Agent run error",
             ))
         }
@@ -738,8 +758,8 @@ async fn run_checked(
     match soul.context.history().last() {
         Some(m) if m.role == Role::Assistant => Ok(m.extract_text("\n")),
         _ => Err(failure(
-            "The agent did not produce a valid assistant response.".into(),
-            "Invalid agent result",
+            msg("subagent.invalid_result", &[]),
+            &msg("subagent.invalid_result.brief", &[]),
         )),
     }
 }
@@ -813,9 +833,6 @@ mod tests {
 
     #[test]
     fn key_errors_read_as_pythons_str_of_key_error() {
-        assert_eq!(
-            key_error("Builtin subagent type not found: x"),
-            "'Builtin subagent type not found: x'"
-        );
+        assert_eq!(key_error("no type x"), "'no type x'");
     }
 }

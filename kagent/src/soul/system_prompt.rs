@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use crate::skills::project_root;
 use crate::tools::file::glob::{list_directory, try_list_directory};
 use crate::tools::shell::ShellKind;
+use crate::tools::util::msg;
 
 /// Upper bound for the merged `AGENTS.md` text, in bytes (annotations included).
 const AGENTS_MD_MAX_BYTES: usize = 32 * 1024;
@@ -76,7 +77,10 @@ pub fn render(
     spec_args: &[(String, String)],
     args: &PromptArgs,
 ) -> Result<String, SystemPromptError> {
-    kagent_base::logging::info(&format!("Loading system prompt: {}", path.display()));
+    kagent_base::logging::info(&msg(
+        "system_prompt.loading.log",
+        &[("{path}", &path.display().to_string())],
+    ));
     let text = std::fs::read_to_string(path)
         .map_err(|e| SystemPromptError(kagent_base::py::oserror::os_error(&e, path)))?;
     render_text(
@@ -95,9 +99,12 @@ fn render_text(
 ) -> Result<String, SystemPromptError> {
     use minijinja::syntax::SyntaxConfig;
     let invalid = |e: &dyn std::fmt::Display| {
-        SystemPromptError(format!(
-            "Invalid system prompt template: {}: {e}",
-            path.display()
+        SystemPromptError(msg(
+            "system_prompt.invalid_template",
+            &[
+                ("{path}", &path.display().to_string()),
+                ("{error}", &e.to_string()),
+            ],
         ))
     };
     let mut env = minijinja::Environment::new();
@@ -140,9 +147,12 @@ fn render_text(
                 Some(name) => format!("'{name}' is undefined"),
                 None => e.to_string(),
             };
-            SystemPromptError(format!(
-                "Missing system prompt arg in {}: {detail}",
-                path.display()
+            SystemPromptError(msg(
+                "system_prompt.missing_arg",
+                &[
+                    ("{path}", &path.display().to_string()),
+                    ("{error}", &detail),
+                ],
             ))
         })
 }
@@ -220,9 +230,9 @@ pub fn load_agents_md(work_dir: &Path) -> Option<String> {
                 Err(e) => &text[..e.valid_up_to()],
             };
             text = valid.trim().to_string();
-            kagent_base::logging::warn(&format!(
-                "AGENTS.md truncated due to size limit: {}",
-                path.display()
+            kagent_base::logging::warn(&msg(
+                "agents_md.truncated.log",
+                &[("{path}", &path.display().to_string())],
             ));
         }
         remaining -= text.len() as i64;
@@ -241,7 +251,11 @@ fn additional_dirs_info(dirs: &[PathBuf]) -> String {
     dirs.iter()
         .filter(|d| d.is_dir())
         .map(|d| {
-            let ls = try_list_directory(d).unwrap_or_else(|_| "[directory not readable]".into());
+            let ls = try_list_directory(d).unwrap_or_else(|_| {
+                crate::config::profile::active()
+                    .message("add_dir.listing_unreadable")
+                    .to_string()
+            });
             format!("### `{}`\n\n```\n{ls}\n```", d.display())
         })
         .collect::<Vec<_>>()
@@ -305,25 +319,27 @@ mod tests {
         let d = tmp("errors");
         let path = d.join("system.md");
         std::fs::write(&path, "Hi ${KIMI_OS} ${ROLE_ADDITIONAL} ${OTHER}").unwrap();
+        let shown = path.display().to_string();
         assert_eq!(
             render(&path, &[], &args()).unwrap_err().0,
-            format!(
-                "Missing system prompt arg in {}: 'ROLE_ADDITIONAL' is undefined",
-                path.display()
+            msg(
+                "system_prompt.missing_arg",
+                &[
+                    ("{path}", &shown),
+                    ("{error}", "'ROLE_ADDITIONAL' is undefined")
+                ]
             )
+        );
+        let invalid = msg(
+            "system_prompt.invalid_template",
+            &[("{path}", &shown), ("{error}", "")],
         );
         std::fs::write(&path, "Hi {% if %}").unwrap();
         let e = render(&path, &[], &args()).unwrap_err().0;
-        assert!(
-            e.starts_with(&format!(
-                "Invalid system prompt template: {}: ",
-                path.display()
-            )),
-            "{e}"
-        );
+        assert!(e.starts_with(&invalid), "{e}");
         std::fs::write(&path, "{% include 'parts/none.md' %}").unwrap();
         let e = render(&path, &[], &args()).unwrap_err().0;
-        assert!(e.starts_with("Invalid system prompt template: "), "{e}");
+        assert!(e.starts_with(&invalid), "{e}");
         let gone = d.join("gone.md");
         let e = render(&gone, &[], &args()).unwrap_err().0;
         assert!(e.contains("No such file or directory"), "{e}");

@@ -25,7 +25,9 @@ pub async fn prompt_blocked(
         .await;
     first_block(&results).map(|b| {
         if b.reason.is_empty() {
-            "Prompt blocked by hook.".to_string()
+            crate::config::profile::active()
+                .message("hooks.prompt_blocked")
+                .to_string()
         } else {
             b.reason.clone()
         }

@@ -24,27 +24,31 @@ pub fn sanitize_cli_path(raw: &str) -> &str {
     }
 }
 
+/// A fixed text of /add-dir (the profile's `messages`), placeholders filled.
+fn msg(key: &str, values: &[(&str, &str)]) -> String {
+    crate::config::profile::active().message_with(key, values)
+}
+
 /// Why `path` (canonical) cannot be added, checked in kimi-cli's order.
 fn refusal(path: &Path, work_dir: &Path, added: &[PathBuf]) -> Option<String> {
-    let shown = path.display();
+    let shown = path.display().to_string();
+    let said = |key: &str| Some(msg(key, &[("{path}", &shown)]));
     if !path.exists() {
-        return Some(format!("Directory does not exist: {shown}"));
+        return said("add_dir.missing");
     }
     if !path.is_dir() {
-        return Some(format!("Not a directory: {shown}"));
+        return said("add_dir.not_a_dir");
     }
     if added.iter().any(|d| d == path) {
-        return Some(format!("Directory already in workspace: {shown}"));
+        return said("add_dir.already_added");
     }
     if path.starts_with(work_dir) {
-        return Some(format!(
-            "Directory is already within the working directory: {shown}"
-        ));
+        return said("add_dir.in_work_dir");
     }
     added.iter().find(|d| path.starts_with(d)).map(|d| {
-        format!(
-            "Directory is already within an added directory `{}`: {shown}",
-            d.display()
+        msg(
+            "add_dir.in_added_dir",
+            &[("{existing}", &d.display().to_string()), ("{path}", &shown)],
         )
     })
 }
@@ -55,9 +59,9 @@ pub fn add_dir(soul: &mut Soul, args: &str, wire: &Wire) -> Result<(), TurnError
     let added = soul.workspace.additional_dirs();
     if arg.is_empty() {
         if added.is_empty() {
-            send_text(wire, "No additional directories. Usage: /add-dir <path>");
+            send_text(wire, &msg("add_dir.none", &[]));
         } else {
-            let mut lines = vec!["Additional directories:".to_string()];
+            let mut lines = vec![msg("add_dir.list_header", &[])];
             lines.extend(added.iter().map(|d| format!("  - {}", d.display())));
             send_text(wire, &lines.join("\n"));
         }
@@ -75,10 +79,12 @@ pub fn add_dir(soul: &mut Soul, args: &str, wire: &Wire) -> Result<(), TurnError
         Err(e) => {
             send_text(
                 wire,
-                &format!(
-                    "Cannot read directory: {} ({})",
-                    path.display(),
-                    kagent_base::py::oserror::os_error(&e, &path)
+                &msg(
+                    "add_dir.unreadable",
+                    &[
+                        ("{path}", &path.display().to_string()),
+                        ("{error}", &kagent_base::py::oserror::os_error(&e, &path)),
+                    ],
                 ),
             );
             return Ok(());
@@ -91,15 +97,14 @@ pub fn add_dir(soul: &mut Soul, args: &str, wire: &Wire) -> Result<(), TurnError
         saved.push(text.clone());
         s.set_additional_dirs(&saved);
     })?;
-    let note = format!(
-        "The user has added an additional directory to the workspace: `{text}`\n\n\
-         Directory listing:\n```\n{listing}\n```\n\n\
-         You can now read, write, search, and glob files in this directory as if it were part of the working directory."
+    let note = msg(
+        "add_dir.context_note",
+        &[("{path}", &text), ("{listing}", &listing)],
     );
     soul.context
         .append(&[Message::new(Role::User, vec![system_text(&note)])])?;
-    send_text(wire, &format!("Added directory to workspace: {text}"));
-    kagent_base::logging::info(&format!("Added additional directory: {text}"));
+    send_text(wire, &msg("add_dir.done", &[("{path}", &text)]));
+    kagent_base::logging::info(&msg("add_dir.done.log", &[("{path}", &text)]));
     Ok(())
 }
 
@@ -125,21 +130,17 @@ mod tests {
         std::fs::write(extra.join("f"), "").unwrap();
         let added = vec![extra.clone()];
         let r = |p: &Path| refusal(p, &work, &added);
-        assert!(r(&tmp.join("nope"))
-            .unwrap()
-            .starts_with("Directory does not exist: "));
-        assert!(r(&extra.join("f"))
-            .unwrap()
-            .starts_with("Not a directory: "));
-        assert!(r(&extra)
-            .unwrap()
-            .starts_with("Directory already in workspace: "));
-        assert!(r(&work.join("sub"))
-            .unwrap()
-            .contains("within the working directory"));
-        assert!(r(&extra.join("in"))
-            .unwrap()
-            .contains("within an added directory `"));
+        let said = |key: &str, p: &Path| msg(key, &[("{path}", &p.display().to_string())]);
+        let nope = tmp.join("nope");
+        assert_eq!(r(&nope), Some(said("add_dir.missing", &nope)));
+        let file = extra.join("f");
+        assert_eq!(r(&file), Some(said("add_dir.not_a_dir", &file)));
+        assert_eq!(r(&extra), Some(said("add_dir.already_added", &extra)));
+        let sub = work.join("sub");
+        assert_eq!(r(&sub), Some(said("add_dir.in_work_dir", &sub)));
+        let inner = extra.join("in");
+        let shown = extra.display().to_string();
+        assert!(r(&inner).unwrap().contains(&format!("`{shown}`")));
         assert_eq!(r(&tmp), None);
         std::fs::remove_dir_all(&tmp).unwrap();
     }

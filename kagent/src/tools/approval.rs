@@ -75,14 +75,17 @@ impl Decision {
             Decision::Rejected { feedback } if !feedback.is_empty() => ToolReturnValue {
                 rejection: Some(Rejection::WithFeedback),
                 ..ToolReturnValue::error(
-                    format!("The tool call is rejected by the user. User feedback: {feedback}"),
+                    crate::config::profile::active().message_with(
+                        "approval.rejected_with_feedback",
+                        &[("{feedback}", feedback)],
+                    ),
                     &format!("Rejected: {feedback}"),
                 )
             },
             _ => ToolReturnValue {
                 rejection: Some(Rejection::Plain),
                 ..ToolReturnValue::error(
-                    "The tool call is rejected by the user. Stop what you are doing and wait for the user to tell you how to proceed.",
+                    crate::config::profile::active().message("approval.rejected"),
                     "Rejected by user",
                 )
             },
@@ -301,16 +304,17 @@ mod tests {
         }
         .rejection();
         assert!(r.is_error);
-        assert!(r
-            .message
-            .starts_with("The tool call is rejected by the user. Stop"));
+        assert_eq!(
+            r.message,
+            crate::config::profile::active().message("approval.rejected")
+        );
         let r = Decision::Rejected {
             feedback: "use ls".into(),
         }
         .rejection();
         assert_eq!(
             r.message,
-            "The tool call is rejected by the user. User feedback: use ls"
+            "The user turned the tool call down and said: use ls"
         );
     }
 }

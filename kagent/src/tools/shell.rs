@@ -12,7 +12,7 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use super::approval::Approval;
 use super::args::{self, false_, Field, Get, Kind, STR};
 use super::background::{self, TaskManager};
-use super::util::{block, ResultBuilder};
+use super::util::{block, msg, ResultBuilder};
 use super::{Tool, ToolContext, ToolReturnValue};
 use kagent_base::BoxFuture;
 
@@ -171,31 +171,40 @@ impl Tool for Shell {
                 return args::validate_error(&args::value_error(
                     "Params",
                     &arguments,
-                    "description is required when run_in_background is true",
+                    &msg("shell.description_required", &[]),
                 ));
             }
             if !background && timeout > MAX_FOREGROUND_TIMEOUT {
                 return args::validate_error(&args::value_error(
                     "Params",
                     &arguments,
-                    &format!("timeout must be <= {MAX_FOREGROUND_TIMEOUT}s for foreground commands; use run_in_background=true for longer timeouts (up to {MAX_BACKGROUND_TIMEOUT}s)"),
+                    &msg(
+                        "shell.timeout_too_long",
+                        &[
+                            ("{max_foreground}", &MAX_FOREGROUND_TIMEOUT.to_string()),
+                            ("{max_background}", &MAX_BACKGROUND_TIMEOUT.to_string()),
+                        ],
+                    ),
                 ));
             }
             let builder = ResultBuilder::default();
             if command.is_empty() {
-                return builder.error("Command cannot be empty.", "Empty command");
+                return builder.error(&msg("shell.empty", &[]), "Empty command");
             }
             let (action, what) = if background {
-                ("run background command", "Run background command")
+                (
+                    crate::config::profile::active().message("shell.action.background"),
+                    "shell.approval.background",
+                )
             } else {
-                ("run command", "Run command")
+                ("run command", "shell.approval")
             };
             let decision = approval
                 .request(
                     &ctx.tool_call_id,
                     "Shell",
                     action,
-                    &format!("{what} `{command}`"),
+                    &msg(what, &[("{command}", &command)]),
                     vec![block(
                         json!({"type": "shell", "language": "bash", "command": command}),
                     )],
@@ -246,11 +255,12 @@ fn start_background(
     ) {
         Ok(v) => v,
         Err(e) => {
-            kagent_base::logging::error(&format!(
-                "Failed to start background shell task: {command}: {e}"
+            kagent_base::logging::error(&msg(
+                "shell.background_failed.log",
+                &[("{command}", command), ("{error}", &e.to_string())],
             ));
             return builder.error(
-                &format!("Failed to start background task: {e}"),
+                &msg("shell.background_failed", &[("{error}", &e.to_string())]),
                 "Start failed",
             );
         }
@@ -264,7 +274,7 @@ fn start_background(
     ));
     builder.display(background::display_block(&view));
     builder.ok(
-        "Background task started",
+        &msg("shell.background_started", &[]),
         &format!("Started {}", view.spec.id),
     )
 }
@@ -294,16 +304,22 @@ async fn run(
     let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => {
-            kagent_base::logging::error(&format!("Shell command execution failed: {command}: {e}"));
+            kagent_base::logging::error(&msg(
+                "shell.exec_failed.log",
+                &[("{command}", command), ("{error}", &e.to_string())],
+            ));
             return builder.error(
-                &format!("Command execution failed: {e}"),
+                &msg("shell.exec_failed", &[("{error}", &e.to_string())]),
                 "Execution failed",
             );
         }
     };
     let group = GroupGuard::of(&child);
     let (Some(out), Some(err)) = (child.stdout.take(), child.stderr.take()) else {
-        return builder.error("Command execution failed: no pipes", "Execution failed");
+        return builder.error(
+            &msg("shell.exec_failed", &[("{error}", "no pipes")]),
+            "Execution failed",
+        );
     };
     let read_all = async {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Vec<u8>>();
@@ -322,28 +338,31 @@ async fn run(
             group.kill();
             let _ = child.start_kill();
             let _ = child.wait().await;
+            let secs = [("{timeout}", timeout.to_string())];
+            let secs = [(secs[0].0, secs[0].1.as_str())];
             builder.error(
-                &format!("Command killed by timeout ({timeout}s)"),
-                &format!("Killed by timeout ({timeout}s)"),
+                &msg("shell.timeout", &secs),
+                &msg("shell.timeout.brief", &secs),
             )
         }
         Ok(Err(e)) => builder.error(
-            &format!("Command execution failed: {e}"),
+            &msg("shell.exec_failed", &[("{error}", &e.to_string())]),
             "Execution failed",
         ),
         Ok(Ok(status)) => {
             group.disarm();
             let code = exit_code(&status);
             if code == 0 {
-                builder.ok("Command executed successfully.", "")
+                builder.ok(&msg("shell.ok", &[]), "")
             } else {
-                let mut brief = format!("Failed with exit code: {code}");
+                let code = code.to_string();
+                let mut brief = msg("shell.failed.brief", &[("{code}", &code)]);
                 let tail = builder.tail(5, 200);
                 if !tail.is_empty() {
                     brief.push('\n');
                     brief.push_str(&tail);
                 }
-                builder.error(&format!("Command failed with exit code: {code}."), &brief)
+                builder.error(&msg("shell.failed", &[("{code}", &code)]), &brief)
             }
         }
     }

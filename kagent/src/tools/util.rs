@@ -10,7 +10,16 @@ use super::{DisplayBlock, ToolOutput, ToolReturnValue};
 pub const DEFAULT_MAX_CHARS: usize = 50_000;
 pub const DEFAULT_MAX_LINE_LENGTH: usize = 2000;
 const MARKER: &str = "[...truncated]";
-const TRUNCATION_MSG: &str = "Output is truncated to fit in the message.";
+
+/// A fixed text of the tools (the profile's `messages`), placeholders filled.
+pub fn msg(key: &str, values: &[(&str, &str)]) -> String {
+    crate::config::profile::active().message_with(key, values)
+}
+
+/// What a tool result whose output was cut says (the profile's `tool.output_truncated`).
+fn truncation_msg() -> &'static str {
+    crate::config::profile::active().message("tool.output_truncated")
+}
 
 /// Cut `line` to `max_length` characters, keeping its line break and adding `marker`.
 pub fn truncate_line(line: &str, max_length: usize, marker: &str) -> String {
@@ -161,9 +170,9 @@ impl ResultBuilder {
         }
         if self.truncated {
             if msg.is_empty() {
-                msg = TRUNCATION_MSG.into();
+                msg = truncation_msg().into();
             } else {
-                msg = format!("{msg} {TRUNCATION_MSG}");
+                msg = format!("{msg} {}", truncation_msg());
             }
         }
         ToolReturnValue {
@@ -180,9 +189,9 @@ impl ResultBuilder {
         let mut msg = message.to_string();
         if self.truncated {
             if msg.is_empty() {
-                msg = TRUNCATION_MSG.into();
+                msg = truncation_msg().into();
             } else {
-                msg = format!("{msg} {TRUNCATION_MSG}");
+                msg = format!("{msg} {}", truncation_msg());
             }
         }
         ToolReturnValue {
@@ -248,9 +257,9 @@ pub fn sensitive_file_warning(paths: &[String]) -> String {
     if names.len() > 5 {
         list.push_str(&format!(", ... ({} files total)", names.len()));
     }
-    format!(
-        "Skipped {} sensitive file(s) ({list}) to protect secrets. These files may contain credentials or private keys.",
-        paths.len()
+    msg(
+        "tool.sensitive_skipped",
+        &[("{count}", &paths.len().to_string()), ("{files}", &list)],
     )
 }
 
@@ -287,6 +296,14 @@ pub fn read_failed(raw: &str, e: &dyn std::fmt::Display) -> Box<super::ToolRetur
     ))
 }
 
+/// The error of the file tools for an empty `path` argument.
+pub fn empty_path_error() -> super::ToolReturnValue {
+    super::ToolReturnValue::error(
+        crate::config::profile::active().message("file.path_empty"),
+        "Empty file path",
+    )
+}
+
 /// [`read_tool_file`]'s checks without reading: the path of an existing, readable-looking
 /// regular file (for tools that stream it).
 pub fn check_tool_file(
@@ -296,16 +313,16 @@ pub fn check_tool_file(
 ) -> Result<PathBuf, Box<super::ToolReturnValue>> {
     use super::ToolReturnValue;
     if raw.is_empty() {
-        return Err(Box::new(ToolReturnValue::error(
-            "File path cannot be empty.",
-            "Empty file path",
-        )));
+        return Err(Box::new(empty_path_error()));
     }
     let user = PathBuf::from(expand_user(raw));
     let path = canonical_in(&user, ws.work_dir());
     if !ws.contains(&path) && !user.is_absolute() {
         return Err(Box::new(ToolReturnValue::error(
-            format!("`{}` is not an absolute path. You must provide an absolute path to read a file outside the working directory.", user.display()),
+            msg(
+                "read.not_absolute",
+                &[("{path}", &user.display().to_string())],
+            ),
             "Invalid path",
         )));
     }
@@ -316,7 +333,7 @@ pub fn check_tool_file(
             || is_sensitive_file(&real.to_string_lossy()))
     {
         return Err(Box::new(ToolReturnValue::error(
-            format!("`{raw}` appears to contain secrets (matched sensitive file pattern). Reading this file is blocked to protect credentials."),
+            msg("read.sensitive", &[("{path}", raw)]),
             "Sensitive file",
         )));
     }
@@ -346,10 +363,7 @@ mod tests {
         let mut b = ResultBuilder::new(10, Some(100));
         b.write("0123456789abc\nxyz\n");
         let r = b.ok("Done", "");
-        assert_eq!(
-            r.message,
-            "Done. Output is truncated to fit in the message."
-        );
+        assert_eq!(r.message, "Done. The output was cut short to fit.");
     }
 
     #[test]

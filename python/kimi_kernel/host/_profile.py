@@ -83,6 +83,40 @@ _ASK = "kimi_cli.tools.ask_user:AskUserQuestion.__call__"
 _DMAIL = "kimi_cli.tools.dmail:SendDMail.__call__"
 _DENWA = "kimi_cli.soul.denwarenji:DenwaRenji.send_dmail"
 _INIT = "kimi_cli.soul.slash:init"
+_EXPORT = "kimi_cli.utils.export"
+_IMPORT = f"{_EXPORT}:resolve_import_source"
+_MB = {"limit_mb": "{limit_mb}"}
+_WRITE = "kimi_cli.tools.file.write:WriteFile"
+_REPLACE = "kimi_cli.tools.file.replace:StrReplaceFile"
+_SLASH = "kimi_cli.soul.slash"
+_READ = "kimi_cli.tools.file.read:ReadFile"
+_MEDIA = "kimi_cli.tools.file.read_media:ReadMediaFile"
+_P = {"params.path": "{path}"}
+_DIR = {"path": "{path}"}
+_GLOB = "kimi_cli.tools.file.glob:Glob"
+_SHELL = "kimi_cli.tools.shell:Shell"
+_GREP = "kimi_cli.tools.file.grep_local:Grep.__call__"
+_FETCH = "kimi_cli.tools.web.fetch:FetchURL"
+_SEARCH = "kimi_cli.tools.web.search:SearchWeb.__call__"
+_BG = "kimi_cli.tools.background"
+_BG_MANAGER = "kimi_cli.background.manager:BackgroundTaskManager"
+_BG_NOTIFY = f"{_BG_MANAGER}.publish_terminal_notifications"
+_BG_WORKER = "kimi_cli.background.worker:run_background_task_worker"
+_DESCRIPTION = {"view.spec.description": "{description}"}
+_AGENT = "kimi_cli.tools.agent:AgentTool"
+_RUNNER = "kimi_cli.subagents.runner"
+_CHECKED = f"{_RUNNER}:run_soul_checked"
+_SOUL = "kimi_cli.soul.kimisoul:KimiSoul"
+_FLOW = "kimi_cli.soul.kimisoul:FlowRunner"
+_TOOL_MESSAGE = "kimi_cli.soul.message:tool_result_to_message"
+_LOAD_PROMPT = "kimi_cli.soul.agent:_load_system_prompt"
+_CONFIG = "kimi_cli.config:load_config"
+_CONFIG_FILE = {"config_file": "{path}", "e": "{error}"}
+_SPEC = "kimi_cli.agentspec:_load_agent_spec"
+_SCRIPTED = "kimi_cli.llm:_load_scripted_echo_scripts"
+_SHELL_PARAMS = "kimi_cli.tools.shell:Params._validate_background_fields"
+# kosong (kimi-cli's LLM layer) words the Anthropic provider's errors kagent mirrors
+_ANTHROPIC_IMAGE = "kosong.contrib.chat_provider.anthropic:_image_url_part_to_anthropic"
 _PATH = {"plan_path": "{plan_path}"}
 _PLAN = {"plan_path": "{plan_path}", "plan_content": "{plan_content}"}
 SOURCE_MESSAGES: dict[str, tuple[str, int, dict[str, str]]] = {
@@ -138,6 +172,374 @@ SOURCE_MESSAGES: dict[str, tuple[str, int, dict[str, str]]] = {
     "dmail.negative_checkpoint": (_DENWA, 2, {}),
     "dmail.no_checkpoint": (_DENWA, 3, {}),
     "init.done": (_INIT, 2, {"agents_md": "{agents_md}"}),
+    "export.thinking": (f"{_EXPORT}:_format_content_part_md", 2, {"think": "{think}"}),
+    "export.topic_empty": (f"{_EXPORT}:_build_overview", 6, {}),
+    "export.title": (f"{_EXPORT}:build_export_markdown", 9, {}),
+    "export.empty": (f"{_EXPORT}:perform_export", 1, {}),
+    "export.write_failed": (f"{_EXPORT}:perform_export", 7, {"e": "{error}"}),
+    "export.done": (
+        "kimi_cli.soul.slash:export", 1, {"count": "{count}", "display": "{path}"}
+    ),
+    "export.sensitive_note": ("kimi_cli.soul.slash:export", 2, {}),
+    "import.usage": ("kimi_cli.soul.slash:import_context", 2, {}),
+    "import.directory": (_IMPORT, 1, {}),
+    "import.unsupported_type": (_IMPORT, 2, {"target_path.suffix": "{suffix}"}),
+    "import.read_failed": (_IMPORT, 3, {"e": "{error}"}),
+    "import.file_too_large": (
+        _IMPORT, 4, {"file_size / 1024 / 1024": "{size_mb}", **_MB}
+    ),
+    "import.not_utf8": (_IMPORT, 6, {"target_path.name": "{name}"}),
+    "import.file_empty": (_IMPORT, 8, {}),
+    "import.same_session": (_IMPORT, 10, {}),
+    "import.not_found": (_IMPORT, 11, {"target": "{target}"}),
+    "import.session_empty": (_IMPORT, 13, {}),
+    "import.session_too_large": (_IMPORT, 15, {"actual_mb": "{size_mb}", **_MB}),
+    "import.context_note": (
+        f"{_EXPORT}:build_import_message", 3, {"source_desc": "{source}"}
+    ),
+    "import.over_budget": (
+        f"{_EXPORT}:_validate_import_token_budget",
+        1,
+        {
+            "estimated_tokens": "{import_tokens}",
+            "current_token_count": "{current_tokens}",
+            "total_after_import": "{total_tokens}",
+            "max_context_size": "{limit_tokens}",
+        },
+    ),
+    "import.done": (
+        "kimi_cli.soul.slash:import_context",
+        3,
+        {"source_desc": "{source}", "content_len": "{chars}"},
+    ),
+    "import.secrets_warning": ("kimi_cli.soul.slash:import_context", 5, {}),
+    "file.path_empty": (f"{_WRITE}.__call__", 0, {}),
+    "file.action.edit_outside": ("kimi_cli.tools.file:FileActions", 2, {}),
+    "write.not_absolute": (f"{_WRITE}._validate_path", 1, {"path": "{path}"}),
+    "write.parent_missing": (f"{_WRITE}.__call__", 2, {"params.path": "{path}"}),
+    "write.parent_missing.brief": (f"{_WRITE}.__call__", 3, {}),
+    "write.failed": (
+        f"{_WRITE}.__call__", 21, {"params.path": "{path}", "e": "{error}"}
+    ),
+    "write.failed.brief": (f"{_WRITE}.__call__", 22, {}),
+    "write.done": (
+        f"{_WRITE}.__call__", 19, {"action": "{action}", "file_size": "{size}"}
+    ),
+    "replace.not_absolute": (f"{_REPLACE}._validate_path", 1, {"path": "{path}"}),
+    "replace.plan_missing": (f"{_REPLACE}.__call__", 2, {}),
+    "replace.plan_missing.brief": (f"{_REPLACE}.__call__", 3, {}),
+    "replace.no_match": (f"{_REPLACE}.__call__", 9, {}),
+    "replace.no_match.brief": (f"{_REPLACE}.__call__", 10, {}),
+    "replace.done": (
+        f"{_REPLACE}.__call__",
+        14,
+        {"len(edits)": "{edits}", "total_replacements": "{total}"},
+    ),
+    "replace.failed": (f"{_REPLACE}.__call__", 16, {"e": "{error}"}),
+    "command.unknown": (
+        "kimi_cli.soul.kimisoul:KimiSoul.run", 10, {"command_call.name": "{name}"}
+    ),
+    "hooks.prompt_blocked": ("kimi_cli.soul.kimisoul:KimiSoul.run", 4, {}),
+    "command.clear.done": (f"{_SLASH}:clear", 3, {}),
+    "command.yolo.on": (f"{_SLASH}:yolo", 5, {}),
+    "command.yolo.off": (f"{_SLASH}:yolo", 3, {}),
+    "command.yolo.off_afk_on": (f"{_SLASH}:yolo", 2, {}),
+    "command.afk.off": (f"{_SLASH}:afk", 4, {}),
+    "command.afk.off_yolo_on": (f"{_SLASH}:afk", 3, {}),
+    "command.afk.on": (f"{_SLASH}:afk", 6, {}),
+    "command.compact.empty": (f"{_SLASH}:compact", 1, {}),
+    "command.compact.done": (f"{_SLASH}:compact", 3, {}),
+    "command.plan.on": (f"{_SLASH}:plan", 2, {"plan_path": "{plan_path}"}),
+    "command.plan.off": (f"{_SLASH}:plan", 4, {}),
+    "command.plan.no_file": (f"{_SLASH}:plan", 6, {}),
+    "command.plan.cleared": (f"{_SLASH}:plan", 8, {}),
+    "command.plan.toggled_on": (f"{_SLASH}:plan", 9, {"plan_path": "{plan_path}"}),
+    "tool.output_truncated": ("kimi_cli.tools.utils:ToolResultBuilder.ok", 6, {}),
+    "tool.sensitive_skipped": (
+        "kimi_cli.utils.sensitive:sensitive_file_warning",
+        3,
+        {"len(paths)": "{count}", "file_list": "{files}"},
+    ),
+    "file.unsupported_type.brief": (f"{_READ}.__call__", 11, {}),
+    "read.not_absolute": (f"{_READ}._validate_path", 1, {"path": "{path}"}),
+    "read.sensitive": (f"{_READ}.__call__", 2, _P),
+    "read.offset_zero": ("kimi_cli.tools.file.read:Params._validate_line_offset", 2, {}),
+    "read.offset_too_negative": (
+        "kimi_cli.tools.file.read:Params._validate_line_offset",
+        3,
+        {"MAX_LINES": "{max_lines}"},
+    ),
+    "read.media_file": (f"{_READ}.__call__", 10, {**_P, "file_type.kind": "{kind}"}),
+    "read.not_readable": (f"{_READ}.__call__", 13, _P),
+    "read.no_lines": (f"{_READ}._read_forward", 5, {}),
+    "read.lines_read": (
+        f"{_READ}._read_forward", 4, {"len(lines)": "{count}", "start_line": "{start}"}
+    ),
+    "read.total_lines": (f"{_READ}._read_forward", 6, {"total_lines": "{total}"}),
+    "read.max_lines": (f"{_READ}._read_forward", 7, {"MAX_LINES": "{max_lines}"}),
+    "read.max_bytes": (f"{_READ}._read_forward", 8, {"MAX_BYTES": "{max_bytes}"}),
+    "read.eof": (f"{_READ}._read_forward", 9, {}),
+    "read.truncated_lines": (
+        f"{_READ}._read_forward", 10, {"truncated_line_numbers": "{lines}"}
+    ),
+    "media.text_file": (f"{_MEDIA}.__call__", 7, _P),
+    "media.not_readable": (f"{_MEDIA}.__call__", 10, _P),
+    "media.no_image_input": (f"{_MEDIA}.__call__", 14, {}),
+    "media.no_video_input": (f"{_MEDIA}.__call__", 18, {}),
+    "media.unsupported.brief": (f"{_MEDIA}.__call__", 15, {}),
+    "media.too_large": (
+        f"{_MEDIA}._read_media",
+        4,
+        {"path": "{path}", "size": "{size}", "MAX_MEDIA_MEGABYTES": "{max_mb}"},
+    ),
+    "media.loaded": (
+        f"{_MEDIA}._read_media",
+        17,
+        {
+            "file_type.kind": "{kind}",
+            "path": "{path}",
+            "file_type.mime_type": "{mime}",
+            "size": "{size}",
+            "size_hint": "{size_hint}",
+            "note": "{note}",
+        },
+    ),
+    "media.coordinates_note": (f"{_MEDIA}._read_media", 16, {}),
+    "add_dir.none": (f"{_SLASH}:add_dir", 2, {}),
+    "add_dir.list_header": (f"{_SLASH}:add_dir", 3, {}),
+    "add_dir.missing": (f"{_SLASH}:add_dir", 6, _DIR),
+    "add_dir.not_a_dir": (f"{_SLASH}:add_dir", 7, _DIR),
+    "add_dir.already_added": (f"{_SLASH}:add_dir", 8, _DIR),
+    "add_dir.in_work_dir": (f"{_SLASH}:add_dir", 9, _DIR),
+    "add_dir.in_added_dir": (f"{_SLASH}:add_dir", 10, {"existing": "{existing}", **_DIR}),
+    "add_dir.unreadable": (f"{_SLASH}:add_dir", 11, {"e": "{error}", **_DIR}),
+    "add_dir.context_note": (f"{_SLASH}:add_dir", 12, {"ls_output": "{listing}", **_DIR}),
+    "add_dir.done": (f"{_SLASH}:add_dir", 14, _DIR),
+    "add_dir.done.log": (f"{_SLASH}:add_dir", 15, {}),
+    "add_dir.pruned.log": ("kimi_cli.soul.agent:Runtime.create", 1, {}),
+    "add_dir.listing_unreadable": ("kimi_cli.soul.agent:Runtime.create", 4, {}),
+    "glob.unsafe_pattern": (f"{_GLOB}._validate_pattern", 2, {"pattern": "{pattern}"}),
+    "glob.not_absolute": (f"{_GLOB}.__call__", 0, {"params.directory": "{dir}"}),
+    "glob.missing": (f"{_GLOB}.__call__", 2, {"params.directory": "{dir}"}),
+    "glob.not_a_dir": (f"{_GLOB}.__call__", 4, {"params.directory": "{dir}"}),
+    "glob.outside_workspace": (
+        f"{_GLOB}._validate_directory", 1, {"directory": "{dir}"}
+    ),
+    "glob.outside_workspace.brief": (f"{_GLOB}._validate_directory", 2, {}),
+    "glob.failed": (
+        f"{_GLOB}.__call__", 11, {"params.pattern": "{pattern}", "e": "{error}"}
+    ),
+    "glob.no_matches": (f"{_GLOB}.__call__", 7, {"params.pattern": "{pattern}"}),
+    "glob.found": (
+        f"{_GLOB}.__call__",
+        6,
+        {"len(matches)": "{count}", "params.pattern": "{pattern}"},
+    ),
+    "glob.capped": (f"{_GLOB}.__call__", 8, {"MAX_MATCHES": "{max_matches}"}),
+    "approval.rejected": ("kimi_cli.tools.utils:ToolRejectedError.__init__", 1, {}),
+    "approval.rejected_with_feedback": (
+        "kimi_cli.soul.approval:ApprovalResult.rejection_error",
+        0,
+        {"self.feedback": "{feedback}"},
+    ),
+    "shell.description_required": (_SHELL_PARAMS, 1, {}),
+    "shell.timeout_too_long": (
+        _SHELL_PARAMS,
+        2,
+        {
+            "MAX_FOREGROUND_TIMEOUT": "{max_foreground}",
+            "MAX_BACKGROUND_TIMEOUT": "{max_background}",
+        },
+    ),
+    "shell.empty": (f"{_SHELL}.__call__", 0, {}),
+    "shell.approval": (f"{_SHELL}.__call__", 3, {"command": "{command}"}),
+    "shell.action.background": (f"{_SHELL}._run_in_background", 2, {}),
+    "shell.approval.background": (
+        f"{_SHELL}._run_in_background", 3, {"command": "{command}"}
+    ),
+    "shell.background_failed.log": (f"{_SHELL}._run_in_background", 6, {}),
+    "shell.background_failed": (f"{_SHELL}._run_in_background", 7, {"exc": "{error}"}),
+    "shell.background_started": (f"{_SHELL}._background_ok", 6, {}),
+    "shell.exec_failed.log": (f"{_SHELL}.__call__", 15, {}),
+    "shell.exec_failed": (f"{_SHELL}.__call__", 16, {"e": "{error}"}),
+    "shell.timeout": (f"{_SHELL}.__call__", 13, {"params.timeout": "{timeout}"}),
+    "shell.timeout.brief": (f"{_SHELL}.__call__", 14, {"params.timeout": "{timeout}"}),
+    "shell.ok": (f"{_SHELL}.__call__", 9, {}),
+    "shell.failed": (f"{_SHELL}.__call__", 12, {"exitcode": "{code}"}),
+    "shell.failed.brief": (f"{_SHELL}.__call__", 10, {"exitcode": "{code}"}),
+    "grep.failed": (_GREP, 14, {"stderr_str": "{error}"}),
+    "grep.count_summary": (
+        _GREP, 32, {"total_matches": "{total}", "total_files": "{files}"}
+    ),
+    "grep.truncated": (
+        _GREP,
+        35,
+        {
+            "effective_limit": "{limit}",
+            "total": "{total}",
+            "params.offset + effective_limit": "{next_offset}",
+        },
+    ),
+    "fetch.user_agent": (f"{_FETCH}.fetch_with_http_get", 1, {}),
+    "fetch.service_failed.log": (f"{_FETCH}.__call__", 0, {}),
+    "fetch.http_error.log": (f"{_FETCH}.fetch_with_http_get", 2, {}),
+    "fetch.http_error": (f"{_FETCH}.fetch_with_http_get", 3, {"response.status": "{status}"}),
+    "fetch.full_page": (f"{_FETCH}.fetch_with_http_get", 8, {}),
+    "fetch.timeout.log": (f"{_FETCH}.fetch_with_http_get", 9, {}),
+    "fetch.timeout": (f"{_FETCH}.fetch_with_http_get", 10, {}),
+    "fetch.network_error.log": (f"{_FETCH}.fetch_with_http_get", 12, {}),
+    "fetch.network_error": (f"{_FETCH}.fetch_with_http_get", 13, {"e": "{error}"}),
+    "fetch.empty_body": (f"{_FETCH}.fetch_with_http_get", 15, {}),
+    "fetch.no_content": (f"{_FETCH}.fetch_with_http_get", 18, {}),
+    "fetch.no_content.brief": (f"{_FETCH}.fetch_with_http_get", 19, {}),
+    "fetch.extracted": (f"{_FETCH}.fetch_with_http_get", 20, {}),
+    "fetch.service.unconfigured": (f"{_FETCH}._fetch_with_service", 1, {}),
+    "fetch.service.unconfigured.brief": (f"{_FETCH}._fetch_with_service", 2, {}),
+    "fetch.service.http_error.log": (f"{_FETCH}._fetch_with_service", 10, {}),
+    "fetch.service.http_error": (f"{_FETCH}._fetch_with_service", 11, {"response.status": "{status}"}),
+    "fetch.service.http_error.brief": (f"{_FETCH}._fetch_with_service", 12, {}),
+    "fetch.service.extracted": (f"{_FETCH}._fetch_with_service", 13, {}),
+    "fetch.service.timeout": (f"{_FETCH}._fetch_with_service", 15, {}),
+    "fetch.service.timeout.brief": (f"{_FETCH}._fetch_with_service", 16, {}),
+    "fetch.service.network_error": (f"{_FETCH}._fetch_with_service", 18, {"e": "{error}"}),
+    "fetch.service.network_error.brief": (f"{_FETCH}._fetch_with_service", 19, {}),
+    "search.unconfigured": (_SEARCH, 0, {}),
+    "search.unconfigured.brief": (_SEARCH, 1, {}),
+    "search.http_error.log": (_SEARCH, 11, {}),
+    "search.http_error": (_SEARCH, 12, {"response.status": "{status}"}),
+    "search.parse_error.log": (_SEARCH, 14, {}),
+    "search.parse_error": (_SEARCH, 15, {"e": "{error}"}),
+    "search.parse_error.brief": (_SEARCH, 16, {}),
+    "search.timeout.log": (_SEARCH, 17, {}),
+    "search.timeout": (_SEARCH, 18, {}),
+    "search.timeout.brief": (_SEARCH, 19, {}),
+    "search.failed": (_SEARCH, 21, {"e": "{error}"}),
+    "search.failed.brief": (_SEARCH, 22, {}),
+    "web.oauth_fallback.log": ("kimi_cli.auth.oauth:OAuthManager.resolve_api_key", 0, {}),
+    "task.list_retrieved": (f"{_BG}:TaskList.__call__", 0, {}),
+    "task.output.tool_line": (f"{_BG}:_format_task_output", 26, {}),
+    "task.output.none": (f"{_BG}:_format_task_output", 27, {}),
+    "task.output.truncated": (
+        f"{_BG}:_format_task_output",
+        28,
+        {"output_path_str": "{path}", "rendered_output": "{output}"},
+    ),
+    "task.snapshot_retrieved": (f"{_BG}:TaskOutput.__call__", 16, {}),
+    "task.output_retrieved": (f"{_BG}:TaskOutput.__call__", 18, {}),
+    "task.stop.plan_mode": (f"{_BG}:TaskStop.__call__", 0, {}),
+    "task.stop.plan_mode.brief": (f"{_BG}:TaskStop.__call__", 1, {}),
+    "task.stop.action": (f"{_BG}:TaskStop.__call__", 4, {}),
+    "task.stop.approval": (f"{_BG}:TaskStop.__call__", 5, {"params.task_id": "{id}"}),
+    "task.stop.requested": (f"{_BG}:TaskStop.__call__", 7, {}),
+    "task.too_many": (f"{_BG_MANAGER}.create_bash_task", 0, {}),
+    "task.timed_out_reason": (_BG_WORKER, 20, {"spec.timeout_s": "{timeout}"}),
+    "task.failed_reason": (_BG_WORKER, 28, {"returncode": "{code}"}),
+    "task.notify.completed": (_BG_NOTIFY, 3, _DESCRIPTION),
+    "task.notify.timed_out": (_BG_NOTIFY, 6, _DESCRIPTION),
+    "task.notify.failed": (_BG_NOTIFY, 9, _DESCRIPTION),
+    "task.notify.stopped": (_BG_NOTIFY, 12, _DESCRIPTION),
+    "task.notify.lost": (_BG_NOTIFY, 15, _DESCRIPTION),
+    "task.notify.updated": (_BG_NOTIFY, 17, _DESCRIPTION),
+    "subagent.nested": (f"{_AGENT}.__call__", 1, {}),
+    "subagent.unknown_model": (f"{_AGENT}.__call__", 3, {"params.model": "{model}"}),
+    "subagent.background_failed.brief": (f"{_AGENT}._run_in_background", 27, {}),
+    "subagent.timeout": (f"{_AGENT}.__call__", 7, {"timeout": "{timeout}"}),
+    "subagent.timeout.brief": (f"{_AGENT}.__call__", 8, {"timeout": "{timeout}"}),
+    "subagent.failed": (f"{_AGENT}.__call__", 10, {"exc": "{error}"}),
+    "subagent.type_not_found": (
+        "kimi_cli.subagents.registry:LaborMarket.require_builtin_type", 0, {"name": "{name}"}
+    ),
+    "subagent.instance_not_found": (
+        "kimi_cli.subagents.store:SubagentStore.require_instance", 0, {"agent_id": "{id}"}
+    ),
+    "subagent.busy": (
+        f"{_RUNNER}:ForegroundSubagentRunner._prepare_instance",
+        2,
+        {"record.agent_id": "{id}", "record.status": "{status}"},
+    ),
+    "subagent.phase.summary": (f"{_RUNNER}:run_with_summary_continuation", 3, {}),
+    "subagent.max_steps": (
+        _CHECKED, 2, {"exc.n_steps": "{steps}", "phase": "{phase}"}
+    ),
+    "subagent.api_error": (
+        _CHECKED,
+        5,
+        {"exc.status_code": "{status}", "phase": "{phase}", "exc": "{error}"},
+    ),
+    "subagent.provider_error": (_CHECKED, 8, {"phase": "{phase}", "exc": "{error}"}),
+    "subagent.unexpected": (_CHECKED, 11, {"phase": "{phase}", "exc": "{error}"}),
+    "subagent.invalid_result": (_CHECKED, 14, {}),
+    "subagent.invalid_result.brief": (_CHECKED, 15, {}),
+    "import.wrapper": (
+        f"{_EXPORT}:build_import_message",
+        1,
+        {"source_desc": "{source}", "content": "{content}"},
+    ),
+    "soul.max_steps": ("kimi_cli.soul:MaxStepsReached.__init__", 0, {"n_steps": "{steps}"}),
+    "soul.llm_not_supported": (
+        "kimi_cli.soul:LLMNotSupported.__init__",
+        2,
+        {
+            "llm.model_name": "{model}",
+            "capabilities_str": "{what}",
+            "', '.join(capabilities)": "{capabilities}",
+        },
+    ),
+    "soul.compacting.log": (f"{_SOUL}._agent_loop", 3, {}),
+    "soul.recovered.log": (f"{_SOUL}._run_with_connection_recovery", 5, {}),
+    "soul.tool_error.runtime_note": (_TOOL_MESSAGE, 2, {}),
+    "soul.tool_output.empty": (_TOOL_MESSAGE, 4, {}),
+    "soul.tool_output.non_text": (_TOOL_MESSAGE, 5, {}),
+    "soul.skill_load_failed": (
+        f"{_SOUL}._make_skill_runner",
+        1,
+        {"SKILL_COMMAND_PREFIX": "{prefix}", "_skill.name": "{name}"},
+    ),
+    "flow.no_flow.log": (f"{_SOUL}._build_slash_commands", 6, {}),
+    "flow.name_taken.log": (f"{_SOUL}._build_slash_commands", 8, {}),
+    "flow.ignored_args.log": (f"{_FLOW}.run", 2, {}),
+    "flow.end.log": (f"{_FLOW}.run", 5, {}),
+    "flow.begin_no_edges.log": (f"{_FLOW}.run", 7, {}),
+    "flow.node_no_edges.log": (f"{_FLOW}._execute_flow_node", 0, {}),
+    "flow.rejected.log": (f"{_FLOW}._execute_flow_node", 2, {}),
+    "flow.invalid_choice.log": (f"{_FLOW}._execute_flow_node", 7, {}),
+    "system_prompt.loading.log": (_LOAD_PROMPT, 0, {}),
+    "system_prompt.missing_arg": (_LOAD_PROMPT, 5, {"path": "{path}", "exc": "{error}"}),
+    "system_prompt.invalid_template": (
+        _LOAD_PROMPT, 6, {"path": "{path}", "exc": "{error}"}
+    ),
+    "agents_md.truncated.log": ("kimi_cli.soul.agent:load_agents_md", 10, {}),
+    "hooks.tool_blocked": ("kimi_cli.soul.toolset:KimiToolset.handle", 26, {}),
+    "hooks.bad_matcher.log": ("kimi_cli.hooks.engine:HookEngine._match_regex", 0, {}),
+    "hooks.engine_error.log": ("kimi_cli.hooks.engine:HookEngine.trigger", 2, {}),
+    "config.invalid_json": (_CONFIG, 5, _CONFIG_FILE),
+    "config.invalid_toml": (_CONFIG, 6, _CONFIG_FILE),
+    "config.invalid_file": (_CONFIG, 7, _CONFIG_FILE),
+    "config.empty_text": ("kimi_cli.config:load_config_from_string", 1, {}),
+    "config.invalid_text": ("kimi_cli.config:load_config_from_string", 3, {"e": "{error}"}),
+    "config.unknown_default_model": (
+        "kimi_cli.config:Config.validate_model", 1, {"self.default_model": "{model}"}
+    ),
+    "config.unknown_provider": (
+        "kimi_cli.config:Config.validate_model", 2, {"model.provider": "{provider}"}
+    ),
+    "agentspec.no_name": ("kimi_cli.agentspec:load_agent_spec", 2, {}),
+    "agentspec.no_system_prompt": ("kimi_cli.agentspec:load_agent_spec", 3, {}),
+    "agentspec.not_found": (_SPEC, 0, {"agent_file": "{path}"}),
+    "agentspec.not_a_file": (_SPEC, 1, {"agent_file": "{path}"}),
+    "agentspec.invalid_yaml": (_SPEC, 3, {"e": "{error}"}),
+    "agentspec.bad_version": (_SPEC, 5, {"version": "{version}"}),
+    "skills.read_failed.log": ("kimi_cli.skill:read_skill_text", 2, {}),
+    "llm.missing_base_url_or_model.log": ("kimi_cli.llm:create_llm", 2, {}),
+    "scripted_echo.no_scripts": (_SCRIPTED, 1, {}),
+    "scripted_echo.not_found": (_SCRIPTED, 2, {"path": "{path}"}),
+    "scripted_echo.bad_format": (_SCRIPTED, 5, {}),
+    "scripted_echo.not_strings": (_SCRIPTED, 6, {}),
+    "subagent.bad_metadata.log": ("kimi_cli.subagents.store:_load_instance_record", 1, {}),
+    "provider.anthropic.bad_image_url": (_ANTHROPIC_IMAGE, 2, {"url": "{url}"}),
+    "provider.anthropic.bad_image_type": (
+        _ANTHROPIC_IMAGE, 7, {"media_type": "{media_type}", "url": "{url}"}
+    ),
 }
 
 # The `messages` keys rendered by running kimi-cli's code, and the slash commands kagent has.

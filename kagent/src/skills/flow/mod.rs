@@ -34,16 +34,16 @@ impl FlowCommand {
                 continue;
             }
             let Some(flow) = &skill.flow else {
-                kagent_base::logging::warn(&format!(
-                    "Flow skill {} has no flow; skipping",
-                    skill.name
-                ));
+                kagent_base::logging::warn(
+                    &crate::config::profile::active()
+                        .message_with("flow.no_flow.log", &[("{name}", &skill.name)]),
+                );
                 continue;
             };
             if commands.iter().any(|c| c.name == skill.name) {
-                kagent_base::logging::warn(&format!(
-                    "Skipping prompt flow slash command /{}{}: name already registered",
-                    COMMAND_PREFIX, skill.name
+                kagent_base::logging::warn(&crate::config::profile::active().message_with(
+                    "flow.name_taken.log",
+                    &[("{name}", &format!("{COMMAND_PREFIX}{}", skill.name))],
                 ));
                 continue;
             }

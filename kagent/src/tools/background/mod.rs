@@ -109,7 +109,7 @@ pub struct TaskManager {
 pub enum StartError {
     #[error("Background tasks are not available without a session.")]
     NoSession,
-    #[error("Too many background tasks are already running.")]
+    #[error("{}", crate::config::profile::active().message("task.too_many"))]
     TooMany,
     #[error("{0}")]
     Io(#[from] std::io::Error),
@@ -434,7 +434,10 @@ fn finish(store: &TaskStore, id: &str, end: &WorkEnd) {
             rt.interrupted = true;
             rt.timed_out = true;
             let timeout = store.view(id).and_then(|v| v.spec.timeout_s).unwrap_or(0);
-            rt.failure_reason = Some(format!("Command timed out after {timeout}s"));
+            rt.failure_reason = Some(crate::tools::util::msg(
+                "task.timed_out_reason",
+                &[("{timeout}", &timeout.to_string())],
+            ));
         }
         WorkEnd::Stopped { exit_code } => {
             rt.exit_code = *exit_code;
@@ -455,9 +458,9 @@ fn finish(store: &TaskStore, id: &str, end: &WorkEnd) {
                 rt.failure_reason = None;
             } else {
                 rt.status = "failed".into();
-                rt.failure_reason = Some(format!(
-                    "Command failed with exit code {}",
-                    exit_code.unwrap_or(-1)
+                rt.failure_reason = Some(crate::tools::util::msg(
+                    "task.failed_reason",
+                    &[("{code}", &exit_code.unwrap_or(-1).to_string())],
                 ));
             }
         }
@@ -747,7 +750,7 @@ mod tests {
         assert!(end.runtime.timed_out && end.runtime.interrupted);
         assert_eq!(
             end.runtime.failure_reason.as_deref(),
-            Some("Command timed out after 1s")
+            Some("Ran past its 1s timeout")
         );
         assert_eq!(end.runtime.exit_code, Some(-15));
         assert!(!group_alive(end.runtime.child_pgid.unwrap()).await);
@@ -755,7 +758,7 @@ mod tests {
         assert_eq!(store.tail(&v.spec.id, 3000, 20), "first");
         let notes = tasks.deliver("llm", 4);
         assert_eq!(notes.len(), 1);
-        assert_eq!(notes[0].title, "Background task timed out: slow");
+        assert_eq!(notes[0].title, "Background task ran out of time: slow");
         assert_eq!(notes[0].kind, "task.timed_out");
         let text = tasks.notification_message(&notes[0]);
         assert!(text.ends_with("Output tail:\nfirst\n</task-notification>\n</notification>"));
@@ -781,7 +784,7 @@ mod tests {
             .unwrap_err();
         assert_eq!(
             e.to_string(),
-            "Too many background tasks are already running."
+            crate::config::profile::active().message("task.too_many")
         );
         let pgid = running(&tasks, &v.spec.id)
             .await

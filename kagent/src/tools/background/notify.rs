@@ -141,14 +141,15 @@ impl NotificationStore {
             return;
         }
         let d = &view.spec.description;
-        let (severity, title) = match reason.as_str() {
-            "completed" => ("success", format!("Background task completed: {d}")),
-            "timed_out" => ("error", format!("Background task timed out: {d}")),
-            "failed" => ("error", format!("Background task failed: {d}")),
-            "killed" => ("warning", format!("Background task stopped: {d}")),
-            "lost" => ("warning", format!("Background task lost: {d}")),
-            _ => ("info", format!("Background task updated: {d}")),
+        let (severity, key) = match reason.as_str() {
+            "completed" => ("success", "task.notify.completed"),
+            "timed_out" => ("error", "task.notify.timed_out"),
+            "failed" => ("error", "task.notify.failed"),
+            "killed" => ("warning", "task.notify.stopped"),
+            "lost" => ("warning", "task.notify.lost"),
+            _ => ("info", "task.notify.updated"),
         };
+        let title = crate::tools::util::msg(key, &[("{description}", d)]);
         let (finished, started) = (view.runtime.finished_at, view.runtime.started_at);
         let duration = match (finished, started) {
             (Some(f), Some(s)) => Some((f - s).max(0.0)),

@@ -11,6 +11,7 @@ use crate::config::profile::{self, Text};
 use crate::session::SessionState;
 use crate::tools::approval::Approval;
 use crate::tools::args::{self, true_, Field, Get, Kind, STR};
+use crate::tools::util::msg;
 use crate::tools::{Tool, ToolContext, ToolReturnValue};
 use kagent_base::tool::{DisplayBlock, ToolOutput};
 use kagent_base::BoxFuture;
@@ -110,7 +111,7 @@ impl Tool for TaskList {
             let display = views.iter().map(display_block).collect();
             result(
                 format_task_list(&views, active_only),
-                "Task list retrieved.",
+                &msg("task.list_retrieved", &[]),
                 display,
             )
         })
@@ -192,18 +193,21 @@ fn format_output(view: &TaskView, retrieval: &str, path: &std::path::Path) -> (S
         format!("output_truncated: {truncated}"),
         String::new(),
         format!("full_output_available: {available}"),
-        "full_output_tool: ReadFile".into(),
+        msg("task.output.tool_line", &[]),
         format!("full_output_hint: {hint}"),
         String::new(),
         "[output]".into(),
     ]);
     let mut rendered = if text.is_empty() {
-        "[no output available]".to_string()
+        msg("task.output.none", &[])
     } else {
         text
     };
     if truncated {
-        rendered = format!("[Truncated. Full output: {path_s}]\n\n{rendered}");
+        rendered = msg(
+            "task.output.truncated",
+            &[("{path}", &path_s), ("{output}", &rendered)],
+        );
     }
     lines.push(rendered);
     (lines.join("\n"), size)
@@ -261,13 +265,16 @@ impl Tool for TaskOutput {
                     last_viewed_at: Some(super::store::now()),
                 },
             );
-            let message = if !block && retrieval == "not_ready" {
-                "Task snapshot retrieved."
-            } else {
-                "Task output retrieved."
-            };
+            let message = msg(
+                if !block && retrieval == "not_ready" {
+                    "task.snapshot_retrieved"
+                } else {
+                    "task.output_retrieved"
+                },
+                &[],
+            );
             let display = tasks.view(&id).map(|v| display_block(&v));
-            result(output, message, display.into_iter().collect())
+            result(output, &message, display.into_iter().collect())
         })
     }
 }
@@ -330,8 +337,8 @@ impl Tool for TaskStop {
             };
             if kagent_base::sync::lock(&state).plan_mode() {
                 return ToolReturnValue::error(
-                    "TaskStop is not available in plan mode.",
-                    "Blocked in plan mode",
+                    msg("task.stop.plan_mode", &[]),
+                    &msg("task.stop.plan_mode.brief", &[]),
                 );
             }
             let id = p.str_of("task_id");
@@ -342,8 +349,8 @@ impl Tool for TaskStop {
                 .request(
                     &ctx.tool_call_id,
                     "TaskStop",
-                    "stop background task",
-                    &format!("Stop background task `{id}`"),
+                    profile::active().message("task.stop.action"),
+                    &msg("task.stop.approval", &[("{id}", &id)]),
                     vec![display_block(&view)],
                 )
                 .await;
@@ -361,7 +368,7 @@ impl Tool for TaskStop {
             let display = tasks.view(&id).map(|v| display_block(&v));
             result(
                 format_task(&view, true),
-                "Task stop requested.",
+                &msg("task.stop.requested", &[]),
                 display.into_iter().collect(),
             )
         })

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use crate::session::workspace::Workspace;
 use crate::tools::args::{self, Field, Get, Kind, STR};
-use crate::tools::util::is_within;
+use crate::tools::util::{is_within, msg};
 use crate::tools::{Tool, ToolContext, ToolOutput, ToolReturnValue};
 use kagent_base::paths::{canonical_in, expand_user};
 use kagent_base::BoxFuture;
@@ -165,7 +165,7 @@ fn run(
         return ToolReturnValue {
             output: ToolOutput::Text(list_directory(work_dir)),
             ..ToolReturnValue::error(
-                format!("Pattern `{pattern}` starts with '**' which is not allowed. This would recursively search all directories and may include large directories like `node_modules`. Use more specific patterns instead. For your convenience, a list of all files and directories in the top level of the working directory is provided below."),
+                msg("glob.unsafe_pattern", &[("{pattern}", pattern)]),
                 "Unsafe pattern",
             )
         };
@@ -177,9 +177,7 @@ fn run(
     };
     if !dir_path.is_absolute() {
         return ToolReturnValue::error(
-            format!(
-                "`{shown}` is not an absolute path. You must provide an absolute path to search."
-            ),
+            msg("glob.not_absolute", &[("{dir}", &shown)]),
             "Invalid directory",
         );
     }
@@ -187,22 +185,31 @@ fn run(
     let dir_path = canonical_in(&dir_path, work_dir);
     if !ws.contains(&dir_path) && !skills_dirs.iter().any(|d| is_within(&dir_path, d)) {
         return ToolReturnValue::error(
-            format!("`{}` is outside the workspace. You can only search within the working directory, additional directories, and skills directories.", user_dir.display()),
-            "Directory outside workspace",
+            msg(
+                "glob.outside_workspace",
+                &[("{dir}", &user_dir.display().to_string())],
+            ),
+            &msg("glob.outside_workspace.brief", &[]),
         );
     }
     if !dir_path.exists() {
-        return ToolReturnValue::error(format!("`{shown}` does not exist."), "Directory not found");
+        return ToolReturnValue::error(
+            msg("glob.missing", &[("{dir}", &shown)]),
+            "Directory not found",
+        );
     }
     if !dir_path.is_dir() {
         return ToolReturnValue::error(
-            format!("`{shown}` is not a directory."),
+            msg("glob.not_a_dir", &[("{dir}", &shown)]),
             "Invalid directory",
         );
     }
     let fail = |e: &dyn std::fmt::Display| {
         ToolReturnValue::error(
-            format!("Failed to search for pattern {pattern}. Error: {e}"),
+            msg(
+                "glob.failed",
+                &[("{pattern}", pattern), ("{error}", &e.to_string())],
+            ),
             "Glob failed",
         )
     };
@@ -251,14 +258,21 @@ fn run(
     }
     matches.sort();
     let mut message = if matches.is_empty() {
-        format!("No matches found for pattern `{pattern}`.")
+        msg("glob.no_matches", &[("{pattern}", pattern)])
     } else {
-        format!("Found {} matches for pattern `{pattern}`.", matches.len())
+        msg(
+            "glob.found",
+            &[
+                ("{count}", &matches.len().to_string()),
+                ("{pattern}", pattern),
+            ],
+        )
     };
     if matches.len() > MAX_MATCHES {
         matches.truncate(MAX_MATCHES);
-        message.push_str(&format!(
-            " Only the first {MAX_MATCHES} matches are returned. You may want to use a more specific pattern."
+        message.push_str(&msg(
+            "glob.capped",
+            &[("{max_matches}", &MAX_MATCHES.to_string())],
         ));
     }
     let sep = std::path::MAIN_SEPARATOR_STR;
@@ -282,11 +296,11 @@ mod tests {
         assert_eq!(r.output, ToolOutput::Text("a.txt".into()));
         let r = run(&d, &[], "src/**/*.rs", None, true);
         assert_eq!(r.output, ToolOutput::Text("src/b.rs\nsrc/sub/c.rs".into()));
-        assert_eq!(r.message, "Found 2 matches for pattern `src/**/*.rs`.");
+        assert_eq!(r.message, "2 paths match `src/**/*.rs`.");
         let r = run(&d, &[], "**/*.rs", None, true);
-        assert!(r.is_error && r.message.contains("starts with '**'"));
+        assert!(r.is_error && r.message == msg("glob.unsafe_pattern", &[("{pattern}", "**/*.rs")]));
         let r = run(&d, &[], "*", Some("/".into()), true);
-        assert!(r.is_error && r.message.contains("outside the workspace"));
+        assert!(r.is_error && r.message == msg("glob.outside_workspace", &[("{dir}", "/")]));
         // an added directory can be searched
         let other = d.work_dir().join("src");
         let ws = Workspace::new(d.work_dir().join("a.txt"), vec![other.clone()]);

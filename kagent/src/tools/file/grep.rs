@@ -14,7 +14,7 @@ use grep_searcher::{BinaryDetection, Searcher, SearcherBuilder, Sink, SinkContex
 use serde_json::{json, Value};
 
 use crate::tools::args::{self, Field, Get, Kind, STR};
-use crate::tools::util::{is_sensitive_file, sensitive_file_warning, ResultBuilder};
+use crate::tools::util::{is_sensitive_file, msg, sensitive_file_warning, ResultBuilder};
 use crate::tools::{Tool, ToolContext, ToolReturnValue};
 use kagent_base::paths::expand_user;
 use kagent_base::BoxFuture;
@@ -148,14 +148,17 @@ impl Tool for Grep {
             tokio::task::spawn_blocking(move || grep(&work_dir, &params))
                 .await
                 .unwrap_or_else(|e| {
-                    ToolReturnValue::error(format!("Failed to grep. Error: {e}"), "Failed to grep")
+                    ToolReturnValue::error(
+                        msg("grep.failed", &[("{error}", &e.to_string())]),
+                        "Failed to grep",
+                    )
                 })
         })
     }
 }
 
 fn failed(stderr: &str) -> ToolReturnValue {
-    ToolReturnValue::error(format!("Failed to grep. Error: {stderr}"), "Failed to grep")
+    ToolReturnValue::error(msg("grep.failed", &[("{error}", stderr)]), "Failed to grep")
 }
 
 /// Collects rg-style output lines for one file.
@@ -437,7 +440,13 @@ fn grep(work_dir: &Path, p: &GrepParams) -> ToolReturnValue {
                 }
             }
         }
-        let summary = format!("Found {total} total occurrences across {files} files.");
+        let summary = msg(
+            "grep.count_summary",
+            &[
+                ("{total}", &total.to_string()),
+                ("{files}", &files.to_string()),
+            ],
+        );
         message = if message.is_empty() {
             summary
         } else {
@@ -451,9 +460,13 @@ fn grep(work_dir: &Path, p: &GrepParams) -> ToolReturnValue {
         Some(limit) if limit > 0 && lines.len() > limit as usize => {
             let total = lines.len() as i64 + p.offset;
             lines.truncate(limit as usize);
-            let t = format!(
-                "Results truncated to {limit} lines (total: {total}). Use offset={} to see more.",
-                p.offset + limit
+            let t = msg(
+                "grep.truncated",
+                &[
+                    ("{limit}", &limit.to_string()),
+                    ("{total}", &total.to_string()),
+                    ("{next_offset}", &(p.offset + limit).to_string()),
+                ],
             );
             message = if message.is_empty() {
                 t
@@ -531,23 +544,15 @@ mod tests {
             crate::tools::ToolOutput::Text("./a.txt:1:alpha\n./a.txt:3:alpha beta alpha".into())
         );
         assert!(
-            r.message.contains("Skipped 1 sensitive file(s) (.env)"),
+            r.message
+                .contains("Left out 1 file(s) that look like they hold secrets (.env)"),
             "{}",
             r.message
         );
         let r = grep(&d, &params("alpha", "count_matches"));
-        assert!(
-            r.message
-                .contains("Found 3 total occurrences across 1 files."),
-            "{}",
-            r.message
-        );
+        assert!(r.message.contains("3 matches in 1 files."), "{}", r.message);
         let r = grep(&d, &params("(", "content"));
-        assert!(
-            r.is_error
-                && r.message
-                    .starts_with("Failed to grep. Error: rg: regex parse error")
-        );
+        assert!(r.is_error && r.message.starts_with("grep failed: rg: regex parse error"));
         let r = grep(&d, &params("nothing-here", "files_with_matches"));
         assert_eq!(r.message, "No matches found.");
         std::fs::remove_dir_all(&d).unwrap();

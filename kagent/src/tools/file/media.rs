@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use crate::session::workspace::Workspace;
 use crate::tools::args::{self, Field, Get, STR};
-use crate::tools::util::read_tool_file;
+use crate::tools::util::{msg, read_tool_file};
 use crate::tools::{Tool, ToolContext, ToolOutput, ToolReturnValue};
 use kagent_base::message::{ContentPart, MediaUrl};
 use kagent_base::BoxFuture;
@@ -255,13 +255,13 @@ fn read_media(ws: &Workspace, caps: &[String], raw: &str) -> ToolReturnValue {
     let kind = match t.kind {
         FileKind::Text => {
             return ToolReturnValue::error(
-                format!("`{raw}` is a text file. Use ReadFile to read text files."),
-                "Unsupported file type",
+                msg("media.text_file", &[("{path}", raw)]),
+                &msg("file.unsupported_type.brief", &[]),
             )
         }
         FileKind::Unknown => {
             return ToolReturnValue::error(
-                format!("`{raw}` seems not readable as an image or video file. You may need to read it with proper shell commands, Python tools or MCP tools if available. If you read/operate it with Python, you MUST ensure that any third-party packages are installed in a virtual environment (venv)."),
+                msg("media.not_readable", &[("{path}", raw)]),
                 "File not readable",
             )
         }
@@ -269,10 +269,12 @@ fn read_media(ws: &Workspace, caps: &[String], raw: &str) -> ToolReturnValue {
         FileKind::Video => "video",
     };
     if !caps.iter().any(|c| *c == format!("{kind}_in")) {
-        return ToolReturnValue::error(
-            format!("The current model does not support {kind} input. Tell the user to use a model with {kind} input capability."),
-            "Unsupported media type",
-        );
+        let key = if kind == "image" {
+            "media.no_image_input"
+        } else {
+            "media.no_video_input"
+        };
+        return ToolReturnValue::error(msg(key, &[]), &msg("media.unsupported.brief", &[]));
     }
     let shown = path.display().to_string();
     let size = data.len() as u64;
@@ -281,7 +283,14 @@ fn read_media(ws: &Workspace, caps: &[String], raw: &str) -> ToolReturnValue {
     }
     if size > (MAX_MEDIA_MEGABYTES << 20) {
         return ToolReturnValue::error(
-            format!("`{shown}` is {size} bytes, which exceeds the max {MAX_MEDIA_MEGABYTES}MB bytes for media files."),
+            msg(
+                "media.too_large",
+                &[
+                    ("{path}", &shown),
+                    ("{size}", &size.to_string()),
+                    ("{max_mb}", &MAX_MEDIA_MEGABYTES.to_string()),
+                ],
+            ),
             "File too large",
         );
     }
@@ -304,9 +313,16 @@ fn read_media(ws: &Workspace, caps: &[String], raw: &str) -> ToolReturnValue {
     ToolReturnValue {
         is_error: false,
         output: ToolOutput::Parts(parts),
-        message: format!(
-            "Loaded {kind} file `{shown}` ({}, {size} bytes). If you need to output coordinates, output relative coordinates first and compute absolute coordinates using the original image size; if you generate or edit images/videos via commands or scripts, read the result back immediately before continuing.",
-            t.mime
+        message: msg(
+            "media.loaded",
+            &[
+                ("{kind}", kind),
+                ("{path}", &shown),
+                ("{mime}", t.mime),
+                ("{size}", &size.to_string()),
+                ("{size_hint}", ""),
+                ("{note}", &msg("media.coordinates_note", &[])),
+            ],
         ),
         display: vec![],
         extras: None,

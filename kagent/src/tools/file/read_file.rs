@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use crate::session::workspace::Workspace;
 use crate::tools::args::{self, Field, Get, Kind, STR};
 use crate::tools::file::media::{detect_file_type, FileKind, MEDIA_SNIFF_BYTES};
-use crate::tools::util::{check_tool_file, read_failed, truncate_line};
+use crate::tools::util::{check_tool_file, msg, read_failed, truncate_line};
 use crate::tools::{Tool, ToolContext, ToolReturnValue};
 use kagent_base::BoxFuture;
 
@@ -90,14 +90,17 @@ impl Tool for ReadFile {
                 return args::validate_error(&args::value_error(
                     "Params",
                     &arguments,
-                    "line_offset cannot be 0; use 1 for the first line or -1 for the last line",
+                    &msg("read.offset_zero", &[]),
                 ));
             }
             if offset < -MAX_LINES {
                 return args::validate_error(&args::value_error(
                     "Params",
                     &arguments,
-                    &format!("line_offset cannot be less than -{MAX_LINES}. Use a positive line_offset with the total line count to read from a specific position."),
+                    &msg(
+                        "read.offset_too_negative",
+                        &[("{max_lines}", &MAX_LINES.to_string())],
+                    ),
                 ));
             }
             let raw = p.str_of("path");
@@ -133,13 +136,13 @@ fn read(ws: &Workspace, raw: &str, offset: i64, n_lines: i64) -> ToolReturnValue
                 "video"
             };
             return ToolReturnValue::error(
-                format!("`{raw}` is a {kind} file. Use other appropriate tools to read image or video files."),
-                "Unsupported file type",
+                msg("read.media_file", &[("{path}", raw), ("{kind}", kind)]),
+                &msg("file.unsupported_type.brief", &[]),
             );
         }
         FileKind::Unknown => {
             return ToolReturnValue::error(
-                format!("`{raw}` seems not readable. You may need to read it with proper shell commands, Python tools or MCP tools if available. If you read/operate it with Python, you MUST ensure that any third-party packages are installed in a virtual environment (venv)."),
+                msg("read.not_readable", &[("{path}", raw)]),
                 "File not readable",
             );
         }
@@ -237,24 +240,34 @@ fn finish(
 ) -> ToolReturnValue {
     let output: String = lines.iter().map(|(no, l)| format!("{no:6}\t{l}")).collect();
     let mut message = if lines.is_empty() {
-        "No lines read from file.".to_string()
+        msg("read.no_lines", &[])
     } else {
-        format!(
-            "{} lines read from file starting from line {start_line}.",
-            lines.len()
+        msg(
+            "read.lines_read",
+            &[
+                ("{count}", &lines.len().to_string()),
+                ("{start}", &start_line.to_string()),
+            ],
         )
     };
-    message.push_str(&format!(" Total lines in file: {total}."));
+    message.push_str(&msg("read.total_lines", &[("{total}", &total.to_string())]));
     if max_lines_reached {
-        message.push_str(&format!(" Max {MAX_LINES} lines reached."));
+        message.push_str(&msg(
+            "read.max_lines",
+            &[("{max_lines}", &MAX_LINES.to_string())],
+        ));
     } else if max_bytes_reached {
-        message.push_str(&format!(" Max {MAX_BYTES} bytes reached."));
+        message.push_str(&msg(
+            "read.max_bytes",
+            &[("{max_bytes}", &MAX_BYTES.to_string())],
+        ));
     } else if (lines.len() as i64) < n_lines {
-        message.push_str(" End of file reached.");
+        message.push_str(&msg("read.eof", &[]));
     }
     if !truncated.is_empty() {
         let list: Vec<String> = truncated.iter().map(|n| n.to_string()).collect();
-        message.push_str(&format!(" Lines [{}] were truncated.", list.join(", ")));
+        let list = format!("[{}]", list.join(", "));
+        message.push_str(&msg("read.truncated_lines", &[("{lines}", &list)]));
     }
     ToolReturnValue::ok(output, message)
 }
@@ -376,19 +389,17 @@ mod tests {
         let r = forward(lines(3), 2, 1000).unwrap();
         assert_eq!(
             r.message,
-            "2 lines read from file starting from line 2. Total lines in file: 3. End of file reached."
+            "Read 2 lines, from line 2 on. The file has 3 lines. The end of the file was reached."
         );
         assert_eq!(
             r.output,
             crate::tools::ToolOutput::Text("     2\tline 2\n     3\tline 3\n".into())
         );
         let r = tail(lines(5), -2, 1000).unwrap();
-        assert!(r
-            .message
-            .starts_with("2 lines read from file starting from line 4."));
+        assert!(r.message.starts_with("Read 2 lines, from line 4 on."));
         let r = forward(lines(1200), 1, 1000).unwrap();
         assert!(
-            r.message.ends_with("Total lines in file: 1200."),
+            r.message.ends_with("The file has 1200 lines."),
             "{}",
             r.message
         );

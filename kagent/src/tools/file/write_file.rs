@@ -1,7 +1,7 @@
 //! `WriteFile` (overwrite / append) and `StrReplaceFile`, both approved with a diff.
 //!
 //! Paths resolve against the work dir; outside paths must be absolute and ask for the
-//! separate "edit file outside of working directory" action. Nothing is written before the
+//! separate edit-outside action ([`action_edit_outside`]). Nothing is written before the
 //! approval, and only the named file is written. In plan mode only the plan file may be
 //! edited, without approval (see [`crate::tools::plan`]).
 
@@ -14,13 +14,23 @@ use crate::tools::approval::Approval;
 use crate::tools::args::{self, false_, Field, Get, Kind, STR};
 use crate::tools::file::diff::diff_blocks;
 use crate::tools::plan::{EditTarget, PlanControl};
-use crate::tools::util::{ok_with, show};
+use crate::tools::util::{empty_path_error, ok_with, show};
 use crate::tools::{Tool, ToolContext, ToolReturnValue};
 use kagent_base::paths::{canonical_in, expand_user};
 use kagent_base::BoxFuture;
 
 pub const ACTION_EDIT: &str = "edit file";
-pub const ACTION_EDIT_OUTSIDE: &str = "edit file outside of working directory";
+
+/// The approval action of an edit outside the workspace (the profile's
+/// `file.action.edit_outside`).
+pub fn action_edit_outside() -> &'static str {
+    crate::config::profile::active().message("file.action.edit_outside")
+}
+
+/// A fixed text of these tools (the profile's `messages`), placeholders filled.
+fn msg(key: &str, values: &[(&str, &str)]) -> String {
+    crate::config::profile::active().message_with(key, values)
+}
 
 const WRITE_FIELDS: &[Field] = &[
     Field::required("path", STR),
@@ -30,13 +40,13 @@ const WRITE_FIELDS: &[Field] = &[
     }),
 ];
 
-/// Resolve a user path for editing: `Err` is the "not absolute" error.
-fn resolve(raw: &str, ws: &Workspace, verb: &str) -> Result<PathBuf, Box<ToolReturnValue>> {
+/// Resolve a user path for editing: `Err` is the "not absolute" error (message `key`).
+fn resolve(raw: &str, ws: &Workspace, key: &str) -> Result<PathBuf, Box<ToolReturnValue>> {
     let user = PathBuf::from(expand_user(raw));
     let path = canonical_in(&user, ws.work_dir());
     if !ws.contains(&path) && !user.is_absolute() {
         return Err(Box::new(ToolReturnValue::error(
-            format!("`{}` is not an absolute path. You must provide an absolute path to {verb} a file outside the working directory.", user.display()),
+            msg(key, &[("{path}", &user.display().to_string())]),
             "Invalid path",
         )));
     }
@@ -50,7 +60,7 @@ fn action_for(path: &Path, ws: &Workspace) -> &'static str {
     if ws.contains(path) && ws.contains_real(path) {
         ACTION_EDIT
     } else {
-        ACTION_EDIT_OUTSIDE
+        action_edit_outside()
     }
 }
 
@@ -122,9 +132,9 @@ impl Tool for WriteFile {
             };
             let raw = p.str_of("path");
             if raw.is_empty() {
-                return ToolReturnValue::error("File path cannot be empty.", "Empty file path");
+                return empty_path_error();
             }
-            let path = match resolve(&raw, &ws, "write") {
+            let path = match resolve(&raw, &ws, "write.not_absolute") {
                 Ok(p) => p,
                 Err(e) => return *e,
             };
@@ -140,14 +150,17 @@ impl Tool for WriteFile {
             }
             let fail = |e: &dyn std::fmt::Display| {
                 ToolReturnValue::error(
-                    format!("Failed to write to {raw}. Error: {e}"),
-                    "Failed to write file",
+                    msg(
+                        "write.failed",
+                        &[("{path}", &raw), ("{error}", &e.to_string())],
+                    ),
+                    &msg("write.failed.brief", &[]),
                 )
             };
             if !path.parent().is_some_and(Path::exists) {
                 return ToolReturnValue::error(
-                    format!("`{raw}` parent directory does not exist."),
-                    "Parent directory not found",
+                    msg("write.parent_missing", &[("{path}", &raw)]),
+                    &msg("write.parent_missing.brief", &[]),
                 );
             }
             let (content, append) = (p.str_of("content"), p.str_of("mode") == "append");
@@ -196,9 +209,15 @@ impl Tool for WriteFile {
             let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
             ok_with(
                 "",
-                &format!(
-                    "File successfully {}. Current size: {size} bytes.",
-                    if append { "appended to" } else { "overwritten" }
+                &msg(
+                    "write.done",
+                    &[
+                        (
+                            "{action}",
+                            if append { "appended to" } else { "overwritten" },
+                        ),
+                        ("{size}", &size.to_string()),
+                    ],
                 ),
                 display,
             )
@@ -316,9 +335,9 @@ impl Tool for StrReplaceFile {
             let edits = parse_edits(p.get("edit").unwrap_or(&Value::Null));
             let raw = p.str_of("path");
             if raw.is_empty() {
-                return ToolReturnValue::error("File path cannot be empty.", "Empty file path");
+                return empty_path_error();
             }
-            let path = match resolve(&raw, &ws, "edit") {
+            let path = match resolve(&raw, &ws, "replace.not_absolute") {
                 Ok(p) => p,
                 Err(e) => return *e,
             };
@@ -327,13 +346,16 @@ impl Tool for StrReplaceFile {
                 Err(e) => return *e,
             };
             let fail = |e: &dyn std::fmt::Display| {
-                ToolReturnValue::error(format!("Failed to edit. Error: {e}"), "Failed to edit file")
+                ToolReturnValue::error(
+                    msg("replace.failed", &[("{error}", &e.to_string())]),
+                    "Failed to edit file",
+                )
             };
             if !path.exists() {
                 if target == EditTarget::PlanFile {
                     return ToolReturnValue::error(
-                        "The current plan file does not exist yet. Use WriteFile to create it before calling StrReplaceFile.",
-                        "Plan file not created",
+                        msg("replace.plan_missing", &[]),
+                        &msg("replace.plan_missing.brief", &[]),
                     );
                 }
                 return ToolReturnValue::error(
@@ -358,8 +380,8 @@ impl Tool for StrReplaceFile {
             }
             if content == original {
                 return ToolReturnValue::error(
-                    "No replacements were made. The old string was not found in the file.",
-                    "No replacements made",
+                    msg("replace.no_match", &[]),
+                    &msg("replace.no_match.brief", &[]),
                 );
             }
             let display = diff_blocks(&show(&path), &original, &content);
@@ -397,9 +419,12 @@ impl Tool for StrReplaceFile {
                 .sum();
             ok_with(
                 "",
-                &format!(
-                    "File successfully edited. Applied {} edit(s) with {total} total replacement(s).",
-                    edits.len()
+                &msg(
+                    "replace.done",
+                    &[
+                        ("{edits}", &edits.len().to_string()),
+                        ("{total}", &total.to_string()),
+                    ],
                 ),
                 display,
             )
@@ -420,19 +445,23 @@ mod tests {
     #[test]
     fn outside_relative_paths_are_refused() {
         let wd = &Workspace::from(PathBuf::from("/tmp/wd"));
-        let e = resolve("../x.txt", wd, "write").unwrap_err();
-        assert_eq!(e.message, "`../x.txt` is not an absolute path. You must provide an absolute path to write a file outside the working directory.");
+        let e = resolve("../x.txt", wd, "write.not_absolute").unwrap_err();
         assert_eq!(
-            action_for(&resolve("/tmp/x", wd, "write").unwrap(), wd),
-            ACTION_EDIT_OUTSIDE
+            e.message,
+            msg("write.not_absolute", &[("{path}", "../x.txt")])
+        );
+        assert!(e.message.starts_with("`../x.txt` "), "{}", e.message);
+        assert_eq!(
+            action_for(&resolve("/tmp/x", wd, "write.not_absolute").unwrap(), wd),
+            action_edit_outside()
         );
         assert_eq!(
-            action_for(&resolve("a/b", wd, "write").unwrap(), wd),
+            action_for(&resolve("a/b", wd, "write.not_absolute").unwrap(), wd),
             ACTION_EDIT
         );
         // an added directory is inside: relative paths reach it, edits are plain edits
         wd.add(PathBuf::from("/tmp/other"));
-        let p = resolve("../other/x.txt", wd, "write").unwrap();
+        let p = resolve("../other/x.txt", wd, "write.not_absolute").unwrap();
         assert_eq!(p, Path::new("/tmp/other/x.txt"));
         assert_eq!(action_for(&p, wd), ACTION_EDIT);
     }

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use super::{failure, http_url, service_request, Failure, ServiceAuth, Timeouts};
 use crate::config::WebService;
 use crate::tools::args::{self, Field, Get, STR};
-use crate::tools::util::ResultBuilder;
+use crate::tools::util::{msg, ResultBuilder};
 use crate::tools::{Tool, ToolContext, ToolReturnValue};
 use kagent_base::BoxFuture;
 
@@ -26,8 +26,11 @@ pub const FETCH_TIMEOUTS: Timeouts = Timeouts {
     read: std::time::Duration::from_secs(60),
 };
 
-/// The browser `User-Agent` kimi-cli's page fetch sends (sites answer browsers).
-const BROWSER_USER_AGENT: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/91.0.4472.124 Safari/537.36";
+/// The browser `User-Agent` the page fetch sends (sites answer browsers): kimi-cli's, from
+/// the profile (`fetch.user_agent`).
+fn browser_user_agent() -> &'static str {
+    crate::config::profile::active().message("fetch.user_agent")
+}
 
 const MAX_CHARS: usize = 50_000;
 
@@ -85,9 +88,9 @@ impl Tool for FetchUrl {
                 if !ret.is_error {
                     return ret;
                 }
-                kagent_base::logging::warn(&format!(
-                    "Failed to fetch URL via service: {}",
-                    ret.message
+                kagent_base::logging::warn(&msg(
+                    "fetch.service_failed.log",
+                    &[("{error}", &ret.message)],
                 ));
             }
             http_get(&url, timeouts).await
@@ -97,18 +100,13 @@ impl Tool for FetchUrl {
 
 fn network_error(e: &str) -> ToolReturnValue {
     ResultBuilder::new(MAX_CHARS, None).error(
-        &format!(
-            "Failed to fetch URL due to network error: {e}. This may indicate the URL is invalid or the server is unreachable."
-        ),
+        &msg("fetch.network_error", &[("{error}", e)]),
         "Network error",
     )
 }
 
 fn timed_out() -> ToolReturnValue {
-    ResultBuilder::new(MAX_CHARS, None).error(
-        "Failed to fetch URL: request timed out. The server may be slow or unreachable.",
-        "Request timed out",
-    )
+    ResultBuilder::new(MAX_CHARS, None).error(&msg("fetch.timeout", &[]), "Request timed out")
 }
 
 /// kosong's `ToolRuntimeError`: what a tool that raised answers.
@@ -129,7 +127,7 @@ pub async fn http_get(url: &str, timeouts: Timeouts) -> ToolReturnValue {
     };
     let response = match client
         .get(parsed.clone())
-        .header("User-Agent", BROWSER_USER_AGENT)
+        .header("User-Agent", browser_user_agent())
         .send()
         .await
     {
@@ -138,11 +136,13 @@ pub async fn http_get(url: &str, timeouts: Timeouts) -> ToolReturnValue {
     };
     let status = response.status().as_u16();
     if status >= 400 {
-        kagent_base::logging::warn(&format!("FetchURL HTTP error: status={status}, url={url}"));
+        let status = status.to_string();
+        kagent_base::logging::warn(&msg(
+            "fetch.http_error.log",
+            &[("{status}", &status), ("{url}", url)],
+        ));
         return builder.error(
-            &format!(
-                "Failed to fetch URL. Status: {status}. This may indicate the page is not accessible or the server is down."
-            ),
+            &msg("fetch.http_error", &[("{status}", &status)]),
             &format!("HTTP {status} error"),
         );
     }
@@ -157,22 +157,19 @@ pub async fn http_get(url: &str, timeouts: Timeouts) -> ToolReturnValue {
     };
     if content_type.starts_with("text/plain") || content_type.starts_with("text/markdown") {
         builder.write(&text);
-        return builder.ok("The returned content is the full content of the page.", "");
+        return builder.ok(&msg("fetch.full_page", &[]), "");
     }
     if text.is_empty() {
-        return builder.ok("The response body is empty.", "Empty response body");
+        return builder.ok(&msg("fetch.empty_body", &[]), "Empty response body");
     }
     match super::extract::extract(&text) {
         None => builder.error(
-            "Failed to extract meaningful content from the page. This may indicate the page content is not suitable for text extraction, or the page requires JavaScript to render its content.",
-            "No content extracted",
+            &msg("fetch.no_content", &[]),
+            &msg("fetch.no_content.brief", &[]),
         ),
         Some(extracted) => {
             builder.write(&extracted);
-            builder.ok(
-                "The returned content is the main text content extracted from the page.",
-                "",
-            )
+            builder.ok(&msg("fetch.extracted", &[]), "")
         }
     }
 }
@@ -180,12 +177,15 @@ pub async fn http_get(url: &str, timeouts: Timeouts) -> ToolReturnValue {
 fn request_failed(e: &reqwest::Error, url: &reqwest::Url) -> ToolReturnValue {
     match failure(e, url) {
         Failure::Timeout => {
-            kagent_base::logging::warn(&format!("FetchURL timed out: url={url}"));
+            kagent_base::logging::warn(&msg("fetch.timeout.log", &[("{url}", url.as_str())]));
             timed_out()
         }
-        Failure::Client(msg) => {
-            kagent_base::logging::warn(&format!("FetchURL network error: {msg}, url={url}"));
-            network_error(&msg)
+        Failure::Client(e) => {
+            kagent_base::logging::warn(&msg(
+                "fetch.network_error.log",
+                &[("{error}", &e), ("{url}", url.as_str())],
+            ));
+            network_error(&e)
         }
     }
 }
@@ -262,16 +262,14 @@ async fn with_service(
     let api_key = auth.api_key(service);
     if api_key.is_empty() {
         return builder.error(
-            "Fetch service is not configured. You may want to try other methods to fetch.",
-            "Fetch service not configured",
+            &msg("fetch.service.unconfigured", &[]),
+            &msg("fetch.service.unconfigured.brief", &[]),
         );
     }
     let network = |e: &str| {
         ResultBuilder::new(MAX_CHARS, None).error(
-            &format!(
-                "Failed to fetch URL via service due to network error: {e}. This may indicate the service is unreachable."
-            ),
-            "Network error when calling fetch service",
+            &msg("fetch.service.network_error", &[("{error}", e)]),
+            &msg("fetch.service.network_error.brief", &[]),
         )
     };
     let endpoint = match http_url(&service.base_url) {
@@ -297,8 +295,8 @@ async fn with_service(
     );
     let failed = |e: &reqwest::Error| match failure(e, &endpoint) {
         Failure::Timeout => ResultBuilder::new(MAX_CHARS, None).error(
-            "Failed to fetch URL via service: request timed out.",
-            "Service request timed out",
+            &msg("fetch.service.timeout", &[]),
+            &msg("fetch.service.timeout.brief", &[]),
         ),
         Failure::Client(msg) => network(&msg),
     };
@@ -308,12 +306,14 @@ async fn with_service(
     };
     let status = response.status().as_u16();
     if status != 200 {
-        kagent_base::logging::warn(&format!(
-            "FetchURL service HTTP error: status={status}, url={url}"
+        let status = status.to_string();
+        kagent_base::logging::warn(&msg(
+            "fetch.service.http_error.log",
+            &[("{status}", &status), ("{url}", url)],
         ));
         return builder.error(
-            &format!("Failed to fetch URL via service. Status: {status}."),
-            "Failed to fetch URL via fetch service",
+            &msg("fetch.service.http_error", &[("{status}", &status)]),
+            &msg("fetch.service.http_error.brief", &[]),
         );
     }
     let content_type = super::content_type(&response);
@@ -326,10 +326,7 @@ async fn with_service(
         Err(e) => return runtime_error(&e),
     };
     builder.write(&content);
-    builder.ok(
-        "The returned content is the main content extracted from the page.",
-        "",
-    )
+    builder.ok(&msg("fetch.service.extracted", &[]), "")
 }
 
 #[cfg(test)]
@@ -377,9 +374,6 @@ mod tests {
         let ret = http_get(&format!("http://{addr}/slow"), short).await;
         hold.abort();
         assert!(ret.is_error);
-        assert_eq!(
-            ret.message,
-            "Failed to fetch URL: request timed out. The server may be slow or unreachable."
-        );
+        assert_eq!(ret.message, msg("fetch.timeout", &[]));
     }
 }

@@ -173,9 +173,10 @@ impl ServiceAuth {
             if let Some(t) = token {
                 return t;
             }
-            kagent_base::logging::warn(&format!(
-                "OAuth ref present (key={key}) but no access token resolved; falling back to configured api_key"
-            ));
+            kagent_base::logging::warn(
+                &crate::config::profile::active()
+                    .message_with("web.oauth_fallback.log", &[("{key}", &key.to_string())]),
+            );
         }
         service.api_key.clone()
     }

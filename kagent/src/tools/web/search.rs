@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use super::{failure, http_url, service_request, Failure, ServiceAuth, Timeouts};
 use crate::config::WebService;
 use crate::tools::args::{self, Field, Get, Kind, STR};
-use crate::tools::util::ResultBuilder;
+use crate::tools::util::{msg, ResultBuilder};
 use crate::tools::{Tool, ToolContext, ToolReturnValue};
 use kagent_base::BoxFuture;
 
@@ -131,14 +131,14 @@ async fn search(
     let api_key = auth.api_key(service);
     if service.base_url.is_empty() || api_key.is_empty() {
         return builder.error(
-            "Search service is not configured. You may want to try other methods to search.",
-            "Search service not configured",
+            &msg("search.unconfigured", &[]),
+            &msg("search.unconfigured.brief", &[]),
         );
     }
     let request_failed = |e: &str| {
         ResultBuilder::new(50_000, None).error(
-            &format!("Search request failed: {e}. The search service may be unavailable."),
-            "Search request failed",
+            &msg("search.failed", &[("{error}", e)]),
+            &msg("search.failed.brief", &[]),
         )
     };
     let endpoint = match http_url(&service.base_url) {
@@ -157,10 +157,10 @@ async fn search(
     });
     let failed = |e: &reqwest::Error| match failure(e, &endpoint) {
         Failure::Timeout => {
-            kagent_base::logging::warn(&format!("SearchWeb request timed out: query={query}"));
+            kagent_base::logging::warn(&msg("search.timeout.log", &[("{query}", query)]));
             ResultBuilder::new(50_000, None).error(
-                "Search request timed out. The search service may be slow or unavailable.",
-                "Search request timed out",
+                &msg("search.timeout", &[]),
+                &msg("search.timeout.brief", &[]),
             )
         }
         Failure::Client(msg) => request_failed(&msg),
@@ -176,13 +176,13 @@ async fn search(
     };
     let status = response.status().as_u16();
     if status != 200 {
-        kagent_base::logging::warn(&format!(
-            "SearchWeb HTTP error: status={status}, query={query}"
+        let status = status.to_string();
+        kagent_base::logging::warn(&msg(
+            "search.http_error.log",
+            &[("{status}", &status), ("{query}", query)],
         ));
         return builder.error(
-            &format!(
-                "Failed to search. Status: {status}. This may indicate that the search service is currently unavailable."
-            ),
+            &msg("search.http_error", &[("{status}", &status)]),
             "Failed to search",
         );
     }
@@ -216,14 +216,14 @@ async fn search(
     let parsed = match args::validate_model(&value, RESPONSE_FIELDS, "Response") {
         Ok(m) => m,
         Err(e) => {
-            kagent_base::logging::warn(&format!(
-                "SearchWeb response parse error: {e}, query={query}"
+            let e = e.to_string();
+            kagent_base::logging::warn(&msg(
+                "search.parse_error.log",
+                &[("{error}", &e), ("{query}", query)],
             ));
             return builder.error(
-                &format!(
-                    "Failed to parse search results. Error: {e}. This may indicate that the search service is currently unavailable."
-                ),
-                "Failed to parse search results",
+                &msg("search.parse_error", &[("{error}", &e)]),
+                &msg("search.parse_error.brief", &[]),
             );
         }
     };
