@@ -270,6 +270,11 @@ def _write_mcp_files(files: dict[str, JsonObj]) -> Callable[[Any], None]:
     return mutate
 
 
+def _write_default_mcp_file(sandbox: Any) -> None:
+    servers = {"mcpServers": {"kk": stdio_server()}}
+    (sandbox.share / "mcp.json").write_text(json.dumps(servers), encoding="utf-8")
+
+
 _THREE_ECHOES = (
     tc("c1", "kk_echo", {"text": "from a file"}),
     tc("c2", "k2_echo", {"text": "from another file"}),
@@ -306,9 +311,7 @@ MCP_SCENARIOS_LIST += [
                 (tc("c1", "kk_echo", {"text": "from the default file"}), DONE),
                 (),
                 timeout=90.0,
-                mutate=lambda sandbox: (sandbox.share / "mcp.json").write_text(
-                    json.dumps({"mcpServers": {"kk": stdio_server()}}), encoding="utf-8"
-                ),
+                mutate=_write_default_mcp_file,
             ),
         ),
     ),
