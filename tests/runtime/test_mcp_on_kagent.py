@@ -48,8 +48,10 @@ def test_mcp_sessions_run_on_kagent(kernel: str, tmp_path: Path) -> None:
 
 
 def test_mcp_tool_call_with_approval_through_kimi_kernel_wire(tmp_path: Path) -> None:
-    """`kimi-kernel --kernel rust --wire`: the MCP call's approval request reaches the Wire
-    client through kimi-cli's server, and the approved call is answered by the server."""
+    """`kimi-kernel --kernel rust --wire` with kimi-cli's Wire server in front of kagent
+    (KIMI_KERNEL_WIRE=proxy; without it kagent serves the client itself, test_wire_proxy): the
+    MCP call's approval request reaches the Wire client through kimi-cli's server, and the
+    approved call is answered by the server."""
     conf = mcp_config(tmp_path)
     sb = make_sandbox(
         tmp_path / "sb", [tool_call("m1", "kk_echo", {"text": "via kimi-kernel"}), "text: done"]
@@ -65,7 +67,8 @@ def test_mcp_tool_call_with_approval_through_kimi_kernel_wire(tmp_path: Path) ->
         "--mcp-config-file",
         str(conf),
     )
-    with WireClient(argv, env=sb.env(), cwd=sb.root, stderr_path=tmp_path / "stderr.txt") as client:
+    env = sb.env(KIMI_KERNEL_WIRE="proxy")
+    with WireClient(argv, env=env, cwd=sb.root, stderr_path=tmp_path / "stderr.txt") as client:
         client.exchange("initialize", {"protocol_version": "1.10"}, timeout=240)
         ex = client.exchange(
             "prompt",

@@ -308,8 +308,8 @@ def _exe_of(pid: int) -> str:
 def test_wire_is_kagent_itself_unless_the_proxy_is_asked_for(tmp_path: Path) -> None:
     """rust and auto: the Wire client talks to kagent directly (the process it started has
     become kagent; kimi-cli never loaded); the session is kagent's, resumable with -S.
-    KIMI_KERNEL_WIRE=proxy puts kimi-cli's Wire server back in front; a session kimi-kernel's
-    hook must decide on (MCP servers in the global mcp.json) takes that path too."""
+    KIMI_KERNEL_WIRE=proxy puts kimi-cli's Wire server back in front. Sessions with MCP
+    servers take the exec path: kagent reads their configs and starts them."""
     sb = make_sandbox(tmp_path, [HELLO, HELLO])
     kagent = str(kagent_bin().resolve())
     for kernel in ("rust", "auto"):
@@ -350,21 +350,36 @@ def test_wire_is_kagent_itself_unless_the_proxy_is_asked_for(tmp_path: Path) -> 
     users = [str(r["content"]) for r in context_records(sessions[0]) if r.get("role") == "user"]
     assert users[-1] == "again", users
 
-    for why, env in (
-        ("switch", sb.env(KIMI_KERNEL_BIN=kagent, **PROXY)),
-        ("mcp", sb.env(KIMI_KERNEL_BIN=kagent)),
-    ):
-        if why == "mcp":
-            (sb.share / "mcp.json").write_text(
-                json.dumps({"mcpServers": {"x": {"command": "true"}}}), encoding="utf-8"
-            )
-        with kk_wire(sb, "--kernel", "auto", env=env) as client:
-            result = initialize(client)
-            assert _exe_of(client.proc.pid) != kagent, why
-            if why == "switch":
-                assert len(sb.kagent_pids()) >= 1, why  # the proxy started kagent as its child
+    with kk_wire(sb, "--kernel", "auto", env=sb.env(KIMI_KERNEL_BIN=kagent, **PROXY)) as client:
+        initialize(client)
+        assert _exe_of(client.proc.pid) != kagent
+        assert len(sb.kagent_pids()) >= 1  # the proxy started kagent as its child
+        client.close_stdin()
+        assert client.wait(timeout=T) == 0
+
+    # MCP servers (the global mcp.json, --mcp-config-file, --mcp-config) take the exec path
+    # too: kagent reads the configs and starts the servers itself
+    from runtime.test_mcp_on_kagent import mcp_config
+
+    server = json.loads(mcp_config(tmp_path).read_text(encoding="utf-8"))["mcpServers"]["kk"]
+    (sb.share / "mcp.json").write_text(json.dumps({"mcpServers": {"g": server}}), encoding="utf-8")
+    inline = json.dumps({"mcpServers": {"i": server}})
+    for flags, tool in (((), "kk_echo"), (("--mcp-config-file", str(tmp_path / "mcp.json")), "kk_echo"),
+                        (("--mcp-config", inline), "kk_echo")):
+        write_scripts(sb.scripts, [tool_call("m1", tool, {"text": "exec'd"}), "text: done"])
+        with kk_wire(sb, "--kernel", "auto", "--yolo", *flags, env=sb.env(KIMI_KERNEL_BIN=kagent)) as client:
+            initialize(client)
+            assert _exe_of(client.proc.pid) == kagent, flags
+            resp, seen = finish(client, client.request("prompt", {"user_input": "echo"}))
+            assert resp.get("result") == {"status": "finished"}, (flags, resp)
+            outputs = [
+                m["params"]["payload"]["return_value"]["output"]
+                for m in seen
+                if m.get("method") == "event" and m["params"].get("type") == "ToolResult"
+            ]
+            assert outputs == [[{"type": "text", "text": "kk-echo: exec'd"}]], (flags, outputs)
             client.close_stdin()
-            assert client.wait(timeout=T) == 0, why
+            assert client.wait(timeout=T) == 0
 
 
 def test_auto_hands_the_client_to_kagent_only_when_it_would_start(tmp_path: Path) -> None:

@@ -7,11 +7,11 @@ Importing kimi-cli's agent stack costs seconds; some invocations need none of it
 * `--wire` under `rust`/`auto` hands the client to kagent itself (`os.execv`, stdio stays the
   client's; under `auto` only once `kagent --check-start` said it would start), when the
   command line holds only options kagent honours the way kimi-cli does and nothing in the
-  session is one that kimi-kernel's hook must decide on (MCP servers, Ralph mode, other
-  agents: those sessions take the usual path through kimi-cli, whose refusals and fallbacks
-  apply). `KIMI_KERNEL_WIRE=proxy` keeps kimi-cli's Wire server in front of kagent instead:
-  what only the proxy does (moving a session to the Python kernel when kagent dies mid-turn
-  under `auto`, restarting it under `rust`) needs it.
+  session is one that kimi-kernel's hook must decide on (Ralph mode, other agents: those
+  sessions take the usual path through kimi-cli, whose refusals and fallbacks apply); MCP
+  servers kagent reads and starts itself. `KIMI_KERNEL_WIRE=proxy` keeps kimi-cli's Wire
+  server in front of kagent instead: what only the proxy does (moving a session to the
+  Python kernel when kagent dies mid-turn under `auto`, restarting it under `rust`) needs it.
 
 Nothing here imports kimi-cli or asyncio.
 """
@@ -122,7 +122,7 @@ class _NotForExec(Exception):
 
 def _flag_kwargs(options: list[tuple[str, str | None]]) -> dict[str, Any]:
     """kagent_args keywords for a `--wire` command line, or _NotForExec."""
-    kw: dict[str, Any] = {"skills_dirs": []}
+    kw: dict[str, Any] = {"skills_dirs": [], "mcp_config_files": [], "mcp_configs": []}
     seen_wire = False
     for name, value in options:
         if name == "--wire" and value is None:
@@ -143,6 +143,10 @@ def _flag_kwargs(options: list[tuple[str, str | None]]) -> dict[str, Any]:
             kw["session_id"] = value.strip()
         elif name == "--skills-dir" and value:
             kw["skills_dirs"].append(value)
+        elif name == "--mcp-config-file" and value:  # kagent reads MCP configs as kimi-cli does
+            kw["mcp_config_files"].append(str(Path(value).absolute()))
+        elif name == "--mcp-config" and value is not None:
+            kw["mcp_configs"].append(value)
         elif name in ("--max-steps-per-turn", "--max-retries-per-step") and value:
             if not value.isdigit() or int(value) < 1:
                 raise _NotForExec(name)  # kimi-cli's parser words the error
@@ -172,20 +176,16 @@ def _read_table(path: Path, *, only_if: str | None = None) -> dict[str, Any] | N
 
 
 def _needs_the_hook(config_path: Path, share: Path) -> str | None:
-    """Why the session must go through kimi-cli and kimi-kernel's hook, or None: the global
-    MCP servers and Ralph mode in the config are for the hook to refuse or run (and an
-    unreadable file is for kimi-cli to report)."""
+    """Why the session must go through kimi-cli and kimi-kernel's hook, or None: Ralph mode in
+    the config is for the hook to run (and an unreadable file is for kimi-cli to report). MCP
+    servers are not: kagent reads --mcp-config-file, --mcp-config and the share dir's
+    mcp.json as kimi-cli does, and starts the servers itself."""
     config = _read_table(config_path, only_if="max_ralph_iterations")
     if config is None:
         return f"{config_path} is not readable as a config"
     loop_control = config.get("loop_control")
     if isinstance(loop_control, dict) and loop_control.get("max_ralph_iterations"):
         return "[loop_control] max_ralph_iterations"
-    mcp = _read_table(share / "mcp.json", only_if="mcpServers")
-    if mcp is None:
-        return f"{share / 'mcp.json'} is not readable"
-    if mcp.get("mcpServers"):
-        return "MCP servers in the global mcp.json"
     return None
 
 

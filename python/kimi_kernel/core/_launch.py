@@ -44,6 +44,8 @@ def kagent_args(
     max_retries_per_step: int | None = None,
     max_ralph_iterations: int | None = None,
     profile: Path | None = None,
+    mcp_config_files: Sequence[str] = (),
+    mcp_configs: Sequence[str] = (),
 ) -> list[str]:
     """The kimi-compatible wire-mode flags for the settings kimi-cli resolved."""
     args = ["--wire", "--work-dir", work_dir, "--session", session_id]
@@ -80,6 +82,12 @@ def kagent_args(
         args += ["--max-retries-per-step", str(max_retries_per_step)]
     if max_ralph_iterations is not None:
         args += ["--max-ralph-iterations", str(max_ralph_iterations)]
+    # MCP configs as the user gave them (the Wire exec; the host passes what kimi-cli loaded
+    # as --mcp-config instead, with its other arguments)
+    for f in mcp_config_files:
+        args += ["--mcp-config-file", f]
+    for c in mcp_configs:
+        args += ["--mcp-config", c]
     # the installed kimi-cli's texts and tool definitions (host/_profile.py); without it
     # kagent speaks its own prose
     if profile is not None:
