@@ -1261,6 +1261,32 @@ impl<'r, 'a> Validator<'r, 'a> {
             .is_empty())
     }
 
+    /// The schemas `obj` refers to, in the order both `find_evaluated_*` functions follow
+    /// them: `$ref`, then `$dynamicRef` (2020-12) or `$recursiveRef` (2019-09).
+    fn referenced(&self, obj: &Map<String, Value>, scope: &Scope) -> Res<Vec<(&'a Value, Scope)>> {
+        let d = scope.dialect;
+        let mut out = vec![];
+        let mut refs: Vec<&str> = vec![];
+        if let Some(r) = obj.get("$ref").and_then(Value::as_str) {
+            refs.push(r);
+        }
+        if d == Dialect::D202012 {
+            if let Some(r) = obj.get("$dynamicRef").and_then(Value::as_str) {
+                refs.push(r);
+            }
+        }
+        for r in refs {
+            out.push(self.reg.lookup(r, scope)?);
+        }
+        if d == Dialect::D201909 && obj.contains_key("$recursiveRef") {
+            out.push(self.recursive_target(scope)?);
+        }
+        for (target, s) in &mut out {
+            s.dialect = Dialect::of(target, d);
+        }
+        Ok(out)
+    }
+
     /// `find_evaluated_item_indexes_by_schema` (2020-12's, or the 2019-09 one).
     fn evaluated_items(
         &self,
@@ -1288,26 +1314,10 @@ impl<'r, 'a> Validator<'r, 'a> {
         if d == Dialect::D202012 && obj.contains_key("items") {
             return Ok(all());
         }
-        let mut refs: Vec<&str> = vec![];
-        if let Some(r) = obj.get("$ref").and_then(Value::as_str) {
-            refs.push(r);
-        }
-        if d == Dialect::D202012 {
-            if let Some(r) = obj.get("$dynamicRef").and_then(Value::as_str) {
-                refs.push(r);
-            }
-        }
-        for r in refs {
-            let (target, mut s) = self.reg.lookup(r, scope)?;
-            s.dialect = Dialect::of(target, d);
+        for (target, s) in self.referenced(obj, scope)? {
             out.extend(self.evaluated_items(items, instance, target, &s)?);
         }
         if d == Dialect::D201909 {
-            if obj.contains_key("$recursiveRef") {
-                let (target, mut s) = self.recursive_target(scope)?;
-                s.dialect = Dialect::of(target, d);
-                out.extend(self.evaluated_items(items, instance, target, &s)?);
-            }
             if let Some(it) = obj.get("items") {
                 if obj.contains_key("additionalItems") || !it.is_array() {
                     return Ok(all());
@@ -1372,26 +1382,10 @@ impl<'r, 'a> Validator<'r, 'a> {
         };
         let d = scope.dialect;
         let mut out: Vec<String> = vec![];
-        let mut refs: Vec<&str> = vec![];
-        if let Some(r) = obj.get("$ref").and_then(Value::as_str) {
-            refs.push(r);
-        }
-        if d == Dialect::D202012 {
-            if let Some(r) = obj.get("$dynamicRef").and_then(Value::as_str) {
-                refs.push(r);
-            }
-        }
-        for r in refs {
-            let (target, mut s) = self.reg.lookup(r, scope)?;
-            s.dialect = Dialect::of(target, d);
+        for (target, s) in self.referenced(obj, scope)? {
             out.extend(self.evaluated_keys(inst, instance, target, &s)?);
         }
         if d == Dialect::D201909 {
-            if obj.contains_key("$recursiveRef") {
-                let (target, mut s) = self.recursive_target(scope)?;
-                s.dialect = Dialect::of(target, d);
-                out.extend(self.evaluated_keys(inst, instance, target, &s)?);
-            }
             for kw in [
                 "properties",
                 "additionalProperties",
