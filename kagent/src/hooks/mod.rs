@@ -124,7 +124,7 @@ fn matches(pattern: &str, value: &str) -> bool {
         Err(_) => {
             kagent_base::logging::warn(&crate::tools::util::msg(
                 "hooks.bad_matcher.log",
-                &[("{}", pattern)],
+                &[("{pattern}", pattern)],
             ));
             false
         }
@@ -393,7 +393,7 @@ impl Started {
                             "{}: {e}",
                             crate::tools::util::msg(
                                 "hooks.engine_error.log",
-                                &[("{}", &self.event.to_string())]
+                                &[("{event}", &self.event.to_string())]
                             )
                         ));
                         return vec![];
@@ -464,7 +464,16 @@ impl WireRequest {
         // a timeout drops the reply, which forgets the request
         let answer = match tokio::time::timeout(limit, reply.wait()).await {
             Err(_) => {
-                kagent_base::logging::warn(&format!("Wire hook timed out: {}", req.id));
+                let field = |k: &str| {
+                    req.envelope["payload"][k]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_string()
+                };
+                kagent_base::logging::warn(&crate::tools::util::msg(
+                    "hooks.wire_timeout.log",
+                    &[("{event}", &field("event")), ("{target}", &field("target"))],
+                ));
                 return Ok(HookResult {
                     timed_out: true,
                     ..HookResult::allow()
