@@ -556,6 +556,23 @@ SOURCE_MESSAGES: dict[str, tuple[str, int, Fields]] = {
     "hooks.wire_timeout.log": (
         f"{_HOOKS}._dispatch_wire_hook", 2, {0: "{event}", 1: "{target}"}
     ),
+    "wire.starting.log": (f"{_WIRE}.serve", 0, {}),
+    "wire.stdin_closed.log": (f"{_WIRE}._read_loop", 0, {}),
+    "wire.unexpected_method": (f"{_WIRE}._read_loop", 11, {"generic_msg.method": "{method}"}),
+    "wire.invalid_params": (f"{_WIRE}._read_loop", 13, {"generic_msg.method": "{method}"}),
+    "wire.turn_in_progress": (f"{_WIRE}._handle_prompt", 0, {}),
+    "wire.no_turn": (f"{_WIRE}._handle_cancel", 0, {}),
+    "wire.prompt_error.log": (f"{_WIRE}._handle_prompt", 7, {}),
+    "wire.tool_conflicts": (f"{_WIRE}._handle_initialize", 3, {}),
+    "wire.hook_unknown_event.log": (f"{_WIRE}._handle_initialize", 10, {0: "{event}"}),
+    "wire.hook_subscriptions.log": (f"{_WIRE}._handle_initialize", 11, {0: "{count}"}),
+    "wire.no_pending_request.log": (f"{_WIRE}._handle_response", 0, {}),
+    "wire.tool_result_invalid": (f"{_WIRE}._handle_response", 9, {}),
+    "wire.hook_response_invalid.log": (f"{_WIRE}._handle_response", 15, {}),
+    "wire.hook_response_mismatch.log": (f"{_WIRE}._handle_response", 17, {}),
+    "wire.closed_before_tool_result": (f"{_WIRE}._shutdown", 3, {}),
+    "tool.no_description": (f"{_TOOLSET}:WireExternalTool.__init__", 0, {}),
+    "tool.execution_failed.log": (f"{_TOOLSET}:KimiToolset.handle", 33, {}),
     "provider.anthropic.bad_image_url": (_ANTHROPIC_IMAGE, 2, {"url": "{url}"}),
     "provider.anthropic.bad_image_type": (
         _ANTHROPIC_IMAGE, 7, {"media_type": "{media_type}", "url": "{url}"}
