@@ -573,6 +573,27 @@ SOURCE_MESSAGES: dict[str, tuple[str, int, Fields]] = {
     "wire.closed_before_tool_result": (f"{_WIRE}._shutdown", 3, {}),
     "tool.no_description": (f"{_TOOLSET}:WireExternalTool.__init__", 0, {}),
     "tool.execution_failed.log": (f"{_TOOLSET}:KimiToolset.handle", 33, {}),
+    "mcp.unauthorized.log": (_MCP_LOAD, 4, {}),
+    "mcp.connected.log": (_MCP_LOAD, 9, {}),
+    "mcp.connect_failed.log": (_MCP_LOAD, 10, {}),
+    "mcp.connect_failed_all": (_MCP_LOAD, 16, {"failed_servers": "{failed}"}),
+    "mcp.tool_description": (
+        f"{_TOOLSET}:MCPTool.__init__",
+        0,
+        {
+            "server_name": "{server}",
+            # its default is tool.no_description's literal (not spelled here)
+            "mcp_tool.description or *": "{description}",
+        },
+    ),
+    "mcp.returned_error.log": (_MCP_CALL, 1, {}),
+    "mcp.call_timeout.log": (_MCP_CALL, 4, {}),
+    "mcp.call_timeout": (_MCP_CALL, 5, {"self._mcp_tool.name": "{tool_name}"}),
+    "mcp.call_failed.log": (_MCP_CALL, 7, {}),
+    "mcp.unsupported_part.log": (_MCP_RESULT, 1, {}),
+    "mcp.unsupported_part": (_MCP_RESULT, 2, {"exc": "{error}"}),
+    "mcp.output_truncated": (_MCP_RESULT, 3, {"MCP_MAX_OUTPUT_CHARS": "{limit}"}),
+    "mcp.tool_error": (_MCP_RESULT, 4, {}),
     "provider.anthropic.bad_image_url": (_ANTHROPIC_IMAGE, 2, {"url": "{url}"}),
     "provider.anthropic.bad_image_type": (
         _ANTHROPIC_IMAGE, 7, {"media_type": "{media_type}", "url": "{url}"}
