@@ -594,6 +594,12 @@ SOURCE_MESSAGES: dict[str, tuple[str, int, Fields]] = {
     "mcp.unsupported_part": (_MCP_RESULT, 2, {"exc": "{error}"}),
     "mcp.output_truncated": (_MCP_RESULT, 3, {"MCP_MAX_OUTPUT_CHARS": "{limit}"}),
     "mcp.tool_error": (_MCP_RESULT, 4, {}),
+    "skills.no_description": ("kimi_cli.skill:parse_skill_text", 3, {}),
+    "skills.flow_invalid.log": ("kimi_cli.skill:parse_skill_text", 10, {}),
+    "skills.invalid.log": (_DISCOVER, 5, {0: "{path}", 1: "{error}"}),
+    "skills.invalid_flat.log": (_DISCOVER, 11, {0: "{path}", 1: "{error}"}),
+    "skills.iterate_failed.log": (_DISCOVER, 6, {}),
+    "skills.iterate_failed_flat.log": (_DISCOVER, 13, {}),
     "provider.anthropic.bad_image_url": (_ANTHROPIC_IMAGE, 2, {"url": "{url}"}),
     "provider.anthropic.bad_image_type": (
         _ANTHROPIC_IMAGE, 7, {"media_type": "{media_type}", "url": "{url}"}
