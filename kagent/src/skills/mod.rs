@@ -213,10 +213,20 @@ fn first_meaningful_line(content: &str) -> Option<&str> {
         .find(|l| !l.is_empty() && *l != "---")
 }
 
+/// A frontmatter problem in kimi-cli's words (kagent-base words its own).
+fn frontmatter_reason(e: &frontmatter::FrontmatterError) -> String {
+    match e {
+        frontmatter::FrontmatterError::NotMapping => {
+            crate::tools::util::msg("frontmatter.not_mapping", &[])
+        }
+        other => other.to_string(),
+    }
+}
+
 /// Why a skill file is skipped.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SkillError {
-    #[error(transparent)]
+    #[error("{}", frontmatter_reason(.0))]
     Frontmatter(#[from] frontmatter::FrontmatterError),
     #[error("`{0}` must be a string")]
     NotAString(&'static str),

@@ -600,6 +600,7 @@ SOURCE_MESSAGES: dict[str, tuple[str, int, Fields]] = {
     "skills.invalid_flat.log": (_DISCOVER, 11, {0: "{path}", 1: "{error}"}),
     "skills.iterate_failed.log": (_DISCOVER, 6, {}),
     "skills.iterate_failed_flat.log": (_DISCOVER, 13, {}),
+    "frontmatter.not_mapping": ("kimi_cli.utils.frontmatter:parse_frontmatter", 5, {}),
     "provider.anthropic.bad_image_url": (_ANTHROPIC_IMAGE, 2, {"url": "{url}"}),
     "provider.anthropic.bad_image_type": (
         _ANTHROPIC_IMAGE, 7, {"media_type": "{media_type}", "url": "{url}"}
