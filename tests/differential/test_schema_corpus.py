@@ -50,27 +50,51 @@ def result_text(payload: dict[str, Any]) -> tuple[bool, str]:
     return False, "".join(texts)
 
 
-def test_kagent_schema_checks_match_python_jsonschema(tmp_path: Path) -> None:
-    schemas = tmp_path / "schemas.json"
-    schemas.write_text(json.dumps([schema for schema, _ in CASES]), encoding="utf-8")
+def passes_tool_check(schema: dict[str, Any]) -> bool:
+    """kosong's check of a tool's parameters (its model validator): the 2020-12 metaschema."""
+    try:
+        jsonschema.validate(schema, jsonschema.Draft202012Validator.META_SCHEMA)
+    except jsonschema.ValidationError:
+        return False
+    return True
+
+
+def tool_check_error_repr(schema: dict[str, Any]) -> str:
+    """repr() of the ValidationError that check raises: how kimi-cli names the failed server."""
+    validator = jsonschema.Draft202012Validator(jsonschema.Draft202012Validator.META_SCHEMA)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(schema))
+    return repr(error)
+
+
+def run_step(tmp: Path, schemas: list[dict[str, Any]], step: str) -> Any:
+    """One kagent session serving `schemas` as tools kk_s0.. of one real server; the
+    exchange of a prompt whose first step is `step`."""
+    tmp.mkdir()
+    schemas_file = tmp / "schemas.json"
+    schemas_file.write_text(json.dumps(schemas), encoding="utf-8")
     server = {
         "command": sys.executable,
         "args": [str(SERVER), "stdio"],
-        "env": {"KK_MCP_PREFIX": "kk_", "KK_MCP_SCHEMAS": str(schemas)},
+        "env": {"KK_MCP_PREFIX": "kk_", "KK_MCP_SCHEMAS": str(schemas_file)},
     }
-    sb = Sandbox(tmp_path)
-    step = "\n".join(tc(f"c{i}", f"kk_s{i}", arguments) for i, (_, arguments) in enumerate(CASES))
+    sb = Sandbox(tmp)
     sb.write_scripts([step, DONE])
     sb.write_config(scripted_config(sb.scripts_path))
     argv = kernels.kagent().argv(
         "-w", str(sb.work), "--config-file", str(sb.config_path), "--yolo", *mcp_args({"kk": server})
     )
-    client = WireClient(argv, env=sb.env(), cwd=sb.work, stderr_path=tmp_path / "stderr.txt")
+    client = WireClient(argv, env=sb.env(), cwd=sb.work, stderr_path=tmp / "stderr.txt")
     try:
         client.exchange("initialize", {"protocol_version": "1.10"}, timeout=60)
-        ex = client.exchange("prompt", {"user_input": "check"}, timeout=120)
+        return client.exchange("prompt", {"user_input": "check"}, timeout=120)
     finally:
         client.terminate()
+
+
+def test_kagent_schema_checks_match_python_jsonschema(tmp_path: Path) -> None:
+    cases = [(schema, arguments) for schema, arguments in CASES if passes_tool_check(schema)]
+    step = "\n".join(tc(f"c{i}", f"kk_s{i}", arguments) for i, (_, arguments) in enumerate(cases))
+    ex = run_step(tmp_path / "served", [schema for schema, _ in cases], step)
     assert ex.result == {"status": "finished"}, ex
     got = {
         e["payload"]["tool_call_id"]: result_text(e["payload"])
@@ -78,11 +102,23 @@ def test_kagent_schema_checks_match_python_jsonschema(tmp_path: Path) -> None:
         if e.get("type") == "ToolResult"
     }
     mismatches = []
-    for i, (schema, arguments) in enumerate(CASES):
+    for i, (schema, arguments) in enumerate(cases):
         want = kosong_text(schema, arguments)
         if got.get(f"c{i}") != want:
             mismatches.append(
                 f"case {i}: schema {json.dumps(schema)}, arguments {json.dumps(arguments)}\n"
                 f"  python-jsonschema: {want!r}\n  kagent:            {got.get(f'c{i}')!r}"
             )
-    assert not mismatches, f"{len(mismatches)} of {len(CASES)} differ:\n" + "\n".join(mismatches)
+    assert not mismatches, f"{len(mismatches)} of {len(cases)} differ:\n" + "\n".join(mismatches)
+
+
+def test_a_server_with_a_schema_the_tool_check_refuses_fails_to_connect(tmp_path: Path) -> None:
+    """The corpus schemas kosong would not take as a tool's parameters (draft-07 forms the
+    2020-12 metaschema refuses): a server listing them fails, named with the error kimi-cli
+    would raise for the first of them."""
+    refused = [schema for schema, _ in CASES if not passes_tool_check(schema)]
+    assert refused, "the corpus has no schema the 2020-12 metaschema refuses"
+    ex = run_step(tmp_path / "refused", refused, tc("c0", "kk_s0", {}))
+    assert ex.error is not None, ex
+    want = f"MCPRuntimeError: Failed to connect MCP servers: {{'kk': {tool_check_error_repr(refused[0])}}}"
+    assert ex.error["message"] == want, (ex.error, want)
