@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{types, Env};
+use common::{message, types, Env};
 use serde_json::{json, Value};
 
 /// A scripted `tool_call` line whose arguments are `arguments` (a JSON string of them).
@@ -110,7 +110,7 @@ fn two_external_calls_with_one_tool_call_id_both_get_their_results() {
                 .to_string()
         })
         .collect();
-    // not "Wire connection closed before tool result was received."
+    // not the closed-connection error (wire.closed_before_tool_result)
     assert_eq!(outputs.len(), 2, "{outputs:?}");
     assert!(
         outputs[0].contains("\"a\"") && outputs[1].contains("\"b\""),
@@ -177,7 +177,7 @@ fn past_a_file_size_limit_writes_fail_with_file_too_large_and_kagent_goes_on() {
     // still serving (no SIGXFSZ death); the failed append left no torn line behind
     k.request("c", "cancel", json!({}));
     let (_, resp) = k.response("c");
-    assert_eq!(resp["error"]["message"], "No agent turn is in progress");
+    assert_eq!(resp["error"]["message"], message("wire.no_turn", &[]));
     let (status, _) = k.close();
     assert!(status.success(), "{status:?}");
     let context = std::fs::read_to_string(env.session_dir().join("context.jsonl")).unwrap();

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{types, Env};
+use common::{message, types, Env};
 use serde_json::json;
 
 #[test]
@@ -32,27 +32,27 @@ fn bad_input_matrix() {
         ),
         (
             r#"{"jsonrpc":"2.0","id":"a5","method":"nope"}"#,
-            json!({"jsonrpc": "2.0", "id": "a5", "error": {"code": -32601, "message": "Unexpected method received: nope", "data": null}}),
+            json!({"jsonrpc": "2.0", "id": "a5", "error": {"code": -32601, "message": message("wire.unexpected_method", &[("{method}", "nope")]), "data": null}}),
         ),
         (
             r#"{"jsonrpc":"2.0","id":"a6","method":"prompt","params":{"user_input":5}}"#,
-            json!({"jsonrpc": "2.0", "id": "a6", "error": {"code": -32602, "message": "Invalid parameters for method `prompt`", "data": null}}),
+            json!({"jsonrpc": "2.0", "id": "a6", "error": {"code": -32602, "message": message("wire.invalid_params", &[("{method}", "prompt")]), "data": null}}),
         ),
         (
             r#"{"jsonrpc":"2.0","id":"a7","method":"prompt"}"#,
-            json!({"jsonrpc": "2.0", "id": "a7", "error": {"code": -32602, "message": "Invalid parameters for method `prompt`", "data": null}}),
+            json!({"jsonrpc": "2.0", "id": "a7", "error": {"code": -32602, "message": message("wire.invalid_params", &[("{method}", "prompt")]), "data": null}}),
         ),
         (
             r#"{"jsonrpc":"2.0","id":"a8","method":"initialize","params":{}}"#,
-            json!({"jsonrpc": "2.0", "id": "a8", "error": {"code": -32602, "message": "Invalid parameters for method `initialize`", "data": null}}),
+            json!({"jsonrpc": "2.0", "id": "a8", "error": {"code": -32602, "message": message("wire.invalid_params", &[("{method}", "initialize")]), "data": null}}),
         ),
         (
             r#"{"jsonrpc":"2.0","id":"a9","method":"set_plan_mode","params":{"enabled":[]}}"#,
-            json!({"jsonrpc": "2.0", "id": "a9", "error": {"code": -32602, "message": "Invalid parameters for method `set_plan_mode`", "data": null}}),
+            json!({"jsonrpc": "2.0", "id": "a9", "error": {"code": -32602, "message": message("wire.invalid_params", &[("{method}", "set_plan_mode")]), "data": null}}),
         ),
         (
             r#"{"jsonrpc":"2.0","id":"a10","method":"prompt","params":{"user_input":[{"type":"bogus"}]}}"#,
-            json!({"jsonrpc": "2.0", "id": "a10", "error": {"code": -32602, "message": "Invalid parameters for method `prompt`", "data": null}}),
+            json!({"jsonrpc": "2.0", "id": "a10", "error": {"code": -32602, "message": message("wire.invalid_params", &[("{method}", "prompt")]), "data": null}}),
         ),
         (
             r#"{"jsonrpc":"2.0","id":"a12","error":{"code":1}}"#,
@@ -60,7 +60,7 @@ fn bad_input_matrix() {
         ),
         (
             r#"{"jsonrpc":"2.0","id":"a11","method":"cancel"}"#,
-            json!({"jsonrpc": "2.0", "id": "a11", "error": {"code": -32000, "message": "No agent turn is in progress", "data": null}}),
+            json!({"jsonrpc": "2.0", "id": "a11", "error": {"code": -32000, "message": message("wire.no_turn", &[]), "data": null}}),
         ),
     ];
     for (line, want) in cases {

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{events, read_lines, types, Env};
+use common::{events, message, read_lines, types, Env};
 use serde_json::json;
 
 #[test]
@@ -204,7 +204,7 @@ fn cancel_during_retry_backoff_then_next_prompt_works_and_replay() {
     k.request("c2", "cancel", json!({}));
     let (_, resp) = k.response("c2");
     assert_eq!(resp["error"]["code"], -32000);
-    assert_eq!(resp["error"]["message"], "No agent turn is in progress");
+    assert_eq!(resp["error"]["message"], message("wire.no_turn", &[]));
 
     k.request("p2", "prompt", json!({"user_input": "y"}));
     let (msgs, resp) = k.response("p2");
@@ -292,7 +292,7 @@ fn prompt_during_turn_is_rejected() {
     assert_eq!(resp["error"]["code"], -32000);
     assert_eq!(
         resp["error"]["message"],
-        "An agent turn is already in progress"
+        message("wire.turn_in_progress", &[])
     );
     assert_eq!(k.response("p").1["result"]["status"], "finished");
     k.close();
@@ -432,7 +432,7 @@ fn external_tool_round_trip() {
     let (_, init) = k.response("i");
     assert_eq!(
         init["result"]["external_tools"],
-        json!({"accepted": ["open_in_ide"], "rejected": [{"name": "Shell", "reason": "conflicts with builtin tool"}]})
+        json!({"accepted": ["open_in_ide"], "rejected": [{"name": "Shell", "reason": message("wire.tool_conflicts", &[])}]})
     );
     k.request("p", "prompt", json!({"user_input": "open a"}));
     let req = k.until(|v| v["method"] == "request").pop().unwrap();

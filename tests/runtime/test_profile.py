@@ -330,6 +330,28 @@ def test_a_moved_kimi_cli_text_is_named(monkeypatch: pytest.MonkeyPatch) -> None
         _profile.messages()
 
 
+def test_positional_fields_are_mapped_by_position(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A loguru template's `{}` fields become kagent's placeholders by position, and the
+    export stops when a literal has more or fewer `{}` than the entry maps."""
+    from kimi_kernel.host.kimi_private import KimiCliMismatchError, source_strings
+
+    owner, index, fields = _profile.SOURCE_MESSAGES["hooks.timeout.log"]
+    assert fields == {0: "{timeout}", 1: "{command}"}
+    template = source_strings(owner)[index].text
+    assert template.count("{}") == 2
+    first, second, rest = template.split("{}")
+    assert _profile.messages()["hooks.timeout.log"] == f"{first}{{timeout}}{second}{{command}}{rest}"
+    # a mapping for one `{}` of two is refused, naming the key
+    monkeypatch.setitem(_profile.SOURCE_MESSAGES, "hooks.timeout.log", (owner, index, {0: "{x}"}))
+    named = r"run_hook has no string literal #1 formatting \[\] and 1 positional \{\} \(hooks"
+    with pytest.raises(KimiCliMismatchError, match=named):
+        _profile.messages()
+    # and so is a literal with `{}` the entry does not map
+    monkeypatch.setitem(_profile.SOURCE_MESSAGES, "hooks.timeout.log", (owner, index, {}))
+    with pytest.raises(KimiCliMismatchError, match=r"run_hook has no string literal #1 formatting"):
+        _profile.messages()
+
+
 def test_directories_and_slug_words_are_the_installed_kimi_clis(profile: dict[str, Any]) -> None:
     from kimi_cli.agentspec import DEFAULT_AGENT_FILE
     from kimi_cli.skill import get_builtin_skills_dir

@@ -91,7 +91,7 @@ pub struct Cli {
     #[arg(long = "agent-file", value_name = "PATH")]
     pub agent_file: Option<PathBuf>,
 
-    /// Custom skills directories (repeatable). Overrides default discovery.
+    /// A skills directory to use instead of the discovered ones (repeatable).
     #[arg(long = "skills-dir", value_name = "PATH")]
     pub skills_dir: Vec<PathBuf>,
 

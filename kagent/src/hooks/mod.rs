@@ -124,7 +124,7 @@ fn matches(pattern: &str, value: &str) -> bool {
         Err(_) => {
             kagent_base::logging::warn(&crate::tools::util::msg(
                 "hooks.bad_matcher.log",
-                &[("{}", pattern)],
+                &[("{pattern}", pattern)],
             ));
             false
         }
@@ -162,8 +162,9 @@ impl HookEngine {
         for h in hooks {
             let event = h.get("event").and_then(Value::as_str).unwrap_or("");
             if !EVENT_TYPES.contains(&event) {
-                kagent_base::logging::warn(&format!(
-                    "Ignoring unknown hook event from client: {event}"
+                kagent_base::logging::warn(&crate::tools::util::msg(
+                    "wire.hook_unknown_event.log",
+                    &[("{event}", event)],
                 ));
                 continue;
             }
@@ -187,8 +188,9 @@ impl HookEngine {
             added += 1;
         }
         if added > 0 {
-            kagent_base::logging::info(&format!(
-                "Registered {added} wire hook subscriptions from client"
+            kagent_base::logging::info(&crate::tools::util::msg(
+                "wire.hook_subscriptions.log",
+                &[("{count}", &added.to_string())],
             ));
         }
     }
@@ -393,7 +395,7 @@ impl Started {
                             "{}: {e}",
                             crate::tools::util::msg(
                                 "hooks.engine_error.log",
-                                &[("{}", &self.event.to_string())]
+                                &[("{event}", &self.event.to_string())]
                             )
                         ));
                         return vec![];
@@ -464,7 +466,16 @@ impl WireRequest {
         // a timeout drops the reply, which forgets the request
         let answer = match tokio::time::timeout(limit, reply.wait()).await {
             Err(_) => {
-                kagent_base::logging::warn(&format!("Wire hook timed out: {}", req.id));
+                let field = |k: &str| {
+                    req.envelope["payload"][k]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_string()
+                };
+                kagent_base::logging::warn(&crate::tools::util::msg(
+                    "hooks.wire_timeout.log",
+                    &[("{event}", &field("event")), ("{target}", &field("target"))],
+                ));
                 return Ok(HookResult {
                     timed_out: true,
                     ..HookResult::allow()
@@ -480,10 +491,18 @@ impl WireRequest {
     }
 }
 
+/// Log a `HookResponse` that cannot be read (the value itself stands for what is wrong).
+fn invalid_response(id: &str, v: &Value) {
+    kagent_base::logging::error(&crate::tools::util::msg(
+        "wire.hook_response_invalid.log",
+        &[("{id}", id), ("{error}", &v.to_string())],
+    ));
+}
+
 /// A `HookResponse` (`request_id`, `action`, `reason`); anything invalid allows.
 fn parse_response(id: &str, v: &Value) -> HookResult {
     let Some(obj) = v.as_object() else {
-        kagent_base::logging::error(&format!("Invalid hook response for request id={id}"));
+        invalid_response(id, v);
         return HookResult::allow();
     };
     let request_id = obj.get("request_id").and_then(Value::as_str);
@@ -499,12 +518,13 @@ fn parse_response(id: &str, v: &Value) -> HookResult {
         Some(_) => None,
     };
     let (Some(request_id), Some(action), Some(reason)) = (request_id, action, reason) else {
-        kagent_base::logging::error(&format!("Invalid hook response for request id={id}"));
+        invalid_response(id, v);
         return HookResult::allow();
     };
     if request_id != id {
-        kagent_base::logging::warn(&format!(
-            "Hook response id mismatch: request={id}, response={request_id}"
+        kagent_base::logging::warn(&crate::tools::util::msg(
+            "wire.hook_response_mismatch.log",
+            &[("{request_id}", id), ("{response_id}", request_id)],
         ));
     }
     HookResult {

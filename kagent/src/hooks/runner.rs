@@ -47,7 +47,13 @@ pub async fn run_command(
     let output = match tokio::time::timeout(Duration::from_secs(timeout_s), run).await {
         Err(_) => {
             // dropping the child kills it (kill_on_drop)
-            kagent_base::logging::warn(&format!("Hook timed out after {timeout_s}s: {command}"));
+            kagent_base::logging::warn(&crate::tools::util::msg(
+                "hooks.timeout.log",
+                &[
+                    ("{timeout}", &timeout_s.to_string()),
+                    ("{command}", command),
+                ],
+            ));
             return Ok(HookResult {
                 timed_out: true,
                 ..HookResult::allow()

@@ -102,13 +102,18 @@ impl McpServers {
                 let unauthorized = matches!(cfg, ServerConfig::Remote { oauth: true, url, .. }
                     if super::oauth::stored_access_token(&share, url).is_none());
                 if unauthorized {
-                    kagent_base::logging::warn(&format!(
-                        "Skipping OAuth MCP server '{name}': not authorized. Run 'kimi mcp auth {name}' first."
+                    kagent_base::logging::warn(&crate::tools::util::msg(
+                        "mcp.unauthorized.log",
+                        &[("{server_name}", name)],
                     ));
                 }
                 ServerStatus {
                     name: name.clone(),
-                    status: if unauthorized { "unauthorized" } else { "pending" },
+                    status: if unauthorized {
+                        "unauthorized"
+                    } else {
+                        "pending"
+                    },
                     tools: vec![],
                     error: None,
                 }
@@ -137,12 +142,16 @@ impl McpServers {
                                 .filter_map(|t| t.get("name").and_then(Value::as_str))
                                 .map(str::to_string)
                                 .collect();
-                            kagent_base::logging::info(&format!("Connected MCP server: {name}"));
+                            kagent_base::logging::info(&crate::tools::util::msg(
+                                "mcp.connected.log",
+                                &[("{server_name}", &name)],
+                            ));
                             Some(live)
                         }
                         Err(e) => {
-                            kagent_base::logging::error(&format!(
-                                "Failed to connect MCP server: {name}, error: {e}"
+                            kagent_base::logging::error(&crate::tools::util::msg(
+                                "mcp.connect_failed.log",
+                                &[("{server_name}", &name), ("{error}", &e)],
                             ));
                             st[i].status = "failed";
                             st[i].error = Some(e);
@@ -219,9 +228,10 @@ impl McpServers {
         if failed.is_empty() {
             Ok(())
         } else {
+            let failed = format!("{{{}}}", failed.join(", "));
             Err(format!(
-                "MCPRuntimeError: Failed to connect MCP servers: {{{}}}",
-                failed.join(", ")
+                "MCPRuntimeError: {}",
+                crate::tools::util::msg("mcp.connect_failed_all", &[("{failed}", &failed)])
             ))
         }
     }

@@ -84,8 +84,14 @@ pub fn convert(result: &Value) -> ToolReturnValue {
         .unwrap_or_default();
     for block in &blocks {
         let part = convert_block(block).unwrap_or_else(|why| {
-            kagent_base::logging::warn(&format!("Skipping unsupported MCP content part: {why}"));
-            ContentPart::text(format!("[Unsupported content: {why}]"))
+            kagent_base::logging::warn(&crate::tools::util::msg(
+                "mcp.unsupported_part.log",
+                &[("{error}", &why)],
+            ));
+            ContentPart::text(crate::tools::util::msg(
+                "mcp.unsupported_part",
+                &[("{error}", &why)],
+            ))
         });
         if let ContentPart::Text(text) = &part {
             if budget == 0 {
@@ -113,8 +119,9 @@ pub fn convert(result: &Value) -> ToolReturnValue {
         parts.push(part);
     }
     if truncated {
-        parts.push(ContentPart::text(format!(
-            "\n\n[Output truncated: exceeded {MAX_OUTPUT_CHARS} character limit. Use pagination or more specific queries to get remaining content.]"
+        parts.push(ContentPart::text(crate::tools::util::msg(
+            "mcp.output_truncated",
+            &[("{limit}", &MAX_OUTPUT_CHARS.to_string())],
         )));
     }
     let is_error = result.get("isError").and_then(Value::as_bool) == Some(true);
@@ -122,7 +129,7 @@ pub fn convert(result: &Value) -> ToolReturnValue {
         is_error,
         output: ToolOutput::Parts(parts),
         message: if is_error {
-            "Tool returned an error. The output may be error message or incomplete output".into()
+            crate::tools::util::msg("mcp.tool_error", &[])
         } else {
             String::new()
         },
@@ -164,10 +171,12 @@ mod tests {
             p[3],
             ContentPart::VideoUrl(media("data:video/mp4;base64,CCC".into()))
         );
-        assert!(matches!(&p[4], ContentPart::Text(t) if t.starts_with("[Unsupported content: ")));
+        let unsupported = crate::config::profile::active().message("mcp.unsupported_part");
+        let prefix = unsupported.split("{error}").next().unwrap();
+        assert!(matches!(&p[4], ContentPart::Text(t) if t.starts_with(prefix)));
         let e = convert(&json!({"content": [{"type": "text", "text": "boom"}], "isError": true}));
         assert!(e.is_error);
-        assert!(e.message.starts_with("Tool returned an error."));
+        assert_eq!(e.message, crate::tools::util::msg("mcp.tool_error", &[]));
     }
 
     #[test]
@@ -182,8 +191,7 @@ mod tests {
         };
         assert_eq!(p.len(), 2);
         assert!(matches!(&p[0], ContentPart::Text(t) if t.len() == MAX_OUTPUT_CHARS));
-        assert!(
-            matches!(&p[1], ContentPart::Text(t) if t.contains("[Output truncated: exceeded 100000"))
-        );
+        let cut = crate::tools::util::msg("mcp.output_truncated", &[("{limit}", "100000")]);
+        assert!(matches!(&p[1], ContentPart::Text(t) if *t == cut));
     }
 }

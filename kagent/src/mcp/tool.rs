@@ -33,14 +33,14 @@ impl McpTool {
         timeout: Duration,
     ) -> Option<McpTool> {
         let name = spec.get("name")?.as_str()?.to_string();
-        let listed = spec
-            .get("description")
-            .and_then(Value::as_str)
-            .filter(|d| !d.is_empty())
-            .unwrap_or("No description provided.");
+        let listed = match spec.get("description").and_then(Value::as_str) {
+            Some(d) if !d.is_empty() => d.to_string(),
+            _ => crate::tools::util::msg("tool.no_description", &[]),
+        };
         Some(McpTool {
-            description: format!(
-                "This is an MCP (Model Context Protocol) tool from MCP server `{server}`.\n\n{listed}"
+            description: crate::tools::util::msg(
+                "mcp.tool_description",
+                &[("{server}", server), ("{description}", &listed)],
             ),
             parameters: spec
                 .get("inputSchema")
@@ -86,7 +86,13 @@ impl Tool for McpTool {
                 return Box::pin(async move { invalid });
             }
             Err(Failure::Raised(why)) => {
-                kagent_base::logging::error(&format!("Tool execution failed: {name}: {why}"));
+                kagent_base::logging::error(&format!(
+                    "{}: {why}",
+                    crate::tools::util::msg(
+                        "tool.execution_failed.log",
+                        &[("{tool_name}", &name), ("{call_id}", &ctx.tool_call_id)]
+                    )
+                ));
                 let failed = ToolReturnValue::error(
                     format!("Error running tool: {why}"),
                     "Tool runtime error",
@@ -110,15 +116,21 @@ impl Tool for McpTool {
             let mut params = rmcp::model::CallToolRequestParams::new(name.clone());
             params.arguments = arguments.as_object().cloned();
             match tokio::time::timeout(timeout, client.call_tool(params)).await {
-                Err(_) => {
-                    kagent_base::logging::warn(&format!("MCP tool call timed out: {name}"));
+                Err(elapsed) => {
+                    kagent_base::logging::warn(&crate::tools::util::msg(
+                        "mcp.call_timeout.log",
+                        &[("{tool_name}", &name), ("{error}", &elapsed.to_string())],
+                    ));
                     ToolReturnValue::error(
-                        format!("Timeout while calling MCP tool `{name}`. You may explain to the user that the timeout config is set too low."),
+                        crate::tools::util::msg("mcp.call_timeout", &[("{tool_name}", &name)]),
                         "Timeout",
                     )
                 }
                 Ok(Err(e)) => {
-                    kagent_base::logging::error(&format!("MCP tool call failed: {name}: {e}"));
+                    kagent_base::logging::error(&crate::tools::util::msg(
+                        "mcp.call_failed.log",
+                        &[("{tool_name}", &name), ("{error}", &e.to_string())],
+                    ));
                     // the server went away mid-call: worded as kimi-cli's client says it
                     let why = match e {
                         rmcp::service::ServiceError::TransportClosed => {
@@ -134,7 +146,11 @@ impl Tool for McpTool {
                 Ok(Ok(result)) => match serde_json::to_value(&result) {
                     Ok(v) => {
                         if result.is_error == Some(true) {
-                            kagent_base::logging::warn(&format!("MCP tool returned error: {name}"));
+                            let content = v.get("content").cloned().unwrap_or_default();
+                            kagent_base::logging::warn(&crate::tools::util::msg(
+                                "mcp.returned_error.log",
+                                &[("{tool_name}", &name), ("{content}", &content.to_string())],
+                            ));
                         }
                         super::result::convert(&v)
                     }

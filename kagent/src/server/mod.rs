@@ -74,7 +74,7 @@ fn invalid_params(id: &str, method: &str) -> Value {
     jsonrpc::error(
         Some(id),
         codes::INVALID_PARAMS,
-        &format!("Invalid parameters for method `{method}`"),
+        &crate::tools::util::msg("wire.invalid_params", &[("{method}", method)]),
     )
 }
 
@@ -270,7 +270,7 @@ impl Server {
 
     /// Serve until stdin closes or a termination signal arrives.
     pub async fn serve(mut self) -> Exit {
-        kagent_base::logging::info("Starting Wire server on stdio");
+        kagent_base::logging::info(&crate::tools::util::msg("wire.starting.log", &[]));
         let mut stdin = tokio::io::BufReader::with_capacity(1 << 16, tokio::io::stdin());
         let mut buf = Vec::new();
         let mut signals = Signals::new();
@@ -282,7 +282,10 @@ impl Server {
             };
             match read {
                 Ok(LineRead::Eof) => {
-                    kagent_base::logging::info("stdin closed, Wire server exiting");
+                    kagent_base::logging::info(&crate::tools::util::msg(
+                        "wire.stdin_closed.log",
+                        &[],
+                    ));
                     break Exit::StdinClosed;
                 }
                 Ok(LineRead::Line) => {}
@@ -366,8 +369,9 @@ impl Server {
                     (None, None) => Ok(Value::Null),
                 };
                 if !self.requests.resolve(&id, answer) {
-                    kagent_base::logging::error(&format!(
-                        "No pending request for response id={id}"
+                    kagent_base::logging::error(&crate::tools::util::msg(
+                        "wire.no_pending_request.log",
+                        &[("{id}", &id)],
                     ));
                 }
             }
@@ -457,7 +461,7 @@ impl Server {
             _ => self.send(jsonrpc::error(
                 Some(&id),
                 codes::METHOD_NOT_FOUND,
-                &format!("Unexpected method received: {method}"),
+                &crate::tools::util::msg("wire.unexpected_method", &[("{method}", method)]),
             )),
         }
     }
@@ -504,7 +508,8 @@ impl Server {
                 // image/video input, SearchWeb without a search service are free, as in kimi-cli)
                 let builtin = soul.toolset.find(&name).is_some() && !self.external.contains(&name);
                 if builtin {
-                    rejected.push(json!({"name": name, "reason": "conflicts with builtin tool"}));
+                    let reason = crate::tools::util::msg("wire.tool_conflicts", &[]);
+                    rejected.push(json!({"name": name, "reason": reason}));
                     continue;
                 }
                 if let Err(reason) = kagent_base::py::schema::check(&parameters) {
@@ -515,7 +520,7 @@ impl Server {
                     .register(Arc::new(crate::tools::external::ExternalTool {
                         name: name.clone(),
                         description: if description.is_empty() {
-                            "No description provided.".to_string()
+                            crate::tools::util::msg("tool.no_description", &[])
                         } else {
                             description
                         },
@@ -663,7 +668,8 @@ impl Server {
                 }
                 Err(TurnError::Internal(m)) => {
                     kagent_base::logging::error(&format!(
-                        "Unexpected error in prompt handler: {m}"
+                        "{}: {m}",
+                        crate::tools::util::msg("wire.prompt_error.log", &[])
                     ));
                     jsonrpc::error(Some(&id), codes::INTERNAL_ERROR, &m)
                 }
@@ -735,7 +741,7 @@ fn in_progress(id: &str) -> Value {
     jsonrpc::error(
         Some(id),
         codes::INVALID_STATE,
-        "An agent turn is already in progress",
+        &crate::tools::util::msg("wire.turn_in_progress", &[]),
     )
 }
 
@@ -743,7 +749,7 @@ fn no_turn(id: &str) -> Value {
     jsonrpc::error(
         Some(id),
         codes::INVALID_STATE,
-        "No agent turn is in progress",
+        &crate::tools::util::msg("wire.no_turn", &[]),
     )
 }
 

@@ -205,7 +205,7 @@ impl Session {
         }
     }
 
-    /// Create a new session (fresh uuid4 unless `id` is given).
+    /// Start a session (a fresh uuid4 unless `id` is given).
     pub fn create(
         share: &Path,
         work_dir: &Path,

@@ -213,10 +213,20 @@ fn first_meaningful_line(content: &str) -> Option<&str> {
         .find(|l| !l.is_empty() && *l != "---")
 }
 
+/// A frontmatter problem in kimi-cli's words (kagent-base words its own).
+fn frontmatter_reason(e: &frontmatter::FrontmatterError) -> String {
+    match e {
+        frontmatter::FrontmatterError::NotMapping => {
+            crate::tools::util::msg("frontmatter.not_mapping", &[])
+        }
+        other => other.to_string(),
+    }
+}
+
 /// Why a skill file is skipped.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SkillError {
-    #[error(transparent)]
+    #[error("{}", frontmatter_reason(.0))]
     Frontmatter(#[from] frontmatter::FrontmatterError),
     #[error("`{0}` must be a string")]
     NotAString(&'static str),
@@ -264,7 +274,7 @@ pub fn parse_skill_text(
         Some(d) => d,
         None => match first_meaningful_line(content) {
             Some(line) => truncate(line),
-            None => "No description provided.".to_string(),
+            None => crate::tools::util::msg("skills.no_description", &[]),
         },
     };
     let kind = match fm.get("type") {
@@ -283,7 +293,10 @@ pub fn parse_skill_text(
             Ok(flow) => (SkillKind::Flow, Some(std::sync::Arc::new(flow))),
             Err(e) if e.skips_skill() => return Err(SkillError::Flow(e)),
             Err(e) => {
-                kagent_base::logging::error(&format!("Failed to parse flow skill {name}: {e}"));
+                kagent_base::logging::error(&crate::tools::util::msg(
+                    "skills.flow_invalid.log",
+                    &[("{name}", &name), ("{error}", &e.to_string())],
+                ));
                 (SkillKind::Standard, None)
             }
         },
@@ -313,19 +326,22 @@ pub fn discover(root: &Path, scope: Scope) -> Vec<Skill> {
         return vec![];
     }
     let mut by_name: HashMap<String, Skill> = HashMap::new();
-    let entries = |what: &str| -> Vec<PathBuf> {
+    let entries = |log: &str| -> Vec<PathBuf> {
         match std::fs::read_dir(root) {
             Ok(it) => it.filter_map(Result::ok).map(|e| e.path()).collect(),
             Err(e) => {
-                kagent_base::logging::warn(&format!(
-                    "Failed to iterate skills directory{what} {}: {e}",
-                    root.display()
+                kagent_base::logging::warn(&crate::tools::util::msg(
+                    log,
+                    &[
+                        ("{path}", &root.display().to_string()),
+                        ("{error}", &e.to_string()),
+                    ],
                 ));
                 vec![]
             }
         }
     };
-    for entry in entries("") {
+    for entry in entries("skills.iterate_failed.log") {
         let md = entry.join("SKILL.md");
         if !is_dir(&entry) || !std::fs::metadata(&md).is_ok_and(|m| m.is_file()) {
             continue;
@@ -338,13 +354,13 @@ pub fn discover(root: &Path, scope: Scope) -> Vec<Skill> {
             Ok(skill) => {
                 by_name.insert(normalize_name(&skill.name), skill);
             }
-            Err(e) => kagent_base::logging::info(&format!(
-                "Skipping invalid skill at {}: {e}",
-                md.display()
+            Err(e) => kagent_base::logging::info(&crate::tools::util::msg(
+                "skills.invalid.log",
+                &[("{path}", &md.display().to_string()), ("{error}", &e)],
             )),
         }
     }
-    for entry in entries(" for flat scan") {
+    for entry in entries("skills.iterate_failed_flat.log") {
         if is_dir(&entry) {
             continue;
         }
@@ -363,9 +379,9 @@ pub fn discover(root: &Path, scope: Scope) -> Vec<Skill> {
         let skill = match parsed {
             Ok(s) => s,
             Err(e) => {
-                kagent_base::logging::info(&format!(
-                    "Skipping invalid flat skill at {}: {e}",
-                    entry.display()
+                kagent_base::logging::info(&crate::tools::util::msg(
+                    "skills.invalid_flat.log",
+                    &[("{path}", &entry.display().to_string()), ("{error}", &e)],
                 ));
                 continue;
             }
@@ -537,7 +553,10 @@ mod tests {
         assert_eq!(skills[0].skill_md_file, root.join("alpha/SKILL.md"));
         assert_eq!(skills[1].description, "# Beta");
         assert_eq!(skills[1].dir, root);
-        assert_eq!(skills[2].description, "No description provided.");
+        assert_eq!(
+            skills[2].description,
+            crate::tools::util::msg("skills.no_description", &[])
+        );
         std::fs::remove_dir_all(&root).unwrap();
     }
 

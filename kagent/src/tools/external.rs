@@ -44,14 +44,14 @@ impl Tool for ExternalTool {
                     match result.get("return_value").and_then(parse_return_value) {
                         Some(rv) => rv,
                         None => ToolReturnValue::error(
-                            "Invalid tool result payload from client.",
+                            crate::tools::util::msg("wire.tool_result_invalid", &[]),
                             "Invalid tool result",
                         ),
                     }
                 }
                 Reply::Error(msg) => ToolReturnValue::error(msg, "External tool error"),
                 Reply::Closed => ToolReturnValue::error(
-                    "Wire connection closed before tool result was received.",
+                    crate::tools::util::msg("wire.closed_before_tool_result", &[]),
                     "Wire closed",
                 ),
             }

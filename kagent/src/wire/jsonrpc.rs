@@ -123,7 +123,8 @@ pub fn classify(line: &str) -> Inbound {
                     error(
                         Some(&id),
                         codes::METHOD_NOT_FOUND,
-                        &format!("Unexpected method received: {method}"),
+                        &crate::config::profile::active()
+                            .message_with("wire.unexpected_method", &[("{method}", &method)]),
                     )
                 }));
             }
@@ -168,7 +169,8 @@ mod tests {
             Inbound::Reject(Some(error(
                 Some("1"),
                 -32601,
-                "Unexpected method received: nope"
+                &crate::config::profile::active()
+                    .message_with("wire.unexpected_method", &[("{method}", "nope")])
             )))
         );
         assert!(matches!(

@@ -216,3 +216,17 @@ pub fn read_lines(p: &Path) -> Vec<Value> {
 pub fn read_json(p: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
 }
+
+/// kagent's own text `key` (a section of `builtin/messages.txt`, what kagent says without a
+/// profile) with its placeholders filled.
+pub fn message(key: &str, values: &[(&str, &str)]) -> String {
+    let file = include_str!("../../src/config/builtin/messages.txt");
+    let marker = format!("=== {key} ===\n");
+    let start = file.find(&marker).expect("a message key") + marker.len();
+    let rest = &file[start..];
+    let mut text = rest[..rest.find("\n=== ").unwrap_or(rest.len())].to_string();
+    for (k, v) in values {
+        text = text.replace(k, v);
+    }
+    text
+}

@@ -74,8 +74,13 @@ TEXT_KEYS: tuple[str, ...] = (
 # The `messages` keys: kimi-cli's fixed texts of tools and slash commands (docs/profile.md).
 # Each is a string literal of kimi-cli's source, found by the function it is in and its
 # position among that function's string literals (kimi_private.source_strings), with the
-# expressions an f-string formats mapped to kagent's placeholders. The exporter checks that
-# a literal formats exactly those expressions, so a kimi-cli that moved a text is caught.
+# expressions an f-string formats mapped to kagent's placeholders. A loguru template's
+# positional `{}` fields are mapped by position (an int key: 0 the first `{}`, 1 the next);
+# a key ending in `*` names the one formatted expression starting with what precedes it.
+# The exporter checks that a literal formats exactly those expressions and has exactly those
+# positional fields, so a kimi-cli that moved a text is caught.
+# A literal's fields: f-string expression (str) or positional `{}` index (int) -> placeholder.
+Fields = dict[str | int, str]
 _EXIT = "kimi_cli.tools.plan:ExitPlanMode.__call__"
 _ENTER = "kimi_cli.tools.plan.enter:EnterPlanMode.__call__"
 _PLAN_EDIT = "kimi_cli.tools.file.plan_mode:inspect_plan_edit_target"
@@ -85,14 +90,14 @@ _DENWA = "kimi_cli.soul.denwarenji:DenwaRenji.send_dmail"
 _INIT = "kimi_cli.soul.slash:init"
 _EXPORT = "kimi_cli.utils.export"
 _IMPORT = f"{_EXPORT}:resolve_import_source"
-_MB = {"limit_mb": "{limit_mb}"}
+_MB: Fields = {"limit_mb": "{limit_mb}"}
 _WRITE = "kimi_cli.tools.file.write:WriteFile"
 _REPLACE = "kimi_cli.tools.file.replace:StrReplaceFile"
 _SLASH = "kimi_cli.soul.slash"
 _READ = "kimi_cli.tools.file.read:ReadFile"
 _MEDIA = "kimi_cli.tools.file.read_media:ReadMediaFile"
-_P = {"params.path": "{path}"}
-_DIR = {"path": "{path}"}
+_P: Fields = {"params.path": "{path}"}
+_DIR: Fields = {"path": "{path}"}
 _GLOB = "kimi_cli.tools.file.glob:Glob"
 _SHELL = "kimi_cli.tools.shell:Shell"
 _GREP = "kimi_cli.tools.file.grep_local:Grep.__call__"
@@ -102,7 +107,7 @@ _BG = "kimi_cli.tools.background"
 _BG_MANAGER = "kimi_cli.background.manager:BackgroundTaskManager"
 _BG_NOTIFY = f"{_BG_MANAGER}.publish_terminal_notifications"
 _BG_WORKER = "kimi_cli.background.worker:run_background_task_worker"
-_DESCRIPTION = {"view.spec.description": "{description}"}
+_DESCRIPTION: Fields = {"view.spec.description": "{description}"}
 _AGENT = "kimi_cli.tools.agent:AgentTool"
 _RUNNER = "kimi_cli.subagents.runner"
 _CHECKED = f"{_RUNNER}:run_soul_checked"
@@ -111,15 +116,24 @@ _FLOW = "kimi_cli.soul.kimisoul:FlowRunner"
 _TOOL_MESSAGE = "kimi_cli.soul.message:tool_result_to_message"
 _LOAD_PROMPT = "kimi_cli.soul.agent:_load_system_prompt"
 _CONFIG = "kimi_cli.config:load_config"
-_CONFIG_FILE = {"config_file": "{path}", "e": "{error}"}
+_CONFIG_FILE: Fields = {"config_file": "{path}", "e": "{error}"}
 _SPEC = "kimi_cli.agentspec:_load_agent_spec"
 _SCRIPTED = "kimi_cli.llm:_load_scripted_echo_scripts"
 _SHELL_PARAMS = "kimi_cli.tools.shell:Params._validate_background_fields"
+_HOOKS = "kimi_cli.hooks.engine:HookEngine"
+_WIRE = "kimi_cli.wire.server:WireServer"
+_TOOLSET = "kimi_cli.soul.toolset"
+_MCP_LOAD = f"{_TOOLSET}:KimiToolset.load_mcp_tools"
+_MCP_CALL = f"{_TOOLSET}:MCPTool.__call__"
+_MCP_RESULT = f"{_TOOLSET}:convert_mcp_tool_result"
+_DISCOVER = "kimi_cli.skill:discover_skills"
 # kosong (kimi-cli's LLM layer) words the Anthropic provider's errors kagent mirrors
 _ANTHROPIC_IMAGE = "kosong.contrib.chat_provider.anthropic:_image_url_part_to_anthropic"
-_PATH = {"plan_path": "{plan_path}"}
-_PLAN = {"plan_path": "{plan_path}", "plan_content": "{plan_content}"}
-SOURCE_MESSAGES: dict[str, tuple[str, int, dict[str, str]]] = {
+_PATH: Fields = {"plan_path": "{plan_path}"}
+# a `{}` that is text (an empty JSON object), not a positional field: it stays as it is
+_EMPTY_JSON_OBJECT: Fields = {0: "{}"}
+_PLAN: Fields = {"plan_path": "{plan_path}", "plan_content": "{plan_content}"}
+SOURCE_MESSAGES: dict[str, tuple[str, int, Fields]] = {
     "plan.exit.not_in_plan_mode": (_EXIT, 0, {}),
     "plan.exit.reserved_label": (
         "kimi_cli.tools.plan:PlanOption", 7, {"v": "{label}", "reserved": "{reserved}"}
@@ -158,11 +172,11 @@ SOURCE_MESSAGES: dict[str, tuple[str, int, dict[str, str]]] = {
     "plan.edit.unavailable.brief": (_PLAN_EDIT, 2, {}),
     "plan.edit.restricted": (_PLAN_EDIT, 3, {"canonical_plan_path": "{plan_path}"}),
     "plan.edit.restricted.brief": (_PLAN_EDIT, 4, {}),
-    "ask.afk.output": (_ASK, 0, {}),
+    "ask.afk.output": (_ASK, 0, _EMPTY_JSON_OBJECT),
     "ask.afk.message": (_ASK, 1, {}),
     "ask.afk.brief": (_ASK, 2, {}),
     "ask.unsupported": (_ASK, 7, {}),
-    "ask.dismissed.output": (_ASK, 12, {}),
+    "ask.dismissed.output": (_ASK, 12, _EMPTY_JSON_OBJECT),
     "ask.dismissed.message": (_ASK, 13, {}),
     "ask.answered.message": (_ASK, 16, {}),
     "dmail.failed": (_DMAIL, 1, {"str(e)": "{error}"}),
@@ -510,8 +524,8 @@ SOURCE_MESSAGES: dict[str, tuple[str, int, dict[str, str]]] = {
     ),
     "agents_md.truncated.log": ("kimi_cli.soul.agent:load_agents_md", 10, {}),
     "hooks.tool_blocked": ("kimi_cli.soul.toolset:KimiToolset.handle", 26, {}),
-    "hooks.bad_matcher.log": ("kimi_cli.hooks.engine:HookEngine._match_regex", 0, {}),
-    "hooks.engine_error.log": ("kimi_cli.hooks.engine:HookEngine.trigger", 2, {}),
+    "hooks.bad_matcher.log": (f"{_HOOKS}._match_regex", 0, {0: "{pattern}"}),
+    "hooks.engine_error.log": (f"{_HOOKS}.trigger", 2, {0: "{event}"}),
     "config.invalid_json": (_CONFIG, 5, _CONFIG_FILE),
     "config.invalid_toml": (_CONFIG, 6, _CONFIG_FILE),
     "config.invalid_file": (_CONFIG, 7, _CONFIG_FILE),
@@ -536,11 +550,65 @@ SOURCE_MESSAGES: dict[str, tuple[str, int, dict[str, str]]] = {
     "scripted_echo.bad_format": (_SCRIPTED, 5, {}),
     "scripted_echo.not_strings": (_SCRIPTED, 6, {}),
     "subagent.bad_metadata.log": ("kimi_cli.subagents.store:_load_instance_record", 1, {}),
+    "hooks.timeout.log": (
+        "kimi_cli.hooks.runner:run_hook", 1, {0: "{timeout}", 1: "{command}"}
+    ),
+    "hooks.wire_timeout.log": (
+        f"{_HOOKS}._dispatch_wire_hook", 2, {0: "{event}", 1: "{target}"}
+    ),
+    "wire.starting.log": (f"{_WIRE}.serve", 0, {}),
+    "wire.stdin_closed.log": (f"{_WIRE}._read_loop", 0, {}),
+    "wire.unexpected_method": (f"{_WIRE}._read_loop", 11, {"generic_msg.method": "{method}"}),
+    "wire.invalid_params": (f"{_WIRE}._read_loop", 13, {"generic_msg.method": "{method}"}),
+    "wire.turn_in_progress": (f"{_WIRE}._handle_prompt", 0, {}),
+    "wire.no_turn": (f"{_WIRE}._handle_cancel", 0, {}),
+    "wire.prompt_error.log": (f"{_WIRE}._handle_prompt", 7, {}),
+    "wire.tool_conflicts": (f"{_WIRE}._handle_initialize", 3, {}),
+    "wire.hook_unknown_event.log": (f"{_WIRE}._handle_initialize", 10, {0: "{event}"}),
+    "wire.hook_subscriptions.log": (f"{_WIRE}._handle_initialize", 11, {0: "{count}"}),
+    "wire.no_pending_request.log": (f"{_WIRE}._handle_response", 0, {}),
+    "wire.tool_result_invalid": (f"{_WIRE}._handle_response", 9, {}),
+    "wire.hook_response_invalid.log": (f"{_WIRE}._handle_response", 15, {}),
+    "wire.hook_response_mismatch.log": (f"{_WIRE}._handle_response", 17, {}),
+    "wire.closed_before_tool_result": (f"{_WIRE}._shutdown", 3, {}),
+    "tool.no_description": (f"{_TOOLSET}:WireExternalTool.__init__", 0, {}),
+    "tool.execution_failed.log": (f"{_TOOLSET}:KimiToolset.handle", 33, {}),
+    "mcp.unauthorized.log": (_MCP_LOAD, 4, {}),
+    "mcp.connected.log": (_MCP_LOAD, 9, {}),
+    "mcp.connect_failed.log": (_MCP_LOAD, 10, {}),
+    "mcp.connect_failed_all": (_MCP_LOAD, 16, {"failed_servers": "{failed}"}),
+    "mcp.tool_description": (
+        f"{_TOOLSET}:MCPTool.__init__",
+        0,
+        {
+            "server_name": "{server}",
+            # its default is tool.no_description's literal (not spelled here)
+            "mcp_tool.description or *": "{description}",
+        },
+    ),
+    "mcp.returned_error.log": (_MCP_CALL, 1, {}),
+    "mcp.call_timeout.log": (_MCP_CALL, 4, {}),
+    "mcp.call_timeout": (_MCP_CALL, 5, {"self._mcp_tool.name": "{tool_name}"}),
+    "mcp.call_failed.log": (_MCP_CALL, 7, {}),
+    "mcp.unsupported_part.log": (_MCP_RESULT, 1, {}),
+    "mcp.unsupported_part": (_MCP_RESULT, 2, {"exc": "{error}"}),
+    "mcp.output_truncated": (_MCP_RESULT, 3, {"MCP_MAX_OUTPUT_CHARS": "{limit}"}),
+    "mcp.tool_error": (_MCP_RESULT, 4, {}),
+    "skills.no_description": ("kimi_cli.skill:parse_skill_text", 3, {}),
+    "skills.flow_invalid.log": ("kimi_cli.skill:parse_skill_text", 10, {}),
+    "skills.invalid.log": (_DISCOVER, 5, {0: "{path}", 1: "{error}"}),
+    "skills.invalid_flat.log": (_DISCOVER, 11, {0: "{path}", 1: "{error}"}),
+    "skills.iterate_failed.log": (_DISCOVER, 6, {}),
+    "skills.iterate_failed_flat.log": (_DISCOVER, 13, {}),
+    "frontmatter.not_mapping": ("kimi_cli.utils.frontmatter:parse_frontmatter", 5, {}),
     "provider.anthropic.bad_image_url": (_ANTHROPIC_IMAGE, 2, {"url": "{url}"}),
     "provider.anthropic.bad_image_type": (
         _ANTHROPIC_IMAGE, 7, {"media_type": "{media_type}", "url": "{url}"}
     ),
 }
+
+# A loguru template's positional field, mapped by position in SOURCE_MESSAGES.
+POSITIONAL = "{}"
 
 # The `messages` keys rendered by running kimi-cli's code, and the slash commands kagent has.
 FLOW_DECISION, FLOW_INVALID_CHOICE = "flow.decision", "flow.invalid_choice"
@@ -694,6 +762,15 @@ def texts() -> dict[str, str]:
     return rendered
 
 
+def _expression(key: str, formatted: tuple[str, ...]) -> str:
+    """The expression of `formatted` a SOURCE_MESSAGES field key names: the key itself, or,
+    for a key ending in `*`, the one expression starting with what comes before the `*`."""
+    if not key.endswith("*"):
+        return key
+    matching = [expr for expr in formatted if expr.startswith(key[:-1])]
+    return matching[0] if len(matching) == 1 else key
+
+
 def messages() -> dict[str, str]:
     """kimi-cli's fixed texts of tools and slash commands (MESSAGE_KEYS), from its own source
     and code. `{...}` are kagent's placeholders."""
@@ -704,14 +781,27 @@ def messages() -> dict[str, str]:
     for key, (owner, index, fields) in SOURCE_MESSAGES.items():
         strings = kimi_private.source_strings(owner)
         literal = strings[index] if index < len(strings) else None
-        if literal is None or set(literal.fields) != set(fields):
+        named = {
+            _expression(expr, literal.fields if literal else ()): fields[expr]
+            for expr in fields
+            if isinstance(expr, str)
+        }
+        positional = sorted(pos for pos in fields if isinstance(pos, int))
+        if (
+            literal is None
+            or set(literal.fields) != set(named)
+            or positional != list(range(literal.text.count(POSITIONAL)))
+        ):
+            also = f" and {len(positional)} positional {POSITIONAL}" if positional else ""
             problems.append(
-                f"{owner} has no string literal #{index} formatting {sorted(fields)} ({key})"
+                f"{owner} has no string literal #{index} formatting {sorted(named)}{also} ({key})"
             )
             continue
         text = literal.text
-        for expr, placeholder in fields.items():
+        for expr, placeholder in named.items():
             text = text.replace("{" + expr + "}", placeholder)
+        pieces = text.split(POSITIONAL)
+        text = pieces[0] + "".join(fields[i] + rest for i, rest in enumerate(pieces[1:]))
         found[key] = text
     found[FLOW_DECISION] = kimi_private.flow_decision_prompt("{label}", "{branch}")
     found[FLOW_INVALID_CHOICE] = _run_async(kimi_private.flow_invalid_choice_suffix())

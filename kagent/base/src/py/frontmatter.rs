@@ -63,7 +63,8 @@ impl Yaml {
 pub enum FrontmatterError {
     #[error("Invalid frontmatter YAML: {0}")]
     Yaml(String),
-    #[error("Frontmatter YAML must be a mapping.")]
+    /// (kagent-base's own wording; kagent says the profile's `frontmatter.not_mapping`)
+    #[error("the frontmatter is no YAML mapping")]
     NotMapping,
 }
 
