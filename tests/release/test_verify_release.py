@@ -14,9 +14,7 @@ from pathlib import Path
 import pytest
 from kk_release.verify_release import read_sums, verify
 
-SCRIPT = (
-    Path(__file__).resolve().parents[2] / "scripts" / "kk_release" / "verify_release.py"
-)
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "kk_release" / "verify_release.py"
 FILES = {
     "kimi_kernel-0.1.0-py3-none-win_amd64.whl": b"windows wheel bytes",
     "kimi_kernel-0.1.0-py3-none-macosx_11_0_arm64.whl": b"mac wheel bytes",
@@ -38,9 +36,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     root = tmp_path / "www"
     (root / "release").mkdir(parents=True)
     (root / "simple" / "kimi-kernel").mkdir(parents=True)
-    httpd = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), partial(_Quiet, directory=str(root))
-    )
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(_Quiet, directory=str(root)))
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
@@ -50,16 +46,12 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         httpd.server_close()
 
 
-def publish(
-    root: Path, files: dict[str, bytes], *, index_hashes: dict[str, str] | None = None
-) -> None:
+def publish(root: Path, files: dict[str, bytes], *, index_hashes: dict[str, str] | None = None) -> None:
     links = []
     for name, data in files.items():
         (root / "release" / name).write_bytes(data)
         declared = (index_hashes or {}).get(name, sha(data))
-        links.append(
-            f'<a href="../../release/{name}#sha256={declared}">{name}</a><br/>'
-        )
+        links.append(f'<a href="../../release/{name}#sha256={declared}">{name}</a><br/>')
     page = "<!DOCTYPE html><html><body>" + "\n".join(links) + "</body></html>"
     (root / "simple" / "kimi-kernel" / "index.html").write_text(page)
 
@@ -69,9 +61,7 @@ def write_sums(path: Path, files: dict[str, bytes]) -> Path:
     return path
 
 
-def test_all_files_match_on_release_and_index(
-    server: tuple[str, Path], tmp_path: Path
-) -> None:
+def test_all_files_match_on_release_and_index(server: tuple[str, Path], tmp_path: Path) -> None:
     base, root = server
     publish(root, FILES)
     sums = write_sums(tmp_path / "SHA256SUMS", FILES)
@@ -81,9 +71,7 @@ def test_all_files_match_on_release_and_index(
         assert {o.name for o in outcomes} == set(FILES)
 
 
-def test_mismatch_and_missing_are_reported(
-    server: tuple[str, Path], tmp_path: Path
-) -> None:
+def test_mismatch_and_missing_are_reported(server: tuple[str, Path], tmp_path: Path) -> None:
     base, root = server
     published = dict(FILES)
     published["kimi_kernel-0.1.0-py3-none-win_amd64.whl"] = b"tampered"
@@ -93,19 +81,12 @@ def test_mismatch_and_missing_are_reported(
     for index, release in ((None, f"{base}/release"), (f"{base}/simple/kimi-kernel/", None)):
         by_name = {o.name: o for o in verify(sums, index=index, release=release)}
         assert by_name["kimi_kernel-0.1.0-py3-none-win_amd64.whl"].status == "mismatch"
-        assert (
-            sha(b"tampered")
-            in by_name["kimi_kernel-0.1.0-py3-none-win_amd64.whl"].detail
-        )
+        assert sha(b"tampered") in by_name["kimi_kernel-0.1.0-py3-none-win_amd64.whl"].detail
         assert by_name["kimi_kernel-0.1.0.tar.gz"].status == "missing"
-        assert (
-            by_name["kimi_kernel-0.1.0-py3-none-macosx_11_0_arm64.whl"].status == "ok"
-        )
+        assert by_name["kimi_kernel-0.1.0-py3-none-macosx_11_0_arm64.whl"].status == "ok"
 
 
-def test_index_declared_hash_must_match(
-    server: tuple[str, Path], tmp_path: Path
-) -> None:
+def test_index_declared_hash_must_match(server: tuple[str, Path], tmp_path: Path) -> None:
     base, root = server
     name = "kimi_kernel-0.1.0.tar.gz"
     publish(root, FILES, index_hashes={name: "0" * 64})
@@ -154,17 +135,42 @@ def test_cli_exit_codes_and_report(server: tuple[str, Path], tmp_path: Path) -> 
     assert "MISSING  kimi_kernel-0.1.0.tar.gz  HTTP 404" in bad.stdout
 
 
-def test_missing_files_are_retried_until_published(
-    server: tuple[str, Path], tmp_path: Path
-) -> None:
-    base, root = server
+class _SignalsNotFound(_Quiet):
+    """Sets the server's `not_found` event when it answers 404, so the test publishes
+    only after verify has seen a missing file (no race with a wall-clock timer)."""
+
+    def send_error(self, code: int, *args: object, **kwargs: object) -> None:
+        if code == 404:
+            self.server.not_found.set()  # type: ignore[attr-defined]
+        super().send_error(code, *args, **kwargs)  # type: ignore[arg-type]
+
+
+def test_missing_files_are_retried_until_published(tmp_path: Path) -> None:
+    root = tmp_path / "www"
+    (root / "release").mkdir(parents=True)
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(_SignalsNotFound, directory=str(root)))
+    httpd.not_found = threading.Event()  # type: ignore[attr-defined]
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+
+    def publish_after_a_miss() -> None:
+        if httpd.not_found.wait(60):  # type: ignore[attr-defined]
+            publish(root, FILES)
+
+    publisher = threading.Thread(target=publish_after_a_miss, daemon=True)
+    publisher.start()
     sums = write_sums(tmp_path / "SHA256SUMS", FILES)
-    timer = threading.Timer(0.5, publish, args=(root, FILES))
-    timer.start()
     try:
-        outcomes = verify(sums, release=f"{base}/release/", retries=20, retry_wait=0.2)
+        # A generous budget (600 x 0.05 s): verify returns as soon as all files are there.
+        outcomes = verify(
+            sums,
+            release=f"http://127.0.0.1:{httpd.server_address[1]}/release/",
+            retries=600,
+            retry_wait=0.05,
+        )
     finally:
-        timer.cancel()
+        httpd.shutdown()
+        httpd.server_close()
+    assert httpd.not_found.is_set(), "verify never saw a missing file: nothing was retried"  # type: ignore[attr-defined]
     assert all(o.status == "ok" for o in outcomes), outcomes
 
 
