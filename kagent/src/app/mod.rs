@@ -264,8 +264,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
     };
 
     // MCP servers as kimi-cli reads them; a bad config stops here, before any session
-    let mcp_servers = match crate::mcp::load_configs(&cli.mcp_config_file, &cli.mcp_config, &share)
-    {
+    let mcp_servers = match crate::mcp::load_configs(
+        &cli.mcp_config_file,
+        &cli.mcp_config,
+        &share,
+        profile.message("mcp.transform_required"),
+    ) {
         Ok(s) => s,
         Err(e) => match e.option() {
             Some(option) => return Ok(usage_error(option, &e.to_string())),

@@ -275,6 +275,7 @@ async fn connect_one(
             env,
             cwd,
         } => {
+            let env = stdio_env(env)?;
             let mut cmd = tokio::process::Command::new(command);
             cmd.args(args).env_clear();
             for key in INHERITED_ENV {
@@ -404,6 +405,35 @@ fn spawn_error(command: &str, e: &std::io::Error) -> String {
         "RuntimeError({})",
         py_str_repr(&format!("Client failed to connect: {detail}"))
     )
+}
+
+/// The configured variables as the MCP SDK's `StdioServerParameters` takes them: strings
+/// only, each other value an error of the server's start, worded as kimi-cli reports it.
+fn stdio_env(env: &serde_json::Map<String, Value>) -> Result<Vec<(String, String)>, String> {
+    use kagent_base::py::args::{format_errors, ErrorItem};
+    let mut errors = vec![];
+    let mut out = vec![];
+    for (k, v) in env {
+        match v {
+            Value::String(s) => out.push((k.clone(), s.clone())),
+            _ => errors.push(ErrorItem {
+                loc: format!("env.{k}"),
+                msg: "Input should be a valid string".into(),
+                kind: "string_type",
+                input: v.clone(),
+            }),
+        }
+    }
+    if errors.is_empty() {
+        return Ok(out);
+    }
+    Err(format!(
+        "RuntimeError({})",
+        py_str_repr(&format!(
+            "Client failed to connect: {}",
+            format_errors("StdioServerParameters", &errors)
+        ))
+    ))
 }
 
 /// A server that started but did not complete the MCP handshake (kimi-cli: `McpError`).

@@ -575,6 +575,13 @@ SOURCE_MESSAGES: dict[str, tuple[str, int, Fields]] = {
     "tool.execution_failed.log": (f"{_TOOLSET}:KimiToolset.handle", 33, {}),
     "mcp.unauthorized.log": (_MCP_LOAD, 4, {}),
     "mcp.connected.log": (_MCP_LOAD, 9, {}),
+    # fastmcp's server union (kimi-cli validates MCP configs with it): the reason its
+    # tool-transforming members give for a plain server, in kimi-cli's config errors
+    "mcp.transform_required": (
+        "fastmcp.mcp_config:_TransformingMCPServerMixin._require_at_least_one_transform_field",
+        5,
+        {},
+    ),
     "mcp.connect_failed.log": (_MCP_LOAD, 10, {}),
     "mcp.connect_failed_all": (_MCP_LOAD, 16, {"failed_servers": "{failed}"}),
     "mcp.tool_description": (

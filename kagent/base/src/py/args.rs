@@ -48,6 +48,22 @@ pub enum Kind {
         model: &'static str,
         fields: &'static [Field],
     },
+    /// `list[T]`
+    List(&'static Kind),
+    /// `set[T]` (a JSON array)
+    Set(&'static Kind),
+    /// `dict[str, T]`
+    Dict(&'static Kind),
+    /// `float`
+    Float,
+    /// `datetime.timedelta`: a number of seconds, or a string as pydantic's speedate reads it
+    TimeDelta,
+    /// `isinstance` of a Python class no JSON value is (`httpx.Auth`): always an error.
+    Instance(&'static str),
+    /// pydantic's smart union of plain types: the value when a member accepts it, else each
+    /// member's errors under `loc.<label>` (labels as pydantic writes them: `str`,
+    /// `literal['oauth']`, `is-instance[Auth]`)
+    Union(&'static [(&'static str, Kind)]),
     /// Anything (validated by the tool itself).
     Any,
 }
@@ -94,6 +110,7 @@ pub fn empty_str() -> Value {
 }
 
 /// One pydantic error line group.
+#[derive(Debug, Clone)]
 pub struct ErrorItem {
     pub loc: String,
     pub msg: String,
@@ -225,7 +242,16 @@ fn check(kind: &Kind, v: &Value, loc: &str, errors: &mut Vec<ErrorItem>) -> Opti
                         i
                     } else {
                         let f = n.as_f64().unwrap_or(f64::NAN);
-                        if f.fract() != 0.0 || !f.is_finite() {
+                        if !f.is_finite() {
+                            errors.push(err(
+                                loc,
+                                "Input should be a finite number",
+                                "finite_number",
+                                v,
+                            ));
+                            return None;
+                        }
+                        if f.fract() != 0.0 {
                             errors.push(err(
                                 loc,
                                 "Input should be a valid integer, got a number with a fractional part",
@@ -288,7 +314,7 @@ fn check(kind: &Kind, v: &Value, loc: &str, errors: &mut Vec<ErrorItem>) -> Opti
                     "0" | "off" | "f" | "false" | "n" | "no" => Some(false),
                     _ => None,
                 },
-                Value::Number(_) => None,
+                Value::Number(n) if n.is_i64() || n.is_u64() => None,
                 _ => {
                     errors.push(err(loc, "Input should be a valid boolean", "bool_type", v));
                     return None;
@@ -380,6 +406,103 @@ fn check(kind: &Kind, v: &Value, loc: &str, errors: &mut Vec<ErrorItem>) -> Opti
                 None
             }
         },
+        Kind::List(item) | Kind::Set(item) => {
+            let Value::Array(items) = v else {
+                let (msg, kind) = if matches!(kind, Kind::Set(_)) {
+                    ("Input should be a valid set", "set_type")
+                } else {
+                    ("Input should be a valid list", "list_type")
+                };
+                errors.push(err(loc, msg, kind, v));
+                return None;
+            };
+            let before = errors.len();
+            let out: Vec<Value> = items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, x)| check(item, x, &join_loc(loc, &i.to_string()), errors))
+                .collect();
+            (errors.len() == before).then_some(Value::Array(out))
+        }
+        Kind::Dict(value) => {
+            let Value::Object(m) = v else {
+                errors.push(err(
+                    loc,
+                    "Input should be a valid dictionary",
+                    "dict_type",
+                    v,
+                ));
+                return None;
+            };
+            let before = errors.len();
+            let out: Map<String, Value> = m
+                .iter()
+                .filter_map(|(k, x)| Some((k.clone(), check(value, x, &join_loc(loc, k), errors)?)))
+                .collect();
+            (errors.len() == before).then_some(Value::Object(out))
+        }
+        Kind::Float => match v {
+            Value::Number(_) => Some(v.clone()),
+            Value::Bool(b) => Some(Value::from(f64::from(u8::from(*b)))),
+            Value::String(s) => match float_of_str(s) {
+                Some(f) => Some(Value::from(f)),
+                None => {
+                    errors.push(err(
+                        loc,
+                        "Input should be a valid number, unable to parse string as a number",
+                        "float_parsing",
+                        v,
+                    ));
+                    None
+                }
+            },
+            _ => {
+                errors.push(err(loc, "Input should be a valid number", "float_type", v));
+                None
+            }
+        },
+        Kind::TimeDelta => match timedelta_problem(v) {
+            None => Some(v.clone()),
+            Some(Ok(())) => {
+                errors.push(err(
+                    loc,
+                    "Input should be a valid timedelta",
+                    "time_delta_type",
+                    v,
+                ));
+                None
+            }
+            Some(Err(why)) => {
+                errors.push(err(
+                    loc,
+                    format!("Input should be a valid timedelta, {why}"),
+                    "time_delta_parsing",
+                    v,
+                ));
+                None
+            }
+        },
+        Kind::Instance(class) => {
+            errors.push(err(
+                loc,
+                format!("Input should be an instance of {class}"),
+                "is_instance_of",
+                v,
+            ));
+            None
+        }
+        Kind::Union(members) => {
+            let mut all = vec![];
+            for (label, member) in *members {
+                let mut these = vec![];
+                if let Some(x) = check(member, v, &join_loc(loc, label), &mut these) {
+                    return Some(x);
+                }
+                all.extend(these);
+            }
+            errors.extend(all);
+            None
+        }
         Kind::ModelOrList { model, fields } => {
             let mut as_model = vec![];
             if let Some(m) =
@@ -402,6 +525,44 @@ fn check(kind: &Kind, v: &Value, loc: &str, errors: &mut Vec<ErrorItem>) -> Opti
             errors.extend(as_list);
             None
         }
+    }
+}
+
+/// Python's `float(str)` as pydantic applies it: surrounding whitespace allowed, `inf`,
+/// `nan`, `1_0` and exponents accepted.
+fn float_of_str(s: &str) -> Option<f64> {
+    let t = s.trim();
+    let plain = t.replace('_', "");
+    if t.starts_with('_') || t.ends_with('_') || t.contains("__") {
+        return None;
+    }
+    let lower = plain.to_ascii_lowercase();
+    let unsigned = lower.trim_start_matches(['+', '-']);
+    if matches!(unsigned, "inf" | "infinity" | "nan") {
+        return plain.parse::<f64>().ok().or(Some(f64::NAN));
+    }
+    plain.parse::<f64>().ok()
+}
+
+/// Why `v` is not a `timedelta` for pydantic: `None` when it is one, `Some(Ok(()))` for a
+/// value of another type, `Some(Err(why))` for a string or number it cannot read (speedate's
+/// own words).
+fn timedelta_problem(v: &Value) -> Option<Result<(), String>> {
+    use strum::EnumMessage;
+    // speedate refuses durations beyond 999,999,999 days, for numbers too
+    const MAX_SECONDS: f64 = 999_999_999.0 * 86_400.0;
+    let too_large = || speedate::ParseError::DurationDaysTooLarge.get_documentation();
+    match v {
+        Value::Bool(_) => None,
+        Value::Number(n) => match n.as_f64() {
+            Some(f) if f.is_finite() && f.abs() <= MAX_SECONDS => None,
+            _ => Some(Err(too_large().unwrap_or_default().to_string())),
+        },
+        Value::String(s) => match speedate::Duration::parse_str(s) {
+            Ok(_) => None,
+            Err(e) => Some(Err(e.get_documentation().unwrap_or_default().to_string())),
+        },
+        _ => Some(Ok(())),
     }
 }
 
@@ -448,6 +609,18 @@ fn check_model(
         }
     }
     (errors.len() == before).then_some(out)
+}
+
+/// The fields of one model in a larger document (pydantic's errors under `loc`): the
+/// coerced fields, or every error. Extra keys are kept out of the result.
+pub fn validate_fields(
+    fields: &[Field],
+    v: &Value,
+    loc: &str,
+    model: &str,
+) -> Result<Map<String, Value>, Vec<ErrorItem>> {
+    let mut errors = vec![];
+    check_model(fields, v, loc, &mut errors, Some(model)).ok_or(errors)
 }
 
 /// Validate tool arguments against the fields of model `Params` (extra keys are ignored,
