@@ -50,6 +50,8 @@ def _install_door_ui(kimi_args: Sequence[str]) -> None:
         names = {name for name, _ in options}
         if end == len(kimi_args) and not names & _NOT_SHELL:
             _door_ui.install_shell()
+        if end < len(kimi_args) and kimi_args[end] == "mcp":
+            _door_ui.install_mcp_cli()
         if "--verbose" in names and names & {"--print", "--quiet"}:
             _door_ui.install_kernel_line()
     except (ImportError, AttributeError):

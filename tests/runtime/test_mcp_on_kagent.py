@@ -83,3 +83,25 @@ def test_mcp_tool_call_with_approval_through_kimi_kernel_wire(tmp_path: Path) ->
         client.close_stdin()
         client.wait(timeout=60)
     assert len(sb.kagent_pids()) == 1, sb.log()[-2000:]
+
+
+def test_mcp_list_names_kimi_kernels_mcp_auth(tmp_path: Path) -> None:
+    """`kimi-kernel mcp list` is kimi-cli's own, except that a server waiting for OAuth is
+    told to run the command the user has."""
+    sb = make_sandbox(tmp_path, ["text: unused"])
+    (sb.share / "mcp.json").write_text(
+        json.dumps({"mcpServers": {"remote": {"url": "http://127.0.0.1:9/mcp", "auth": "oauth"}}}),
+        encoding="utf-8",
+    )
+    import subprocess
+
+    from runtime._kk import kimi_exe
+
+    ours = subprocess.run(kk_argv("mcp", "list"), env=sb.env(), capture_output=True, text=True, timeout=120)
+    theirs = subprocess.run(
+        [str(kimi_exe()), "mcp", "list"], env=sb.env(), capture_output=True, text=True, timeout=120
+    )
+    assert ours.returncode == theirs.returncode == 0, (ours.stderr, theirs.stderr)
+    assert "[authorization required - run: kimi mcp auth remote]" in theirs.stdout, theirs.stdout
+    assert "[authorization required - run: kimi-kernel mcp auth remote]" in ours.stdout, ours.stdout
+    assert ours.stdout.replace("kimi-kernel mcp auth", "kimi mcp auth") == theirs.stdout

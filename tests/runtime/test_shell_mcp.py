@@ -15,13 +15,14 @@ from runtime.test_mcp_on_kagent import mcp_config
 require_installed()
 
 CONNECTED = r"MCP Servers: 1/1 connected, \d+ tools"
+UNAUTHORIZED = r"MCP Servers: 0/1 connected, 0 tools"
 INPUT_BOX = "── input ─"
 
 
-def mcp_block(screen: str) -> list[str]:
+def mcp_block(screen: str, header: str = "MCP Servers: 1/1 connected") -> list[str]:
     """The lines of the last `/mcp` output once every server connected (while servers connect
     the shell redraws it): its header up to the next input box, without blank lines."""
-    start = screen.rindex("MCP Servers: 1/1 connected")
+    start = screen.rindex(header)
     end = screen.index(INPUT_BOX, start)
     lines = [line.rstrip() for line in screen[start:end].replace("\r", "").split("\n")]
     return [line for line in lines if line.strip()]
@@ -38,9 +39,11 @@ def shell_mcp(
         at = len(term.screen())
         term.type("/mcp")
         at = term.expect(shown, since=at, timeout=120)
-        block = mcp_block(term.screen()) if shown.startswith(CONNECTED) else []
+        settled = shown.startswith((CONNECTED, UNAUTHORIZED))
+        header = "MCP Servers: 0/1" if shown.startswith(UNAUTHORIZED) else "MCP Servers: 1/1 connected"
+        block = mcp_block(term.screen(), header) if settled else []
         # keys typed before the next input box is drawn are lost (the tty echoes them)
-        if not shown.startswith(CONNECTED):
+        if not settled:
             term.expect(INPUT_BOX, since=at)
         time.sleep(1)
         term.type("/exit")
@@ -87,3 +90,24 @@ def test_slash_mcp_without_servers_says_what_kimi_says(tmp_path: Path) -> None:
         _, screen = shell_mcp(argv, env, tmp_path, shown=r"No MCP[^\n]*\n")
         said[kernel] = re.findall(r"No MCP[^\n]*", screen)[-1].rstrip()
     assert said["kimi-kernel"] == said["kimi"], said
+
+
+def test_slash_mcp_names_kimi_kernels_mcp_auth_for_a_server_without_a_token(tmp_path: Path) -> None:
+    """An OAuth server nobody signed in to: kimi's shell says `run: kimi mcp auth NAME`, ours
+    names the command the user has (`uv tool install kimi-kernel` gives no `kimi`)."""
+    conf = tmp_path / "oauth.json"
+    conf.write_text('{"mcpServers": {"remote": {"url": "http://127.0.0.1:9/mcp", "auth": "oauth"}}}')
+    blocks: dict[str, list[str]] = {}
+    screens: dict[str, str] = {}
+    for kernel in ("kimi-kernel", "kimi"):
+        sb = make_sandbox(tmp_path / kernel, ["text: unused"])
+        args = ("--config-file", str(sb.config), "--work-dir", str(sb.work), "--mcp-config-file", str(conf))
+        argv = kk_argv("--kernel", "rust", *args) if kernel == "kimi-kernel" else [str(kimi_exe()), *args]
+        env = sb.env(TERM="xterm-256color", COLUMNS="120", LINES="40")
+        shown = UNAUTHORIZED + r"[\s\S]*" + INPUT_BOX
+        blocks[kernel], screens[kernel] = shell_mcp(argv, env, tmp_path, shown=shown)
+    assert any("(unauthorized - run: kimi mcp auth remote)" in line for line in blocks["kimi"]), blocks
+    ours = [line.replace("kimi-kernel mcp auth", "kimi mcp auth") for line in blocks["kimi-kernel"]]
+    assert ours == blocks["kimi"], blocks
+    assert any("run: kimi-kernel mcp auth remote" in line for line in blocks["kimi-kernel"]), blocks
+    assert "run: kimi mcp auth" not in screens["kimi-kernel"], screens["kimi-kernel"][-2000:]

@@ -2,8 +2,9 @@
 other product, and the shell's welcome banner says which kernel runs the session.
 
 * "To resume this session: kimi -r ID" becomes "... kimi-kernel -r ID" (`uv tool install
-  kimi-kernel` provides no `kimi` command), and so do "run kimi export" and the shell's
-  "kimi --work-dir ... --session" hints;
+  kimi-kernel` provides no `kimi` command), and so do "run kimi export", the shell's
+  "kimi --work-dir ... --session" hints and "run: kimi mcp auth NAME" (the shell's /mcp and
+  MCP prompt line, `kimi-kernel mcp list`);
 * the shell's /upgrade (it installs another product) says how to update kimi-kernel instead;
 * kimi-cli's update check and its migration tips (KIMI_CLI_NO_AUTO_UPDATE, kimi-cli's own
   switch, unless the user set it), the welcome card and the goodbye that offer to install
@@ -33,6 +34,7 @@ _SHELL_HINTS = (
     ("[bold]kimi export[/bold]", f"[bold]{COMMAND} export[/bold]"),
     ("kimi --work-dir ", f"{COMMAND} --work-dir "),
 )
+_MCP_AUTH_HINT = ("run: kimi mcp auth ", f"run: {COMMAND} mcp auth ")
 UPGRADE_TEXT = (
     f"/upgrade is not available under {COMMAND}: it would install another product. "
     f"{COMMAND} runs kimi-cli's UI on the kagent kernel; to update it, run "
@@ -50,6 +52,10 @@ def rename_shell_hint(text: str) -> str:
     for theirs, ours in _SHELL_HINTS:
         text = text.replace(theirs, ours)
     return text
+
+
+def rename_mcp_auth_hint(text: str) -> str:
+    return text.replace(*_MCP_AUTH_HINT)
 
 
 async def upgrade(_shell: Any, _args: str) -> None:
@@ -102,9 +108,15 @@ def install_shell() -> None:
     kimi_private.edit_shell_welcome(shell_welcome)
     kimi_private.replace_shell_goodbye(goodbye)
     kimi_private.rewrite_shell_console(rename_shell_hint)
+    kimi_private.rewrite_mcp_status_hints(rename_mcp_auth_hint)
     kimi_private.replace_shell_slash_command(
         "upgrade", f"How to update {COMMAND} (it installs no other product)", upgrade
     )
+
+
+def install_mcp_cli() -> None:
+    """`kimi-kernel mcp ...` (kimi-cli's own subcommand): its hints name our command."""
+    kimi_private.rewrite_mcp_cli_output(rename_mcp_auth_hint)
 
 
 def install_kernel_line() -> None:

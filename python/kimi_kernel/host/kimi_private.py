@@ -197,6 +197,16 @@ DOOR_NEEDS: tuple[Need, ...] = (
          "the shell's /upgrade is replaced"),
     Need("kimi_cli.utils.slashcmd:SlashCommandRegistry", "_command_aliases", "attribute",
          "the shell's /upgrade is replaced"),
+    Need("kimi_cli.ui.shell.mcp_status", "run: kimi mcp auth", "source",
+         "the shell's MCP status names kimi-kernel's `mcp auth`"),
+    Need("kimi_cli.ui.shell.mcp_status", "_prompt_server_detail", "name",
+         "the prompt's MCP line names kimi-kernel's `mcp auth`"),
+    Need("kimi_cli.ui.shell.mcp_status", "Text", "name",
+         "/mcp's server lines name kimi-kernel's `mcp auth`"),
+    Need("kimi_cli.cli.mcp", "run: kimi mcp auth", "source",
+         "`kimi-kernel mcp list` names kimi-kernel's `mcp auth`"),
+    Need("kimi_cli.cli.mcp", "typer", "name",
+         "`kimi-kernel mcp list` names kimi-kernel's `mcp auth`"),
 )
 
 
@@ -1109,6 +1119,46 @@ def rewrite_shell_console(rewrite: Callable[[str], str]) -> None:
         original(*(rewrite(o) if isinstance(o, str) else o for o in objects), **kwargs)
 
     console.print = print_  # type: ignore[method-assign]
+
+
+def rewrite_mcp_status_hints(rewrite: Callable[[str], str]) -> None:
+    """The shell's MCP status texts pass through `rewrite`: /mcp's server lines (markup made
+    into rich Text in kimi_cli.ui.shell.mcp_status) and the prompt's MCP line
+    (`_prompt_server_detail`)."""
+    from kimi_cli.ui.shell import mcp_status
+
+    detail = mcp_status._prompt_server_detail
+
+    @functools.wraps(detail)
+    def prompt_detail(server: Any) -> str:
+        return rewrite(detail(server))
+
+    mcp_status._prompt_server_detail = prompt_detail
+    base = mcp_status.Text
+
+    class RewrittenText(base):  # type: ignore[misc,valid-type]
+        @classmethod
+        def from_markup(cls, text: str, *args: Any, **kwargs: Any) -> Any:
+            return base.from_markup(rewrite(text), *args, **kwargs)
+
+    mcp_status.Text = RewrittenText  # type: ignore[misc]
+
+
+def rewrite_mcp_cli_output(rewrite: Callable[[str], str]) -> None:
+    """What `kimi mcp ...` echoes (kimi_cli.cli.mcp, through `typer.echo`) passes through
+    `rewrite`."""
+    import typer
+    from kimi_cli.cli import mcp as mcp_cli
+
+    class EchoRewritten:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(typer, name)
+
+        @staticmethod
+        def echo(message: Any = None, *args: Any, **kwargs: Any) -> None:
+            typer.echo(rewrite(message) if isinstance(message, str) else message, *args, **kwargs)
+
+    mcp_cli.typer = EchoRewritten()  # type: ignore[assignment]
 
 
 def replace_shell_slash_command(
