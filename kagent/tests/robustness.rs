@@ -250,3 +250,105 @@ fn check_start_checks_without_a_session_and_reports_what_a_start_would() {
     assert!(!status.success());
     assert!(stderr.contains("gemini"), "{stderr}");
 }
+
+/// kagent with `--fallback-argv` naming a shell that answers one line with its pid and an env
+/// value: (stdout, stderr, exit status, kagent's pid).
+fn run_with_fallback(env: &Env, extra: &[&str]) -> (String, String, std::process::ExitStatus, u32) {
+    use std::io::Write as _;
+    let fallback = json!({
+        "argv": ["sh", "-c", "read line; echo \"fallback pid=$$ env=$KK_FALLBACK_MARK got=$line\""],
+        "env": {"KK_FALLBACK_MARK": "set"},
+    });
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kagent"))
+        .args(["--wire", "--config-file"])
+        .arg(&env.cfg)
+        .arg("-w")
+        .arg(&env.work)
+        .args(extra)
+        .args(["--fallback-argv", &fallback.to_string()])
+        .env("KIMI_SHARE_DIR", &env.share)
+        .env_remove("KK_FALLBACK_MARK")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    child.stdin.take().unwrap().write_all(b"hello\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status,
+        pid,
+    )
+}
+
+#[test]
+#[cfg(unix)]
+fn a_start_failure_with_a_fallback_becomes_the_fallback_on_the_same_pid_and_pipes() {
+    let env = Env::new(&["text: hi"]);
+    std::fs::write(
+        &env.cfg,
+        "default_model=\"g\"\n[models.g]\nprovider=\"g\"\nmodel=\"g\"\nmax_context_size=1000\n\
+         [providers.g]\ntype=\"gemini\"\nbase_url=\"http://127.0.0.1:9\"\napi_key=\"k\"\n",
+    )
+    .unwrap();
+    let (stdout, stderr, status, pid) = run_with_fallback(&env, &[]);
+    assert!(status.success(), "{stdout}\n{stderr}");
+    // exec: the fallback has kagent's pid, its stdin (the line sent) and its own env value
+    assert_eq!(
+        stdout.trim(),
+        format!("fallback pid={pid} env=set got=hello")
+    );
+    assert!(
+        !stderr.contains("gemini"),
+        "the reason is logged, not printed: {stderr}"
+    );
+    let log = std::fs::read_to_string(env.share.join("logs").join("kagent.log")).unwrap();
+    assert!(
+        log.contains("kagent cannot start this session (Unsupported provider type `gemini`"),
+        "{log}"
+    );
+    assert!(
+        !env.share.join("sessions").exists(),
+        "no session for a start that failed"
+    );
+
+    // a flag this kagent does not take is a start failure too
+    let (stdout, _, status, _) = run_with_fallback(&env, &["--flag-of-a-newer-kimi-kernel"]);
+    assert!(status.success());
+    assert!(stdout.starts_with("fallback pid="), "{stdout}");
+}
+
+#[test]
+fn a_start_that_works_ignores_the_fallback_and_later_errors_are_kagents_own() {
+    let env = Env::new(&["text: hi"]);
+    let (stdout, stderr, status, _) = run_with_fallback(&env, &[]);
+    // "hello" is not JSON-RPC: kagent itself answers it
+    assert!(!stdout.contains("fallback"), "{stdout}\n{stderr}");
+    assert!(stdout.contains("\"jsonrpc\""), "{stdout}\n{stderr}");
+    assert!(status.success(), "{stderr}");
+    // past the checks (the session is being opened) the fallback is disarmed
+    let (stdout, stderr, status, _) = run_with_fallback(&Env::new(&[]), &["--continue"]);
+    assert!(!stdout.contains("fallback"), "{stdout}");
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--continue"), "{stderr}");
+}
+
+#[test]
+fn a_bad_fallback_value_is_a_usage_error_naming_the_shape() {
+    let env = Env::new(&[]);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kagent"))
+        .args(["--wire", "--fallback-argv", "[\"sh\"]"])
+        .env("KIMI_SHARE_DIR", &env.share)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--fallback-argv: ") && stderr.contains("expected JSON like"),
+        "{stderr}"
+    );
+}

@@ -382,26 +382,56 @@ def test_wire_is_kagent_itself_unless_the_proxy_is_asked_for(tmp_path: Path) -> 
             assert client.wait(timeout=T) == 0
 
 
-def test_auto_hands_the_client_to_kagent_only_when_it_would_start(tmp_path: Path) -> None:
-    """Under auto the exec path asks the real kagent first (`--check-start`): a config it
-    cannot run (a provider kagent lacks) keeps the usual path, where the session moves to the
-    Python kernel with a notice; under rust kagent itself reports it. The check makes no
-    session."""
+def test_under_auto_a_kagent_that_cannot_start_hands_the_client_to_the_python_kernel(
+    tmp_path: Path,
+) -> None:
+    """Under auto the exec'd kagent carries `--fallback-argv` (this command line again, on the
+    usual path): a config it cannot run (a provider kagent lacks) is logged and the same
+    process, same pipes, becomes kimi-cli's Wire server, whose hook moves the session to the
+    Python kernel with a notice. Under rust there is no fallback: kagent reports it and exits."""
+    import sys
+
     from kimi_kernel.core._door import wire_exec_argv
     from kimi_kernel.core._select import Selection
 
     sb = make_sandbox(tmp_path, [HELLO])
-    env = sb.env(KIMI_KERNEL_BIN=str(kagent_bin().resolve()))
+    kagent = str(kagent_bin().resolve())
+    env = sb.env(KIMI_KERNEL_BIN=kagent)
     args = ["--wire", "--config-file", str(sb.config), "-w", str(sb.work)]
     auto, rust = Selection("auto", "flag", "--kernel"), Selection("rust", "flag", "--kernel")
     argv = wire_exec_argv(args, auto, env)
-    assert argv is not None and argv[0] == str(kagent_bin().resolve()), argv
-    assert sb.sessions() == []
+    assert argv is not None and argv[0] == kagent, argv
+    fallback = json.loads(argv[argv.index("--fallback-argv") + 1])
+    assert fallback == {
+        "argv": [sys.executable, "-P", "-m", "kimi_kernel", *args],
+        "env": {"KIMI_KERNEL_WIRE": "proxy"},
+    }, fallback
+    strict = wire_exec_argv(args, rust, env)
+    assert strict is not None and "--fallback-argv" not in strict, strict
+
     sb.config.write_text(
         'default_model = "g"\n[models.g]\nprovider = "g"\nmodel = "g"\nmax_context_size = 1000\n'
         '[providers.g]\ntype = "gemini"\nbase_url = "http://127.0.0.1:9"\napi_key = "k"\n',
         encoding="utf-8",
     )
-    assert wire_exec_argv(args, auto, env) is None
-    assert wire_exec_argv(args, rust, env) is not None
-    assert sb.sessions() == []
+    kagent_log = sb.share / "logs" / "kagent.log"
+    with kk_wire(sb, "--kernel", "auto", env=env) as client:
+        initialize(client)
+        # the process kagent was exec'd into is Python again: kimi-cli's Wire server
+        assert _exe_of(client.proc.pid) != kagent
+        client.close_stdin()
+        assert client.wait(timeout=T) == 0
+    assert "kagent cannot start this session (Unsupported provider type `gemini`" in (
+        kagent_log.read_text(encoding="utf-8")
+    )
+    stderr = (sb.root / "kimi-kernel.stderr").read_text(encoding="utf-8")
+    assert "using the Python kernel" in stderr and "gemini" in stderr, stderr
+
+    kagent_log.unlink()
+    sessions = sb.sessions()
+    with kk_wire(sb, "--kernel", "rust", env=env) as client:
+        assert client.wait(timeout=T) == 1
+    stderr = (sb.root / "kimi-kernel.stderr").read_text(encoding="utf-8")
+    assert "Unsupported provider type `gemini`: kagent supports" in stderr, stderr
+    assert "fallback" not in kagent_log.read_text(encoding="utf-8")
+    assert sb.sessions() == sessions  # kagent opens no session for a start it cannot make

@@ -102,10 +102,15 @@ pub struct Cli {
 
     /// Check what a start checks (flags, config, profile, agent spec, model and provider),
     /// then exit 0 without opening or creating a session; a problem is reported and exits
-    /// non-zero as a start would. kimi-kernel runs it under `auto` before it hands a Wire
-    /// client to kagent, so a session kagent cannot run still moves to the Python kernel.
+    /// non-zero as a start would: a dry run of the checks `--fallback-argv` acts on.
     #[arg(long = "check-start", hide = true)]
     pub check_start: bool,
+
+    /// JSON `{"argv": [...], "env": {...}}`: when the start fails before the session (what
+    /// `--check-start` checks), log why and run this command in kagent's place, on the same
+    /// stdio (app::fallback). kimi-kernel passes it under `auto`, naming the Python kernel.
+    #[arg(long = "fallback-argv", value_name = "JSON", hide = true)]
+    pub fallback_argv: Option<String>,
 
     /// kimi-cli profile (JSON written by kimi-kernel from the installed kimi-cli): kimi-cli's
     /// agents, skills, tool definitions and texts (env KAGENT_PROFILE is the same). Without one

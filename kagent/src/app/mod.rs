@@ -1,6 +1,7 @@
 //! Startup and shutdown: configuration, session, provider, soul, server.
 
 pub mod cli;
+pub mod fallback;
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -30,11 +31,17 @@ use kagent_base::paths::canonical;
 const USAGE_ERROR: u8 = 2;
 
 fn usage_error(param: &str, msg: &str) -> u8 {
+    if let Some(code) = fallback::take_over(&format!("Invalid value for {param}: {msg}")) {
+        return code;
+    }
     eprintln!("Usage: kagent [OPTIONS]\nTry 'kagent --help' for help.\n\nError: Invalid value for {param}: {msg}");
     USAGE_ERROR
 }
 
 fn fatal(msg: &str, share: &std::path::Path) -> u8 {
+    if let Some(code) = fallback::take_over(msg) {
+        return code;
+    }
     eprintln!(
         "{msg}\nSee logs: {}",
         share.join("logs").join("kagent.log").display()
@@ -373,6 +380,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         logging::info("--check-start: everything a start checks before its session is fine");
         return Ok(0);
     }
+    fallback::disarm();
     let session = if cli.continue_ {
         match Session::continue_last(&share, &work_dir) {
             Ok(s) => s,

@@ -5,7 +5,8 @@ Importing kimi-cli's agent stack costs seconds; some invocations need none of it
 * `--version` prints the versions of kimi-kernel, kagent and kimi-cli (from package metadata
   and `kagent --version`), without importing kimi-cli;
 * `--wire` under `rust`/`auto` hands the client to kagent itself (`os.execv`, stdio stays the
-  client's; under `auto` only once `kagent --check-start` said it would start), when the
+  client's; under `auto` with `--fallback-argv`: a kagent that cannot start the session runs
+  this command line again on the usual path in its place, see `fallback_command`), when the
   command line holds only options kagent honours the way kimi-cli does and nothing in the
   session is one that kimi-kernel's hook must decide on (Ralph mode, other agents: those
   sessions take the usual path through kimi-cli, whose refusals and fallbacks apply); MCP
@@ -18,7 +19,9 @@ Nothing here imports kimi-cli or asyncio.
 
 from __future__ import annotations
 
+import json
 import os
+import sys
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -26,7 +29,6 @@ from typing import Any
 
 from kimi_kernel.core._select import Selection, _parse_config_text, default_config_file
 
-CHECK_START_TIMEOUT = 30.0  # seconds for `kagent --check-start`
 WIRE_MODE_ENV = "KIMI_KERNEL_WIRE"  # "proxy": kimi-cli's Wire server in front of kagent
 # kimi-cli's top-level options that take a value (the rest are flags), to find where the
 # options end and whether `--version` is an option or some option's value
@@ -237,57 +239,19 @@ def wire_exec_argv(
         **more_kagent_args(),
     )
     argv = [str(located.path), *flags]
-    if selection.kernel == "auto" and not _would_start(argv, env):
-        return None  # the usual path moves the session to the Python kernel, with a notice
+    if selection.kernel == "auto":
+        if not sys.executable:
+            return None  # no interpreter to name as the fallback
+        argv += ["--fallback-argv", json.dumps(fallback_command(args))]
     return argv
 
 
-def _would_start(argv: Sequence[str], env: Mapping[str, str]) -> bool:
-    """Whether kagent would start with `argv` (`--check-start`: flags, config, profile, agent
-    spec, provider; no session is made). Under `auto` a session kagent cannot run (a provider
-    it lacks, say) must still reach the Python kernel, which an exec'd kagent could not do."""
-    command = [*argv, "--check-start"]
-    if not hasattr(os, "posix_spawn"):
-        return _would_start_subprocess(command, env)
-    # os.posix_spawn rather than subprocess, whose import is a tenth of this start
-    try:
-        pid = os.posix_spawn(
-            command[0],
-            command,
-            dict(env),
-            file_actions=[(os.POSIX_SPAWN_OPEN, fd, os.devnull, os.O_RDWR, 0) for fd in (0, 1, 2)],
-        )
-    except OSError:
-        return False
-    return _exit_code_within(pid, CHECK_START_TIMEOUT) == 0
-
-
-def _exit_code_within(pid: int, seconds: float) -> int | None:
-    """The exit code of child `pid`, or None when it did not exit in time (it is killed)."""
-    import time
-
-    deadline = time.monotonic() + seconds
-    delay = 0.0005
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return os.waitstatus_to_exitcode(status)
-        if time.monotonic() > deadline:
-            os.kill(pid, 9)
-            os.waitpid(pid, 0)
-            return None
-        time.sleep(delay)
-        delay = min(delay * 2, 0.02)
-
-
-def _would_start_subprocess(command: list[str], env: Mapping[str, str]) -> bool:
-    import subprocess
-
-    try:
-        done = subprocess.run(
-            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, env=dict(env), timeout=CHECK_START_TIMEOUT, check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return done.returncode == 0
+def fallback_command(args: Sequence[str]) -> dict[str, Any]:
+    """What an exec'd kagent under `auto` runs in its place when it cannot start the session
+    (`--fallback-argv`; a provider it lacks, say): this command line again on the usual path
+    (kimi-cli's Wire server, whose hook moves the session to the Python kernel with a notice).
+    `-P`: the work dir is not put on sys.path."""
+    return {
+        "argv": [sys.executable, "-P", "-m", "kimi_kernel", *args],
+        "env": {WIRE_MODE_ENV: "proxy"},
+    }
