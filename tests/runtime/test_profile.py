@@ -373,7 +373,8 @@ def test_the_cache_is_written_once_reused_and_refreshed(
     assert path.parent == share.parent / "cache" / "profiles"
     assert path.name.startswith("kimi-cli-1.51.0-") and path.suffix == ".json"
     assert _profile.problem_with(path) is None
-    assert list(path.parent.iterdir()) == [path]  # no temp file left behind
+    stamp = path.with_name(path.name + ".checked")
+    assert sorted(path.parent.iterdir()) == [path, stamp]  # no temp file left behind
     data = json.loads(path.read_text(encoding="utf-8"))
     data["kagent_ignores_this"] = "marker"
     path.write_text(json.dumps(data), encoding="utf-8")
@@ -390,6 +391,29 @@ def test_the_cache_is_written_once_reused_and_refreshed(
     assert _profile.ensure_profile(refresh=True) == path
     assert "marker" not in path.read_text(encoding="utf-8")
     assert _profile.problem_with(path) is None
+
+
+def test_a_cached_profile_is_checked_once_until_it_changes(
+    share: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ensure_profile parses a cached file only when its `.checked` stamp (size and mtime of
+    the file last found usable) does not match: a start with an unchanged cache reads no JSON."""
+    path = _profile.ensure_profile()
+    checked: list[Path] = []
+    real = _profile.problem_with
+
+    def counting(p: Path) -> str | None:
+        checked.append(p)
+        return real(p)
+
+    monkeypatch.setattr(_profile, "problem_with", counting)
+    assert _profile.ensure_profile() == path and checked == []
+    # changed since (here: truncated to garbage): checked again, found broken, rewritten
+    path.write_text("{not json", encoding="utf-8")
+    assert _profile.ensure_profile() == path
+    assert checked == [path, path]  # the broken cached file, then the one just written
+    assert real(path) is None
+    assert _profile.ensure_profile() == path and len(checked) == 2
 
 
 @pytest.mark.parametrize(

@@ -22,11 +22,16 @@ import functools
 import importlib.util
 import json
 import os
-import platform
 from pathlib import Path
-from typing import Any
 
+from kimi_kernel.core import _hostos
 from kimi_kernel.core._cachedir import CACHE_DIR_ENV, cache_dir
+
+# typing is not imported at run time: the Wire exec's start would pay for it (mypy reads
+# `TYPE_CHECKING` by name)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 PROFILE_FORMAT = 1
 
@@ -669,7 +674,7 @@ def _kimi_cli_location() -> str:
 def _shell_marker() -> str:
     """What kimi-cli's shell detection would find (the Shell tool's description names it),
     checked without running the detection."""
-    if platform.system() == "Windows":
+    if _hostos.system() == "Windows":
         return "git-bash:" + os.environ.get("KIMI_CLI_GIT_BASH_PATH", "")
     for candidate in ("/bin/bash", "/usr/bin/bash", "/usr/local/bin/bash"):
         if Path(candidate).is_file():
@@ -697,7 +702,7 @@ def profile_key() -> str:
         f"at={_kimi_cli_location()}",
         f"kimi-kernel={__version__}",
         f"exporter={_sha256_hex(Path(__file__).read_bytes())}",
-        f"platform={platform.system()}/{platform.machine()}",
+        f"platform={_hostos.system()}/{_hostos.machine()}",
         f"shell={_shell_marker()}",
     ]
     return _sha256_hex("\n".join(parts).encode())[:16]
@@ -923,16 +928,54 @@ def write_profile(path: Path, profile: dict[str, Any]) -> None:
         ) from e
 
 
+def _checked_stamp(path: Path) -> Path:
+    return path.with_name(path.name + ".checked")
+
+
+def _file_state(path: Path) -> str | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return f"{st.st_size} {st.st_mtime_ns}"
+
+
+def _checked_before(path: Path) -> bool:
+    """Whether `path` is the very file problem_with() last found usable: its size and mtime
+    are those its `.checked` stamp recorded. Parsing the profile (110+ KB of JSON) to check it
+    was a tenth of the Wire exec's start; kagent parses it anyway."""
+    state = _file_state(path)
+    try:
+        return state is not None and _checked_stamp(path).read_text(encoding="ascii") == state
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def _remember_checked(path: Path) -> None:
+    import contextlib  # not on the path of a start that finds the stamp
+
+    if (state := _file_state(path)) is None:
+        return
+    with contextlib.suppress(OSError):  # without a stamp the next start checks the file again
+        _checked_stamp(path).write_text(state, encoding="ascii")
+
+
 def ensure_profile(*, refresh: bool = False) -> Path:
     """The path of a usable profile of the installed kimi-cli: the cached one, or one
-    written now (first use, --refresh, or a cached file that is broken)."""
+    written now (first use, --refresh, or a cached file that is broken). A cached file is
+    checked once, not on every start, unless it has changed since (`_checked_before`)."""
     path = profile_path()
-    if not refresh and path.is_file() and problem_with(path) is None:
-        return path
+    if not refresh and path.is_file():
+        if _checked_before(path):
+            return path
+        if problem_with(path) is None:
+            _remember_checked(path)
+            return path
     write_profile(path, build_profile())
     if (problem := problem_with(path)) is not None:
         raise ProfileError(
             f"the kimi-cli profile {path} just written is not usable: {problem}. "
             "Fix: run `kimi-kernel profile --refresh`; if that fails, reinstall kimi-cli"
         )
+    _remember_checked(path)
     return path
