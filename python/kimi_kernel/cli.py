@@ -6,10 +6,15 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
 
 from kimi_kernel.core._argv import UsageError, split_args
 from kimi_kernel.core._select import KernelSelectionError, select_kernel
+
+# typing is not imported at run time: the Wire exec's start would pay for it (mypy reads
+# `TYPE_CHECKING` by name)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 KERNEL_HELP = (
     # "\\[" keeps rich markup (kimi-cli's help renderer) from eating the brackets.

@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+import collections
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NamedTuple
+
+# typing is not imported at run time: the Wire exec's start would pay for it, and more for
+# a typing.NamedTuple (it compiles each string annotation); mypy reads TYPE_CHECKING by name
+TYPE_CHECKING = False
 
 
 class UsageError(ValueError):
     """The command line is malformed (exit code 2)."""
 
 
-class SplitArgs(NamedTuple):
-    kimi_args: list[str]  # what kimi-cli's own parser gets
-    kernel: str | None
-    config_file: Path | None
-    config_string: str | None
+if TYPE_CHECKING:
+    from typing import NamedTuple
+
+    class SplitArgs(NamedTuple):
+        kimi_args: list[str]  # what kimi-cli's own parser gets
+        kernel: str | None
+        config_file: Path | None
+        config_string: str | None
+else:
+    SplitArgs = collections.namedtuple("SplitArgs", "kimi_args kernel config_file config_string")
 
 
 def _value(args: Sequence[str], i: int, name: str) -> tuple[str, int]:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-import platform
+import collections
 import struct
 import sys
 from pathlib import Path
-from typing import NamedTuple
+
+from kimi_kernel.core import _hostos
+
+# typing is not imported at run time: the Wire exec's start would pay for it, and more for
+# a typing.NamedTuple (it compiles each string annotation); mypy reads TYPE_CHECKING by name
+TYPE_CHECKING = False
 
 # ELF e_machine values.
 _ELF_MACHINES = {
@@ -36,11 +41,20 @@ _MACHINE_ALIASES = {
 }
 
 
-class BinaryFormat(NamedTuple):
+if TYPE_CHECKING:
+    from typing import NamedTuple
+
+    class _BinaryFormatFields(NamedTuple):
+        kind: str
+        arches: tuple[str, ...] = ()
+else:
+    _BinaryFormatFields = collections.namedtuple("BinaryFormat", "kind arches", defaults=((),))
+
+
+class BinaryFormat(_BinaryFormatFields):
     """What a file's header says: `kind` is elf, macho, pe, script or unknown."""
 
-    kind: str
-    arches: tuple[str, ...] = ()
+    __slots__ = ()
 
     def describe(self) -> str:
         if self.kind in ("elf", "macho", "pe"):
@@ -52,7 +66,7 @@ class BinaryFormat(NamedTuple):
 
 def host_arch() -> str:
     """The running machine's CPU, in the names used by `BinaryFormat.arches`."""
-    machine = platform.machine().lower()
+    machine = _hostos.machine().lower()
     return _MACHINE_ALIASES.get(machine, machine)
 
 

@@ -5,8 +5,9 @@ fresh KIMI_SHARE_DIR does not pay for them again. Nothing here imports kimi-cli.
 from __future__ import annotations
 
 import os
-import platform
 from pathlib import Path
+
+from kimi_kernel.core import _hostos
 
 CACHE_DIR_ENV = "KIMI_KERNEL_CACHE_DIR"
 
@@ -16,7 +17,7 @@ def cache_dir() -> Path:
     ~/Library/Caches, $XDG_CACHE_HOME or ~/.cache) + /kimi-kernel."""
     if explicit := os.environ.get(CACHE_DIR_ENV, "").strip():
         return Path(explicit)
-    system = platform.system()
+    system = _hostos.system()
     if system == "Windows" and (local := os.environ.get("LOCALAPPDATA")):
         base = Path(local)
     elif system == "Darwin":

@@ -22,12 +22,16 @@ from __future__ import annotations
 import json
 import os
 import sys
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 from kimi_kernel.core._select import Selection, _parse_config_text, default_config_file
+
+# typing is not imported at run time: the Wire exec's start would pay for it (mypy reads
+# `TYPE_CHECKING` by name)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 WIRE_MODE_ENV = "KIMI_KERNEL_WIRE"  # "proxy": kimi-cli's Wire server in front of kagent
 # kimi-cli's top-level options that take a value (the rest are flags), to find where the
@@ -233,7 +237,7 @@ def wire_exec_argv(
         return None  # the usual path reports it (rust) or falls back with a notice (auto)
     flags = kagent_args(
         work_dir=kw.pop("work_dir", os.getcwd()),
-        session_id=kw.pop("session_id", None) or str(uuid.uuid4()),
+        session_id=kw.pop("session_id", None),
         builtin_skills_dir=builtin_skills_dir(),
         **kw,
         **more_kagent_args(),

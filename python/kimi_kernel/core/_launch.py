@@ -9,11 +9,15 @@ import atexit
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from kimi_kernel.core._locate import Located, locate
 
-if TYPE_CHECKING:  # the client (asyncio) is imported when kagent is started, not for its argv
+# typing is not imported at run time: the Wire exec's start would pay for it, and more for
+# a typing.NamedTuple (it compiles each string annotation); mypy reads TYPE_CHECKING by name
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # the client (asyncio) too is imported when kagent is started, not for its argv
+    from typing import Any
+
     from kimi_kernel.core._client import KagentClient, Log
 
 _LIVE: set[KagentClient] = set()
@@ -29,7 +33,7 @@ def _kill_leftovers() -> None:
 def kagent_args(
     *,
     work_dir: str,
-    session_id: str,
+    session_id: str | None,
     config: Any = None,
     model_name: str | None = None,
     thinking: bool | None = None,
@@ -48,7 +52,9 @@ def kagent_args(
     mcp_configs: Sequence[str] = (),
 ) -> list[str]:
     """The kimi-compatible wire-mode flags for the settings kimi-cli resolved."""
-    args = ["--wire", "--work-dir", work_dir, "--session", session_id]
+    args = ["--wire", "--work-dir", work_dir]
+    if session_id is not None:  # None: a new session, whose id kagent makes
+        args += ["--session", session_id]
     if isinstance(config, Path):
         args += ["--config-file", str(config.absolute())]
     elif config is not None:  # a kimi_cli Config parsed from --config text

@@ -2,43 +2,52 @@
 
 from __future__ import annotations
 
+import collections
 import os
 import stat
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from kimi_kernel.core._binfmt import incompatibility, read_format
 
-if TYPE_CHECKING:  # importlib.metadata is imported only when the RECORD fast path fails
-    from importlib import metadata
+# typing is not imported at run time: the Wire exec's start would pay for it, and more for
+# a typing.NamedTuple (it compiles each string annotation); mypy reads TYPE_CHECKING by name
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from importlib import metadata  # imported only when the RECORD fast path fails
+    from typing import Literal, NamedTuple
+
+    Source = Literal["env", "package", "path"]
+
+    class _LookedFields(NamedTuple):
+        source: Source
+        path: str
+        outcome: str  # "found", or why the candidate was not used
+
+    class Located(NamedTuple):
+        path: Path
+        source: Source
+        searched: tuple[Looked, ...] = ()
+else:
+    _LookedFields = collections.namedtuple("Looked", "source path outcome")
+    Located = collections.namedtuple("Located", "path source searched", defaults=((),))
 
 ENV_BIN = "KIMI_KERNEL_BIN"
 DIST_NAME = "kimi-kernel"
 BIN_STEM = "kagent"
 
-Source = Literal["env", "package", "path"]
 
-
-class Looked(NamedTuple):
+class Looked(_LookedFields):
     """One place the locator looked, and what it found there."""
 
-    source: Source
-    path: str
-    outcome: str  # "found", or why the candidate was not used
+    __slots__ = ()
 
     def to_json(self) -> dict[str, str]:
         return {"source": self.source, "path": self.path, "outcome": self.outcome}
 
     def __str__(self) -> str:
         return f"[{self.source}] {self.path}: {self.outcome}"
-
-
-class Located(NamedTuple):
-    path: Path
-    source: Source
-    searched: tuple[Looked, ...] = ()
 
 
 class KagentNotFoundError(RuntimeError):

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import collections
 import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal, NamedTuple, cast
 
-Kernel = Literal["rust", "python", "auto"]
-Reason = Literal["flag", "env", "config", "default"]
+# typing is not imported at run time: the Wire exec's start would pay for it, and more for
+# a typing.NamedTuple (it compiles each string annotation); mypy reads TYPE_CHECKING by name
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Literal, NamedTuple
+
+    Kernel = Literal["rust", "python", "auto"]
+    Reason = Literal["flag", "env", "config", "default"]
 
 KERNELS: tuple[Kernel, ...] = ("rust", "python", "auto")
 _BY_NAME: dict[str, Kernel] = {k: k for k in KERNELS}
@@ -20,10 +26,14 @@ class KernelSelectionError(ValueError):
     """An invalid kernel name was given somewhere."""
 
 
-class Selection(NamedTuple):
-    kernel: Kernel
-    reason: Reason
-    detail: str  # where exactly the value came from, for doctor / logs
+if TYPE_CHECKING:
+
+    class Selection(NamedTuple):
+        kernel: Kernel
+        reason: Reason
+        detail: str  # where exactly the value came from, for doctor / logs
+else:
+    Selection = collections.namedtuple("Selection", "kernel reason detail")
 
 
 def _check(value: str, where: str) -> Kernel:
@@ -55,7 +65,7 @@ def _parse_config_text(text: str, *, json_first: bool) -> dict[str, Any]:
             errors.append(str(e))
             continue
         if isinstance(data, dict):
-            return cast(dict[str, Any], data)
+            return data
         errors.append("top level is not a table/object")
     raise ValueError("; ".join(errors))
 
@@ -89,7 +99,7 @@ def kernel_from_config(
     runtime = data.get("runtime")
     if not isinstance(runtime, dict):
         return None
-    value = cast(dict[str, Any], runtime).get("kernel")
+    value = runtime.get("kernel")
     if value is None:
         return None
     label = f"[runtime] kernel in {where}"
