@@ -66,9 +66,9 @@ def _install_door_ui(kimi_args: Sequence[str]) -> None:
 def _profile_args() -> dict[str, Any]:
     """kagent's `--profile` (kimi-cli's texts and tool definitions, host._profile; a cached
     file), for the Wire exec as for every kagent the host starts."""
-    from kimi_kernel.host._profile import ensure_profile
+    from kimi_kernel.host._profile import cached_profile, ensure_profile
 
-    return {"profile": ensure_profile()}
+    return {"profile": cached_profile() or ensure_profile()}
 
 
 def main(argv: Sequence[str] | None = None) -> int | str | None:
@@ -114,13 +114,15 @@ def main(argv: Sequence[str] | None = None) -> int | str | None:
             os.execv(argv_kagent[0], argv_kagent)
 
     if command is not None:
+        from pathlib import Path
+
         from kimi_kernel.core._doctor import run_doctor
 
         index, _ = command
         return run_doctor(
             selection,
             split.kimi_args[index + 1 :],
-            split.config_file,
+            Path(split.config_file) if split.config_file is not None else None,
             split.config_string,
         )
 

@@ -75,7 +75,7 @@ def test_kernel_flag_is_taken_out_of_kimis_arguments() -> None:
         ["--kernel", "rust", "--print", "--config-file=c.toml", "-p", "hi"]
     )
     assert split.kimi_args == ["--print", "--config-file=c.toml", "-p", "hi"]
-    assert (split.kernel, split.config_file) == ("rust", Path("c.toml"))
+    assert (split.kernel, split.config_file) == ("rust", "c.toml")
     assert split_args(["acp", "--kernel=python"]).kimi_args == ["acp"]
     assert split_args(["-p", "x", "--", "--kernel", "rust"]).kernel is None
     with pytest.raises(UsageError, match="--kernel needs a value"):

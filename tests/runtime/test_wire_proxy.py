@@ -435,3 +435,37 @@ def test_under_auto_a_kagent_that_cannot_start_hands_the_client_to_the_python_ke
     assert "Unsupported provider type `gemini`: kagent supports" in stderr, stderr
     assert "fallback" not in kagent_log.read_text(encoding="utf-8")
     assert sb.sessions() == sessions  # kagent opens no session for a start it cannot make
+
+
+# what the Wire exec must not import before it execs kagent: each costs a measurable part of
+# the start (README "Front door"); the bench's `--wire` row is the sum
+HEAVY_ON_THE_EXEC_PATH = (
+    "typing", "pathlib", "platform", "uuid", "dataclasses", "subprocess", "importlib.metadata",
+    "hashlib", "asyncio", "tomllib", "kimi_cli",
+)
+
+
+def test_the_wire_exec_imports_nothing_heavy_before_it_execs_kagent(tmp_path: Path) -> None:
+    """`kimi-kernel --wire` under auto with the packaged kagent (no KIMI_KERNEL_BIN) and a
+    cached profile: `python -X importtime` lists what was imported before the exec."""
+    import subprocess
+    import sys
+
+    sb = make_sandbox(tmp_path, [HELLO])
+    env = sb.env()
+    argv = [sys.executable, "-X", "importtime", "-m", "kimi_kernel", "--kernel", "auto", "--wire",
+            "--config-file", str(sb.config), "-w", str(sb.work)]
+    request = json.dumps({"jsonrpc": "2.0", "id": "1", "method": "initialize",
+                          "params": {"protocol_version": "1.10"}}) + "\n"
+    for _ in range(2):  # the first run may write the profile (and import what that needs)
+        done = subprocess.run(argv, input=request, env=env, capture_output=True, text=True,
+                              timeout=T, cwd=sb.root, check=False)
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert json.loads(done.stdout.splitlines()[0])["id"] == "1", done.stdout
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()
+                if line.startswith("import time:")}
+    assert "kimi_kernel.core._door" in imported, done.stderr[-3000:]
+    heavy = sorted(m for m in imported if m.split(".")[0] in HEAVY_ON_THE_EXEC_PATH
+                   or m in HEAVY_ON_THE_EXEC_PATH)
+    assert heavy == [], heavy
+    assert not (sb.share / "logs" / "kimi.log").exists()  # kagent served it: kimi-cli never ran

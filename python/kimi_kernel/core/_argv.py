@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import collections
 from collections.abc import Sequence
-from pathlib import Path
 
 # typing is not imported at run time: the Wire exec's start would pay for it, and more for
 # a typing.NamedTuple (it compiles each string annotation); mypy reads TYPE_CHECKING by name
@@ -21,7 +20,7 @@ if TYPE_CHECKING:
     class SplitArgs(NamedTuple):
         kimi_args: list[str]  # what kimi-cli's own parser gets
         kernel: str | None
-        config_file: Path | None
+        config_file: str | None
         config_string: str | None
 else:
     SplitArgs = collections.namedtuple("SplitArgs", "kimi_args kernel config_file config_string")
@@ -39,7 +38,7 @@ def _value(args: Sequence[str], i: int, name: str) -> tuple[str, int]:
 def split_args(args: Sequence[str]) -> SplitArgs:
     out: list[str] = []
     kernel: str | None = None
-    config_file: Path | None = None
+    config_file: str | None = None
     config_string: str | None = None
     i = 0
     while i < len(args):
@@ -54,7 +53,7 @@ def split_args(args: Sequence[str]) -> SplitArgs:
             continue
         if arg == "--config-file" or arg.startswith("--config-file="):
             value, nxt = _value(args, i, "--config-file")
-            config_file = Path(value)
+            config_file = value
             out.extend(args[i:nxt])
             i = nxt
             continue

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import collections
+import os
 import struct
 import sys
-from pathlib import Path
 
 from kimi_kernel.core import _hostos
 
@@ -79,9 +79,9 @@ def host_kind() -> str:
     return "elf"
 
 
-def read_format(path: Path) -> BinaryFormat:
+def read_format(path: str | os.PathLike[str]) -> BinaryFormat:
     """Parse the header of `path` (raises OSError if it cannot be read)."""
-    with path.open("rb") as f:
+    with open(path, "rb") as f:
         head = f.read(64)
         if head.startswith(b"#!"):
             return BinaryFormat("script")

@@ -5,24 +5,35 @@ fresh KIMI_SHARE_DIR does not pay for them again. Nothing here imports kimi-cli.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from kimi_kernel.core import _hostos
+
+TYPE_CHECKING = False  # typing and pathlib are not imported at run time (core._door)
+if TYPE_CHECKING:
+    from pathlib import Path
 
 CACHE_DIR_ENV = "KIMI_KERNEL_CACHE_DIR"
 
 
-def cache_dir() -> Path:
+def cache_root() -> str:
     """$KIMI_KERNEL_CACHE_DIR, else the platform's user cache dir (%LOCALAPPDATA%,
     ~/Library/Caches, $XDG_CACHE_HOME or ~/.cache) + /kimi-kernel."""
     if explicit := os.environ.get(CACHE_DIR_ENV, "").strip():
-        return Path(explicit)
+        return explicit
+    home = os.path.expanduser("~")
     system = _hostos.system()
     if system == "Windows" and (local := os.environ.get("LOCALAPPDATA")):
-        base = Path(local)
+        base = local
     elif system == "Darwin":
-        base = Path.home() / "Library" / "Caches"
+        base = os.path.join(home, "Library", "Caches")
     else:
         xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
-        base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
-    return base / "kimi-kernel"
+        base = xdg if xdg and os.path.isabs(xdg) else os.path.join(home, ".cache")
+    return os.path.join(base, "kimi-kernel")
+
+
+def cache_dir() -> Path:
+    """cache_root() as a Path."""
+    from pathlib import Path
+
+    return Path(cache_root())

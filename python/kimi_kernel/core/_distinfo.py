@@ -9,16 +9,15 @@ imported. Callers fall back to importlib.metadata when this finds nothing (or mo
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 
-def version_beside(package_dir: Path | str, dist_name: str) -> str | None:
+def version_beside(package_dir: str | os.PathLike[str], dist_name: str) -> str | None:
     """The version in the one `<dist_name>-<version>.dist-info` next to `package_dir`
     (`dist_name` with `-` as `_`), or None."""
     prefix = dist_name.replace("-", "_").lower() + "-"
     suffix = ".dist-info"
     try:
-        with os.scandir(Path(package_dir).parent) as entries:
+        with os.scandir(os.path.dirname(os.fspath(package_dir))) as entries:
             found = [
                 e.name[len(prefix) : -len(suffix)]
                 for e in entries

@@ -23,9 +23,8 @@ import json
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 
-from kimi_kernel.core._select import Selection, _parse_config_text, default_config_file
+from kimi_kernel.core._select import Selection, _parse_config_text, default_config_path
 
 # typing is not imported at run time: the Wire exec's start would pay for it (mypy reads
 # `TYPE_CHECKING` by name)
@@ -134,9 +133,9 @@ def _flag_kwargs(options: list[tuple[str, str | None]]) -> dict[str, Any]:
         if name == "--wire" and value is None:
             seen_wire = True
         elif name in ("-w", "--work-dir") and value:
-            kw["work_dir"] = str(Path(value).absolute())
+            kw["work_dir"] = os.path.abspath(value)
         elif name == "--config-file" and value:
-            kw["config"] = Path(value)
+            kw["config"] = value
         elif name in ("-m", "--model") and value:
             kw["model_name"] = value
         elif name in ("--thinking", "--no-thinking") and value is None:
@@ -150,7 +149,7 @@ def _flag_kwargs(options: list[tuple[str, str | None]]) -> dict[str, Any]:
         elif name == "--skills-dir" and value:
             kw["skills_dirs"].append(value)
         elif name == "--mcp-config-file" and value:  # kagent reads MCP configs as kimi-cli does
-            kw["mcp_config_files"].append(str(Path(value).absolute()))
+            kw["mcp_config_files"].append(os.path.abspath(value))
         elif name == "--mcp-config" and value is not None:
             kw["mcp_configs"].append(value)
         elif name in ("--max-steps-per-turn", "--max-retries-per-step") and value:
@@ -164,11 +163,12 @@ def _flag_kwargs(options: list[tuple[str, str | None]]) -> dict[str, Any]:
     return kw
 
 
-def _read_table(path: Path, *, only_if: str | None = None) -> dict[str, Any] | None:
+def _read_table(path: str | os.PathLike[str], *, only_if: str | None = None) -> dict[str, Any] | None:
     """The file's table ({} when it does not exist or, with `only_if`, when that key does not
     occur in its text: nothing to look at, and no TOML parser to import); None: unreadable."""
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
     except FileNotFoundError:
         return {}
     except OSError:
@@ -176,12 +176,12 @@ def _read_table(path: Path, *, only_if: str | None = None) -> dict[str, Any] | N
     if only_if is not None and only_if not in text:
         return {}
     try:
-        return _parse_config_text(text, json_first=path.suffix.lower() == ".json")
+        return _parse_config_text(text, json_first=os.fspath(path).lower().endswith(".json"))
     except ValueError:
         return None
 
 
-def _needs_the_hook(config_path: Path, share: Path) -> str | None:
+def _needs_the_hook(config_path: str) -> str | None:
     """Why the session must go through kimi-cli and kimi-kernel's hook, or None: Ralph mode in
     the config is for the hook to run (and an unreadable file is for kimi-cli to report). MCP
     servers are not: kagent reads --mcp-config-file, --mcp-config and the share dir's
@@ -208,7 +208,6 @@ def wire_exec_argv(
     bundled skills (the host knows where; kagent lists them as its built-in skills);
     `more_kagent_args`, further keywords of kagent_args the host supplies."""
     from kimi_kernel.core._launch import kagent_args
-    from kimi_kernel.core._locate import KagentNotFoundError, locate
 
     env = os.environ if env is None else env
     if selection.kernel == "python" or env.get(WIRE_MODE_ENV, "").strip() == "proxy":
@@ -220,20 +219,16 @@ def wire_exec_argv(
         kw = _flag_kwargs(options)
     except _NotForExec:
         return None
-    if "work_dir" in kw and not Path(kw["work_dir"]).is_dir():
+    if "work_dir" in kw and not os.path.isdir(kw["work_dir"]):
         return None  # kimi-cli's parser words the error
-    if "config" in kw and not kw["config"].is_file():
+    if "config" in kw and not os.path.isfile(kw["config"]):
         return None
-    if not all(Path(d).is_dir() for d in kw["skills_dirs"]):
+    if not all(os.path.isdir(d) for d in kw["skills_dirs"]):
         return None
-    share_raw = env.get("KIMI_SHARE_DIR")
-    share = Path(share_raw) if share_raw else Path.home() / ".kimi"
-    config_path = kw.get("config") or default_config_file(env)
-    if _needs_the_hook(config_path, share) is not None:
+    if _needs_the_hook(kw.get("config") or default_config_path(env)) is not None:
         return None
-    try:
-        located = locate(env)
-    except KagentNotFoundError:
+    kagent = _kagent_path(env)
+    if kagent is None:
         return None  # the usual path reports it (rust) or falls back with a notice (auto)
     flags = kagent_args(
         work_dir=kw.pop("work_dir", os.getcwd()),
@@ -242,12 +237,25 @@ def wire_exec_argv(
         **kw,
         **more_kagent_args(),
     )
-    argv = [str(located.path), *flags]
+    argv = [kagent, *flags]
     if selection.kernel == "auto":
         if not sys.executable:
             return None  # no interpreter to name as the fallback
         argv += ["--fallback-argv", json.dumps(fallback_command(args))]
     return argv
+
+
+def _kagent_path(env: Mapping[str, str]) -> str | None:
+    """core._locate's answer, without pathlib when it is the packaged kagent (the common case:
+    no KIMI_KERNEL_BIN); None when there is none."""
+    from kimi_kernel.core._locate import ENV_BIN, KagentNotFoundError, locate, packaged_kagent
+
+    if env.get(ENV_BIN) is None and (packaged := packaged_kagent()) is not None:
+        return packaged
+    try:
+        return str(locate(env).path)
+    except KagentNotFoundError:
+        return None
 
 
 def fallback_command(args: Sequence[str]) -> dict[str, Any]:

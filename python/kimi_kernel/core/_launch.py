@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import atexit
 import json
+import os
 from collections.abc import Sequence
-from pathlib import Path
 
 from kimi_kernel.core._locate import Located, locate
 
@@ -16,6 +16,7 @@ from kimi_kernel.core._locate import Located, locate
 # a typing.NamedTuple (it compiles each string annotation); mypy reads TYPE_CHECKING by name
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # the client (asyncio) too is imported when kagent is started, not for its argv
+    from pathlib import Path
     from typing import Any
 
     from kimi_kernel.core._client import KagentClient, Log
@@ -41,13 +42,13 @@ def kagent_args(
     afk: bool = False,
     plan: bool = False,
     runtime_afk: bool = False,
-    agent_spec: Path | None = None,
+    agent_spec: str | Path | None = None,
     skills_dirs: Sequence[Any] | None = None,
     builtin_skills_dir: str | None = None,
     max_steps_per_turn: int | None = None,
     max_retries_per_step: int | None = None,
     max_ralph_iterations: int | None = None,
-    profile: Path | None = None,
+    profile: str | Path | None = None,
     mcp_config_files: Sequence[str] = (),
     mcp_configs: Sequence[str] = (),
 ) -> list[str]:
@@ -55,8 +56,8 @@ def kagent_args(
     args = ["--wire", "--work-dir", work_dir]
     if session_id is not None:  # None: a new session, whose id kagent makes
         args += ["--session", session_id]
-    if isinstance(config, Path):
-        args += ["--config-file", str(config.absolute())]
+    if isinstance(config, (str, os.PathLike)):  # a config file
+        args += ["--config-file", os.path.abspath(config)]
     elif config is not None:  # a kimi_cli Config parsed from --config text
         data = config.model_dump(mode="json", exclude_none=True)
         args += ["--config", json.dumps(data, ensure_ascii=False)]
@@ -77,9 +78,9 @@ def kagent_args(
     # `agent_spec`: a spec other than kimi-cli's default agent (the host decides which is
     # the default); the default one needs no flag
     if agent_spec is not None:
-        args += ["--agent-file", str(agent_spec.absolute())]
+        args += ["--agent-file", os.path.abspath(agent_spec)]
     for d in skills_dirs or ():
-        args += ["--skills-dir", str(Path(str(d)).absolute())]
+        args += ["--skills-dir", os.path.abspath(str(d))]
     if builtin_skills_dir is not None:
         args += ["--builtin-skills-dir", builtin_skills_dir]
     if max_steps_per_turn is not None:
@@ -97,7 +98,7 @@ def kagent_args(
     # the installed kimi-cli's texts and tool definitions (host/_profile.py); without it
     # kagent speaks its own prose
     if profile is not None:
-        args += ["--profile", str(profile.absolute())]
+        args += ["--profile", os.path.abspath(profile)]
     return args
 
 

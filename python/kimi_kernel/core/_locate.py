@@ -7,7 +7,6 @@ import os
 import stat
 import sys
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 
 from kimi_kernel.core._binfmt import incompatibility, read_format
 
@@ -16,6 +15,7 @@ from kimi_kernel.core._binfmt import incompatibility, read_format
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from importlib import metadata  # imported only when the RECORD fast path fails
+    from pathlib import Path  # imported where a Path is made: not on the Wire exec's path
     from typing import Literal, NamedTuple
 
     Source = Literal["env", "package", "path"]
@@ -67,10 +67,10 @@ def binary_name() -> str:
     return BIN_STEM + (".exe" if sys.platform == "win32" else "")
 
 
-def check_runnable(path: Path) -> str | None:
+def check_runnable(path: str | os.PathLike[str]) -> str | None:
     """Why `path` cannot be run as kagent on this machine, or None if it can."""
     try:
-        st = path.stat()
+        st = os.stat(path)
     except FileNotFoundError:
         return "no such file"
     except OSError as e:
@@ -91,18 +91,30 @@ def check_runnable(path: Path) -> str | None:
 
 
 def _this_package_file() -> Path:
+    from pathlib import Path
+
     return Path(__file__).resolve()
 
 
-def _record_next_to_this_package() -> tuple[Path, list[str]] | None:
+def _record_next_to_this_package() -> tuple[str, list[str]] | None:
     """The site dir and RECORD lines of the kimi_kernel-*.dist-info installed beside this
     very package, read as plain text (the start of `kimi-kernel --wire` must not pay for
-    importlib.metadata); None when there is none or it does not list this module."""
-    site = _this_package_file().parents[2]
-    me = "kimi_kernel/core/" + Path(__file__).name
-    for info in site.glob("kimi_kernel-*.dist-info"):
+    importlib.metadata, nor for pathlib); None when there is none or it does not list this
+    module."""
+    site = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
+    me = "kimi_kernel/core/" + os.path.basename(__file__)
+    try:
+        with os.scandir(site) as entries:
+            infos = [
+                e.path for e in entries
+                if e.name.startswith("kimi_kernel-") and e.name.endswith(".dist-info")
+            ]
+    except OSError:
+        return None
+    for info in sorted(infos):
         try:
-            lines = (info / "RECORD").read_text(encoding="utf-8").splitlines()
+            with open(os.path.join(info, "RECORD"), encoding="utf-8") as f:
+                lines = f.read().splitlines()
         except OSError:
             continue
         if any(line.split(",", 1)[0] == me for line in lines):
@@ -110,8 +122,9 @@ def _record_next_to_this_package() -> tuple[Path, list[str]] | None:
     return None
 
 
-def _packaged_fast(searched: list[Looked]) -> Located | None:
-    """The kagent this distribution's RECORD lists, when it is found and runs here."""
+def packaged_kagent() -> str | None:
+    """The absolute path of the kagent this distribution's RECORD lists, when it is there
+    and runs here: the locator's first choice without KIMI_KERNEL_BIN, as a string."""
     found = _record_next_to_this_package()
     if found is None:
         return None
@@ -119,11 +132,21 @@ def _packaged_fast(searched: list[Looked]) -> Located | None:
     for line in lines:
         name = line.split(",", 1)[0]
         if name.rsplit("/", 1)[-1] == binary_name() and not name.startswith('"'):
-            cand = Path(os.path.abspath(site / name))
+            cand = os.path.abspath(os.path.join(site, name))
             if check_runnable(cand) is None:
-                searched.append(Looked("package", str(cand), "found"))
-                return Located(cand, "package", tuple(searched))
+                return cand
     return None
+
+
+def _packaged_fast(searched: list[Looked]) -> Located | None:
+    """The kagent this distribution's RECORD lists, when it is found and runs here."""
+    from pathlib import Path
+
+    found = packaged_kagent()
+    if found is None:
+        return None
+    searched.append(Looked("package", found, "found"))
+    return Located(Path(found), "package", tuple(searched))
 
 
 def _owning_distribution() -> metadata.Distribution | None:
@@ -134,6 +157,7 @@ def _owning_distribution() -> metadata.Distribution | None:
     not necessarily the one we were imported from.
     """
     from importlib import metadata
+    from pathlib import Path
 
     me = _this_package_file()
     fallback: metadata.Distribution | None = None
@@ -151,6 +175,8 @@ def _owning_distribution() -> metadata.Distribution | None:
 
 def packaged_candidates(dist: metadata.Distribution) -> list[Path]:
     """Files named kagent(.exe) that this distribution's RECORD lists."""
+    from pathlib import Path
+
     name = binary_name()
     found: list[Path] = []
     for f in dist.files or ():
@@ -161,6 +187,8 @@ def packaged_candidates(dist: metadata.Distribution) -> list[Path]:
 
 def _site_dir(dist: metadata.Distribution) -> Path | None:
     """The directory holding this distribution's .dist-info (its site-packages or --target dir)."""
+    from pathlib import Path
+
     for f in dist.files or ():
         if f.parts and f.parts[0].endswith(".dist-info"):
             return Path(os.path.abspath(str(dist.locate_file(f)))).parents[
@@ -174,6 +202,7 @@ def scheme_script_dirs(site_dir: Path) -> list[Path]:
     binary out of RECORD (pip --target does): the sysconfig scheme whose purelib or
     platlib is `site_dir`, then pip's --target layout (<target>/bin or Scripts)."""
     import sysconfig
+    from pathlib import Path
 
     out: list[Path] = []
     site = os.path.normcase(os.path.realpath(site_dir))
@@ -195,6 +224,8 @@ def scheme_script_dirs(site_dir: Path) -> list[Path]:
 
 def path_candidates(env: Mapping[str, str]) -> list[Path]:
     """kagent on PATH, skipping empty and relative entries (i.e. never the current directory)."""
+    from pathlib import Path
+
     raw = env.get("PATH", "")
     names = [binary_name()]
     if sys.platform == "win32":
@@ -221,6 +252,8 @@ def _is_bare_name(value: str) -> bool:
 def _locate_bare_name(name: str, env: Mapping[str, str], searched: list[Looked]) -> Located:
     """KIMI_KERNEL_BIN=<bare name>: looked up on PATH's absolute entries, never in the current
     directory (where an untrusted repository's `./kagent` would otherwise run)."""
+    from pathlib import Path
+
     problems: list[str] = []
     for entry in env.get("PATH", "").split(os.pathsep):
         entry = entry.strip().strip('"')
@@ -257,6 +290,8 @@ def locate(env: Mapping[str, str] | None = None) -> Located:
             )
         if _is_bare_name(explicit):
             return _locate_bare_name(explicit, env, searched)
+        from pathlib import Path
+
         path = Path(explicit).expanduser()
         problem = check_runnable(path)
         if problem is not None:

@@ -6,12 +6,12 @@ import collections
 import json
 import os
 from collections.abc import Mapping
-from pathlib import Path
 
 # typing is not imported at run time: the Wire exec's start would pay for it, and more for
 # a typing.NamedTuple (it compiles each string annotation); mypy reads TYPE_CHECKING by name
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Any, Literal, NamedTuple
 
     Kernel = Literal["rust", "python", "auto"]
@@ -46,11 +46,17 @@ def _check(value: str, where: str) -> Kernel:
     return kernel
 
 
-def default_config_file(env: Mapping[str, str]) -> Path:
+def default_config_path(env: Mapping[str, str]) -> str:
     """kimi-cli's default config location: $KIMI_SHARE_DIR/config.toml, else ~/.kimi/config.toml."""
     share = env.get("KIMI_SHARE_DIR")
-    base = Path(share) if share else Path.home() / ".kimi"
-    return base / "config.toml"
+    return os.path.join(share if share else os.path.join(os.path.expanduser("~"), ".kimi"), "config.toml")
+
+
+def default_config_file(env: Mapping[str, str]) -> Path:
+    """default_config_path() as a Path."""
+    from pathlib import Path
+
+    return Path(default_config_path(env))
 
 
 def _parse_config_text(text: str, *, json_first: bool) -> dict[str, Any]:
@@ -71,7 +77,7 @@ def _parse_config_text(text: str, *, json_first: bool) -> dict[str, Any]:
 
 
 def kernel_from_config(
-    *, config_file: Path | None, config_string: str | None, env: Mapping[str, str]
+    *, config_file: str | Path | None, config_string: str | None, env: Mapping[str, str]
 ) -> tuple[Kernel, str] | None:
     """The [runtime] kernel value in the config kimi-cli will load, with a description of where.
 
@@ -84,18 +90,19 @@ def kernel_from_config(
             return None
         where = "--config"
     else:
-        path = config_file if config_file is not None else default_config_file(env)
+        path = os.fspath(config_file) if config_file is not None else default_config_path(env)
         try:
-            text = path.read_text(encoding="utf-8")
+            with open(path, encoding="utf-8") as f:
+                text = f.read()
         except OSError:
             return None
         if "runtime" not in text:  # no [runtime] table: no parser to load (the Wire exec)
             return None
         try:
-            data = _parse_config_text(text, json_first=path.suffix.lower() == ".json")
+            data = _parse_config_text(text, json_first=path.lower().endswith(".json"))
         except ValueError:
             return None
-        where = str(path)
+        where = path
     runtime = data.get("runtime")
     if not isinstance(runtime, dict):
         return None
@@ -114,7 +121,7 @@ def select_kernel(
     *,
     flag: str | None,
     env: Mapping[str, str] | None = None,
-    config_file: Path | None = None,
+    config_file: str | Path | None = None,
     config_string: str | None = None,
 ) -> Selection:
     env = os.environ if env is None else env

@@ -22,15 +22,15 @@ import functools
 import importlib.util
 import json
 import os
-from pathlib import Path
 
 from kimi_kernel.core import _hostos
-from kimi_kernel.core._cachedir import CACHE_DIR_ENV, cache_dir
+from kimi_kernel.core._cachedir import CACHE_DIR_ENV, cache_root
 
 # typing is not imported at run time: the Wire exec's start would pay for it (mypy reads
 # `TYPE_CHECKING` by name)
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from pathlib import Path  # imported where a Path is made: the Wire exec needs none
     from typing import Any
 
 PROFILE_FORMAT = 1
@@ -668,7 +668,7 @@ def _kimi_cli_location() -> str:
     spec = importlib.util.find_spec("kimi_cli")
     if spec is None or not spec.submodule_search_locations:
         raise ProfileError("kimi-cli is not installed: no profile can be built. Fix: pip install kimi-cli")
-    return str(Path(next(iter(spec.submodule_search_locations))).resolve())
+    return os.path.realpath(next(iter(spec.submodule_search_locations)))
 
 
 def _shell_marker() -> str:
@@ -677,7 +677,7 @@ def _shell_marker() -> str:
     if _hostos.system() == "Windows":
         return "git-bash:" + os.environ.get("KIMI_CLI_GIT_BASH_PATH", "")
     for candidate in ("/bin/bash", "/usr/bin/bash", "/usr/local/bin/bash"):
-        if Path(candidate).is_file():
+        if os.path.isfile(candidate):
             return candidate
     return "/bin/sh"
 
@@ -696,21 +696,30 @@ def profile_key() -> str:
     """Hash of what a profile's content depends on."""
     from kimi_kernel import __version__
 
+    with open(__file__, "rb") as f:
+        exporter = f.read()
     parts = [
         f"format={PROFILE_FORMAT}",
         f"kimi-cli={_kimi_cli_version()}",
         f"at={_kimi_cli_location()}",
         f"kimi-kernel={__version__}",
-        f"exporter={_sha256_hex(Path(__file__).read_bytes())}",
+        f"exporter={_sha256_hex(exporter)}",
         f"platform={_hostos.system()}/{_hostos.machine()}",
         f"shell={_shell_marker()}",
     ]
     return _sha256_hex("\n".join(parts).encode())[:16]
 
 
+def profile_file() -> str:
+    """Where the profile of the installed kimi-cli is cached."""
+    name = f"kimi-cli-{_kimi_cli_version()}-{profile_key()}.json"
+    return os.path.join(cache_root(), "profiles", name)
+
+
 def profile_path() -> Path:
-    version = _kimi_cli_version()
-    return cache_dir() / "profiles" / f"kimi-cli-{version}-{profile_key()}.json"
+    from pathlib import Path
+
+    return Path(profile_file())
 
 
 # ---- building ---------------------------------------------------------------------------
@@ -889,7 +898,7 @@ def problem_with(path: Path) -> str | None:
     if data.get("kimi_cli_version") != _kimi_cli_version():
         return f"made for kimi-cli {data.get('kimi_cli_version')!r}"
     for key in ("agents_dir", "skills_dir"):
-        if not isinstance(data.get(key), str) or not Path(data[key]).is_dir():
+        if not isinstance(data.get(key), str) or not os.path.isdir(data[key]):
             return f"{key} is not a directory"
     tools = data.get("tools")
     if not isinstance(tools, dict) or not tools:
@@ -919,7 +928,8 @@ def write_profile(path: Path, profile: dict[str, Any]) -> None:
                 f.write("\n")
             os.replace(tmp, path)
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            if os.path.exists(tmp):
+                os.unlink(tmp)
             raise
     except OSError as e:
         raise ProfileError(
@@ -928,36 +938,44 @@ def write_profile(path: Path, profile: dict[str, Any]) -> None:
         ) from e
 
 
-def _checked_stamp(path: Path) -> Path:
-    return path.with_name(path.name + ".checked")
+def _checked_stamp(path: str | Path) -> str:
+    return os.fspath(path) + ".checked"
 
 
-def _file_state(path: Path) -> str | None:
+def _file_state(path: str | Path) -> str | None:
     try:
-        st = path.stat()
+        st = os.stat(path)
     except OSError:
         return None
     return f"{st.st_size} {st.st_mtime_ns}"
 
 
-def _checked_before(path: Path) -> bool:
+def _checked_before(path: str | Path) -> bool:
     """Whether `path` is the very file problem_with() last found usable: its size and mtime
     are those its `.checked` stamp recorded. Parsing the profile (110+ KB of JSON) to check it
     was a tenth of the Wire exec's start; kagent parses it anyway."""
     state = _file_state(path)
     try:
-        return state is not None and _checked_stamp(path).read_text(encoding="ascii") == state
+        with open(_checked_stamp(path), encoding="ascii") as f:
+            return state is not None and f.read() == state
     except (OSError, UnicodeDecodeError):
         return False
 
 
-def _remember_checked(path: Path) -> None:
+def _remember_checked(path: str | Path) -> None:
     import contextlib  # not on the path of a start that finds the stamp
 
     if (state := _file_state(path)) is None:
         return
-    with contextlib.suppress(OSError):  # without a stamp the next start checks the file again
-        _checked_stamp(path).write_text(state, encoding="ascii")
+    with contextlib.suppress(OSError), open(_checked_stamp(path), "w", encoding="ascii") as f:
+        f.write(state)  # without a stamp the next start checks the file again
+
+
+def cached_profile() -> str | None:
+    """The cached profile's path when it is the file last found usable (`_checked_before`),
+    else None: what the Wire exec asks first (no pathlib, no JSON parsed)."""
+    path = profile_file()
+    return path if _checked_before(path) else None
 
 
 def ensure_profile(*, refresh: bool = False) -> Path:

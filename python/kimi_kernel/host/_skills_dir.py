@@ -9,13 +9,13 @@ that both agree)."""
 from __future__ import annotations
 
 import importlib.util
-from pathlib import Path
+import os
 
 
 def bundled_skills_dir() -> str | None:
     spec = importlib.util.find_spec("kimi_cli")  # finds the package, does not run it
     for base in (spec.submodule_search_locations or []) if spec is not None else []:
-        skills = Path(base) / "skills"
-        if skills.is_dir():
-            return str(skills)
+        skills = os.path.join(base, "skills")
+        if os.path.isdir(skills):
+            return skills
     return None
