@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
-from runtime._kk import kimi_exe, kk_argv, make_sandbox, require_installed
+from runtime._kk import Sandbox, kimi_exe, kk_argv, make_sandbox, require_installed
 from runtime._pty import Pty
 from runtime.test_mcp_on_kagent import mcp_config
 
@@ -53,15 +54,21 @@ def shell_mcp(
         term.close()
 
 
+def both_kernels(tmp_path: Path, *extra: str) -> Iterator[tuple[str, Sandbox, list[str], dict[str, str]]]:
+    """For `kimi-kernel --kernel rust` and then kimi's own `kimi`: a sandbox of its own, the
+    shell's command line (with `extra` options) and its environment (a 120x40 xterm)."""
+    for kernel in ("kimi-kernel", "kimi"):
+        sb = make_sandbox(tmp_path / kernel, ["text: unused"])
+        args = ("--config-file", str(sb.config), "--work-dir", str(sb.work), *extra)
+        argv = kk_argv("--kernel", "rust", *args) if kernel == "kimi-kernel" else [str(kimi_exe()), *args]
+        yield kernel, sb, argv, sb.env(TERM="xterm-256color", COLUMNS="120", LINES="40")
+
+
 def test_slash_mcp_shows_kagents_servers_as_kimi_shows_its_own(tmp_path: Path) -> None:
     conf = mcp_config(tmp_path)
     blocks: dict[str, list[str]] = {}
     server_log_shown: dict[str, bool] = {}
-    for kernel in ("kimi-kernel", "kimi"):
-        sb = make_sandbox(tmp_path / kernel, ["text: unused"])
-        args = ("--config-file", str(sb.config), "--work-dir", str(sb.work), "--mcp-config-file", str(conf))
-        argv = kk_argv("--kernel", "rust", *args) if kernel == "kimi-kernel" else [str(kimi_exe()), *args]
-        env = sb.env(TERM="xterm-256color", COLUMNS="120", LINES="40")
+    for kernel, sb, argv, env in both_kernels(tmp_path, "--mcp-config-file", str(conf)):
         blocks[kernel], screen = shell_mcp(argv, env, tmp_path)
         # the server's own log lines (fastmcp writes them to its stderr)
         server_log_shown[kernel] = "Starting MCP server" in screen
@@ -81,11 +88,7 @@ def test_slash_mcp_shows_kagents_servers_as_kimi_shows_its_own(tmp_path: Path) -
 
 def test_slash_mcp_without_servers_says_what_kimi_says(tmp_path: Path) -> None:
     said = {}
-    for kernel in ("kimi-kernel", "kimi"):
-        sb = make_sandbox(tmp_path / kernel, ["text: unused"])
-        args = ("--config-file", str(sb.config), "--work-dir", str(sb.work))
-        argv = kk_argv("--kernel", "rust", *args) if kernel == "kimi-kernel" else [str(kimi_exe()), *args]
-        env = sb.env(TERM="xterm-256color", COLUMNS="120", LINES="40")
+    for kernel, _sb, argv, env in both_kernels(tmp_path):
         # the line after the command's echo and completion menu: the answer
         _, screen = shell_mcp(argv, env, tmp_path, shown=r"No MCP[^\n]*\n")
         said[kernel] = re.findall(r"No MCP[^\n]*", screen)[-1].rstrip()
@@ -99,11 +102,7 @@ def test_slash_mcp_names_kimi_kernels_mcp_auth_for_a_server_without_a_token(tmp_
     conf.write_text('{"mcpServers": {"remote": {"url": "http://127.0.0.1:9/mcp", "auth": "oauth"}}}')
     blocks: dict[str, list[str]] = {}
     screens: dict[str, str] = {}
-    for kernel in ("kimi-kernel", "kimi"):
-        sb = make_sandbox(tmp_path / kernel, ["text: unused"])
-        args = ("--config-file", str(sb.config), "--work-dir", str(sb.work), "--mcp-config-file", str(conf))
-        argv = kk_argv("--kernel", "rust", *args) if kernel == "kimi-kernel" else [str(kimi_exe()), *args]
-        env = sb.env(TERM="xterm-256color", COLUMNS="120", LINES="40")
+    for kernel, _sb, argv, env in both_kernels(tmp_path, "--mcp-config-file", str(conf)):
         shown = UNAUTHORIZED + r"[\s\S]*" + INPUT_BOX
         blocks[kernel], screens[kernel] = shell_mcp(argv, env, tmp_path, shown=shown)
     assert any("(unauthorized - run: kimi mcp auth remote)" in line for line in blocks["kimi"]), blocks
