@@ -382,6 +382,31 @@ def test_wire_is_kagent_itself_unless_the_proxy_is_asked_for(tmp_path: Path) -> 
             assert client.wait(timeout=T) == 0
 
 
+def test_an_inline_config_takes_the_exec_path_too(tmp_path: Path) -> None:
+    """`--wire --config TEXT` (as kimi-cli's e2e suite and SDKs start it): kagent is handed the
+    text and serves the client; with --config-file as well, kimi-cli's parser words the clash."""
+    import subprocess
+    import sys
+
+    sb = make_sandbox(tmp_path, [HELLO])
+    kagent = str(kagent_bin().resolve())
+    text = sb.config.read_text(encoding="utf-8")
+    argv = [sys.executable, "-m", "kimi_kernel", "--wire", "--config", text, "-w", str(sb.work)]
+    for kernel in ("auto", "rust"):
+        with WireClient([*argv, "--kernel", kernel], env=sb.env(KIMI_KERNEL_BIN=kagent), cwd=sb.root,
+                        stderr_path=sb.root / "kimi-kernel.stderr") as client:
+            initialize(client)
+            assert _exe_of(client.proc.pid) == kagent, kernel
+            resp, seen = finish(client, client.request("prompt", {"user_input": "hi"}))
+            assert resp.get("result") == {"status": "finished"}, resp
+            assert texts(seen) == "Hello from the kernel", seen
+            client.close_stdin()
+            assert client.wait(timeout=T) == 0
+    both = subprocess.run([*argv, "--config-file", str(sb.config)], env=sb.env(KIMI_KERNEL_BIN=kagent),
+                          capture_output=True, text=True, timeout=T, cwd=sb.root, check=False)
+    assert both.returncode == 2 and "Cannot combine --config, --config-file" in both.stderr, both.stderr
+
+
 def test_under_auto_a_kagent_that_cannot_start_hands_the_client_to_the_python_kernel(
     tmp_path: Path,
 ) -> None:

@@ -136,6 +136,8 @@ def _flag_kwargs(options: list[tuple[str, str | None]]) -> dict[str, Any]:
             kw["work_dir"] = os.path.abspath(value)
         elif name == "--config-file" and value:
             kw["config"] = value
+        elif name == "--config" and value is not None and value.strip():
+            kw["config_text"] = value.strip()  # kimi-cli strips it (an empty one is its error)
         elif name in ("-m", "--model") and value:
             kw["model_name"] = value
         elif name in ("--thinking", "--no-thinking") and value is None:
@@ -189,6 +191,20 @@ def _needs_the_hook(config_path: str) -> str | None:
     config = _read_table(config_path, only_if="max_ralph_iterations")
     if config is None:
         return f"{config_path} is not readable as a config"
+    return _ralph_mode(config)
+
+
+def _config_text_needs_the_hook(text: str) -> str | None:
+    """_needs_the_hook for `--config TEXT`: text that is no JSON/TOML table is kimi-cli's to
+    word (its parser's error), Ralph mode is the hook's."""
+    try:
+        config = _parse_config_text(text, json_first=True)
+    except ValueError:
+        return "--config is not a JSON/TOML table"
+    return _ralph_mode(config)
+
+
+def _ralph_mode(config: dict[str, Any]) -> str | None:
     loop_control = config.get("loop_control")
     if isinstance(loop_control, dict) and loop_control.get("max_ralph_iterations"):
         return "[loop_control] max_ralph_iterations"
@@ -223,9 +239,14 @@ def wire_exec_argv(
         return None  # kimi-cli's parser words the error
     if "config" in kw and not os.path.isfile(kw["config"]):
         return None
+    if "config" in kw and "config_text" in kw:
+        return None  # kimi-cli's parser words the conflict
     if not all(os.path.isdir(d) for d in kw["skills_dirs"]):
         return None
-    if _needs_the_hook(kw.get("config") or default_config_path(env)) is not None:
+    if "config_text" in kw:
+        if _config_text_needs_the_hook(kw["config_text"]) is not None:
+            return None
+    elif _needs_the_hook(kw.get("config") or default_config_path(env)) is not None:
         return None
     kagent = _kagent_path(env)
     if kagent is None:

@@ -36,6 +36,7 @@ def kagent_args(
     work_dir: str,
     session_id: str | None,
     config: Any = None,
+    config_text: str | None = None,
     model_name: str | None = None,
     thinking: bool | None = None,
     yolo: bool = False,
@@ -61,6 +62,8 @@ def kagent_args(
     elif config is not None:  # a kimi_cli Config parsed from --config text
         data = config.model_dump(mode="json", exclude_none=True)
         args += ["--config", json.dumps(data, ensure_ascii=False)]
+    elif config_text is not None:  # `--config TEXT` as the user gave it (the Wire exec)
+        args += ["--config", config_text]
     if model_name:
         args += ["--model", model_name]
     if thinking is True:
