@@ -9,6 +9,8 @@ and its `output` and `prompt.txt`).
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from typing import Any
 
 from kk_common.sandbox import Sandbox
@@ -54,6 +56,44 @@ def _resume_scripts(sandbox: Sandbox) -> None:
     )
 
 
+def _git_repo(scripts: tuple[str, ...]) -> Callable[[Sandbox], None]:
+    """The work dir as a git repository for an explore subagent's `<git-context>`: an origin
+    on a public host with credentials in its URL (they must not be shown), a branch of its
+    own, three commits of fixed authors and dates (the same hashes in every sandbox) and 23
+    dirty files (more than the 20 named)."""
+    write_files = setup({"a.txt": "hello\n"}, scripts)
+
+    def mutate(sandbox: Sandbox) -> None:
+        import subprocess
+
+        write_files(sandbox)
+        env = {
+            "GIT_AUTHOR_NAME": "K", "GIT_AUTHOR_EMAIL": "k@example.com",
+            "GIT_COMMITTER_NAME": "K", "GIT_COMMITTER_EMAIL": "k@example.com",
+            "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z", "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z",
+            "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1", "PATH": os.environ["PATH"],
+        }
+
+        def git(*args: str) -> None:
+            subprocess.run(["git", "-C", str(sandbox.work), *args], env=env, check=True,
+                           capture_output=True)
+
+        git("init", "-q", "-b", "main")
+        git("remote", "add", "origin", "https://someone:secret@github.com/kimi-kernel/demo.git")
+        for n in range(3):
+            (sandbox.work / f"c{n}.txt").write_text(f"{n}\n", encoding="utf-8")
+            git("add", f"c{n}.txt")
+            git("commit", "-q", "-m", f"commit number {n}: " + "long subject " * 20)
+        git("checkout", "-q", "-b", "feature/explore")
+        for n in range(23):
+            (sandbox.work / f"dirty{n:02}.txt").write_text("x\n", encoding="utf-8")
+
+    return mutate
+
+
+EXPLORE_SCRIPTS = (agent("c1", subagent_type="explore"), LONG, DONE)
+
+
 RESUME_SCRIPTS = (
     agent("c2", description="go on", prompt="And again.", resume="{agent}", subagent_type="explore"),
     LONG,
@@ -76,6 +116,14 @@ SUBAGENT_SCENARIOS: dict[str, Scenario] = {
                 LONG,
                 DONE,
             ),
+        ),
+        # a new explore instance: its prompt starts with the work dir's <git-context> (the
+        # subagent's prompt.txt and context are compared)
+        Scenario(
+            "subagent_explore_git_context",
+            (Phase((initialize(), prompt("explore", id="p1")), EXPLORE_SCRIPTS,
+                   mutate=_git_repo(EXPLORE_SCRIPTS)),),
+            record_files=SUBAGENT_FILES,
         ),
         # what cannot run: an unknown type, an unknown instance, an unknown model alias, and
         # a subagent's answer that stays short after the one request for more

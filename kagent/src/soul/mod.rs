@@ -11,6 +11,7 @@ pub mod compaction;
 pub mod context;
 pub mod export;
 pub mod flow_runner;
+pub mod git_context;
 pub mod init;
 pub mod injection;
 pub mod notifications;

@@ -478,7 +478,14 @@ async fn run_foreground(
         }
     };
     stage("context_ready");
-    let prompt = req.prompt.clone();
+    let mut prompt = req.prompt.clone();
+    // a new explore agent starts from what git says of the work dir (kimi-cli's run_soul)
+    if actual_type == "explore" && !resumed {
+        let git = super::git_context::collect(&host.work_dir).await;
+        if !git.is_empty() {
+            prompt = format!("{git}\n\n{prompt}");
+        }
+    }
     if let Err(e) = std::fs::write(store.prompt_path(&agent_id), &prompt) {
         return Err(e.to_string());
     }

@@ -128,6 +128,7 @@ _SHELL_PARAMS = "kimi_cli.tools.shell:Params._validate_background_fields"
 _HOOKS = "kimi_cli.hooks.engine:HookEngine"
 _WIRE = "kimi_cli.wire.server:WireServer"
 _TOOLSET = "kimi_cli.soul.toolset"
+_GIT_CONTEXT = "kimi_cli.subagents.git_context:collect_git_context"
 _MCP_LOAD = f"{_TOOLSET}:KimiToolset.load_mcp_tools"
 _MCP_CALL = f"{_TOOLSET}:MCPTool.__call__"
 _MCP_RESULT = f"{_TOOLSET}:convert_mcp_tool_result"
@@ -613,6 +614,14 @@ SOURCE_MESSAGES: dict[str, tuple[str, int, Fields]] = {
     "skills.iterate_failed.log": (_DISCOVER, 6, {}),
     "skills.iterate_failed_flat.log": (_DISCOVER, 13, {}),
     "frontmatter.not_mapping": ("kimi_cli.utils.frontmatter:parse_frontmatter", 5, {}),
+    "git_context.work_dir": (_GIT_CONTEXT, 14, {"cwd": "{work_dir}"}),
+    "git_context.remote": (_GIT_CONTEXT, 15, {"safe_url": "{url}"}),
+    "git_context.project": (_GIT_CONTEXT, 16, {"project": "{project}"}),
+    "git_context.branch": (_GIT_CONTEXT, 17, {"branch": "{branch}"}),
+    "git_context.dirty": (_GIT_CONTEXT, 18, {"total": "{count}"}),
+    "git_context.dirty_more": (_GIT_CONTEXT, 21, {"total - _MAX_DIRTY_FILES": "{more}"}),
+    "git_context.commits": (_GIT_CONTEXT, 25, {"body": "{lines}"}),
+    "git_context.block": (_GIT_CONTEXT, 28, {"content": "{content}"}),
     "provider.anthropic.bad_image_url": (_ANTHROPIC_IMAGE, 2, {"url": "{url}"}),
     "provider.anthropic.bad_image_type": (
         _ANTHROPIC_IMAGE, 7, {"media_type": "{media_type}", "url": "{url}"}
