@@ -145,6 +145,28 @@ BACKGROUND_SCENARIOS: list[Scenario] = [
         # the session continues on the other kernel: same files, same notifications
         cross_plans=(("oracle", "kagent"), ("kagent", "oracle")),
     ),
+    # /compact while a task runs: the compacted context ends with the still-active tasks
+    Scenario(
+        "tool_background_compaction",
+        (
+            Phase(
+                (
+                    initialize(),
+                    prompt("go", id="p1"),
+                    RUNNING,
+                    prompt("more", id="p2"),
+                    prompt("/compact", id="p3"),
+                ),
+                (
+                    bg("c1", "echo started; sleep 30", "long task"),
+                    DONE,
+                    "text: second answer",
+                    "text: compacted summary\nusage: input_other=50 output=10",
+                ),
+                ("--yolo",),
+            ),
+        ),
+    ),
     # a task still running when the session ends is stopped (no process left behind)
     Scenario(
         "tool_background_session_end",

@@ -94,6 +94,7 @@ impl Soul {
             // agent will continue with as the input floor (as kimi-cli does).
             let mut after = vec![Message::new(Role::User, vec![system_text(output_prefix())])];
             after.extend(preserved.iter().cloned());
+            after.extend(self.active_tasks_message());
             provider.set_context_tokens(crate::llm::estimate::request_tokens(
                 &self.system_prompt,
                 &self.toolset.definitions(),
@@ -128,15 +129,36 @@ impl Soul {
         self.checkpoint()?;
         self.context.append(&messages)?;
         // the summary's real size when the provider reported usage, the rest estimated
-        let tokens = match summary_tokens {
+        let mut tokens = match summary_tokens {
             Some(out) if !messages.is_empty() => out + text_estimate(&messages[1..]),
             _ => text_estimate(&messages),
         };
+        // what still runs, so the model knows after the summary (kimi-cli: the root agent)
+        if let Some(active) = self.active_tasks_message() {
+            let active = std::slice::from_ref(&active);
+            self.context.append(active)?;
+            tokens += text_estimate(active);
+        }
         self.context.update_token_count(tokens)?;
         self.injections.on_context_compacted();
         wire.send(WireMessage::CompactionEnd);
         crate::soul::turn_hooks::post_compact(&self.hooks, trigger, tokens, wire);
         Ok(())
+    }
+}
+
+impl Soul {
+    /// The message naming the background tasks still active, for a root agent that has any.
+    fn active_tasks_message(&self) -> Option<Message> {
+        self.subagent_setup.as_ref()?;
+        let snapshot = crate::tools::background::tools::active_task_snapshot(self.toolset.tasks())?;
+        Some(Message::new(
+            Role::User,
+            vec![
+                system_text(profile::active().message("compaction.active_tasks")),
+                ContentPart::text(snapshot),
+            ],
+        ))
     }
 }
 

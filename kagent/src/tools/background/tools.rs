@@ -57,7 +57,7 @@ const LIST_FIELDS: &[Field] = &[
 ];
 
 /// kimi-cli's `format_task_list`.
-fn format_task_list(views: &[TaskView], active_only: bool) -> String {
+pub fn format_task_list(views: &[TaskView], active_only: bool, include_command: bool) -> String {
     let header = if active_only {
         "active_background_tasks"
     } else {
@@ -69,7 +69,7 @@ fn format_task_list(views: &[TaskView], active_only: bool) -> String {
     let mut lines = vec![format!("{header}: {}", views.len()), String::new()];
     for (i, v) in views.iter().enumerate() {
         lines.push(format!("[{}]", i + 1));
-        lines.push(format_task(v, true));
+        lines.push(format_task(v, include_command));
         lines.push(String::new());
     }
     lines.join("\n").trim_end().to_string()
@@ -110,7 +110,7 @@ impl Tool for TaskList {
             views.truncate(limit);
             let display = views.iter().map(display_block).collect();
             result(
-                format_task_list(&views, active_only),
+                format_task_list(&views, active_only, true),
                 &msg("task.list_retrieved", &[]),
                 display,
             )
@@ -373,4 +373,24 @@ impl Tool for TaskStop {
             )
         })
     }
+}
+
+/// kimi-cli's `build_active_task_snapshot`: the tasks that have not ended (at most 20, without
+/// their commands) between the profile's `tasks.snapshot_open`/`_close` lines; None when
+/// there is none. Compaction appends it, so the model still knows what runs.
+pub fn active_task_snapshot(tasks: &TaskManager) -> Option<String> {
+    let mut views = tasks.store().map(|s| s.list()).unwrap_or_default();
+    views.retain(|v| !is_terminal(&v.runtime.status));
+    views.truncate(20);
+    if views.is_empty() {
+        return None;
+    }
+    Some(
+        [
+            msg("tasks.snapshot_open", &[]),
+            format_task_list(&views, true, false),
+            msg("tasks.snapshot_close", &[]),
+        ]
+        .join("\n"),
+    )
 }
