@@ -12,6 +12,7 @@ from .agent_catalogue import AGENT_SCENARIOS
 from .scenario import Phase, Scenario, single
 from .slash_catalogue import SLASH_SCENARIOS
 from .steps import (
+    LOG_HOOK_STDIN,
     Act,
     CloseStdin,
     Ev,
@@ -83,9 +84,6 @@ def _glob_call(tc_id: str = "tc-g", pattern: str = "*.nothing") -> str:
 def _hooks(*hooks: dict[str, object]) -> dict[str, object]:
     """Config overrides adding `[[hooks]]` entries."""
     return {"hooks": list(hooks)}
-
-
-_LOG_STDIN = "cat >> hooklog.txt; echo >> hooklog.txt"
 
 
 def _hook_answer(action: str, reason: str = "") -> Callable[[dict[str, Any]], Any]:
@@ -1069,8 +1067,8 @@ _ALL: list[Scenario] = [
             Phase((initialize(), prompt("show again", id="p2")), args=("-C",)),
         ),
         config=_hooks(
-            {"event": "SessionStart", "command": _LOG_STDIN},
-            {"event": "SessionEnd", "command": _LOG_STDIN, "matcher": "exit"},
+            {"event": "SessionStart", "command": LOG_HOOK_STDIN},
+            {"event": "SessionEnd", "command": LOG_HOOK_STDIN, "matcher": "exit"},
             {"event": "UserPromptSubmit", "command": "cat hooklog.txt >&2; exit 2"},
         ),
         cross_plans=(("oracle", "kagent"), ("kagent", "oracle")),

@@ -149,6 +149,31 @@ class Act:
     action: Callable[[Any], None]
 
 
+# A config hook command that appends the event's JSON (its stdin) to the work dir's
+# hooklog.txt; a blocking UserPromptSubmit hook (`cat hooklog.txt >&2; exit 2`) then puts the
+# log into the transcript as its reason.
+LOG_HOOK_STDIN = "cat >> hooklog.txt; echo >> hooklog.txt"
+
+
+def hook_log_has(text: str, timeout: float = 30.0) -> Act:
+    """Wait until hooklog.txt holds `text` (hooks the kernel does not wait for, e.g.
+    SubagentStop and Notification, may still be writing it)."""
+
+    def action(sandbox: Any) -> None:
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for base in (sandbox.work, sandbox.root):
+                log = base / "hooklog.txt"
+                if log.is_file() and text in log.read_text(encoding="utf-8", errors="replace"):
+                    return
+            time.sleep(0.05)
+        raise AssertionError(f"hooklog.txt does not hold {text!r} after {timeout}s")
+
+    return Act(f"wait until hooklog.txt holds {text}", action)
+
+
 Step = (
     Send
     | SendJson

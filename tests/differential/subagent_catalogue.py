@@ -16,7 +16,18 @@ from typing import Any
 from kk_common.sandbox import Sandbox
 
 from .scenario import Phase, Scenario
-from .steps import Expect, Reply, Req, Resp, Step, call, initialize, prompt
+from .steps import (
+    LOG_HOOK_STDIN,
+    Expect,
+    Reply,
+    Req,
+    Resp,
+    Step,
+    call,
+    hook_log_has,
+    initialize,
+    prompt,
+)
 from .tools_catalogue import DONE, answer, setup, tc
 
 # a final answer of 200 characters or more: no request for a longer summary
@@ -123,6 +134,40 @@ SUBAGENT_SCENARIOS: dict[str, Scenario] = {
             "subagent_explore_git_context",
             (Phase((initialize(), prompt("explore", id="p1")), EXPLORE_SCRIPTS,
                    mutate=_git_repo(EXPLORE_SCRIPTS)),),
+            record_files=SUBAGENT_FILES,
+        ),
+        # SubagentStart and SubagentStop config hooks get the type, the prompt and the answer
+        # (their stdin is logged; a blocked prompt shows the log). SubagentStop is not waited
+        # for: its command takes 0.3 s, so it resolves while the parent's next step sleeps 1 s
+        # on either kernel (a faster one would race the end of the turn).
+        Scenario(
+            "hook_subagent_start_stop",
+            (
+                Phase(
+                    (
+                        initialize(),
+                        prompt("delegate", id="p1"),
+                        hook_log_has("SubagentStop"),
+                        prompt("show log", id="p2"),
+                    ),
+                    (
+                        agent("c1", subagent_type="coder"),
+                        LONG,
+                        tc("s2", "Shell", {"command": "sleep 1"}),
+                        DONE,
+                    ),
+                    ("--yolo",),
+                    mutate=setup({"a.txt": "hello\n"}),
+                ),
+            ),
+            config={
+                "hooks": [
+                    {"event": "SubagentStart", "command": LOG_HOOK_STDIN, "matcher": "coder"},
+                    {"event": "SubagentStop", "command": "sleep 0.3; " + LOG_HOOK_STDIN},
+                    {"event": "UserPromptSubmit", "command": "cat hooklog.txt >&2; exit 2",
+                     "matcher": "^show log$"},
+                ]
+            },
             record_files=SUBAGENT_FILES,
         ),
         # what cannot run: an unknown type, an unknown instance, an unknown model alias, and
