@@ -580,3 +580,105 @@ fn a_profile_without_the_agent_tool_texts_is_refused_for_an_agent_with_agent() {
     // nothing was lost: the profile is as it was
     assert_eq!(std::fs::read_to_string(&profile).unwrap(), before);
 }
+
+#[test]
+fn the_profiles_agent_spec_checker_words_a_failed_spec_and_its_own_failures_leave_kagents_words() {
+    let env = Env::new(&["text: done"]);
+    let profile = write_profile(&env.root);
+    // the checker does what the file `mode` says and leaves its arguments in `called`
+    let checker = env.root.join("checker.sh");
+    std::fs::write(
+        &checker,
+        format!(
+            "#!/bin/sh\necho \"$@\" > {root}/called\ncase $(cat {root}/mode) in\n\
+             word) printf 'KIMI-CLI SAYS: %s\\nsecond line\\n' \"$2\"; exit 0;;\n\
+             loads) exit 3;;\n\
+             *) echo 'checker broke' >&2; exit 1;;\nesac\n",
+            root = env.root.display()
+        ),
+    )
+    .unwrap();
+    std::process::Command::new("chmod")
+        .args(["+x", &checker.display().to_string()])
+        .status()
+        .unwrap();
+    let with_checker = |name: &str, argv: Value| {
+        let mut p: Value =
+            serde_json::from_str(&std::fs::read_to_string(&profile).unwrap()).unwrap();
+        p["agent_spec_checker"] = argv;
+        let path = env.root.join(name);
+        std::fs::write(&path, p.to_string()).unwrap();
+        path.display().to_string()
+    };
+    let bad = env.root.join("bad.yaml");
+    std::fs::write(&bad, "version: 1\nagent: [unclosed\n").unwrap();
+    let bad_arg = bad.display().to_string();
+    // this profile's wording of a YAML error
+    let own = "PROFILE MESSAGE agentspec.invalid_yaml\nSee logs: ";
+    let run = |profile: &str, mode: &str, file: &str| {
+        std::fs::write(env.root.join("mode"), mode).unwrap();
+        let _ = std::fs::remove_file(env.root.join("called"));
+        let (status, stderr) = env
+            .spawn(&["--profile", profile, "--agent-file", file])
+            .close();
+        let called = std::fs::read_to_string(env.root.join("called")).ok();
+        (status.code(), stderr, called)
+    };
+
+    let checked = with_checker("checked.json", json!([checker.display().to_string()]));
+    let (code, stderr, called) = run(&checked, "word", &bad_arg);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "KIMI-CLI SAYS: {bad_arg}\nsecond line\nSee logs: "
+        )),
+        "{stderr}"
+    );
+    let called = called.expect("the checker ran");
+    assert!(
+        called.starts_with(&format!("--agent-file {bad_arg} --work-dir ")),
+        "{called}"
+    );
+    // the log says whose words they are
+    let log = std::fs::read_to_string(env.share.join("logs").join("kagent.log")).unwrap();
+    assert!(log.contains("the error as kimi-cli words it"), "{log}");
+
+    // kimi-cli loads it, the checker fails, or cannot start: kagent's own words, and why
+    let missing = with_checker(
+        "missing.json",
+        json!([env.root.join("no-such-checker").display().to_string()]),
+    );
+    for (profile, mode, why) in [
+        (&checked, "loads", "kimi-cli loads this spec"),
+        (&checked, "break", "exit 1: checker broke"),
+        (&missing, "word", "cannot start"),
+    ] {
+        let (code, stderr, _) = run(profile, mode, &bad_arg);
+        assert_eq!(code, Some(1), "{mode}: {stderr}");
+        assert!(!stderr.contains("KIMI-CLI SAYS"), "{mode}: {stderr}");
+        assert!(stderr.starts_with(own), "{mode}: {stderr}");
+        let log = std::fs::read_to_string(env.share.join("logs").join("kagent.log")).unwrap();
+        assert!(log.contains(why), "{mode}: {log}");
+    }
+
+    // a spec that loads never runs the checker
+    let good = env.root.join("good.yaml");
+    std::fs::write(
+        &good,
+        "version: 1\nagent:\n  name: solo\n  system_prompt_path: ./solo.md\n  tools: [\"kimi_cli.tools.shell:Shell\"]\n",
+    )
+    .unwrap();
+    std::fs::write(env.root.join("solo.md"), "Solo.").unwrap();
+    std::fs::write(env.root.join("mode"), "word").unwrap();
+    let _ = std::fs::remove_file(env.root.join("called"));
+    let mut kagent = env.spawn(&[
+        "--profile",
+        &checked,
+        "--agent-file",
+        &good.display().to_string(),
+    ]);
+    kagent.initialize();
+    let (status, _) = kagent.close();
+    assert_eq!(status.code(), Some(0));
+    assert!(!env.root.join("called").exists());
+}

@@ -3,9 +3,9 @@
 kagent runs kimi-cli's agent specs from the profile exported in the test venv
 (differential.kernels): `--agent okabe`, `--agent-file` specs that extend the default and
 exclude a tool, bring their own system prompt and arguments, or declare subagents; invalid
-specs (each error as the oracle words it on stderr); `--max-ralph-iterations` and
-[loop_control] (a reply without a valid choice is left out: kimi-cli words the re-ask inline,
-so the profile cannot carry it). The
+specs (each error as the oracle words it on stderr, every line: PyYAML's, Jinja2's and
+pydantic's texts reach kagent through the profile's agent_spec_checker); `--max-ralph-iterations`
+and [loop_control], a reply without a valid choice among them. The
 `_system_prompt` record of context.jsonl is compared verbatim (strict_system_prompt: only
 paths and timestamps normalized), so kagent's template rendering must be byte-identical.
 Spec files are written into the sandbox root (`spec/`), named relative to the work dir.
@@ -61,6 +61,8 @@ def _spec_run(
 
 # pydantic's validation error of AgentSpec, all its lines (up to the "See logs" line)
 _PYDANTIC_ERROR = r"\d+ validation errors? for AgentSpec\n(?:(?!See logs).*\n)*"
+# the whole error, every line before "See logs" (the stderr of a start that failed)
+_WHOLE_ERROR = r"\A(?:(?!See logs).*\n)+"
 
 
 def _bad_spec(
@@ -146,11 +148,33 @@ AGENT_SCENARIOS: list[Scenario] = [
         r"Invalid value for '--agent-file': File '[^']*' does not exist\.",
         args=("--agent-file", "../spec/none.yaml"),
     ),
-    # the YAML parser's own explanation after the colon is PyYAML's wording: not compared
+    # PyYAML's explanation, every line of it: kagent asks the profile's agent_spec_checker
     _bad_spec(
         "agent_file_bad_yaml",
         {"spec/agent.yaml": "version: 1\nagent: [unclosed\n"},
-        r"Invalid YAML in agent spec file: ",
+        _WHOLE_ERROR,
+    ),
+    _bad_spec(
+        "agent_file_yaml_tab_indent",
+        {"spec/agent.yaml": "version: 1\nagent:\n\textend: default\n"},
+        _WHOLE_ERROR,
+    ),
+    _bad_spec(
+        "agent_file_yaml_unknown_alias",
+        {"spec/agent.yaml": "version: 1\nagent:\n  extend: default\n  name: *nowhere\n"},
+        _WHOLE_ERROR,
+    ),
+    # documents kimi-cli reads without a mapping: Python's AttributeError is what it prints
+    _bad_spec("agent_file_empty", {"spec/agent.yaml": ""}, _WHOLE_ERROR),
+    _bad_spec("agent_file_top_level_list", {"spec/agent.yaml": "- version: 1\n"}, _WHOLE_ERROR),
+    _bad_spec(
+        "agent_file_broken_subagent_spec",
+        {
+            "spec/agent.yaml": "version: 1\nagent:\n  extend: default\n"
+            "  subagents:\n    helper:\n      path: ./helper.yaml\n      description: helps\n",
+            "spec/helper.yaml": "version: 1\nagent: {extend: default, name: 'unclosed}\n",
+        },
+        _WHOLE_ERROR,
     ),
     _bad_spec(
         "agent_file_bad_version",
@@ -189,8 +213,25 @@ AGENT_SCENARIOS: list[Scenario] = [
             "  system_prompt_path: ./system.md\n",
             "spec/system.md": "You are {% if %} broken.\n",
         },
-        # what follows the path is the template engine's own explanation: not compared
-        r"Invalid system prompt template: [^:]*: ",
+        _WHOLE_ERROR,
+    ),
+    _bad_spec(
+        "agent_file_template_unknown_tag",
+        {
+            "spec/agent.yaml": "version: 1\nagent:\n  extend: default\n"
+            "  system_prompt_path: ./system.md\n",
+            "spec/system.md": "Hello\n{% frobnicate %}\n",
+        },
+        _WHOLE_ERROR,
+    ),
+    _bad_spec(
+        "agent_file_template_unclosed_block",
+        {
+            "spec/agent.yaml": "version: 1\nagent:\n  extend: default\n"
+            "  system_prompt_path: ./system.md\n",
+            "spec/system.md": "{% for x in [1, 2] %}${x}\n",
+        },
+        _WHOLE_ERROR,
     ),
     # Ralph: the prompt, then the decision prompt until the model chooses STOP (or the
     # iterations run out)
@@ -201,6 +242,20 @@ AGENT_SCENARIOS: list[Scenario] = [
         scripts=(
             "text: first pass",
             "text: not sure <choice>CONTINUE</choice>",
+            "text: <choice>STOP</choice>",
+            "text: spare",
+        ),
+        args=("--max-ralph-iterations", "5"),
+    ),
+    # a reply without a valid choice: the decision prompt again, with kimi-cli's re-ask
+    single(
+        "ralph_reasks_without_a_valid_choice",
+        initialize(),
+        prompt("tidy the notes", id="p1"),
+        scripts=(
+            "text: first pass",
+            "text: I would rather not choose",
+            "text: <choice>MAYBE</choice>",
             "text: <choice>STOP</choice>",
             "text: spare",
         ),

@@ -453,6 +453,50 @@ def test_the_key_changes_with_what_the_content_depends_on(monkeypatch: pytest.Mo
     monkeypatch.undo()
     monkeypatch.setattr(_profile, "_kimi_cli_location", lambda: "/elsewhere/kimi_cli")
     assert _profile.profile_key() != key
+    monkeypatch.undo()
+    monkeypatch.setattr(sys, "executable", "/elsewhere/bin/python3")
+    assert _profile.profile_key() != key
+
+
+def test_the_agent_spec_checker_gives_kimi_clis_words(
+    profile: dict[str, Any], tmp_path: Path
+) -> None:
+    """The profile's agent_spec_checker (what kagent runs when a spec fails to load) is this
+    interpreter; it answers kimi-cli's error (exit 0), or 3 when kimi-cli loads the spec."""
+    from kimi_cli.agentspec import load_agent_spec
+
+    checker = profile["agent_spec_checker"]
+    assert checker == [sys.executable, "-P", "-m", "kimi_kernel.host._spec_check"]
+    (tmp_path / "bad.yaml").write_text("version: 1\nagent: [unclosed\n", encoding="utf-8")
+    (tmp_path / "good.yaml").write_text("version: 1\nagent:\n  extend: default\n", "utf-8")
+    (tmp_path / "typed.yaml").write_text("version: 1\nagent:\n  tools: 3\n", "utf-8")
+    (tmp_path / "prompt.md").write_text("Hi {% if %}", encoding="utf-8")
+    (tmp_path / "prompt.yaml").write_text(
+        "version: 1\nagent:\n  extend: default\n  system_prompt_path: ./prompt.md\n", "utf-8"
+    )
+
+    def check(name: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*checker, "--agent-file", name, "--work-dir", str(tmp_path)],
+            cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        )
+
+    for name in ("bad.yaml", "typed.yaml"):
+        out = check(name)
+        assert out.returncode == 0, out.stderr
+        with pytest.raises(Exception) as raised:
+            load_agent_spec(tmp_path / name)
+        # kimi-cli's own text for the same file (here named by its absolute path)
+        assert out.stdout == str(raised.value).replace(str(tmp_path / name), name) + "\n"
+    out = check("prompt.yaml")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == (
+        f"Invalid system prompt template: {tmp_path}/prompt.md: "
+        "Expected an expression, got 'end of statement block'\n"
+    )
+    assert check("good.yaml").returncode == 3
+    usage = subprocess.run([*checker], capture_output=True, text=True, timeout=120)
+    assert usage.returncode == 2 and "--agent-file" in usage.stderr
 
 
 def test_the_command_and_a_cached_start_up(share: Path) -> None:

@@ -2,6 +2,7 @@
 
 pub mod cli;
 pub mod fallback;
+pub mod spec_check;
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -121,9 +122,23 @@ fn load_agent(
         }
     };
     logging::info(&format!("Loading agent: {}", file.display()));
-    let agent = agentspec::load_agent(&file, &default_file).map_err(|e| e.to_string())?;
+    let agent = agentspec::load_agent(&file, &default_file)
+        .map_err(|e| spec_error(cli, profile, &file, e.to_string()))?;
     crate::tools::check_tool_paths(&agent.spec.tool_paths(), profile)?;
     Ok(agent)
+}
+
+/// The error of the spec `file` that does not load: kimi-cli's words when the profile names
+/// a checker that gives them (spec_check), else `own`.
+fn spec_error(cli: &Cli, profile: &Profile, file: &std::path::Path, own: String) -> String {
+    let Some(checker) = &profile.agent_spec_checker else {
+        return own;
+    };
+    let work_dir = match &cli.work_dir {
+        Some(w) => w.clone(),
+        None => std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+    };
+    spec_check::kimi_cli_error(checker, file, &work_dir).unwrap_or(own)
 }
 
 /// Why an `--add-dir` value is refused, in click's words (`Path(exists=True, file_okay=False,
@@ -448,7 +463,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         Ok(p) => p,
         Err(e) => {
             let _ = session.finish();
-            return Ok(fatal(&e.to_string(), &share));
+            let e = spec_error(&cli, profile, &agent.file, e.to_string());
+            return Ok(fatal(&e, &share));
         }
     };
     let system_prompt = match context.system_prompt() {

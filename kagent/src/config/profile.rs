@@ -150,6 +150,9 @@ pub struct Profile {
     /// keys are those of `builtin/messages.txt`).
     messages: BTreeMap<String, String>,
     pub plan_slug_words: Vec<String>,
+    /// `agent_spec_checker` (optional): the command that loads an agent spec with the
+    /// installed kimi-cli and prints the error kimi-cli raises (app::spec_check).
+    pub agent_spec_checker: Option<Vec<String>>,
 }
 
 /// The text keys of the `Agent` tool: the line describing one subagent type (with and
@@ -208,6 +211,7 @@ impl Profile {
                 .filter(|l| !l.is_empty() && !l.starts_with('#'))
                 .map(str::to_string)
                 .collect(),
+            agent_spec_checker: None,
         }
     }
 
@@ -430,6 +434,21 @@ impl Profile {
             "key \"plan_slug_words\" must be a non-empty array of words".to_string()
         })?;
 
+        let agent_spec_checker = match top.get("agent_spec_checker") {
+            None => None,
+            Some(Value::Array(a)) if !a.is_empty() => Some(
+                a.iter()
+                    .map(|w| w.as_str().map(str::to_string))
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or("key \"agent_spec_checker\" must be a non-empty array of strings")?,
+            ),
+            Some(_) => {
+                return Err(
+                    "key \"agent_spec_checker\" must be a non-empty array of strings".into(),
+                )
+            }
+        };
+
         Ok(Profile {
             origin: Origin::File(path.to_path_buf()),
             source,
@@ -444,6 +463,7 @@ impl Profile {
             agent_texts,
             messages,
             plan_slug_words,
+            agent_spec_checker,
         })
     }
 }
@@ -648,6 +668,14 @@ mod tests {
             format!("profile: kimi-cli 1.51.0 ({})", path.display())
         );
         assert_eq!(p.agents_dir.as_deref(), Some(d.as_path()));
+        assert_eq!(p.agent_spec_checker, None);
+        let mut v = good(&d);
+        v["agent_spec_checker"] = json!(["/usr/bin/python3", "-P"]);
+        let p = Profile::load(&write(&d, &v)).unwrap();
+        assert_eq!(
+            p.agent_spec_checker,
+            Some(vec!["/usr/bin/python3".to_string(), "-P".to_string()])
+        );
         std::fs::remove_dir_all(&d).unwrap();
     }
 
@@ -700,6 +728,14 @@ mod tests {
             problem(v),
             "key \"plan_slug_words\" must be a non-empty array of words"
         );
+        for checker in [json!([]), json!("python"), json!(["python", 1])] {
+            let mut v = good(&d);
+            v["agent_spec_checker"] = checker;
+            assert_eq!(
+                problem(v),
+                "key \"agent_spec_checker\" must be a non-empty array of strings"
+            );
+        }
         let mut v = good(&d);
         v.as_object_mut().unwrap().remove("tools");
         assert_eq!(problem(v), "missing key \"tools\"");

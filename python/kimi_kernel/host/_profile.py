@@ -22,6 +22,7 @@ import functools
 import importlib.util
 import json
 import os
+import sys
 
 from kimi_kernel.core import _hostos
 from kimi_kernel.core._cachedir import CACHE_DIR_ENV, cache_root
@@ -705,7 +706,7 @@ def _sha256_hex(data: bytes) -> str:
 
 
 def profile_key() -> str:
-    """Hash of what a profile's content depends on."""
+    """Hash of what a profile's content depends on (the interpreter: agent_spec_checker)."""
     from kimi_kernel import __version__
 
     with open(__file__, "rb") as f:
@@ -718,6 +719,7 @@ def profile_key() -> str:
         f"exporter={_sha256_hex(exporter)}",
         f"platform={_hostos.system()}/{_hostos.machine()}",
         f"shell={_shell_marker()}",
+        f"python={sys.executable}",
     ]
     return _sha256_hex("\n".join(parts).encode())[:16]
 
@@ -752,7 +754,17 @@ def build_profile() -> dict[str, Any]:
         "texts": texts(),
         "messages": messages(),
         "plan_slug_words": list(kimi_private.plan_slug_words()),
+        "agent_spec_checker": agent_spec_checker(),
     }
+
+
+SPEC_CHECK_MODULE = "kimi_kernel.host._spec_check"
+
+
+def agent_spec_checker() -> list[str]:
+    """The command kagent runs for kimi-cli's wording of an agent spec that does not load:
+    this interpreter (the one with this kimi-cli), without the working directory on sys.path."""
+    return [sys.executable, "-P", "-m", SPEC_CHECK_MODULE]
 
 
 def texts() -> dict[str, str]:

@@ -113,6 +113,9 @@ NEEDS: tuple[Need, ...] = (
     Need("kimi_cli.soul.agent", "Agent", "name", "the agent without tools a kagent session has"),
     Need("kimi_cli.soul.agent", "_load_system_prompt", "name",
          "the system prompt of the agent spec, rendered by kimi-cli without its tools"),
+    Need("kimi_cli.soul.agent:_load_system_prompt", "path, args, builtin_args", "keywords",
+         "the agent spec checker renders a spec's prompt as kimi-cli's start-up does"),
+    Need("kaos.path", "KaosPath", "name", "the work dir a system prompt sees"),
     Need(_SOUL, "_agent", "attribute", "the Python agent replaces the one without tools"),
     Need(_SOUL, "_checkpoint_with_user_message", "attribute",
          "set from the Python agent's tools, as KimiSoul's constructor does"),
@@ -132,7 +135,8 @@ NEEDS: tuple[Need, ...] = (
     Need("kimi_cli.skill", "get_builtin_skills_dir", "name", "kagent lists the same skills"),
     Need("kimi_cli.agentspec", "DEFAULT_AGENT_FILE", "name", "the default agent's spec"),
     # the profile (host/_profile.py): kimi-cli's texts and tool definitions, rendered by its code
-    Need("kimi_cli.agentspec", "load_agent_spec", "name", "the tools the bundled agent specs name"),
+    Need("kimi_cli.agentspec", "load_agent_spec", "name",
+         "the tools the bundled agent specs name; the agent spec checker"),
     Need("kimi_cli.soul.toolset", "KimiToolset", "name", "builds the tools as an agent would"),
     Need("kimi_cli.soul.toolset:KimiToolset", "load_tools", "method", "builds the tools"),
     Need("kimi_cli.soul.toolset:KimiToolset", "tools", "method", "the built tools' definitions"),
@@ -529,6 +533,32 @@ def agent_spec_agent(agent_file: Any, runtime: Any, toolset: Any) -> Any:
         spec.system_prompt_path, spec.system_prompt_args, runtime.builtin_args
     )
     return Agent(name=spec.name, system_prompt=prompt, toolset=toolset, runtime=runtime)
+
+
+def agent_spec_error(agent_file: Path, work_dir: Path) -> str | None:
+    """The error kimi-cli's start-up raises for the spec `agent_file` (as its CLI prints it:
+    `str(exc)`), or None when it loads. The steps of kimi-cli's `load_agent` up to its tools:
+    agentspec.load_agent_spec, the system prompt rendered by agent._load_system_prompt (the
+    built-in arguments are stand-ins but for the work dir: a template's syntax and its spec
+    arguments are what can fail), then each subagent's spec."""
+    from dataclasses import fields
+
+    from kaos.path import KaosPath
+    from kimi_cli.agentspec import load_agent_spec
+    from kimi_cli.soul.agent import BuiltinSystemPromptArgs, _load_system_prompt
+
+    values: dict[str, Any] = {field.name: "" for field in fields(BuiltinSystemPromptArgs)}
+    values["KIMI_WORK_DIR"] = KaosPath(str(work_dir))
+    try:
+        spec = load_agent_spec(agent_file)
+        _load_system_prompt(
+            spec.system_prompt_path, spec.system_prompt_args, BuiltinSystemPromptArgs(**values)
+        )
+        for subagent in spec.subagents.values():
+            load_agent_spec(subagent.path)
+    except Exception as exc:  # what kimi-cli's CLI prints for any start-up failure
+        return str(exc)
+    return None
 
 
 async def load_python_agent(
