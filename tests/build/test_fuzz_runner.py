@@ -54,7 +54,7 @@ def test_targets_entries_and_regression_folders_agree() -> None:
     entries = (FUZZ_DIR / "src" / "entries.rs").read_text(encoding="utf-8")
     table = re.findall(r'^\s+\("(\w+)", \w+\),$', entries, re.M)
     manifest = re.findall(r'^name = "(\w+)"$', (FUZZ_DIR / "Cargo.toml").read_text(), re.M)
-    assert len(targets) == 12
+    assert len(targets) == 13
     assert sorted(table) == targets
     assert sorted(manifest[1:]) == targets  # the first is the [lib] name (kagent_fuzz)
     assert all((FUZZ_DIR / "regressions" / t).is_dir() for t in targets)

@@ -18,6 +18,7 @@ pub const TARGETS: &[(&str, Entry)] = &[
     ("pyloads", pyloads),
     ("skill_md", skill_md),
     ("yaml", yaml),
+    ("spec_yaml", spec_yaml),
     ("mermaid", mermaid),
     ("d2", d2),
     ("echo_dsl", echo_dsl),
@@ -59,6 +60,13 @@ pub fn skill_md(data: &[u8]) {
 pub fn yaml(data: &[u8]) {
     if let Some(s) = text(data) {
         let _ = kagent_base::py::frontmatter::parse_yaml(s);
+    }
+}
+
+/// A whole agent spec file, read as PyYAML's `safe_load` reads it.
+pub fn spec_yaml(data: &[u8]) {
+    if let Some(s) = text(data) {
+        let _ = kagent_base::py::yaml::safe_load(s);
     }
 }
 

@@ -17,7 +17,7 @@ use std::path::{Component, Path, PathBuf};
 
 use kagent_base::py::args::{format_errors, ErrorItem};
 use serde_json::Value;
-use yaml_rust2::{Yaml, YamlLoader};
+use yaml_rust2::Yaml;
 
 /// An agent spec error's text (the profile's `messages`), placeholders filled.
 fn msg(key: &str, values: &[(&str, &str)]) -> String {
@@ -194,13 +194,12 @@ fn load_raw(file: &Path, default_file: &Path, depth: usize) -> Result<RawSpec, A
             &[("{error}", &format!("{} is not UTF-8", file.display()))],
         ))
     })?;
-    let docs = YamlLoader::load_from_str(&text).map_err(|e| {
+    let data = kagent_base::py::yaml::safe_load(&text).map_err(|e| {
         AgentSpecError(msg(
             "agentspec.invalid_yaml",
             &[("{error}", &e.to_string())],
         ))
     })?;
-    let data = docs.into_iter().next().unwrap_or(Yaml::Null);
     let top = match &data {
         Yaml::Hash(h) => h,
         _ => {
@@ -469,7 +468,9 @@ fn py_str(v: &Yaml) -> String {
         Yaml::Integer(i) => i.to_string(),
         Yaml::Boolean(true) => "True".into(),
         Yaml::Boolean(false) => "False".into(),
-        Yaml::Null | Yaml::BadValue | Yaml::Alias(_) => "None".into(),
+        Yaml::Null | Yaml::Alias(_) => "None".into(),
+        // what py::yaml leaves without a JSON-like value (a date, `!!binary`, `!!set`)
+        Yaml::BadValue => "<a date, binary or set value>".into(),
         Yaml::Array(_) | Yaml::Hash(_) => py_repr(v),
     }
 }

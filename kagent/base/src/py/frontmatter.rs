@@ -293,8 +293,9 @@ fn simple_escape(e: char) -> Option<char> {
     })
 }
 
-/// YAML 1.1 implicit resolution of a plain scalar (PyYAML's resolver and constructors).
-fn resolve_plain(s: &str) -> R<Yaml> {
+/// YAML 1.1 implicit resolution of a plain scalar (PyYAML's resolver and constructors; also
+/// [`super::yaml`]'s).
+pub(crate) fn resolve_plain(s: &str) -> R<Yaml> {
     match s {
         "" | "~" | "null" | "Null" | "NULL" => return Ok(Yaml::Null),
         "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
@@ -339,6 +340,11 @@ fn sexagesimal(s: &str) -> bool {
                 _ => false,
             }
         })
+}
+
+/// Whether the plain scalar `s` resolves to an int (else, if a number, to a float).
+pub(crate) fn is_int(s: &str) -> bool {
+    int_zero(s).is_some()
 }
 
 /// `Some(is_zero)` when `s` resolves to an int.

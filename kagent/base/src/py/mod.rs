@@ -25,6 +25,9 @@
 //! - [`frontmatter`] — PyYAML `safe_load` of a `SKILL.md` frontmatter (YAML 1.1 scalars:
 //!   `yes` is a bool, `1_000` an int, a `: ` inside a plain scalar an error). Whether a skill
 //!   is listed at all, and its name and description in the system prompt, depend on it.
+//! - [`yaml`] — PyYAML `safe_load` of a whole file (agent specs): YAML 1.1 scalars, tags,
+//!   duplicate and merge keys, one document, no tabs between tokens. Whether kimi-cli loads a
+//!   spec, and what its fields hold (`name: yes` is a bool it refuses), depend on it.
 //! - [`args`] — pydantic's lax-mode argument validation of tool parameters and the text of
 //!   `str(ValidationError)` (`1 validation error for Params\ncommand\n  Field required
 //!   [type=missing, ...]`). kimi-cli hands that text to the model as the tool result.
@@ -43,3 +46,4 @@ pub mod oserror;
 pub mod repr;
 pub mod schema;
 pub mod strings;
+pub mod yaml;
