@@ -28,7 +28,7 @@ from .steps import (
     initialize,
     prompt,
 )
-from .tools_catalogue import DONE, answer, setup, tc
+from .tools_catalogue import APPROVAL_PENDING, DONE, answer, approve, setup, tc
 
 # a final answer of 200 characters or more: no request for a longer summary
 LONG = "text: " + "The file says hello. " * 10
@@ -103,6 +103,71 @@ def _git_repo(scripts: tuple[str, ...]) -> Callable[[Sandbox], None]:
 
 
 EXPLORE_SCRIPTS = (agent("c1", subagent_type="explore"), LONG, DONE)
+
+
+# a Shell command that returns once every agent task of the sandbox has ended
+WAIT_AGENT_TASKS = (
+    "until grep -qsE 'completed|failed|killed' {root}/share/sessions/*/*/tasks/agent-*/runtime.json;"
+    " do sleep 0.05; done; echo ended"
+)
+BACKGROUND_SCRIPTS = (
+    agent("c1", run_in_background=True, subagent_type="explore")
+    + "\n"
+    + tc("c2", "Shell", {"command": WAIT_AGENT_TASKS}),
+    LONG,
+    DONE,
+)
+# the parent's tool waits until the background agent has started its command
+WAIT_AGENT_COMMAND = (
+    "until grep -qsF '[tool] Shell' {root}/share/sessions/*/*/subagents/*/output;"
+    " do sleep 0.05; done; echo started"
+)
+SESSION_END_SCRIPTS = (
+    agent("c1", run_in_background=True)
+    + "\n"
+    + tc("c2", "Shell", {"command": WAIT_AGENT_COMMAND}),
+    tc("s1", "Shell", {"command": "sleep 30"}),
+    DONE,
+)
+BACKGROUND_LOOK = (
+    tc("c3", "TaskOutput", {"task_id": "{task:look around}"}),
+    tc("c4", "TaskList", {"active_only": False}),
+    DONE,
+)
+
+
+BACKGROUND_RESUME_SCRIPTS = (
+    agent("c5", description="go on", prompt="And again.", resume="{agent}", run_in_background=True)
+    + "\n"
+    + tc(
+        "c6",
+        "Shell",
+        {
+            "command": "until [ $(grep -lsE 'completed|failed|killed' "
+            "{root}/share/sessions/*/*/tasks/agent-*/runtime.json | wc -l) -ge 2 ];"
+            " do sleep 0.05; done; echo ended"
+        },
+    ),
+    LONG,
+    DONE,
+)
+
+
+def _resume_background(sandbox: Sandbox) -> None:
+    """The instance's id (``{agent}``) and the sandbox root (``{root}``) in the scripts."""
+    [session] = sandbox.session_dirs()
+    [instance] = sorted((session / "subagents").iterdir())
+    scripts = tuple(s.replace("{agent}", instance.name) for s in BACKGROUND_RESUME_SCRIPTS)
+    setup({}, scripts)(sandbox)
+
+
+def _task_scripts(scripts: tuple[str, ...]) -> Callable[[Sandbox], None]:
+    def mutate(sandbox: Sandbox) -> None:
+        from .background_catalogue import with_task_ids
+
+        with_task_ids(scripts)(sandbox)
+
+    return mutate
 
 
 RESUME_SCRIPTS = (
@@ -201,6 +266,103 @@ SUBAGENT_SCENARIOS: dict[str, Scenario] = {
                 LONG,
                 DONE,
             ),
+        ),
+        # a background instance: the launch answer at once; the parent's next tool waits
+        # (in the same step) until the task has ended, so the scripted queue is the
+        # subagent's meanwhile; the notification reaches the parent's next step; the session
+        # resumed looks at the task with TaskOutput and TaskList
+        Scenario(
+            "subagent_background",
+            (
+                Phase(
+                    (initialize(), prompt("delegate in the background", id="p1")),
+                    BACKGROUND_SCRIPTS,
+                    ("--yolo",),
+                    mutate=setup({"a.txt": "hello\n"}, BACKGROUND_SCRIPTS),
+                ),
+                Phase(
+                    (initialize(), prompt("look at it", id="p2")),
+                    BACKGROUND_LOOK,
+                    ("-S", "{session}", "--yolo"),
+                    mutate=_task_scripts(BACKGROUND_LOOK),
+                ),
+            ),
+            record_files=(*SUBAGENT_FILES, "share/**/tasks/*/output.log"),
+            cross_plans=(("oracle", "kagent"), ("kagent", "oracle")),
+        ),
+        # a background agent's WriteFile asks the root's client, with the task as its source
+        # (the parent's Shell was approved for the session before, so only the agent asks)
+        subagent_scenario(
+            "subagent_background_approval",
+            initialize(),
+            prompt("delegate", id="p1", wait=False),
+            APPROVAL_PENDING,
+            approve("approve_for_session"),
+            Expect(Req("ApprovalRequest")),
+            approve("approve"),
+            Expect(Resp("p1")),
+            scripts=(
+                tc("c0", "Shell", {"command": "true"}),
+                agent("c1", run_in_background=True)
+                + "\n"
+                + tc("c2", "Shell", {"command": WAIT_AGENT_TASKS}),
+                tc("s1", "WriteFile", {"path": "out.txt", "content": "written\n"}),
+                LONG,
+                DONE,
+            ),
+        ),
+        # what a background launch refuses: an unknown type, an unknown instance, a busy one
+        # (the instance the first call made is still running when the second resumes it)
+        subagent_scenario(
+            "subagent_background_errors",
+            initialize(),
+            prompt("delegate badly", id="p1"),
+            scripts=(
+                agent("c1", run_in_background=True, subagent_type="nope"),
+                agent("c2", run_in_background=True, resume="a0badc0de"),
+                agent("c3", run_in_background=True, model="no-such-model"),
+                DONE,
+            ),
+        ),
+        # an instance made in the background is resumed in the background by the next process
+        Scenario(
+            "subagent_background_resume",
+            (
+                Phase(
+                    (initialize(), prompt("delegate", id="p1")),
+                    BACKGROUND_SCRIPTS,
+                    ("--yolo",),
+                    mutate=setup({"a.txt": "hello\n"}, BACKGROUND_SCRIPTS),
+                ),
+                Phase(
+                    (initialize(), prompt("again", id="p2")),
+                    BACKGROUND_RESUME_SCRIPTS,
+                    ("-S", "{session}", "--yolo"),
+                    mutate=_resume_background,
+                ),
+            ),
+            record_files=(*SUBAGENT_FILES, "share/**/tasks/*/output.log"),
+            cross_plans=(("oracle", "kagent"), ("kagent", "oracle")),
+        ),
+        # the session ends while a background agent runs a command: the task is killed with
+        # the session's reason, the instance too; the next process sees it and its notification
+        Scenario(
+            "subagent_background_session_end",
+            (
+                Phase(
+                    (initialize(), prompt("delegate", id="p1")),
+                    SESSION_END_SCRIPTS,
+                    ("--yolo",),
+                    mutate=setup({"a.txt": "hello\n"}, SESSION_END_SCRIPTS),
+                ),
+                Phase(
+                    (initialize(), prompt("look at it", id="p2")),
+                    BACKGROUND_LOOK,
+                    ("-S", "{session}", "--yolo"),
+                    mutate=_task_scripts(BACKGROUND_LOOK),
+                ),
+            ),
+            record_files=(*SUBAGENT_FILES, "share/**/tasks/*/output.log"),
         ),
         # an instance made in one process is resumed by agent_id in the next (also across
         # kernels: the instance's files are the same)

@@ -83,7 +83,13 @@ def test_tool_scenario_through_the_proxy(
 
 # The Agent tool through the proxy: the subagent's events, its approval with the run's
 # source fields, and its instance files, as the oracle gives them.
-PROXIED_SUBAGENTS = ("subagent_approval", "subagent_resume", "subagent_explore_git_context")
+PROXIED_SUBAGENTS = (
+    "subagent_approval",
+    "subagent_resume",
+    "subagent_explore_git_context",
+    "subagent_background",
+    "subagent_background_approval",
+)
 
 
 @pytest.mark.parametrize("name", PROXIED_SUBAGENTS)

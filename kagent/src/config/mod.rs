@@ -108,6 +108,8 @@ pub struct BackgroundConfig {
     pub kill_grace_period_ms: i64,
     /// Leave running tasks alone when kagent exits.
     pub keep_alive_on_exit: bool,
+    /// How long a background agent task may run (s) unless its call gives a timeout.
+    pub agent_task_timeout_s: i64,
 }
 
 impl Default for BackgroundConfig {
@@ -118,6 +120,7 @@ impl Default for BackgroundConfig {
             notification_tail_chars: 3_000,
             kill_grace_period_ms: 2_000,
             keep_alive_on_exit: false,
+            agent_task_timeout_s: 900,
         }
     }
 }
@@ -540,6 +543,7 @@ pub fn validate(data: &Value) -> Result<Config, String> {
             notification_tail_lines: get_int(bg, "notification_tail_lines", ctx, 20, 1)?,
             notification_tail_chars: get_int(bg, "notification_tail_chars", ctx, 3_000, 256)?,
             kill_grace_period_ms: get_int(bg, "kill_grace_period_ms", ctx, 2_000, 100)?,
+            agent_task_timeout_s: get_int(bg, "agent_task_timeout_s", ctx, 900, 60)?,
             keep_alive_on_exit: match bg.get("keep_alive_on_exit") {
                 None => false,
                 Some(Value::Bool(b)) => *b,

@@ -147,6 +147,11 @@ impl SubagentStore {
         self.instance_dir(agent_id).join("meta.json")
     }
 
+    /// Remove an instance and its files (a background launch that could not start).
+    pub fn delete_instance(&self, agent_id: &str) {
+        let _ = std::fs::remove_dir_all(self.instance_dir(agent_id));
+    }
+
     /// A new idle instance with its (empty) files.
     pub fn create_instance(
         &self,

@@ -8,8 +8,8 @@
 //! instance runs as a [`Soul`] turn while the parent's tool call waits: its events reach the
 //! client merged and wrapped in `SubagentEvent`, its approvals go to the same client with
 //! the run's source fields, the Subagent hooks fire around it, and a cancel of the parent
-//! turn drops the run (the instance is then `killed`). Background runs need the background
-//! task manager, which kagent does not have yet: they get a clear error.
+//! turn drops the run (the instance is then `killed`). A background run is a task of the
+//! session's background task manager ([`background`]).
 //!
 //! The description the model sees is kimi-cli's, from the profile (a template and the line
 //! of one subagent type, rendered by kimi-cli's own code), filled with this spec's types;
@@ -28,7 +28,7 @@ use super::{Llm, Soul, TurnError};
 use crate::config::agentspec::{AgentSpec, LoadedAgent};
 use crate::config::profile::{self, fill};
 use crate::llm::ChatProviderError;
-use crate::session::subagents::{now, LaunchSpec, SubagentStore};
+use crate::session::subagents::{now, InstanceRecord, LaunchSpec, SubagentStore};
 use crate::tools::approval::{Approval, Client};
 use crate::tools::args::{self, Field, Get, Kind, STR};
 use crate::tools::util::msg;
@@ -37,6 +37,8 @@ use crate::wire::types::WireMessage;
 use crate::wire::Wire;
 use kagent_base::message::{Role, UserInput};
 use kagent_base::BoxFuture;
+
+mod background;
 
 pub const NAME: &str = "Agent";
 
@@ -224,7 +226,7 @@ fn own_parameters() -> Value {
             "subagent_type": {"type": "string", "default": "coder", "description": "Which subagent type runs the task."},
             "model": {"anyOf": [{"type": "string"}, {"type": "null"}], "default": null, "description": "A model alias of the configuration to run it with, instead of the type's or this agent's model."},
             "resume": {"anyOf": [{"type": "string"}, {"type": "null"}], "default": null, "description": "The agent_id of an earlier instance to continue."},
-            "run_in_background": {"type": "boolean", "default": false, "description": "Return at once and let the subagent work on its own (not available in kagent yet)."},
+            "run_in_background": {"type": "boolean", "default": false, "description": "Return at once and let the subagent work on its own; a notification follows when it is done."},
             "timeout": {"anyOf": [{"type": "integer", "minimum": MIN_TIMEOUT, "maximum": MAX_TIMEOUT}, {"type": "null"}], "default": null, "description": "Stop the subagent after this many seconds."},
         },
         "required": ["description", "prompt"],
@@ -284,12 +286,6 @@ impl Tool for AgentTool {
                     );
                 }
             }
-            if p.bool_of("run_in_background") {
-                return ToolReturnValue::error(
-                    "Background agents are not available in kagent yet. Fix: run the agent in the foreground (run_in_background=false), or use the Python kernel (kimi-kernel --kernel python).",
-                    &msg("subagent.background_failed.brief", &[]),
-                );
-            }
             let subagent_type = p.str_of("subagent_type");
             let req = Request {
                 description: p.str_of("description"),
@@ -303,6 +299,9 @@ impl Tool for AgentTool {
                 resume: p.opt_str("resume"),
                 parent_tool_call_id: ctx.tool_call_id.clone(),
             };
+            if p.bool_of("run_in_background") {
+                return background::launch(host, req, p.opt_int("timeout"));
+            }
             let run = run_foreground(host, req, ctx.wire.clone());
             let result = match p.opt_int("timeout") {
                 Some(t) => {
@@ -354,6 +353,38 @@ fn key_error(message: &str) -> String {
     kagent_base::py::repr::repr_str(message)
 }
 
+/// The subagent type `name` of the running spec: `(name, description, spec)`; `Err`:
+/// kimi-cli's `str(KeyError)`.
+fn find_type(host: &Host, name: &str) -> Result<(String, String, AgentSpec), String> {
+    host.agent
+        .subagents
+        .iter()
+        .find(|(n, _, _)| n == name)
+        .cloned()
+        .ok_or_else(|| key_error(&msg("subagent.type_not_found", &[("{name}", name)])))
+}
+
+/// A new instance of `subagent_type` in the store (kimi-cli's `create_instance`).
+fn new_instance(
+    host: &Host,
+    subagent_type: &str,
+    model: Option<String>,
+    description: &str,
+) -> Result<InstanceRecord, String> {
+    let (_, _, spec) = find_type(host, subagent_type)?;
+    let agent_id = format!("a{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let launch = LaunchSpec {
+        agent_id,
+        subagent_type: subagent_type.to_string(),
+        effective_model: model.clone().or(spec.model.clone()),
+        model_override: model,
+        created_at: now(),
+    };
+    host.store
+        .create_instance(description.trim(), launch)
+        .map_err(|e| e.to_string())
+}
+
 /// Run one foreground request. `Err`: what kimi-cli's tool reports as `Failed to run agent`.
 async fn run_foreground(
     host: Arc<Host>,
@@ -361,14 +392,6 @@ async fn run_foreground(
     parent_wire: Option<Wire>,
 ) -> Result<ToolReturnValue, String> {
     let store = &host.store;
-    let find_type = |name: &str| {
-        host.agent
-            .subagents
-            .iter()
-            .find(|(n, _, _)| n == name)
-            .cloned()
-            .ok_or_else(|| key_error(&msg("subagent.type_not_found", &[("{name}", name)])))
-    };
     // the instance: resumed, or new
     let (record, resumed) = match &req.resume {
         Some(id) => {
@@ -383,143 +406,34 @@ async fn run_foreground(
             }
             (record, true)
         }
-        None => {
-            let (_, _, spec) = find_type(&req.requested_type)?;
-            let agent_id = format!("a{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-            let launch = LaunchSpec {
-                agent_id,
-                subagent_type: req.requested_type.clone(),
-                model_override: req.model.clone(),
-                effective_model: req.model.clone().or(spec.model.clone()),
-                created_at: now(),
-            };
-            let record = store
-                .create_instance(req.description.trim(), launch)
-                .map_err(|e| e.to_string())?;
-            (record, false)
-        }
+        None => (
+            new_instance(
+                &host,
+                &req.requested_type,
+                req.model.clone(),
+                &req.description,
+            )?,
+            false,
+        ),
     };
     let agent_id = record.agent_id.clone();
     let actual_type = record.subagent_type.clone();
-    let (_, _, spec) = find_type(&actual_type)?;
-    let mut launch = record.launch_spec.clone();
-    if let Some(m) = &req.model {
-        launch.model_override = Some(m.clone());
-        launch.effective_model = Some(m.clone());
-    }
-    let stage = |name: &str| store.append_output(&agent_id, &format!("[stage] {name}\n"));
-    stage("runner_started");
-
-    // the agent: its model, system prompt and tools
-    let effective_model = launch
-        .model_override
-        .clone()
-        .or(launch.effective_model.clone())
-        .or(spec.model.clone());
-    let llm = match &effective_model {
-        None => host.llm.clone(),
-        Some(alias) => match (host.setup.models)(alias) {
-            None => {
-                return Err(key_error(&msg(
-                    "subagent.unknown_model",
-                    &[("{model}", alias)],
-                )))
-            }
-            Some(Err(e)) => return Err(e),
-            Some(Ok(l)) => Some(l),
-        },
+    let output = Output {
+        store: store.clone(),
+        agent_id: agent_id.clone(),
+        task_log: None,
     };
-    let rendered = super::system_prompt::render(
-        &spec.system_prompt_path,
-        &spec.system_prompt_args,
-        &host.setup.prompt_args,
-    )
-    .map_err(|e| e.to_string())?;
     let approval = host.approval.for_subagent(&agent_id, &actual_type);
-    let mut toolset = Toolset::new();
-    toolset.share_tasks(host.tasks.clone());
-    let tool_paths = spec.tool_paths();
-    crate::tools::install_builtins(
-        &mut toolset,
-        crate::tools::BuiltinSetup {
-            client: host.client.clone(),
-            state: host.state.clone(),
-            session_dir: host.session.dir.clone(),
-            workspace: host.workspace.clone(),
-            skills_dirs: host.skills.outside_roots.clone(),
-            capabilities: llm
-                .as_ref()
-                .map(|l| l.capabilities.clone())
-                .unwrap_or_default(),
-            tool_paths: tool_paths.clone(),
-            approval: Some(approval),
-            services: host.services.clone(),
-        },
-    );
-    if let Some(i) = tool_paths
-        .iter()
-        .position(|p| p == crate::tools::AGENT_PATH)
-    {
-        let before = registered_before(&toolset, &tool_paths, i);
-        toolset.register_at(before, Arc::new(AgentTool::of(host.clone(), false)));
-    }
-    stage("agent_built");
-
-    let mut context = Context::new(&store.context_path(&agent_id));
-    context.restore();
-    stage("context_restored");
-    let system_prompt = match context.system_prompt() {
-        Some(p) => p.to_string(),
-        None => {
-            context
-                .write_system_prompt(&rendered)
-                .map_err(|e| e.to_string())?;
-            rendered
-        }
-    };
-    stage("context_ready");
-    let mut prompt = req.prompt.clone();
-    // a new explore agent starts from what git says of the work dir (kimi-cli's run_soul)
-    if actual_type == "explore" && !resumed {
-        let git = super::git_context::collect(&host.work_dir).await;
-        if !git.is_empty() {
-            prompt = format!("{git}\n\n{prompt}");
-        }
-    }
-    if let Err(e) = std::fs::write(store.prompt_path(&agent_id), &prompt) {
-        return Err(e.to_string());
-    }
-
-    let sub_agent = Arc::new(LoadedAgent {
-        file: spec.system_prompt_path.clone(),
-        spec: spec.clone(),
-        subagents: vec![],
-    });
-    let llm = llm.map(|l| Llm {
-        provider: Arc::new(YieldFirst(l.provider.clone())),
-        ..l
-    });
-    let mut soul = Soul {
-        llm,
-        context,
-        toolset,
-        loop_control: host.loop_control.clone(),
-        session: host.session.clone(),
-        state: host.state.clone(),
-        system_prompt,
-        work_dir: host.work_dir.clone(),
-        workspace: host.workspace.clone(),
-        steer_queue: Arc::new(Mutex::new(VecDeque::new())),
-        injections: kagent_base::sync::lock(&host.injections).fresh(),
-        hooks: host.hooks.clone(),
-        skills: host.skills.clone(),
-        tool_hooks: None,
-        flows: vec![],
-        agent: sub_agent,
-        mcp: None,
-        services: host.services.clone(),
-        subagent_setup: None,
-    };
+    let (mut soul, prompt) = prepare(
+        &host,
+        &record,
+        resumed,
+        req.model.as_ref(),
+        &req.prompt,
+        approval,
+        &output,
+    )
+    .await?;
 
     store
         .update_instance(
@@ -548,36 +462,27 @@ async fn run_foreground(
             parent_wire.as_ref(),
         )
         .await;
-    stage("run_soul_start");
+    output.stage("run_soul_start");
 
     let runs = RunWires {
         parent: parent_wire.clone(),
         store: store.clone(),
+        output: output.clone(),
         agent_id: agent_id.clone(),
         subagent_type: actual_type.clone(),
         parent_tool_call_id: req.parent_tool_call_id.clone(),
     };
-    let mut outcome = runs.turn(&mut soul, prompt, "running agent").await;
-    let mut attempts = SUMMARY_CONTINUATION_ATTEMPTS;
-    while let Ok(text) = &outcome {
-        if attempts == 0 || text.chars().count() >= SUMMARY_MIN_LENGTH {
-            break;
-        }
-        attempts -= 1;
-        let again = p_text("agent.summary_continuation");
-        let phase = msg("subagent.phase.summary", &[]);
-        outcome = runs.turn(&mut soul, again, &phase).await;
-    }
+    let outcome = runs.run_with_summary(&mut soul, prompt).await;
     kill.armed = false;
     let summary = match outcome {
         Ok(s) => s,
         Err(f) => {
             let _ = store.update_instance(&agent_id, "failed", None);
-            stage(&format!("failed: {}", f.brief));
+            output.stage(&format!("failed: {}", f.brief));
             return Ok(ToolReturnValue::error(f.message, &f.brief));
         }
     };
-    stage("run_soul_finished");
+    output.stage("run_soul_finished");
     host.hooks.fire_and_forget(
         "SubagentStop",
         &actual_type,
@@ -587,9 +492,7 @@ async fn run_foreground(
     store
         .update_instance(&agent_id, "idle", None)
         .map_err(|e| e.to_string())?;
-    if !summary.is_empty() {
-        store.append_output(&agent_id, &format!("\n[summary]\n{summary}\n"));
-    }
+    output.summary(&summary);
     let mut lines = vec![
         format!("agent_id: {agent_id}"),
         format!("resumed: {resumed}"),
@@ -603,6 +506,142 @@ async fn run_foreground(
     lines.push("[summary]".into());
     lines.push(summary);
     Ok(ToolReturnValue::ok(lines.join("\n"), ""))
+}
+
+/// The instance's soul and its first prompt (kimi-cli's `prepare_soul`): its model, system
+/// prompt (the one in its context on resume) and tools, its context restored, the prompt
+/// (with `<git-context>` for a new explore instance) written to `prompt.txt`. Stages go to
+/// `output`; the tools ask with `approval`.
+async fn prepare(
+    host: &Arc<Host>,
+    record: &InstanceRecord,
+    resumed: bool,
+    model: Option<&String>,
+    prompt: &str,
+    approval: Approval,
+    output: &Output,
+) -> Result<(Soul, String), String> {
+    let store = &host.store;
+    let agent_id = record.agent_id.clone();
+    let actual_type = record.subagent_type.clone();
+    let (_, _, spec) = find_type(host, &actual_type)?;
+    let mut launch = record.launch_spec.clone();
+    if let Some(m) = model {
+        launch.model_override = Some(m.clone());
+        launch.effective_model = Some(m.clone());
+    }
+    output.stage("runner_started");
+
+    // the agent: its model, system prompt and tools
+    let effective_model = launch
+        .model_override
+        .clone()
+        .or(launch.effective_model.clone())
+        .or(spec.model.clone());
+    let llm = match &effective_model {
+        None => host.llm.clone(),
+        Some(alias) => match (host.setup.models)(alias) {
+            None => {
+                return Err(key_error(&msg(
+                    "subagent.unknown_model",
+                    &[("{model}", alias)],
+                )))
+            }
+            Some(Err(e)) => return Err(e),
+            Some(Ok(l)) => Some(l),
+        },
+    };
+    let rendered = super::system_prompt::render(
+        &spec.system_prompt_path,
+        &spec.system_prompt_args,
+        &host.setup.prompt_args,
+    )
+    .map_err(|e| e.to_string())?;
+    let mut toolset = Toolset::new();
+    toolset.share_tasks(host.tasks.clone());
+    let tool_paths = spec.tool_paths();
+    crate::tools::install_builtins(
+        &mut toolset,
+        crate::tools::BuiltinSetup {
+            client: host.client.clone(),
+            state: host.state.clone(),
+            session_dir: host.session.dir.clone(),
+            workspace: host.workspace.clone(),
+            skills_dirs: host.skills.outside_roots.clone(),
+            capabilities: llm
+                .as_ref()
+                .map(|l| l.capabilities.clone())
+                .unwrap_or_default(),
+            tool_paths: tool_paths.clone(),
+            approval: Some(approval),
+            services: host.services.clone(),
+        },
+    );
+    if let Some(i) = tool_paths
+        .iter()
+        .position(|p| p == crate::tools::AGENT_PATH)
+    {
+        let before = registered_before(&toolset, &tool_paths, i);
+        toolset.register_at(before, Arc::new(AgentTool::of(host.clone(), false)));
+    }
+    output.stage("agent_built");
+
+    let mut context = Context::new(&store.context_path(&agent_id));
+    context.restore();
+    output.stage("context_restored");
+    let system_prompt = match context.system_prompt() {
+        Some(p) => p.to_string(),
+        None => {
+            context
+                .write_system_prompt(&rendered)
+                .map_err(|e| e.to_string())?;
+            rendered
+        }
+    };
+    output.stage("context_ready");
+    let mut prompt = prompt.to_string();
+    // a new explore agent starts from what git says of the work dir (kimi-cli's run_soul)
+    if actual_type == "explore" && !resumed {
+        let git = super::git_context::collect(&host.work_dir).await;
+        if !git.is_empty() {
+            prompt = format!("{git}\n\n{prompt}");
+        }
+    }
+    if let Err(e) = std::fs::write(store.prompt_path(&agent_id), &prompt) {
+        return Err(e.to_string());
+    }
+
+    let sub_agent = Arc::new(LoadedAgent {
+        file: spec.system_prompt_path.clone(),
+        spec: spec.clone(),
+        subagents: vec![],
+    });
+    let llm = llm.map(|l| Llm {
+        provider: Arc::new(YieldFirst(l.provider.clone())),
+        ..l
+    });
+    let soul = Soul {
+        llm,
+        context,
+        toolset,
+        loop_control: host.loop_control.clone(),
+        session: host.session.clone(),
+        state: host.state.clone(),
+        system_prompt,
+        work_dir: host.work_dir.clone(),
+        workspace: host.workspace.clone(),
+        steer_queue: Arc::new(Mutex::new(VecDeque::new())),
+        injections: kagent_base::sync::lock(&host.injections).fresh(),
+        hooks: host.hooks.clone(),
+        skills: host.skills.clone(),
+        tool_hooks: None,
+        flows: vec![],
+        agent: sub_agent,
+        mcp: None,
+        services: host.services.clone(),
+        subagent_setup: None,
+    };
+    Ok((soul, prompt))
 }
 
 /// A subagent's model: each call first lets the other tasks run (the forwarder of its
@@ -644,6 +683,7 @@ impl crate::llm::ChatProvider for YieldFirst {
 struct RunWires {
     parent: Option<Wire>,
     store: SubagentStore,
+    output: Output,
     agent_id: String,
     subagent_type: String,
     parent_tool_call_id: String,
@@ -663,18 +703,32 @@ impl RunWires {
                 );
                 (w, Some(f))
             }
-            None => {
-                // no parent wire (a direct call): the events only reach the instance's file
-                let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
-                (Wire::new(tx, Some(file)), None)
-            }
+            // a background run: the events only reach the instance's file
+            None => (
+                Wire::for_background_subagent(file, &self.agent_id, &self.subagent_type),
+                None,
+            ),
         };
-        let observer = OutputWriter {
-            store: self.store.clone(),
-            agent_id: self.agent_id.clone(),
-        };
+        let observer = OutputWriter(self.output.clone());
         wire.observe(Box::new(move |m| observer.write(m)));
         (wire, forwarder)
+    }
+
+    /// The run (kimi-cli's `run_with_summary_continuation`): the prompt's turn, then, while
+    /// the answer is short, the request for a longer summary (once).
+    async fn run_with_summary(&self, soul: &mut Soul, prompt: String) -> Result<String, Failure> {
+        let mut outcome = self.turn(soul, prompt, "running agent").await;
+        let mut attempts = SUMMARY_CONTINUATION_ATTEMPTS;
+        while let Ok(text) = &outcome {
+            if attempts == 0 || text.chars().count() >= SUMMARY_MIN_LENGTH {
+                break;
+            }
+            attempts -= 1;
+            let again = p_text("agent.summary_continuation");
+            let phase = msg("subagent.phase.summary", &[]);
+            outcome = self.turn(soul, again, &phase).await;
+        }
+        outcome
     }
 
     /// One turn of the run on a wire of its own; its events are all forwarded when it ends.
@@ -771,12 +825,42 @@ async fn run_checked(
     }
 }
 
-/// The instance's `output` transcript, written from its merged wire messages (kimi-cli's
-/// `SubagentOutputWriter`).
-struct OutputWriter {
+/// Where a run's transcript goes (kimi-cli's `SubagentOutputWriter`): the instance's
+/// `output`, and for a background run its task's `output.log` too.
+#[derive(Clone)]
+struct Output {
     store: SubagentStore,
     agent_id: String,
+    task_log: Option<Arc<Mutex<std::fs::File>>>,
 }
+
+impl Output {
+    fn append(&self, text: &str) {
+        self.store.append_output(&self.agent_id, text);
+        if let Some(log) = &self.task_log {
+            use std::io::Write as _;
+            // best effort, as kimi-cli's tee: the run goes on without it
+            let _ = kagent_base::sync::lock(log).write_all(text.as_bytes());
+        }
+    }
+
+    fn stage(&self, name: &str) {
+        self.append(&format!("[stage] {name}\n"));
+    }
+
+    fn summary(&self, text: &str) {
+        if !text.is_empty() {
+            self.append(&format!("\n[summary]\n{text}\n"));
+        }
+    }
+
+    fn error(&self, text: &str) {
+        self.append(&format!("[error] {text}\n"));
+    }
+}
+
+/// The transcript written from a run's merged wire messages.
+struct OutputWriter(Output);
 
 impl OutputWriter {
     fn write(&self, msg: &WireMessage) {
@@ -801,7 +885,7 @@ impl OutputWriter {
             _ => return,
         };
         if !text.is_empty() {
-            self.store.append_output(&self.agent_id, &text);
+            self.0.append(&text);
         }
     }
 }

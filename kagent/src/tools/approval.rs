@@ -105,6 +105,20 @@ pub struct Approval {
     waiting: Arc<Mutex<HashMap<String, String>>>,
     /// `(agent_id, subagent_type)` when the tools asking are a subagent's.
     subagent: Option<(String, String)>,
+    /// Set for a background agent's tools.
+    background: Option<BackgroundSource>,
+}
+
+/// Told whether a background agent's requests wait (`Some(description)`) or none does.
+pub type OnWait = Arc<dyn Fn(Option<&str>) + Send + Sync>;
+
+/// The source of a background agent's requests: its task (the `source_id`), told when
+/// requests start and stop waiting (`Some(description)`: one waits; `None`: none does).
+#[derive(Clone)]
+struct BackgroundSource {
+    task_id: String,
+    waiting: Arc<std::sync::atomic::AtomicUsize>,
+    on_wait: OnWait,
 }
 
 impl Approval {
@@ -116,6 +130,7 @@ impl Approval {
             source_id: Arc::new(Mutex::new(uuid::Uuid::new_v4().simple().to_string())),
             waiting: Arc::new(Mutex::new(HashMap::new())),
             subagent: None,
+            background: None,
         }
     }
 
@@ -127,6 +142,26 @@ impl Approval {
             source_id: Arc::new(Mutex::new(uuid::Uuid::new_v4().simple().to_string())),
             subagent: Some((agent_id.to_string(), subagent_type.to_string())),
             ..self.clone()
+        }
+    }
+
+    /// The approval of a background agent's run (kimi-cli's `ApprovalSource` of kind
+    /// `background_agent`): requests carry `task_id` as their `source_id`, and `on_wait`
+    /// follows them (the task is `awaiting_approval` while one waits).
+    pub fn for_background(
+        &self,
+        agent_id: &str,
+        subagent_type: &str,
+        task_id: &str,
+        on_wait: OnWait,
+    ) -> Approval {
+        Approval {
+            background: Some(BackgroundSource {
+                task_id: task_id.to_string(),
+                waiting: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
+                on_wait,
+            }),
+            ..self.for_subagent(agent_id, subagent_type)
         }
     }
 
@@ -182,14 +217,20 @@ impl Approval {
             return Decision::Approved;
         }
         let id = uuid::Uuid::new_v4().to_string();
-        let source_id = kagent_base::sync::lock(&self.source_id).clone();
+        let (source_kind, source_id) = match &self.background {
+            Some(b) => ("background_agent", b.task_id.clone()),
+            None => (
+                "foreground_turn",
+                kagent_base::sync::lock(&self.source_id).clone(),
+            ),
+        };
         let payload = json!({
             "id": id,
             "tool_call_id": tool_call_id,
             "sender": sender,
             "action": action,
             "description": description,
-            "source_kind": "foreground_turn",
+            "source_kind": source_kind,
             "source_id": source_id,
             "agent_id": self.subagent.as_ref().map(|s| s.0.clone()),
             "subagent_type": self.subagent.as_ref().map(|s| s.1.clone()),
@@ -203,7 +244,12 @@ impl Approval {
             id: id.clone(),
             armed: true,
         };
+        let waits = self
+            .background
+            .as_ref()
+            .map(|b| WaitCount::start(b, description));
         let reply = self.client.request(&id, "ApprovalRequest", payload).await;
+        drop(waits);
         let mut guard = guard;
         guard.armed = false;
         kagent_base::sync::lock(&self.waiting).remove(&id);
@@ -222,6 +268,27 @@ impl Approval {
                 Decision::Approved
             }
             _ => Decision::Rejected { feedback },
+        }
+    }
+}
+
+/// One request of a background agent waiting (its task is `awaiting_approval` meanwhile).
+struct WaitCount(BackgroundSource);
+
+impl WaitCount {
+    fn start(source: &BackgroundSource, description: &str) -> WaitCount {
+        use std::sync::atomic::Ordering;
+        source.waiting.fetch_add(1, Ordering::SeqCst);
+        (source.on_wait)(Some(description));
+        WaitCount(source.clone())
+    }
+}
+
+impl Drop for WaitCount {
+    fn drop(&mut self) {
+        use std::sync::atomic::Ordering;
+        if self.0.waiting.fetch_sub(1, Ordering::SeqCst) == 1 {
+            (self.0.on_wait)(None);
         }
     }
 }

@@ -148,6 +148,23 @@ impl Wire {
         (wire, forwarder)
     }
 
+    /// The wire of a background subagent's turn: recorded merged to `file` (the subagent's
+    /// own `wire.jsonl`), forwarded nowhere (kimi-cli shows the client no events of a
+    /// background agent).
+    pub fn for_background_subagent(file: PathBuf, agent_id: &str, subagent_type: &str) -> Wire {
+        // the receiver is dropped: what the sink queues goes nowhere
+        let (tx, _) = tokio::sync::mpsc::unbounded_channel::<WireMessage>();
+        Self::with_sink(
+            Sink::Parent {
+                queue: Some(tx),
+                parent_tool_call_id: None,
+                agent_id: agent_id.to_string(),
+                subagent_type: subagent_type.to_string(),
+            },
+            Some(file),
+        )
+    }
+
     fn with_sink(sink: Sink, file: Option<PathBuf>) -> Wire {
         let is_subagent = matches!(sink, Sink::Parent { .. });
         Wire {

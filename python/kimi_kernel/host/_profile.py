@@ -116,6 +116,7 @@ _BG_WORKER = "kimi_cli.background.worker:run_background_task_worker"
 _DESCRIPTION: Fields = {"view.spec.description": "{description}"}
 _AGENT = "kimi_cli.tools.agent:AgentTool"
 _RUNNER = "kimi_cli.subagents.runner"
+_AGENT_BG = f"{_AGENT}._run_in_background"
 _CHECKED = f"{_RUNNER}:run_soul_checked"
 _SOUL = "kimi_cli.soul.kimisoul:KimiSoul"
 _FLOW = "kimi_cli.soul.kimisoul:FlowRunner"
@@ -464,6 +465,24 @@ SOURCE_MESSAGES: dict[str, tuple[str, int, Fields]] = {
     "subagent.nested": (f"{_AGENT}.__call__", 1, {}),
     "subagent.unknown_model": (f"{_AGENT}.__call__", 3, {"params.model": "{model}"}),
     "subagent.background_failed.brief": (f"{_AGENT}._run_in_background", 27, {}),
+    "subagent.background.busy": (
+        _AGENT_BG, 5, {"record.agent_id": "{id}", "record.status": "{status}"}
+    ),
+    "subagent.background.busy.brief": (_AGENT_BG, 6, {}),
+    "subagent.background.unknown_model": (_AGENT_BG, 7, {"effective": "{model}"}),
+    "subagent.background.notified": (_AGENT_BG, 18, {}),
+    "subagent.background.next_notified": (_AGENT_BG, 19, {}),
+    "subagent.background.next_output": (_AGENT_BG, 20, {}),
+    "subagent.background.resume_hint": (_AGENT_BG, 21, {"agent_id": "{agent_id}"}),
+    "subagent.background.started": (_AGENT_BG, 23, {}),
+    "subagent.background.not_found.brief": (_AGENT_BG, 24, {}),
+    "subagent.background.bad_type.brief": (_AGENT_BG, 25, {}),
+    "subagent.background.timed_out": (
+        "kimi_cli.background.agent_runner:BackgroundAgentRunner.run",
+        3,
+        {"self._timeout_s": "{timeout}"},
+    ),
+    "task.too_many_agents": (f"{_BG_MANAGER}.create_agent_task", 1, {}),
     "subagent.timeout": (f"{_AGENT}.__call__", 7, {"timeout": "{timeout}"}),
     "subagent.timeout.brief": (f"{_AGENT}.__call__", 8, {"timeout": "{timeout}"}),
     "subagent.failed": (f"{_AGENT}.__call__", 10, {"exc": "{error}"}),

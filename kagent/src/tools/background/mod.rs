@@ -10,8 +10,9 @@
 //! a heartbeat, so kimi-cli does not take a live task for lost). When kagent exits, every
 //! task still running is stopped (kimi-cli's default `keep_alive_on_exit = false`).
 //!
-//! What runs is a [`TaskWork`]: [`ShellWork`] today; another kind (the `Agent` tool's
-//! background subagents) implements the trait and starts through [`TaskManager::start`].
+//! What runs is a [`TaskWork`]: [`ShellWork`], or the `Agent` tool's background subagent
+//! (soul::subagent's `AgentWork`), which runs inside kagent as kimi-cli runs it inside its event
+//! loop: no worker pid, no heartbeat, marked `killed` as soon as its stop is asked.
 
 pub mod notify;
 pub mod store;
@@ -57,8 +58,11 @@ impl TaskKind {
 pub enum WorkEnd {
     /// It finished by itself (`exit_code` 0 for a command that succeeded).
     Exited { exit_code: Option<i64>, ok: bool },
-    /// Its timeout ended it.
-    TimedOut { exit_code: Option<i64> },
+    /// Its timeout ended it (`reason`: the work's own words, else the command's).
+    TimedOut {
+        exit_code: Option<i64>,
+        reason: Option<String>,
+    },
     /// A stop request ended it.
     Stopped { exit_code: Option<i64> },
     /// It could not run.
@@ -70,8 +74,9 @@ pub enum WorkEnd {
 /// it has them and resolves when the work is over.
 pub trait TaskWork: Send + 'static {
     fn kind(&self) -> TaskKind;
-    /// Fields of `spec.json` that describe the work (command, shell, cwd, `kind_payload`).
-    fn describe(&self, spec: &mut TaskSpec);
+    /// Fields of `spec.json` that describe the work (command, shell, cwd, `kind_payload`);
+    /// `spec.id` is the new task's id.
+    fn describe(&mut self, spec: &mut TaskSpec);
     /// `grace`: how long a stopped task may take to end before it is killed.
     fn run(
         self: Box<Self>,
@@ -161,6 +166,34 @@ impl TaskManager {
         kagent_base::sync::lock(&self.state).notifications.clone()
     }
 
+    /// `[background] agent_task_timeout_s`.
+    pub fn agent_task_timeout_s(&self) -> i64 {
+        self.config().agent_task_timeout_s
+    }
+
+    /// A running agent task waits for an approval (`Some(description)`) or no longer does
+    /// (kimi-cli's `_mark_task_awaiting_approval` and `_mark_task_running`).
+    pub fn set_awaiting_approval(&self, id: &str, waiting: Option<&str>) {
+        let Some(store) = self.store() else { return };
+        let mut rt = store.read_runtime(id);
+        if is_terminal(&rt.status) {
+            return;
+        }
+        rt.updated_at = store::now();
+        match waiting {
+            Some(description) => {
+                rt.status = "awaiting_approval".into();
+                rt.failure_reason = Some(description.into());
+            }
+            None => {
+                rt.status = "running".into();
+                rt.heartbeat_at = Some(rt.updated_at);
+                rt.failure_reason = None;
+            }
+        }
+        store.write_runtime(id, &rt);
+    }
+
     pub fn view(&self, id: &str) -> Option<TaskView> {
         self.store()?.view(id)
     }
@@ -205,6 +238,8 @@ impl TaskManager {
             timeout_s,
             kind_payload: None,
         };
+        let kind = work.kind();
+        let mut work = work;
         work.describe(&mut spec);
         store.create(&spec)?;
         let output = std::fs::OpenOptions::new()
@@ -214,10 +249,14 @@ impl TaskManager {
         let mut runtime = store.read_runtime(&id);
         let t = store::now();
         runtime.status = "starting".into();
-        runtime.worker_pid = Some(i64::from(std::process::id()));
-        runtime.started_at = Some(t);
-        runtime.heartbeat_at = Some(t);
         runtime.updated_at = t;
+        if kind == TaskKind::Bash {
+            // kagent is the command's worker; an agent task has none (kimi-cli runs it in its
+            // own event loop, and writes no pid, start or heartbeat for it)
+            runtime.worker_pid = Some(i64::from(std::process::id()));
+            runtime.started_at = Some(t);
+            runtime.heartbeat_at = Some(t);
+        }
         store.write_runtime(&id, &runtime);
 
         let (stop_tx, stop_rx) = watch::channel(None);
@@ -244,7 +283,11 @@ impl TaskManager {
         let task_id = id.clone();
         let store2 = store.clone();
         tokio::spawn(async move {
-            let end = with_heartbeat(fut, &store2, &task_id, timeout_s).await;
+            let end = if kind == TaskKind::Bash {
+                with_heartbeat(fut, &store2, &task_id, timeout_s).await
+            } else {
+                fut.await
+            };
             finish(&store2, &task_id, &end);
             kagent_base::sync::lock(&manager.state)
                 .live
@@ -271,6 +314,21 @@ impl TaskManager {
         let view = store.view(id)?;
         if is_terminal(&view.runtime.status) {
             return Some(view);
+        }
+        if view.spec.kind == TaskKind::Agent.as_str() {
+            // kimi-cli marks an agent task killed when asked (its run is then cancelled)
+            let mut rt = view.runtime.clone();
+            let t = store::now();
+            rt.status = "killed".into();
+            rt.updated_at = t;
+            rt.finished_at = Some(t);
+            rt.interrupted = true;
+            rt.failure_reason = Some(reason.into());
+            store.write_runtime(id, &rt);
+            if let Some(live) = kagent_base::sync::lock(&self.state).live.get(id) {
+                let _ = live.stop.send(Some(reason.into()));
+            }
+            return store.view(id);
         }
         let control = store::TaskControl {
             kill_requested_at: Some(store::now()),
@@ -422,22 +480,29 @@ async fn with_heartbeat(
 /// Write the terminal state (kimi-cli's worker, after its command ended).
 fn finish(store: &TaskStore, id: &str, end: &WorkEnd) {
     let mut rt = store.read_runtime(id);
+    if is_terminal(&rt.status) {
+        // already ended (an agent task is marked killed when its stop is asked, as kimi-cli
+        // does): the first end stands
+        return;
+    }
     let control = store.read_control(id);
     let t = store::now();
     rt.finished_at = Some(t);
     rt.updated_at = t;
     rt.heartbeat_at = Some(t);
     match end {
-        WorkEnd::TimedOut { exit_code } => {
+        WorkEnd::TimedOut { exit_code, reason } => {
             rt.exit_code = *exit_code;
             rt.status = "failed".into();
             rt.interrupted = true;
             rt.timed_out = true;
             let timeout = store.view(id).and_then(|v| v.spec.timeout_s).unwrap_or(0);
-            rt.failure_reason = Some(crate::tools::util::msg(
-                "task.timed_out_reason",
-                &[("{timeout}", &timeout.to_string())],
-            ));
+            rt.failure_reason = Some(reason.clone().unwrap_or_else(|| {
+                crate::tools::util::msg(
+                    "task.timed_out_reason",
+                    &[("{timeout}", &timeout.to_string())],
+                )
+            }));
         }
         WorkEnd::Stopped { exit_code } => {
             rt.exit_code = *exit_code;
@@ -505,7 +570,7 @@ impl TaskWork for ShellWork {
         TaskKind::Bash
     }
 
-    fn describe(&self, spec: &mut TaskSpec) {
+    fn describe(&mut self, spec: &mut TaskSpec) {
         spec.command = Some(self.command.clone());
         spec.shell_name = Some(self.shell_name.clone());
         spec.shell_path = Some(self.shell_path.display().to_string());
@@ -571,7 +636,10 @@ impl TaskWork for ShellWork {
                 }
             };
             match why {
-                Why::Timeout => WorkEnd::TimedOut { exit_code },
+                Why::Timeout => WorkEnd::TimedOut {
+                    exit_code,
+                    reason: None,
+                },
                 Why::Stop => WorkEnd::Stopped { exit_code },
             }
         })
