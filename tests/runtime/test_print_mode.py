@@ -7,6 +7,7 @@ real kagent binary."""
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 import subprocess
@@ -103,3 +104,53 @@ def test_verbose_print_names_the_kernel(tmp_path: Path) -> None:
     assert "kimi-kernel: kernel python (kimi-cli's KimiSoul)\n" in py.stderr, py.stderr
     quiet = run_kk(sb, "--kernel", "rust", "--print", "-p", "hi", env=sb.env())
     assert "kimi-kernel: kernel" not in quiet.stderr, quiet.stderr
+
+
+def _background_agent_scripts(share: Path) -> list[str]:
+    """The parent launches a background agent and waits (in the same step) until the agent
+    runs its command, so the scripted queue is the agent's meanwhile; the parent's turn then
+    ends while the agent sleeps 2 s; its summary comes after."""
+
+    def tc(tc_id: str, name: str, args: dict[str, object]) -> str:
+        return "tool_call: " + json.dumps(
+            {"id": tc_id, "name": name, "arguments": json.dumps(args)}
+        )
+
+    started = (
+        f"until grep -qsF '[tool] Shell' {share}/sessions/*/*/subagents/*/output;"
+        " do sleep 0.05; done"
+    )
+    launch = {"description": "look around", "prompt": "wait", "run_in_background": True}
+    return [
+        tc("c1", "Agent", launch) + "\n" + tc("c2", "Shell", {"command": started}),
+        tc("s1", "Shell", {"command": "sleep 2"}),
+        "text: launched",
+        "text: " + "The agent slept well. " * 10,
+        "text: the agent said it slept",
+    ]
+
+
+def test_print_waits_for_a_background_agent_as_the_python_kernel(tmp_path: Path) -> None:
+    """kagent runs the agent; kimi-cli's print mode must wait for it (not take it for lost,
+    as its own task manager would an agent task it does not run), then run the turn on its
+    notification, as `kimi --print` does."""
+    outputs = {}
+    for kernel in ("rust", "python"):
+        root = tmp_path / kernel
+        sb = make_sandbox(root, _background_agent_scripts(root / "share"))
+        # wide: paths in the output are not wrapped, so that each sandbox's can be replaced
+        env = sb.env(COLUMNS="10000")
+        proc = run_kk(sb, "--kernel", kernel, "--yolo", "--print", "-p", "go", env=env)
+        assert proc.returncode == 0, f"{kernel}: exit {proc.returncode}\n{proc.stderr}"
+        [task] = (sb.only_session() / "tasks").iterdir()
+        runtime = json.loads((task / "runtime.json").read_text())
+        assert runtime["status"] == "completed", (kernel, runtime)
+        shown = proc.stdout.replace(str(root), "<ROOT>")
+        shown = re.sub(r"\b(a[0-9a-f]{8}|agent-[0-9a-z]{8}|n[0-9a-f]{8})\b", "<ID>", shown)
+        shown = re.sub(r"\d{2}:\d{2}:\d{2}|\d{10}\.\d+|[0-9a-f-]{36}", "<T>", shown)
+        outputs[kernel] = shown
+    assert "the agent said it slept" in outputs["rust"]
+    diff = difflib.unified_diff(
+        outputs["python"].splitlines(), outputs["rust"].splitlines(), "python", "rust", lineterm=""
+    )
+    assert outputs["rust"] == outputs["python"], "\n".join(diff)

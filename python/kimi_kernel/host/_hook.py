@@ -244,6 +244,12 @@ async def attach_kagent(
             await KernelLauncher.stop(soul.kagent_client)
 
     kimi_private.also_on_shutdown(instance, stop_kagent)
+    kimi_private.keep_kagents_agent_tasks(
+        instance.soul.runtime.background_tasks, lambda: soul.on_kagent
+    )
+    kimi_private.leave_wire_notifications_to_kagent(
+        instance.soul.runtime.notifications, lambda: soul.on_kagent
+    )
     if getattr(instance.soul.runtime, "ui_mode", "shell") == "shell":
         _shell_clients.append(client)
     return instance

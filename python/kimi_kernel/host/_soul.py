@@ -69,6 +69,11 @@ class WireBackedSoul(KimiSoul):
         return self._kk.client
 
     @property
+    def on_kagent(self) -> bool:
+        """kagent runs this session's turns now (alive, no fallback)."""
+        return self._kk.live_client() is not None
+
+    @property
     def status(self) -> StatusSnapshot:
         base = super().status
         return base if self._kk.fell_back else self._kk.status.overlay(base)

@@ -57,6 +57,7 @@ _SERVER = "kimi_cli.wire.server:WireServer"
 _SOUL = "kimi_cli.soul.kimisoul:KimiSoul"
 _WIRE = "kimi_cli.wire:Wire"
 _WEB_RUNNER = "kimi_cli.web.runner.process"
+_BG_MANAGER = "kimi_cli.background.manager:BackgroundTaskManager"
 _PLAN_INJECTION = "kimi_cli.soul.dynamic_injections.plan_mode"
 _AFK_INJECTION = "kimi_cli.soul.dynamic_injections.afk_mode"
 WEB_WORKER_MODULE = "kimi_cli.web.runner.worker"
@@ -103,6 +104,15 @@ NEEDS: tuple[Need, ...] = (
     Need("kimi_cli.app:KimiCLI.create", "", "keywords", "see CREATE_KEYWORDS"),
     Need("kimi_cli.app:KimiCLI", "shutdown_background_tasks", "method",
          "chained so kagent stops with the session"),
+    Need(_BG_MANAGER, "recover", "method",
+         "wrapped so that kagent's running agent tasks are not taken for lost"),
+    Need(_BG_MANAGER, "_live_agent_tasks", "attribute",
+         "kagent's running agent tasks count as live in it while kagent serves the session"),
+    Need(_BG_MANAGER, "list_tasks", "method", "the tasks recover() looks at"),
+    Need("kimi_cli.notifications.manager:NotificationManager", "deliver_pending", "method",
+         "run_soul's wire pump; kagent delivers the wire's notifications while it serves"),
+    Need("kimi_cli.soul", "runtime.notifications.deliver_pending", "source",
+         "run_soul's pump delivers the sink \"wire\" through deliver_pending"),
     # the agent kagent replaces is not built (host._agent): KimiCLI.create calls the name
     # `load_agent` of kimi_cli.app; the Python agent is built when the session moves
     Need("kimi_cli.app", "load_agent", "name",
@@ -311,9 +321,10 @@ def _module_file(dotted: str) -> Path | None:
     top, *rest = dotted.split(".")
     spec = importlib.util.find_spec(top)
     for base in (spec.submodule_search_locations or []) if spec is not None else []:
-        path = Path(base, *rest).with_suffix(".py")
-        if path.is_file():
-            return path
+        # a module, or a package's __init__
+        for path in (Path(base, *rest).with_suffix(".py"), Path(base, *rest, "__init__.py")):
+            if path.is_file():
+                return path
     return None
 
 
@@ -452,6 +463,57 @@ def also_on_shutdown(instance: Any, stop: Callable[[], Awaitable[None]]) -> None
             await stop()
 
     instance.shutdown_background_tasks = shutdown_then_stop
+
+
+def keep_kagents_agent_tasks(manager: Any, serving: Callable[[], bool]) -> None:
+    """Make the session's BackgroundTaskManager leave kagent's agent tasks alone while
+    `serving()` (kagent runs the session). kagent runs a background agent in its own process;
+    kimi-cli's `recover()` (called by `reconcile()`: print mode's wait for background tasks, the
+    shell's task browser) takes any agent task missing from its own `_live_agent_tasks` for
+    lost. While kagent serves, the agent tasks not yet ended count as live there; once it no
+    longer does (exited, or the session moved to the Python kernel), they are lost as
+    kimi-cli would have them."""
+    from kimi_cli.background.models import is_terminal_status
+
+    recover = manager.recover
+
+    def recover_around_kagent() -> None:
+        if not serving():
+            recover()
+            return
+        live = manager._live_agent_tasks
+        kagents = [
+            view.spec.id
+            for view in manager.list_tasks(status=None, limit=None)
+            if view.spec.kind == "agent"
+            and not is_terminal_status(view.runtime.status)
+            and view.spec.id not in live
+        ]
+        for task_id in kagents:
+            live[task_id] = None  # only its presence is read by recover()
+        try:
+            recover()
+        finally:
+            for task_id in kagents:
+                live.pop(task_id, None)
+
+    manager.recover = recover_around_kagent
+
+
+def leave_wire_notifications_to_kagent(notifications: Any, serving: Callable[[], bool]) -> None:
+    """While `serving()`, the session's NotificationManager delivers nothing to the sink
+    "wire": kagent sends the client its notifications itself, after its TurnBegin, as kimi-cli's
+    soul does. kimi-cli's `run_soul` pumps that sink for any soul, and it would send them
+    first, before kagent's TurnBegin reached the client."""
+    deliver = notifications.deliver_pending
+
+    async def deliver_unless_kagent(sink: str, **kwargs: Any) -> list[Any]:
+        if sink == "wire" and serving():
+            return []
+        result: list[Any] = await deliver(sink, **kwargs)
+        return result
+
+    notifications.deliver_pending = deliver_unless_kagent
 
 
 def wrap_wire_server(
