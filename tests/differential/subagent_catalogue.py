@@ -117,6 +117,13 @@ BACKGROUND_SCRIPTS = (
     LONG,
     DONE,
 )
+TIMEOUT_SCRIPTS = (
+    agent("c1", run_in_background=True, timeout=30)
+    + "\n"
+    + tc("c2", "Shell", {"command": WAIT_AGENT_TASKS, "timeout": 120}),
+    tc("s1", "Shell", {"command": "sleep 50", "timeout": 120}),
+    DONE,
+)
 # the parent's tool waits until the background agent has started its command
 WAIT_AGENT_COMMAND = (
     "until grep -qsF '[tool] Shell' {root}/share/sessions/*/*/subagents/*/output;"
@@ -343,6 +350,20 @@ SUBAGENT_SCENARIOS: dict[str, Scenario] = {
             ),
             record_files=(*SUBAGENT_FILES, "share/**/tasks/*/output.log"),
             cross_plans=(("oracle", "kagent"), ("kagent", "oracle")),
+        ),
+        # a background agent past the call's timeout (30 s, the least allowed): the task
+        # fails as timed out, the instance too; the parent hears of it in its next step
+        Scenario(
+            "subagent_background_timeout",
+            (
+                Phase(
+                    (initialize(), prompt("delegate", id="p1")),
+                    TIMEOUT_SCRIPTS,
+                    ("--yolo",),
+                    mutate=setup({"a.txt": "hello\n"}, TIMEOUT_SCRIPTS),
+                ),
+            ),
+            record_files=(*SUBAGENT_FILES, "share/**/tasks/*/output.log"),
         ),
         # the session ends while a background agent runs a command: the task is killed with
         # the session's reason, the instance too; the next process sees it and its notification
