@@ -281,7 +281,8 @@ fn agent_file_extending_default_with_exclude_tools() {
     let tools = tools_seen(&body);
     let names: Vec<&str> = tools.iter().map(|(n, _)| n.as_str()).collect();
     // kagent's own default agent minus the excluded; no plan tools and no AskUserQuestion
-    // for a client that did not declare support for them
+    // for a client that did not declare support for them, no SearchWeb without a search
+    // service, no ReadMediaFile for a model without media input
     assert_eq!(
         names,
         [
@@ -290,7 +291,11 @@ fn agent_file_extending_default_with_exclude_tools() {
             "Glob",
             "Grep",
             "WriteFile",
-            "StrReplaceFile"
+            "StrReplaceFile",
+            "FetchURL",
+            "TaskList",
+            "TaskOutput",
+            "TaskStop"
         ]
     );
     // kagent's own Agent description, listing the inherited subagent types

@@ -762,7 +762,18 @@ mod tests {
             dir.join("default").join("system.md")
         );
         assert!(spec.system_prompt_path.is_file());
-        assert_eq!(spec.tools.len(), 12);
+        // every tool of kimi-cli's default agent that kagent implements (not SendDMail or
+        // Think, which kimi-cli's default agent does not list either)
+        assert_eq!(spec.tools.len(), 17);
+        for path in [
+            "kimi_cli.tools.web:FetchURL",
+            "kimi_cli.tools.web:SearchWeb",
+            "kimi_cli.tools.background:TaskList",
+            "kimi_cli.tools.background:TaskOutput",
+            "kimi_cli.tools.background:TaskStop",
+        ] {
+            assert!(spec.tools.iter().any(|t| t == path), "{path}");
+        }
         // its subagents load too (each its own spec and prompt)
         let loaded = load_agent(&default, &default).unwrap();
         let names: Vec<&str> = loaded.subagents.iter().map(|s| s.0.as_str()).collect();
