@@ -81,15 +81,10 @@ def test_tool_scenario_through_the_proxy(
     check_against_oracle(scenario, plan, tmp_path_factory, check_panics=False, prefix="proxy")
 
 
-# The Agent tool through the proxy: the subagent's events, its approval with the run's
-# source fields, and its instance files, as the oracle gives them.
-PROXIED_SUBAGENTS = (
-    "subagent_approval",
-    "subagent_resume",
-    "subagent_explore_git_context",
-    "subagent_background",
-    "subagent_background_approval",
-)
+# The Agent tool through the proxy, every scenario of the catalogue: the subagent's events,
+# its approval with the run's source fields, background runs, and the instance files, as the
+# oracle gives them.
+PROXIED_SUBAGENTS = sorted(SUBAGENT_SCENARIOS)
 
 
 @pytest.mark.parametrize("name", PROXIED_SUBAGENTS)
