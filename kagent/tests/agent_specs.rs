@@ -4,12 +4,12 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Write;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use common::{events, read_lines, Env};
+use common::{events, read_json_request, read_lines, Env};
 use serde_json::{json, Value};
 
 /// Answers every request with one short streamed text; returns the base URL and the bodies.
@@ -21,26 +21,8 @@ fn serve_text() -> (String, Arc<Mutex<Vec<Value>>>) {
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { return };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut length = 0usize;
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                    break;
-                }
-                let line = line.trim_end().to_ascii_lowercase();
-                if line.is_empty() {
-                    break;
-                }
-                if let Some(v) = line.strip_prefix("content-length:") {
-                    length = v.trim().parse().unwrap();
-                }
-            }
-            let mut body = vec![0u8; length];
-            reader.read_exact(&mut body).unwrap();
-            log.lock()
-                .unwrap()
-                .push(serde_json::from_slice(&body).unwrap());
+            let body = read_json_request(&stream).expect("a request with a JSON body");
+            log.lock().unwrap().push(body);
             let sse = "data: {\"id\":\"c1\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"done\"}}]}\n\n\
                        data: {\"id\":\"c1\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
             let _ = stream.write_all(
@@ -148,18 +130,6 @@ fn write_profile(root: &Path) -> PathBuf {
     path
 }
 
-/// Point the environment's configuration at the server at `base_url`.
-fn http_config(env: &Env, base_url: &str) {
-    std::fs::write(
-        &env.cfg,
-        format!(
-            "default_model=\"m\"\n[models.m]\nprovider=\"p\"\nmodel=\"m1\"\nmax_context_size=100000\n\
-             [providers.p]\ntype=\"openai_legacy\"\nbase_url=\"{base_url}\"\napi_key=\"k\"\n"
-        ),
-    )
-    .unwrap();
-}
-
 fn tools_seen(body: &Value) -> Vec<(String, String)> {
     body["tools"]
         .as_array()
@@ -179,7 +149,7 @@ fn profile_agent_spec_reaches_the_model_exactly() {
     let env = Env::new(&[]);
     let profile = write_profile(&env.root);
     let (url, bodies) = serve_text();
-    http_config(&env, &url);
+    env.use_model_server(&url);
     let profile_arg = profile.display().to_string();
     // okabe has SendDMail: its injected text must be in the profile
     let (status, stderr) = env
@@ -262,7 +232,7 @@ fn profile_agent_spec_reaches_the_model_exactly() {
 fn agent_file_extending_default_with_exclude_tools() {
     let env = Env::new(&[]);
     let (url, bodies) = serve_text();
-    http_config(&env, &url);
+    env.use_model_server(&url);
     let spec = env.root.join("specs").join("agent.yaml");
     std::fs::create_dir_all(spec.parent().unwrap()).unwrap();
     std::fs::write(

@@ -8,12 +8,12 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Write;
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use common::{read_json, Env};
+use common::{read_json, read_json_request, Env};
 use serde_json::{json, Value};
 
 const SUB_PROMPT: &str = "sleep for a while";
@@ -95,24 +95,9 @@ fn serve() -> String {
             let Ok(mut stream) = stream else { return };
             let command_sent = command_sent.clone();
             std::thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut length = 0usize;
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let line = line.trim_end().to_ascii_lowercase();
-                    if line.is_empty() {
-                        break;
-                    }
-                    if let Some(v) = line.strip_prefix("content-length:") {
-                        length = v.trim().parse().unwrap();
-                    }
-                }
-                let mut body = vec![0u8; length];
-                reader.read_exact(&mut body).unwrap();
-                let body: Value = serde_json::from_slice(&body).unwrap();
+                let Some(body) = read_json_request(&stream) else {
+                    return;
+                };
                 let sse = answer(&body, &command_sent);
                 let _ = stream.write_all(
                     format!(
@@ -130,14 +115,7 @@ fn serve() -> String {
 fn task_stop_kills_a_running_background_agent_and_its_command() {
     let env = Env::new(&[]);
     let base_url = serve();
-    std::fs::write(
-        &env.cfg,
-        format!(
-            "default_model=\"m\"\n[models.m]\nprovider=\"p\"\nmodel=\"m1\"\nmax_context_size=100000\n\
-             [providers.p]\ntype=\"openai_legacy\"\nbase_url=\"{base_url}\"\napi_key=\"k\"\n"
-        ),
-    )
-    .unwrap();
+    env.use_model_server(&base_url);
     let mut kagent = env.spawn(&["--yolo"]);
     kagent.initialize();
     // wait until the agent runs its command, then the parent's turn

@@ -105,10 +105,12 @@ def _git_repo(scripts: tuple[str, ...]) -> Callable[[Sandbox], None]:
 EXPLORE_SCRIPTS = (agent("c1", subagent_type="explore"), LONG, DONE)
 
 
-# a Shell command that returns once every agent task of the sandbox has ended
+# a Shell command that returns 1.5 s after an agent task of the sandbox has ended: both
+# kernels send the client a notification within a second while a turn runs, so it arrives
+# during this call, never in a race with the end of the turn
 WAIT_AGENT_TASKS = (
     "until grep -qsE 'completed|failed|killed' {root}/share/sessions/*/*/tasks/agent-*/runtime.json;"
-    " do sleep 0.05; done; echo ended"
+    " do sleep 0.05; done; sleep 1.5; echo ended"
 )
 BACKGROUND_SCRIPTS = (
     agent("c1", run_in_background=True, subagent_type="explore")
@@ -152,7 +154,7 @@ BACKGROUND_RESUME_SCRIPTS = (
         {
             "command": "until [ $(grep -lsE 'completed|failed|killed' "
             "{root}/share/sessions/*/*/tasks/agent-*/runtime.json | wc -l) -ge 2 ];"
-            " do sleep 0.05; done; echo ended"
+            " do sleep 0.05; done; sleep 1.5; echo ended"
         },
     ),
     LONG,
@@ -175,6 +177,37 @@ def _task_scripts(scripts: tuple[str, ...]) -> Callable[[Sandbox], None]:
         with_task_ids(scripts)(sandbox)
 
     return mutate
+
+BACKGROUND_FILES = (*SUBAGENT_FILES, "share/**/tasks/*/output.log")
+
+
+def background_scenario(
+    name: str,
+    scripts: tuple[str, ...],
+    then: Phase | None = None,
+    **kwargs: Any,
+) -> Scenario:
+    """A prompt (with --yolo) whose scripts launch a background agent, and optionally a
+    second process (`then`) on the same session; the task's output.log is compared too."""
+    first = Phase(
+        (initialize(), prompt("delegate", id="p1")),
+        scripts,
+        ("--yolo",),
+        mutate=setup({"a.txt": "hello\n"}, scripts),
+    )
+    phases = (first,) if then is None else (first, then)
+    return Scenario(name, phases, record_files=BACKGROUND_FILES, **kwargs)
+
+
+def look_at_the_task() -> Phase:
+    """The session resumed: TaskOutput and TaskList on the task by its id."""
+    return Phase(
+        (initialize(), prompt("look at it", id="p2")),
+        BACKGROUND_LOOK,
+        ("-S", "{session}", "--yolo"),
+        mutate=_task_scripts(BACKGROUND_LOOK),
+    )
+
 
 
 RESUME_SCRIPTS = (
@@ -278,23 +311,10 @@ SUBAGENT_SCENARIOS: dict[str, Scenario] = {
         # (in the same step) until the task has ended, so the scripted queue is the
         # subagent's meanwhile; the notification reaches the parent's next step; the session
         # resumed looks at the task with TaskOutput and TaskList
-        Scenario(
+        background_scenario(
             "subagent_background",
-            (
-                Phase(
-                    (initialize(), prompt("delegate in the background", id="p1")),
-                    BACKGROUND_SCRIPTS,
-                    ("--yolo",),
-                    mutate=setup({"a.txt": "hello\n"}, BACKGROUND_SCRIPTS),
-                ),
-                Phase(
-                    (initialize(), prompt("look at it", id="p2")),
-                    BACKGROUND_LOOK,
-                    ("-S", "{session}", "--yolo"),
-                    mutate=_task_scripts(BACKGROUND_LOOK),
-                ),
-            ),
-            record_files=(*SUBAGENT_FILES, "share/**/tasks/*/output.log"),
+            BACKGROUND_SCRIPTS,
+            look_at_the_task(),
             cross_plans=(("oracle", "kagent"), ("kagent", "oracle")),
         ),
         # a background agent's WriteFile asks the root's client, with the task as its source
@@ -332,58 +352,24 @@ SUBAGENT_SCENARIOS: dict[str, Scenario] = {
             ),
         ),
         # an instance made in the background is resumed in the background by the next process
-        Scenario(
+        background_scenario(
             "subagent_background_resume",
-            (
-                Phase(
-                    (initialize(), prompt("delegate", id="p1")),
-                    BACKGROUND_SCRIPTS,
-                    ("--yolo",),
-                    mutate=setup({"a.txt": "hello\n"}, BACKGROUND_SCRIPTS),
-                ),
-                Phase(
-                    (initialize(), prompt("again", id="p2")),
-                    BACKGROUND_RESUME_SCRIPTS,
-                    ("-S", "{session}", "--yolo"),
-                    mutate=_resume_background,
-                ),
+            BACKGROUND_SCRIPTS,
+            Phase(
+                (initialize(), prompt("again", id="p2")),
+                BACKGROUND_RESUME_SCRIPTS,
+                ("-S", "{session}", "--yolo"),
+                mutate=_resume_background,
             ),
-            record_files=(*SUBAGENT_FILES, "share/**/tasks/*/output.log"),
             cross_plans=(("oracle", "kagent"), ("kagent", "oracle")),
         ),
         # a background agent past the call's timeout (30 s, the least allowed): the task
         # fails as timed out, the instance too; the parent hears of it in its next step
-        Scenario(
-            "subagent_background_timeout",
-            (
-                Phase(
-                    (initialize(), prompt("delegate", id="p1")),
-                    TIMEOUT_SCRIPTS,
-                    ("--yolo",),
-                    mutate=setup({"a.txt": "hello\n"}, TIMEOUT_SCRIPTS),
-                ),
-            ),
-            record_files=(*SUBAGENT_FILES, "share/**/tasks/*/output.log"),
-        ),
+        background_scenario("subagent_background_timeout", TIMEOUT_SCRIPTS),
         # the session ends while a background agent runs a command: the task is killed with
         # the session's reason, the instance too; the next process sees it and its notification
-        Scenario(
-            "subagent_background_session_end",
-            (
-                Phase(
-                    (initialize(), prompt("delegate", id="p1")),
-                    SESSION_END_SCRIPTS,
-                    ("--yolo",),
-                    mutate=setup({"a.txt": "hello\n"}, SESSION_END_SCRIPTS),
-                ),
-                Phase(
-                    (initialize(), prompt("look at it", id="p2")),
-                    BACKGROUND_LOOK,
-                    ("-S", "{session}", "--yolo"),
-                    mutate=_task_scripts(BACKGROUND_LOOK),
-                ),
-            ),
-            record_files=(*SUBAGENT_FILES, "share/**/tasks/*/output.log"),
+        background_scenario(
+            "subagent_background_session_end", SESSION_END_SCRIPTS, look_at_the_task()
         ),
         # an instance made in one process is resumed by agent_id in the next (also across
         # kernels: the instance's files are the same)

@@ -43,6 +43,18 @@ impl Env {
         env
     }
 
+    /// Point the configuration at a chat-completions server at `base_url` (model `m`).
+    pub fn use_model_server(&self, base_url: &str) {
+        std::fs::write(
+            &self.cfg,
+            format!(
+                "default_model=\"m\"\n[models.m]\nprovider=\"p\"\nmodel=\"m1\"\nmax_context_size=100000\n\
+                 [providers.p]\ntype=\"openai_legacy\"\nbase_url=\"{base_url}\"\napi_key=\"k\"\n"
+            ),
+        )
+        .unwrap();
+    }
+
     pub fn set_scripts(&self, scripts: &[&str]) {
         std::fs::write(self.root.join("scripts.json"), json!(scripts).to_string()).unwrap();
     }
@@ -229,4 +241,28 @@ pub fn message(key: &str, values: &[(&str, &str)]) -> String {
         text = text.replace(k, v);
     }
     text
+}
+
+/// The JSON body of one HTTP request read from `stream` (a model server's; `None` when the
+/// peer closed before a whole header).
+pub fn read_json_request(stream: &std::net::TcpStream) -> Option<Value> {
+    use std::io::Read;
+    let mut reader = BufReader::new(stream.try_clone().ok()?);
+    let mut length = 0usize;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return None;
+        }
+        let line = line.trim_end().to_ascii_lowercase();
+        if line.is_empty() {
+            break;
+        }
+        if let Some(v) = line.strip_prefix("content-length:") {
+            length = v.trim().parse().ok()?;
+        }
+    }
+    let mut body = vec![0u8; length];
+    reader.read_exact(&mut body).ok()?;
+    serde_json::from_slice(&body).ok()
 }
