@@ -547,11 +547,13 @@ _ALL: list[Scenario] = [
             ],
         ),
         prompt("hooked", id="p1", wait=False),
+        # The step's StatusUpdate (sent after the usage is written to the context) and the
+        # answer to the PreToolUse hook race on both kernels: answer once it is out.
+        Expect(Ev("StatusUpdate")),
         Reply(
             "HookRequest",
             lambda p: {"request_id": p["id"], "action": "allow", "reason": ""},
         ),
-        TOOL_PENDING,
         Reply("ToolCallRequest", tool_ok("hooked value")),
         Reply(
             "HookRequest",
