@@ -17,6 +17,8 @@ from differential.runner import run_scenario
 from differential.scenario_check import check_against_oracle
 from differential.subagent_catalogue import SUBAGENT_SCENARIOS
 from differential.tools_catalogue import TOOL_SCENARIOS
+from differential.web_catalogue import WEB_CASES, same_port
+from differential.web_server import serving
 
 from runtime._kk import BIN_DIR, kagent_bin, require_installed, write_exe
 
@@ -94,3 +96,17 @@ def test_subagent_scenario_through_the_proxy(
     scenario = SUBAGENT_SCENARIOS[name]
     plan = ("proxy",) * len(scenario.phases)
     check_against_oracle(scenario, plan, tmp_path_factory, check_panics=False, prefix="proxy")
+
+
+# FetchURL and SearchWeb through the proxy (the loopback web server of the differential suite)
+@pytest.mark.parametrize("name", sorted(WEB_CASES))
+def test_web_scenario_through_the_proxy(
+    name: str, proxy_kernel: None, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    with serving() as base:
+        case = WEB_CASES[name](base)
+        subject = check_against_oracle(
+            case.scenario, ("proxy",), tmp_path_factory, same_port, check_panics=False,
+            prefix="proxy",
+        )
+    case.check("\n".join(subject.normalized()))
