@@ -157,21 +157,8 @@ class Normalizer:
         out: dict[str, Any] = {}
         for key, val in obj.items():
             out[self.text(key)] = self.value(val, key)
-        _server_info(out)
         _step_retry(out)
         return out
-
-
-def _server_info(obj: dict[str, Any]) -> None:
-    """initialize result: server name and version differ by design, and kagent adds its own
-    identity and capabilities in `kernel` (an extension kimi-cli does not have)."""
-    server = obj.get("server")
-    if isinstance(server, dict) and "protocol_version" in obj:
-        if "name" in server:
-            server["name"] = "<SERVER_NAME>"
-        if "version" in server:
-            server["version"] = "<SERVER_VERSION>"
-        obj.pop("kernel", None)
 
 
 def _step_retry(obj: dict[str, Any]) -> None:
