@@ -75,35 +75,35 @@ def services(search: str, fetch_url: str, fetch_key: str = API_KEY) -> dict[str,
     }
 
 
+def _one_turn(name: str, *calls: str, config: dict[str, Any] | None = None) -> Scenario:
+    """One prompt whose scripted steps make `calls`, then a text step."""
+    return tools_scenario(name, initialize(), *quick_turn(), scripts=(*calls, DONE), config=config)
+
+
 def _exact_paths(base: str) -> WebCase:
     return WebCase(
-        tools_scenario(
+        _one_turn(
             "web_fetch_exact",
-            initialize(),
-            *quick_turn(),
-            scripts=(
-                fetch("c1", f"{base}/notes.txt"),
-                fetch("c2", f"{base}/notes.md"),
-                fetch("c3", f"{base}/pixel.png"),
-                fetch("c4", f"{base}/empty"),
-                fetch("c5", f"{base}/missing"),
-                fetch("c6", f"{base}/forbidden"),
-                fetch("c7", f"{base}/error"),
-                fetch("c8", f"{base}/loop"),
-                fetch("c9", f"{base}/slow.txt"),
-                # aiohttp's redirect limit: 9 redirects are followed, the 10th is an error
-                fetch("c9a", f"{base}/chain9"),
-                fetch("c9b", f"{base}/chain10"),
-                fetch("c10", f"{base}/app.html"),
-                tc("c11", "FetchURL", {}),
-                tc("c12", "FetchURL", {"url": 42}),
-                fetch("c13", "ftp://127.0.0.1/file.txt"),
-                fetch("c14", "not a url"),
-                fetch("c15", f"http://127.0.0.1:{closed_port()}/"),
-                # no search service configured: no SearchWeb (as kimi-cli)
-                tc("c16", "SearchWeb", {"query": "lake"}),
-                DONE,
-            ),
+            fetch("c1", f"{base}/notes.txt"),
+            fetch("c2", f"{base}/notes.md"),
+            fetch("c3", f"{base}/pixel.png"),
+            fetch("c4", f"{base}/empty"),
+            fetch("c5", f"{base}/missing"),
+            fetch("c6", f"{base}/forbidden"),
+            fetch("c7", f"{base}/error"),
+            fetch("c8", f"{base}/loop"),
+            fetch("c9", f"{base}/slow.txt"),
+            # aiohttp's redirect limit: 9 redirects are followed, the 10th is an error
+            fetch("c9a", f"{base}/chain9"),
+            fetch("c9b", f"{base}/chain10"),
+            fetch("c10", f"{base}/app.html"),
+            tc("c11", "FetchURL", {}),
+            tc("c12", "FetchURL", {"url": 42}),
+            fetch("c13", "ftp://127.0.0.1/file.txt"),
+            fetch("c14", "not a url"),
+            fetch("c15", f"http://127.0.0.1:{closed_port()}/"),
+            # no search service configured: no SearchWeb (as kimi-cli)
+            tc("c16", "SearchWeb", {"query": "lake"}),
         ),
         contains=("slow but ok", "HTTP 404 error"),
     )
@@ -111,18 +111,13 @@ def _exact_paths(base: str) -> WebCase:
 
 def _html_pages(base: str) -> WebCase:
     return WebCase(
-        tools_scenario(
+        _one_turn(
             "web_fetch_html",
-            initialize(),
-            *quick_turn(),
-            scripts=(
-                fetch("c1", f"{base}/article.html"),
-                fetch("c2", f"{base}/docs.html"),
-                fetch("c3", f"{base}/tables.html"),
-                fetch("c4", f"{base}/latin1.html"),
-                fetch("c5", f"{base}/moved"),
-                DONE,
-            ),
+            fetch("c1", f"{base}/article.html"),
+            fetch("c2", f"{base}/docs.html"),
+            fetch("c3", f"{base}/tables.html"),
+            fetch("c4", f"{base}/latin1.html"),
+            fetch("c5", f"{base}/moved"),
         ),
         contains=("perch have moved", "| 2 October |", "Café météo du lac", "skip_weekends"),
         lacks=("cookies", "Most read", "Privacy", "Previous: Installation", "Accueil"),
@@ -131,18 +126,13 @@ def _html_pages(base: str) -> WebCase:
 
 def _services_answer(base: str) -> WebCase:
     return WebCase(
-        tools_scenario(
+        _one_turn(
             "web_services",
-            initialize(),
-            *quick_turn(),
-            scripts=(
-                tc("c1", "SearchWeb", {"query": "warm lake"}),
-                tc("c2", "SearchWeb", {"query": "deep water", "limit": 3, "include_content": True}),
-                tc("c3", "SearchWeb", {"query": "x", "limit": 0}),
-                tc("c4", "SearchWeb", {"limit": "many"}),
-                fetch("c5", f"{base}/notes.txt"),
-                DONE,
-            ),
+            tc("c1", "SearchWeb", {"query": "warm lake"}),
+            tc("c2", "SearchWeb", {"query": "deep water", "limit": 3, "include_content": True}),
+            tc("c3", "SearchWeb", {"query": "x", "limit": 0}),
+            tc("c4", "SearchWeb", {"limit": "many"}),
+            fetch("c5", f"{base}/notes.txt"),
             config=services(f"{base}/search", f"{base}/fetch"),
         ),
         # the stand-ins saw the requests: both kernels sent the same ones
@@ -158,16 +148,11 @@ def _services_answer(base: str) -> WebCase:
 
 def _services_bad_answers(base: str) -> WebCase:
     return WebCase(
-        tools_scenario(
+        _one_turn(
             "web_services_bad_answers",
-            initialize(),
-            *quick_turn(),
-            scripts=(
-                tc("c1", "SearchWeb", {"query": "lake"}),
-                # the fetch service answers 503: FetchURL fetches the page itself
-                fetch("c2", f"{base}/notes.txt"),
-                DONE,
-            ),
+            tc("c1", "SearchWeb", {"query": "lake"}),
+            # the fetch service answers 503: FetchURL fetches the page itself
+            fetch("c2", f"{base}/notes.txt"),
             config=services(f"{base}/search-bad", f"{base}/fetch-down"),
         ),
         contains=("Failed to parse search results",),
@@ -176,16 +161,11 @@ def _services_bad_answers(base: str) -> WebCase:
 
 def _services_down(base: str) -> WebCase:
     return WebCase(
-        tools_scenario(
+        _one_turn(
             "web_services_down",
-            initialize(),
-            *quick_turn(),
-            scripts=(
-                tc("c1", "SearchWeb", {"query": "lake"}),
-                # no key for the fetch service: FetchURL fetches the page itself
-                fetch("c2", f"{base}/notes.md"),
-                DONE,
-            ),
+            tc("c1", "SearchWeb", {"query": "lake"}),
+            # no key for the fetch service: FetchURL fetches the page itself
+            fetch("c2", f"{base}/notes.md"),
             config=services(f"{base}/search-down", f"{base}/fetch", fetch_key=""),
         ),
         contains=("Status: 500", "# Release notes"),
