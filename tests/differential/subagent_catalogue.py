@@ -10,6 +10,7 @@ and its `output` and `prompt.txt`).
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Callable
 from typing import Any
 
@@ -18,10 +19,12 @@ from kk_common.sandbox import Sandbox
 from .scenario import Phase, Scenario
 from .steps import (
     LOG_HOOK_STDIN,
+    Act,
     Expect,
     Reply,
     Req,
     Resp,
+    Signal,
     Step,
     call,
     hook_log_has,
@@ -138,6 +141,14 @@ SESSION_END_SCRIPTS = (
     tc("s1", "Shell", {"command": "sleep 30"}),
     DONE,
 )
+# as SESSION_END_SCRIPTS, but the kernel is killed (SIGKILL) while the agent's command runs
+KILLED_SCRIPTS = (
+    agent("c1", run_in_background=True)
+    + "\n"
+    + tc("c2", "Shell", {"command": WAIT_AGENT_COMMAND}),
+    tc("s1", "Shell", {"command": "sleep 8"}),
+    DONE,
+)
 BACKGROUND_LOOK = (
     tc("c3", "TaskOutput", {"task_id": "{task:look around}"}),
     tc("c4", "TaskList", {"active_only": False}),
@@ -197,6 +208,63 @@ def background_scenario(
     )
     phases = (first,) if then is None else (first, then)
     return Scenario(name, phases, record_files=BACKGROUND_FILES, **kwargs)
+
+
+def killed_mid_task() -> Scenario:
+    first = Phase(
+        (initialize(), prompt("delegate", id="p1"), Signal(signal.SIGKILL)),
+        KILLED_SCRIPTS,
+        ("--yolo",),
+        mutate=setup({"a.txt": "hello\n"}, KILLED_SCRIPTS),
+    )
+    return Scenario(
+        "subagent_background_kernel_killed",
+        (first, look_at_the_task()),
+        record_files=BACKGROUND_FILES,
+        cross_plans=(("oracle", "kagent"), ("kagent", "oracle")),
+    )
+
+
+def _subagent_runs_its_command(sandbox: Sandbox) -> None:
+    """Wait (up to 60 s) until a subagent's transcript shows its Shell call."""
+    import time
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        for output in sandbox.share.glob("sessions/*/*/subagents/*/output"):
+            if "[tool] Shell" in output.read_text(encoding="utf-8", errors="replace"):
+                return
+        time.sleep(0.05)
+    raise TimeoutError("no subagent ran its Shell call within 60 s")
+
+
+def killed_mid_foreground() -> Scenario:
+    """The kernel is killed while a foreground subagent runs a command; the next process
+    finds the instance left running_foreground, marks it failed, and it can be resumed."""
+    scripts = (agent("c1"), tc("s1", "Shell", {"command": "sleep 8"}), LONG, DONE)
+    first = Phase(
+        (
+            initialize(),
+            prompt("delegate", id="p1", wait=False),
+            Act("the subagent runs its command", _subagent_runs_its_command),
+            Signal(signal.SIGKILL),
+        ),
+        scripts,
+        ("--yolo",),
+        mutate=setup({"a.txt": "hello\n"}, scripts),
+    )
+    again = Phase(
+        (initialize(), prompt("again", id="p2")),
+        RESUME_SCRIPTS,
+        ("-S", "{session}"),
+        mutate=_resume_scripts,
+    )
+    return Scenario(
+        "subagent_foreground_kernel_killed",
+        (first, again),
+        record_files=SUBAGENT_FILES,
+        cross_plans=(("oracle", "kagent"), ("kagent", "oracle")),
+    )
 
 
 def look_at_the_task() -> Phase:
@@ -371,6 +439,12 @@ SUBAGENT_SCENARIOS: dict[str, Scenario] = {
         background_scenario(
             "subagent_background_session_end", SESSION_END_SCRIPTS, look_at_the_task()
         ),
+        # the kernel is killed while a background agent runs: the next process (either kernel)
+        # finds the task no process runs and ends it as lost, the instance as failed, and the
+        # model hears of it
+        killed_mid_task(),
+        # the same with a foreground subagent: its instance is failed at the next start
+        killed_mid_foreground(),
         # an instance made in one process is resumed by agent_id in the next (also across
         # kernels: the instance's files are the same)
         Scenario(

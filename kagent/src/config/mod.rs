@@ -99,7 +99,8 @@ impl Default for LoopControl {
 }
 
 /// `[background]`: the background tasks' limits (kimi-cli's `BackgroundConfig`; the
-/// worker process settings kimi-cli has there do not apply, kagent runs tasks itself).
+/// worker process settings kimi-cli has there do not apply, kagent runs tasks itself, but for
+/// how old a heartbeat makes a task lost).
 #[derive(Debug, Clone, PartialEq)]
 pub struct BackgroundConfig {
     pub max_running_tasks: i64,
@@ -110,6 +111,8 @@ pub struct BackgroundConfig {
     pub keep_alive_on_exit: bool,
     /// How long a background agent task may run (s) unless its call gives a timeout.
     pub agent_task_timeout_s: i64,
+    /// A command task whose heartbeat is older than this (ms) is taken for lost.
+    pub worker_stale_after_ms: i64,
 }
 
 impl Default for BackgroundConfig {
@@ -121,6 +124,7 @@ impl Default for BackgroundConfig {
             kill_grace_period_ms: 2_000,
             keep_alive_on_exit: false,
             agent_task_timeout_s: 900,
+            worker_stale_after_ms: 15_000,
         }
     }
 }
@@ -544,6 +548,7 @@ pub fn validate(data: &Value) -> Result<Config, String> {
             notification_tail_chars: get_int(bg, "notification_tail_chars", ctx, 3_000, 256)?,
             kill_grace_period_ms: get_int(bg, "kill_grace_period_ms", ctx, 2_000, 100)?,
             agent_task_timeout_s: get_int(bg, "agent_task_timeout_s", ctx, 900, 60)?,
+            worker_stale_after_ms: get_int(bg, "worker_stale_after_ms", ctx, 15_000, 1_000)?,
             keep_alive_on_exit: match bg.get("keep_alive_on_exit") {
                 None => false,
                 Some(Value::Bool(b)) => *b,
@@ -601,6 +606,14 @@ mod tests {
         assert!(cfg.background.keep_alive_on_exit);
         assert_eq!(cfg.background.kill_grace_period_ms, 300);
         assert_eq!(cfg.background.notification_tail_lines, 20);
+        assert_eq!(cfg.background.worker_stale_after_ms, 15_000);
+        let e = load_config_text("[background]\nworker_stale_after_ms = 999\n").unwrap_err();
+        assert!(
+            e.to_string().contains(
+                "background.worker_stale_after_ms: Input should be greater than or equal to 1000"
+            ),
+            "{e}"
+        );
         let e = load_config_text("[background]\nmax_running_tasks = 0\n").unwrap_err();
         assert!(
             e.to_string().contains(

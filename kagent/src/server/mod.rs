@@ -221,6 +221,7 @@ impl Server {
             approval: None,
         };
         let approval = crate::tools::install_builtins(&mut soul.toolset, setup);
+        crate::session::subagents::SubagentStore::new(&soul.session.dir).fail_stale_foreground();
         let paths = soul.agent.spec.tool_paths();
         if let (Some(i), Some(setup)) = (
             paths.iter().position(|p| p == crate::tools::AGENT_PATH),

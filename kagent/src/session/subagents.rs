@@ -147,6 +147,33 @@ impl SubagentStore {
         self.instance_dir(agent_id).join("meta.json")
     }
 
+    /// kimi-cli's start-up cleanup (`_cleanup_stale_foreground_subagents`): an instance left
+    /// `running_foreground` ran in a process that is gone, so it becomes `failed` (it could
+    /// not be resumed otherwise). Returns the ids.
+    pub fn fail_stale_foreground(&self) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(&self.root) else {
+            return vec![];
+        };
+        let mut ids: Vec<String> = entries
+            .flatten()
+            .filter_map(|e| e.file_name().to_str().map(str::to_string))
+            .filter(|id| {
+                self.get_instance(id)
+                    .is_some_and(|r| r.status == "running_foreground")
+            })
+            .collect();
+        ids.sort();
+        for id in &ids {
+            kagent_base::logging::info(&format!(
+                "marking the stale foreground subagent instance {id} failed"
+            ));
+            if let Err(e) = self.update_instance(id, "failed", None) {
+                kagent_base::logging::error(&format!("cannot mark subagent {id} failed: {e}"));
+            }
+        }
+        ids
+    }
+
     /// Remove an instance and its files (a background launch that could not start).
     pub fn delete_instance(&self, agent_id: &str) {
         let _ = std::fs::remove_dir_all(self.instance_dir(agent_id));
@@ -240,6 +267,35 @@ impl SubagentStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stale_foreground_instances_fail_and_only_they() {
+        let dir = std::env::temp_dir().join(format!("kagent-subagents-{}", uuid::Uuid::new_v4()));
+        let store = SubagentStore::new(&dir);
+        assert!(store.fail_stale_foreground().is_empty()); // no subagents dir yet
+        for (id, status) in [
+            ("afore", "running_foreground"),
+            ("aback", "running_background"),
+            ("aidle", "idle"),
+        ] {
+            let spec = LaunchSpec {
+                agent_id: id.into(),
+                subagent_type: "coder".into(),
+                model_override: None,
+                effective_model: None,
+                created_at: 1.0,
+            };
+            store.create_instance(id, spec).unwrap();
+            store.update_instance(id, status, None).unwrap();
+        }
+        assert_eq!(store.fail_stale_foreground(), ["afore"]);
+        let status = |id: &str| store.get_instance(id).unwrap().status;
+        assert_eq!(
+            [status("afore"), status("aback"), status("aidle")],
+            ["failed", "running_background", "idle"]
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn records_round_trip_in_kimi_clis_key_order() {

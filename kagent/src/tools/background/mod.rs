@@ -18,7 +18,7 @@ pub mod notify;
 pub mod store;
 pub mod tools;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -100,7 +100,11 @@ struct State {
     store: Option<TaskStore>,
     notifications: Option<notify::NotificationStore>,
     session_id: String,
+    session_dir: Option<PathBuf>,
     live: HashMap<String, Live>,
+    /// Tasks this process runs, from before their files exist until they end: recover()
+    /// leaves them alone.
+    owned: HashSet<String>,
 }
 
 /// The session's background tasks (shared by the tools and the soul).
@@ -145,8 +149,22 @@ impl TaskManager {
     }
 
     /// Keep tasks in `<session_dir>/tasks` and notifications in `<session_dir>/notifications`.
+    /// The first bind reconciles (kimi-cli does at the session's start): tasks no process runs
+    /// any more end as lost, ended tasks get their notifications.
     pub fn bind(&self, session_dir: &Path) {
+        let first = {
+            let st = kagent_base::sync::lock(&self.state);
+            st.store.is_none()
+        };
+        self.bind_stores(session_dir);
+        if first {
+            self.reconcile();
+        }
+    }
+
+    fn bind_stores(&self, session_dir: &Path) {
         let mut st = kagent_base::sync::lock(&self.state);
+        st.session_dir = Some(session_dir.to_path_buf());
         st.store = Some(TaskStore::new(session_dir.join("tasks")));
         st.notifications = Some(notify::NotificationStore::new(
             session_dir.join("notifications"),
@@ -222,6 +240,9 @@ impl TaskManager {
             return Err(StartError::TooMany);
         }
         let id = new_task_id(work.kind());
+        kagent_base::sync::lock(&self.state)
+            .owned
+            .insert(id.clone());
         let mut spec = TaskSpec {
             version: 1,
             id: id.clone(),
@@ -241,7 +262,10 @@ impl TaskManager {
         let kind = work.kind();
         let mut work = work;
         work.describe(&mut spec);
-        store.create(&spec)?;
+        if let Err(e) = store.create(&spec) {
+            kagent_base::sync::lock(&self.state).owned.remove(&id);
+            return Err(e.into());
+        }
         let output = std::fs::OpenOptions::new()
             .append(true)
             .open(store.output_path(&id))?;
@@ -289,9 +313,11 @@ impl TaskManager {
                 fut.await
             };
             finish(&store2, &task_id, &end);
-            kagent_base::sync::lock(&manager.state)
-                .live
-                .remove(&task_id);
+            {
+                let mut st = kagent_base::sync::lock(&manager.state);
+                st.live.remove(&task_id);
+                st.owned.remove(&task_id);
+            }
             let _ = done_tx.send(true);
         });
         let live_pgid = *kagent_base::sync::lock(&pgid);
@@ -405,8 +431,10 @@ impl TaskManager {
         self.reconcile();
     }
 
-    /// Notifications for tasks that ended and have none yet (kimi-cli's `reconcile`).
+    /// kimi-cli's `reconcile`: [`recover`](Self::recover), then notifications for tasks that
+    /// ended and have none yet.
     pub fn reconcile(&self) {
+        self.recover();
         let (Some(store), Some(notes)) = (self.store(), self.notifications()) else {
             return;
         };
@@ -414,6 +442,102 @@ impl TaskManager {
             if is_terminal(&view.runtime.status) {
                 notes.publish_task(&view);
             }
+        }
+    }
+
+    /// kimi-cli's `recover`: a task that has not ended but no process runs any more ends as
+    /// `lost` (`killed` when its stop was asked). An agent task runs inside the process that
+    /// started it, so one this kagent does not run is gone (its instance, if still
+    /// `running_background`, becomes `failed`); a command task is gone when its heartbeat is
+    /// older than `[background] worker_stale_after_ms`. Tasks of this process are left alone.
+    pub fn recover(&self) {
+        let (store, owned, stale_after, session_dir) = {
+            let st = kagent_base::sync::lock(&self.state);
+            let Some(store) = st.store.clone() else {
+                return;
+            };
+            (
+                store,
+                st.owned.clone(),
+                st.config.worker_stale_after_ms as f64 / 1000.0,
+                st.session_dir.clone(),
+            )
+        };
+        let now = store::now();
+        for view in store.list() {
+            if is_terminal(&view.runtime.status) || owned.contains(&view.spec.id) {
+                continue;
+            }
+            let id = &view.spec.id;
+            if view.spec.kind == TaskKind::Agent.as_str() {
+                let mut rt = view.runtime.clone();
+                rt.finished_at = Some(now);
+                rt.updated_at = now;
+                rt.status = "lost".into();
+                rt.failure_reason = Some(crate::tools::util::msg("task.recover.agent_gone", &[]));
+                store.write_runtime(id, &rt);
+                let agent_id = view
+                    .spec
+                    .kind_payload
+                    .as_ref()
+                    .and_then(|p| p.get("agent_id"))
+                    .and_then(Value::as_str);
+                if let (Some(agent_id), Some(dir)) = (agent_id, &session_dir) {
+                    let instances = crate::session::subagents::SubagentStore::new(dir);
+                    if instances
+                        .get_instance(agent_id)
+                        .is_some_and(|r| r.status == "running_background")
+                    {
+                        if let Err(e) = instances.update_instance(agent_id, "failed", None) {
+                            kagent_base::logging::error(&format!(
+                                "cannot mark subagent {agent_id} failed: {e}"
+                            ));
+                        }
+                    }
+                }
+                continue;
+            }
+            let progress = |rt: &store::TaskRuntime| {
+                rt.heartbeat_at
+                    .or(rt.started_at)
+                    .unwrap_or(if rt.updated_at > 0.0 {
+                        rt.updated_at
+                    } else {
+                        view.spec.created_at
+                    })
+            };
+            if now - progress(&view.runtime) <= stale_after {
+                continue;
+            }
+            // read again: its worker (another kernel's) may just have written
+            let mut rt = store.read_runtime(id);
+            if is_terminal(&rt.status) || now - progress(&rt) <= stale_after {
+                continue;
+            }
+            let never_beat = rt.heartbeat_at.is_none();
+            rt.finished_at = Some(now);
+            rt.updated_at = now;
+            let control = store.read_control(id);
+            if control.kill_requested_at.is_some() {
+                rt.status = "killed".into();
+                rt.interrupted = true;
+                rt.failure_reason = Some(
+                    control
+                        .kill_reason
+                        .unwrap_or_else(|| crate::tools::util::msg("task.recover.killed", &[])),
+                );
+            } else {
+                rt.status = "lost".into();
+                rt.failure_reason = Some(crate::tools::util::msg(
+                    if never_beat {
+                        "task.recover.never_heartbeat"
+                    } else {
+                        "task.recover.heartbeat_expired"
+                    },
+                    &[],
+                ));
+            }
+            store.write_runtime(id, &rt);
         }
     }
 
@@ -750,6 +874,189 @@ mod tests {
         let tasks = TaskManager::default();
         tasks.bind(&dir);
         (tasks, dir)
+    }
+
+    /// A task as another process left it: its spec, `runtime`, and `kill_asked`.
+    fn left_behind(
+        store: &TaskStore,
+        id: &str,
+        kind: TaskKind,
+        runtime: store::TaskRuntime,
+        kill_asked: bool,
+        payload: Option<Value>,
+    ) {
+        let spec = TaskSpec {
+            version: 1,
+            id: id.into(),
+            kind: kind.as_str().into(),
+            session_id: "s".into(),
+            description: id.into(),
+            tool_call_id: "tc".into(),
+            owner_role: "root".into(),
+            created_at: store::now() - 60.0,
+            command: None,
+            shell_name: None,
+            shell_path: None,
+            cwd: None,
+            timeout_s: None,
+            kind_payload: payload,
+        };
+        store.create(&spec).unwrap();
+        store.write_runtime(id, &runtime);
+        if kill_asked {
+            let control = store::TaskControl {
+                kill_requested_at: Some(store::now() - 30.0),
+                kill_reason: Some("asked to stop".into()),
+                ..Default::default()
+            };
+            store.write_control(id, &control);
+        }
+    }
+
+    /// Work of kind Agent that runs until it is stopped (as a background subagent does).
+    struct Waits;
+
+    impl TaskWork for Waits {
+        fn kind(&self) -> TaskKind {
+            TaskKind::Agent
+        }
+        fn describe(&mut self, _spec: &mut TaskSpec) {}
+        fn run(
+            self: Box<Self>,
+            _output: std::fs::File,
+            mut stop: watch::Receiver<Option<String>>,
+            started: Box<dyn FnOnce(Option<i64>) + Send>,
+            _grace: Duration,
+        ) -> BoxFuture<'static, WorkEnd> {
+            Box::pin(async move {
+                started(None);
+                let _ = stop.wait_for(Option::is_some).await;
+                WorkEnd::Stopped { exit_code: None }
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn recover_ends_the_tasks_no_process_runs() {
+        let (tasks, dir) = manager();
+        let store = tasks.store().unwrap();
+        let old = store::now() - 20.0;
+        let beat = |status: &str, heartbeat: Option<f64>| store::TaskRuntime {
+            status: status.into(),
+            started_at: Some(old),
+            heartbeat_at: heartbeat,
+            updated_at: old,
+            ..store::TaskRuntime::new(old)
+        };
+        let instances = crate::session::subagents::SubagentStore::new(&dir);
+        let launch = crate::session::subagents::LaunchSpec {
+            agent_id: "a1".into(),
+            subagent_type: "coder".into(),
+            model_override: None,
+            effective_model: None,
+            created_at: old,
+        };
+        instances.create_instance("gone", launch).unwrap();
+        instances
+            .update_instance("a1", "running_background", None)
+            .unwrap();
+        // this process's own agent task (no heartbeat, as kimi-cli writes none for one)
+        let mine = tasks
+            .start(Box::new(Waits), "mine", "tc-m", None)
+            .unwrap()
+            .spec
+            .id;
+        let payload = Some(serde_json::json!({"agent_id": "a1"}));
+        left_behind(
+            &store,
+            "agent-gone",
+            TaskKind::Agent,
+            beat("running", None),
+            false,
+            payload,
+        );
+        left_behind(
+            &store,
+            "bash-expired",
+            TaskKind::Bash,
+            beat("running", Some(old)),
+            false,
+            None,
+        );
+        left_behind(
+            &store,
+            "bash-never",
+            TaskKind::Bash,
+            beat("starting", None),
+            false,
+            None,
+        );
+        left_behind(
+            &store,
+            "bash-stopped",
+            TaskKind::Bash,
+            beat("running", Some(old)),
+            true,
+            None,
+        );
+        let fresh = Some(store::now() - 2.0);
+        left_behind(
+            &store,
+            "bash-fresh",
+            TaskKind::Bash,
+            beat("running", fresh),
+            false,
+            None,
+        );
+        left_behind(
+            &store,
+            "bash-done",
+            TaskKind::Bash,
+            beat("completed", Some(old)),
+            false,
+            None,
+        );
+
+        tasks.recover();
+        let status = |id: &str| {
+            let rt = store.read_runtime(id);
+            (rt.status, rt.failure_reason)
+        };
+        let says = |key: &str| Some(crate::tools::util::msg(key, &[]));
+        assert_eq!(
+            status("agent-gone"),
+            ("lost".into(), says("task.recover.agent_gone"))
+        );
+        assert_eq!(instances.get_instance("a1").unwrap().status, "failed");
+        assert_eq!(
+            status("bash-expired"),
+            ("lost".into(), says("task.recover.heartbeat_expired"))
+        );
+        assert_eq!(
+            status("bash-never"),
+            ("lost".into(), says("task.recover.never_heartbeat"))
+        );
+        assert_eq!(
+            status("bash-stopped"),
+            ("killed".into(), Some("asked to stop".into()))
+        );
+        assert_eq!(status("bash-fresh").0, "running");
+        assert_eq!(status("bash-done").0, "completed");
+        assert!(!is_terminal(&store.read_runtime(&mine).status));
+        assert!(store.read_runtime("agent-gone").finished_at.is_some());
+
+        // a second kagent on the session (a resume): the first bind reconciles, so the task
+        // this one ran is gone too, and every lost task has its notification
+        let again = TaskManager::default();
+        again.bind(&dir);
+        assert_eq!(status(&mine).0, "lost");
+        let notes = again.deliver("llm", 20);
+        assert!(
+            notes.iter().any(|n| n.source_id == "agent-gone"),
+            "{notes:?}"
+        );
+        tasks.stop(&mine, "done");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[tokio::test]
