@@ -243,18 +243,19 @@ def test_sigkill_mid_turn_then_reload(kernel_name: str, tmp_path: Path) -> None:
 @pytest.mark.parametrize("kernel_name", KERNEL_NAMES)
 def test_cancel_replay(kernel_name: str, tmp_path: Path) -> None:
     """`cancel` during a replay: counts match what was sent, whichever wins the race."""
-    long_script = "\n".join(f"text: chunk {i}" for i in range(400))
+    # thinking and text in turns: each part its own wire.jsonl record (adjacent text chunks
+    # would be merged into one), so the replay is long enough for the cancel to land in it
+    long_script = "\n".join(f"think: step {i}\ntext: chunk {i}" for i in range(200))
     sandbox = _sandbox(tmp_path, [long_script])
     client = _start(kernel_name, sandbox)
     resp, _ = client.call("prompt", {"user_input": "long"}, timeout=60)
     assert resp["result"] == {"status": "finished"}, resp
     client.terminate()
     session_id = sandbox.only_session_id()
-    # what a full replay sends: every record of wire.jsonl (adjacent text chunks are merged
-    # into one record, so this is far fewer than the 400 chunks streamed)
+    # what a full replay sends: every record of wire.jsonl
     wire_file = next(d for d in sandbox.session_dirs() if d.name == session_id) / "wire.jsonl"
     recorded = sum('"message"' in line for line in wire_file.read_text().splitlines())
-    assert recorded >= 5, recorded
+    assert recorded >= 400, recorded
     client = _start(kernel_name, sandbox, "-S", session_id, tag="replay")
     try:
         replay_id = client.request("replay", {})
@@ -272,7 +273,8 @@ def test_cancel_replay(kernel_name: str, tmp_path: Path) -> None:
         assert result["requests"] == 0, result
         if result["status"] == "cancelled":
             assert cancel["result"] == {}, cancel
-            assert len(events) < recorded, (result, recorded)
+            # the oracle can answer `cancelled` when the cancel came after its last event
+            assert len(events) <= recorded, (result, recorded)
         else:
             assert result["status"] == "finished", result
             assert len(events) == recorded, (result, recorded)
