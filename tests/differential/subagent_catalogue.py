@@ -134,21 +134,22 @@ WAIT_AGENT_COMMAND = (
     "until grep -qsF '[tool] Shell' {root}/share/sessions/*/*/subagents/*/output;"
     " do sleep 0.05; done; echo started"
 )
-SESSION_END_SCRIPTS = (
-    agent("c1", run_in_background=True)
-    + "\n"
-    + tc("c2", "Shell", {"command": WAIT_AGENT_COMMAND}),
-    tc("s1", "Shell", {"command": "sleep 30"}),
-    DONE,
-)
-# as SESSION_END_SCRIPTS, but the kernel is killed (SIGKILL) while the agent's command runs
-KILLED_SCRIPTS = (
-    agent("c1", run_in_background=True)
-    + "\n"
-    + tc("c2", "Shell", {"command": WAIT_AGENT_COMMAND}),
-    tc("s1", "Shell", {"command": "sleep 8"}),
-    DONE,
-)
+
+
+def _background_agent_runs(command: str) -> tuple[str, ...]:
+    """Scripts: the parent launches a background agent and waits until it runs `command`."""
+    return (
+        agent("c1", run_in_background=True)
+        + "\n"
+        + tc("c2", "Shell", {"command": WAIT_AGENT_COMMAND}),
+        tc("s1", "Shell", {"command": command}),
+        DONE,
+    )
+
+
+SESSION_END_SCRIPTS = _background_agent_runs("sleep 30")
+# the kernel is killed (SIGKILL) while the agent's command runs
+KILLED_SCRIPTS = _background_agent_runs("sleep 8")
 BACKGROUND_LOOK = (
     tc("c3", "TaskOutput", {"task_id": "{task:look around}"}),
     tc("c4", "TaskList", {"active_only": False}),
