@@ -213,7 +213,15 @@ def background_scenario(
 
 def killed_mid_task() -> Scenario:
     first = Phase(
-        (initialize(), prompt("delegate", id="p1"), Signal(signal.SIGKILL)),
+        (
+            initialize(),
+            prompt("delegate", id="p1"),
+            Act(
+                "the turn and the agent's step are written",
+                _until_on_disk((_PARENT_WIRE, '"TurnEnd"'), *_SUBAGENT_STEP_WRITTEN[:2]),
+            ),
+            Signal(signal.SIGKILL),
+        ),
         KILLED_SCRIPTS,
         ("--yolo",),
         mutate=setup({"a.txt": "hello\n"}, KILLED_SCRIPTS),
@@ -226,17 +234,41 @@ def killed_mid_task() -> Scenario:
     )
 
 
-def _subagent_runs_its_command(sandbox: Sandbox) -> None:
-    """Wait (up to 60 s) until a subagent's transcript shows its Shell call."""
-    import time
+def _written(sandbox: Sandbox, pattern: str, *needles: str) -> bool:
+    """Some file of the share dir matching `pattern` has a line holding every needle."""
+    for path in sandbox.share.glob(pattern):
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            if all(n in line for n in needles):
+                return True
+    return False
 
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        for output in sandbox.share.glob("sessions/*/*/subagents/*/output"):
-            if "[tool] Shell" in output.read_text(encoding="utf-8", errors="replace"):
-                return
-        time.sleep(0.05)
-    raise TimeoutError("no subagent ran its Shell call within 60 s")
+
+def _until_on_disk(*wanted: tuple[str, ...]) -> Callable[[Sandbox], None]:
+    """An Act that waits (up to 60 s) until each (pattern, needle...) is written: the oracle's
+    wire recorder writes behind its events, and a SIGKILL must find the same files on both
+    kernels."""
+
+    def wait(sandbox: Sandbox) -> None:
+        import time
+
+        deadline = time.monotonic() + 60
+        while not all(_written(sandbox, *w) for w in wanted):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"not written within 60 s: {wanted}")
+            time.sleep(0.05)
+
+    return wait
+
+
+_SUBAGENT_OUTPUT = "sessions/*/*/subagents/*/output"
+_SUBAGENT_WIRE = "sessions/*/*/subagents/*/wire.jsonl"
+_PARENT_WIRE = "sessions/*/*/wire.jsonl"
+# the subagent runs its command, and both wire files hold its step (its StatusUpdate)
+_SUBAGENT_STEP_WRITTEN = (
+    (_SUBAGENT_OUTPUT, "[tool] Shell"),
+    (_SUBAGENT_WIRE, '"StatusUpdate"'),
+    (_PARENT_WIRE, '"SubagentEvent"', '"StatusUpdate"'),
+)
 
 
 def killed_mid_foreground() -> Scenario:
@@ -247,7 +279,7 @@ def killed_mid_foreground() -> Scenario:
         (
             initialize(),
             prompt("delegate", id="p1", wait=False),
-            Act("the subagent runs its command", _subagent_runs_its_command),
+            Act("the subagent's step is written", _until_on_disk(*_SUBAGENT_STEP_WRITTEN)),
             Signal(signal.SIGKILL),
         ),
         scripts,
